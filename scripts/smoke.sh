@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End-to-end check with clients we did not write: start the release server on a fresh
+# database, read its answers with GDAL, export and re-import through GDAL, restart and
+# check nothing was lost. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+BIN="$PWD/target/release/heritage-atlas"
+WORK="$(mktemp -d)"
+PORT="${SMOKE_PORT:-18080}"
+URL="http://127.0.0.1:$PORT"
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+passed=0; failed=0
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1: expected [$2], got [$3]"; fi
+}
+start() {
+  "$BIN" --db "$WORK/atlas.db" serve --bind "127.0.0.1:$PORT" >>"$WORK/server.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do curl -sf "$URL/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  cat "$WORK/server.log"; echo "server did not start"; exit 1
+}
+count() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+start
+health="$(curl -sf "$URL/health")"
+check "bundled heritage loaded" 62 "$(echo "$health" | count "d['layers']['heritage']")"
+check "synthetic wards loaded" 144 "$(echo "$health" | count "d['layers']['wards']")"
+
+# GDAL reads our GeoJSON answers over HTTP.
+q="nearby?lon=88.3426&lat=22.5448&radius_m=2000&limit=25"
+ours="$(curl -sf "$URL/$q" | count "len(d['features'])")"
+gdal="$(ogrinfo -ro -al -so "GeoJSON:$URL/$q" | sed -n 's/^Feature Count: //p')"
+check "ogrinfo reads /nearby" "$ours" "$gdal"
+check "Victoria Memorial is 0 m from itself" "Victoria Memorial 0.0" "$(curl -sf "$URL/$q" | count "d['features'][0]['properties']['name'] + ' ' + str(d['features'][0]['properties']['distance_m'])")"
+check "search in Bengali" "Victoria Memorial" "$(curl -sf "$URL/search?q=%E0%A6%AD%E0%A6%BF%E0%A6%95%E0%A7%8D%E0%A6%9F%E0%A7%8B%E0%A6%B0%E0%A6%BF%E0%A7%9F%E0%A6%BE" | count "d['features'][0]['properties']['name']")"
+check "bad coordinates are a 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nearby?lon=NaN&lat=22")"
+
+# Export, convert with GDAL to FlatGeobuf, import that into a fresh database.
+"$BIN" --db "$WORK/atlas.db" export --layer water_bodies -o "$WORK/water.geojson" 2>/dev/null
+check "ogrinfo counts the export" 12 "$(ogrinfo -ro -al -so "$WORK/water.geojson" | sed -n 's/^Feature Count: //p')"
+ogr2ogr -f FlatGeobuf "$WORK/water.fgb" "$WORK/water.geojson" -nlt PROMOTE_TO_MULTI
+"$BIN" --db "$WORK/copy.db" import "$WORK/water.fgb" --layer water_bodies 2>/dev/null
+"$BIN" --db "$WORK/copy.db" export --layer water_bodies -o "$WORK/water2.geojson" 2>/dev/null
+check "FlatGeobuf from GDAL re-imports whole" 12 "$(count "len(d['features'])" < "$WORK/water2.geojson")"
+check "Bengali names survive the round trip" "$(count "sorted(f['properties']['name_bn'] for f in d['features'])" < "$WORK/water.geojson")" "$(count "sorted(f['properties']['name_bn'] for f in d['features'])" < "$WORK/water2.geojson")"
+
+# Restart: the same file, nothing lost, nothing loaded twice.
+kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+start
+check "restart keeps every asset" "$health" "$(curl -sf "$URL/health")"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,139 @@
+//! The atlas: the store and the index kept in step. This is the one place a write
+//! happens — commit to the store, then update the index — so handlers never touch the
+//! two separately.
+
+use std::time::Instant;
+
+use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
+use crate::index::{Index, LayerIndex};
+use crate::model::Layer;
+use crate::store::{Store, StoreError};
+
+/// The bundled Kolkata data, compiled in so the binary serves it from any directory.
+pub const BUNDLED: [(Layer, &str, &[u8]); 4] = [
+    (
+        Layer::Wards,
+        "data/wards.geojson",
+        include_bytes!("../data/wards.geojson"),
+    ),
+    (
+        Layer::Heritage,
+        "data/heritage.geojson",
+        include_bytes!("../data/heritage.geojson"),
+    ),
+    (
+        Layer::WaterBodies,
+        "data/water_bodies.geojson",
+        include_bytes!("../data/water_bodies.geojson"),
+    ),
+    (
+        Layer::Parks,
+        "data/parks.geojson",
+        include_bytes!("../data/parks.geojson"),
+    ),
+];
+
+/// `meta` key recording that the bundled data was loaded, so it loads on first start only
+/// (an officer who deletes a bundled asset does not see it come back).
+const BUNDLED_KEY: &str = "bundled_data_loaded_at";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AtlasError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("bundled data: {0}")]
+    Bundled(ImportError),
+}
+
+/// How the atlas starts.
+#[derive(Debug, Clone)]
+pub struct AtlasOptions {
+    /// Load `data/` into an empty database on first start.
+    pub load_bundled: bool,
+}
+
+impl Default for AtlasOptions {
+    fn default() -> Self {
+        AtlasOptions { load_bundled: true }
+    }
+}
+
+/// Store + index.
+#[derive(Debug)]
+pub struct Atlas {
+    store: Store,
+    index: Index,
+}
+
+impl Atlas {
+    /// Loads the bundled data if this database has never had it, then builds the index
+    /// from the store.
+    pub async fn open(store: Store, opts: &AtlasOptions) -> Result<Atlas, AtlasError> {
+        if opts.load_bundled && store.meta_get(BUNDLED_KEY).await?.is_none() {
+            let report = load_bundled(&store).await?;
+            tracing::info!(
+                inserted = report.inserted,
+                "loaded bundled Kolkata data (first start)"
+            );
+        }
+        let atlas = Atlas {
+            store,
+            index: Index::new(),
+        };
+        atlas.reload().await?;
+        Ok(atlas)
+    }
+
+    /// Rebuilds every layer's index from the store.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        for layer in Layer::ALL {
+            let t = Instant::now();
+            let assets = self.store.load_layer(*layer).await?;
+            let n = assets.len();
+            let index = tokio::task::spawn_blocking(move || LayerIndex::bulk(assets))
+                .await
+                .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))?;
+            self.index.set_layer(*layer, index);
+            tracing::info!(layer = %layer, assets = n, ms = t.elapsed().as_millis() as u64, "indexed");
+        }
+        Ok(())
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Imports the bundled files in one transaction, marking the database as seeded in the
+/// same transaction: either all of it lands, or none and the next start tries again.
+pub async fn load_bundled(store: &Store) -> Result<ImportReport, AtlasError> {
+    let mut tx = store.begin_import().await?;
+    let mut total = ImportReport::default();
+    for (layer, name, bytes) in BUNDLED {
+        let opts = ImportOptions::new(layer);
+        let r = import::import_reader(
+            &mut tx,
+            Box::new(std::io::Cursor::new(bytes)),
+            bytes.len() as u64,
+            Format::Geojson,
+            &opts,
+        )
+        .await
+        .map_err(|e| {
+            AtlasError::Bundled(ImportError::Format {
+                format: "bundled",
+                reason: format!("{name}: {e}"),
+            })
+        })?;
+        total.inserted += r.inserted;
+        total.updated += r.updated;
+    }
+    tx.meta_set(BUNDLED_KEY, &crate::model::now_rfc3339())
+        .await?;
+    tx.commit().await?;
+    Ok(total)
+}

@@ -1,0 +1,117 @@
+//! Command line and environment: `heritage-atlas [--db PATH] <serve|import|export|generate>`.
+//! With no subcommand it serves, so `cargo run --release` is all a newcomer types.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::export::ExportFormat;
+use crate::import::{Format, DEFAULT_MAX_VERTICES};
+use crate::model::Layer;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "heritage-atlas",
+    version,
+    about = "Heritage and water-body register, map and tile server"
+)]
+pub struct Cli {
+    /// SQLite database file (or a `sqlite:` URL). Created if missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "heritage-atlas.db",
+        global = true
+    )]
+    pub db: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default). Loads the bundled Kolkata data on first start.
+    Serve(ServeArgs),
+    /// Import a GeoJSON, GeoJSONSeq, FlatGeobuf or CSV file into a layer, in one transaction.
+    Import(ImportArgs),
+    /// Export a layer.
+    Export(ExportArgs),
+    /// Write deterministic synthetic layers for load tests.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HERITAGE_ATLAS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Do not load the bundled Kolkata data into a new database.
+    #[arg(long)]
+    pub no_bundled_data: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            bind: "127.0.0.1:8080".parse().expect("valid default address"),
+            no_bundled_data: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// File to import.
+    pub file: PathBuf,
+    /// Layer the features belong to.
+    #[arg(long, value_parser = parse_layer)]
+    pub layer: Layer,
+    /// Source CRS (e.g. EPSG:32645). Default: the file's own declaration, else EPSG:4326.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Input format. Default: from the file extension (.fgb, .csv, else GeoJSON).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Refuse any geometry with more vertices than this.
+    #[arg(long, default_value_t = DEFAULT_MAX_VERTICES)]
+    pub max_vertices: usize,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    #[arg(long, value_parser = parse_layer)]
+    pub layer: Layer,
+    #[arg(long, value_enum, default_value = "geojson")]
+    pub format: ExportFormat,
+    /// Output file; standard output when absent or `-`.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    /// ~1,400 heritage footprints, ~8,000 ponds, ~750 parks over Kolkata.
+    City,
+    /// 2,424,540 water bodies across India.
+    India,
+    /// The 144-cell synthetic ward grid bundled in data/wards.geojson.
+    Wards,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateArgs {
+    #[arg(long, value_enum)]
+    pub scale: Scale,
+    /// Directory to write into (created if missing).
+    #[arg(short, long, default_value = "synthetic")]
+    pub output: PathBuf,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+fn parse_layer(s: &str) -> Result<Layer, String> {
+    s.parse()
+        .map_err(|e: crate::model::UnknownValue| e.to_string())
+}

@@ -1,0 +1,273 @@
+//! Geometry rules and measures shared by import, index and queries: what a valid asset
+//! geometry is, its bounding box and area, and ground distance from a point to it.
+//!
+//! All geometries here are WGS84 lon/lat degrees.
+
+use geo::line_measures::Distance;
+use geo::{
+    BoundingRect, Closest, ClosestPoint, CoordsIter, Geodesic, GeodesicArea, Intersects, MapCoords,
+    Validation,
+};
+use geo_types::{Coord, Geometry, Point, Rect};
+
+/// Metres per degree of latitude, at its smallest (the equator). Dividing a distance by it
+/// gives a latitude span that is never too small.
+const MIN_M_PER_DEG_LAT: f64 = 110_574.0;
+/// Metres per degree of longitude at the equator.
+const M_PER_DEG_LON_EQ: f64 = 111_320.0;
+/// Mean earth radius for the local plane used to find a closest point.
+const EARTH_R: f64 = 6_371_008.8;
+
+/// Why a geometry cannot be an asset's geometry.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GeometryProblem {
+    #[error("geometry is empty")]
+    Empty,
+    #[error("coordinate {index} is not a finite number ({x}, {y})")]
+    NotFinite { index: usize, x: f64, y: f64 },
+    #[error("coordinate {index} ({x}, {y}) is outside longitude -180..180 / latitude -90..90")]
+    OutOfRange { index: usize, x: f64, y: f64 },
+    #[error("{count} vertices exceed the cap of {cap} per geometry")]
+    TooManyVertices { count: usize, cap: usize },
+    #[error("invalid polygon: {0}")]
+    InvalidPolygon(String),
+    #[error("invalid line: {0}")]
+    InvalidLine(String),
+    #[error("geometry collections are not accepted; split them into separate features")]
+    Collection,
+}
+
+/// Checks that `g` is usable as an asset's geometry: non-empty, finite, in lon/lat range,
+/// at most `max_vertices` vertices, and (for polygons) OGC-valid — closed rings of at
+/// least three distinct points with no self-intersections, holes inside the shell.
+///
+/// Rings are closed by geo-types on construction, so an *unclosed* ring in the source
+/// must be caught by the reader, before conversion.
+pub fn validate(g: &Geometry<f64>, max_vertices: usize) -> Result<(), GeometryProblem> {
+    if matches!(g, Geometry::GeometryCollection(_)) {
+        return Err(GeometryProblem::Collection);
+    }
+    let mut count = 0usize;
+    for (index, c) in g.coords_iter().enumerate() {
+        count += 1;
+        if !c.x.is_finite() || !c.y.is_finite() {
+            return Err(GeometryProblem::NotFinite {
+                index,
+                x: c.x,
+                y: c.y,
+            });
+        }
+        if !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y) {
+            return Err(GeometryProblem::OutOfRange {
+                index,
+                x: c.x,
+                y: c.y,
+            });
+        }
+    }
+    if count == 0 {
+        return Err(GeometryProblem::Empty);
+    }
+    if count > max_vertices {
+        return Err(GeometryProblem::TooManyVertices {
+            count,
+            cap: max_vertices,
+        });
+    }
+    match g {
+        Geometry::Polygon(p) => p
+            .check_validation()
+            .map_err(|e| GeometryProblem::InvalidPolygon(e.to_string())),
+        Geometry::MultiPolygon(mp) => mp
+            .check_validation()
+            .map_err(|e| GeometryProblem::InvalidPolygon(e.to_string())),
+        Geometry::LineString(ls) => ls
+            .check_validation()
+            .map_err(|e| GeometryProblem::InvalidLine(e.to_string())),
+        Geometry::MultiLineString(mls) => mls
+            .check_validation()
+            .map_err(|e| GeometryProblem::InvalidLine(e.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Number of vertices in a geometry.
+pub fn vertex_count(g: &Geometry<f64>) -> usize {
+    g.coords_count()
+}
+
+/// Bounding box, or `None` for an empty geometry.
+pub fn bbox(g: &Geometry<f64>) -> Option<Rect<f64>> {
+    g.bounding_rect()
+}
+
+/// Geodesic (WGS84 ellipsoid) area in m² of a polygonal geometry; `None` for points and lines.
+pub fn geodesic_area_m2(g: &Geometry<f64>) -> Option<f64> {
+    match g {
+        Geometry::Polygon(p) => Some(p.geodesic_area_unsigned()),
+        Geometry::MultiPolygon(mp) => Some(mp.geodesic_area_unsigned()),
+        _ => None,
+    }
+}
+
+/// Ground distance in metres from `p` to the nearest point of `g` — zero when `p` lies
+/// inside or on it (holes respected).
+///
+/// The nearest point is found in a plane tangent at `p` (equirectangular about `p`, whose
+/// distortion over the few kilometres a query spans is far below a metre), and the
+/// distance to it is then measured on the WGS84 ellipsoid.
+pub fn distance_m(p: Point<f64>, g: &Geometry<f64>) -> f64 {
+    if g.intersects(&p) {
+        return 0.0;
+    }
+    let plane = LocalPlane::at(p);
+    let local = g.map_coords(|c| plane.forward(c));
+    match local.closest_point(&Point::new(0.0, 0.0)) {
+        Closest::Intersection(_) => 0.0,
+        Closest::SinglePoint(q) => Geodesic.distance(p, Point::from(plane.inverse(q.0))),
+        // Several points equally near (e.g. the centre of a circle of vertices): any one
+        // gives the distance; fall back to the nearest vertex.
+        Closest::Indeterminate => g
+            .coords_iter()
+            .map(|c| Geodesic.distance(p, Point::from(c)))
+            .fold(f64::INFINITY, f64::min),
+    }
+}
+
+/// A lon/lat box that holds every point within `radius_m` metres of `p`.
+///
+/// Conservative: it may hold more, never less, so a search over it followed by an exact
+/// distance check finds everything within the radius.
+pub fn search_box(p: Point<f64>, radius_m: f64) -> Rect<f64> {
+    let dlat = radius_m / MIN_M_PER_DEG_LAT * 1.01;
+    let lat_max = (p.y().abs() + dlat).min(89.999);
+    let dlon = (radius_m / (M_PER_DEG_LON_EQ * lat_max.to_radians().cos()) * 1.01).min(360.0);
+    Rect::new(
+        Coord {
+            x: p.x() - dlon,
+            y: p.y() - dlat,
+        },
+        Coord {
+            x: p.x() + dlon,
+            y: p.y() + dlat,
+        },
+    )
+}
+
+/// Equirectangular plane about a point, in metres.
+struct LocalPlane {
+    lon0: f64,
+    lat0: f64,
+    kx: f64,
+    ky: f64,
+}
+
+impl LocalPlane {
+    fn at(p: Point<f64>) -> Self {
+        let ky = EARTH_R * std::f64::consts::PI / 180.0;
+        LocalPlane {
+            lon0: p.x(),
+            lat0: p.y(),
+            kx: ky * p.y().to_radians().cos(),
+            ky,
+        }
+    }
+    fn forward(&self, c: Coord<f64>) -> Coord<f64> {
+        Coord {
+            x: (c.x - self.lon0) * self.kx,
+            y: (c.y - self.lat0) * self.ky,
+        }
+    }
+    fn inverse(&self, c: Coord<f64>) -> Coord<f64> {
+        Coord {
+            x: c.x / self.kx + self.lon0,
+            y: c.y / self.ky + self.lat0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+    use geo_types::{line_string, polygon};
+
+    fn square(x0: f64, y0: f64, d: f64) -> Geometry<f64> {
+        Geometry::Polygon(polygon![
+            (x: x0, y: y0), (x: x0 + d, y: y0), (x: x0 + d, y: y0 + d), (x: x0, y: y0 + d), (x: x0, y: y0)
+        ])
+    }
+
+    #[test]
+    fn point_inside_pond_is_zero_metres_away() {
+        let pond = square(88.36, 22.51, 0.001);
+        assert_eq!(distance_m(Point::new(88.3605, 22.5105), &pond), 0.0);
+    }
+
+    #[test]
+    fn distance_is_to_nearest_edge_not_centroid() {
+        // A square 0.01° wide; a point 0.001° east of its east edge at mid-height.
+        let pond = square(88.30, 22.50, 0.01);
+        let d = distance_m(Point::new(88.311, 22.505), &pond);
+        // 0.001° of longitude at 22.505°N on the ellipsoid is ≈ 102.9 m.
+        let expected = Geodesic.distance(Point::new(88.311, 22.505), Point::new(88.310, 22.505));
+        assert_relative_eq!(d, expected, max_relative = 1e-4);
+        assert!((102.0..104.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn hole_is_outside() {
+        let shell = line_string![(x: 0.0, y: 0.0), (x: 0.01, y: 0.0), (x: 0.01, y: 0.01), (x: 0.0, y: 0.01), (x: 0.0, y: 0.0)];
+        let hole = line_string![(x: 0.004, y: 0.004), (x: 0.006, y: 0.004), (x: 0.006, y: 0.006), (x: 0.004, y: 0.006), (x: 0.004, y: 0.004)];
+        let g = Geometry::Polygon(geo_types::Polygon::new(shell, vec![hole]));
+        let d = distance_m(Point::new(0.005, 0.005), &g);
+        assert!(d > 100.0 && d < 112.0, "{d}");
+    }
+
+    #[test]
+    fn validation_rejects_bowtie_nan_range_and_cap() {
+        let bowtie = Geometry::Polygon(
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0), (x: 1.0, y: 0.0), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)],
+        );
+        assert!(matches!(
+            validate(&bowtie, 100),
+            Err(GeometryProblem::InvalidPolygon(_))
+        ));
+        let nan = Geometry::Point(Point::new(f64::NAN, 1.0));
+        assert!(matches!(
+            validate(&nan, 100),
+            Err(GeometryProblem::NotFinite { .. })
+        ));
+        let far = Geometry::Point(Point::new(190.0, 1.0));
+        assert!(matches!(
+            validate(&far, 100),
+            Err(GeometryProblem::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            validate(&square(0.0, 0.0, 1.0), 4),
+            Err(GeometryProblem::TooManyVertices { .. })
+        ));
+        assert!(validate(&square(0.0, 0.0, 1.0), 5).is_ok());
+    }
+
+    #[test]
+    fn search_box_holds_the_radius() {
+        let p = Point::new(88.36, 22.57);
+        let b = search_box(p, 1000.0);
+        for (lon, lat) in [
+            (b.min().x, p.y()),
+            (b.max().x, p.y()),
+            (p.x(), b.min().y),
+            (p.x(), b.max().y),
+        ] {
+            assert!(Geodesic.distance(p, Point::new(lon, lat)) >= 1000.0);
+        }
+    }
+
+    #[test]
+    fn area_of_a_known_square() {
+        // ~111 m × ~103 m near Kolkata.
+        let a = geodesic_area_m2(&square(88.36, 22.51, 0.001)).unwrap();
+        assert!((11_300.0..11_600.0).contains(&a), "{a}");
+    }
+}

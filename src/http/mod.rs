@@ -1,0 +1,94 @@
+//! The HTTP surface (axum): one file per resource, each with `fn router()`, merged here.
+
+mod assets;
+pub mod error;
+mod health;
+mod query;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::Router;
+use geo_types::Point;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use tower_http::cors::CorsLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::atlas::Atlas;
+use crate::model::Layer;
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub atlas: Arc<Atlas>,
+}
+
+/// The whole application, ready to serve (tests drive this same router).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(query::router())
+        .merge(assets::router())
+        .fallback(error::not_found)
+        .layer(CorsLayer::permissive())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Query-string extractor whose rejection is our JSON error (and which, with
+/// `#[serde(deny_unknown_fields)]` on `T`, refuses unknown parameters).
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(v) = Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Params(v))
+    }
+}
+
+/// A WGS84 point from client input: finite and in range, or a 400 naming the problem.
+pub fn point(lon: f64, lat: f64) -> Result<Point<f64>, ApiError> {
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(ApiError::param(format!(
+            "lon must be a number from -180 to 180, not {lon}"
+        )));
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(ApiError::param(format!(
+            "lat must be a number from -90 to 90, not {lat}"
+        )));
+    }
+    Ok(Point::new(lon, lat))
+}
+
+/// Parses a comma-separated layer list; `None` gives `default`.
+pub fn layers(param: Option<&str>, default: &[Layer]) -> Result<Vec<Layer>, ApiError> {
+    let Some(s) = param.filter(|s| !s.trim().is_empty()) else {
+        return Ok(default.to_vec());
+    };
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let l: Layer = part
+            .parse()
+            .map_err(|e: crate::model::UnknownValue| ApiError::param(format!("layers: {e}")))?;
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    Ok(out)
+}
+
+pub use crate::export::feature;
+
+/// A FeatureCollection of already-built features.
+pub fn collection(features: Vec<Value>) -> Value {
+    json!({
+        "type": "FeatureCollection",
+        "numberReturned": features.len(),
+        "features": features,
+    })
+}

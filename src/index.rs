@@ -1,0 +1,254 @@
+//! In-memory spatial index: one rstar R-tree per layer over asset bounding boxes, with the
+//! assets themselves held behind `Arc` so queries hand them out without copying.
+//!
+//! Bulk-loaded from the store at start; updated only after a write has committed, so a
+//! query never sees an asset the store does not hold.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use geo::Intersects;
+use geo_types::{Point, Rect};
+use rstar::{RTree, RTreeObject, AABB};
+
+use crate::geom;
+use crate::model::{Asset, AssetId, Layer};
+
+/// A tree entry: an asset's bounding box and its slot in the layer's asset table.
+///
+/// Keeping geometry out of the tree keeps the tree small (36 bytes an entry) and lets a
+/// query read exact geometry only for the few candidates whose boxes match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry {
+    pub env: AABB<[f64; 2]>,
+    pub slot: u32,
+}
+
+impl RTreeObject for Entry {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.env
+    }
+}
+
+fn envelope_of(a: &Asset) -> AABB<[f64; 2]> {
+    match geom::bbox(&a.geometry) {
+        Some(r) => AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+        // Validation refuses empty geometries; an empty one would never match a query.
+        None => AABB::from_point([f64::NAN, f64::NAN]),
+    }
+}
+
+fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
+    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+/// The index of one layer.
+#[derive(Debug, Default)]
+pub struct LayerIndex {
+    tree: RTree<Entry>,
+    slots: Vec<Option<Arc<Asset>>>,
+    /// Normalised search text per slot (see [`crate::query::normalize`]).
+    keys: Vec<Box<str>>,
+    by_id: HashMap<AssetId, u32>,
+    free: Vec<u32>,
+}
+
+impl LayerIndex {
+    /// Builds the index in one pass (rstar's bulk load: far faster and better balanced
+    /// than inserting one by one).
+    pub fn bulk(assets: Vec<Asset>) -> Self {
+        let mut slots = Vec::with_capacity(assets.len());
+        let mut keys = Vec::with_capacity(assets.len());
+        let mut entries = Vec::with_capacity(assets.len());
+        let mut by_id = HashMap::with_capacity(assets.len());
+        for (i, a) in assets.into_iter().enumerate() {
+            let slot = i as u32;
+            entries.push(Entry {
+                env: envelope_of(&a),
+                slot,
+            });
+            by_id.insert(a.id, slot);
+            keys.push(search_key(&a));
+            slots.push(Some(Arc::new(a)));
+        }
+        LayerIndex {
+            tree: RTree::bulk_load(entries),
+            slots,
+            keys,
+            by_id,
+            free: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn get(&self, id: AssetId) -> Option<&Arc<Asset>> {
+        self.by_id
+            .get(&id)
+            .and_then(|s| self.slots[*s as usize].as_ref())
+    }
+
+    /// Inserts or replaces an asset; returns the one it replaced.
+    pub fn upsert(&mut self, asset: Asset) -> Option<Arc<Asset>> {
+        let old = self.remove(asset.id);
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                self.keys.push("".into());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.tree.insert(Entry {
+            env: envelope_of(&asset),
+            slot,
+        });
+        self.by_id.insert(asset.id, slot);
+        self.keys[slot as usize] = search_key(&asset);
+        self.slots[slot as usize] = Some(Arc::new(asset));
+        old
+    }
+
+    /// Removes an asset; returns it if it was there.
+    pub fn remove(&mut self, id: AssetId) -> Option<Arc<Asset>> {
+        let slot = self.by_id.remove(&id)?;
+        let old = self.slots[slot as usize].take()?;
+        self.tree.remove(&Entry {
+            env: envelope_of(&old),
+            slot,
+        });
+        self.keys[slot as usize] = "".into();
+        self.free.push(slot);
+        Some(old)
+    }
+
+    /// Every asset, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Asset>> {
+        self.slots.iter().flatten()
+    }
+
+    /// Assets with their search keys.
+    pub fn iter_keys(&self) -> impl Iterator<Item = (&Arc<Asset>, &str)> {
+        self.slots
+            .iter()
+            .zip(self.keys.iter())
+            .filter_map(|(a, k)| a.as_ref().map(|a| (a, &**k)))
+    }
+
+    /// Assets whose geometry intersects the box (not just their bounding boxes).
+    pub fn in_bbox(&self, r: &Rect<f64>) -> Vec<Arc<Asset>> {
+        self.tree
+            .locate_in_envelope_intersecting(&aabb(r))
+            .filter_map(|e| self.slots[e.slot as usize].as_ref())
+            .filter(|a| a.geometry.intersects(r))
+            .cloned()
+            .collect()
+    }
+
+    /// Assets whose geometry contains or touches the point (holes respected).
+    pub fn containing(&self, p: Point<f64>) -> Vec<Arc<Asset>> {
+        self.tree
+            .locate_in_envelope_intersecting(&AABB::from_point([p.x(), p.y()]))
+            .filter_map(|e| self.slots[e.slot as usize].as_ref())
+            .filter(|a| a.geometry.intersects(&p))
+            .cloned()
+            .collect()
+    }
+
+    /// The `k` assets nearest to `p` within `max_radius_m` metres, nearest first, with
+    /// ground distance to each one's nearest point (zero inside).
+    ///
+    /// Searches a growing box: every asset within r metres has a point inside
+    /// [`geom::search_box`]`(p, r)`, so once k assets lie within r, no asset outside the
+    /// box can be nearer than them and the answer is exact.
+    pub fn nearest(&self, p: Point<f64>, k: usize, max_radius_m: f64) -> Vec<(Arc<Asset>, f64)> {
+        if k == 0 || self.is_empty() {
+            return Vec::new();
+        }
+        let mut r = max_radius_m.min(100.0);
+        loop {
+            let bx = geom::search_box(p, r);
+            let mut found: Vec<(Arc<Asset>, f64)> = self
+                .tree
+                .locate_in_envelope_intersecting(&aabb(&bx))
+                .filter_map(|e| self.slots[e.slot as usize].as_ref())
+                .map(|a| (a.clone(), geom::distance_m(p, &a.geometry)))
+                .filter(|(_, d)| *d <= r)
+                .collect();
+            if found.len() >= k || r >= max_radius_m {
+                found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+                found.truncate(k);
+                return found;
+            }
+            r = (r * 4.0).min(max_radius_m);
+        }
+    }
+}
+
+fn search_key(a: &Asset) -> Box<str> {
+    let mut s = String::new();
+    for part in [
+        a.attrs.name.as_deref(),
+        a.attrs.name_bn.as_deref(),
+        Some(a.code.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !s.is_empty() {
+            s.push('\u{1f}');
+        }
+        s.push_str(&crate::query::normalize(part));
+    }
+    s.into_boxed_str()
+}
+
+/// The indexes of all layers, each behind its own lock so that a write to one layer
+/// never stalls queries of another.
+#[derive(Debug, Default)]
+pub struct Index {
+    layers: [RwLock<LayerIndex>; 4],
+}
+
+fn pos(layer: Layer) -> usize {
+    Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0)
+}
+
+impl Index {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces a layer's whole index.
+    pub fn set_layer(&self, layer: Layer, index: LayerIndex) {
+        *self.write(layer) = index;
+    }
+
+    pub fn read(&self, layer: Layer) -> RwLockReadGuard<'_, LayerIndex> {
+        // A panic while holding the lock leaves the data as consistent as the last
+        // completed update; keep serving rather than poison every later request.
+        self.layers[pos(layer)]
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self, layer: Layer) -> RwLockWriteGuard<'_, LayerIndex> {
+        self.layers[pos(layer)]
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Finds an asset by id in any layer.
+    pub fn get(&self, id: AssetId) -> Option<Arc<Asset>> {
+        Layer::ALL
+            .iter()
+            .find_map(|l| self.read(*l).get(id).cloned())
+    }
+}

@@ -1,0 +1,35 @@
+//! # heritage-atlas
+//!
+//! A map server for a city's Environment & Heritage register — heritage buildings,
+//! statues, structures, monuments, water bodies, parks and wards — first built for the
+//! Kolkata Municipal Corporation.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! import (GeoJSON, GeoJSONSeq, FlatGeobuf, CSV; any EPSG → WGS84)
+//!    │
+//! store  (sqlx + SQLite file; every write lands here first)
+//!    │
+//! index  (one rstar R-tree per layer, rebuilt from the store at start)
+//!    │
+//! query  (nearest-k, point-in-polygon, bbox, name search)
+//!    │
+//! http   (axum: /nearby /at /search /assets /health)
+//! ```
+//!
+//! [`app`] builds the whole router, so tests drive the real application.
+
+pub mod atlas;
+pub mod config;
+pub mod export;
+pub mod geom;
+pub mod http;
+pub mod import;
+pub mod index;
+pub mod model;
+pub mod query;
+pub mod store;
+pub mod synth;
+
+pub use http::{app, AppState};

@@ -1,0 +1,368 @@
+//! Domain types of the register: layers, kinds, grades, conditions and the asset record.
+//!
+//! Everything here is plain data with string forms that match the database columns, the
+//! GeoJSON properties and the HTTP parameters, so a value reads the same everywhere.
+
+use std::fmt;
+use std::str::FromStr;
+
+use geo_types::Geometry;
+use serde::{Deserialize, Serialize};
+
+/// Database id of an asset. Stable for the life of the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AssetId(pub i64);
+
+impl fmt::Display for AssetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Error for a string that is not one of an enum's known values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {value:?} (expected one of: {expected})")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// Declares a string-backed enum with `as_str`, `ALL`, `Display`, `FromStr` and serde.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); })+
+                Err(UnknownValue {
+                    what: $what,
+                    value: s.to_string(),
+                    expected: [$($text),+].join(", "),
+                })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// A data layer: one OGC collection, one tile layer.
+    Layer, "layer" {
+        Heritage = "heritage",
+        WaterBodies = "water_bodies",
+        Parks = "parks",
+        Wards = "wards",
+    }
+);
+
+string_enum!(
+    /// What an asset is. Each layer accepts its own kinds (see [`Layer::kinds`]).
+    Kind, "kind" {
+        Building = "building",
+        Statue = "statue",
+        Structure = "structure",
+        Monument = "monument",
+        Pond = "pond",
+        Lake = "lake",
+        Tank = "tank",
+        Canal = "canal",
+        Wetland = "wetland",
+        Park = "park",
+        Garden = "garden",
+        Square = "square",
+        Playground = "playground",
+        Ward = "ward",
+    }
+);
+
+string_enum!(
+    /// Physical condition from the latest assessment.
+    Condition, "condition" {
+        Good = "good",
+        Fair = "fair",
+        Poor = "poor",
+        Critical = "critical",
+        Unknown = "unknown",
+    }
+);
+
+string_enum!(
+    /// KMC heritage grade.
+    Grade, "grade" {
+        I = "I",
+        IIA = "IIA",
+        IIB = "IIB",
+        III = "III",
+    }
+);
+
+string_enum!(
+    /// Whether a water body still holds water.
+    WaterStatus, "status" {
+        Active = "active",
+        Encroached = "encroached",
+        Filled = "filled",
+    }
+);
+
+/// The broad shape of a geometry, used to say what a layer accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Point,
+    Line,
+    Area,
+}
+
+impl Layer {
+    /// Kinds an asset of this layer may have; the first is the default when a feature
+    /// names none.
+    pub fn kinds(self) -> &'static [Kind] {
+        use Kind::*;
+        match self {
+            Layer::Heritage => &[Building, Statue, Structure, Monument],
+            Layer::WaterBodies => &[Pond, Lake, Tank, Canal, Wetland],
+            Layer::Parks => &[Park, Garden, Square, Playground],
+            Layer::Wards => &[Ward],
+        }
+    }
+
+    /// Geometry shapes this layer accepts (DESIGN.md's layer table).
+    pub fn shapes(self) -> &'static [Shape] {
+        match self {
+            Layer::Heritage => &[Shape::Point, Shape::Area],
+            Layer::WaterBodies => &[Shape::Area, Shape::Line],
+            Layer::Parks | Layer::Wards => &[Shape::Area],
+        }
+    }
+
+    /// Prefix of generated asset codes (`HER-0001`).
+    pub fn code_prefix(self) -> &'static str {
+        match self {
+            Layer::Heritage => "HER",
+            Layer::WaterBodies => "WAT",
+            Layer::Parks => "PRK",
+            Layer::Wards => "WRD",
+        }
+    }
+
+    /// Human title for listings.
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Heritage => "Heritage buildings, statues, structures and monuments",
+            Layer::WaterBodies => "Water bodies",
+            Layer::Parks => "Parks, gardens and squares",
+            Layer::Wards => "Ward boundaries",
+        }
+    }
+}
+
+/// The shape class of a geometry, or `None` for an empty or mixed collection.
+pub fn shape_of(g: &Geometry<f64>) -> Option<Shape> {
+    match g {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => Some(Shape::Point),
+        Geometry::LineString(_) | Geometry::MultiLineString(_) | Geometry::Line(_) => {
+            Some(Shape::Line)
+        }
+        Geometry::Polygon(_)
+        | Geometry::MultiPolygon(_)
+        | Geometry::Rect(_)
+        | Geometry::Triangle(_) => Some(Shape::Area),
+        Geometry::GeometryCollection(_) => None,
+    }
+}
+
+/// An asset's descriptive fields: what an import or an edit supplies. Everything but the
+/// geometry and the bookkeeping (`id`, `version`, timestamps).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attributes {
+    pub kind: Option<Kind>,
+    pub name: Option<String>,
+    pub name_bn: Option<String>,
+    pub ward: Option<i64>,
+    pub borough: Option<String>,
+    pub address: Option<String>,
+    pub condition: Option<Condition>,
+    pub condition_assessed_at: Option<String>,
+    pub last_maintained_at: Option<String>,
+    pub grade: Option<Grade>,
+    pub year_built: Option<i64>,
+    pub owner: Option<String>,
+    pub status: Option<WaterStatus>,
+    pub protected: Option<bool>,
+    pub source: Option<String>,
+    /// Properties with no column of their own, kept as they came.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A feature ready to be written: validated geometry in WGS84 and its attributes.
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    pub layer: Layer,
+    /// Stable code; `None` lets the store assign the next `HER-0001`-style code.
+    pub code: Option<String>,
+    pub kind: Kind,
+    pub attrs: Attributes,
+    pub geometry: Geometry<f64>,
+}
+
+/// A stored asset, as the index and the API see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    pub id: AssetId,
+    pub code: String,
+    pub layer: Layer,
+    pub kind: Kind,
+    pub attrs: Attributes,
+    /// Geodesic area of a polygonal asset in square metres (computed, never imported).
+    pub area_m2: Option<f64>,
+    pub geometry: Geometry<f64>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Asset {
+    /// The asset's properties as GeoJSON serves them: every column, then the extras.
+    pub fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let a = &self.attrs;
+        let mut p = serde_json::Map::new();
+        let opt_str = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
+        p.insert("id".into(), self.id.0.into());
+        p.insert("code".into(), self.code.clone().into());
+        p.insert("layer".into(), self.layer.as_str().into());
+        p.insert("kind".into(), self.kind.as_str().into());
+        p.insert("name".into(), opt_str(&a.name));
+        p.insert("name_bn".into(), opt_str(&a.name_bn));
+        p.insert(
+            "ward".into(),
+            a.ward.map(Value::from).unwrap_or(Value::Null),
+        );
+        p.insert("borough".into(), opt_str(&a.borough));
+        p.insert("address".into(), opt_str(&a.address));
+        let condition = a.condition.unwrap_or(Condition::Unknown);
+        p.insert("condition".into(), condition.as_str().into());
+        p.insert(
+            "condition_assessed_at".into(),
+            opt_str(&a.condition_assessed_at),
+        );
+        p.insert("last_maintained_at".into(), opt_str(&a.last_maintained_at));
+        match self.layer {
+            Layer::Heritage => {
+                p.insert(
+                    "grade".into(),
+                    a.grade.map(|g| g.as_str().into()).unwrap_or(Value::Null),
+                );
+                p.insert(
+                    "year_built".into(),
+                    a.year_built.map(Value::from).unwrap_or(Value::Null),
+                );
+                p.insert("owner".into(), opt_str(&a.owner));
+            }
+            Layer::WaterBodies => {
+                p.insert(
+                    "area_m2".into(),
+                    self.area_m2.map(round_area).unwrap_or(Value::Null),
+                );
+                let status = a.status.unwrap_or(WaterStatus::Active);
+                p.insert("status".into(), status.as_str().into());
+                p.insert("protected".into(), a.protected.unwrap_or(false).into());
+            }
+            Layer::Parks => {
+                p.insert(
+                    "area_m2".into(),
+                    self.area_m2.map(round_area).unwrap_or(Value::Null),
+                );
+            }
+            Layer::Wards => {}
+        }
+        p.insert("source".into(), opt_str(&a.source));
+        p.insert("updated_at".into(), self.updated_at.clone().into());
+        p.insert("version".into(), self.version.into());
+        for (k, v) in &a.extra {
+            p.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        p
+    }
+
+    /// Name for display: English, else Bengali, else the code.
+    pub fn display_name(&self) -> &str {
+        self.attrs
+            .name
+            .as_deref()
+            .or(self.attrs.name_bn.as_deref())
+            .unwrap_or(&self.code)
+    }
+}
+
+fn round_area(a: f64) -> serde_json::Value {
+    serde_json::Value::from((a * 10.0).round() / 10.0)
+}
+
+/// Current UTC time as RFC 3339 with second precision, the form every timestamp takes.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_strings() {
+        for l in Layer::ALL {
+            assert_eq!(l.as_str().parse::<Layer>().unwrap(), *l);
+        }
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>().unwrap(), *k);
+        }
+        assert_eq!("iia".parse::<Grade>().unwrap(), Grade::IIA);
+        let err = "castle".parse::<Kind>().unwrap_err();
+        assert!(err.to_string().contains("castle"));
+    }
+
+    #[test]
+    fn every_kind_belongs_to_exactly_one_layer() {
+        for k in Kind::ALL {
+            let n = Layer::ALL.iter().filter(|l| l.kinds().contains(k)).count();
+            assert_eq!(n, 1, "{k}");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Questions asked of the register: what is near a point, what contains it, which names
+//! match a search. Answers come from the in-memory index; nothing here touches SQL.
+
+use std::sync::Arc;
+
+use geo_types::Point;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::index::Index;
+use crate::model::{Asset, Layer};
+
+/// Largest radius `/nearby` accepts, in metres: a city and its fringe. Beyond this a
+/// "nearest" list stops being useful to someone on foot and starts being a bulk export.
+pub const MAX_RADIUS_M: f64 = 100_000.0;
+
+/// An asset and its ground distance from the query point.
+#[derive(Debug, Clone)]
+pub struct Near {
+    pub asset: Arc<Asset>,
+    pub distance_m: f64,
+}
+
+/// The `limit` assets of `layers` nearest to `p` within `radius_m`, nearest first.
+pub fn nearby(
+    index: &Index,
+    p: Point<f64>,
+    radius_m: f64,
+    limit: usize,
+    layers: &[Layer],
+) -> Vec<Near> {
+    let mut all: Vec<Near> = layers
+        .iter()
+        .flat_map(|l| index.read(*l).nearest(p, limit, radius_m))
+        .map(|(asset, distance_m)| Near { asset, distance_m })
+        .collect();
+    all.sort_by(|a, b| {
+        a.distance_m
+            .total_cmp(&b.distance_m)
+            .then(a.asset.id.cmp(&b.asset.id))
+    });
+    all.truncate(limit);
+    all
+}
+
+/// What lies at a point.
+#[derive(Debug, Clone, Default)]
+pub struct At {
+    pub ward: Option<Arc<Asset>>,
+    pub water_bodies: Vec<Arc<Asset>>,
+    pub parks: Vec<Arc<Asset>>,
+    pub heritage: Vec<Arc<Asset>>,
+    pub nearest_heritage: Option<Near>,
+}
+
+/// Radius within which `/at` looks for the nearest heritage asset.
+pub const AT_HERITAGE_RADIUS_M: f64 = 20_000.0;
+
+/// The ward, water bodies and parks containing `p`, heritage sites at it, and the
+/// nearest heritage asset. Where polygons overlap (a tank inside a park), all are listed,
+/// smallest first.
+pub fn at(index: &Index, p: Point<f64>) -> At {
+    let by_area = |mut v: Vec<Arc<Asset>>| {
+        v.sort_by(|a, b| {
+            a.area_m2
+                .unwrap_or(0.0)
+                .total_cmp(&b.area_m2.unwrap_or(0.0))
+                .then(a.id.cmp(&b.id))
+        });
+        v
+    };
+    At {
+        ward: by_area(index.read(Layer::Wards).containing(p))
+            .into_iter()
+            .next(),
+        water_bodies: by_area(index.read(Layer::WaterBodies).containing(p)),
+        parks: by_area(index.read(Layer::Parks).containing(p)),
+        heritage: by_area(index.read(Layer::Heritage).containing(p)),
+        nearest_heritage: index
+            .read(Layer::Heritage)
+            .nearest(p, 1, AT_HERITAGE_RADIUS_M)
+            .into_iter()
+            .next()
+            .map(|(asset, distance_m)| Near { asset, distance_m }),
+    }
+}
+
+/// Folds text for matching: compatibility decomposition, Latin diacritics dropped,
+/// lower case, punctuation to single spaces. Bengali vowel signs and the nukta are kept
+/// (they change the word), but decomposed the same way on both sides so that `য়` typed
+/// as one code point or two matches either.
+///
+/// ```
+/// use heritage_atlas::query::normalize;
+/// assert_eq!(normalize("Writers’ Building"), "writers building");
+/// assert_eq!(normalize("Café  Dé Paris"), "cafe de paris");
+/// assert_eq!(normalize("\u{09DF}"), normalize("\u{09AF}\u{09BC}"));
+/// ```
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfkd() {
+        if ('\u{0300}'..='\u{036f}').contains(&c) {
+            continue;
+        }
+        // Apostrophes join a word ("Writers'" → "writers").
+        if matches!(c, '\'' | '’' | '‘' | 'ʼ') {
+            continue;
+        }
+        let keep = c.is_alphanumeric() || ('\u{0980}'..='\u{09ff}').contains(&c);
+        if keep {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// How well a normalised key matches a normalised query; lower is better.
+fn score(key: &str, q: &str) -> Option<u8> {
+    let mut best: Option<u8> = None;
+    for part in key.split('\u{1f}') {
+        let s = if part == q {
+            0
+        } else if part.starts_with(q) {
+            1
+        } else if part.split(' ').any(|w| w.starts_with(q)) || part.contains(&format!(" {q}")) {
+            2
+        } else if part.contains(q) {
+            3
+        } else {
+            continue;
+        };
+        best = Some(best.map_or(s, |b| b.min(s)));
+    }
+    best
+}
+
+/// A search hit.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub asset: Arc<Asset>,
+    pub score: u8,
+}
+
+/// Assets whose English or Bengali name (or code) matches `q`: exact first, then prefix,
+/// then word prefix, then substring; shorter names first within each rank.
+pub fn search(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit> {
+    let q = normalize(q);
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<Hit> = Vec::new();
+    for layer in layers {
+        let li = index.read(*layer);
+        for (asset, key) in li.iter_keys() {
+            if let Some(score) = score(key, &q) {
+                hits.push(Hit {
+                    asset: asset.clone(),
+                    score,
+                });
+            }
+        }
+    }
+    hits.sort_by(|a, b| {
+        a.score
+            .cmp(&b.score)
+            .then(
+                a.asset
+                    .display_name()
+                    .chars()
+                    .count()
+                    .cmp(&b.asset.display_name().chars().count()),
+            )
+            .then(a.asset.display_name().cmp(b.asset.display_name()))
+            .then(a.asset.id.cmp(&b.asset.id))
+    });
+    hits.truncate(limit);
+    hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_exact_prefix_word_substring() {
+        assert_eq!(score("victoria memorial", "victoria memorial"), Some(0));
+        assert_eq!(score("victoria memorial", "vict"), Some(1));
+        assert_eq!(score("victoria memorial", "mem"), Some(2));
+        assert_eq!(score("victoria memorial", "oria"), Some(3));
+        assert_eq!(score("victoria memorial", "zzz"), None);
+        assert_eq!(
+            score("lal dighi\u{1f}লালদিঘি", &normalize("লালদিঘি")),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn bengali_keeps_its_signs() {
+        let n = normalize("ভিক্টোরিয়া মেমোরিয়াল");
+        assert!(n.contains('ি'), "{n}");
+        assert!(n.starts_with(&normalize("ভিক্টো")));
+    }
+}

@@ -1,0 +1,474 @@
+//! The durable store: a SQLite file through sqlx. Nothing else in the crate speaks SQL.
+//!
+//! Every write lands here first; the in-memory index is rebuilt from here at start and
+//! updated only after a write has committed.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use geozero::wkb::Wkb;
+use geozero::{CoordDimensions, ToGeo, ToWkb};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use crate::geom;
+use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored geometry of asset {0} cannot be decoded: {1}")]
+    Geometry(i64, String),
+    #[error("stored value of asset {id} is invalid: {what}")]
+    Corrupt { id: i64, what: String },
+    #[error("code {code} already belongs to an asset of layer {existing}, not {wanted}")]
+    CodeInOtherLayer {
+        code: String,
+        existing: String,
+        wanted: Layer,
+    },
+    #[error("geometry cannot be encoded: {0}")]
+    Encode(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// One inspection of an asset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inspection {
+    pub id: i64,
+    pub inspected_at: String,
+    pub condition: String,
+    pub notes: Option<String>,
+    pub inspector: Option<String>,
+}
+
+/// One maintenance work on an asset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Maintenance {
+    pub id: i64,
+    pub started_on: Option<String>,
+    pub completed_on: Option<String>,
+    pub description: String,
+    pub contractor: Option<String>,
+    pub cost_inr: Option<i64>,
+}
+
+/// A public document attached to an asset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Document {
+    pub sha256: String,
+    pub title: String,
+    pub media_type: String,
+    pub size: i64,
+    pub created_at: String,
+}
+
+/// What happened to one feature written by [`ImportTx::upsert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Inserted,
+    Updated,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `url_or_path` — a file path or a
+    /// `sqlite:` URL — with WAL and foreign keys on, and applies pending migrations.
+    pub async fn open(url_or_path: &str) -> Result<Store> {
+        let options = if url_or_path.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url_or_path)?
+        } else {
+            SqliteConnectOptions::new().filename(Path::new(url_or_path))
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode never corrupts the file; a power cut may lose the last
+            // transactions. Writes that must survive that (complaints) ask for FULL.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
+        let v = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Number of assets per layer.
+    pub async fn count_by_layer(&self) -> Result<Vec<(Layer, i64)>> {
+        let mut out = Vec::new();
+        for layer in Layer::ALL {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM assets WHERE layer = ?")
+                .bind(layer.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+            out.push((*layer, n));
+        }
+        Ok(out)
+    }
+
+    /// Streams every asset of a layer in id order, decoding as it goes.
+    pub fn stream_layer(&self, layer: Layer) -> impl Stream<Item = Result<Asset>> + Send + '_ {
+        sqlx::query("SELECT * FROM assets WHERE layer = ? ORDER BY id")
+            .bind(layer.as_str())
+            .fetch(&self.pool)
+            .map(|row| decode_asset(&row?))
+    }
+
+    /// Every asset of a layer, in id order.
+    pub async fn load_layer(&self, layer: Layer) -> Result<Vec<Asset>> {
+        self.stream_layer(layer).try_collect().await
+    }
+
+    pub async fn get_asset(&self, id: AssetId) -> Result<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| decode_asset(&r)).transpose()
+    }
+
+    pub async fn get_asset_by_code(&self, code: &str) -> Result<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| decode_asset(&r)).transpose()
+    }
+
+    pub async fn inspections(&self, id: AssetId) -> Result<Vec<Inspection>> {
+        let rows = sqlx::query("SELECT id, inspected_at, condition, notes, inspector FROM inspections WHERE asset_id = ? ORDER BY inspected_at DESC, id DESC")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Inspection {
+                id: r.get("id"),
+                inspected_at: r.get("inspected_at"),
+                condition: r.get("condition"),
+                notes: r.get("notes"),
+                inspector: r.get("inspector"),
+            })
+            .collect())
+    }
+
+    pub async fn maintenance(&self, id: AssetId) -> Result<Vec<Maintenance>> {
+        let rows = sqlx::query("SELECT id, started_on, completed_on, description, contractor, cost_inr FROM maintenance WHERE asset_id = ? ORDER BY started_on DESC, id DESC")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Maintenance {
+                id: r.get("id"),
+                started_on: r.get("started_on"),
+                completed_on: r.get("completed_on"),
+                description: r.get("description"),
+                contractor: r.get("contractor"),
+                cost_inr: r.get("cost_inr"),
+            })
+            .collect())
+    }
+
+    /// Documents of an asset that may be shown to the public.
+    pub async fn public_documents(&self, id: AssetId) -> Result<Vec<Document>> {
+        let rows = sqlx::query("SELECT sha256, title, media_type, size, created_at FROM documents WHERE asset_id = ? AND public = 1 ORDER BY created_at DESC")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Document {
+                sha256: r.get("sha256"),
+                title: r.get("title"),
+                media_type: r.get("media_type"),
+                size: r.get("size"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+
+    /// Starts a write transaction for an import: nothing is visible until
+    /// [`ImportTx::commit`], and dropping it rolls everything back.
+    pub async fn begin_import(&self) -> Result<ImportTx> {
+        let tx = self.pool.begin().await?;
+        Ok(ImportTx {
+            tx,
+            next_code: Default::default(),
+        })
+    }
+}
+
+/// A write transaction that inserts or updates assets by code.
+pub struct ImportTx {
+    tx: Transaction<'static, Sqlite>,
+    /// Next free number per code prefix, read once per transaction.
+    next_code: std::collections::HashMap<&'static str, i64>,
+}
+
+impl ImportTx {
+    /// Inserts the asset, or updates the one with the same code (bumping its version).
+    /// Returns the stored asset as the index should hold it.
+    pub async fn upsert(&mut self, a: &NewAsset) -> Result<(Asset, Upserted)> {
+        let now = crate::model::now_rfc3339();
+        let code = match &a.code {
+            Some(c) => c.clone(),
+            None => self.next_code(a.layer).await?,
+        };
+        let existing =
+            sqlx::query("SELECT id, layer, version, created_at FROM assets WHERE code = ?")
+                .bind(&code)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let wkb = a
+            .geometry
+            .to_wkb(CoordDimensions::xy())
+            .map_err(|e| StoreError::Encode(e.to_string()))?;
+        let bbox =
+            geom::bbox(&a.geometry).ok_or_else(|| StoreError::Encode("empty geometry".into()))?;
+        let area = geom::geodesic_area_m2(&a.geometry);
+        let at = &a.attrs;
+        let extra = serde_json::to_string(&at.extra).unwrap_or_else(|_| "{}".into());
+        let condition = at.condition.unwrap_or(crate::model::Condition::Unknown);
+
+        let (id, version, created_at, outcome) = match existing {
+            Some(row) => {
+                let layer: String = row.get("layer");
+                if layer != a.layer.as_str() {
+                    return Err(StoreError::CodeInOtherLayer {
+                        code,
+                        existing: layer,
+                        wanted: a.layer,
+                    });
+                }
+                let id: i64 = row.get("id");
+                let version: i64 = row.get::<i64, _>("version") + 1;
+                sqlx::query(
+                    "UPDATE assets SET kind = ?, name = ?, name_bn = ?, ward = ?, borough = ?, address = ?, \
+                     condition = ?, condition_assessed_at = ?, last_maintained_at = ?, grade = ?, year_built = ?, \
+                     owner = ?, area_m2 = ?, status = ?, protected = ?, source = ?, extra = ?, geom = ?, \
+                     minx = ?, miny = ?, maxx = ?, maxy = ?, updated_at = ?, version = ? WHERE id = ?",
+                )
+                .bind(a.kind.as_str())
+                .bind(&at.name)
+                .bind(&at.name_bn)
+                .bind(at.ward)
+                .bind(&at.borough)
+                .bind(&at.address)
+                .bind(condition.as_str())
+                .bind(&at.condition_assessed_at)
+                .bind(&at.last_maintained_at)
+                .bind(at.grade.map(|g| g.as_str()))
+                .bind(at.year_built)
+                .bind(&at.owner)
+                .bind(area)
+                .bind(at.status.map(|s| s.as_str()))
+                .bind(at.protected)
+                .bind(&at.source)
+                .bind(&extra)
+                .bind(&wkb)
+                .bind(bbox.min().x)
+                .bind(bbox.min().y)
+                .bind(bbox.max().x)
+                .bind(bbox.max().y)
+                .bind(&now)
+                .bind(version)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+                (
+                    id,
+                    version,
+                    row.get::<String, _>("created_at"),
+                    Upserted::Updated,
+                )
+            }
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO assets (code, layer, kind, name, name_bn, ward, borough, address, condition, \
+                     condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
+                     source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                )
+                .bind(&code)
+                .bind(a.layer.as_str())
+                .bind(a.kind.as_str())
+                .bind(&at.name)
+                .bind(&at.name_bn)
+                .bind(at.ward)
+                .bind(&at.borough)
+                .bind(&at.address)
+                .bind(condition.as_str())
+                .bind(&at.condition_assessed_at)
+                .bind(&at.last_maintained_at)
+                .bind(at.grade.map(|g| g.as_str()))
+                .bind(at.year_built)
+                .bind(&at.owner)
+                .bind(area)
+                .bind(at.status.map(|s| s.as_str()))
+                .bind(at.protected)
+                .bind(&at.source)
+                .bind(&extra)
+                .bind(&wkb)
+                .bind(bbox.min().x)
+                .bind(bbox.min().y)
+                .bind(bbox.max().x)
+                .bind(bbox.max().y)
+                .bind(&now)
+                .bind(&now)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                (id, 1, now.clone(), Upserted::Inserted)
+            }
+        };
+        let mut attrs = a.attrs.clone();
+        attrs.kind = Some(a.kind);
+        attrs.condition = Some(condition);
+        Ok((
+            Asset {
+                id: AssetId(id),
+                code,
+                layer: a.layer,
+                kind: a.kind,
+                attrs,
+                area_m2: area,
+                geometry: a.geometry.clone(),
+                created_at,
+                updated_at: now,
+                version,
+            },
+            outcome,
+        ))
+    }
+
+    async fn next_code(&mut self, layer: Layer) -> Result<String> {
+        let prefix = layer.code_prefix();
+        let n = match self.next_code.get(prefix) {
+            Some(n) => *n,
+            None => {
+                let max: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(CAST(substr(code, 5) AS INTEGER)) FROM assets WHERE code GLOB ?",
+                )
+                .bind(format!("{prefix}-[0-9]*"))
+                .fetch_one(&mut *self.tx)
+                .await?;
+                max.unwrap_or(0) + 1
+            }
+        };
+        self.next_code.insert(prefix, n + 1);
+        Ok(format!("{prefix}-{n:04}"))
+    }
+
+    /// Records a fact in the same transaction (e.g. "bundled data loaded").
+    pub async fn meta_set(&mut self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn decode_asset(r: &SqliteRow) -> Result<Asset> {
+    let id: i64 = r.try_get("id")?;
+    let corrupt = |what: String| StoreError::Corrupt { id, what };
+    let parse = |col: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<String>, _>(col)?) };
+    let layer: String = r.try_get("layer")?;
+    let layer = Layer::from_str(&layer).map_err(|e| corrupt(e.to_string()))?;
+    let kind: String = r.try_get("kind")?;
+    let kind = kind
+        .parse()
+        .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?;
+    let blob: Vec<u8> = r.try_get("geom")?;
+    let geometry = Wkb(&blob)
+        .to_geo()
+        .map_err(|e| StoreError::Geometry(id, e.to_string()))?;
+    let extra: String = r.try_get("extra")?;
+    let extra = serde_json::from_str(&extra).map_err(|e| corrupt(format!("extra: {e}")))?;
+    let enum_col = |col: &str| -> Result<Option<String>> { parse(col) };
+    let attrs = Attributes {
+        kind: Some(kind),
+        name: parse("name")?,
+        name_bn: parse("name_bn")?,
+        ward: r.try_get("ward")?,
+        borough: parse("borough")?,
+        address: parse("address")?,
+        condition: enum_col("condition")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
+        condition_assessed_at: parse("condition_assessed_at")?,
+        last_maintained_at: parse("last_maintained_at")?,
+        grade: enum_col("grade")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
+        year_built: r.try_get("year_built")?,
+        owner: parse("owner")?,
+        status: enum_col("status")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
+        protected: r.try_get("protected")?,
+        source: parse("source")?,
+        extra,
+    };
+    Ok(Asset {
+        id: AssetId(id),
+        code: r.try_get("code")?,
+        layer,
+        kind,
+        attrs,
+        area_m2: r.try_get("area_m2")?,
+        geometry,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+    })
+}

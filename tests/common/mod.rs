@@ -1,0 +1,99 @@
+//! Test harness: a real server on a loopback port over a real SQLite file in a temp dir.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use heritage_atlas::atlas::{Atlas, AtlasOptions};
+use heritage_atlas::store::Store;
+use heritage_atlas::AppState;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    pub atlas: Arc<Atlas>,
+    handle: JoinHandle<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Starts the app over the database at `db` (created if missing).
+    pub async fn start(db: &Path, load_bundled: bool) -> TestServer {
+        let store = Store::open(db.to_str().unwrap()).await.expect("open store");
+        let atlas = Arc::new(
+            Atlas::open(store, &AtlasOptions { load_bundled })
+                .await
+                .expect("open atlas"),
+        );
+        let app = heritage_atlas::app(AppState {
+            atlas: atlas.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer {
+            addr,
+            db: db.to_path_buf(),
+            atlas,
+            handle,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET and parse JSON; returns (status, body).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = reqwest::get(self.url(path)).await.expect("request");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        let text = r.text().await.unwrap();
+        assert!(
+            ct.starts_with("application/json") || ct.contains("geo+json"),
+            "{path}: content-type {ct:?}: {text}"
+        );
+        (
+            status,
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}")),
+        )
+    }
+
+    /// Stops the server and closes the database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.handle).await;
+        self.atlas.store().close().await;
+    }
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The `heritage-atlas` binary built for this test run.
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_heritage-atlas"))
+}

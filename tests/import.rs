@@ -1,0 +1,317 @@
+//! Import through the real command line: every format and CRS reaches the same places
+//! (fixtures written by GDAL's ogr2ogr, not by us), and every bad input is refused whole
+//! with a message naming the feature, leaving the database as it was.
+
+mod common;
+
+use std::path::Path;
+
+use common::{bin, fixture};
+use geo::CoordsIter;
+use heritage_atlas::model::{Asset, Grade, Layer};
+use heritage_atlas::store::Store;
+
+fn import(db: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
+    let mut cmd = bin();
+    cmd.arg("--db")
+        .arg(db)
+        .arg("import")
+        .arg(file)
+        .args(["--layer", "heritage"])
+        .args(extra);
+    cmd.output().expect("run heritage-atlas")
+}
+
+async fn heritage(db: &Path) -> Vec<Asset> {
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let v = store.load_layer(Layer::Heritage).await.unwrap();
+    store.close().await;
+    v
+}
+
+fn by_code<'a>(v: &'a [Asset], code: &str) -> &'a Asset {
+    v.iter()
+        .find(|a| a.code == code)
+        .unwrap_or_else(|| panic!("{code} missing"))
+}
+
+/// The reference: the WGS84 GeoJSON the other fixtures were made from.
+async fn reference() -> Vec<Asset> {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ref.db");
+    let out = import(&db, &fixture("sample_4326.geojson"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    heritage(&db).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_format_and_crs_lands_on_the_same_coordinates() {
+    let reference = reference().await;
+    assert_eq!(reference.len(), 3);
+    let vm = by_code(&reference, "T-HER-1");
+    assert_eq!(vm.attrs.name_bn.as_deref(), Some("ভিক্টোরিয়া মেমোরিয়াল"));
+    assert_eq!(vm.attrs.grade, Some(Grade::I));
+    assert_eq!(vm.attrs.year_built, Some(1921));
+    assert_eq!(
+        vm.attrs.extra.get("architect").and_then(|v| v.as_str()),
+        Some("William Emerson")
+    );
+
+    let cases: &[(&str, &[&str], usize)] = &[
+        ("sample_4326.geojsonl", &[], 3),                      // GeoJSONSeq
+        ("sample_32645.geojson", &[], 3),                      // UTM 45N, declared in the file
+        ("sample_32645.geojson", &["--crs", "EPSG:32645"], 3), // ...and given on the command line
+        ("sample_3857.fgb", &[], 3), // FlatGeobuf, Web Mercator in its header
+        ("sample_7755.csv", &["--crs", "EPSG:7755"], 3), // CSV with WKT, India NSF LCC
+        ("points_4326.csv", &[], 1), // CSV with X/Y columns
+    ];
+    for (file, args, count) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let out = import(&db, &fixture(file), args);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = heritage(&db).await;
+        assert_eq!(got.len(), *count, "{file}");
+        for a in &got {
+            let want = by_code(&reference, &a.code);
+            assert_eq!(
+                a.attrs.name_bn, want.attrs.name_bn,
+                "{file}: Bengali name intact"
+            );
+            assert_eq!(a.attrs.grade, want.attrs.grade, "{file}");
+            // GDAL may re-orient rings (RFC 7946 winding), so compare sorted coordinates.
+            let sorted = |g: &geo_types::Geometry<f64>| {
+                let mut v: Vec<_> = g.coords_iter().collect();
+                v.sort_by_key(|c| ((c.x * 1e6).round() as i64, (c.y * 1e6).round() as i64));
+                v
+            };
+            let (g, w) = (sorted(&a.geometry), sorted(&want.geometry));
+            assert_eq!(g.len(), w.len(), "{file} {}", a.code);
+            for (c, r) in g.iter().zip(&w) {
+                // 1e-7 degrees is about a centimetre here.
+                assert!(
+                    (c.x - r.x).abs() < 1e-7 && (c.y - r.y).abs() < 1e-7,
+                    "{file} {}: {c:?} vs {r:?}",
+                    a.code
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_feature_imports_and_reimport_updates_instead_of_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let one = dir.path().join("one.geojson");
+    std::fs::write(&one, r#"{"type":"Feature","id":"T-STATUE-1","properties":{"kind":"statue","name":"Netaji statue, Shyambazar"},"geometry":{"type":"Point","coordinates":[88.3745,22.6012]}}"#).unwrap();
+    assert!(import(&db, &one, &[]).status.success());
+    assert!(import(&db, &fixture("sample_4326.geojson"), &[])
+        .status
+        .success());
+    assert!(import(&db, &fixture("sample_4326.geojson"), &[])
+        .status
+        .success());
+    let got = heritage(&db).await;
+    assert_eq!(got.len(), 4);
+    assert_eq!(
+        by_code(&got, "T-STATUE-1").attrs.name.as_deref(),
+        Some("Netaji statue, Shyambazar")
+    );
+    assert_eq!(by_code(&got, "T-HER-1").version, 2);
+}
+
+/// Each bad file: (name, content, extra args, text the error must contain).
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_is_refused_whole_naming_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    assert!(import(&db, &fixture("sample_4326.geojson"), &[])
+        .status
+        .success());
+    let before = heritage(&db).await;
+
+    let good = r#"{"type":"Feature","properties":{"code":"NEW-1","name":"Fine"},"geometry":{"type":"Point","coordinates":[88.35,22.55]}}"#;
+    let feature = |props: &str, geom: &str| {
+        format!(r#"{{"type":"Feature","properties":{props},"geometry":{geom}}}"#)
+    };
+    let seq = |bad: String| format!("{good}\n{good}\n{bad}\n");
+    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
+        (
+            "range.geojsonl",
+            seq(feature(
+                r#"{"code":"X"}"#,
+                r#"{"type":"Point","coordinates":[200.0,22.5]}"#,
+            )),
+            vec![],
+            "outside longitude",
+        ),
+        (
+            "nan.csv",
+            "code,name,lon,lat\nA,ok,88.3,22.5\nB,bad,NaN,22.5\n".to_string(),
+            vec![],
+            "not a finite number",
+        ),
+        (
+            "inf.csv",
+            "code,name,lon,lat\nB,bad,88.3,inf\n".to_string(),
+            vec![],
+            "not a finite number",
+        ),
+        (
+            "unclosed.geojsonl",
+            seq(feature(
+                r#"{"code":"X"}"#,
+                r#"{"type":"Polygon","coordinates":[[[88.30,22.50],[88.31,22.50],[88.31,22.51],[88.30,22.51]]]}"#,
+            )),
+            vec![],
+            "not closed",
+        ),
+        (
+            "bowtie.geojsonl",
+            seq(feature(
+                r#"{"code":"X"}"#,
+                r#"{"type":"Polygon","coordinates":[[[88.30,22.50],[88.31,22.51],[88.31,22.50],[88.30,22.51],[88.30,22.50]]]}"#,
+            )),
+            vec![],
+            "self-intersection",
+        ),
+        (
+            "kind.geojsonl",
+            seq(feature(
+                r#"{"code":"X","kind":"castle"}"#,
+                r#"{"type":"Point","coordinates":[88.3,22.5]}"#,
+            )),
+            vec![],
+            "unknown kind \"castle\"",
+        ),
+        (
+            "wrongkind.geojsonl",
+            seq(feature(
+                r#"{"code":"X","kind":"pond"}"#,
+                r#"{"type":"Point","coordinates":[88.3,22.5]}"#,
+            )),
+            vec![],
+            "does not belong in layer heritage",
+        ),
+        (
+            "grade.geojsonl",
+            seq(feature(
+                r#"{"code":"X","grade":"V"}"#,
+                r#"{"type":"Point","coordinates":[88.3,22.5]}"#,
+            )),
+            vec![],
+            "unknown grade",
+        ),
+        (
+            "line.geojsonl",
+            seq(feature(
+                r#"{"code":"X"}"#,
+                r#"{"type":"LineString","coordinates":[[88.3,22.5],[88.4,22.6]]}"#,
+            )),
+            vec![],
+            "line geometry does not belong",
+        ),
+        (
+            "short.geojsonl",
+            seq(feature(
+                r#"{"code":"X"}"#,
+                r#"{"type":"Point","coordinates":[88.3]}"#,
+            )),
+            vec![],
+            "at least two numbers",
+        ),
+        (
+            "broken.geojsonl",
+            format!("{good}\n{{\"type\":\"Feature\",\n"),
+            vec![],
+            "invalid JSON",
+        ),
+        (
+            "cap.geojson",
+            std::fs::read_to_string(fixture("sample_4326.geojson")).unwrap(),
+            vec!["--max-vertices", "4"],
+            "exceed the cap of 4",
+        ),
+        (
+            "crs.geojson",
+            std::fs::read_to_string(fixture("sample_4326.geojson")).unwrap(),
+            vec!["--crs", "EPSG:1"],
+            "EPSG:1",
+        ),
+    ];
+    for (name, content, args, expect) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).unwrap();
+        let out = import(&db, &file, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name} was accepted");
+        assert!(
+            stderr.contains(expect),
+            "{name}: expected {expect:?} in: {stderr}"
+        );
+        assert!(stderr.contains("nothing was written"), "{name}: {stderr}");
+        if name.ends_with(".geojsonl") && name != "broken.geojsonl" {
+            assert!(
+                stderr.contains("feature 2"),
+                "{name} must name the feature: {stderr}"
+            );
+        }
+        assert_eq!(heritage(&db).await, before, "{name} changed the database");
+    }
+
+    // An unknown layer is refused by the command line itself.
+    let out = bin()
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(fixture("sample_4326.geojson"))
+        .args(["--layer", "castles"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown layer \"castles\""));
+    assert_eq!(heritage(&db).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_streams_a_layer_that_imports_back_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    assert!(import(&db, &fixture("sample_4326.geojson"), &[])
+        .status
+        .success());
+    let out_file = dir.path().join("heritage.geojson");
+    let out = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["export", "--layer", "heritage", "--format", "geojson", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 3);
+
+    let db2 = dir.path().join("b.db");
+    assert!(import(&db2, &out_file, &[]).status.success());
+    let (a, b) = (heritage(&db).await, heritage(&db2).await);
+    for x in &a {
+        let y = by_code(&b, &x.code);
+        assert_eq!(x.geometry, y.geometry);
+        assert_eq!(x.attrs, y.attrs);
+    }
+}
