@@ -154,6 +154,19 @@ pub fn search_box(p: Point<f64>, radius_m: f64) -> Rect<f64> {
     )
 }
 
+/// A lower bound, in metres, on the ground distance from `p` to any point at least
+/// `d_deg` degrees away from it in the plain lon/lat plane.
+///
+/// A degree of latitude is at least 110,574 m and a degree of longitude at least
+/// 111,320·cos(φ) m, where φ is the largest latitude within reach; the smaller of the two
+/// scales every component of the offset from below. The 1 % margin covers the ellipsoid's
+/// departure from those figures over the ≤ 100 km a query spans.
+pub fn min_ground_m(p: Point<f64>, d_deg: f64) -> f64 {
+    let lat_max = (p.y().abs() + d_deg).min(89.999);
+    let per_deg = MIN_M_PER_DEG_LAT.min(M_PER_DEG_LON_EQ * lat_max.to_radians().cos());
+    d_deg * per_deg * 0.99
+}
+
 /// Equirectangular plane about a point, in metres.
 struct LocalPlane {
     lon0: f64,

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use geo::Intersects;
 use geo_types::{Point, Rect};
-use rstar::{RTree, RTreeObject, AABB};
+use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::geom;
 use crate::model::{Asset, AssetId, Layer};
@@ -28,6 +28,13 @@ impl RTreeObject for Entry {
     type Envelope = AABB<[f64; 2]>;
     fn envelope(&self) -> Self::Envelope {
         self.env
+    }
+}
+
+/// Distance to the box, in squared degrees: orders the nearest-neighbour walk.
+impl PointDistance for Entry {
+    fn distance_2(&self, p: &[f64; 2]) -> f64 {
+        self.env.distance_2(p)
     }
 }
 
@@ -165,30 +172,74 @@ impl LayerIndex {
     /// The `k` assets nearest to `p` within `max_radius_m` metres, nearest first, with
     /// ground distance to each one's nearest point (zero inside).
     ///
-    /// Searches a growing box: every asset within r metres has a point inside
-    /// [`geom::search_box`]`(p, r)`, so once k assets lie within r, no asset outside the
-    /// box can be nearer than them and the answer is exact.
+    /// Walks the tree's boxes in order of their distance from `p` in degrees, measuring
+    /// each candidate exactly, and stops once a box's lower bound in metres
+    /// ([`geom::min_ground_m`]) exceeds the k-th best distance found or the radius: no
+    /// later box can hold anything nearer, so the answer is exact.
     pub fn nearest(&self, p: Point<f64>, k: usize, max_radius_m: f64) -> Vec<(Arc<Asset>, f64)> {
         if k == 0 || self.is_empty() {
             return Vec::new();
         }
-        let mut r = max_radius_m.min(100.0);
-        loop {
-            let bx = geom::search_box(p, r);
-            let mut found: Vec<(Arc<Asset>, f64)> = self
-                .tree
-                .locate_in_envelope_intersecting(&aabb(&bx))
-                .filter_map(|e| self.slots[e.slot as usize].as_ref())
-                .map(|a| (a.clone(), geom::distance_m(p, &a.geometry)))
-                .filter(|(_, d)| *d <= r)
-                .collect();
-            if found.len() >= k || r >= max_radius_m {
-                found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
-                found.truncate(k);
-                return found;
+        // Max-heap of the best k by distance, so the worst of them is at the top.
+        let mut best: std::collections::BinaryHeap<Candidate> =
+            std::collections::BinaryHeap::with_capacity(k + 1);
+        for (e, d2) in self
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&[p.x(), p.y()])
+        {
+            let bound = geom::min_ground_m(p, d2.sqrt());
+            let worst = if best.len() == k {
+                best.peek().map_or(f64::INFINITY, |c| c.distance)
+            } else {
+                max_radius_m
+            };
+            if bound > worst.min(max_radius_m) {
+                break;
             }
-            r = (r * 4.0).min(max_radius_m);
+            let Some(a) = self.slots[e.slot as usize].as_ref() else {
+                continue;
+            };
+            let distance = geom::distance_m(p, &a.geometry);
+            if distance > max_radius_m {
+                continue;
+            }
+            best.push(Candidate {
+                distance,
+                asset: a.clone(),
+            });
+            if best.len() > k {
+                best.pop();
+            }
         }
+        let mut out: Vec<(Arc<Asset>, f64)> =
+            best.into_iter().map(|c| (c.asset, c.distance)).collect();
+        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+        out
+    }
+}
+
+/// A nearest-search candidate, ordered by distance then id (worst last).
+struct Candidate {
+    distance: f64,
+    asset: Arc<Asset>,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.distance
+            .total_cmp(&o.distance)
+            .then(self.asset.id.cmp(&o.asset.id))
     }
 }
 

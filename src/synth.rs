@@ -62,6 +62,35 @@ impl SynthFeature {
     }
 }
 
+impl SynthFeature {
+    /// The feature as a stored asset with the given id, for benchmarks that build an
+    /// index without a database.
+    pub fn to_asset(&self, id: i64) -> crate::model::Asset {
+        use crate::model::{Asset, AssetId, Attributes, Condition};
+        Asset {
+            id: AssetId(id),
+            code: self.code.clone(),
+            layer: self.layer,
+            kind: self.kind,
+            attrs: Attributes {
+                kind: Some(self.kind),
+                name: Some(self.name.clone()),
+                name_bn: Some(self.name_bn.clone()),
+                ward: self.ward,
+                borough: self.borough.clone(),
+                condition: Some(Condition::Unknown),
+                source: Some(self.source.clone()),
+                ..Default::default()
+            },
+            area_m2: crate::geom::geodesic_area_m2(&self.geometry),
+            geometry: self.geometry.clone(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        }
+    }
+}
+
 const ROMAN: [&str; 16] = [
     "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
     "XVI",

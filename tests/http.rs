@@ -1,0 +1,241 @@
+//! The HTTP API over the bundled Kolkata data, on a real server and a real SQLite file:
+//! what citizens and field staff ask, what bad requests get, and what a restart keeps.
+
+mod common;
+
+use common::TestServer;
+use serde_json::Value;
+
+fn names(fc: &Value) -> Vec<String> {
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["name"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundled_kolkata_answers_the_everyday_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+
+    let (s, health) = srv.get("/health").await;
+    assert_eq!(s, 200);
+    assert!(health["layers"]["heritage"].as_u64().unwrap() >= 45);
+    assert!(health["layers"]["water_bodies"].as_u64().unwrap() >= 8);
+    assert_eq!(health["layers"]["wards"].as_u64().unwrap(), 144);
+
+    // Required landmarks, by English and by Bengali name, diacritics and case aside.
+    for (q, want) in [
+        ("Victoria", "Victoria Memorial"),
+        ("victoria memorial", "Victoria Memorial"),
+        ("ভিক্টোরিয়া", "Victoria Memorial"),
+        ("WRITERS BUILDING", "Writers' Building"),
+        ("Metcalfe", "Metcalfe Hall"),
+        ("marble", "Marble Palace"),
+        ("শহিদ মিনার", "Shaheed Minar"),
+        ("Rabindra Sarobar", "Rabindra Sarobar"),
+        ("Subhas", "Subhas Sarobar"),
+        ("lal dighi", "Lal Dighi"),
+        ("College Square", "College Square"),
+        ("Maidan", "Maidan"),
+    ] {
+        let (s, fc) = srv.get(&format!("/search?q={}", enc(q))).await;
+        assert_eq!(s, 200);
+        let n = names(&fc);
+        assert!(
+            n.first().is_some_and(|first| first.starts_with(want)),
+            "search {q:?} → {n:?}"
+        );
+        assert!(fc["features"][0]["bbox"].is_array());
+    }
+
+    // A point inside Victoria Memorial's footprint: it is 0 m away and comes first.
+    let vm = srv
+        .get(&format!("/search?q={}&limit=1", enc("Victoria Memorial")))
+        .await
+        .1;
+    let c = &vm["features"][0]["geometry"]["coordinates"];
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let (s, near) = srv
+        .get(&format!(
+            "/nearby?lon={lon}&lat={lat}&radius_m=1500&limit=20"
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(names(&near)[0], "Victoria Memorial");
+    assert_eq!(
+        near["features"][0]["properties"]["distance_m"].as_f64(),
+        Some(0.0)
+    );
+    let d: Vec<f64> = near["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        d.windows(2).all(|w| w[0] <= w[1]) && d.iter().all(|x| *x <= 1500.0),
+        "{d:?}"
+    );
+    let only_water = srv
+        .get(&format!(
+            "/nearby?lon={lon}&lat={lat}&radius_m=100000&limit=3&layers=water_bodies"
+        ))
+        .await
+        .1;
+    assert!(only_water["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["properties"]["layer"] == "water_bodies"));
+
+    // In Rabindra Sarobar: the lake, its ward, and the nearest heritage asset.
+    let rs = srv
+        .get(&format!(
+            "/search?q={}&limit=1&layers=water_bodies",
+            enc("Rabindra Sarobar")
+        ))
+        .await
+        .1;
+    let c = &rs["features"][0]["geometry"]["coordinates"];
+    let (s, at) = srv.get(&format!("/at?lon={}&lat={}", c[0], c[1])).await;
+    assert_eq!(s, 200);
+    assert!(
+        names(&serde_json::json!({"features": at["water_bodies"]}))[0]
+            .starts_with("Rabindra Sarobar")
+    );
+    assert!(at["ward"]["properties"]["ward"]
+        .as_i64()
+        .is_some_and(|w| (1..=144).contains(&w)));
+    assert!(
+        at["nearest_heritage"]["properties"]["distance_m"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(
+        at["water_bodies"][0]["properties"]["area_m2"]
+            .as_f64()
+            .unwrap()
+            > 100_000.0
+    );
+
+    // The whole record, by id and by code.
+    let id = vm["features"][0]["id"].as_i64().unwrap();
+    let (s, rec) = srv.get(&format!("/assets/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(rec["properties"]["name_bn"], "ভিক্টোরিয়া মেমোরিয়াল");
+    assert_eq!(rec["properties"]["grade"], "I");
+    assert!(rec["properties"]["source"]
+        .as_str()
+        .unwrap()
+        .contains("approximation"));
+    assert_eq!(rec["geometry"]["type"], "Polygon");
+    for list in ["inspections", "maintenance", "documents"] {
+        assert_eq!(rec[list], serde_json::json!([]), "{list}");
+    }
+    let code = rec["properties"]["code"].as_str().unwrap();
+    assert_eq!(
+        srv.get(&format!("/assets/{code}")).await.1["id"].as_i64(),
+        Some(id)
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_get_clear_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let cases = [
+        ("/nearby?lat=22.5", 400, "lon"),
+        (
+            "/nearby?lon=88.3&lat=22.5&foo=1",
+            400,
+            "unknown field `foo`",
+        ),
+        ("/nearby?lon=NaN&lat=22.5", 400, "lon must be"),
+        ("/nearby?lon=88.3&lat=inf", 400, "lat must be"),
+        ("/nearby?lon=188.3&lat=22.5", 400, "lon must be"),
+        ("/nearby?lon=88.3&lat=-91", 400, "lat must be"),
+        ("/nearby?lon=abc&lat=22.5", 400, "invalid float"),
+        ("/nearby?lon=88.3&lat=22.5&radius_m=1e9", 400, "radius_m"),
+        ("/nearby?lon=88.3&lat=22.5&radius_m=-5", 400, "radius_m"),
+        ("/nearby?lon=88.3&lat=22.5&limit=0", 400, "limit"),
+        ("/nearby?lon=88.3&lat=22.5&limit=100000", 400, "limit"),
+        ("/nearby?lon=88.3&lat=22.5&limit=-1", 400, "limit"),
+        (
+            "/nearby?lon=88.3&lat=22.5&layers=castles",
+            400,
+            "unknown layer",
+        ),
+        ("/at?lon=88.3", 400, "lat"),
+        ("/search?q=", 400, "q must be"),
+        ("/search?q=a&limit=1000", 400, "limit"),
+        ("/assets/999999", 404, "no asset"),
+        ("/assets/NO-SUCH-CODE", 404, "no asset"),
+        ("/no/such/path", 404, "no such resource"),
+    ];
+    for (path, status, text) in cases {
+        let (s, body) = srv.get(path).await;
+        assert_eq!(s, status, "{path}: {body}");
+        assert!(body["code"].is_string(), "{path}: {body}");
+        assert!(
+            body["description"].as_str().unwrap().contains(text),
+            "{path}: {body}"
+        );
+    }
+    // Long or odd search text is not an error, just no match.
+    let (s, fc) = srv
+        .get(&format!("/search?q={}", enc("<script>alert(1)</script>")))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(fc["features"], serde_json::json!([]));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_reuses_the_file_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atlas.db");
+    let srv = TestServer::start(&db, true).await;
+    let first = srv.get("/health").await.1;
+    let record = srv.get("/assets/1").await.1;
+    srv.stop().await;
+
+    // Something imported between runs is there after the restart; the bundled data is
+    // not loaded a second time.
+    let store = heritage_atlas::store::Store::open(db.to_str().unwrap())
+        .await
+        .unwrap();
+    let opts = heritage_atlas::import::ImportOptions::new(heritage_atlas::model::Layer::Heritage);
+    heritage_atlas::import::import_file(&store, &common::fixture("sample_4326.geojson"), &opts)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let srv = TestServer::start(&db, true).await;
+    let second = srv.get("/health").await.1;
+    assert_eq!(
+        second["layers"]["heritage"].as_u64(),
+        first["layers"]["heritage"].as_u64().map(|n| n + 3)
+    );
+    assert_eq!(second["layers"]["wards"], first["layers"]["wards"]);
+    assert_eq!(srv.get("/assets/1").await.1, record);
+    let (s, _) = srv.get("/assets/T-HER-2").await;
+    assert_eq!(s, 200);
+    srv.stop().await;
+}
