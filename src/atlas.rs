@@ -4,10 +4,14 @@
 
 use std::time::Instant;
 
+use geo_types::Rect;
+
+use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
 use crate::index::{Index, LayerIndex};
-use crate::model::Layer;
+use crate::model::{Asset, AssetId, Layer, NewAsset};
 use crate::store::{Store, StoreError};
+use crate::tiles::cache::TileCache;
 
 /// The bundled Kolkata data, compiled in so the binary serves it from any directory.
 pub const BUNDLED: [(Layer, &str, &[u8]); 4] = [
@@ -50,11 +54,16 @@ pub enum AtlasError {
 pub struct AtlasOptions {
     /// Load `data/` into an empty database on first start.
     pub load_bundled: bool,
+    /// Bytes of encoded tiles to keep in memory; 0 turns the tile cache off.
+    pub tile_cache_bytes: u64,
 }
 
 impl Default for AtlasOptions {
     fn default() -> Self {
-        AtlasOptions { load_bundled: true }
+        AtlasOptions {
+            load_bundled: true,
+            tile_cache_bytes: 256 << 20,
+        }
     }
 }
 
@@ -63,6 +72,7 @@ impl Default for AtlasOptions {
 pub struct Atlas {
     store: Store,
     index: Index,
+    tiles: TileCache,
 }
 
 impl Atlas {
@@ -79,6 +89,7 @@ impl Atlas {
         let atlas = Atlas {
             store,
             index: Index::new(),
+            tiles: TileCache::new(opts.tile_cache_bytes),
         };
         atlas.reload().await?;
         Ok(atlas)
@@ -105,6 +116,46 @@ impl Atlas {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn tiles(&self) -> &TileCache {
+        &self.tiles
+    }
+
+    /// Adds or replaces an asset (by code): commit, then index, then drop the cached
+    /// tiles its old and new geometry touch.
+    pub async fn upsert(&self, a: &NewAsset) -> Result<Asset, StoreError> {
+        let mut tx = self.store.begin_import().await?;
+        let (asset, _) = tx.upsert(a).await?;
+        tx.commit().await?;
+        let old = self.index.write(asset.layer).upsert(asset.clone());
+        let boxes: Vec<Rect<f64>> = [
+            old.as_deref().and_then(|o| geom::bbox(&o.geometry)),
+            geom::bbox(&asset.geometry),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.tiles.invalidate(asset.layer, &boxes);
+        Ok(asset)
+    }
+
+    /// Deletes an asset: commit, then index, then tiles. Returns the deleted asset.
+    pub async fn delete(&self, id: AssetId) -> Result<Option<Asset>, StoreError> {
+        let Some(existing) = self.index.get(id) else {
+            return Ok(None);
+        };
+        if !self.store.delete_asset(id).await? {
+            return Ok(None);
+        }
+        self.index.write(existing.layer).remove(id);
+        self.tiles.invalidate(
+            existing.layer,
+            &geom::bbox(&existing.geometry)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        );
+        Ok(Some((*existing).clone()))
     }
 }
 

@@ -50,6 +50,12 @@ pub struct ServeArgs {
     /// Do not load the bundled Kolkata data into a new database.
     #[arg(long)]
     pub no_bundled_data: bool,
+    /// Memory for cached tiles, in MiB; 0 turns the tile cache off.
+    #[arg(long, env = "HERITAGE_ATLAS_TILE_CACHE_MB", default_value_t = 256)]
+    pub tile_cache_mb: u64,
+    /// `Cache-Control: max-age` for tiles, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub tile_max_age: u32,
 }
 
 impl Default for ServeArgs {
@@ -57,6 +63,8 @@ impl Default for ServeArgs {
         ServeArgs {
             bind: "127.0.0.1:8080".parse().expect("valid default address"),
             no_bundled_data: false,
+            tile_cache_mb: 256,
+            tile_max_age: 300,
         }
     }
 }

@@ -96,6 +96,15 @@ impl LayerIndex {
         self.by_id.is_empty()
     }
 
+    /// Bounding box of the whole layer (lon/lat: west, south, east, north).
+    pub fn extent(&self) -> Option<[f64; 4]> {
+        if self.is_empty() {
+            return None;
+        }
+        let e = self.tree.root().envelope();
+        Some([e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]])
+    }
+
     pub fn get(&self, id: AssetId) -> Option<&Arc<Asset>> {
         self.by_id
             .get(&id)
@@ -147,6 +156,17 @@ impl LayerIndex {
             .iter()
             .zip(self.keys.iter())
             .filter_map(|(a, k)| a.as_ref().map(|a| (a, &**k)))
+    }
+
+    /// Assets whose bounding boxes meet the box, with those boxes: the tile renderer's
+    /// candidates (clipping decides what is really inside).
+    pub fn candidates<'a>(
+        &'a self,
+        r: &Rect<f64>,
+    ) -> impl Iterator<Item = (AABB<[f64; 2]>, &'a Arc<Asset>)> + 'a {
+        self.tree
+            .locate_in_envelope_intersecting(&aabb(r))
+            .filter_map(|e| self.slots[e.slot as usize].as_ref().map(|a| (e.env, a)))
     }
 
     /// Assets whose geometry intersects the box (not just their bounding boxes).

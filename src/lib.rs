@@ -31,5 +31,6 @@ pub mod model;
 pub mod query;
 pub mod store;
 pub mod synth;
+pub mod tiles;
 
 pub use http::{app, AppState};

@@ -62,11 +62,13 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         store,
         &AtlasOptions {
             load_bundled: !args.no_bundled_data,
+            tile_cache_bytes: args.tile_cache_mb << 20,
         },
     )
     .await?;
     let app = heritage_atlas::app(AppState {
         atlas: Arc::new(atlas),
+        tile_max_age: args.tile_max_age,
     });
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -151,14 +151,18 @@ fn normalize_ascii(s: &str) -> String {
 }
 
 /// How well a normalised key matches a normalised query; lower is better.
-fn score(key: &str, q: &str) -> Option<u8> {
+/// `spaced_q` is `q` with a leading space, made once per search rather than per key.
+fn score(key: &str, q: &str, spaced_q: &str) -> Option<u8> {
+    if !key.contains(q) {
+        return None;
+    }
     let mut best: Option<u8> = None;
     for part in key.split('\u{1f}') {
         let s = if part == q {
             0
         } else if part.starts_with(q) {
             1
-        } else if part.split(' ').any(|w| w.starts_with(q)) || part.contains(&format!(" {q}")) {
+        } else if part.contains(spaced_q) {
             2
         } else if part.contains(q) {
             3
@@ -184,11 +188,12 @@ pub fn search(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit
     if q.is_empty() {
         return Vec::new();
     }
+    let spaced = format!(" {q}");
     let mut hits: Vec<Hit> = Vec::new();
     for layer in layers {
         let li = index.read(*layer);
         for (asset, key) in li.iter_keys() {
-            if let Some(score) = score(key, &q) {
+            if let Some(score) = score(key, &q, &spaced) {
                 hits.push(Hit {
                     asset: asset.clone(),
                     score,
@@ -219,15 +224,13 @@ mod tests {
 
     #[test]
     fn ranks_exact_prefix_word_substring() {
-        assert_eq!(score("victoria memorial", "victoria memorial"), Some(0));
-        assert_eq!(score("victoria memorial", "vict"), Some(1));
-        assert_eq!(score("victoria memorial", "mem"), Some(2));
-        assert_eq!(score("victoria memorial", "oria"), Some(3));
-        assert_eq!(score("victoria memorial", "zzz"), None);
-        assert_eq!(
-            score("lal dighi\u{1f}লালদিঘি", &normalize("লালদিঘি")),
-            Some(0)
-        );
+        let s = |k: &str, q: &str| score(k, q, &format!(" {q}"));
+        assert_eq!(s("victoria memorial", "victoria memorial"), Some(0));
+        assert_eq!(s("victoria memorial", "vict"), Some(1));
+        assert_eq!(s("victoria memorial", "mem"), Some(2));
+        assert_eq!(s("victoria memorial", "oria"), Some(3));
+        assert_eq!(s("victoria memorial", "zzz"), None);
+        assert_eq!(s("lal dighi\u{1f}লালদিঘি", &normalize("লালদিঘি")), Some(0));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The HTTP surface (axum): one file per resource, each with `fn router()`, merged here.
 
 mod assets;
+mod assets_static;
 pub mod error;
 mod health;
 mod query;
+mod tiles;
 
 use std::sync::Arc;
 
@@ -24,6 +26,17 @@ pub use error::ApiError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub atlas: Arc<Atlas>,
+    /// `Cache-Control: max-age` of tiles, seconds.
+    pub tile_max_age: u32,
+}
+
+impl AppState {
+    pub fn new(atlas: Arc<Atlas>) -> Self {
+        AppState {
+            atlas,
+            tile_max_age: 300,
+        }
+    }
 }
 
 /// The whole application, ready to serve (tests drive this same router).
@@ -32,7 +45,9 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(query::router())
         .merge(assets::router())
-        .fallback(error::not_found)
+        .merge(tiles::router())
+        .merge(assets_static::router())
+        .fallback(assets_static::web_or_not_found)
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

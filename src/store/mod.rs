@@ -228,6 +228,16 @@ impl Store {
             .collect())
     }
 
+    /// Deletes an asset (its inspections and maintenance go with it; documents stay, on
+    /// record, detached). Returns whether it existed.
+    pub async fn delete_asset(&self, id: AssetId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM assets WHERE id = ?")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Starts a write transaction for an import: nothing is visible until
     /// [`ImportTx::commit`], and dropping it rolls everything back.
     pub async fn begin_import(&self) -> Result<ImportTx> {

@@ -25,13 +25,17 @@ impl TestServer {
     pub async fn start(db: &Path, load_bundled: bool) -> TestServer {
         let store = Store::open(db.to_str().unwrap()).await.expect("open store");
         let atlas = Arc::new(
-            Atlas::open(store, &AtlasOptions { load_bundled })
-                .await
-                .expect("open atlas"),
+            Atlas::open(
+                store,
+                &AtlasOptions {
+                    load_bundled,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("open atlas"),
         );
-        let app = heritage_atlas::app(AppState {
-            atlas: atlas.clone(),
-        });
+        let app = heritage_atlas::app(AppState::new(atlas.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

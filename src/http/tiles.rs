@@ -1,0 +1,189 @@
+//! `GET /tiles/{layers}/{z}/{x}/{y}.mvt` and `GET /tiles/{layers}.json` (TileJSON 3.0).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::{ApiError, AppState};
+use crate::model::Layer;
+use crate::tiles::cache::{CachedTile, TileKey};
+use crate::tiles::{self, LayerSet, TileCoord, MAX_ZOOM};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tile))
+        .route("/tiles/{tilejson}", get(tilejson))
+}
+
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+fn layer_set(s: &str) -> Result<LayerSet, ApiError> {
+    LayerSet::parse(s).map_err(|e| ApiError::NotFound(format!("no such tile layer: {e}")))
+}
+
+async fn tile(
+    State(s): State<AppState>,
+    Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let layers = layer_set(&layers)?;
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(&y);
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "no tile {z}/{x}/{y}: zoom must be 0–{MAX_ZOOM} and x, y below 2^zoom"
+        ))
+    };
+    let (zn, xn, yn) = (
+        z.parse::<u8>().map_err(|_| bad())?,
+        x.parse::<u32>().map_err(|_| bad())?,
+        y.parse::<u32>().map_err(|_| bad())?,
+    );
+    let coord = TileCoord::new_checked(zn, xn, yn).ok_or_else(bad)?;
+    let key = TileKey {
+        layers,
+        tile: coord,
+    };
+
+    let atlas = s.atlas.clone();
+    let cached = match atlas.tiles().get(&key) {
+        Some(t) => t,
+        None => {
+            let epoch = atlas.tiles().epoch();
+            let a = atlas.clone();
+            // Drawing is CPU work: keep it off the async workers.
+            let drawn = tokio::task::spawn_blocking(move || {
+                Arc::new(CachedTile::new(tiles::render(a.index(), layers, coord)))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?;
+            atlas.tiles().insert(key, drawn.clone(), epoch);
+            drawn
+        }
+    };
+
+    let mut h = HeaderMap::new();
+    let cc = format!("public, max-age={}", s.tile_max_age);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&cc).unwrap_or(HeaderValue::from_static("no-cache")),
+    );
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&cached.etag).unwrap_or(HeaderValue::from_static("\"\"")),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if cached.dropped > 0 {
+        h.insert("x-features-dropped", HeaderValue::from(cached.dropped));
+    }
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == cached.etag || t.trim() == "*")
+        });
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+    }
+    if cached.is_empty() {
+        return Ok((StatusCode::NO_CONTENT, h).into_response());
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
+    let gzip_ok = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                e.split(';')
+                    .next()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))
+            })
+        });
+    if gzip_ok && !cached.gzip.is_empty() {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        Ok((StatusCode::OK, h, cached.gzip.clone()).into_response())
+    } else {
+        Ok((StatusCode::OK, h, cached.raw.clone()).into_response())
+    }
+}
+
+/// The origin clients reached us at, for absolute URLs in TileJSON and styles.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+async fn tilejson(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let name = file
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::NotFound(format!("no such resource: /tiles/{file}")))?;
+    let layers = layer_set(name)?;
+    let base = base_url(&headers);
+    let index = s.atlas.index();
+    let mut bounds: Option<[f64; 4]> = None;
+    let mut vector_layers = Vec::new();
+    for layer in layers.layers() {
+        if let Some(env) = index.read(layer).extent() {
+            let b = bounds.get_or_insert([180.0, 90.0, -180.0, -90.0]);
+            *b = [
+                b[0].min(env[0]),
+                b[1].min(env[1]),
+                b[2].max(env[2]),
+                b[3].max(env[3]),
+            ];
+        }
+        let fields: serde_json::Map<String, Value> = tiles::fields(layer)
+            .into_iter()
+            .map(|(k, t)| (k.to_string(), json!(t)))
+            .collect();
+        vector_layers.push(json!({
+            "id": layer.as_str(),
+            "description": layer.title(),
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "fields": fields,
+        }));
+    }
+    let bounds = bounds.unwrap_or([88.26, 22.46, 88.42, 22.64]);
+    let center = [
+        (bounds[0] + bounds[2]) / 2.0,
+        (bounds[1] + bounds[3]) / 2.0,
+        12.0,
+    ];
+    let _ = Layer::ALL;
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": format!("heritage-atlas: {}", layers.name()),
+        "description": format!(
+            "Kolkata Environment & Heritage register. Polygons smaller than {} px become points; below z{} points are thinned to one per pixel; features are dropped smallest-first to keep any tile under {} KB (the X-Features-Dropped header counts them).",
+            tiles::COLLAPSE_UNITS / 8.0, tiles::THIN_BELOW_ZOOM, tiles::MAX_TILE_BYTES / 1024),
+        "attribution": "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)",
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layers.name())],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bounds,
+        "center": center,
+        "vector_layers": vector_layers,
+    })))
+}

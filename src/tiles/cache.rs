@@ -1,0 +1,157 @@
+//! The tile cache: encoded tiles (raw and gzipped, with their ETag) in memory, bounded in
+//! bytes (moka), invalidated exactly where a write touched.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use geo_types::Rect;
+use moka::sync::Cache;
+
+use super::{LayerSet, Rendered, TileCoord, BUFFER};
+use crate::model::Layer;
+
+/// A tile ready to send.
+#[derive(Debug)]
+pub struct CachedTile {
+    pub raw: bytes::Bytes,
+    /// gzip of `raw`, made once when the tile is drawn (browsers always ask for gzip).
+    pub gzip: bytes::Bytes,
+    pub etag: String,
+    pub features: usize,
+    pub dropped: usize,
+}
+
+impl CachedTile {
+    pub fn new(r: Rendered) -> CachedTile {
+        let etag = format!("\"{:016x}\"", fnv1a(&r.bytes));
+        let gzip = if r.bytes.is_empty() {
+            bytes::Bytes::new()
+        } else {
+            let mut enc = flate2::write::GzEncoder::new(
+                Vec::with_capacity(r.bytes.len() / 2),
+                flate2::Compression::fast(),
+            );
+            // Writing to a Vec cannot fail.
+            let _ = enc.write_all(&r.bytes);
+            enc.finish().map(bytes::Bytes::from).unwrap_or_default()
+        };
+        CachedTile {
+            raw: bytes::Bytes::from(r.bytes),
+            gzip,
+            etag,
+            features: r.features,
+            dropped: r.dropped,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+/// FNV-1a 64: a stable content hash for ETags (same bytes, same tag, across restarts).
+fn fnv1a(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for x in b {
+        h ^= u64::from(*x);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    pub layers: LayerSet,
+    pub tile: TileCoord,
+}
+
+/// Cache plus a write epoch: a tile drawn while a write was landing is served but not
+/// cached, so a stale tile never outlives the invalidation that raced it.
+pub struct TileCache {
+    cache: Option<Cache<TileKey, Arc<CachedTile>>>,
+    epoch: AtomicU64,
+}
+
+impl std::fmt::Debug for TileCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileCache")
+            .field("entries", &self.cache.as_ref().map(|c| c.entry_count()))
+            .finish()
+    }
+}
+
+impl TileCache {
+    /// A cache of at most `max_bytes` of tiles; 0 turns caching off.
+    pub fn new(max_bytes: u64) -> TileCache {
+        let cache = (max_bytes > 0).then(|| {
+            Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_k: &TileKey, v: &Arc<CachedTile>| {
+                    (v.raw.len() + v.gzip.len() + 128)
+                        .try_into()
+                        .unwrap_or(u32::MAX)
+                })
+                .support_invalidation_closures()
+                .build()
+        });
+        TileCache {
+            cache,
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, k: &TileKey) -> Option<Arc<CachedTile>> {
+        self.cache.as_ref()?.get(k)
+    }
+
+    /// Caches a tile drawn at `epoch`, unless a write has landed since.
+    pub fn insert(&self, k: TileKey, v: Arc<CachedTile>, epoch: u64) {
+        if let Some(c) = &self.cache {
+            if self.epoch() == epoch {
+                c.insert(k, v);
+            }
+        }
+    }
+
+    /// Drops every cached tile, at any zoom, that shows `layer` and whose buffered
+    /// bounds meet one of `boxes` (lon/lat): the old and the new place of what changed.
+    pub fn invalidate(&self, layer: Layer, boxes: &[Rect<f64>]) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let Some(c) = &self.cache else { return };
+        let boxes: Vec<Rect<f64>> = boxes.to_vec();
+        let result = c.invalidate_entries_if(move |k, _| {
+            if !k.layers.contains(layer) {
+                return false;
+            }
+            let t = k.tile.lonlat_bounds(BUFFER);
+            boxes.iter().any(|b| {
+                b.min().x <= t.max().x
+                    && b.max().x >= t.min().x
+                    && b.min().y <= t.max().y
+                    && b.max().y >= t.min().y
+            })
+        });
+        if let Err(e) = result {
+            // Only fails if closures were not enabled at build time, which they are; be
+            // safe rather than stale.
+            tracing::warn!("selective invalidation failed ({e}); clearing the tile cache");
+            c.invalidate_all();
+        }
+    }
+
+    pub fn entry_count(&self) -> u64 {
+        self.cache.as_ref().map_or(0, |c| {
+            c.run_pending_tasks();
+            c.entry_count()
+        })
+    }
+
+    pub fn contains(&self, k: &TileKey) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.contains_key(k))
+    }
+}
