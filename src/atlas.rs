@@ -2,7 +2,10 @@
 //! happens — commit to the store, then update the index — so handlers never touch the
 //! two separately.
 
+use std::sync::Arc;
 use std::time::Instant;
+
+use futures_util::TryStreamExt;
 
 use geo_types::Rect;
 
@@ -99,9 +102,9 @@ impl Atlas {
     pub async fn reload(&self) -> Result<(), StoreError> {
         for layer in Layer::ALL {
             let t = Instant::now();
-            let assets = self.store.load_layer(*layer).await?;
+            let assets: Vec<Arc<Asset>> = self.store.stream_layer(*layer).map_ok(Arc::new).try_collect().await?;
             let n = assets.len();
-            let index = tokio::task::spawn_blocking(move || LayerIndex::bulk(assets))
+            let index = tokio::task::spawn_blocking(move || LayerIndex::bulk_shared(assets))
                 .await
                 .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))?;
             self.index.set_layer(*layer, index);

@@ -65,6 +65,12 @@ impl LayerIndex {
     /// Builds the index in one pass (rstar's bulk load: far faster and better balanced
     /// than inserting one by one).
     pub fn bulk(assets: Vec<Asset>) -> Self {
+        Self::bulk_shared(assets.into_iter().map(Arc::new).collect())
+    }
+
+    /// [`LayerIndex::bulk`] over assets already behind `Arc` (what loading from the store
+    /// produces, so that a national layer is never held twice while the index is built).
+    pub fn bulk_shared(assets: Vec<Arc<Asset>>) -> Self {
         let mut slots = Vec::with_capacity(assets.len());
         let mut keys = Vec::with_capacity(assets.len());
         let mut entries = Vec::with_capacity(assets.len());
@@ -77,7 +83,7 @@ impl LayerIndex {
             });
             by_id.insert(a.id, slot);
             keys.push(search_key(&a));
-            slots.push(Some(Arc::new(a)));
+            slots.push(Some(a));
         }
         LayerIndex {
             tree: RTree::bulk_load(entries),
