@@ -102,7 +102,12 @@ impl Atlas {
     pub async fn reload(&self) -> Result<(), StoreError> {
         for layer in Layer::ALL {
             let t = Instant::now();
-            let assets: Vec<Arc<Asset>> = self.store.stream_layer(*layer).map_ok(Arc::new).try_collect().await?;
+            let assets: Vec<Arc<Asset>> = self
+                .store
+                .stream_layer(*layer)
+                .map_ok(Arc::new)
+                .try_collect()
+                .await?;
             let n = assets.len();
             let index = tokio::task::spawn_blocking(move || LayerIndex::bulk_shared(assets))
                 .await

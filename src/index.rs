@@ -16,12 +16,27 @@ use crate::model::{Asset, AssetId, Layer};
 
 /// A tree entry: an asset's bounding box and its slot in the layer's asset table.
 ///
-/// Keeping geometry out of the tree keeps the tree small (36 bytes an entry) and lets a
-/// query read exact geometry only for the few candidates whose boxes match.
+/// Keeping geometry out of the tree keeps the tree small (40 bytes an entry) and lets a
+/// query read exact geometry only for the few candidates whose boxes match. `point`
+/// says the geometry is a point or points, so the tile renderer can decide what to draw
+/// at low zoom without touching the asset.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Entry {
     pub env: AABB<[f64; 2]>,
     pub slot: u32,
+    pub point: bool,
+}
+
+fn entry(a: &Asset, slot: u32) -> Entry {
+    let point = matches!(
+        a.geometry,
+        geo_types::Geometry::Point(_) | geo_types::Geometry::MultiPoint(_)
+    );
+    Entry {
+        env: envelope_of(a),
+        slot,
+        point,
+    }
 }
 
 impl RTreeObject for Entry {
@@ -77,10 +92,7 @@ impl LayerIndex {
         let mut by_id = HashMap::with_capacity(assets.len());
         for (i, a) in assets.into_iter().enumerate() {
             let slot = i as u32;
-            entries.push(Entry {
-                env: envelope_of(&a),
-                slot,
-            });
+            entries.push(entry(&a, slot));
             by_id.insert(a.id, slot);
             keys.push(search_key(&a));
             slots.push(Some(a));
@@ -128,10 +140,7 @@ impl LayerIndex {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.tree.insert(Entry {
-            env: envelope_of(&asset),
-            slot,
-        });
+        self.tree.insert(entry(&asset, slot));
         self.by_id.insert(asset.id, slot);
         self.keys[slot as usize] = search_key(&asset);
         self.slots[slot as usize] = Some(Arc::new(asset));
@@ -142,10 +151,7 @@ impl LayerIndex {
     pub fn remove(&mut self, id: AssetId) -> Option<Arc<Asset>> {
         let slot = self.by_id.remove(&id)?;
         let old = self.slots[slot as usize].take()?;
-        self.tree.remove(&Entry {
-            env: envelope_of(&old),
-            slot,
-        });
+        self.tree.remove(&entry(&old, slot));
         self.keys[slot as usize] = "".into();
         self.free.push(slot);
         Some(old)
@@ -164,15 +170,15 @@ impl LayerIndex {
             .filter_map(|(a, k)| a.as_ref().map(|a| (a, &**k)))
     }
 
-    /// Assets whose bounding boxes meet the box, with those boxes: the tile renderer's
-    /// candidates (clipping decides what is really inside).
-    pub fn candidates<'a>(
-        &'a self,
-        r: &Rect<f64>,
-    ) -> impl Iterator<Item = (AABB<[f64; 2]>, &'a Arc<Asset>)> + 'a {
-        self.tree
-            .locate_in_envelope_intersecting(&aabb(r))
-            .filter_map(|e| self.slots[e.slot as usize].as_ref().map(|a| (e.env, a)))
+    /// Tree entries whose boxes meet the box: the tile renderer's candidates (clipping
+    /// decides what is really inside). Resolve them with [`LayerIndex::slot`].
+    pub fn candidates<'a>(&'a self, r: &Rect<f64>) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.tree.locate_in_envelope_intersecting(&aabb(r))
+    }
+
+    /// The asset in a slot, if it is still there.
+    pub fn slot(&self, slot: u32) -> Option<&Arc<Asset>> {
+        self.slots.get(slot as usize).and_then(|s| s.as_ref())
     }
 
     /// Assets whose geometry intersects the box (not just their bounding boxes).

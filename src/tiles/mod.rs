@@ -125,6 +125,9 @@ struct Drawn {
     importance: f64,
 }
 
+/// Cells per side of the thinning grid: one per pixel (16 units) of the buffered tile.
+const CELLS: usize = ((EXTENT + 2 * BUFFER) / 16) as usize + 1;
+
 /// Draws one tile of the given layers.
 pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     let frame = Frame::new(t);
@@ -134,60 +137,83 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
         max: f64::from(EXTENT) + b,
     };
     let query = t.lonlat_bounds(BUFFER);
+    let thin = t.z < THIN_BELOW_ZOOM;
     let mut per_layer: Vec<(Layer, Vec<Drawn>)> = Vec::new();
     for layer in layers.layers() {
         let li = index.read(layer);
         let mut drawn = Vec::new();
-        let mut cells: std::collections::HashMap<(i32, i32), usize> =
-            std::collections::HashMap::new();
-        for (env, asset) in li.candidates(&query) {
+        // Best point per pixel cell: (importance, slot, position). Filled only when thinning.
+        let mut grid: Vec<Option<(f64, u32, Coord<f64>)>> = Vec::new();
+        let keep_point = |grid: &mut Vec<Option<(f64, u32, Coord<f64>)>>,
+                          importance: f64,
+                          slot: u32,
+                          c: Coord<f64>| {
+            if grid.is_empty() {
+                grid.resize(CELLS * CELLS, None);
+            }
+            let cx = (((c.x - sq.min) / 16.0) as usize).min(CELLS - 1);
+            let cy = (((c.y - sq.min) / 16.0) as usize).min(CELLS - 1);
+            let cell = &mut grid[cy * CELLS + cx];
+            if cell.is_none_or(|(i, s, _)| importance > i || (importance == i && slot < s)) {
+                *cell = Some((importance, slot, c));
+            }
+        };
+        for e in li.candidates(&query) {
+            // Decide from the box alone whether this is a dot at this zoom: at low zoom on
+            // a national layer that is millions of candidates, and the asset itself is
+            // only read for what will be drawn in full.
             let lo = frame.unit(Coord {
-                x: env.lower()[0],
-                y: env.upper()[1],
+                x: e.env.lower()[0],
+                y: e.env.upper()[1],
             });
             let hi = frame.unit(Coord {
-                x: env.upper()[0],
-                y: env.lower()[1],
+                x: e.env.upper()[0],
+                y: e.env.lower()[1],
             });
             let (w, h) = (hi.x - lo.x, hi.y - lo.y);
-            let is_point = matches!(asset.geometry, Geometry::Point(_) | Geometry::MultiPoint(_));
-            let (geometry, importance) = if !is_point && w < COLLAPSE_UNITS && h < COLLAPSE_UNITS {
+            if !e.point && w < COLLAPSE_UNITS && h < COLLAPSE_UNITS {
                 let c = Coord {
-                    x: (lo.x + hi.x) / 2.0,
-                    y: (lo.y + hi.y) / 2.0,
+                    x: ((lo.x + hi.x) / 2.0).round(),
+                    y: ((lo.y + hi.y) / 2.0).round(),
                 };
                 if c.x < sq.min || c.x > sq.max || c.y < sq.min || c.y > sq.max {
                     continue;
                 }
-                (Geometry::Point(Point::new(c.x.round(), c.y.round())), w * h)
-            } else {
-                match draw(&asset.geometry, &frame, sq) {
-                    Some(g) => (g, if is_point { 0.0 } else { w * h + 1.0 }),
-                    None => continue,
+                if thin {
+                    keep_point(&mut grid, w * h, e.slot, c);
+                } else if let Some(asset) = li.slot(e.slot) {
+                    drawn.push(Drawn {
+                        asset: asset.clone(),
+                        geometry: Geometry::Point(Point(c)),
+                        importance: w * h,
+                    });
                 }
-            };
-            if t.z < THIN_BELOW_ZOOM {
-                if let Geometry::Point(p) = &geometry {
-                    let cell = ((p.x() / 16.0).floor() as i32, (p.y() / 16.0).floor() as i32);
-                    if let Some(&i) = cells.get(&cell) {
-                        let existing: &mut Drawn = &mut drawn[i];
-                        if importance > existing.importance {
-                            *existing = Drawn {
-                                asset: asset.clone(),
-                                geometry,
-                                importance,
-                            };
-                        }
-                        continue;
-                    }
-                    cells.insert(cell, drawn.len());
-                }
+                continue;
             }
-            drawn.push(Drawn {
-                asset: asset.clone(),
-                geometry,
-                importance,
-            });
+            let Some(asset) = li.slot(e.slot) else {
+                continue;
+            };
+            let Some(geometry) = draw(&asset.geometry, &frame, sq) else {
+                continue;
+            };
+            let importance = if e.point { 0.0 } else { w * h + 1.0 };
+            match (&geometry, thin) {
+                (Geometry::Point(p), true) => keep_point(&mut grid, importance, e.slot, p.0),
+                _ => drawn.push(Drawn {
+                    asset: asset.clone(),
+                    geometry,
+                    importance,
+                }),
+            }
+        }
+        for (importance, slot, c) in grid.into_iter().flatten() {
+            if let Some(asset) = li.slot(slot) {
+                drawn.push(Drawn {
+                    asset: asset.clone(),
+                    geometry: Geometry::Point(Point(c)),
+                    importance,
+                });
+            }
         }
         // Most important first: they are drawn under the rest and kept when trimming.
         drawn.sort_by(|a, b| {

@@ -1,0 +1,474 @@
+//! Vector tiles over real HTTP: the HTTP contract (ETag/304, gzip, 204, 400, 404),
+//! exact invalidation on edits, and geometric properties on seeded random data checked
+//! against a brute-force oracle.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use common::TestServer;
+use geo::Intersects;
+use geo_types::{Coord, Geometry, LineString, Point, Polygon, Rect};
+use geozero::mvt::{Message, Tile};
+use heritage_atlas::model::{Attributes, Kind, Layer, NewAsset};
+use heritage_atlas::tiles::cache::TileKey;
+use heritage_atlas::tiles::{coord, LayerSet, TileCoord, BUFFER, EXTENT};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+async fn fetch(srv: &TestServer, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let mut req = client.get(srv.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+async fn tile(srv: &TestServer, layers: &str, t: TileCoord) -> Option<Tile> {
+    let r = fetch(
+        srv,
+        &format!("/tiles/{layers}/{}/{}/{}.mvt", t.z, t.x, t.y),
+        &[],
+    )
+    .await;
+    match r.status().as_u16() {
+        204 => None,
+        200 => Some(Tile::decode(r.bytes().await.unwrap()).unwrap()),
+        s => panic!("tile {t:?}: status {s}"),
+    }
+}
+
+/// Decodes one feature's geometry commands into rings/lines/points of tile coordinates.
+fn decode_geometry(g: &[u32]) -> Vec<Vec<(i64, i64)>> {
+    let mut parts: Vec<Vec<(i64, i64)>> = Vec::new();
+    let (mut x, mut y, mut i) = (0i64, 0i64, 0usize);
+    let zz = |v: u32| ((v >> 1) as i64) ^ -((v & 1) as i64);
+    while i < g.len() {
+        let (cmd, count) = (g[i] & 7, (g[i] >> 3) as usize);
+        i += 1;
+        match cmd {
+            1 | 2 => {
+                for _ in 0..count {
+                    x += zz(g[i]);
+                    y += zz(g[i + 1]);
+                    i += 2;
+                    if cmd == 1 {
+                        parts.push(Vec::new());
+                    }
+                    parts.last_mut().unwrap().push((x, y));
+                }
+            }
+            7 => {}
+            c => panic!("unknown command {c}"),
+        }
+    }
+    parts
+}
+
+fn ids(t: &Tile, layer: &str) -> BTreeSet<u64> {
+    t.layers
+        .iter()
+        .filter(|l| l.name == layer)
+        .flat_map(|l| l.features.iter().filter_map(|f| f.id))
+        .collect()
+}
+
+fn name_of(t: &Tile, layer: &str, id: u64) -> Option<String> {
+    let l = t.layers.iter().find(|l| l.name == layer)?;
+    let f = l.features.iter().find(|f| f.id == Some(id))?;
+    f.tags.chunks(2).find_map(|kv| {
+        (l.keys[kv[0] as usize] == "name").then(|| {
+            l.values[kv[1] as usize]
+                .string_value
+                .clone()
+                .unwrap_or_default()
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_contract_of_tiles_and_tilejson() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let vm = TileCoord::containing(88.3426, 22.5448, 14);
+    let path = format!("/tiles/heritage,parks/{}/{}/{}.mvt", vm.z, vm.x, vm.y);
+
+    let r = fetch(&srv, &path, &[]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let raw = r.bytes().await.unwrap();
+    let decoded = Tile::decode(raw.clone()).unwrap();
+    let names: Vec<&str> = decoded.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["heritage", "parks"]);
+    assert!(decoded
+        .layers
+        .iter()
+        .all(|l| l.version == 2 && l.extent == Some(EXTENT)));
+
+    // gzip when asked, the same bytes inside.
+    let r = fetch(&srv, &path, &[("accept-encoding", "br;q=1.0, gzip;q=0.8")]).await;
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, raw);
+
+    // Revalidation.
+    let r = fetch(&srv, &path, &[("if-none-match", &etag)]).await;
+    assert_eq!(r.status(), 304);
+    assert_eq!(
+        fetch(&srv, &path, &[("if-none-match", "\"other\"")])
+            .await
+            .status(),
+        200
+    );
+
+    // Nothing there: 204. Impossible tiles: 400. Unknown layers: 404. All errors JSON.
+    assert_eq!(
+        fetch(&srv, "/tiles/heritage/14/0/0.mvt", &[])
+            .await
+            .status(),
+        204
+    );
+    for bad in [
+        "/tiles/heritage/23/0/0.mvt",
+        "/tiles/heritage/3/8/0.mvt",
+        "/tiles/heritage/3/0/-1.mvt",
+        "/tiles/heritage/z/0/0.mvt",
+    ] {
+        let r = fetch(&srv, bad, &[]).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["description"].is_string(), "{bad}");
+    }
+    let r = fetch(&srv, "/tiles/heritage,castles/1/0/0.mvt", &[]).await;
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("castles"));
+
+    // TileJSON 3.0 with absolute URLs and every layer's fields.
+    let (s, tj) = srv
+        .get("/tiles/heritage,water_bodies,parks,wards.json")
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(
+        tj["tiles"][0],
+        format!(
+            "http://{}/tiles/heritage,water_bodies,parks,wards/{{z}}/{{x}}/{{y}}.mvt",
+            srv.addr
+        )
+    );
+    let b: Vec<f64> = tj["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        b[0] < 88.35 && b[2] > 88.35 && b[1] < 22.55 && b[3] > 22.55,
+        "{b:?}"
+    );
+    let heritage = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "heritage")
+        .unwrap();
+    for f in ["id", "code", "name", "kind", "grade", "condition", "ward"] {
+        assert!(heritage["fields"][f].is_string(), "field {f}");
+    }
+    assert_eq!(srv.get("/tiles/nothing.json").await.0, 404);
+
+    // The style points at this server.
+    let (s, style) = srv.get("/styles/heritage.json").await;
+    assert_eq!(s, 200);
+    assert!(style["glyphs"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("http://{}/fonts/", srv.addr)));
+    let r = fetch(&srv, "/fonts/Noto%20Sans%20Regular/0-255.pbf", &[]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().len() > 1000);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let atlas = srv.atlas.clone();
+    let vm = atlas
+        .store()
+        .get_asset_by_code("HER-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(vm.attrs.name.as_deref(), Some("Victoria Memorial"));
+    let (lon, lat) = (88.3426, 22.5448);
+    let far = (88.3625, 22.5113); // Rabindra Sarobar, 4 km away
+    let set = LayerSet::of(&[Layer::Heritage]);
+
+    // Warm the cache: Victoria Memorial's tile at z10..z16, and one far tile at z16.
+    let near_tiles: Vec<TileCoord> = (10..=16)
+        .map(|z| TileCoord::containing(lon, lat, z))
+        .collect();
+    let far_tile = TileCoord::containing(far.0, far.1, 16);
+    for t in near_tiles.iter().chain([&far_tile]) {
+        tile(&srv, "heritage", *t).await;
+        assert!(
+            atlas.tiles().contains(&TileKey {
+                layers: set,
+                tile: *t
+            }),
+            "{t:?} cached"
+        );
+    }
+    let z16 = tile(&srv, "heritage", near_tiles[6]).await.unwrap();
+    assert_eq!(
+        name_of(&z16, "heritage", vm.id.0 as u64).as_deref(),
+        Some("Victoria Memorial")
+    );
+
+    // An officer renames it (through the atlas, the one write path).
+    let mut edit = NewAsset {
+        layer: vm.layer,
+        code: Some(vm.code.clone()),
+        kind: vm.kind,
+        attrs: vm.attrs.clone(),
+        geometry: vm.geometry.clone(),
+    };
+    edit.attrs.name = Some("Victoria Memorial Hall".into());
+    atlas.upsert(&edit).await.unwrap();
+
+    for t in &near_tiles {
+        assert!(
+            !atlas.tiles().contains(&TileKey {
+                layers: set,
+                tile: *t
+            }),
+            "{t:?} still cached after the edit"
+        );
+    }
+    assert!(
+        atlas.tiles().contains(&TileKey {
+            layers: set,
+            tile: far_tile
+        }),
+        "a tile elsewhere was dropped"
+    );
+    let z16 = tile(&srv, "heritage", near_tiles[6]).await.unwrap();
+    assert_eq!(
+        name_of(&z16, "heritage", vm.id.0 as u64).as_deref(),
+        Some("Victoria Memorial Hall")
+    );
+
+    // Moved 3 km east: gone from its old tile, present in its new one.
+    let moved = heritage_atlas::geom::bbox(&vm.geometry).unwrap();
+    let shift = |g: &Geometry<f64>| {
+        use geo::Translate;
+        g.translate(0.03, 0.0)
+    };
+    edit.geometry = shift(&vm.geometry);
+    let new_tile = TileCoord::containing(lon + 0.03, lat, 16);
+    tile(&srv, "heritage", new_tile).await;
+    atlas.upsert(&edit).await.unwrap();
+    assert!(!ids(
+        &tile(&srv, "heritage", near_tiles[6])
+            .await
+            .unwrap_or_default(),
+        "heritage"
+    )
+    .contains(&(vm.id.0 as u64)));
+    assert!(
+        ids(&tile(&srv, "heritage", new_tile).await.unwrap(), "heritage")
+            .contains(&(vm.id.0 as u64))
+    );
+    let _ = moved;
+
+    // Deleted: gone everywhere, and from the store.
+    atlas.delete(vm.id).await.unwrap();
+    assert!(!ids(
+        &tile(&srv, "heritage", new_tile).await.unwrap_or_default(),
+        "heritage"
+    )
+    .contains(&(vm.id.0 as u64)));
+    assert!(atlas.store().get_asset(vm.id).await.unwrap().is_none());
+    srv.stop().await;
+}
+
+fn rect_ring(x: f64, y: f64, w: f64, h: f64) -> LineString<f64> {
+    LineString::from(vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("props.db");
+    let store = heritage_atlas::store::Store::open(db.to_str().unwrap())
+        .await
+        .unwrap();
+    let mut tx = store.begin_import().await.unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut all = Vec::new();
+    for i in 0..300 {
+        let (x, y) = (
+            rng.random_range(88.30..88.40),
+            rng.random_range(22.50..22.60),
+        );
+        let (w, h) = (
+            rng.random_range(0.0006..0.006),
+            rng.random_range(0.0006..0.006),
+        );
+        let holes = if i % 4 == 0 {
+            vec![rect_ring(x + w * 0.25, y + h * 0.25, w * 0.5, h * 0.5)]
+        } else {
+            vec![]
+        };
+        let g = Geometry::Polygon(Polygon::new(rect_ring(x, y, w, h), holes));
+        let a = NewAsset {
+            layer: Layer::WaterBodies,
+            code: Some(format!("P{i}")),
+            kind: Kind::Pond,
+            attrs: Attributes::default(),
+            geometry: g,
+        };
+        all.push(tx.upsert(&a).await.unwrap().0);
+    }
+    for i in 0..100 {
+        let g = Geometry::LineString(LineString::from(
+            (0..6)
+                .map(|_| {
+                    (
+                        rng.random_range(88.30..88.40),
+                        rng.random_range(22.50..22.60),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let a = NewAsset {
+            layer: Layer::WaterBodies,
+            code: Some(format!("C{i}")),
+            kind: Kind::Canal,
+            attrs: Attributes::default(),
+            geometry: g,
+        };
+        all.push(tx.upsert(&a).await.unwrap().0);
+    }
+    tx.commit().await.unwrap();
+    store.close().await;
+    let srv = TestServer::start(&db, false).await;
+
+    let mut checked = 0;
+    for _ in 0..60 {
+        let z = rng.random_range(12..=16u8);
+        let t = TileCoord::containing(
+            rng.random_range(88.30..88.40),
+            rng.random_range(22.50..22.60),
+            z,
+        );
+        // Tile ↔ bbox round trip.
+        let inner = t.lonlat_bounds(0);
+        assert_eq!(
+            TileCoord::containing(
+                (inner.min().x + inner.max().x) / 2.0,
+                (inner.min().y + inner.max().y) / 2.0,
+                z
+            ),
+            t
+        );
+
+        let got = tile(&srv, "water_bodies", t)
+            .await
+            .map(|t| ids(&t, "water_bodies"))
+            .unwrap_or_default();
+        // Oracle: what meets the buffered tile, shrunk / grown by two units to allow for
+        // snapping to the grid and dropping slivers thinner than a unit.
+        let units = |u: f64| {
+            let [a, b, c, d] = t.mercator_bounds();
+            let m = (c - a) * u / f64::from(EXTENT);
+            let (w, s) = coord::to_lonlat(a - m, b - m);
+            let (e, n) = coord::to_lonlat(c + m, d + m);
+            Rect::new(Coord { x: w, y: s }, Coord { x: e, y: n })
+        };
+        let must = units(f64::from(BUFFER) - 2.0);
+        let may = units(f64::from(BUFFER) + 2.0);
+        for a in &all {
+            let id = a.id.0 as u64;
+            if a.geometry.intersects(&must) {
+                assert!(
+                    got.contains(&id),
+                    "z{z} {t:?}: {} meets the tile but is missing",
+                    a.code
+                );
+            }
+            if got.contains(&id) {
+                assert!(
+                    a.geometry.intersects(&may),
+                    "z{z}: {} is in the tile but does not meet it",
+                    a.code
+                );
+            }
+        }
+        // No coordinate outside the buffer; exterior rings positive, holes negative.
+        if let Some(tl) = tile(&srv, "water_bodies", t).await {
+            for l in &tl.layers {
+                for f in &l.features {
+                    let parts = decode_geometry(&f.geometry);
+                    for p in &parts {
+                        for &(x, y) in p {
+                            let lim = i64::from(BUFFER);
+                            assert!(
+                                x >= -lim
+                                    && x <= i64::from(EXTENT) + lim
+                                    && y >= -lim
+                                    && y <= i64::from(EXTENT) + lim,
+                                "({x},{y})"
+                            );
+                        }
+                    }
+                    if f.r#type == Some(3) {
+                        let area = |r: &Vec<(i64, i64)>| {
+                            (0..r.len())
+                                .map(|i| {
+                                    r[i].0 * r[(i + 1) % r.len()].1
+                                        - r[(i + 1) % r.len()].0 * r[i].1
+                                })
+                                .sum::<i64>()
+                        };
+                        assert!(
+                            area(&parts[0]) > 0,
+                            "first ring of a polygon must be exterior (positive)"
+                        );
+                        assert!(
+                            parts.iter().all(|r| r.len() >= 3 && area(r) != 0),
+                            "degenerate ring"
+                        );
+                    }
+                    if f.r#type == Some(2) {
+                        assert!(
+                            parts
+                                .iter()
+                                .all(|l| l.len() >= 2 && l.windows(2).all(|w| w[0] != w[1])),
+                            "zero-length line"
+                        );
+                    }
+                }
+            }
+        }
+        checked += got.len();
+    }
+    assert!(checked > 200, "too few features checked ({checked})");
+    let _ = Point::new(0.0, 0.0);
+    srv.stop().await;
+}
