@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Installs, idempotently, the outside programs the real-client suites need.
+# Installs, idempotently, the outside programs the real-client suites need: GDAL
+# (ogrinfo/ogr2ogr), Debian's Chromium, Python's mapbox-vector-tile and shapely, and
+# playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need[@]}"
 fi
+python3 -c "import mapbox_vector_tile, shapely, numpy" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "shapely==2.2.0"
+(cd scripts/browser && npm ci --no-audit --no-fund --silent)
 ogrinfo --version
+chromium --version

@@ -47,6 +47,21 @@ ogr2ogr -f FlatGeobuf "$WORK/water.fgb" "$WORK/water.geojson" -nlt PROMOTE_TO_MU
 check "FlatGeobuf from GDAL re-imports whole" 12 "$(count "len(d['features'])" < "$WORK/water2.geojson")"
 check "Bengali names survive the round trip" "$(count "sorted(f['properties']['name_bn'] for f in d['features'])" < "$WORK/water.geojson")" "$(count "sorted(f['properties']['name_bn'] for f in d['features'])" < "$WORK/water2.geojson")"
 
+# Tiles decoded by mapbox-vector-tile and GDAL, areas checked against shapely.
+if python3 scripts/tiles_check.py "$URL" > "$WORK/tiles_check.txt" 2>&1; then
+  check "tiles: $(tail -1 "$WORK/tiles_check.txt")" 0 0
+else
+  cat "$WORK/tiles_check.txt"; check "tiles_check.py" 0 1
+fi
+
+# The map page in Chromium: loads, renders our layers, no console errors, no off-site requests.
+mkdir -p "${ARTIFACTS:-target/screenshots}"
+if node scripts/browser/map.mjs "$URL" "${ARTIFACTS:-target/screenshots}/map-1280.png" > "$WORK/browser.txt" 2>&1; then
+  check "browser: $(tail -1 "$WORK/browser.txt")" 0 0
+else
+  cat "$WORK/browser.txt"; check "browser map check" 0 1
+fi
+
 # Restart: the same file, nothing lost, nothing loaded twice.
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 start
