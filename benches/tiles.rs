@@ -54,6 +54,54 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
+    // Tiles crossing one 20,000-vertex wetland with 60 islands (holes).
+    let index = Index::new();
+    let wetland = synth::big_wetland(7, 20_000, 60);
+    let bbox = heritage_atlas::geom::bbox(&wetland.geometry).unwrap();
+    index.set_layer(
+        Layer::WaterBodies,
+        LayerIndex::bulk(vec![wetland.to_asset(1)]),
+    );
+    let water = LayerSet::of(&[Layer::WaterBodies]);
+    let mut worst = (
+        std::time::Duration::ZERO,
+        TileCoord::containing(88.46, 22.52, 0),
+    );
+    let mut count = 0;
+    for z in 8..=16u8 {
+        let a = TileCoord::containing(bbox.min().x, bbox.max().y, z);
+        let b = TileCoord::containing(bbox.max().x, bbox.min().y, z);
+        for x in a.x..=b.x {
+            for y in a.y..=b.y {
+                let t = TileCoord::new_checked(z, x, y).unwrap();
+                let start = std::time::Instant::now();
+                black_box(tiles::render(&index, water, t));
+                let took = start.elapsed();
+                count += 1;
+                if took > worst.0 {
+                    worst = (took, t);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "wetland: {count} tiles z8-z16 rendered once each; slowest {:?} at {:?}",
+        worst.0, worst.1
+    );
+    let mut g = c.benchmark_group("wetland_20k_vertices");
+    g.bench_function("slowest_tile", |b| {
+        b.iter(|| black_box(tiles::render(&index, water, worst.1)))
+    });
+    let edge = TileCoord::containing(
+        bbox.max().x - 0.001,
+        (bbox.min().y + bbox.max().y) / 2.0,
+        14,
+    );
+    g.bench_function("z14_edge_tile", |b| {
+        b.iter(|| black_box(tiles::render(&index, water, edge)))
+    });
+    g.finish();
+
     if std::env::var("BENCH_INDIA").is_ok() {
         let index = Index::new();
         let assets: Vec<Asset> = synth::india(42)

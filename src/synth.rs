@@ -336,6 +336,60 @@ pub fn india_n(seed: u64, n: usize) -> impl Iterator<Item = SynthFeature> {
     })
 }
 
+/// A wetland the shape of the East Kolkata Wetlands problem: one polygon of `vertices`
+/// boundary points (a wobbly ring about 12 km across, east of the city) with `holes`
+/// islands of 40 vertices each. For the "tile crossing a 20,000-vertex polygon" benchmark.
+pub fn big_wetland(seed: u64, vertices: usize, holes: usize) -> SynthFeature {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (cx, cy, r): (f64, f64, f64) = (88.46, 22.52, 6_000.0);
+    let m_lat = 110_574.0;
+    let m_lon = 111_320.0 * cy.to_radians().cos();
+    let ring: Vec<Coord<f64>> = (0..vertices)
+        .map(|i| {
+            let a = TAU * i as f64 / vertices as f64;
+            // Slow swells plus fine wiggle: a coastline, not a circle.
+            let k = 1.0
+                + 0.15 * (a * 3.0).sin()
+                + 0.05 * (a * 17.0).sin()
+                + 0.01 * rng.random_range(-1.0..1.0);
+            Coord {
+                x: round7(cx + r * k * a.cos() / m_lon),
+                y: round7(cy + r * k * a.sin() / m_lat),
+            }
+        })
+        .chain(std::iter::once(Coord {
+            x: round7(cx + r * 1.0 / m_lon),
+            y: round7(cy),
+        }))
+        .collect();
+    let mut ring = ring;
+    ring.dedup();
+    if ring.first() != ring.last() {
+        ring.push(ring[0]);
+    }
+    let interiors = (0..holes)
+        .map(|h| {
+            // Islands on a spiral well inside the shell, far enough apart not to touch.
+            let a = TAU * h as f64 / holes as f64 * 7.0;
+            let d = r * (0.15 + 0.55 * h as f64 / holes as f64);
+            let (hx, hy) = (cx + d * a.cos() / m_lon, cy + d * a.sin() / m_lat);
+            blob(&mut rng, hx, hy, 120.0, 40).exterior().clone()
+        })
+        .collect();
+    SynthFeature {
+        layer: Layer::WaterBodies,
+        code: "SYN-WETLAND".into(),
+        kind: Kind::Wetland,
+        name: "Synthetic wetland (20,000 vertices)".into(),
+        name_bn: "কৃত্রিম জলাভূমি".into(),
+        ward: None,
+        borough: None,
+        extra: vec![],
+        geometry: Geometry::Polygon(Polygon::new(LineString::from(ring), interiors)),
+        source: format!("synthetic: big_wetland seed {seed}"),
+    }
+}
+
 /// Writes features as GeoJSONSeq (one Feature per line).
 pub fn write_seq<W: Write>(
     mut out: W,
@@ -382,5 +436,12 @@ mod tests {
             }
         }
         assert_eq!(city(1).count(), 10_150);
+        // The same shape at a tenth of the detail (validating 20,000 vertices takes over a
+        // minute in a debug build).
+        let w = big_wetland(1, 2_000, 12);
+        if let Geometry::Polygon(p) = &w.geometry {
+            assert!(p.exterior().0.len() > 1_900 && p.interiors().len() == 12);
+            assert!(p.is_valid(), "the big wetland must be a valid polygon");
+        }
     }
 }
