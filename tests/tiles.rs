@@ -115,14 +115,37 @@ async fn http_contract_of_tiles_and_tilejson() {
         .iter()
         .all(|l| l.version == 2 && l.extent == Some(EXTENT)));
 
-    // gzip when asked, the same bytes inside.
-    let r = fetch(&srv, &path, &[("accept-encoding", "br;q=1.0, gzip;q=0.8")]).await;
-    assert_eq!(r.headers()["content-encoding"], "gzip");
-    let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..])
-        .read_to_end(&mut unzipped)
-        .unwrap();
-    assert_eq!(unzipped, raw);
+    // Brotli or gzip when asked (brotli preferred), the same bytes inside; q=0 refuses.
+    for (accept, coding) in [
+        ("gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("br;q=0, gzip;q=0.8", "gzip"),
+        ("identity", ""),
+    ] {
+        let r = fetch(&srv, &path, &[("accept-encoding", accept)]).await;
+        let got = r
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert_eq!(got, coding, "Accept-Encoding: {accept}");
+        let body = r.bytes().await.unwrap();
+        let mut plain = Vec::new();
+        match coding {
+            "gzip" => {
+                flate2::read::GzDecoder::new(&body[..])
+                    .read_to_end(&mut plain)
+                    .unwrap();
+            }
+            "br" => {
+                brotli::Decompressor::new(&body[..], 4096)
+                    .read_to_end(&mut plain)
+                    .unwrap();
+            }
+            _ => plain = body.to_vec(),
+        }
+        assert_eq!(plain, raw, "{accept}");
+    }
 
     // Revalidation.
     let r = fetch(&srv, &path, &[("if-none-match", &etag)]).await;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{ApiError, AppState};
 use crate::model::Layer;
-use crate::tiles::cache::{CachedTile, TileKey};
+use crate::tiles::cache::{CachedTile, Coding, TileKey};
 use crate::tiles::{self, LayerSet, TileCoord, MAX_ZOOM};
 
 pub fn router() -> Router<AppState> {
@@ -97,21 +97,46 @@ async fn tile(
         return Ok((StatusCode::NO_CONTENT, h).into_response());
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
-    let gzip_ok = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|e| {
-                e.split(';')
-                    .next()
-                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))
-            })
-        });
-    if gzip_ok && !cached.gzip.is_empty() {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        Ok((StatusCode::OK, h, cached.gzip.clone()).into_response())
+    let coding = negotiate(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    match coding {
+        Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
+        Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+        Coding::Identity => None,
+    };
+    Ok((StatusCode::OK, h, cached.encoded(coding)).into_response())
+}
+
+/// Picks brotli, then gzip, then identity, by what `Accept-Encoding` allows (`q=0` refuses).
+fn negotiate(accept: &str) -> Coding {
+    let mut br = false;
+    let mut gzip = false;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        match name.as_str() {
+            "br" => br = true,
+            "gzip" | "x-gzip" => gzip = true,
+            _ => {}
+        }
+    }
+    if br {
+        Coding::Brotli
+    } else if gzip {
+        Coding::Gzip
     } else {
-        Ok((StatusCode::OK, h, cached.raw.clone()).into_response())
+        Coding::Identity
     }
 }
 
