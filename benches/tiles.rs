@@ -39,6 +39,8 @@ fn bench(c: &mut Criterion) {
             "z10_whole_city",
             TileCoord::containing(88.3400, 22.5500, 10),
         ),
+        ("z11", TileCoord::containing(88.3500, 22.5500, 11)),
+        ("z12", TileCoord::containing(88.3500, 22.5500, 12)),
         ("z16", TileCoord::containing(88.3400, 22.5500, 16)),
     ] {
         let r = tiles::render(&index, all, t);
