@@ -5,8 +5,7 @@
 //! leaves and re-enters are harmless for rendering, as in geojson-vt); lines are cut with
 //! Liang–Barsky into as many parts as the square takes from them.
 
-use geo::Simplify;
-use geo_types::{Coord, LineString};
+use geo_types::Coord;
 
 /// A square clip region `[min, max]²`.
 #[derive(Debug, Clone, Copy)]
@@ -145,19 +144,42 @@ fn clip_segment(a: Coord<f64>, b: Coord<f64>, sq: Square) -> Option<(Coord<f64>,
 }
 
 /// Douglas–Peucker with `tolerance` units, then snapped to the integer grid with repeated
-/// points removed. Returns integer coordinates.
-pub fn simplify_snap(pts: Vec<Coord<f64>>, tolerance: f64, closed: bool) -> Vec<(i32, i32)> {
-    let mut ls = LineString::from(pts);
-    if closed {
-        ls.close();
+/// points removed. Returns integer coordinates; a closed input returns an open ring.
+///
+/// Written out rather than taken from `geo::Simplify` so that it marks points in place
+/// and compares squared distances: a dense low-zoom tile runs it thousands of times.
+pub fn simplify_snap(mut pts: Vec<Coord<f64>>, tolerance: f64, closed: bool) -> Vec<(i32, i32)> {
+    if closed && pts.len() > 1 && pts.first() != pts.last() {
+        pts.push(pts[0]);
     }
-    let simplified = if ls.0.len() > 4 {
-        ls.simplify(tolerance)
-    } else {
-        ls
-    };
-    let mut out: Vec<(i32, i32)> = Vec::with_capacity(simplified.0.len());
-    for c in simplified.0 {
+    let n = pts.len();
+    let mut keep = vec![n <= 4; n];
+    if n > 4 {
+        keep[0] = true;
+        keep[n - 1] = true;
+        let t2 = tolerance * tolerance;
+        let mut stack = vec![(0usize, n - 1)];
+        while let Some((a, b)) = stack.pop() {
+            let (mut far, mut at) = (-1.0f64, 0usize);
+            for (i, p) in pts.iter().enumerate().take(b).skip(a + 1) {
+                let d = segment_distance2(*p, pts[a], pts[b]);
+                if d > far {
+                    far = d;
+                    at = i;
+                }
+            }
+            if far > t2 {
+                keep[at] = true;
+                stack.push((a, at));
+                stack.push((at, b));
+            }
+        }
+    }
+    let mut out: Vec<(i32, i32)> = Vec::with_capacity(n);
+    for (c, k) in pts.iter().zip(&keep) {
+        if !k {
+            continue;
+        }
         let p = (c.x.round() as i32, c.y.round() as i32);
         if out.last() != Some(&p) {
             out.push(p);
@@ -167,6 +189,19 @@ pub fn simplify_snap(pts: Vec<Coord<f64>>, tolerance: f64, closed: bool) -> Vec<
         out.pop();
     }
     out
+}
+
+/// Squared distance from `p` to the segment `a`–`b` (to `a` when the segment is a point).
+fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    };
+    let (ex, ey) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
+    ex * ex + ey * ey
 }
 
 /// Twice the signed area of an open ring by the surveyor's formula, in tile coordinates
@@ -212,6 +247,32 @@ mod tests {
         assert_eq!(parts[0], vec![c(1.0, 1.0), c(10.0, 1.0)]);
         assert_eq!(parts[1], vec![c(10.0, 5.0), c(1.0, 5.0)]);
         assert!(clip_line(&[c(-5.0, -5.0), c(-1.0, -1.0)], SQ).is_empty());
+    }
+
+    #[test]
+    fn simplification_agrees_with_geo() {
+        use geo::Simplify;
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..200 {
+            let n = rng.random_range(5..60);
+            let pts: Vec<Coord<f64>> = (0..n)
+                .map(|_| c(rng.random_range(0.0..50.0), rng.random_range(0.0..50.0)))
+                .collect();
+            let ours = simplify_snap(pts.clone(), 1.5, false);
+            let theirs: Vec<(i32, i32)> = geo_types::LineString::from(pts)
+                .simplify(1.5)
+                .0
+                .iter()
+                .map(|c| (c.x.round() as i32, c.y.round() as i32))
+                .fold(Vec::new(), |mut v, p| {
+                    if v.last() != Some(&p) {
+                        v.push(p);
+                    }
+                    v
+                });
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]
