@@ -105,13 +105,49 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     if std::env::var("BENCH_INDIA").is_ok() {
+        // The same Kolkata tiles from the city's ponds alone and from the city's ponds plus
+        // the 2.4 million across India: per-tile time should not grow with the layer.
+        let city_ponds: Vec<Asset> = synth::city(42)
+            .filter(|f| f.layer == Layer::WaterBodies)
+            .enumerate()
+            .map(|(i, f)| f.to_asset(i as i64 + 1))
+            .collect();
+        let offset = city_ponds.len() as i64 + 1;
+        let small = Index::new();
+        small.set_layer(Layer::WaterBodies, LayerIndex::bulk(city_ponds.clone()));
+        let big = Index::new();
+        let mut both = city_ponds;
+        both.extend(
+            synth::india(42)
+                .enumerate()
+                .map(|(i, f)| f.to_asset(i as i64 + offset)),
+        );
+        big.set_layer(Layer::WaterBodies, LayerIndex::bulk(both));
+        let water = LayerSet::of(&[Layer::WaterBodies]);
+        let mut g = c.benchmark_group("same_tile_city_vs_india_layer");
+        for z in [14u8, 16] {
+            let t = TileCoord::containing(88.3400, 22.5500, z);
+            eprintln!(
+                "z{z} {t:?}: {} features from the city layer, {} with India's added",
+                tiles::render(&small, water, t).features,
+                tiles::render(&big, water, t).features
+            );
+            g.bench_function(format!("z{z}_city_layer_8000"), |b| {
+                b.iter(|| black_box(tiles::render(&small, water, t)))
+            });
+            g.bench_function(format!("z{z}_india_layer_2432540"), |b| {
+                b.iter(|| black_box(tiles::render(&big, water, t)))
+            });
+        }
+        g.finish();
+        drop(big);
+
         let index = Index::new();
         let assets: Vec<Asset> = synth::india(42)
             .enumerate()
             .map(|(i, f)| f.to_asset(i as i64 + 1))
             .collect();
         index.set_layer(Layer::WaterBodies, LayerIndex::bulk(assets));
-        let water = LayerSet::of(&[Layer::WaterBodies]);
         let mut g = c.benchmark_group("india_tiles");
         g.sample_size(10);
         for z in [0u8, 4, 5, 6, 8, 10, 14] {
