@@ -97,21 +97,55 @@ struct Frame {
     minx: f64,
     maxy: f64,
     scale: f64,
+    /// Mercator y as a cubic in (lat − lat0) about the tile's centre, for tiles small
+    /// enough that the cubic is exact to far below a unit (see [`Frame::new`]); `None`
+    /// uses the closed form (a tangent and a logarithm per vertex).
+    cubic: Option<[f64; 6]>,
 }
 
 impl Frame {
     fn new(t: TileCoord) -> Frame {
         let [minx, _, _, maxy] = t.mercator_bounds();
+        let scale = f64::from(EXTENT) / t.size_m();
+        // From z8 a buffered tile spans under 1.6° of latitude (h ≤ 0.028 rad). The
+        // cubic's error is about y⁗·h⁴/24 ≤ R·24·h⁴/24 at latitudes below 60°, i.e.
+        // under 4 m at z8 where a unit is 38 m, and shrinking 16-fold per zoom level
+        // while units shrink only 2-fold; beyond ±60° keep the closed form.
+        let centre = t.lonlat_bounds(0);
+        let lat0 = (centre.min().y + centre.max().y) / 2.0;
+        let cubic = (t.z >= 8 && lat0.abs() < 60.0).then(|| {
+            let r = coord::HALF_WORLD / std::f64::consts::PI;
+            let p = lat0.to_radians();
+            let (sin, cos) = p.sin_cos();
+            let y0 = coord::to_mercator(0.0, lat0).1;
+            let d1 = r / cos;
+            let d2 = r * sin / (cos * cos);
+            let d3 = r * (1.0 + sin * sin) / (cos * cos * cos);
+            // Vertices far outside the tile (a long canal, a state-sized polygon) still
+            // set where their edges cross it: beyond the offset where the cubic could be
+            // a twentieth of a unit off (error ≈ R·h⁴/cos⁵φ), use the closed form.
+            let unit_m = t.size_m() / f64::from(EXTENT);
+            let h_max = (0.05 * unit_m * cos.powi(5) / r).powf(0.25);
+            [lat0, y0, d1, d2 / 2.0, d3 / 6.0, h_max]
+        });
         Frame {
             minx,
             maxy,
-            scale: f64::from(EXTENT) / t.size_m(),
+            scale,
+            cubic,
         }
     }
 
     #[inline]
     fn unit(&self, c: Coord<f64>) -> Coord<f64> {
-        let (mx, my) = coord::to_mercator(c.x, c.y);
+        let mx = c.x * coord::HALF_WORLD / 180.0;
+        let my = match self.cubic {
+            Some([lat0, y0, a, b, k, h_max]) if (c.y - lat0).to_radians().abs() <= h_max => {
+                let h = (c.y - lat0).to_radians();
+                y0 + h * (a + h * (b + h * k))
+            }
+            _ => coord::to_mercator(c.x, c.y).1,
+        };
         Coord {
             x: (mx - self.minx) * self.scale,
             y: (self.maxy - my) * self.scale,
@@ -376,6 +410,48 @@ fn polygon(p: &Polygon<f64>, f: &Frame, sq: Square) -> Option<Polygon<f64>> {
     Some(Polygon::new(exterior, holes))
 }
 
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    #[test]
+    fn cubic_mercator_is_exact_to_a_hundredth_of_a_unit() {
+        for (lon, lat) in [
+            (88.36, 22.57),
+            (78.0, 8.5),
+            (77.2, 34.9),
+            (-70.0, -55.0),
+            (10.0, 59.0),
+        ] {
+            for z in 8..=22u8 {
+                let t = TileCoord::containing(lon, lat, z);
+                let f = Frame::new(t);
+                assert!(f.cubic.is_some());
+                let exact = Frame {
+                    cubic: None,
+                    ..Frame::new(t)
+                };
+                let b = t.lonlat_bounds(BUFFER);
+                // The tile, and far beyond it (where the closed form must take over).
+                let span = (b.max().y - b.min().y).max(0.0);
+                for i in -40..=60 {
+                    let y = (b.min().y
+                        + span * f64::from(i) / 20.0 * if i < 0 || i > 20 { 50.0 } else { 1.0 })
+                    .clamp(-80.0, 80.0);
+                    let c = Coord { x: lon, y };
+                    let (p, q) = (f.unit(c), exact.unit(c));
+                    assert!(
+                        (p.y - q.y).abs() < 0.01 && (p.x - q.x).abs() < 1e-6,
+                        "z{z} lat {y}: {} vs {}",
+                        p.y,
+                        q.y
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Attribute names each tile layer carries (TileJSON's `vector_layers.fields`).
 pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
     let mut f = vec![
@@ -506,12 +582,22 @@ struct Tags<'a> {
 
 impl<'a> Tags<'a> {
     fn add(&mut self, feature: &mut tile::Feature, key: &'static str, v: Val<'a>) {
+        self.put(feature, key, v, true);
+    }
+
+    /// A value known to be (nearly always) unique to its feature — an id, a code, a
+    /// name: appended without looking it up, since hashing it could only find itself.
+    fn add_unique(&mut self, feature: &mut tile::Feature, key: &'static str, v: Val<'a>) {
+        self.put(feature, key, v, false);
+    }
+
+    fn put(&mut self, feature: &mut tile::Feature, key: &'static str, v: Val<'a>, shared: bool) {
         let k = *self.key_index.entry(key).or_insert_with(|| {
             self.keys.push(key.to_string());
             (self.keys.len() - 1) as u32
         });
         let values = &mut self.values;
-        let vi = *self.value_index.entry(v).or_insert_with(|| {
+        let new_value = |values: &mut Vec<tile::Value>| {
             values.push(match v {
                 Val::Str(s) => tile::Value {
                     string_value: Some(s.to_string()),
@@ -527,7 +613,15 @@ impl<'a> Tags<'a> {
                 },
             });
             (values.len() - 1) as u32
-        });
+        };
+        let vi = if shared {
+            *self
+                .value_index
+                .entry(v)
+                .or_insert_with(|| new_value(values))
+        } else {
+            new_value(values)
+        };
         feature.tags.push(k);
         feature.tags.push(vi);
     }
@@ -548,10 +642,10 @@ fn encode_layer(layer: Layer, drawn: &[Drawn]) -> tile::Layer {
         let dot = matches!(d.geometry, Geometry::Point(_))
             && !matches!(a.geometry, Geometry::Point(_) | Geometry::MultiPoint(_));
         if !dot {
-            tags.add(&mut feature, "id", Val::Uint(a.id.0 as u64));
-            tags.add(&mut feature, "code", Val::Str(&a.code));
+            tags.add_unique(&mut feature, "id", Val::Uint(a.id.0 as u64));
+            tags.add_unique(&mut feature, "code", Val::Str(&a.code));
             if let Some(n) = &a.attrs.name {
-                tags.add(&mut feature, "name", Val::Str(n));
+                tags.add_unique(&mut feature, "name", Val::Str(n));
             }
             if let Some(w) = a.attrs.ward {
                 tags.add(&mut feature, "ward", Val::Int(w));
