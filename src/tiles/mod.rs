@@ -436,7 +436,8 @@ mod frame_tests {
                 let span = (b.max().y - b.min().y).max(0.0);
                 for i in -40..=60 {
                     let y = (b.min().y
-                        + span * f64::from(i) / 20.0 * if i < 0 || i > 20 { 50.0 } else { 1.0 })
+                        + span * f64::from(i) / 20.0
+                            * if !(0..=20).contains(&i) { 50.0 } else { 1.0 })
                     .clamp(-80.0, 80.0);
                     let c = Coord { x: lon, y };
                     let (p, q) = (f.unit(c), exact.unit(c));
