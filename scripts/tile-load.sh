@@ -6,6 +6,11 @@
 #
 # Needs: wrk, nginx (apt-get), martin (cargo install martin@1.14.0 --locked
 # --no-default-features --features geojson).
+#
+# Optionally martin on PostGIS, its fast path: set PG_URL to a PostGIS database (e.g.
+# postgresql://atlas:atlas@127.0.0.1/atlas; Debian: postgresql-15-postgis-3) and
+# MARTIN_PG to a martin built with `--features postgres,geojson`. The same layers are
+# loaded into it with ogr2ogr in EPSG:3857 (martin's recommended storage) with GiST indexes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-20}"
@@ -68,6 +73,18 @@ martin --cache-size 0 --listen-addresses "127.0.0.1:$MARTIN" "$WORK/heritage.geo
 wait_up "http://127.0.0.1:$MARTIN/catalog"
 run "martin 1.14 GeoJSON source, uncached (--cache-size 0)" $MARTIN "$WORK/martin.txt"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# 2b. martin on PostGIS (ST_AsMVT), cache off.
+if [ -n "${PG_URL:-}" ] && [ -x "${MARTIN_PG:-}" ]; then
+  PG="PG:$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(f'host={p.hostname} port={p.port or 5432} user={p.username} password={p.password} dbname={p.path[1:]}')" "$PG_URL")"
+  for l in heritage water_bodies parks; do
+    ogr2ogr -f PostgreSQL "$PG" "$WORK/$l.geojson" -nln "$l" -t_srs EPSG:3857 -lco GEOMETRY_NAME=geom -lco FID=fid -overwrite
+  done
+  "$MARTIN_PG" --cache-size 0 --listen-addresses "127.0.0.1:$MARTIN" "$PG_URL" >"$WORK/martin-pg.log" 2>&1 & PIDS+=($!)
+  wait_up "http://127.0.0.1:$MARTIN/catalog"
+  run "martin 1.14 on PostGIS (ST_AsMVT), uncached (--cache-size 0)" $MARTIN "$WORK/martin.txt"
+  kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+fi
 
 # 3. Ours, cached (one warm-up pass over the list first).
 "$BIN" --db "$WORK/city.db" serve --no-bundled-data --bind "127.0.0.1:$OURS" 2>/dev/null & PIDS+=($!)
