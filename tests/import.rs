@@ -315,3 +315,30 @@ async fn export_streams_a_layer_that_imports_back_identically() {
         assert_eq!(x.attrs, y.attrs);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_code_held_by_another_layer_is_refused_not_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    assert!(import(&db, &fixture("sample_4326.geojson"), &[])
+        .status
+        .success());
+    let before = heritage(&db).await;
+    let pond = dir.path().join("pond.geojson");
+    std::fs::write(&pond, r#"{"type":"Feature","properties":{"code":"T-HER-1","kind":"pond"},"geometry":{"type":"Polygon","coordinates":[[[88.30,22.50],[88.31,22.50],[88.31,22.51],[88.30,22.50]]]}}"#).unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&pond)
+        .args(["--layer", "water_bodies"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("T-HER-1 already belongs to an asset of layer heritage"),
+        "{stderr}"
+    );
+    assert_eq!(heritage(&db).await, before);
+}

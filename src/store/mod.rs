@@ -265,11 +265,6 @@ impl ImportTx {
             Some(c) => c.clone(),
             None => self.next_code(a.layer).await?,
         };
-        let existing =
-            sqlx::query("SELECT id, layer, version, created_at FROM assets WHERE code = ?")
-                .bind(&code)
-                .fetch_optional(&mut *self.tx)
-                .await?;
         let wkb = a
             .geometry
             .to_wkb(CoordDimensions::xy())
@@ -281,95 +276,72 @@ impl ImportTx {
         let extra = serde_json::to_string(&at.extra).unwrap_or_else(|_| "{}".into());
         let condition = at.condition.unwrap_or(crate::model::Condition::Unknown);
 
-        let (id, version, created_at, outcome) = match existing {
-            Some(row) => {
-                let layer: String = row.get("layer");
-                if layer != a.layer.as_str() {
-                    return Err(StoreError::CodeInOtherLayer {
-                        code,
-                        existing: layer,
-                        wanted: a.layer,
-                    });
-                }
-                let id: i64 = row.get("id");
-                let version: i64 = row.get::<i64, _>("version") + 1;
-                sqlx::query(
-                    "UPDATE assets SET kind = ?, name = ?, name_bn = ?, ward = ?, borough = ?, address = ?, \
-                     condition = ?, condition_assessed_at = ?, last_maintained_at = ?, grade = ?, year_built = ?, \
-                     owner = ?, area_m2 = ?, status = ?, protected = ?, source = ?, extra = ?, geom = ?, \
-                     minx = ?, miny = ?, maxx = ?, maxy = ?, updated_at = ?, version = ? WHERE id = ?",
-                )
-                .bind(a.kind.as_str())
-                .bind(&at.name)
-                .bind(&at.name_bn)
-                .bind(at.ward)
-                .bind(&at.borough)
-                .bind(&at.address)
-                .bind(condition.as_str())
-                .bind(&at.condition_assessed_at)
-                .bind(&at.last_maintained_at)
-                .bind(at.grade.map(|g| g.as_str()))
-                .bind(at.year_built)
-                .bind(&at.owner)
-                .bind(area)
-                .bind(at.status.map(|s| s.as_str()))
-                .bind(at.protected)
-                .bind(&at.source)
-                .bind(&extra)
-                .bind(&wkb)
-                .bind(bbox.min().x)
-                .bind(bbox.min().y)
-                .bind(bbox.max().x)
-                .bind(bbox.max().y)
-                .bind(&now)
-                .bind(version)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
-                (
-                    id,
-                    version,
-                    row.get::<String, _>("created_at"),
-                    Upserted::Updated,
-                )
-            }
-            None => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO assets (code, layer, kind, name, name_bn, ward, borough, address, condition, \
-                     condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
-                     source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
-                )
+        // One statement: insert, or update the row with this code if it is of the same
+        // layer (bumping its version). A code held by another layer matches no row, so
+        // nothing is returned and nothing is written.
+        let row = sqlx::query(
+            "INSERT INTO assets (code, layer, kind, name, name_bn, ward, borough, address, condition, \
+             condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
+             source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+             ON CONFLICT(code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+             name_bn = excluded.name_bn, ward = excluded.ward, borough = excluded.borough, \
+             address = excluded.address, condition = excluded.condition, \
+             condition_assessed_at = excluded.condition_assessed_at, \
+             last_maintained_at = excluded.last_maintained_at, grade = excluded.grade, \
+             year_built = excluded.year_built, owner = excluded.owner, area_m2 = excluded.area_m2, \
+             status = excluded.status, protected = excluded.protected, source = excluded.source, \
+             extra = excluded.extra, geom = excluded.geom, minx = excluded.minx, miny = excluded.miny, \
+             maxx = excluded.maxx, maxy = excluded.maxy, updated_at = excluded.updated_at, \
+             version = assets.version + 1 \
+             WHERE assets.layer = excluded.layer \
+             RETURNING id, version, created_at",
+        )
+        .bind(&code)
+        .bind(a.layer.as_str())
+        .bind(a.kind.as_str())
+        .bind(&at.name)
+        .bind(&at.name_bn)
+        .bind(at.ward)
+        .bind(&at.borough)
+        .bind(&at.address)
+        .bind(condition.as_str())
+        .bind(&at.condition_assessed_at)
+        .bind(&at.last_maintained_at)
+        .bind(at.grade.map(|g| g.as_str()))
+        .bind(at.year_built)
+        .bind(&at.owner)
+        .bind(area)
+        .bind(at.status.map(|s| s.as_str()))
+        .bind(at.protected)
+        .bind(&at.source)
+        .bind(&extra)
+        .bind(&wkb)
+        .bind(bbox.min().x)
+        .bind(bbox.min().y)
+        .bind(bbox.max().x)
+        .bind(bbox.max().y)
+        .bind(&now)
+        .bind(&now)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            let existing: String = sqlx::query_scalar("SELECT layer FROM assets WHERE code = ?")
                 .bind(&code)
-                .bind(a.layer.as_str())
-                .bind(a.kind.as_str())
-                .bind(&at.name)
-                .bind(&at.name_bn)
-                .bind(at.ward)
-                .bind(&at.borough)
-                .bind(&at.address)
-                .bind(condition.as_str())
-                .bind(&at.condition_assessed_at)
-                .bind(&at.last_maintained_at)
-                .bind(at.grade.map(|g| g.as_str()))
-                .bind(at.year_built)
-                .bind(&at.owner)
-                .bind(area)
-                .bind(at.status.map(|s| s.as_str()))
-                .bind(at.protected)
-                .bind(&at.source)
-                .bind(&extra)
-                .bind(&wkb)
-                .bind(bbox.min().x)
-                .bind(bbox.min().y)
-                .bind(bbox.max().x)
-                .bind(bbox.max().y)
-                .bind(&now)
-                .bind(&now)
                 .fetch_one(&mut *self.tx)
                 .await?;
-                (id, 1, now.clone(), Upserted::Inserted)
-            }
+            return Err(StoreError::CodeInOtherLayer {
+                code,
+                existing,
+                wanted: a.layer,
+            });
+        };
+        let (id, version, created_at): (i64, i64, String) =
+            (row.get("id"), row.get("version"), row.get("created_at"));
+        let outcome = if version == 1 {
+            Upserted::Inserted
+        } else {
+            Upserted::Updated
         };
         let mut attrs = a.attrs.clone();
         attrs.kind = Some(a.kind);
