@@ -265,77 +265,22 @@ impl ImportTx {
             Some(c) => c.clone(),
             None => self.next_code(a.layer).await?,
         };
-        let wkb = a
-            .geometry
-            .to_wkb(CoordDimensions::xy())
-            .map_err(|e| StoreError::Encode(e.to_string()))?;
-        let bbox =
-            geom::bbox(&a.geometry).ok_or_else(|| StoreError::Encode("empty geometry".into()))?;
-        let area = geom::geodesic_area_m2(&a.geometry);
-        let at = &a.attrs;
-        let extra = serde_json::to_string(&at.extra).unwrap_or_else(|_| "{}".into());
-        let condition = at.condition.unwrap_or(crate::model::Condition::Unknown);
-
-        // One statement: insert, or update the row with this code if it is of the same
-        // layer (bumping its version). A code held by another layer matches no row, so
-        // nothing is returned and nothing is written.
-        let row = sqlx::query(
-            "INSERT INTO assets (code, layer, kind, name, name_bn, ward, borough, address, condition, \
-             condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
-             source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
-             ON CONFLICT(code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
-             name_bn = excluded.name_bn, ward = excluded.ward, borough = excluded.borough, \
-             address = excluded.address, condition = excluded.condition, \
-             condition_assessed_at = excluded.condition_assessed_at, \
-             last_maintained_at = excluded.last_maintained_at, grade = excluded.grade, \
-             year_built = excluded.year_built, owner = excluded.owner, area_m2 = excluded.area_m2, \
-             status = excluded.status, protected = excluded.protected, source = excluded.source, \
-             extra = excluded.extra, geom = excluded.geom, minx = excluded.minx, miny = excluded.miny, \
-             maxx = excluded.maxx, maxy = excluded.maxy, updated_at = excluded.updated_at, \
-             version = assets.version + 1 \
-             WHERE assets.layer = excluded.layer \
-             RETURNING id, version, created_at",
-        )
-        .bind(&code)
-        .bind(a.layer.as_str())
-        .bind(a.kind.as_str())
-        .bind(&at.name)
-        .bind(&at.name_bn)
-        .bind(at.ward)
-        .bind(&at.borough)
-        .bind(&at.address)
-        .bind(condition.as_str())
-        .bind(&at.condition_assessed_at)
-        .bind(&at.last_maintained_at)
-        .bind(at.grade.map(|g| g.as_str()))
-        .bind(at.year_built)
-        .bind(&at.owner)
-        .bind(area)
-        .bind(at.status.map(|s| s.as_str()))
-        .bind(at.protected)
-        .bind(&at.source)
-        .bind(&extra)
-        .bind(&wkb)
-        .bind(bbox.min().x)
-        .bind(bbox.min().y)
-        .bind(bbox.max().x)
-        .bind(bbox.max().y)
-        .bind(&now)
-        .bind(&now)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        let r = AssetRow::new(a, code)?;
+        let sql = upsert_sql(1);
+        let row = r
+            .bind(sqlx::query(&sql), &a.attrs, &now)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         let Some(row) = row else {
-            let existing: String = sqlx::query_scalar("SELECT layer FROM assets WHERE code = ?")
-                .bind(&code)
-                .fetch_one(&mut *self.tx)
-                .await?;
-            return Err(StoreError::CodeInOtherLayer {
-                code,
-                existing,
-                wanted: a.layer,
-            });
+            return Err(self.code_conflict(r.code, a.layer).await);
         };
+        let (code, area, condition) = (
+            r.code,
+            r.area,
+            a.attrs
+                .condition
+                .unwrap_or(crate::model::Condition::Unknown),
+        );
         let (id, version, created_at): (i64, i64, String) =
             (row.get("id"), row.get("version"), row.get("created_at"));
         let outcome = if version == 1 {
@@ -361,6 +306,69 @@ impl ImportTx {
             },
             outcome,
         ))
+    }
+
+    /// Inserts or updates many assets in as few statements as SQLite's parameter limit
+    /// allows: an import's writes, without a round trip to the database thread per row.
+    /// Returns (inserted, updated).
+    pub async fn upsert_many(&mut self, assets: &[NewAsset]) -> Result<(u64, u64)> {
+        // 26 parameters a row; SQLite allows 32,766 per statement.
+        const ROWS_PER_STATEMENT: usize = 1_000;
+        let now = crate::model::now_rfc3339();
+        let (mut inserted, mut updated) = (0, 0);
+        for chunk in assets.chunks(ROWS_PER_STATEMENT) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let code = match &a.code {
+                    Some(c) => c.clone(),
+                    None => self.next_code(a.layer).await?,
+                };
+                rows.push(AssetRow::new(a, code)?);
+            }
+            let sql = upsert_sql(rows.len());
+            let mut q = sqlx::query(&sql);
+            for (r, a) in rows.iter().zip(chunk) {
+                q = r.bind(q, &a.attrs, &now);
+            }
+            let returned = q.fetch_all(&mut *self.tx).await?;
+            if returned.len() < rows.len() {
+                let written: std::collections::HashSet<String> = returned
+                    .iter()
+                    .map(|r| r.get::<String, _>("code"))
+                    .collect();
+                if let Some((r, a)) = rows
+                    .iter()
+                    .zip(chunk)
+                    .find(|(r, _)| !written.contains(&r.code))
+                {
+                    return Err(self.code_conflict(r.code.clone(), a.layer).await);
+                }
+            }
+            for r in &returned {
+                if r.get::<i64, _>("version") == 1 {
+                    inserted += 1;
+                } else {
+                    updated += 1;
+                }
+            }
+        }
+        Ok((inserted, updated))
+    }
+
+    /// The error for a code that another layer holds.
+    async fn code_conflict(&mut self, code: String, wanted: Layer) -> StoreError {
+        match sqlx::query_scalar::<_, String>("SELECT layer FROM assets WHERE code = ?")
+            .bind(&code)
+            .fetch_one(&mut *self.tx)
+            .await
+        {
+            Ok(existing) => StoreError::CodeInOtherLayer {
+                code,
+                existing,
+                wanted,
+            },
+            Err(e) => e.into(),
+        }
     }
 
     async fn next_code(&mut self, layer: Layer) -> Result<String> {
@@ -394,6 +402,103 @@ impl ImportTx {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+const UPSERT_COLUMNS: &str = "code, layer, kind, name, name_bn, ward, borough, address, condition, \
+     condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
+     source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version";
+
+/// Insert-or-update of `rows` assets by code. A row whose code is held by another layer
+/// matches nothing: nothing is written for it and nothing returned.
+fn upsert_sql(rows: usize) -> String {
+    let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+    let values = vec![one; rows].join(", ");
+    format!(
+        "INSERT INTO assets ({UPSERT_COLUMNS}) VALUES {values} \
+         ON CONFLICT(code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+         name_bn = excluded.name_bn, ward = excluded.ward, borough = excluded.borough, \
+         address = excluded.address, condition = excluded.condition, \
+         condition_assessed_at = excluded.condition_assessed_at, \
+         last_maintained_at = excluded.last_maintained_at, grade = excluded.grade, \
+         year_built = excluded.year_built, owner = excluded.owner, area_m2 = excluded.area_m2, \
+         status = excluded.status, protected = excluded.protected, source = excluded.source, \
+         extra = excluded.extra, geom = excluded.geom, minx = excluded.minx, miny = excluded.miny, \
+         maxx = excluded.maxx, maxy = excluded.maxy, updated_at = excluded.updated_at, \
+         version = assets.version + 1 \
+         WHERE assets.layer = excluded.layer \
+         RETURNING code, id, version, created_at"
+    )
+}
+
+/// One asset's column values, bound in [`UPSERT_COLUMNS`] order (less `version`).
+struct AssetRow {
+    code: String,
+    layer: Layer,
+    kind: &'static str,
+    wkb: Vec<u8>,
+    bbox: geo_types::Rect<f64>,
+    area: Option<f64>,
+    extra: String,
+    condition: &'static str,
+}
+
+impl AssetRow {
+    fn new(a: &NewAsset, code: String) -> Result<AssetRow> {
+        let wkb = a
+            .geometry
+            .to_wkb(CoordDimensions::xy())
+            .map_err(|e| StoreError::Encode(e.to_string()))?;
+        let bbox =
+            geom::bbox(&a.geometry).ok_or_else(|| StoreError::Encode("empty geometry".into()))?;
+        Ok(AssetRow {
+            code,
+            layer: a.layer,
+            kind: a.kind.as_str(),
+            wkb,
+            bbox,
+            area: geom::geodesic_area_m2(&a.geometry),
+            extra: serde_json::to_string(&a.attrs.extra).unwrap_or_else(|_| "{}".into()),
+            condition: a
+                .attrs
+                .condition
+                .unwrap_or(crate::model::Condition::Unknown)
+                .as_str(),
+        })
+    }
+
+    fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        at: &'q Attributes,
+        now: &'q str,
+    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        q.bind(&self.code)
+            .bind(self.layer.as_str())
+            .bind(self.kind)
+            .bind(&at.name)
+            .bind(&at.name_bn)
+            .bind(at.ward)
+            .bind(&at.borough)
+            .bind(&at.address)
+            .bind(self.condition)
+            .bind(&at.condition_assessed_at)
+            .bind(&at.last_maintained_at)
+            .bind(at.grade.map(|g| g.as_str()))
+            .bind(at.year_built)
+            .bind(&at.owner)
+            .bind(self.area)
+            .bind(at.status.map(|s| s.as_str()))
+            .bind(at.protected)
+            .bind(&at.source)
+            .bind(&self.extra)
+            .bind(&self.wkb)
+            .bind(self.bbox.min().x)
+            .bind(self.bbox.min().y)
+            .bind(self.bbox.max().x)
+            .bind(self.bbox.max().y)
+            .bind(now)
+            .bind(now)
     }
 }
 
