@@ -91,11 +91,6 @@ pub fn validate(g: &Geometry<f64>, max_vertices: usize) -> Result<(), GeometryPr
     }
 }
 
-/// Number of vertices in a geometry.
-pub fn vertex_count(g: &Geometry<f64>) -> usize {
-    g.coords_count()
-}
-
 /// Bounding box, or `None` for an empty geometry.
 pub fn bbox(g: &Geometry<f64>) -> Option<Rect<f64>> {
     g.bounding_rect()
@@ -132,26 +127,6 @@ pub fn distance_m(p: Point<f64>, g: &Geometry<f64>) -> f64 {
             .map(|c| Geodesic.distance(p, Point::from(c)))
             .fold(f64::INFINITY, f64::min),
     }
-}
-
-/// A lon/lat box that holds every point within `radius_m` metres of `p`.
-///
-/// Conservative: it may hold more, never less, so a search over it followed by an exact
-/// distance check finds everything within the radius.
-pub fn search_box(p: Point<f64>, radius_m: f64) -> Rect<f64> {
-    let dlat = radius_m / MIN_M_PER_DEG_LAT * 1.01;
-    let lat_max = (p.y().abs() + dlat).min(89.999);
-    let dlon = (radius_m / (M_PER_DEG_LON_EQ * lat_max.to_radians().cos()) * 1.01).min(360.0);
-    Rect::new(
-        Coord {
-            x: p.x() - dlon,
-            y: p.y() - dlat,
-        },
-        Coord {
-            x: p.x() + dlon,
-            y: p.y() + dlat,
-        },
-    )
 }
 
 /// A lower bound, in metres, on the ground distance from `p` to any point at least
@@ -261,20 +236,6 @@ mod tests {
             Err(GeometryProblem::TooManyVertices { .. })
         ));
         assert!(validate(&square(0.0, 0.0, 1.0), 5).is_ok());
-    }
-
-    #[test]
-    fn search_box_holds_the_radius() {
-        let p = Point::new(88.36, 22.57);
-        let b = search_box(p, 1000.0);
-        for (lon, lat) in [
-            (b.min().x, p.y()),
-            (b.max().x, p.y()),
-            (p.x(), b.min().y),
-            (p.x(), b.max().y),
-        ] {
-            assert!(Geodesic.distance(p, Point::new(lon, lat)) >= 1000.0);
-        }
     }
 
     #[test]

@@ -157,11 +157,6 @@ impl LayerIndex {
         Some(old)
     }
 
-    /// Every asset, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Asset>> {
-        self.slots.iter().flatten()
-    }
-
     /// Assets with their search keys.
     pub fn iter_keys(&self) -> impl Iterator<Item = (&Arc<Asset>, &str)> {
         self.slots
@@ -219,13 +214,13 @@ impl LayerIndex {
             .tree
             .nearest_neighbor_iter_with_distance_2(&[p.x(), p.y()])
         {
-            let bound = geom::min_ground_m(p, d2.sqrt());
-            let worst = if best.len() == k {
-                best.peek().map_or(f64::INFINITY, |c| c.distance)
-            } else {
-                max_radius_m
+            // Nothing nearer than this box can follow; past the radius, or past the
+            // worst of a full top k, the answer is complete.
+            let limit = match best.peek() {
+                Some(worst) if best.len() == k => worst.distance,
+                _ => max_radius_m,
             };
-            if bound > worst.min(max_radius_m) {
+            if geom::min_ground_m(p, d2.sqrt()) > limit {
                 break;
             }
             let Some(a) = self.slots[e.slot as usize].as_ref() else {

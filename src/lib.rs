@@ -4,7 +4,7 @@
 //! statues, structures, monuments, water bodies, parks and wards — first built for the
 //! Kolkata Municipal Corporation.
 //!
-//! Data flows one way:
+//! Data flows one way (tiles beside query, both reading the index):
 //!
 //! ```text
 //! import (GeoJSON, GeoJSONSeq, FlatGeobuf, CSV; any EPSG → WGS84)
@@ -13,9 +13,9 @@
 //!    │
 //! index  (one rstar R-tree per layer, rebuilt from the store at start)
 //!    │
-//! query  (nearest-k, point-in-polygon, bbox, name search)
+//! query  (nearest-k, point-in-polygon, bbox, name search) · tiles (clip, simplify, MVT, cache)
 //!    │
-//! http   (axum: /nearby /at /search /assets /health)
+//! http   (axum: /nearby /at /search /assets /tiles /styles /fonts /health, the web app)
 //! ```
 //!
 //! [`app`] builds the whole router, so tests drive the real application.

@@ -201,20 +201,21 @@ pub fn search(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit
             }
         }
     }
-    hits.sort_by(|a, b| {
+    // Only the best `limit` are wanted: select them, then sort just those (a common word
+    // over a national layer can match millions).
+    let rank = |a: &Hit, b: &Hit| {
+        let (na, nb) = (a.asset.display_name(), b.asset.display_name());
         a.score
             .cmp(&b.score)
-            .then(
-                a.asset
-                    .display_name()
-                    .chars()
-                    .count()
-                    .cmp(&b.asset.display_name().chars().count()),
-            )
-            .then(a.asset.display_name().cmp(b.asset.display_name()))
+            .then(na.chars().count().cmp(&nb.chars().count()))
+            .then(na.cmp(nb))
             .then(a.asset.id.cmp(&b.asset.id))
-    });
+    };
+    if hits.len() > limit && limit > 0 {
+        hits.select_nth_unstable_by(limit - 1, rank);
+    }
     hits.truncate(limit);
+    hits.sort_by(rank);
     hits
 }
 
@@ -244,6 +245,34 @@ mod tests {
             "",
         ] {
             assert_eq!(normalize_ascii(s), normalize_unicode(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_top_k_selection_equals_the_head_of_a_full_sort() {
+        let index = crate::index::Index::new();
+        let mut by_layer: std::collections::HashMap<Layer, Vec<Asset>> = Default::default();
+        for (i, f) in crate::synth::city(3).enumerate() {
+            by_layer
+                .entry(f.layer)
+                .or_default()
+                .push(f.to_asset(i as i64 + 1));
+        }
+        for (l, a) in by_layer {
+            index.set_layer(l, crate::index::LayerIndex::bulk(a));
+        }
+        let layers = [Layer::Heritage, Layer::WaterBodies, Layer::Parks];
+        for q in ["synthetic pond 1", "park 7", "কৃত্রিম", "12"] {
+            let all = search(&index, q, 100_000, &layers);
+            assert!(all.len() > 20, "{q}");
+            let ids = |v: &[Hit]| v.iter().map(|h| h.asset.id).collect::<Vec<_>>();
+            for k in [1, 7, 20] {
+                assert_eq!(
+                    ids(&search(&index, q, k, &layers)),
+                    ids(&all[..k]),
+                    "{q} top {k}"
+                );
+            }
         }
     }
 

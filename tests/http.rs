@@ -97,9 +97,9 @@ async fn bundled_kolkata_answers_the_everyday_questions() {
         ))
         .await
         .1;
-    assert!(only_water["features"]
-        .as_array()
-        .unwrap()
+    let water = only_water["features"].as_array().unwrap();
+    assert_eq!(water.len(), 3, "three water bodies lie within 100 km");
+    assert!(water
         .iter()
         .all(|f| f["properties"]["layer"] == "water_bodies"));
 
@@ -212,8 +212,17 @@ async fn a_restart_reuses_the_file_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("atlas.db");
     let srv = TestServer::start(&db, true).await;
-    let first = srv.get("/health").await.1;
     let record = srv.get("/assets/1").await.1;
+    // An officer deletes a bundled asset: it must not come back with the next start.
+    let gone = srv
+        .atlas
+        .store()
+        .get_asset_by_code("HER-0002")
+        .await
+        .unwrap()
+        .unwrap();
+    srv.atlas.delete(gone.id).await.unwrap();
+    let first = srv.get("/health").await.1;
     srv.stop().await;
 
     // Something imported between runs is there after the restart; the bundled data is
@@ -237,5 +246,10 @@ async fn a_restart_reuses_the_file_and_loses_nothing() {
     assert_eq!(srv.get("/assets/1").await.1, record);
     let (s, _) = srv.get("/assets/T-HER-2").await;
     assert_eq!(s, 200);
+    assert_eq!(
+        srv.get("/assets/HER-0002").await.0,
+        404,
+        "a deleted bundled asset came back"
+    );
     srv.stop().await;
 }

@@ -11,15 +11,21 @@ use geo::CoordsIter;
 use heritage_atlas::model::{Asset, Grade, Layer};
 use heritage_atlas::store::Store;
 
-fn import(db: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
-    let mut cmd = bin();
-    cmd.arg("--db")
+/// Runs `heritage-atlas --db DB import FILE --layer LAYER EXTRA...`.
+fn import_into(db: &Path, file: &Path, layer: &str, extra: &[&str]) -> std::process::Output {
+    bin()
+        .arg("--db")
         .arg(db)
         .arg("import")
         .arg(file)
-        .args(["--layer", "heritage"])
-        .args(extra);
-    cmd.output().expect("run heritage-atlas")
+        .args(["--layer", layer])
+        .args(extra)
+        .output()
+        .expect("run heritage-atlas")
+}
+
+fn import(db: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
+    import_into(db, file, "heritage", extra)
 }
 
 async fn heritage(db: &Path) -> Vec<Asset> {
@@ -269,14 +275,7 @@ async fn bad_input_is_refused_whole_naming_the_feature() {
     }
 
     // An unknown layer is refused by the command line itself.
-    let out = bin()
-        .arg("--db")
-        .arg(&db)
-        .arg("import")
-        .arg(fixture("sample_4326.geojson"))
-        .args(["--layer", "castles"])
-        .output()
-        .unwrap();
+    let out = import_into(&db, &fixture("sample_4326.geojson"), "castles", &[]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown layer \"castles\""));
     assert_eq!(heritage(&db).await, before);
@@ -326,14 +325,7 @@ async fn a_code_held_by_another_layer_is_refused_not_moved() {
     let before = heritage(&db).await;
     let pond = dir.path().join("pond.geojson");
     std::fs::write(&pond, r#"{"type":"Feature","properties":{"code":"T-HER-1","kind":"pond"},"geometry":{"type":"Polygon","coordinates":[[[88.30,22.50],[88.31,22.50],[88.31,22.51],[88.30,22.50]]]}}"#).unwrap();
-    let out = bin()
-        .arg("--db")
-        .arg(&db)
-        .arg("import")
-        .arg(&pond)
-        .args(["--layer", "water_bodies"])
-        .output()
-        .unwrap();
+    let out = import_into(&db, &pond, "water_bodies", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -341,4 +333,24 @@ async fn a_code_held_by_another_layer_is_refused_not_moved() {
         "{stderr}"
     );
     assert_eq!(heritage(&db).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn database_url_names_the_database_when_db_is_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-env.db");
+    let out = bin()
+        .env("DATABASE_URL", &db)
+        .arg("import")
+        .arg(fixture("sample_4326.geojson"))
+        .args(["--layer", "heritage"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.exists(), "DATABASE_URL was not used");
+    assert_eq!(heritage(&db).await.len(), 3);
 }

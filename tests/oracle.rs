@@ -5,20 +5,16 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::TestServer;
+use common::{asset, rect_polygon, TestServer};
 use geo::Intersects;
-use geo_types::{Coord, Geometry, LineString, Point, Polygon, Rect};
+use geo_types::{Coord, Geometry, Point, Rect};
 use heritage_atlas::geom;
-use heritage_atlas::model::{Asset, Attributes, Kind, Layer, NewAsset};
+use heritage_atlas::model::{Asset, Kind, Layer, NewAsset};
 use heritage_atlas::store::Store;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const AREA: [f64; 4] = [88.30, 22.50, 88.40, 22.60];
-
-fn rect_ring(x: f64, y: f64, w: f64, h: f64) -> LineString<f64> {
-    LineString::from(vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)])
-}
 
 /// Random ponds (some with islands, i.e. holes), heritage points and footprints, parks and
 /// a ward grid; overlapping freely.
@@ -37,16 +33,12 @@ fn random_assets(seed: u64) -> Vec<NewAsset> {
             rng.random_range(0.0003..0.004),
             rng.random_range(0.0003..0.004),
         );
-        let holes = if i % 3 == 0 {
-            vec![rect_ring(x + w * 0.3, y + h * 0.3, w * 0.4, h * 0.4)]
-        } else {
-            vec![]
-        };
-        out.push(new(
+        let island = if i % 3 == 0 { 0.4 } else { 0.0 };
+        out.push(asset(
             Layer::WaterBodies,
             Kind::Pond,
             format!("P{i}"),
-            Geometry::Polygon(Polygon::new(rect_ring(x, y, w, h), holes)),
+            rect_polygon(x, y, w, h, island),
         ));
     }
     for i in 0..300 {
@@ -54,9 +46,9 @@ fn random_assets(seed: u64) -> Vec<NewAsset> {
         let g = if i % 2 == 0 {
             Geometry::Point(Point::new(x, y))
         } else {
-            Geometry::Polygon(Polygon::new(rect_ring(x, y, 0.0005, 0.0003), vec![]))
+            rect_polygon(x, y, 0.0005, 0.0003, 0.0)
         };
-        out.push(new(
+        out.push(asset(
             Layer::Heritage,
             if i % 2 == 0 {
                 Kind::Statue
@@ -69,38 +61,25 @@ fn random_assets(seed: u64) -> Vec<NewAsset> {
     }
     for i in 0..100 {
         let (x, y) = pick(&mut rng);
-        out.push(new(
+        out.push(asset(
             Layer::Parks,
             Kind::Park,
             format!("K{i}"),
-            Geometry::Polygon(Polygon::new(rect_ring(x, y, 0.005, 0.004), vec![])),
+            rect_polygon(x, y, 0.005, 0.004, 0.0),
         ));
     }
     for i in 0..10 {
         for j in 0..10 {
             let (x, y) = (AREA[0] + i as f64 * 0.01, AREA[1] + j as f64 * 0.01);
-            out.push(new(
+            out.push(asset(
                 Layer::Wards,
                 Kind::Ward,
                 format!("W{i}-{j}"),
-                Geometry::Polygon(Polygon::new(rect_ring(x, y, 0.01, 0.01), vec![])),
+                rect_polygon(x, y, 0.01, 0.01, 0.0),
             ));
         }
     }
     out
-}
-
-fn new(layer: Layer, kind: Kind, code: String, geometry: Geometry<f64>) -> NewAsset {
-    NewAsset {
-        layer,
-        code: Some(code.clone()),
-        kind,
-        attrs: Attributes {
-            name: Some(code),
-            ..Default::default()
-        },
-        geometry,
-    }
 }
 
 async fn server(seed: u64) -> (TestServer, Vec<Asset>, tempfile::TempDir) {

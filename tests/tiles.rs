@@ -7,11 +7,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::Read;
 
-use common::TestServer;
+use common::{asset, rect_polygon, TestServer};
 use geo::Intersects;
-use geo_types::{Coord, Geometry, LineString, Polygon, Rect};
+use geo_types::{Coord, Geometry, LineString, Rect};
 use geozero::mvt::{Message, Tile};
-use heritage_atlas::model::{Attributes, Kind, Layer, NewAsset};
+use heritage_atlas::model::{Kind, Layer, NewAsset};
 use heritage_atlas::tiles::cache::TileKey;
 use heritage_atlas::tiles::{coord, LayerSet, TileCoord, BUFFER, EXTENT};
 use rand::{Rng, SeedableRng};
@@ -327,10 +327,6 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
     srv.stop().await;
 }
 
-fn rect_ring(x: f64, y: f64, w: f64, h: f64) -> LineString<f64> {
-    LineString::from(vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)])
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,19 +346,13 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
             rng.random_range(0.0006..0.006),
             rng.random_range(0.0006..0.006),
         );
-        let holes = if i % 4 == 0 {
-            vec![rect_ring(x + w * 0.25, y + h * 0.25, w * 0.5, h * 0.5)]
-        } else {
-            vec![]
-        };
-        let g = Geometry::Polygon(Polygon::new(rect_ring(x, y, w, h), holes));
-        let a = NewAsset {
-            layer: Layer::WaterBodies,
-            code: Some(format!("P{i}")),
-            kind: Kind::Pond,
-            attrs: Attributes::default(),
-            geometry: g,
-        };
+        let island = if i % 4 == 0 { 0.5 } else { 0.0 };
+        let a = asset(
+            Layer::WaterBodies,
+            Kind::Pond,
+            format!("P{i}"),
+            rect_polygon(x, y, w, h, island),
+        );
         all.push(tx.upsert(&a).await.unwrap().0);
     }
     for i in 0..100 {
@@ -376,13 +366,7 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
                 })
                 .collect::<Vec<_>>(),
         ));
-        let a = NewAsset {
-            layer: Layer::WaterBodies,
-            code: Some(format!("C{i}")),
-            kind: Kind::Canal,
-            attrs: Attributes::default(),
-            geometry: g,
-        };
+        let a = asset(Layer::WaterBodies, Kind::Canal, format!("C{i}"), g);
         all.push(tx.upsert(&a).await.unwrap().0);
     }
     tx.commit().await.unwrap();
@@ -490,4 +474,107 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
     }
     assert!(checked > 200, "too few features checked ({checked})");
     srv.stop().await;
+}
+
+fn bare_asset(
+    id: i64,
+    layer: Layer,
+    kind: Kind,
+    name: &str,
+    geometry: Geometry<f64>,
+) -> heritage_atlas::model::Asset {
+    heritage_atlas::model::Asset {
+        id: heritage_atlas::model::AssetId(id),
+        code: format!("T-{id}"),
+        layer,
+        kind,
+        attrs: heritage_atlas::model::Attributes {
+            name: Some(name.into()),
+            ..Default::default()
+        },
+        area_m2: None,
+        geometry,
+        created_at: String::new(),
+        updated_at: String::new(),
+        version: 1,
+    }
+}
+
+fn tag_keys(l: &geozero::mvt::tile::Layer, f: &geozero::mvt::tile::Feature) -> Vec<String> {
+    f.tags
+        .chunks(2)
+        .map(|kv| l.keys[kv[0] as usize].clone())
+        .collect()
+}
+
+#[test]
+fn a_small_polygon_is_a_bare_dot_at_low_zoom_and_itself_up_close() {
+    use heritage_atlas::index::{Index, LayerIndex};
+    let index = Index::new();
+    // A tank about 30 m across.
+    let tank = bare_asset(
+        1,
+        Layer::WaterBodies,
+        Kind::Tank,
+        "Tiny tank",
+        rect_polygon(88.35, 22.55, 0.0003, 0.0003, 0.0),
+    );
+    index.set_layer(Layer::WaterBodies, LayerIndex::bulk(vec![tank]));
+    let water = LayerSet::of(&[Layer::WaterBodies]);
+
+    let far =
+        heritage_atlas::tiles::render(&index, water, TileCoord::containing(88.35015, 22.55015, 10));
+    let far = Tile::decode(&far.bytes[..]).unwrap();
+    let (l, f) = (&far.layers[0], &far.layers[0].features[0]);
+    assert_eq!(f.r#type, Some(1), "a point at z10");
+    assert_eq!(f.id, Some(1));
+    let keys = tag_keys(l, f);
+    assert!(
+        keys.contains(&"kind".to_string()) && !keys.contains(&"name".to_string()),
+        "{keys:?}"
+    );
+
+    let near =
+        heritage_atlas::tiles::render(&index, water, TileCoord::containing(88.35015, 22.55015, 18));
+    let near = Tile::decode(&near.bytes[..]).unwrap();
+    let (l, f) = (&near.layers[0], &near.layers[0].features[0]);
+    assert_eq!(f.r#type, Some(3), "a polygon at z18");
+    assert!(tag_keys(l, f).contains(&"name".to_string()));
+}
+
+#[test]
+fn an_overfull_tile_keeps_the_largest_features_under_the_cap_and_counts_the_rest() {
+    use heritage_atlas::index::{Index, LayerIndex};
+    use heritage_atlas::tiles::{render, MAX_TILE_BYTES};
+    let t = TileCoord::containing(88.35, 22.55, 14);
+    let b = t.lonlat_bounds(0);
+    let (w, h) = (b.max().x - b.min().x, b.max().y - b.min().y);
+    // 60,000 polygons under two pixels each (so sent as dots, and not thinned at z14),
+    // each a little larger than the one before.
+    let n = 60_000i64;
+    let assets: Vec<_> = (0..n)
+        .map(|i| {
+            let (x, y) = (
+                b.min().x + w * ((i % 240) as f64 + 0.5) / 240.0,
+                b.min().y + h * ((i / 240) as f64 + 0.5) / 250.0,
+            );
+            let side = w / 4096.0 * (1.0 + 4.0 * i as f64 / n as f64);
+            bare_asset(
+                i + 1,
+                Layer::WaterBodies,
+                Kind::Pond,
+                "p",
+                rect_polygon(x, y, side, side, 0.0),
+            )
+        })
+        .collect();
+    let index = Index::new();
+    index.set_layer(Layer::WaterBodies, LayerIndex::bulk(assets));
+    let r = render(&index, LayerSet::of(&[Layer::WaterBodies]), t);
+    assert!(r.bytes.len() <= MAX_TILE_BYTES, "{} bytes", r.bytes.len());
+    assert!(r.dropped > 0, "the tile should have needed trimming");
+    assert_eq!(r.features + r.dropped, n as usize);
+    let kept = ids(&Tile::decode(&r.bytes[..]).unwrap(), "water_bodies");
+    let largest: BTreeSet<u64> = ((n as u64 - r.features as u64 + 1)..=n as u64).collect();
+    assert_eq!(kept, largest, "the smallest are dropped first");
 }

@@ -10,7 +10,6 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{ApiError, AppState};
-use crate::model::Layer;
 use crate::tiles::cache::{CachedTile, Coding, TileKey};
 use crate::tiles::{self, LayerSet, TileCoord, MAX_ZOOM};
 
@@ -52,15 +51,24 @@ async fn tile(
         tile: coord,
     };
 
+    let coding = negotiate(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
     let atlas = s.atlas.clone();
     let cached = match atlas.tiles().get(&key) {
         Some(t) => t,
         None => {
             let epoch = atlas.tiles().epoch();
             let a = atlas.clone();
-            // Drawing is CPU work: keep it off the async workers.
+            // Drawing (and compressing, for the coding this client asked) is CPU work:
+            // keep it off the async workers.
             let drawn = tokio::task::spawn_blocking(move || {
-                Arc::new(CachedTile::new(tiles::render(a.index(), layers, coord)))
+                let t = Arc::new(CachedTile::new(tiles::render(a.index(), layers, coord)));
+                t.encoded(coding);
+                t
             })
             .await
             .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?;
@@ -97,18 +105,21 @@ async fn tile(
         return Ok((StatusCode::NO_CONTENT, h).into_response());
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
-    let coding = negotiate(
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
+    let body = match cached.ready(coding) {
+        Some(b) => b,
+        None => {
+            let t = cached.clone();
+            tokio::task::spawn_blocking(move || t.encoded(coding))
+                .await
+                .map_err(|e| ApiError::Internal(format!("tile compression failed: {e}")))?
+        }
+    };
     match coding {
         Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
         Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
         Coding::Identity => None,
     };
-    Ok((StatusCode::OK, h, cached.encoded(coding)).into_response())
+    Ok((StatusCode::OK, h, body).into_response())
 }
 
 /// Picks brotli, then gzip, then identity, by what `Accept-Encoding` allows (`q=0` refuses).
@@ -189,13 +200,12 @@ async fn tilejson(
             "fields": fields,
         }));
     }
-    let bounds = bounds.unwrap_or([88.26, 22.46, 88.42, 22.64]);
+    let bounds = bounds.unwrap_or(crate::synth::KMC_BOUNDS);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
         (bounds[1] + bounds[3]) / 2.0,
         12.0,
     ];
-    let _ = Layer::ALL;
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": format!("heritage-atlas: {}", layers.name()),

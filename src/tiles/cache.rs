@@ -1,10 +1,11 @@
-//! The tile cache: encoded tiles (raw and gzipped, with their ETag) in memory, bounded in
-//! bytes (moka), invalidated exactly where a write touched.
+//! The tile cache: encoded tiles (raw, with gzip/brotli forms made on demand, and their
+//! ETag) in memory, bounded in bytes (moka), invalidated exactly where a write touched.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use geo::Intersects;
 use geo_types::Rect;
 use moka::sync::Cache;
 
@@ -21,7 +22,6 @@ pub struct CachedTile {
     br: std::sync::OnceLock<bytes::Bytes>,
     /// Strong validator of the content (the hash of `raw`, in quotes).
     pub etag: String,
-    pub features: usize,
     pub dropped: usize,
 }
 
@@ -41,12 +41,21 @@ impl CachedTile {
             gzip: Default::default(),
             br: Default::default(),
             etag,
-            features: r.features,
             dropped: r.dropped,
         }
     }
 
-    /// The tile's bytes in the given coding (made once, then kept).
+    /// The tile's bytes in the given coding if they need no compressing now.
+    pub fn ready(&self, coding: Coding) -> Option<bytes::Bytes> {
+        match coding {
+            Coding::Identity => Some(self.raw.clone()),
+            Coding::Gzip => self.gzip.get().cloned(),
+            Coding::Brotli => self.br.get().cloned(),
+        }
+    }
+
+    /// The tile's bytes in the given coding (made once, then kept). Compressing is CPU
+    /// work: call it off the async workers.
     pub fn encoded(&self, coding: Coding) -> bytes::Bytes {
         match coding {
             Coding::Identity => self.raw.clone(),
@@ -161,12 +170,7 @@ impl TileCache {
                 return false;
             }
             let t = k.tile.lonlat_bounds(BUFFER);
-            boxes.iter().any(|b| {
-                b.min().x <= t.max().x
-                    && b.max().x >= t.min().x
-                    && b.min().y <= t.max().y
-                    && b.max().y >= t.min().y
-            })
+            boxes.iter().any(|b| b.intersects(&t))
         });
         if let Err(e) = result {
             // Only fails if closures were not enabled at build time, which they are; be
@@ -174,13 +178,6 @@ impl TileCache {
             tracing::warn!("selective invalidation failed ({e}); clearing the tile cache");
             c.invalidate_all();
         }
-    }
-
-    pub fn entry_count(&self) -> u64 {
-        self.cache.as_ref().map_or(0, |c| {
-            c.run_pending_tasks();
-            c.entry_count()
-        })
     }
 
     pub fn contains(&self, k: &TileKey) -> bool {

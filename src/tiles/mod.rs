@@ -1,5 +1,6 @@
 //! Vector tiles from the in-memory index: select by R-tree, project to Web Mercator,
-//! clip to the buffered tile, simplify to the tile grid, encode MVT 2.1 (geozero), cache.
+//! clip to the buffered tile, simplify to the tile grid, encode MVT 2.1 (geozero's
+//! protobuf types, commands written here), cache.
 //!
 //! Nothing here reads SQL: a tile is a function of the index at the moment it is drawn.
 
@@ -139,13 +140,11 @@ impl Frame {
     #[inline]
     fn unit(&self, c: Coord<f64>) -> Coord<f64> {
         let mx = c.x * coord::HALF_WORLD / 180.0;
-        let my = match self.cubic {
-            Some([lat0, y0, a, b, k, h_max]) if (c.y - lat0).to_radians().abs() <= h_max => {
-                let h = (c.y - lat0).to_radians();
-                y0 + h * (a + h * (b + h * k))
-            }
-            _ => coord::to_mercator(c.x, c.y).1,
-        };
+        let cubic = self.cubic.and_then(|[lat0, y0, a, b, k, h_max]| {
+            let h = (c.y - lat0).to_radians();
+            (h.abs() <= h_max).then_some(y0 + h * (a + h * (b + h * k)))
+        });
+        let my = cubic.unwrap_or_else(|| coord::to_mercator(c.x, c.y).1);
         Coord {
             x: (mx - self.minx) * self.scale,
             y: (self.maxy - my) * self.scale,

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use geo_types::{Geometry, LineString, Polygon};
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
+use heritage_atlas::model::{Attributes, Kind, Layer, NewAsset};
 use heritage_atlas::store::Store;
 use heritage_atlas::AppState;
 use serde_json::Value;
@@ -100,4 +102,35 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The `heritage-atlas` binary built for this test run.
 pub fn bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_heritage-atlas"))
+}
+
+/// A closed axis-aligned rectangle ring, lon/lat.
+pub fn rect_ring(x: f64, y: f64, w: f64, h: f64) -> LineString<f64> {
+    LineString::from(vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)])
+}
+
+/// A rectangle `w` × `h` degrees at (x, y) (a pond, a park, a ward cell), with an island (a hole) filling the
+/// middle `island` share of it when `island > 0`.
+pub fn rect_polygon(x: f64, y: f64, w: f64, h: f64, island: f64) -> Geometry<f64> {
+    let holes = if island > 0.0 {
+        let m = (1.0 - island) / 2.0;
+        vec![rect_ring(x + w * m, y + h * m, w * island, h * island)]
+    } else {
+        vec![]
+    };
+    Geometry::Polygon(Polygon::new(rect_ring(x, y, w, h), holes))
+}
+
+/// A new asset whose name is its code.
+pub fn asset(layer: Layer, kind: Kind, code: String, geometry: Geometry<f64>) -> NewAsset {
+    NewAsset {
+        layer,
+        code: Some(code.clone()),
+        kind,
+        attrs: Attributes {
+            name: Some(code),
+            ..Default::default()
+        },
+        geometry,
+    }
 }
