@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::export::ExportFormat;
 use crate::import::{Format, DEFAULT_MAX_VERTICES};
-use crate::model::Layer;
+use crate::model::{Layer, Role};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +40,40 @@ pub enum Command {
     Export(ExportArgs),
     /// Write deterministic synthetic layers for load tests.
     Generate(GenerateArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage Open311 API keys (needed to POST service requests).
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff member, or reset an existing one's role, ward and password. The
+    /// password is read from standard input (one line).
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The ward a field staff member works in.
+        #[arg(long)]
+        ward: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Issue a key; it is printed once and stored only as a hash.
+    Add {
+        /// Who the key is for (an app, a partner).
+        label: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: crate::model::UnknownValue| e.to_string())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -56,6 +90,26 @@ pub struct ServeArgs {
     /// `Cache-Control: max-age` for tiles, in seconds.
     #[arg(long, default_value_t = 300)]
     pub tile_max_age: u32,
+    /// `Cache-Control: max-age` for tiles that include the complaints layer, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub complaints_max_age: u32,
+    /// Complaints (and supports) one client may send per minute; 0 for no limit.
+    #[arg(
+        long,
+        env = "HERITAGE_ATLAS_COMPLAINTS_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub complaints_per_minute: u32,
+    /// Directory for complaint photos. Default: beside the database (`NAME.photos`).
+    #[arg(long, env = "HERITAGE_ATLAS_PHOTOS")]
+    pub photos_dir: Option<PathBuf>,
+    /// GeoJSON (Polygon/MultiPolygon, Feature or FeatureCollection of them) of the area
+    /// complaints are accepted in. Default: the wards of the register.
+    #[arg(long)]
+    pub service_area: Option<PathBuf>,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    #[arg(long)]
+    pub trust_proxy: bool,
 }
 
 impl Default for ServeArgs {
@@ -65,6 +119,11 @@ impl Default for ServeArgs {
             no_bundled_data: false,
             tile_cache_mb: 256,
             tile_max_age: 300,
+            complaints_max_age: 10,
+            complaints_per_minute: 10,
+            photos_dir: None,
+            service_area: None,
+            trust_proxy: false,
         }
     }
 }
@@ -122,4 +181,18 @@ pub struct GenerateArgs {
 fn parse_layer(s: &str) -> Result<Layer, String> {
     s.parse()
         .map_err(|e: crate::model::UnknownValue| e.to_string())
+}
+
+/// Where photos go by default: beside the database file (`heritage-atlas.db` →
+/// `heritage-atlas.photos`).
+pub fn default_photos_dir(db: &str) -> PathBuf {
+    let path = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path == ":memory:" {
+        return PathBuf::from("heritage-atlas.photos");
+    }
+    PathBuf::from(path).with_extension("photos")
 }

@@ -12,7 +12,7 @@ use geo_types::{Point, Rect};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::geom;
-use crate::model::{Asset, AssetId, Layer};
+use crate::model::{Asset, AssetId, Layer, Pin};
 
 /// A tree entry: an asset's bounding box and its slot in the layer's asset table.
 ///
@@ -293,6 +293,7 @@ fn search_key(a: &Asset) -> Box<str> {
 #[derive(Debug, Default)]
 pub struct Index {
     layers: [RwLock<LayerIndex>; 4],
+    complaints: RwLock<ComplaintIndex>,
 }
 
 fn pos(layer: Layer) -> usize {
@@ -323,10 +324,90 @@ impl Index {
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    pub fn complaints(&self) -> RwLockReadGuard<'_, ComplaintIndex> {
+        self.complaints.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn complaints_mut(&self) -> RwLockWriteGuard<'_, ComplaintIndex> {
+        self.complaints.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Finds an asset by id in any layer.
     pub fn get(&self, id: AssetId) -> Option<Arc<Asset>> {
         Layer::ALL
             .iter()
             .find_map(|l| self.read(*l).get(id).cloned())
+    }
+}
+
+/// Complaint pins by position: for the complaints tile layer and the duplicate check.
+#[derive(Debug, Default)]
+pub struct ComplaintIndex {
+    tree: RTree<rstar::primitives::GeomWithData<[f64; 2], i64>>,
+    pins: HashMap<i64, Arc<Pin>>,
+}
+
+impl ComplaintIndex {
+    pub fn bulk(pins: Vec<Pin>) -> ComplaintIndex {
+        let tree = RTree::bulk_load(
+            pins.iter()
+                .map(|p| rstar::primitives::GeomWithData::new([p.lon, p.lat], p.id))
+                .collect(),
+        );
+        let pins = pins.into_iter().map(|p| (p.id, Arc::new(p))).collect();
+        ComplaintIndex { tree, pins }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pins.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pins.is_empty()
+    }
+
+    /// Adds or replaces a pin; returns the one it replaced.
+    pub fn upsert(&mut self, pin: Pin) -> Option<Arc<Pin>> {
+        let old = self.pins.insert(pin.id, Arc::new(pin.clone()));
+        if let Some(o) = &old {
+            self.tree
+                .remove(&rstar::primitives::GeomWithData::new([o.lon, o.lat], o.id));
+        }
+        self.tree.insert(rstar::primitives::GeomWithData::new(
+            [pin.lon, pin.lat],
+            pin.id,
+        ));
+        old
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Arc<Pin>> {
+        self.pins.get(&id)
+    }
+
+    /// Pins inside a lon/lat box.
+    pub fn in_rect<'a>(&'a self, r: &Rect<f64>) -> impl Iterator<Item = &'a Arc<Pin>> + 'a {
+        self.tree
+            .locate_in_envelope(&aabb(r))
+            .filter_map(|e| self.pins.get(&e.data))
+    }
+
+    /// Pins within `radius_m` metres of `p`, nearest first, with their distances.
+    pub fn within(&self, p: Point<f64>, radius_m: f64) -> Vec<(Arc<Pin>, f64)> {
+        // A box comfortably larger than the circle (degrees of longitude shrink with
+        // latitude), then the exact distance.
+        let dlat = radius_m / 110_000.0 * 1.01;
+        let dlon = dlat / p.y().to_radians().cos().max(0.01);
+        let r = Rect::new((p.x() - dlon, p.y() - dlat), (p.x() + dlon, p.y() + dlat));
+        let mut out: Vec<(Arc<Pin>, f64)> = self
+            .in_rect(&r)
+            .map(|pin| {
+                let d =
+                    geom::distance_m(p, &geo_types::Geometry::Point(Point::new(pin.lon, pin.lat)));
+                (pin.clone(), d)
+            })
+            .filter(|(_, d)| *d <= radius_m)
+            .collect();
+        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+        out
     }
 }

@@ -21,6 +21,8 @@
 //! [`app`] builds the whole router, so tests drive the real application.
 
 pub mod atlas;
+pub mod auth;
+pub mod complaints;
 pub mod config;
 pub mod export;
 pub mod geom;

@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::Parser;
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
 use heritage_atlas::config::{
-    Cli, Command, ExportArgs, GenerateArgs, ImportArgs, Scale, ServeArgs,
+    default_photos_dir, ApikeyCommand, Cli, Command, ExportArgs, GenerateArgs, ImportArgs, Scale,
+    ServeArgs, UserCommand,
 };
 use heritage_atlas::import::{self, ImportOptions};
 use heritage_atlas::store::Store;
@@ -50,7 +51,99 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import_cmd(&cli.db, args).await,
         Command::Export(args) => export_cmd(&cli.db, args).await,
         Command::Generate(args) => generate(args),
+        Command::User(UserCommand::Add { name, role, ward }) => {
+            user_add(&cli.db, &name, role, ward).await
+        }
+        Command::Apikey(ApikeyCommand::Add { label }) => apikey_add(&cli.db, &label).await,
     }
+}
+
+async fn user_add(
+    db: &str,
+    name: &str,
+    role: heritage_atlas::model::Role,
+    ward: Option<i64>,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 100,
+        "a user name is 1 to 100 characters"
+    );
+    if role == heritage_atlas::model::Role::FieldStaff && ward.is_none() {
+        anyhow::bail!("field staff work in a ward: give --ward N");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(
+        password.chars().count() >= 8,
+        "the password (read from standard input) must be at least 8 characters"
+    );
+    let hash = heritage_atlas::auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    let u = store
+        .put_user(
+            name,
+            role,
+            ward,
+            &hash,
+            &heritage_atlas::model::now_rfc3339(),
+        )
+        .await?;
+    store.close().await;
+    eprintln!("user {} ({}) saved", u.name, u.role);
+    Ok(())
+}
+
+async fn apikey_add(db: &str, label: &str) -> anyhow::Result<()> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    let key = heritage_atlas::auth::new_secret();
+    store
+        .add_api_key(
+            &heritage_atlas::auth::sha256_hex(&key),
+            label,
+            &heritage_atlas::model::now_rfc3339(),
+        )
+        .await?;
+    store.close().await;
+    eprintln!("API key for {label:?} (shown once; stored only as a hash):");
+    println!("{key}");
+    Ok(())
+}
+
+/// Reads a service-area polygon from a GeoJSON file.
+fn service_area(path: &std::path::Path) -> anyhow::Result<geo_types::MultiPolygon<f64>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let gj: geojson::GeoJson = text
+        .parse()
+        .with_context(|| format!("{} is not GeoJSON", path.display()))?;
+    let geoms: Vec<geojson::Geometry> = match gj {
+        geojson::GeoJson::Geometry(g) => vec![g],
+        geojson::GeoJson::Feature(f) => f.geometry.into_iter().collect(),
+        geojson::GeoJson::FeatureCollection(fc) => {
+            fc.features.into_iter().filter_map(|f| f.geometry).collect()
+        }
+    };
+    let mut polys = Vec::new();
+    for g in geoms {
+        match geo_types::Geometry::<f64>::try_from(g)? {
+            geo_types::Geometry::Polygon(p) => polys.push(p),
+            geo_types::Geometry::MultiPolygon(mp) => polys.extend(mp.0),
+            other => anyhow::bail!(
+                "{}: the service area must be polygons, not {other:?}",
+                path.display()
+            ),
+        }
+    }
+    anyhow::ensure!(!polys.is_empty(), "{}: no polygon in it", path.display());
+    Ok(geo_types::MultiPolygon(polys))
 }
 
 async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -63,13 +156,20 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         &AtlasOptions {
             load_bundled: !args.no_bundled_data,
             tile_cache_bytes: args.tile_cache_mb << 20,
+            photos_dir: args
+                .photos_dir
+                .clone()
+                .unwrap_or_else(|| default_photos_dir(db)),
+            service_area: args.service_area.as_deref().map(service_area).transpose()?,
         },
     )
     .await?;
-    let app = heritage_atlas::app(AppState {
-        atlas: Arc::new(atlas),
-        tile_max_age: args.tile_max_age,
-    });
+    let mut state = AppState::new(Arc::new(atlas)).with_rate_limit(args.complaints_per_minute);
+    state.tile_max_age = args.tile_max_age;
+    state.complaints_max_age = args.complaints_max_age;
+    state.trust_proxy = args.trust_proxy;
+    let app =
+        heritage_atlas::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

@@ -138,6 +138,67 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What a complaint is about: our Open311 `service_code`s.
+    Category, "category" {
+        WaterBodyFilling = "water_body_filling",
+        WaterBodyPollution = "water_body_pollution",
+        HeritageDamage = "heritage_damage",
+        HeritageUnauthorizedConstruction = "heritage_unauthorized_construction",
+        ParkMaintenance = "park_maintenance",
+        TreeFelling = "tree_felling",
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Where a complaint stands: `submitted → acknowledged → in_progress → resolved`, or
+    /// `rejected` / `duplicate`.
+    Status, "status" {
+        Submitted = "submitted",
+        Acknowledged = "acknowledged",
+        InProgress = "in_progress",
+        Resolved = "resolved",
+        Rejected = "rejected",
+        Duplicate = "duplicate",
+    }
+);
+
+string_enum!(
+    /// What staff do to a complaint (`PATCH /complaints/{ticket}`).
+    Action, "action" {
+        Acknowledge = "acknowledge",
+        Assign = "assign",
+        Start = "start",
+        Resolve = "resolve",
+        Reject = "reject",
+        Duplicate = "duplicate",
+        Note = "note",
+    }
+);
+
+string_enum!(
+    /// A staff member's role.
+    Role, "role" {
+        FieldStaff = "field_staff",
+        Officer = "officer",
+        Admin = "admin",
+    }
+);
+
+/// What the map and the duplicate check need of a complaint: its public face.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pin {
+    pub id: i64,
+    pub ticket: String,
+    pub category: Category,
+    pub status: Status,
+    pub lon: f64,
+    pub lat: f64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// The broad shape of a geometry, used to say what a layer accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {

@@ -16,6 +16,23 @@ pub enum ApiError {
     InvalidParameter(String),
     #[error("{0}")]
     NotFound(String),
+    /// A field of a submitted body is missing or wrong; the response names it.
+    #[error("{field}: {reason}")]
+    Field { field: String, reason: String },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("too many requests from this client; try again in {retry_after_s} s")]
+    TooManyRequests { retry_after_s: u64 },
+    #[error("{0}")]
+    Unavailable(String),
     /// A fault of ours; the description is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -26,21 +43,44 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Field { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::InvalidParameter(_) => "invalid_parameter",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Field { .. } => "invalid_field",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
 
     pub fn param(msg: impl Into<String>) -> Self {
         ApiError::InvalidParameter(msg.into())
+    }
+
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ApiError::Field {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -49,8 +89,27 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        let body = json!({ "code": self.code(), "description": self.to_string() });
-        (self.status_code(), Json(body)).into_response()
+        let mut body = json!({ "code": self.code(), "description": self.to_string() });
+        if let ApiError::Field { field, .. } = &self {
+            body["field"] = json!(field);
+        }
+        let mut r = (self.status_code(), Json(body)).into_response();
+        match &self {
+            ApiError::Unauthorized(_) => {
+                r.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            ApiError::TooManyRequests { retry_after_s } => {
+                r.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(*retry_after_s),
+                );
+            }
+            _ => {}
+        }
+        r
     }
 }
 
@@ -73,7 +132,27 @@ impl From<PathRejection> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            crate::store::StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::complaints::ComplaintError> for ApiError {
+    fn from(e: crate::complaints::ComplaintError) -> Self {
+        use crate::complaints::ComplaintError as E;
+        match e {
+            E::Field(f) => ApiError::Field {
+                field: f.field,
+                reason: f.reason,
+            },
+            E::NotFound(t) => ApiError::NotFound(format!("no complaint {t}")),
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Store(s) => s.into(),
+            E::Io(m) => ApiError::Internal(m),
+        }
     }
 }
 

@@ -2,8 +2,11 @@
 
 mod assets;
 mod assets_static;
+pub mod auth;
+pub mod complaints;
 pub mod error;
 mod health;
+mod open311;
 mod query;
 mod tiles;
 
@@ -26,16 +29,36 @@ pub use error::ApiError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub atlas: Arc<Atlas>,
-    /// `Cache-Control: max-age` of tiles, seconds.
+    /// `Cache-Control: max-age` of asset-layer tiles, seconds.
     pub tile_max_age: u32,
+    /// `Cache-Control: max-age` of tiles holding the complaints layer (it changes with
+    /// every report), seconds. A tile of several layers gets the shortest.
+    pub complaints_max_age: u32,
+    /// Complaints (and supports) per client per minute.
+    pub limiter: Arc<auth::RateLimiter>,
+    /// Slows down repeated failed logins.
+    pub throttle: Arc<crate::auth::Throttle>,
+    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
+    pub trust_proxy: bool,
 }
 
 impl AppState {
+    /// Defaults: tiles 300 s, complaints tiles 10 s, 10 complaints a minute per client.
     pub fn new(atlas: Arc<Atlas>) -> Self {
         AppState {
             atlas,
             tile_max_age: 300,
+            complaints_max_age: 10,
+            limiter: Arc::new(auth::RateLimiter::new(10)),
+            throttle: Arc::default(),
+            trust_proxy: false,
         }
+    }
+
+    /// Sets the per-client complaint limit (0: none).
+    pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
+        self.limiter = Arc::new(auth::RateLimiter::new(per_minute));
+        self
     }
 }
 
@@ -46,6 +69,9 @@ pub fn app(state: AppState) -> Router {
         .merge(query::router())
         .merge(assets::router())
         .merge(tiles::router())
+        .merge(auth::router())
+        .merge(complaints::router())
+        .merge(open311::router())
         .merge(assets_static::router())
         .fallback(assets_static::web_or_not_found)
         .layer(CorsLayer::permissive())

@@ -78,7 +78,12 @@ async fn tile(
     };
 
     let mut h = HeaderMap::new();
-    let cc = format!("public, max-age={}", s.tile_max_age);
+    let max_age = if layers.has_complaints() {
+        s.complaints_max_age.min(s.tile_max_age)
+    } else {
+        s.tile_max_age
+    };
+    let cc = format!("public, max-age={max_age}");
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_str(&cc).unwrap_or(HeaderValue::from_static("no-cache")),
@@ -195,6 +200,19 @@ async fn tilejson(
         vector_layers.push(json!({
             "id": layer.as_str(),
             "description": layer.title(),
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "fields": fields,
+        }));
+    }
+    if layers.has_complaints() {
+        let fields: serde_json::Map<String, Value> = tiles::COMPLAINT_FIELDS
+            .into_iter()
+            .map(|(k, t)| (k.to_string(), json!(t)))
+            .collect();
+        vector_layers.push(json!({
+            "id": "complaints",
+            "description": "Citizens' complaints (public fields only)",
             "minzoom": 0,
             "maxzoom": MAX_ZOOM,
             "fields": fields,

@@ -18,6 +18,11 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use crate::geom;
 use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 
+mod auth;
+mod complaints;
+pub use auth::{ApiKey, User};
+pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
+
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,6 +42,8 @@ pub enum StoreError {
     },
     #[error("geometry cannot be encoded: {0}")]
     Encode(String),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -47,6 +54,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Connections with `synchronous=FULL`, for writes that must survive a power cut the
+    /// moment they are acknowledged: complaints, their timeline, staff accounts.
+    durable: SqlitePool,
 }
 
 /// One inspection of an asset.
@@ -106,14 +116,19 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        let durable = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.synchronous(SqliteSynchronous::Full))
+            .await?;
+        Ok(Store { pool, durable })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.durable.close().await;
     }
 
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {

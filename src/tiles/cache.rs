@@ -10,7 +10,6 @@ use geo_types::Rect;
 use moka::sync::Cache;
 
 use super::{LayerSet, Rendered, TileCoord, BUFFER};
-use crate::model::Layer;
 
 /// A tile ready to send. Compressed forms are made on first demand and kept: a browser
 /// asks for brotli, a tile server in front of us may ask for gzip, a load tool for
@@ -159,14 +158,15 @@ impl TileCache {
         }
     }
 
-    /// Drops every cached tile, at any zoom, that shows `layer` and whose buffered
-    /// bounds meet one of `boxes` (lon/lat): the old and the new place of what changed.
-    pub fn invalidate(&self, layer: Layer, boxes: &[Rect<f64>]) {
+    /// Drops every cached tile, at any zoom, that shows one of `layers` and whose
+    /// buffered bounds meet one of `boxes` (lon/lat): the old and the new place of what
+    /// changed.
+    pub fn invalidate(&self, layers: LayerSet, boxes: &[Rect<f64>]) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let Some(c) = &self.cache else { return };
         let boxes: Vec<Rect<f64>> = boxes.to_vec();
         let result = c.invalidate_entries_if(move |k, _| {
-            if !k.layers.contains(layer) {
+            if !k.layers.meets(layers) {
                 return false;
             }
             let t = k.tile.lonlat_bounds(BUFFER);

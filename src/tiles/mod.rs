@@ -43,13 +43,21 @@ pub const TOLERANCE: f64 = 1.0;
 pub struct LayerSet(u8);
 
 impl LayerSet {
-    /// Parses `heritage,water_bodies`; an unknown or empty name is an error naming it.
+    /// The complaints layer (pins from the complaint index, not an asset layer).
+    pub const COMPLAINTS: LayerSet = LayerSet(1 << 7);
+
+    /// Parses `heritage,water_bodies,complaints`; an unknown or empty name is an error
+    /// naming it.
     pub fn parse(s: &str) -> Result<LayerSet, String> {
         let mut bits = 0u8;
         for part in s.split(',') {
+            if part.trim() == "complaints" {
+                bits |= Self::COMPLAINTS.0;
+                continue;
+            }
             let l: Layer = part
                 .parse()
-                .map_err(|e: crate::model::UnknownValue| e.to_string())?;
+                .map_err(|e: crate::model::UnknownValue| format!("{e}, or complaints"))?;
             bits |= Self::bit(l);
         }
         Ok(LayerSet(bits))
@@ -67,6 +75,16 @@ impl LayerSet {
         self.0 & Self::bit(l) != 0
     }
 
+    pub fn has_complaints(self) -> bool {
+        self.0 & Self::COMPLAINTS.0 != 0
+    }
+
+    /// Whether the two sets share a layer.
+    pub fn meets(self, other: LayerSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The asset layers of the set (not complaints).
     pub fn layers(self) -> impl Iterator<Item = Layer> {
         Layer::ALL
             .iter()
@@ -78,6 +96,7 @@ impl LayerSet {
     pub fn name(self) -> String {
         self.layers()
             .map(|l| l.as_str())
+            .chain(self.has_complaints().then_some("complaints"))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -256,14 +275,19 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
         });
         per_layer.push((layer, drawn));
     }
-    let total: usize = per_layer.iter().map(|(_, d)| d.len()).sum();
+    let pins = if layers.has_complaints() {
+        complaint_points(index, t, &frame, sq)
+    } else {
+        Vec::new()
+    };
+    let total: usize = per_layer.iter().map(|(_, d)| d.len()).sum::<usize>() + pins.len();
     if total == 0 {
         return Rendered::default();
     }
     // Encode; if too big, keep a shrinking share of each layer's most important features.
     let mut keep = 1.0f64;
     loop {
-        let tile = Tile {
+        let mut tile = Tile {
             layers: per_layer
                 .iter()
                 .map(|(layer, d)| {
@@ -272,6 +296,10 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
                 })
                 .collect(),
         };
+        if !pins.is_empty() {
+            let n = ((pins.len() as f64) * keep).ceil() as usize;
+            tile.layers.push(encode_pins(&pins[..n.min(pins.len())]));
+        }
         let bytes = tile.encode_to_vec();
         let kept: usize = tile.layers.iter().map(|l| l.features.len()).sum();
         if bytes.len() <= MAX_TILE_BYTES || kept == 0 {
@@ -284,6 +312,69 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
         keep *= (MAX_TILE_BYTES as f64 / bytes.len() as f64) * 0.95;
     }
 }
+
+/// The complaint pins in the buffered tile, newest first; below [`THIN_BELOW_ZOOM`] one
+/// per pixel (the newest), like asset points.
+fn complaint_points(
+    index: &Index,
+    t: TileCoord,
+    frame: &Frame,
+    sq: Square,
+) -> Vec<(Arc<crate::model::Pin>, Coord<f64>)> {
+    let ci = index.complaints();
+    let mut pins: Vec<(Arc<crate::model::Pin>, Coord<f64>)> = ci
+        .in_rect(&t.lonlat_bounds(BUFFER))
+        .filter_map(|p| {
+            let c = frame.unit(Coord { x: p.lon, y: p.lat });
+            let c = Coord {
+                x: c.x.round(),
+                y: c.y.round(),
+            };
+            (c.x >= sq.min && c.x <= sq.max && c.y >= sq.min && c.y <= sq.max)
+                .then(|| (p.clone(), c))
+        })
+        .collect();
+    pins.sort_by_key(|p| std::cmp::Reverse(p.0.id));
+    if t.z < THIN_BELOW_ZOOM {
+        let mut seen = rustc_hash::FxHashSet::default();
+        pins.retain(|(_, c)| {
+            seen.insert(((c.x / 16.0).floor() as i64, (c.y / 16.0).floor() as i64))
+        });
+    }
+    pins
+}
+
+fn encode_pins(pins: &[(Arc<crate::model::Pin>, Coord<f64>)]) -> tile::Layer {
+    let mut tags = Tags::default();
+    let mut features = Vec::with_capacity(pins.len());
+    for (p, c) in pins {
+        let Some(mut f) = commands(&Geometry::Point(Point(*c))) else {
+            continue;
+        };
+        f.id = Some(p.id as u64);
+        tags.add_unique(&mut f, "ticket", Val::Str(&p.ticket));
+        tags.add(&mut f, "category", Val::Str(p.category.as_str()));
+        tags.add(&mut f, "status", Val::Str(p.status.as_str()));
+        tags.add(&mut f, "created_at", Val::Str(&p.created_at));
+        features.push(f);
+    }
+    tile::Layer {
+        version: 2,
+        name: "complaints".to_string(),
+        features,
+        keys: tags.keys,
+        values: tags.values,
+        extent: Some(EXTENT),
+    }
+}
+
+/// Attribute names of the complaints tile layer.
+pub const COMPLAINT_FIELDS: [(&str, &str); 4] = [
+    ("ticket", "String"),
+    ("category", "String"),
+    ("status", "String"),
+    ("created_at", "String"),
+];
 
 /// Projects, clips, simplifies and snaps a geometry into tile units; `None` when nothing
 /// of it is left inside the buffered tile.

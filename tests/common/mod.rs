@@ -25,19 +25,30 @@ pub struct TestServer {
 impl TestServer {
     /// Starts the app over the database at `db` (created if missing).
     pub async fn start(db: &Path, load_bundled: bool) -> TestServer {
+        Self::start_with(db, load_bundled, |s| s.with_rate_limit(0)).await
+    }
+
+    /// Starts with the app state adjusted by `f` (rate limits, cache ages).
+    pub async fn start_with(
+        db: &Path,
+        load_bundled: bool,
+        f: impl FnOnce(AppState) -> AppState,
+    ) -> TestServer {
         let store = Store::open(db.to_str().unwrap()).await.expect("open store");
         let atlas = Arc::new(
             Atlas::open(
                 store,
                 &AtlasOptions {
                     load_bundled,
+                    photos_dir: db.with_extension("photos"),
                     ..Default::default()
                 },
             )
             .await
             .expect("open atlas"),
         );
-        let app = heritage_atlas::app(AppState::new(atlas.clone()));
+        let app = heritage_atlas::app(f(AppState::new(atlas.clone())))
+            .into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -2,12 +2,19 @@
 //! happens — commit to the store, then update the index — so handlers never touch the
 //! two separately.
 
+mod complaints;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::TryStreamExt;
 
-use geo_types::Rect;
+use geo_types::{MultiPolygon, Rect};
+
+use crate::complaints::intake::Intake;
+use crate::complaints::photo::PhotoStore;
+pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
 
 use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
@@ -15,28 +22,29 @@ use crate::index::{Index, LayerIndex};
 use crate::model::{Asset, AssetId, Layer, NewAsset};
 use crate::store::{Store, StoreError};
 use crate::tiles::cache::TileCache;
+use crate::tiles::LayerSet;
 
 /// The bundled Kolkata data, compiled in so the binary serves it from any directory.
 pub const BUNDLED: [(Layer, &str, &[u8]); 4] = [
     (
         Layer::Wards,
         "data/wards.geojson",
-        include_bytes!("../data/wards.geojson"),
+        include_bytes!("../../data/wards.geojson"),
     ),
     (
         Layer::Heritage,
         "data/heritage.geojson",
-        include_bytes!("../data/heritage.geojson"),
+        include_bytes!("../../data/heritage.geojson"),
     ),
     (
         Layer::WaterBodies,
         "data/water_bodies.geojson",
-        include_bytes!("../data/water_bodies.geojson"),
+        include_bytes!("../../data/water_bodies.geojson"),
     ),
     (
         Layer::Parks,
         "data/parks.geojson",
-        include_bytes!("../data/parks.geojson"),
+        include_bytes!("../../data/parks.geojson"),
     ),
 ];
 
@@ -50,6 +58,8 @@ pub enum AtlasError {
     Store(#[from] StoreError),
     #[error("bundled data: {0}")]
     Bundled(ImportError),
+    #[error("photo directory {0}: {1}")]
+    Photos(PathBuf, std::io::Error),
 }
 
 /// How the atlas starts.
@@ -59,6 +69,10 @@ pub struct AtlasOptions {
     pub load_bundled: bool,
     /// Bytes of encoded tiles to keep in memory; 0 turns the tile cache off.
     pub tile_cache_bytes: u64,
+    /// Where complaint photos are kept.
+    pub photos_dir: PathBuf,
+    /// Where complaints are accepted; `None`: the wards of the register.
+    pub service_area: Option<MultiPolygon<f64>>,
 }
 
 impl Default for AtlasOptions {
@@ -66,6 +80,8 @@ impl Default for AtlasOptions {
         AtlasOptions {
             load_bundled: true,
             tile_cache_bytes: 256 << 20,
+            photos_dir: PathBuf::from("heritage-atlas.photos"),
+            service_area: None,
         }
     }
 }
@@ -76,6 +92,9 @@ pub struct Atlas {
     store: Store,
     index: Index,
     tiles: TileCache,
+    photos: PhotoStore,
+    intake: Intake,
+    service_area: Option<MultiPolygon<f64>>,
 }
 
 impl Atlas {
@@ -89,12 +108,18 @@ impl Atlas {
                 "loaded bundled Kolkata data (first start)"
             );
         }
+        let photos = PhotoStore::open(&opts.photos_dir)
+            .map_err(|e| AtlasError::Photos(opts.photos_dir.clone(), e))?;
         let atlas = Atlas {
+            intake: Intake::start(store.clone()),
             store,
             index: Index::new(),
             tiles: TileCache::new(opts.tile_cache_bytes),
+            photos,
+            service_area: opts.service_area.clone(),
         };
         atlas.reload().await?;
+        atlas.load_pins().await?;
         Ok(atlas)
     }
 
@@ -130,6 +155,10 @@ impl Atlas {
         &self.tiles
     }
 
+    pub fn photos(&self) -> &PhotoStore {
+        &self.photos
+    }
+
     /// Adds or replaces an asset (by code): commit, then index, then drop the cached
     /// tiles its old and new geometry touch.
     pub async fn upsert(&self, a: &NewAsset) -> Result<Asset, StoreError> {
@@ -144,7 +173,7 @@ impl Atlas {
         .into_iter()
         .flatten()
         .collect();
-        self.tiles.invalidate(asset.layer, &boxes);
+        self.tiles.invalidate(LayerSet::of(&[asset.layer]), &boxes);
         Ok(asset)
     }
 
@@ -158,7 +187,7 @@ impl Atlas {
         }
         self.index.write(existing.layer).remove(id);
         self.tiles.invalidate(
-            existing.layer,
+            LayerSet::of(&[existing.layer]),
             &geom::bbox(&existing.geometry)
                 .into_iter()
                 .collect::<Vec<_>>(),

@@ -1,0 +1,124 @@
+//! Staff authentication: argon2id password hashes, opaque random bearer tokens stored
+//! only as SHA-256 hashes, and a throttle that slows down repeated failed logins.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+
+/// How long a login lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// An argon2id PHC string for `password` (OWASP's parameters: 19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| format!("cannot make a salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash password: {e}"))
+}
+
+/// Whether `password` matches `hash`. A malformed hash never matches.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Verifies against a throwaway hash, so an unknown user name costs as much time as a
+/// wrong password and timing does not reveal which names exist.
+pub fn verify_nobody(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let h = DUMMY.get_or_init(|| hash_password("not a real account").unwrap_or_default());
+    let _ = verify_password(h, password);
+}
+
+/// A new secret: 32 random bytes, hex (bearer tokens, API keys, Open311 tokens).
+pub fn new_secret() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// The stored form of a secret.
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Failed logins per key (a user name, a client address): each failure in a row doubles
+/// the wait before the next answer, from a quarter second up to eight seconds; a success
+/// or fifteen quiet minutes clear it.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+
+impl Throttle {
+    /// How long to hold the answer to a failed attempt on `key`, counting this one.
+    pub fn fail(&self, key: &str) -> Duration {
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if m.len() > 10_000 {
+            m.retain(|_, (_, t)| now.duration_since(*t) < FORGET_AFTER);
+        }
+        let e = m.entry(key.to_string()).or_insert((0, now));
+        if now.duration_since(e.1) >= FORGET_AFTER {
+            e.0 = 0;
+        }
+        e.0 = e.0.saturating_add(1);
+        e.1 = now;
+        Duration::from_millis(250u64 << (e.0 - 1).min(5))
+    }
+
+    /// Failures in a row for `key` (0 when quiet).
+    pub fn failures(&self, key: &str) -> u32 {
+        let m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(key)
+            .filter(|(_, t)| t.elapsed() < FORGET_AFTER)
+            .map_or(0, |(n, _)| *n)
+    }
+
+    pub fn succeed(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(&h, "correct horse"));
+        assert!(!verify_password(&h, "correct horse "));
+        assert!(!verify_password("garbage", "x"));
+    }
+
+    #[test]
+    fn throttle_doubles_and_resets() {
+        let t = Throttle::default();
+        assert_eq!(t.fail("a"), Duration::from_millis(250));
+        assert_eq!(t.fail("a"), Duration::from_millis(500));
+        assert_eq!(t.fail("a"), Duration::from_millis(1000));
+        assert_eq!(t.failures("a"), 3);
+        t.succeed("a");
+        assert_eq!(t.failures("a"), 0);
+        for _ in 0..20 {
+            t.fail("b");
+        }
+        assert_eq!(t.fail("b"), Duration::from_secs(8));
+    }
+}

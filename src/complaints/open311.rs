@@ -1,0 +1,136 @@
+//! Open311 GeoReport v2: our categories as services, complaints as service requests, in
+//! JSON or XML. This file holds the mapping and the XML writer; routes are in http.
+
+use serde_json::{json, Value};
+
+use super::{Category, Question};
+
+/// Open311 `services` list entry for a category.
+pub fn service(c: Category) -> Value {
+    json!({
+        "service_code": c.as_str(),
+        "service_name": c.name(),
+        "description": c.description(),
+        "metadata": !c.questions().is_empty(),
+        "type": "realtime",
+        "keywords": c.keywords(),
+        "group": c.group(),
+    })
+}
+
+fn attribute(order: usize, q: &Question) -> Value {
+    json!({
+        "variable": true,
+        "code": q.code,
+        "datatype": if q.values.is_empty() { "string" } else { "singlevaluelist" },
+        "required": q.required,
+        "datatype_description": if q.values.is_empty() { Value::Null } else { json!("Pick one key") },
+        "order": order + 1,
+        "description": q.description,
+        "values": q.values.iter().map(|(k, n)| json!({"key": k, "name": n})).collect::<Vec<_>>(),
+    })
+}
+
+/// Open311 service definition (`services/{code}`).
+pub fn definition(c: Category) -> Value {
+    json!({
+        "service_code": c.as_str(),
+        "attributes": c.questions().iter().enumerate().map(|(i, q)| attribute(i, q)).collect::<Vec<_>>(),
+    })
+}
+
+/// The element name of one item of a list element.
+fn singular(list: &str) -> &str {
+    match list {
+        "services" => "service",
+        "attributes" => "attribute",
+        "values" => "value",
+        "endpoints" => "endpoint",
+        "formats" => "format",
+        "service_requests" => "request",
+        "errors" => "error",
+        other => other,
+    }
+}
+
+fn escape(s: &str, out: &mut String) {
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+}
+
+fn element(name: &str, v: &Value, out: &mut String) {
+    match v {
+        Value::Null => {
+            out.push('<');
+            out.push_str(name);
+            out.push_str("/>");
+        }
+        Value::Object(m) => {
+            out.push_str(&format!("<{name}>"));
+            for (k, child) in m {
+                element(k, child, out);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::Array(items) => {
+            out.push_str(&format!("<{name}>"));
+            for item in items {
+                element(singular(name), item, out);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::String(s) => {
+            out.push_str(&format!("<{name}>"));
+            escape(s, out);
+            out.push_str(&format!("</{name}>"));
+        }
+        other => out.push_str(&format!("<{name}>{other}</{name}>")),
+    }
+}
+
+/// An XML document whose root element is `root` holding `v` (a list becomes repeated
+/// items named by [`singular`]).
+pub fn to_xml(root: &str, v: &Value) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+    element(root, v, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_lists_and_escaping() {
+        let v =
+            json!([{"service_code": "a&b", "keywords": "<x>", "metadata": true, "group": null}]);
+        assert_eq!(
+            to_xml("services", &v),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><services><service><service_code>a&amp;b</service_code><keywords>&lt;x&gt;</keywords><metadata>true</metadata><group/></service></services>"
+        );
+    }
+
+    #[test]
+    fn every_category_is_a_service_with_its_questions() {
+        for c in Category::ALL {
+            let s = service(*c);
+            assert_eq!(s["service_code"], c.as_str());
+            assert_eq!(s["metadata"], !c.questions().is_empty());
+            let d = definition(*c);
+            assert_eq!(
+                d["attributes"].as_array().unwrap().len(),
+                c.questions().len()
+            );
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Staff sign-in: `POST /auth/login` → an opaque bearer token (kept hashed, expiring),
+//! `POST /auth/logout`, `GET /auth/me`; the [`Staff`] extractor that guards staff routes;
+//! and the per-client address and rate limit used by public write endpoints.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiError, AppState};
+use crate::auth::{self, SESSION_HOURS};
+use crate::model::now_rfc3339;
+use crate::store::User;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+}
+
+/// A signed-in staff member (from `Authorization: Bearer …`); 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct Staff(pub User);
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "sign in: send `Authorization: Bearer <token>` from POST /auth/login".into(),
+            )
+        })?;
+        s.atlas
+            .store()
+            .session_user(&auth::sha256_hex(token), &now_rfc3339())
+            .await?
+            .map(Staff)
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the token is unknown or has expired; sign in again".into())
+            })
+    }
+}
+
+/// Who is asking: the peer address, or with `--trust-proxy` the first `X-Forwarded-For`.
+#[derive(Debug, Clone)]
+pub struct Client(pub String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        if s.trust_proxy {
+            if let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                return Ok(Client(ip.to_string()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(Client(peer))
+    }
+}
+
+/// A token bucket per client: `per_minute` requests a minute, in bursts of as many.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// 0 turns the limit off.
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute,
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes one request from `key`'s bucket, or says how many seconds until one is free.
+    pub fn check(&self, key: &str) -> Result<(), ApiError> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let cap = f64::from(self.per_minute);
+        let per_s = cap / 60.0;
+        let now = Instant::now();
+        let mut m = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.retain(|_, (tokens, t)| *tokens + now.duration_since(*t).as_secs_f64() * per_s < cap);
+        }
+        let (tokens, t) = m.entry(key.to_string()).or_insert((cap, now));
+        *tokens = (*tokens + now.duration_since(*t).as_secs_f64() * per_s).min(cap);
+        *t = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(ApiError::TooManyRequests {
+                retry_after_s: ((1.0 - *tokens) / per_s).ceil().max(1.0) as u64,
+            })
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    name: String,
+    password: String,
+}
+
+async fn login(
+    State(s): State<AppState>,
+    Client(client): Client,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Login { name, password } = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!("expected JSON {{\"name\", \"password\"}}: {e}"))
+    })?;
+    let user = s.atlas.store().user_by_name(name.trim()).await?;
+    let ok = {
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        tokio::task::spawn_blocking(move || match hash {
+            Some(h) => auth::verify_password(&h, &password),
+            None => {
+                auth::verify_nobody(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    };
+    let name_key = format!("user:{}", name.trim().to_lowercase());
+    let client_key = format!("client:{client}");
+    let Some(user) = user.filter(|_| ok) else {
+        let wait = s.throttle.fail(&name_key).max(s.throttle.fail(&client_key));
+        tokio::time::sleep(wait).await;
+        return Err(ApiError::Unauthorized("wrong name or password".into()));
+    };
+    s.throttle.succeed(&name_key);
+    s.throttle.succeed(&client_key);
+    let token = auth::new_secret();
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let expires_at = fmt(now + time::Duration::hours(SESSION_HOURS));
+    s.atlas
+        .store()
+        .create_session(&auth::sha256_hex(&token), user.id, &fmt(now), &expires_at)
+        .await?;
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "token": token,
+            "token_type": "Bearer",
+            "expires_at": expires_at,
+            "user": user,
+        })),
+    )
+        .into_response())
+}
+
+async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| ApiError::Unauthorized("no bearer token".into()))?;
+    if s.atlas
+        .store()
+        .delete_session(&auth::sha256_hex(token), &now_rfc3339())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::Unauthorized(
+            "the token is unknown or has expired".into(),
+        ))
+    }
+}
+
+async fn me(Staff(u): Staff) -> Json<User> {
+    Json(u)
+}

@@ -1,0 +1,561 @@
+//! Complaints over HTTP. Citizens: `POST /complaints` (JSON, or multipart with photos),
+//! `GET /complaints/{ticket}`, `POST /complaints/{ticket}/support`, `GET /photos/{sha256}`.
+//! Staff: `GET /complaints` (the queue) and `PATCH /complaints/{ticket}` (triage).
+//!
+//! A reporter's name, phone and email appear only in staff answers ([`staff_view`] for
+//! officers and admins); [`public_view`] never reads them.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::auth::{Client, Staff};
+use super::{ApiError, AppState, Params};
+use crate::atlas::{Change, Filed, Source};
+use crate::complaints::photo::{self, Photo, MAX_PHOTOS, MAX_PHOTO_BYTES};
+use crate::complaints::{parse_ticket, Action, Category, Role, Status, Submission};
+use crate::model::{now_rfc3339, Asset, AssetId};
+use crate::store::{ComplaintFilter, ComplaintRecord};
+
+/// Room for five full-size photos and the form around them.
+const MAX_BODY: usize = MAX_PHOTOS * MAX_PHOTO_BYTES + (1 << 20);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/complaints", post(file).get(queue))
+        .route("/complaints/{ticket}", get(show).patch(change))
+        .route("/complaints/{ticket}/support", post(support))
+        .route("/photos/{sha256}", get(photo_bytes))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+fn ticket_param(t: &str) -> Result<String, ApiError> {
+    parse_ticket(t)
+        .map(|_| t.trim().to_string())
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no complaint {t:?} (tickets look like EH-2026-000123)"
+            ))
+        })
+}
+
+fn asset_summary(a: &Asset) -> Value {
+    json!({
+        "id": a.id.0,
+        "code": a.code,
+        "layer": a.layer,
+        "kind": a.kind,
+        "name": a.attrs.name,
+        "name_bn": a.attrs.name_bn,
+    })
+}
+
+fn photo_url(sha: &str) -> String {
+    format!("/photos/{sha}")
+}
+
+/// What anyone may see of a complaint.
+pub fn public_view(c: &ComplaintRecord, asset: Option<&Asset>) -> Value {
+    let timeline: Vec<Value> = c
+        .events
+        .iter()
+        .filter(|e| e.public)
+        .map(|e| {
+            json!({
+                "at": e.at,
+                "action": e.action,
+                "status": e.status,
+                "note": e.note,
+                "photo": e.photo_sha256.as_deref().map(photo_url),
+            })
+        })
+        .collect();
+    json!({
+        "ticket": c.ticket,
+        "url": format!("/complaints/{}", c.ticket),
+        "category": c.category,
+        "category_name": c.category.name(),
+        "status": c.status,
+        "lon": c.lon,
+        "lat": c.lat,
+        "ward": c.ward,
+        "address": c.address,
+        "asset": asset.map(asset_summary),
+        "description": c.description,
+        "attributes": c.attributes,
+        "photos": c.photos.iter().map(|p| photo_url(&p.sha256)).collect::<Vec<_>>(),
+        "supporters": c.supporters,
+        "duplicate_of": c.duplicate_of,
+        "deadline": c.deadline,
+        "overdue": c.status.is_open() && c.deadline < now_rfc3339(),
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "timeline": timeline,
+    })
+}
+
+/// What staff see: everything public, the assignee, internal notes and who wrote them,
+/// and (officers and admins only) how to reach the reporter.
+pub fn staff_view(c: &ComplaintRecord, asset: Option<&Asset>, viewer: Role) -> Value {
+    let mut v = public_view(c, asset);
+    v["assigned_to"] = json!(c.assigned_to);
+    v["source"] = json!(c.source);
+    if !c.events.is_empty() {
+        v["timeline"] = c
+            .events
+            .iter()
+            .map(|e| {
+                json!({
+                    "at": e.at,
+                    "action": e.action,
+                    "status": e.status,
+                    "note": e.note,
+                    "public": e.public,
+                    "by": e.actor,
+                    "photo": e.photo_sha256.as_deref().map(photo_url),
+                })
+            })
+            .collect();
+    }
+    if viewer != Role::FieldStaff {
+        v["reporter"] = json!({
+            "name": c.reporter_name,
+            "phone": c.reporter_phone,
+            "email": c.reporter_email,
+        });
+    }
+    v
+}
+
+fn asset_of(s: &AppState, c: &ComplaintRecord) -> Option<Arc<Asset>> {
+    c.asset_id.and_then(|id| s.atlas.index().get(AssetId(id)))
+}
+
+/// A string or number field of a JSON body.
+fn json_text(field: &str, v: &Value) -> Result<Option<String>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        _ => Err(ApiError::field(field, "must be a string")),
+    }
+}
+
+fn number(field: &str, s: &str) -> Result<f64, ApiError> {
+    s.trim()
+        .parse::<f64>()
+        .map_err(|_| ApiError::field(field, format!("must be a number, not {s:?}")))
+}
+
+fn json_number(field: &str, v: &Value) -> Result<Option<f64>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| ApiError::field(field, "must be a number")),
+        Value::String(s) => number(field, s).map(Some),
+        _ => Err(ApiError::field(field, "must be a number")),
+    }
+}
+
+/// Sets one submission field by name (shared by JSON and multipart).
+fn set_field(sub: &mut Submission, name: &str, text: Option<String>) -> Result<(), ApiError> {
+    if let Some(code) = name
+        .strip_prefix("attributes[")
+        .or_else(|| name.strip_prefix("attribute["))
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        if let Some(t) = text {
+            sub.attributes.insert(code.to_string(), Value::String(t));
+        }
+        return Ok(());
+    }
+    let num = |t: &Option<String>| t.as_deref().map(|s| number(name, s)).transpose();
+    match name {
+        "lon" | "long" => sub.lon = num(&text)?,
+        "lat" => sub.lat = num(&text)?,
+        "category" | "service_code" => sub.category = text,
+        "description" => sub.description = text,
+        "name" => sub.name = text,
+        "phone" => sub.phone = text,
+        "email" => sub.email = text,
+        "address" | "address_string" => sub.address = text,
+        _ => {
+            return Err(ApiError::field(
+                name,
+                "unknown field (expected lon, lat, category, description, name, phone, email, address, attributes[…], photo)",
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn submission_from_json(body: &[u8]) -> Result<Submission, ApiError> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let Value::Object(obj) = v else {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    };
+    let mut sub = Submission::default();
+    for (k, v) in obj {
+        match k.as_str() {
+            "lon" | "long" => sub.lon = json_number(&k, &v)?,
+            "lat" => sub.lat = json_number(&k, &v)?,
+            "attributes" => match v {
+                Value::Object(m) => sub.attributes = m,
+                Value::Null => {}
+                _ => return Err(ApiError::field("attributes", "must be an object")),
+            },
+            _ => {
+                let t = json_text(&k, &v)?;
+                set_field(&mut sub, &k, t)?;
+            }
+        }
+    }
+    Ok(sub)
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(format!(
+            "the upload is larger than {} MB; send at most {MAX_PHOTOS} photos of {} MB each",
+            MAX_BODY >> 20,
+            MAX_PHOTO_BYTES >> 20
+        ))
+    } else {
+        ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+    }
+}
+
+/// Reads one file part, refusing it as soon as it passes the photo size limit.
+async fn read_photo(
+    mut field: axum::extract::multipart::Field<'_>,
+    label: &str,
+) -> Result<Photo, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if buf.len() + chunk.len() > MAX_PHOTO_BYTES {
+            return Err(ApiError::Field {
+                field: label.to_string(),
+                reason: format!("larger than {} MB", MAX_PHOTO_BYTES >> 20),
+            });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    let raw = Bytes::from(buf);
+    tokio::task::spawn_blocking(move || photo::prepare(raw))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|reason| ApiError::field(label, reason))
+}
+
+/// A request body as text fields plus photos: JSON or multipart/form-data.
+async fn fields_and_photos(
+    req: Request,
+    s: &AppState,
+) -> Result<(Vec<(String, Option<String>)>, Option<Value>, Vec<Photo>), ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ct.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, s)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let mut fields = Vec::new();
+        let mut photos = Vec::new();
+        while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or("").to_string();
+            if matches!(
+                name.as_str(),
+                "photo" | "photos" | "photo[]" | "photos[]" | "media"
+            ) {
+                if photos.len() == MAX_PHOTOS {
+                    return Err(ApiError::field(
+                        "photos",
+                        format!("at most {MAX_PHOTOS} photos"),
+                    ));
+                }
+                let label = format!("photos[{}]", photos.len());
+                photos.push(read_photo(field, &label).await?);
+            } else {
+                let text = field.text().await.map_err(multipart_error)?;
+                fields.push((name, Some(text)));
+            }
+        }
+        Ok((fields, None, photos))
+    } else if ct.starts_with("application/json") || ct.is_empty() {
+        let body = Bytes::from_request(req, s)
+            .await
+            .map_err(|e| ApiError::TooLarge(e.body_text()))?;
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        Ok((Vec::new(), Some(v), Vec::new()))
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "send application/json or multipart/form-data, not {ct}"
+        )))
+    }
+}
+
+/// The answer to a new complaint.
+pub fn filed_view(f: &Filed) -> Value {
+    json!({
+        "ticket": f.ticket,
+        "url": format!("/complaints/{}", f.ticket),
+        "status": Status::Submitted,
+        "category": f.category,
+        "category_name": f.category.name(),
+        "ward": f.ward,
+        "asset": f.asset.as_deref().map(asset_summary),
+        "deadline": f.deadline,
+        "created_at": f.created_at,
+        "photos": f.photos.iter().map(|p| photo_url(&p.sha256)).collect::<Vec<_>>(),
+        "possible_duplicates": f.duplicates.iter().map(|(p, d)| json!({
+            "ticket": p.ticket,
+            "url": format!("/complaints/{}", p.ticket),
+            "support": format!("/complaints/{}/support", p.ticket),
+            "category": p.category,
+            "status": p.status,
+            "distance_m": (d * 10.0).round() / 10.0,
+            "created_at": p.created_at,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn file(
+    State(s): State<AppState>,
+    Client(client): Client,
+    req: Request,
+) -> Result<Response, ApiError> {
+    s.limiter.check(&client)?;
+    let (fields, json_body, photos) = fields_and_photos(req, &s).await?;
+    let sub = match json_body {
+        Some(v) => submission_from_json(v.to_string().as_bytes())?,
+        None => {
+            let mut sub = Submission::default();
+            for (k, v) in fields {
+                set_field(&mut sub, &k, v)?;
+            }
+            sub
+        }
+    };
+    let checked = sub.check().map_err(|e| ApiError::Field {
+        field: e.field,
+        reason: e.reason,
+    })?;
+    let filed = s.atlas.file_complaint(checked, photos, Source::Web).await?;
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("/complaints/{}", filed.ticket)) {
+        h.insert(header::LOCATION, v);
+    }
+    Ok((StatusCode::CREATED, h, Json(filed_view(&filed))).into_response())
+}
+
+async fn show(State(s): State<AppState>, Path(ticket): Path<String>) -> Result<Response, ApiError> {
+    let t = ticket_param(&ticket)?;
+    let c = s
+        .atlas
+        .store()
+        .complaint(&t)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no complaint {t}")))?;
+    let asset = asset_of(&s, &c);
+    Ok((
+        [(header::CACHE_CONTROL, "no-cache")],
+        Json(public_view(&c, asset.as_deref())),
+    )
+        .into_response())
+}
+
+async fn support(
+    State(s): State<AppState>,
+    Client(client): Client,
+    Path(ticket): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    s.limiter.check(&client)?;
+    let t = ticket_param(&ticket)?;
+    // One vote per client address, stored only as a hash.
+    let who = crate::auth::sha256_hex(&format!("support:{client}"));
+    let n = s.atlas.support_complaint(&t, &who).await?;
+    Ok(Json(json!({ "ticket": t, "supporters": n })))
+}
+
+async fn change(
+    State(s): State<AppState>,
+    Staff(user): Staff,
+    Path(ticket): Path<String>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    let t = ticket_param(&ticket)?;
+    let (fields, json_body, mut photos) = fields_and_photos(req, &s).await?;
+    let mut m: Map<String, Value> = match json_body {
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            ))
+        }
+        None => fields
+            .into_iter()
+            .map(|(k, v)| (k, v.map(Value::String).unwrap_or(Value::Null)))
+            .collect(),
+    };
+    let text = |m: &mut Map<String, Value>, k: &str| -> Result<Option<String>, ApiError> {
+        match m.remove(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(ApiError::field(k, "must be a string")),
+        }
+    };
+    let action: Action = text(&mut m, "action")?
+        .ok_or_else(|| ApiError::field("action", "required"))?
+        .parse()
+        .map_err(|e: crate::model::UnknownValue| ApiError::field("action", e.to_string()))?;
+    let note = text(&mut m, "note")?;
+    if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+        return Err(ApiError::field("note", "at most 4000 characters"));
+    }
+    let public = match m.remove("public") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => b,
+        Some(Value::String(s)) => s != "false" && s != "0",
+        Some(_) => return Err(ApiError::field("public", "must be true or false")),
+    };
+    let assignee = text(&mut m, "assignee")?;
+    let duplicate_of = text(&mut m, "duplicate_of")?;
+    if let Some(k) = m.keys().next() {
+        return Err(ApiError::field(
+            k.clone(),
+            "unknown field (expected action, note, public, assignee, duplicate_of, photo)",
+        ));
+    }
+    if photos.len() > 1 {
+        return Err(ApiError::field("photo", "one photo per change"));
+    }
+    let c = s
+        .atlas
+        .change_complaint(
+            &t,
+            &user,
+            Change {
+                action,
+                note,
+                public,
+                assignee,
+                duplicate_of,
+                photo: photos.pop(),
+            },
+        )
+        .await?;
+    let asset = asset_of(&s, &c);
+    Ok(Json(staff_view(&c, asset.as_deref(), user.role)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    status: Option<String>,
+    ward: Option<i64>,
+    category: Option<String>,
+    overdue: Option<bool>,
+    limit: Option<i64>,
+}
+
+fn list<T: std::str::FromStr<Err = crate::model::UnknownValue>>(
+    name: &str,
+    s: Option<&str>,
+) -> Result<Vec<T>, ApiError> {
+    s.map(|s| {
+        s.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                p.parse().map_err(|e: crate::model::UnknownValue| {
+                    ApiError::param(format!("{name}: {e}"))
+                })
+            })
+            .collect()
+    })
+    .unwrap_or(Ok(Vec::new()))
+}
+
+async fn queue(
+    State(s): State<AppState>,
+    Staff(user): Staff,
+    Params(q): Params<QueueParams>,
+) -> Result<Json<Value>, ApiError> {
+    let ward = match (user.role, q.ward) {
+        (Role::FieldStaff, Some(w)) if Some(w) != user.ward => {
+            return Err(ApiError::Forbidden(format!(
+                "field staff see their own ward's complaints (ward {})",
+                user.ward.map_or("none".into(), |w| w.to_string())
+            )))
+        }
+        (Role::FieldStaff, _) => Some(user.ward.unwrap_or(-1)),
+        (_, w) => w,
+    };
+    let filter = ComplaintFilter {
+        statuses: list::<Status>("status", q.status.as_deref())?,
+        categories: list::<Category>("category", q.category.as_deref())?,
+        ward,
+        overdue_at: q.overdue.filter(|o| *o).map(|_| now_rfc3339()),
+        limit: q.limit.unwrap_or(500).clamp(1, 10_000),
+        ..Default::default()
+    };
+    let rows = s.atlas.store().complaints(&filter).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|c| staff_view(c, asset_of(&s, c).as_deref(), user.role))
+        .collect();
+    Ok(Json(json!({
+        "numberReturned": items.len(),
+        "complaints": items,
+    })))
+}
+
+async fn photo_bytes(
+    State(s): State<AppState>,
+    Path(sha): Path<String>,
+) -> Result<Response, ApiError> {
+    let sha = sha.to_ascii_lowercase();
+    let missing = || ApiError::NotFound(format!("no photo {sha}"));
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(missing());
+    }
+    if !s.atlas.store().photo_is_public(&sha).await? {
+        return Err(missing());
+    }
+    let store = s.atlas.photos().clone();
+    let sha2 = sha.clone();
+    let bytes = tokio::task::spawn_blocking(move || store.get(&sha2))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|_| missing())?;
+    let mime = photo::sniff(&bytes).map_or("application/octet-stream", |m| m.mime());
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            // Content-addressed: the bytes at this URL never change.
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+            (header::ETAG, format!("\"{sha}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}

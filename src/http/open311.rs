@@ -1,0 +1,432 @@
+//! Open311 GeoReport v2 at `/open311/v2/`: `discovery`, `services`, `services/{code}`,
+//! `requests` (GET, and POST with an API key), `requests/{id}`, `tokens/{token}`; each as
+//! `.json` or `.xml`. Errors are the spec's `errors[]{code, description}`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::tiles::base_url;
+use super::{ApiError, AppState};
+use crate::atlas::Source;
+use crate::complaints::open311::{definition, service, to_xml};
+use crate::complaints::{Category, Status, Submission};
+use crate::model::Layer;
+use crate::store::{ComplaintFilter, ComplaintRecord};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{file}", get(top).post(post_request))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fmt {
+    Json,
+    Xml,
+}
+
+/// Splits `services.json` into (`services`, JSON).
+fn split(file: &str) -> (&str, Fmt) {
+    if let Some(n) = file.strip_suffix(".xml") {
+        (n, Fmt::Xml)
+    } else {
+        (file.strip_suffix(".json").unwrap_or(file), Fmt::Json)
+    }
+}
+
+/// An Open311 error: the HTTP status and the spec's error list.
+struct Open311Error {
+    status: StatusCode,
+    description: String,
+    fmt: Fmt,
+}
+
+fn err(fmt: Fmt, status: StatusCode, description: impl Into<String>) -> Open311Error {
+    Open311Error {
+        status,
+        description: description.into(),
+        fmt,
+    }
+}
+
+impl IntoResponse for Open311Error {
+    fn into_response(self) -> Response {
+        let v = json!([{ "code": self.status.as_u16(), "description": self.description }]);
+        render(self.fmt, self.status, "errors", &v)
+    }
+}
+
+fn from_api(fmt: Fmt, e: ApiError) -> Open311Error {
+    if let ApiError::Internal(d) = &e {
+        tracing::error!(detail = %d, "internal error");
+    }
+    err(fmt, e.status_code(), e.to_string())
+}
+
+fn render(fmt: Fmt, status: StatusCode, root: &str, v: &Value) -> Response {
+    match fmt {
+        Fmt::Json => (
+            status,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            v.to_string(),
+        )
+            .into_response(),
+        Fmt::Xml => (
+            status,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            to_xml(root, v),
+        )
+            .into_response(),
+    }
+}
+
+/// The query string as pairs; unknown names are the caller's to refuse.
+fn pairs(q: Option<String>) -> Vec<(String, String)> {
+    q.map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+async fn top(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Open311Error> {
+    let (name, fmt) = split(&file);
+    let base = base_url(&headers);
+    match name {
+        "discovery" => Ok(render(
+            fmt,
+            StatusCode::OK,
+            "discovery",
+            &json!({
+                "changeset": "2026-11-28T00:00:00Z",
+                "contact": "Environment & Heritage Department, Kolkata Municipal Corporation",
+                "key_service": "API keys are issued by the department (heritage-atlas apikey add)",
+                "endpoints": [{
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": format!("{base}/open311/v2"),
+                    "changeset": "2026-11-28T00:00:00Z",
+                    "type": "production",
+                    "formats": ["application/json", "text/xml"],
+                }],
+            }),
+        )),
+        "services" => {
+            let v: Vec<Value> = Category::ALL.iter().map(|c| service(*c)).collect();
+            Ok(render(fmt, StatusCode::OK, "services", &Value::Array(v)))
+        }
+        "requests" => list_requests(&s, fmt, pairs(q), &base).await,
+        _ => Err(err(
+            fmt,
+            StatusCode::NOT_FOUND,
+            format!("no such resource: {file}"),
+        )),
+    }
+}
+
+async fn service_definition(Path(file): Path<String>) -> Result<Response, Open311Error> {
+    let (code, fmt) = split(&file);
+    let c: Category = code
+        .parse()
+        .map_err(|e: crate::model::UnknownValue| err(fmt, StatusCode::NOT_FOUND, e.to_string()))?;
+    Ok(render(
+        fmt,
+        StatusCode::OK,
+        "service_definition",
+        &definition(c),
+    ))
+}
+
+/// The ward office responsible for a complaint.
+fn agency(s: &AppState, c: &ComplaintRecord) -> String {
+    let borough = s
+        .atlas
+        .index()
+        .read(Layer::Wards)
+        .containing(geo_types::Point::new(c.lon, c.lat))
+        .iter()
+        .find_map(|w| w.attrs.borough.clone());
+    match (c.ward, borough) {
+        (Some(w), Some(b)) => format!("KMC Environment & Heritage, Ward {w} office (Borough {b})"),
+        (Some(w), None) => format!("KMC Environment & Heritage, Ward {w} office"),
+        _ => "KMC Environment & Heritage Department".to_string(),
+    }
+}
+
+fn request_view(s: &AppState, c: &ComplaintRecord, base: &str) -> Value {
+    let address_id = c
+        .asset_id
+        .and_then(|id| s.atlas.index().get(crate::model::AssetId(id)))
+        .map(|a| a.code.clone());
+    json!({
+        "service_request_id": c.ticket,
+        "status": c.status.open311(),
+        "status_notes": c.status_notes,
+        "service_name": c.category.name(),
+        "service_code": c.category.as_str(),
+        "description": c.description,
+        "agency_responsible": agency(s, c),
+        "service_notice": format!("The department responds to {} within {} hours.", c.category.name().to_lowercase(), c.category.deadline_hours()),
+        "requested_datetime": c.created_at,
+        "updated_datetime": c.updated_at,
+        "expected_datetime": c.deadline,
+        "address": c.address,
+        "address_id": address_id,
+        "zipcode": Value::Null,
+        "lat": c.lat,
+        "long": c.lon,
+        "media_url": c.photos.first().map(|p| format!("{base}/photos/{}", p.sha256)),
+    })
+}
+
+fn rfc3339_param(fmt: Fmt, name: &str, v: &str) -> Result<String, Open311Error> {
+    let t = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            err(
+                fmt,
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "{name} must be a W3C date-time such as 2026-11-28T10:00:00+05:30, not {v:?}"
+                ),
+            )
+        })?;
+    Ok(t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default())
+}
+
+async fn list_requests(
+    s: &AppState,
+    fmt: Fmt,
+    params: Vec<(String, String)>,
+    base: &str,
+) -> Result<Response, Open311Error> {
+    let bad = |m: String| err(fmt, StatusCode::BAD_REQUEST, m);
+    let mut f = ComplaintFilter {
+        limit: 1000,
+        ..Default::default()
+    };
+    let mut start = None;
+    let mut end = None;
+    for (k, v) in &params {
+        match k.as_str() {
+            "service_request_id" => {
+                f.tickets = v.split(',').map(|t| t.trim().to_string()).collect()
+            }
+            "service_code" => {
+                for c in v.split(',').filter(|c| !c.is_empty()) {
+                    f.categories.push(c.parse().map_err(|e: crate::model::UnknownValue| {
+                        bad(format!("service_code: {e}"))
+                    })?);
+                }
+            }
+            "status" => {
+                for st in v.split(',') {
+                    match st.trim() {
+                        "open" => f.statuses.extend(Status::ALL.iter().filter(|s| s.is_open())),
+                        "closed" => f.statuses.extend(Status::ALL.iter().filter(|s| !s.is_open())),
+                        other => return Err(bad(format!("status must be open or closed, not {other:?}"))),
+                    }
+                }
+            }
+            "start_date" => start = Some(rfc3339_param(fmt, "start_date", v)?),
+            "end_date" => end = Some(rfc3339_param(fmt, "end_date", v)?),
+            "jurisdiction_id" => {}
+            other => {
+                return Err(bad(format!(
+                    "unknown parameter {other:?} (expected service_request_id, service_code, start_date, end_date, status, jurisdiction_id)"
+                )))
+            }
+        }
+    }
+    if f.tickets.is_empty() {
+        // The spec's default window: the last 90 days, at most 1,000 requests.
+        let now = time::OffsetDateTime::now_utc();
+        let fmt3339 = |t: time::OffsetDateTime| {
+            t.replace_nanosecond(0)
+                .unwrap_or(t)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        f.created_from = Some(start.unwrap_or_else(|| fmt3339(now - time::Duration::days(90))));
+        f.created_to = end;
+    } else {
+        f.statuses.clear();
+        f.categories.clear();
+    }
+    let rows = s
+        .atlas
+        .store()
+        .complaints(&f)
+        .await
+        .map_err(|e| from_api(fmt, e.into()))?;
+    let v: Vec<Value> = rows.iter().map(|c| request_view(s, c, base)).collect();
+    Ok(render(
+        fmt,
+        StatusCode::OK,
+        "service_requests",
+        &Value::Array(v),
+    ))
+}
+
+async fn one_request(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Open311Error> {
+    let (id, fmt) = split(&file);
+    if let Some((k, _)) = pairs(q).into_iter().find(|(k, _)| k != "jurisdiction_id") {
+        return Err(err(
+            fmt,
+            StatusCode::BAD_REQUEST,
+            format!("unknown parameter {k:?}"),
+        ));
+    }
+    let c = s
+        .atlas
+        .store()
+        .complaint(id)
+        .await
+        .map_err(|e| from_api(fmt, e.into()))?
+        .ok_or_else(|| {
+            err(
+                fmt,
+                StatusCode::NOT_FOUND,
+                format!("no service request {id}"),
+            )
+        })?;
+    let v = json!([request_view(&s, &c, &base_url(&headers))]);
+    Ok(render(fmt, StatusCode::OK, "service_requests", &v))
+}
+
+async fn token(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, Open311Error> {
+    let (tok, fmt) = split(&file);
+    let ticket = s
+        .atlas
+        .store()
+        .ticket_for_token(tok)
+        .await
+        .map_err(|e| from_api(fmt, e.into()))?
+        .ok_or_else(|| err(fmt, StatusCode::NOT_FOUND, format!("no token {tok}")))?;
+    let v = json!([{ "service_request_id": ticket, "token": tok }]);
+    Ok(render(fmt, StatusCode::OK, "service_requests", &v))
+}
+
+async fn post_request(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Open311Error> {
+    let (name, fmt) = split(&file);
+    if name != "requests" {
+        return Err(err(
+            fmt,
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("POST is for requests.{{json,xml}}, not {file}"),
+        ));
+    }
+    let bad = |m: String| err(fmt, StatusCode::BAD_REQUEST, m);
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        bad(format!(
+            "expected an application/x-www-form-urlencoded body: {e}"
+        ))
+    })?;
+    let key = form
+        .iter()
+        .find(|(k, _)| k == "api_key")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let known = !key.is_empty()
+        && s.atlas
+            .store()
+            .api_key(&crate::auth::sha256_hex(key))
+            .await
+            .map_err(|e| from_api(fmt, e.into()))?
+            .is_some();
+    if !known {
+        return Err(err(
+            fmt,
+            StatusCode::FORBIDDEN,
+            "api_key was not provided or is invalid",
+        ));
+    }
+    let mut sub = Submission::default();
+    let (mut first, mut last) = (None, None);
+    let num = |k: &str, v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .map_err(|_| bad(format!("{k} must be a number, not {v:?}")))
+    };
+    for (k, v) in form {
+        match k.as_str() {
+            "api_key" | "jurisdiction_id" | "device_id" | "account_id" | "address_id" => {}
+            // Photos are uploaded to us (POST /complaints); we fetch nothing from elsewhere.
+            "media_url" => {}
+            "service_code" => sub.category = Some(v),
+            "lat" => sub.lat = Some(num("lat", &v)?),
+            "long" => sub.lon = Some(num("long", &v)?),
+            "address_string" => sub.address = Some(v),
+            "email" => sub.email = Some(v),
+            "phone" => sub.phone = Some(v),
+            "first_name" => first = Some(v),
+            "last_name" => last = Some(v),
+            "description" => sub.description = Some(v),
+            other => {
+                if let Some(code) = other
+                    .strip_prefix("attribute[")
+                    .and_then(|r| r.strip_suffix(']'))
+                {
+                    sub.attributes.insert(code.to_string(), Value::String(v));
+                } else {
+                    return Err(bad(format!("unknown field {other:?}")));
+                }
+            }
+        }
+    }
+    if sub.lat.is_none() || sub.lon.is_none() {
+        return Err(bad(
+            "lat and long are required: complaints here are pinned to a place".into(),
+        ));
+    }
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    sub.name = Some(name).filter(|n| !n.trim().is_empty());
+    let checked = sub.check().map_err(|e| {
+        let field = match e.field.as_str() {
+            "lon" => "long".to_string(),
+            "category" => "service_code".to_string(),
+            f => f
+                .strip_prefix("attributes.")
+                .map_or(f.to_string(), |c| format!("attribute[{c}]")),
+        };
+        bad(format!("{field}: {}", e.reason))
+    })?;
+    let filed = s
+        .atlas
+        .file_complaint(checked, Vec::new(), Source::Open311)
+        .await
+        .map_err(|e| from_api(fmt, e.into()))?;
+    let v = json!([{
+        "service_request_id": filed.ticket,
+        "token": filed.token,
+        "service_notice": format!("Filed. The department responds within {} hours; track it at {}/complaints/{}.", filed.category.deadline_hours(), base_url(&headers), filed.ticket),
+        "account_id": Value::Null,
+    }]);
+    Ok(render(fmt, StatusCode::CREATED, "service_requests", &v))
+}

@@ -1,0 +1,434 @@
+//! Complaints, their photos, timeline and supporters. Every write here goes through the
+//! `synchronous=FULL` pool: a citizen is told "filed" only once it would survive a power cut.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::{Result, Store, StoreError};
+use crate::model::{Action, Category, Pin, Status};
+
+/// A complaint to insert (already validated and placed).
+#[derive(Debug, Clone)]
+pub struct NewComplaint {
+    pub year: i32,
+    pub category: Category,
+    pub lon: f64,
+    pub lat: f64,
+    pub ward: Option<i64>,
+    pub asset_id: Option<i64>,
+    pub description: String,
+    /// JSON object of answers to the category's questions.
+    pub attributes: String,
+    pub address: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub reporter_email: Option<String>,
+    pub source: &'static str,
+    pub token: String,
+    pub deadline: String,
+    pub created_at: String,
+    pub photos: Vec<PhotoRef>,
+}
+
+/// A stored photo of a complaint.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PhotoRef {
+    pub sha256: String,
+    pub media_type: String,
+    pub size: i64,
+}
+
+/// One timeline entry.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: String,
+    pub action: String,
+    pub status: Status,
+    pub note: Option<String>,
+    pub public: bool,
+    pub actor: Option<String>,
+    pub photo_sha256: Option<String>,
+}
+
+/// A complaint as stored, private fields included: callers decide what to show.
+#[derive(Debug, Clone)]
+pub struct ComplaintRecord {
+    pub id: i64,
+    pub ticket: String,
+    pub category: Category,
+    pub status: Status,
+    pub lon: f64,
+    pub lat: f64,
+    pub ward: Option<i64>,
+    pub asset_id: Option<i64>,
+    pub description: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub address: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub reporter_email: Option<String>,
+    pub source: String,
+    pub token: String,
+    pub assigned_to: Option<String>,
+    pub duplicate_of: Option<String>,
+    pub supporters: i64,
+    pub deadline: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub photos: Vec<PhotoRef>,
+    /// The latest public note (Open311 `status_notes`).
+    pub status_notes: Option<String>,
+    /// Filled only by [`Store::complaint`], oldest first.
+    pub events: Vec<Event>,
+}
+
+/// A staff change to a complaint, applied only if it is still in `from`.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub id: i64,
+    pub from: Status,
+    pub to: Status,
+    pub action: Action,
+    pub note: Option<String>,
+    pub public: bool,
+    pub actor: Option<i64>,
+    pub assign_to: Option<i64>,
+    pub duplicate_of: Option<String>,
+    pub photo: Option<PhotoRef>,
+    pub at: String,
+}
+
+/// Filters of the staff queue and Open311's `GET requests`.
+#[derive(Debug, Clone, Default)]
+pub struct ComplaintFilter {
+    pub tickets: Vec<String>,
+    pub statuses: Vec<Status>,
+    pub categories: Vec<Category>,
+    pub ward: Option<i64>,
+    /// Open and past its deadline at this instant (RFC 3339).
+    pub overdue_at: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub limit: i64,
+}
+
+const COLUMNS: &str = "c.id, c.ticket, c.category, c.status, c.lon, c.lat, c.ward, c.asset_id, \
+    c.description, c.attributes, c.address, c.reporter_name, c.reporter_phone, c.reporter_email, \
+    c.source, c.token, u.name AS assigned_name, c.duplicate_of, c.supporters, c.deadline, \
+    c.created_at, c.updated_at, \
+    (SELECT e.note FROM complaint_events e WHERE e.complaint_id = c.id AND e.public = 1 \
+     AND e.note IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS status_notes";
+
+fn corrupt(id: i64, what: String) -> StoreError {
+    StoreError::Corrupt { id, what }
+}
+
+fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
+    let id: i64 = r.get("id");
+    let category: String = r.get("category");
+    let status: String = r.get("status");
+    let attributes: String = r.get("attributes");
+    Ok(ComplaintRecord {
+        id,
+        ticket: r.get("ticket"),
+        category: category.parse().map_err(|e| corrupt(id, format!("{e}")))?,
+        status: status.parse().map_err(|e| corrupt(id, format!("{e}")))?,
+        lon: r.get("lon"),
+        lat: r.get("lat"),
+        ward: r.get("ward"),
+        asset_id: r.get("asset_id"),
+        description: r.get("description"),
+        attributes: serde_json::from_str(&attributes).unwrap_or_default(),
+        address: r.get("address"),
+        reporter_name: r.get("reporter_name"),
+        reporter_phone: r.get("reporter_phone"),
+        reporter_email: r.get("reporter_email"),
+        source: r.get("source"),
+        token: r.get("token"),
+        assigned_to: r.get("assigned_name"),
+        duplicate_of: r.get("duplicate_of"),
+        supporters: r.get("supporters"),
+        deadline: r.get("deadline"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        photos: Vec::new(),
+        status_notes: r.get("status_notes"),
+        events: Vec::new(),
+    })
+}
+
+impl Store {
+    /// Inserts complaints in one `synchronous=FULL` transaction (a group commit) and
+    /// returns each one's (id, ticket), in order. Tickets number each year's complaints.
+    pub async fn insert_complaints(&self, batch: &[NewComplaint]) -> Result<Vec<(i64, String)>> {
+        let mut tx = self.durable.begin().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for c in batch {
+            // One statement reads the year's last number and writes the next, so the
+            // transaction holds the write lock from its first statement.
+            let row = sqlx::query(
+                "INSERT INTO complaints (ticket, year, seq, category, lon, lat, ward, asset_id, \
+                 description, attributes, address, reporter_name, reporter_phone, reporter_email, \
+                 source, token, deadline, created_at, updated_at) \
+                 SELECT printf('EH-%d-%06d', ?1, n), ?1, n, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 ?11, ?12, ?13, ?14, ?15, ?16, ?16 \
+                 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = ?1) \
+                 RETURNING id, ticket",
+            )
+            .bind(c.year)
+            .bind(c.category.as_str())
+            .bind(c.lon)
+            .bind(c.lat)
+            .bind(c.ward)
+            .bind(c.asset_id)
+            .bind(&c.description)
+            .bind(&c.attributes)
+            .bind(&c.address)
+            .bind(&c.reporter_name)
+            .bind(&c.reporter_phone)
+            .bind(&c.reporter_email)
+            .bind(c.source)
+            .bind(&c.token)
+            .bind(&c.deadline)
+            .bind(&c.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id: i64 = row.get("id");
+            for (i, p) in c.photos.iter().enumerate() {
+                sqlx::query("INSERT INTO complaint_photos (complaint_id, position, sha256, media_type, size) VALUES (?, ?, ?, ?, ?)")
+                    .bind(id)
+                    .bind(i as i64)
+                    .bind(&p.sha256)
+                    .bind(&p.media_type)
+                    .bind(p.size)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, public) VALUES (?, ?, 'submit', 'submitted', 1)")
+                .bind(id)
+                .bind(&c.created_at)
+                .execute(&mut *tx)
+                .await?;
+            out.push((id, row.get("ticket")));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// One complaint with its photos and whole timeline.
+    pub async fn complaint(&self, ticket: &str) -> Result<Option<ComplaintRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to WHERE c.ticket = ?"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(ticket)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut c = decode(&row)?;
+        c.photos = self.complaint_photos(c.id).await?;
+        let events = sqlx::query(
+            "SELECT e.at, e.action, e.status, e.note, e.public, e.photo_sha256, u.name AS actor \
+             FROM complaint_events e LEFT JOIN users u ON u.id = e.actor \
+             WHERE e.complaint_id = ? ORDER BY e.id",
+        )
+        .bind(c.id)
+        .fetch_all(&self.pool)
+        .await?;
+        for e in events {
+            let status: String = e.get("status");
+            c.events.push(Event {
+                at: e.get("at"),
+                action: e.get("action"),
+                status: status.parse().map_err(|x| corrupt(c.id, format!("{x}")))?,
+                note: e.get("note"),
+                public: e.get::<i64, _>("public") != 0,
+                actor: e.get("actor"),
+                photo_sha256: e.get("photo_sha256"),
+            });
+        }
+        Ok(Some(c))
+    }
+
+    async fn complaint_photos(&self, id: i64) -> Result<Vec<PhotoRef>> {
+        let rows = sqlx::query("SELECT sha256, media_type, size FROM complaint_photos WHERE complaint_id = ? ORDER BY position")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| PhotoRef {
+                sha256: r.get("sha256"),
+                media_type: r.get("media_type"),
+                size: r.get("size"),
+            })
+            .collect())
+    }
+
+    /// Whether a photo belongs to some complaint or a complaint's timeline (only those
+    /// are served).
+    pub async fn photo_is_public(&self, sha256: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM complaint_photos WHERE sha256 = ?1) \
+             OR EXISTS (SELECT 1 FROM complaint_events WHERE photo_sha256 = ?1 AND public = 1)",
+        )
+        .bind(sha256)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n != 0)
+    }
+
+    /// Complaints matching a filter, newest first (no timelines; photos included).
+    pub async fn complaints(&self, f: &ComplaintFilter) -> Result<Vec<ComplaintRecord>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {COLUMNS} FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to WHERE 1 = 1"
+        ));
+        if !f.tickets.is_empty() {
+            q.push(" AND c.ticket IN (");
+            let mut sep = q.separated(", ");
+            for t in &f.tickets {
+                sep.push_bind(t.clone());
+            }
+            q.push(")");
+        }
+        if !f.statuses.is_empty() {
+            q.push(" AND c.status IN (");
+            let mut sep = q.separated(", ");
+            for s in &f.statuses {
+                sep.push_bind(s.as_str());
+            }
+            q.push(")");
+        }
+        if !f.categories.is_empty() {
+            q.push(" AND c.category IN (");
+            let mut sep = q.separated(", ");
+            for c in &f.categories {
+                sep.push_bind(c.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(w) = f.ward {
+            q.push(" AND c.ward = ").push_bind(w);
+        }
+        if let Some(at) = &f.overdue_at {
+            q.push(
+                " AND c.status IN ('submitted', 'acknowledged', 'in_progress') AND c.deadline < ",
+            )
+            .push_bind(at.clone());
+        }
+        if let Some(from) = &f.created_from {
+            q.push(" AND c.created_at >= ").push_bind(from.clone());
+        }
+        if let Some(to) = &f.created_to {
+            q.push(" AND c.created_at <= ").push_bind(to.clone());
+        }
+        q.push(" ORDER BY c.id DESC LIMIT ")
+            .push_bind(f.limit.max(0));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut c = decode(r)?;
+            c.photos = self.complaint_photos(c.id).await?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// The ticket an Open311 token stands for.
+    pub async fn ticket_for_token(&self, token: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT ticket FROM complaints WHERE token = ?")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every complaint's public face, for the index.
+    pub async fn complaint_pins(&self) -> Result<Vec<Pin>> {
+        let rows = sqlx::query("SELECT id, ticket, category, status, lon, lat, created_at, updated_at FROM complaints ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.get("id");
+                let category: String = r.get("category");
+                let status: String = r.get("status");
+                Ok(Pin {
+                    id,
+                    ticket: r.get("ticket"),
+                    category: category.parse().map_err(|e| corrupt(id, format!("{e}")))?,
+                    status: status.parse().map_err(|e| corrupt(id, format!("{e}")))?,
+                    lon: r.get("lon"),
+                    lat: r.get("lat"),
+                    created_at: r.get("created_at"),
+                    updated_at: r.get("updated_at"),
+                })
+            })
+            .collect()
+    }
+
+    /// Applies a staff change if the complaint is still in `u.from`; false if it moved
+    /// meanwhile (the caller re-reads and retries or reports a conflict).
+    pub async fn update_complaint(&self, u: &Update) -> Result<bool> {
+        let mut tx = self.durable.begin().await?;
+        let r = sqlx::query(
+            "UPDATE complaints SET status = ?, updated_at = ?, \
+             assigned_to = COALESCE(?, assigned_to), duplicate_of = COALESCE(?, duplicate_of) \
+             WHERE id = ? AND status = ?",
+        )
+        .bind(u.to.as_str())
+        .bind(&u.at)
+        .bind(u.assign_to)
+        .bind(&u.duplicate_of)
+        .bind(u.id)
+        .bind(u.from.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, note, public, actor, photo_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(u.id)
+            .bind(&u.at)
+            .bind(u.action.as_str())
+            .bind(u.to.as_str())
+            .bind(&u.note)
+            .bind(u.public)
+            .bind(u.actor)
+            .bind(u.photo.as_ref().map(|p| p.sha256.clone()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records one client's support; returns the supporter count, or `None` if there is
+    /// no such complaint. Supporting twice counts once.
+    pub async fn support_complaint(&self, id: i64, client: &str, at: &str) -> Result<i64> {
+        let mut tx = self.durable.begin().await?;
+        let added = sqlx::query(
+            "INSERT OR IGNORE INTO complaint_supports (complaint_id, client, at) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(client)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added > 0 {
+            sqlx::query("UPDATE complaints SET supporters = supporters + 1 WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let n: i64 = sqlx::query_scalar("SELECT supporters FROM complaints WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
