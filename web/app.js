@@ -36,6 +36,18 @@ function humanise(value) {
   return String(value).replace(/_/g, ' ');
 }
 
+// A complaint's `created_at` (RFC 3339) as a Kolkata date and time; the raw text if it
+// does not parse.
+function formatCreated(value) {
+  const d = new Date(String(value));
+  if (Number.isNaN(d.getTime())) return String(value);
+  try {
+    return d.toLocaleString('en-IN', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Kolkata' });
+  } catch {
+    return d.toISOString();
+  }
+}
+
 // Builds the popup body with DOM nodes and textContent only: tile attributes are
 // data, never markup.
 function popupContent(feature) {
@@ -58,6 +70,7 @@ function popupContent(feature) {
   if (layer === 'complaints') {
     if (p.category != null) rows.push(['Category', humanise(p.category)]);
     if (p.status != null) rows.push(['Status', humanise(p.status)]);
+    if (p.created_at != null) rows.push(['Filed', formatCreated(p.created_at)]);
   } else {
     if (p.kind != null) rows.push(['Kind', humanise(p.kind)]);
     if (layer === 'heritage') rows.push(['Grade', p.grade != null && p.grade !== '' ? String(p.grade) : 'ungraded']);
@@ -76,6 +89,20 @@ function popupContent(feature) {
     dl.append(dt, dd);
   }
   root.appendChild(dl);
+
+  if (layer === 'complaints' && p.ticket != null && p.ticket !== '') {
+    // The public record of the complaint (JSON). The ticket is data: it goes into the
+    // URL percent-encoded and into the page as text only.
+    const link = document.createElement('a');
+    link.className = 'atlas-popup-link';
+    link.href = `/complaints/${encodeURIComponent(String(p.ticket))}`;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = 'Complaint record (JSON)';
+    const para = document.createElement('p');
+    para.appendChild(link);
+    root.appendChild(para);
+  }
   return root;
 }
 
