@@ -1,25 +1,25 @@
 //! Vector tiles from the in-memory index: select by R-tree, project to Web Mercator,
-//! clip to the buffered tile, simplify to the tile grid, encode MVT 2.1 (geozero's
-//! protobuf types, commands written here), cache.
+//! clip to the buffered tile, simplify to the tile grid, encode MVT 2.1 (protobuf written
+//! directly, [`mvt`]), cache.
 //!
 //! Nothing here reads SQL: a tile is a function of the index at the moment it is drawn.
 
 pub mod cache;
 pub mod clip;
 pub mod coord;
+pub mod mvt;
 
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use geo_types::{
     Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
-use geozero::mvt::{tile, Message, Tile};
 
 use crate::index::Index;
 use crate::model::{Asset, Layer};
 use clip::Square;
 pub use coord::{TileCoord, BUFFER, EXTENT, MAX_ZOOM};
+use mvt::{LayerWriter, Val};
 
 /// No tile may exceed this many bytes (before compression): past it, the smallest
 /// features are dropped first and the count of dropped features is reported.
@@ -268,7 +268,7 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
             }
         }
         // Most important first: they are drawn under the rest and kept when trimming.
-        drawn.sort_by(|a, b| {
+        drawn.sort_unstable_by(|a, b| {
             b.importance
                 .total_cmp(&a.importance)
                 .then(a.asset.id.cmp(&b.asset.id))
@@ -286,22 +286,20 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     }
     // Encode; if too big, keep a shrinking share of each layer's most important features.
     let mut keep = 1.0f64;
+    let share = |n: usize, keep: f64| (((n as f64) * keep).ceil() as usize).min(n);
     loop {
-        let mut tile = Tile {
-            layers: per_layer
-                .iter()
-                .map(|(layer, d)| {
-                    let n = ((d.len() as f64) * keep).ceil() as usize;
-                    encode_layer(*layer, &d[..n.min(d.len())])
-                })
-                .collect(),
-        };
-        if !pins.is_empty() {
-            let n = ((pins.len() as f64) * keep).ceil() as usize;
-            tile.layers.push(encode_pins(&pins[..n.min(pins.len())]));
+        let mut bytes = Vec::new();
+        let mut kept = 0;
+        for (layer, d) in &per_layer {
+            let w = encode_layer(*layer, &d[..share(d.len(), keep)]);
+            kept += w.len();
+            w.finish(&mut bytes);
         }
-        let bytes = tile.encode_to_vec();
-        let kept: usize = tile.layers.iter().map(|l| l.features.len()).sum();
+        if !pins.is_empty() {
+            let w = encode_pins(&pins[..share(pins.len(), keep)]);
+            kept += w.len();
+            w.finish(&mut bytes);
+        }
         if bytes.len() <= MAX_TILE_BYTES || kept == 0 {
             return Rendered {
                 bytes,
@@ -344,28 +342,19 @@ fn complaint_points(
     pins
 }
 
-fn encode_pins(pins: &[(Arc<crate::model::Pin>, Coord<f64>)]) -> tile::Layer {
-    let mut tags = Tags::default();
-    let mut features = Vec::with_capacity(pins.len());
+fn encode_pins(pins: &[(Arc<crate::model::Pin>, Coord<f64>)]) -> LayerWriter<'_> {
+    let mut w = LayerWriter::new("complaints", pins.len());
     for (p, c) in pins {
-        let Some(mut f) = commands(&Geometry::Point(Point(*c))) else {
+        let Some(f) = w.begin(&Geometry::Point(Point(*c))) else {
             continue;
         };
-        f.id = Some(p.id as u64);
-        tags.add_unique(&mut f, "ticket", Val::Str(&p.ticket));
-        tags.add(&mut f, "category", Val::Str(p.category.as_str()));
-        tags.add(&mut f, "status", Val::Str(p.status.as_str()));
-        tags.add(&mut f, "created_at", Val::Str(&p.created_at));
-        features.push(f);
+        w.tag_unique("ticket", Val::Str(&p.ticket));
+        w.tag("category", Val::Str(p.category.as_str()));
+        w.tag("status", Val::Str(p.status.as_str()));
+        w.tag("created_at", Val::Str(&p.created_at));
+        w.end(f, Some(p.id as u64));
     }
-    tile::Layer {
-        version: 2,
-        name: "complaints".to_string(),
-        features,
-        keys: tags.keys,
-        values: tags.values,
-        extent: Some(EXTENT),
-    }
+    w
 }
 
 /// Attribute names of the complaints tile layer.
@@ -562,217 +551,52 @@ pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
     f
 }
 
-/// MVT 2.1 geometry commands for a geometry already in integer tile units, rings closed
-/// and wound by [`draw`]. geozero's `MvtWriter` would do the same through a generic
-/// processor that allocates per feature; on a dense low-zoom tile that was a sixth of the
-/// time, so the dozen lines are written out here.
-fn commands(g: &Geometry<f64>) -> Option<tile::Feature> {
-    fn zz(v: i32) -> u32 {
-        ((v << 1) ^ (v >> 31)) as u32
-    }
-    fn cmd(id: u32, count: usize) -> u32 {
-        (id & 7) | ((count as u32) << 3)
-    }
-    struct Pen {
-        x: i32,
-        y: i32,
-        out: Vec<u32>,
-    }
-    impl Pen {
-        fn to(&mut self, c: &Coord<f64>) {
-            let (x, y) = (c.x as i32, c.y as i32);
-            self.out.push(zz(x - self.x));
-            self.out.push(zz(y - self.y));
-            self.x = x;
-            self.y = y;
-        }
-        fn line(&mut self, pts: &[Coord<f64>], ring: bool) {
-            // A ring's closing point is implied by ClosePath.
-            let pts = if ring { &pts[..pts.len() - 1] } else { pts };
-            self.out.push(cmd(1, 1));
-            self.to(&pts[0]);
-            self.out.push(cmd(2, pts.len() - 1));
-            pts[1..].iter().for_each(|c| self.to(c));
-            if ring {
-                self.out.push(cmd(7, 1));
-            }
-        }
-    }
-    let mut pen = Pen {
-        x: 0,
-        y: 0,
-        out: Vec::new(),
-    };
-    let ty = match g {
-        Geometry::Point(p) => {
-            pen.out.push(cmd(1, 1));
-            pen.to(&p.0);
-            tile::GeomType::Point
-        }
-        Geometry::MultiPoint(mp) if !mp.0.is_empty() => {
-            pen.out.push(cmd(1, mp.0.len()));
-            mp.0.iter().for_each(|p| pen.to(&p.0));
-            tile::GeomType::Point
-        }
-        Geometry::LineString(l) if l.0.len() >= 2 => {
-            pen.line(&l.0, false);
-            tile::GeomType::Linestring
-        }
-        Geometry::MultiLineString(ml) => {
-            ml.0.iter()
-                .filter(|l| l.0.len() >= 2)
-                .for_each(|l| pen.line(&l.0, false));
-            tile::GeomType::Linestring
-        }
-        Geometry::Polygon(p) => {
-            std::iter::once(p.exterior())
-                .chain(p.interiors())
-                .filter(|r| r.0.len() >= 4)
-                .for_each(|r| pen.line(&r.0, true));
-            tile::GeomType::Polygon
-        }
-        Geometry::MultiPolygon(mp) => {
-            for p in &mp.0 {
-                std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .filter(|r| r.0.len() >= 4)
-                    .for_each(|r| pen.line(&r.0, true));
-            }
-            tile::GeomType::Polygon
-        }
-        _ => return None,
-    };
-    if pen.out.is_empty() {
-        return None;
-    }
-    let mut f = tile::Feature {
-        geometry: pen.out,
-        ..Default::default()
-    };
-    f.set_type(ty);
-    Some(f)
-}
-
-/// A tag value borrowed from the assets being encoded: the layer's value table is built
-/// without allocating a string per tag.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Val<'a> {
-    Str(&'a str),
-    Int(i64),
-    Uint(u64),
-}
-
-/// The key and value tables of one MVT layer, each value stored once.
-#[derive(Default)]
-struct Tags<'a> {
-    keys: Vec<String>,
-    key_index: FxHashMap<&'static str, u32>,
-    values: Vec<tile::Value>,
-    value_index: FxHashMap<Val<'a>, u32>,
-}
-
-impl<'a> Tags<'a> {
-    fn add(&mut self, feature: &mut tile::Feature, key: &'static str, v: Val<'a>) {
-        self.put(feature, key, v, true);
-    }
-
-    /// A value known to be (nearly always) unique to its feature — an id, a code, a
-    /// name: appended without looking it up, since hashing it could only find itself.
-    fn add_unique(&mut self, feature: &mut tile::Feature, key: &'static str, v: Val<'a>) {
-        self.put(feature, key, v, false);
-    }
-
-    fn put(&mut self, feature: &mut tile::Feature, key: &'static str, v: Val<'a>, shared: bool) {
-        let k = *self.key_index.entry(key).or_insert_with(|| {
-            self.keys.push(key.to_string());
-            (self.keys.len() - 1) as u32
-        });
-        let values = &mut self.values;
-        let new_value = |values: &mut Vec<tile::Value>| {
-            values.push(match v {
-                Val::Str(s) => tile::Value {
-                    string_value: Some(s.to_string()),
-                    ..Default::default()
-                },
-                Val::Int(i) => tile::Value {
-                    int_value: Some(i),
-                    ..Default::default()
-                },
-                Val::Uint(u) => tile::Value {
-                    uint_value: Some(u),
-                    ..Default::default()
-                },
-            });
-            (values.len() - 1) as u32
-        };
-        let vi = if shared {
-            *self
-                .value_index
-                .entry(v)
-                .or_insert_with(|| new_value(values))
-        } else {
-            new_value(values)
-        };
-        feature.tags.push(k);
-        feature.tags.push(vi);
-    }
-}
-
-fn encode_layer(layer: Layer, drawn: &[Drawn]) -> tile::Layer {
-    let mut tags = Tags::default();
-    let mut features = Vec::with_capacity(drawn.len());
+fn encode_layer(layer: Layer, drawn: &[Drawn]) -> LayerWriter<'_> {
+    let mut w = LayerWriter::new(layer.as_str(), drawn.len());
     for d in drawn {
-        let Some(mut feature) = commands(&d.geometry) else {
+        let Some(f) = w.begin(&d.geometry) else {
             continue;
         };
         let a = &d.asset;
-        feature.id = Some(a.id.0 as u64);
         // A polygon shrunk to a dot is never labelled at this zoom, and its unique strings
         // would be most of the tile's bytes: it carries what the style colours it by, and
         // the feature id (clients get the rest from deeper tiles or /assets/{id}).
         let dot = matches!(d.geometry, Geometry::Point(_))
             && !matches!(a.geometry, Geometry::Point(_) | Geometry::MultiPoint(_));
         if !dot {
-            tags.add_unique(&mut feature, "id", Val::Uint(a.id.0 as u64));
-            tags.add_unique(&mut feature, "code", Val::Str(&a.code));
+            w.tag_unique("id", Val::Uint(a.id.0 as u64));
+            w.tag_unique("code", Val::Str(&a.code));
             if let Some(n) = &a.attrs.name {
-                tags.add_unique(&mut feature, "name", Val::Str(n));
+                w.tag_unique("name", Val::Str(n));
             }
-            if let Some(w) = a.attrs.ward {
-                tags.add(&mut feature, "ward", Val::Int(w));
+            if let Some(ward) = a.attrs.ward {
+                w.tag("ward", Val::Int(ward));
             }
         }
-        tags.add(&mut feature, "kind", Val::Str(a.kind.as_str()));
+        w.tag("kind", Val::Str(a.kind.as_str()));
         let condition = a
             .attrs
             .condition
             .unwrap_or(crate::model::Condition::Unknown);
-        tags.add(&mut feature, "condition", Val::Str(condition.as_str()));
+        w.tag("condition", Val::Str(condition.as_str()));
         match layer {
             Layer::Heritage => {
                 if let Some(g) = a.attrs.grade {
-                    tags.add(&mut feature, "grade", Val::Str(g.as_str()));
+                    w.tag("grade", Val::Str(g.as_str()));
                 }
             }
             Layer::WaterBodies => {
                 let s = a.attrs.status.unwrap_or(crate::model::WaterStatus::Active);
-                tags.add(&mut feature, "status", Val::Str(s.as_str()));
+                w.tag("status", Val::Str(s.as_str()));
             }
             Layer::Wards => {
                 if let Some(b) = &a.attrs.borough {
-                    tags.add(&mut feature, "borough", Val::Str(b));
+                    w.tag("borough", Val::Str(b));
                 }
             }
             Layer::Parks => {}
         }
-        features.push(feature);
+        w.end(f, Some(a.id.0 as u64));
     }
-    tile::Layer {
-        version: 2,
-        name: layer.as_str().to_string(),
-        features,
-        keys: tags.keys,
-        values: tags.values,
-        extent: Some(EXTENT),
-    }
+    w
 }
