@@ -489,49 +489,6 @@ fn polygon(p: &Polygon<f64>, f: &Frame, sq: Square) -> Option<Polygon<f64>> {
     Some(Polygon::new(exterior, holes))
 }
 
-#[cfg(test)]
-mod frame_tests {
-    use super::*;
-
-    #[test]
-    fn cubic_mercator_is_exact_to_a_hundredth_of_a_unit() {
-        for (lon, lat) in [
-            (88.36, 22.57),
-            (78.0, 8.5),
-            (77.2, 34.9),
-            (-70.0, -55.0),
-            (10.0, 59.0),
-        ] {
-            for z in 8..=22u8 {
-                let t = TileCoord::containing(lon, lat, z);
-                let f = Frame::new(t);
-                assert!(f.cubic.is_some());
-                let exact = Frame {
-                    cubic: None,
-                    ..Frame::new(t)
-                };
-                let b = t.lonlat_bounds(BUFFER);
-                // The tile, and far beyond it (where the closed form must take over).
-                let span = (b.max().y - b.min().y).max(0.0);
-                for i in -40..=60 {
-                    let y = (b.min().y
-                        + span * f64::from(i) / 20.0
-                            * if !(0..=20).contains(&i) { 50.0 } else { 1.0 })
-                    .clamp(-80.0, 80.0);
-                    let c = Coord { x: lon, y };
-                    let (p, q) = (f.unit(c), exact.unit(c));
-                    assert!(
-                        (p.y - q.y).abs() < 0.01 && (p.x - q.x).abs() < 1e-6,
-                        "z{z} lat {y}: {} vs {}",
-                        p.y,
-                        q.y
-                    );
-                }
-            }
-        }
-    }
-}
-
 /// Attribute names each tile layer carries (TileJSON's `vector_layers.fields`).
 pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
     let mut f = vec![
@@ -599,4 +556,47 @@ fn encode_layer(layer: Layer, drawn: &[Drawn]) -> LayerWriter<'_> {
         w.end(f, Some(a.id.0 as u64));
     }
     w
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    #[test]
+    fn cubic_mercator_is_exact_to_a_hundredth_of_a_unit() {
+        for (lon, lat) in [
+            (88.36, 22.57),
+            (78.0, 8.5),
+            (77.2, 34.9),
+            (-70.0, -55.0),
+            (10.0, 59.0),
+        ] {
+            for z in 8..=22u8 {
+                let t = TileCoord::containing(lon, lat, z);
+                let f = Frame::new(t);
+                assert!(f.cubic.is_some());
+                let exact = Frame {
+                    cubic: None,
+                    ..Frame::new(t)
+                };
+                let b = t.lonlat_bounds(BUFFER);
+                // The tile, and far beyond it (where the closed form must take over).
+                let span = (b.max().y - b.min().y).max(0.0);
+                for i in -40..=60 {
+                    let y = (b.min().y
+                        + span * f64::from(i) / 20.0
+                            * if !(0..=20).contains(&i) { 50.0 } else { 1.0 })
+                    .clamp(-80.0, 80.0);
+                    let c = Coord { x: lon, y };
+                    let (p, q) = (f.unit(c), exact.unit(c));
+                    assert!(
+                        (p.y - q.y).abs() < 0.01 && (p.x - q.x).abs() < 1e-6,
+                        "z{z} lat {y}: {} vs {}",
+                        p.y,
+                        q.y
+                    );
+                }
+            }
+        }
+    }
 }
