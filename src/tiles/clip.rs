@@ -143,22 +143,46 @@ fn clip_segment(a: Coord<f64>, b: Coord<f64>, sq: Square) -> Option<(Coord<f64>,
     Some((at(t0), at(t1)))
 }
 
-/// Douglas–Peucker with `tolerance` units, then snapped to the integer grid with repeated
-/// points removed. Returns integer coordinates; a closed input returns an open ring.
-///
-/// Written out rather than taken from `geo::Simplify` so that it marks points in place
-/// and compares squared distances: a dense low-zoom tile runs it thousands of times.
+/// Buffers reused from one ring to the next while a tile is drawn.
+#[derive(Debug, Default)]
+pub struct Work {
+    keep: Vec<bool>,
+    stack: Vec<(usize, usize)>,
+}
+
+/// Douglas–Peucker at `tolerance` units, then snapped to integers with repeated points
+/// dropped; a closed ring comes back open (no repeated first point). Returns a new vector;
+/// [`simplify_snap_into`] appends to one instead.
 pub fn simplify_snap(mut pts: Vec<Coord<f64>>, tolerance: f64, closed: bool) -> Vec<(i32, i32)> {
+    let mut out = Vec::with_capacity(pts.len());
+    simplify_snap_into(&mut pts, tolerance, closed, &mut Work::default(), &mut out);
+    out
+}
+
+/// [`simplify_snap`] appending its points to `out` (deduplicated from where `out` ended),
+/// with its bookkeeping in `work`: drawing a tile of thousands of ponds allocates nothing
+/// per ring.
+pub fn simplify_snap_into(
+    pts: &mut Vec<Coord<f64>>,
+    tolerance: f64,
+    closed: bool,
+    work: &mut Work,
+    out: &mut Vec<(i32, i32)>,
+) {
     if closed && pts.len() > 1 && pts.first() != pts.last() {
         pts.push(pts[0]);
     }
     let n = pts.len();
-    let mut keep = vec![n <= 4; n];
+    let keep = &mut work.keep;
+    keep.clear();
+    keep.resize(n, n <= 4);
     if n > 4 {
         keep[0] = true;
         keep[n - 1] = true;
         let t2 = tolerance * tolerance;
-        let mut stack = vec![(0usize, n - 1)];
+        let stack = &mut work.stack;
+        stack.clear();
+        stack.push((0usize, n - 1));
         while let Some((a, b)) = stack.pop() {
             let (mut far, mut at) = (-1.0f64, 0usize);
             for (i, p) in pts.iter().enumerate().take(b).skip(a + 1) {
@@ -175,20 +199,19 @@ pub fn simplify_snap(mut pts: Vec<Coord<f64>>, tolerance: f64, closed: bool) -> 
             }
         }
     }
-    let mut out: Vec<(i32, i32)> = Vec::with_capacity(n);
-    for (c, k) in pts.iter().zip(&keep) {
+    let start = out.len();
+    for (c, k) in pts.iter().zip(keep.iter()) {
         if !k {
             continue;
         }
         let p = (c.x.round() as i32, c.y.round() as i32);
-        if out.last() != Some(&p) {
+        if out.len() == start || out.last() != Some(&p) {
             out.push(p);
         }
     }
-    if closed && out.len() > 1 && out.first() == out.last() {
+    if closed && out.len() > start + 1 && out[start] == out[out.len() - 1] {
         out.pop();
     }
-    out
 }
 
 /// Squared distance from `p` to the segment `a`–`b` (to `a` when the segment is a point).

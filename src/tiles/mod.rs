@@ -11,9 +11,7 @@ pub mod mvt;
 
 use std::sync::Arc;
 
-use geo_types::{
-    Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
-};
+use geo_types::{Coord, Geometry, LineString, Polygon};
 
 use crate::index::Index;
 use crate::model::{Asset, Layer};
@@ -171,14 +169,36 @@ impl Frame {
     }
 }
 
-struct Drawn {
-    asset: Arc<Asset>,
-    geometry: Geometry<f64>,
-    importance: f64,
+/// What a feature became in tile units. Coordinates live in the layer's [`Arena`]: a dense
+/// tile of thousands of ponds allocates nothing per feature.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// One point (a point asset, or a polygon too small to draw at this zoom).
+    Dot(i32, i32),
+    /// Points, lines or rings: `coords[c0..c1]`, split at the ends in `parts[p0..p1]`.
+    Parts {
+        ty: mvt::GeomType,
+        coords: (u32, u32),
+        parts: (u32, u32),
+    },
 }
 
-/// Cells per side of the thinning grid: one per pixel (16 units) of the buffered tile.
-const CELLS: usize = ((EXTENT + 2 * BUFFER) / 16) as usize + 1;
+/// Integer tile coordinates of one layer's drawn features, and the work buffers used
+/// while drawing them.
+#[derive(Debug, Default)]
+struct Arena {
+    coords: Vec<(i32, i32)>,
+    /// End (exclusive, into `coords`) of each ring or line.
+    parts: Vec<u32>,
+    pts: Vec<Coord<f64>>,
+    work: clip::Work,
+}
+
+struct Drawn {
+    asset: Arc<Asset>,
+    shape: Shape,
+    importance: f64,
+}
 
 /// Draws one tile of the given layers.
 pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
@@ -190,25 +210,17 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     };
     let query = t.lonlat_bounds(BUFFER);
     let thin = t.z < THIN_BELOW_ZOOM;
-    let mut per_layer: Vec<(Layer, Vec<Drawn>)> = Vec::new();
+    let mut per_layer: Vec<(Layer, Vec<Drawn>, Arena)> = Vec::new();
     for layer in layers.layers() {
         let li = index.read(layer);
         let mut drawn = Vec::new();
-        // Best point per pixel cell: (importance, slot, position). Filled only when thinning.
-        let mut grid: Vec<Option<(f64, u32, Coord<f64>)>> = Vec::new();
-        let keep_point = |grid: &mut Vec<Option<(f64, u32, Coord<f64>)>>,
-                          importance: f64,
-                          slot: u32,
-                          c: Coord<f64>| {
-            if grid.is_empty() {
-                grid.resize(CELLS * CELLS, None);
-            }
-            let cx = (((c.x - sq.min) / 16.0) as usize).min(CELLS - 1);
-            let cy = (((c.y - sq.min) / 16.0) as usize).min(CELLS - 1);
-            let cell = &mut grid[cy * CELLS + cx];
-            if cell.is_none_or(|(i, s, _)| importance > i || (importance == i && slot < s)) {
-                *cell = Some((importance, slot, c));
-            }
+        let mut arena = Arena::default();
+        // Points that compete for a pixel when thinning: (cell, importance, slot, x, y).
+        let mut dots: Vec<(u32, f64, u32, i32, i32)> = Vec::new();
+        let cell = |x: i32, y: i32| {
+            let cx = ((f64::from(x) - sq.min) / 16.0) as u32;
+            let cy = ((f64::from(y) - sq.min) / 16.0) as u32;
+            cy * 1024 + cx
         };
         for e in li.candidates(&query) {
             // Decide from the box alone whether this is a dot at this zoom: at low zoom on
@@ -231,12 +243,13 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
                 if c.x < sq.min || c.x > sq.max || c.y < sq.min || c.y > sq.max {
                     continue;
                 }
+                let (x, y) = (c.x as i32, c.y as i32);
                 if thin {
-                    keep_point(&mut grid, w * h, e.slot, c);
+                    dots.push((cell(x, y), w * h, e.slot, x, y));
                 } else if let Some(asset) = li.slot(e.slot) {
                     drawn.push(Drawn {
                         asset: asset.clone(),
-                        geometry: Geometry::Point(Point(c)),
+                        shape: Shape::Dot(x, y),
                         importance: w * h,
                     });
                 }
@@ -245,24 +258,27 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
             let Some(asset) = li.slot(e.slot) else {
                 continue;
             };
-            let Some(geometry) = draw(&asset.geometry, &frame, sq) else {
+            let Some(shape) = draw(&asset.geometry, &frame, sq, &mut arena) else {
                 continue;
             };
             let importance = if e.point { 0.0 } else { w * h + 1.0 };
-            match (&geometry, thin) {
-                (Geometry::Point(p), true) => keep_point(&mut grid, importance, e.slot, p.0),
+            match (shape, thin) {
+                (Shape::Dot(x, y), true) => dots.push((cell(x, y), importance, e.slot, x, y)),
                 _ => drawn.push(Drawn {
                     asset: asset.clone(),
-                    geometry,
+                    shape,
                     importance,
                 }),
             }
         }
-        for (importance, slot, c) in grid.into_iter().flatten() {
+        // One point per pixel: the most important (then the lowest slot) of each cell.
+        dots.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        dots.dedup_by_key(|d| d.0);
+        for (_, importance, slot, x, y) in dots {
             if let Some(asset) = li.slot(slot) {
                 drawn.push(Drawn {
                     asset: asset.clone(),
-                    geometry: Geometry::Point(Point(c)),
+                    shape: Shape::Dot(x, y),
                     importance,
                 });
             }
@@ -273,14 +289,14 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
                 .total_cmp(&a.importance)
                 .then(a.asset.id.cmp(&b.asset.id))
         });
-        per_layer.push((layer, drawn));
+        per_layer.push((layer, drawn, arena));
     }
     let pins = if layers.has_complaints() {
         complaint_points(index, t, &frame, sq)
     } else {
         Vec::new()
     };
-    let total: usize = per_layer.iter().map(|(_, d)| d.len()).sum::<usize>() + pins.len();
+    let total: usize = per_layer.iter().map(|(_, d, _)| d.len()).sum::<usize>() + pins.len();
     if total == 0 {
         return Rendered::default();
     }
@@ -290,8 +306,8 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     loop {
         let mut bytes = Vec::new();
         let mut kept = 0;
-        for (layer, d) in &per_layer {
-            let w = encode_layer(*layer, &d[..share(d.len(), keep)]);
+        for (layer, d, arena) in &per_layer {
+            let w = encode_layer(*layer, &d[..share(d.len(), keep)], arena);
             kept += w.len();
             w.finish(&mut bytes);
         }
@@ -345,9 +361,7 @@ fn complaint_points(
 fn encode_pins(pins: &[(Arc<crate::model::Pin>, Coord<f64>)]) -> LayerWriter<'_> {
     let mut w = LayerWriter::new("complaints", pins.len());
     for (p, c) in pins {
-        let Some(f) = w.begin(&Geometry::Point(Point(*c))) else {
-            continue;
-        };
+        let f = w.begin_point(c.x as i32, c.y as i32);
         w.tag_unique("ticket", Val::Str(&p.ticket));
         w.tag("category", Val::Str(p.category.as_str()));
         w.tag("status", Val::Str(p.status.as_str()));
@@ -365,70 +379,90 @@ pub const COMPLAINT_FIELDS: [(&str, &str); 4] = [
     ("created_at", "String"),
 ];
 
-/// Projects, clips, simplifies and snaps a geometry into tile units; `None` when nothing
-/// of it is left inside the buffered tile.
-fn draw(g: &Geometry<f64>, f: &Frame, sq: Square) -> Option<Geometry<f64>> {
+/// Projects, clips, simplifies and snaps a geometry into tile units (into `arena`);
+/// `None` when nothing of it is left inside the buffered tile.
+fn draw(g: &Geometry<f64>, f: &Frame, sq: Square, arena: &mut Arena) -> Option<Shape> {
     let inside = |c: &Coord<f64>| c.x >= sq.min && c.x <= sq.max && c.y >= sq.min && c.y <= sq.max;
-    let snap = |c: Coord<f64>| Point::new(c.x.round(), c.y.round());
+    let (c0, p0) = (arena.coords.len(), arena.parts.len());
+    let done = |arena: &mut Arena, ty: mvt::GeomType| {
+        if arena.parts.len() == p0 {
+            arena.coords.truncate(c0);
+            return None;
+        }
+        Some(Shape::Parts {
+            ty,
+            coords: (c0 as u32, arena.coords.len() as u32),
+            parts: (p0 as u32, arena.parts.len() as u32),
+        })
+    };
     match g {
         Geometry::Point(p) => {
             let c = f.unit(p.0);
-            inside(&c).then(|| Geometry::Point(snap(c)))
+            inside(&c).then(|| Shape::Dot(c.x.round() as i32, c.y.round() as i32))
         }
         Geometry::MultiPoint(mp) => {
-            let pts: Vec<Point<f64>> =
-                mp.0.iter()
-                    .map(|p| f.unit(p.0))
-                    .filter(inside)
-                    .map(snap)
-                    .collect();
-            (!pts.is_empty()).then_some(Geometry::MultiPoint(MultiPoint(pts)))
+            for p in &mp.0 {
+                let c = f.unit(p.0);
+                if inside(&c) {
+                    arena.coords.push((c.x.round() as i32, c.y.round() as i32));
+                }
+            }
+            if arena.coords.len() > c0 {
+                arena.parts.push(arena.coords.len() as u32);
+            }
+            done(arena, mvt::GeomType::Point)
         }
-        Geometry::LineString(ls) => lines(std::slice::from_ref(ls), f, sq),
-        Geometry::MultiLineString(mls) => lines(&mls.0, f, sq),
+        Geometry::LineString(ls) => {
+            lines(std::slice::from_ref(ls), f, sq, arena);
+            done(arena, mvt::GeomType::Linestring)
+        }
+        Geometry::MultiLineString(mls) => {
+            lines(&mls.0, f, sq, arena);
+            done(arena, mvt::GeomType::Linestring)
+        }
         Geometry::Polygon(p) => {
-            let out = polygon(p, f, sq)?;
-            Some(Geometry::Polygon(out))
+            polygon(p, f, sq, arena);
+            done(arena, mvt::GeomType::Polygon)
         }
         Geometry::MultiPolygon(mp) => {
-            let polys: Vec<Polygon<f64>> = mp.0.iter().filter_map(|p| polygon(p, f, sq)).collect();
-            match polys.len() {
-                0 => None,
-                1 => polys.into_iter().next().map(Geometry::Polygon),
-                _ => Some(Geometry::MultiPolygon(MultiPolygon(polys))),
+            for p in &mp.0 {
+                polygon(p, f, sq, arena);
             }
+            done(arena, mvt::GeomType::Polygon)
         }
         _ => None,
     }
 }
 
-fn lines(ls: &[LineString<f64>], f: &Frame, sq: Square) -> Option<Geometry<f64>> {
-    let mut parts: Vec<LineString<f64>> = Vec::new();
+fn lines(ls: &[LineString<f64>], f: &Frame, sq: Square, arena: &mut Arena) {
     for l in ls {
-        let pts: Vec<Coord<f64>> = l.0.iter().map(|c| f.unit(*c)).collect();
-        for part in clip::clip_line(&pts, sq) {
-            let snapped = clip::simplify_snap(part, TOLERANCE, false);
-            if snapped.len() >= 2 {
-                parts.push(LineString::from(
-                    snapped
-                        .iter()
-                        .map(|&(x, y)| (f64::from(x), f64::from(y)))
-                        .collect::<Vec<_>>(),
-                ));
+        arena.pts.clear();
+        arena.pts.extend(l.0.iter().map(|c| f.unit(*c)));
+        for mut part in clip::clip_line(&arena.pts, sq) {
+            let start = arena.coords.len();
+            clip::simplify_snap_into(
+                &mut part,
+                TOLERANCE,
+                false,
+                &mut arena.work,
+                &mut arena.coords,
+            );
+            if arena.coords.len() - start >= 2 {
+                arena.parts.push(arena.coords.len() as u32);
+            } else {
+                arena.coords.truncate(start);
             }
         }
-    }
-    match parts.len() {
-        0 => None,
-        1 => parts.pop().map(Geometry::LineString),
-        _ => Some(Geometry::MultiLineString(MultiLineString(parts))),
     }
 }
 
 /// One ring into tile units, clipped and snapped, oriented as MVT 2.1 asks (exterior
-/// positive area in y-down tile coordinates, holes negative); `None` if degenerate.
-fn ring(r: &LineString<f64>, f: &Frame, sq: Square, exterior: bool) -> Option<LineString<f64>> {
-    let mut pts: Vec<Coord<f64>> = r.0.iter().map(|c| f.unit(*c)).collect();
+/// positive area in y-down tile coordinates, holes negative), appended to the arena open
+/// (ClosePath implies the last edge); false if it came out degenerate.
+fn ring(r: &LineString<f64>, f: &Frame, sq: Square, exterior: bool, arena: &mut Arena) -> bool {
+    let pts = &mut arena.pts;
+    pts.clear();
+    pts.extend(r.0.iter().map(|c| f.unit(*c)));
     if pts.len() > 1 && pts.first() == pts.last() {
         pts.pop();
     }
@@ -442,7 +476,7 @@ fn ring(r: &LineString<f64>, f: &Frame, sq: Square, exterior: bool) -> Option<Li
             y: f64::MIN,
         },
     );
-    for c in &pts {
+    for c in pts.iter() {
         lo = Coord {
             x: lo.x.min(c.x),
             y: lo.y.min(c.y),
@@ -453,40 +487,44 @@ fn ring(r: &LineString<f64>, f: &Frame, sq: Square, exterior: bool) -> Option<Li
         };
     }
     if hi.x < sq.min || lo.x > sq.max || hi.y < sq.min || lo.y > sq.max {
-        return None;
+        return false;
     }
-    let clipped = if lo.x >= sq.min && hi.x <= sq.max && lo.y >= sq.min && hi.y <= sq.max {
-        pts
+    let start = arena.coords.len();
+    if lo.x >= sq.min && hi.x <= sq.max && lo.y >= sq.min && hi.y <= sq.max {
+        clip::simplify_snap_into(pts, TOLERANCE, true, &mut arena.work, &mut arena.coords);
     } else {
-        clip::clip_ring(&pts, sq)
-    };
-    let mut snapped = clip::simplify_snap(clipped, TOLERANCE, true);
-    if snapped.len() < 3 {
-        return None;
+        let mut clipped = clip::clip_ring(pts, sq);
+        clip::simplify_snap_into(
+            &mut clipped,
+            TOLERANCE,
+            true,
+            &mut arena.work,
+            &mut arena.coords,
+        );
     }
-    let area = clip::signed_area2(&snapped);
+    let snapped = &mut arena.coords[start..];
+    let area = if snapped.len() < 3 {
+        0
+    } else {
+        clip::signed_area2(snapped)
+    };
     if area == 0 {
-        return None;
+        arena.coords.truncate(start);
+        return false;
     }
     if (area > 0) != exterior {
         snapped.reverse();
     }
-    let mut coords: Vec<(f64, f64)> = snapped
-        .iter()
-        .map(|&(x, y)| (f64::from(x), f64::from(y)))
-        .collect();
-    coords.push(coords[0]);
-    Some(LineString::from(coords))
+    arena.parts.push(arena.coords.len() as u32);
+    true
 }
 
-fn polygon(p: &Polygon<f64>, f: &Frame, sq: Square) -> Option<Polygon<f64>> {
-    let exterior = ring(p.exterior(), f, sq, true)?;
-    let holes = p
-        .interiors()
-        .iter()
-        .filter_map(|h| ring(h, f, sq, false))
-        .collect();
-    Some(Polygon::new(exterior, holes))
+fn polygon(p: &Polygon<f64>, f: &Frame, sq: Square, arena: &mut Arena) {
+    if ring(p.exterior(), f, sq, true, arena) {
+        for h in p.interiors() {
+            ring(h, f, sq, false, arena);
+        }
+    }
 }
 
 /// Attribute names each tile layer carries (TileJSON's `vector_layers.fields`).
@@ -508,17 +546,28 @@ pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
     f
 }
 
-fn encode_layer(layer: Layer, drawn: &[Drawn]) -> LayerWriter<'_> {
+fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWriter<'a> {
     let mut w = LayerWriter::new(layer.as_str(), drawn.len());
     for d in drawn {
-        let Some(f) = w.begin(&d.geometry) else {
-            continue;
+        let f = match d.shape {
+            Shape::Dot(x, y) => w.begin_point(x, y),
+            Shape::Parts { ty, coords, parts } => {
+                let Some(f) = w.begin_parts(
+                    ty,
+                    &arena.coords[coords.0 as usize..coords.1 as usize],
+                    coords.0,
+                    &arena.parts[parts.0 as usize..parts.1 as usize],
+                ) else {
+                    continue;
+                };
+                f
+            }
         };
         let a = &d.asset;
         // A polygon shrunk to a dot is never labelled at this zoom, and its unique strings
         // would be most of the tile's bytes: it carries what the style colours it by, and
         // the feature id (clients get the rest from deeper tiles or /assets/{id}).
-        let dot = matches!(d.geometry, Geometry::Point(_))
+        let dot = matches!(d.shape, Shape::Dot(..))
             && !matches!(a.geometry, Geometry::Point(_) | Geometry::MultiPoint(_));
         if !dot {
             w.tag_unique("id", Val::Uint(a.id.0 as u64));

@@ -7,7 +7,6 @@
 //! allocation and is written once. The output decodes with any MVT reader (the tests use
 //! geozero's prost types, CI uses Python's `mapbox-vector-tile` and GDAL).
 
-use geo_types::{Coord, Geometry};
 use rustc_hash::FxHashMap;
 
 use super::EXTENT;
@@ -23,7 +22,7 @@ pub enum Val<'a> {
 
 /// MVT geometry types (spec 2.1, `GeomType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GeomType {
+pub enum GeomType {
     Point = 1,
     Linestring = 2,
     Polygon = 3,
@@ -152,88 +151,65 @@ impl<'a> LayerWriter<'a> {
         self.tags.push(vi);
     }
 
-    fn to(&mut self, c: &Coord<f64>) {
-        let (x, y) = (c.x as i32, c.y as i32);
+    fn to(&mut self, (x, y): (i32, i32)) {
         self.geometry.push(zigzag(x - self.pen.0));
         self.geometry.push(zigzag(y - self.pen.1));
         self.pen = (x, y);
     }
 
-    fn line(&mut self, pts: &[Coord<f64>], ring: bool) {
-        // A ring's closing point is implied by ClosePath.
-        let pts = if ring { &pts[..pts.len() - 1] } else { pts };
-        self.geometry.push(command(1, 1));
-        self.to(&pts[0]);
-        self.geometry.push(command(2, pts.len() - 1));
-        for c in &pts[1..] {
-            self.to(c);
-        }
-        if ring {
-            self.geometry.push(command(7, 1));
-        }
-    }
-
-    /// Writes the commands of a geometry already in integer tile units, rings closed and
-    /// wound as MVT 2.1 asks. `None` if nothing drawable is left.
-    fn commands(&mut self, g: &Geometry<f64>) -> Option<GeomType> {
+    /// Starts a one-point feature; its tags follow with [`LayerWriter::tag`], and
+    /// [`LayerWriter::end`] writes it out.
+    pub fn begin_point(&mut self, x: i32, y: i32) -> FeatureStart {
+        self.tags.clear();
         self.geometry.clear();
         self.pen = (0, 0);
-        let ty = match g {
-            Geometry::Point(p) => {
-                self.geometry.push(command(1, 1));
-                self.to(&p.0);
-                GeomType::Point
-            }
-            Geometry::MultiPoint(mp) if !mp.0.is_empty() => {
-                self.geometry.push(command(1, mp.0.len()));
-                for p in &mp.0 {
-                    self.to(&p.0);
-                }
-                GeomType::Point
-            }
-            Geometry::LineString(l) if l.0.len() >= 2 => {
-                self.line(&l.0, false);
-                GeomType::Linestring
-            }
-            Geometry::MultiLineString(ml) => {
-                for l in ml.0.iter().filter(|l| l.0.len() >= 2) {
-                    self.line(&l.0, false);
-                }
-                GeomType::Linestring
-            }
-            Geometry::Polygon(p) => {
-                for r in std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .filter(|r| r.0.len() >= 4)
-                {
-                    self.line(&r.0, true);
-                }
-                GeomType::Polygon
-            }
-            Geometry::MultiPolygon(mp) => {
-                for p in &mp.0 {
-                    for r in std::iter::once(p.exterior())
-                        .chain(p.interiors())
-                        .filter(|r| r.0.len() >= 4)
-                    {
-                        self.line(&r.0, true);
-                    }
-                }
-                GeomType::Polygon
-            }
-            _ => return None,
-        };
-        (!self.geometry.is_empty()).then_some(ty)
+        self.geometry.push(command(1, 1));
+        self.to((x, y));
+        FeatureStart(GeomType::Point)
     }
 
-    /// Starts a feature: its geometry is written now, its tags follow with [`tag`], and
-    /// [`end`] writes it out. Returns false (and writes nothing) if the geometry is empty.
-    ///
-    /// [`tag`]: LayerWriter::tag
-    /// [`end`]: LayerWriter::end
-    pub fn begin(&mut self, g: &Geometry<f64>) -> Option<FeatureStart> {
+    /// Starts a feature of several points, lines or rings: `coords` split at `ends`
+    /// (offsets into the arena `coords` was cut from, which starts at `base`). Rings are
+    /// open (ClosePath draws the last edge). `None` if nothing drawable is left.
+    pub fn begin_parts(
+        &mut self,
+        ty: GeomType,
+        coords: &[(i32, i32)],
+        base: u32,
+        ends: &[u32],
+    ) -> Option<FeatureStart> {
         self.tags.clear();
-        self.commands(g).map(FeatureStart)
+        self.geometry.clear();
+        self.pen = (0, 0);
+        if ty == GeomType::Point {
+            if !coords.is_empty() {
+                self.geometry.push(command(1, coords.len()));
+                for c in coords {
+                    self.to(*c);
+                }
+            }
+        } else {
+            let mut start = 0usize;
+            for end in ends {
+                let end = (*end - base) as usize;
+                let part = &coords[start..end];
+                start = end;
+                let min = if ty == GeomType::Polygon { 3 } else { 2 };
+                if part.len() < min {
+                    continue;
+                }
+                self.geometry.push(command(1, 1));
+                self.to(part[0]);
+                self.geometry.push(command(2, part.len() - 1));
+                for c in &part[1..] {
+                    self.to(*c);
+                }
+                if ty == GeomType::Polygon {
+                    self.geometry.push(command(7, 1));
+                }
+            }
+        }
+        (!self.geometry.is_empty()).then_some(FeatureStart(ty))
     }
 
     /// Writes the feature begun with [`LayerWriter::begin`].
@@ -315,7 +291,6 @@ pub struct FeatureStart(GeomType);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo_types::{point, polygon};
     use geozero::mvt::{Message, Tile};
 
     #[test]
@@ -340,16 +315,13 @@ mod tests {
     fn decodes_with_prost_as_written() {
         let mut tile = Vec::new();
         let mut w = LayerWriter::new("heritage", 2);
-        let p = Geometry::Point(point!(x: 10.0, y: 20.0));
-        let s = w.begin(&p).unwrap();
+        let s = w.begin_point(10, 20);
         w.tag_unique("id", Val::Uint(7));
         w.tag("kind", Val::Str("statue"));
         w.tag("ward", Val::Int(-3));
         w.end(s, Some(7));
-        let poly = Geometry::Polygon(
-            polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 0.0)],
-        );
-        let s = w.begin(&poly).unwrap();
+        let ring = [(0, 0), (10, 0), (10, 10)];
+        let s = w.begin_parts(GeomType::Polygon, &ring, 0, &[3]).unwrap();
         w.tag("kind", Val::Str("statue"));
         w.tag("name", Val::Str("ভিক্টোরিয়া"));
         w.end(s, None);
