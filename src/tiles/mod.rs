@@ -363,8 +363,8 @@ fn encode_pins(pins: &[(Arc<crate::model::Pin>, Coord<f64>)]) -> LayerWriter<'_>
     for (p, c) in pins {
         let f = w.begin_point(c.x as i32, c.y as i32);
         w.tag_unique("ticket", Val::Str(&p.ticket));
-        w.tag("category", Val::Str(p.category.as_str()));
-        w.tag("status", Val::Str(p.status.as_str()));
+        w.tag_static("category", p.category.as_str());
+        w.tag_static("status", p.status.as_str());
         w.tag("created_at", Val::Str(&p.created_at));
         w.end(f, Some(p.id as u64));
     }
@@ -579,21 +579,21 @@ fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWri
                 w.tag("ward", Val::Int(ward));
             }
         }
-        w.tag("kind", Val::Str(a.kind.as_str()));
+        w.tag_static("kind", a.kind.as_str());
         let condition = a
             .attrs
             .condition
             .unwrap_or(crate::model::Condition::Unknown);
-        w.tag("condition", Val::Str(condition.as_str()));
+        w.tag_static("condition", condition.as_str());
         match layer {
             Layer::Heritage => {
                 if let Some(g) = a.attrs.grade {
-                    w.tag("grade", Val::Str(g.as_str()));
+                    w.tag_static("grade", g.as_str());
                 }
             }
             Layer::WaterBodies => {
                 let s = a.attrs.status.unwrap_or(crate::model::WaterStatus::Active);
-                w.tag("status", Val::Str(s.as_str()));
+                w.tag_static("status", s.as_str());
             }
             Layer::Wards => {
                 if let Some(b) = &a.attrs.borough {

@@ -62,6 +62,9 @@ pub struct LayerWriter<'a> {
     values: Vec<u8>,
     value_count: u32,
     value_index: FxHashMap<Val<'a>, u32>,
+    /// Per key, the value index of each `'static` string seen (by address): enum names
+    /// (kind, condition, grade, status) are found by a short scan instead of a hash.
+    statics: Vec<Vec<(usize, u32)>>,
     tags: Vec<u32>,
     geometry: Vec<u32>,
     pen: (i32, i32),
@@ -77,6 +80,7 @@ impl<'a> LayerWriter<'a> {
             values: Vec::new(),
             value_count: 0,
             value_index: FxHashMap::default(),
+            statics: Vec::new(),
             tags: Vec::new(),
             geometry: Vec::new(),
             pen: (0, 0),
@@ -139,6 +143,28 @@ impl<'a> LayerWriter<'a> {
             .entry(v)
             .or_insert_with(|| Self::new_value(values, count, v));
         self.tags.push(k);
+        self.tags.push(vi);
+    }
+
+    /// A tag whose value is one of a few `'static` names (an enum's): the same name at the
+    /// same address shares one table entry, found without hashing.
+    pub fn tag_static(&mut self, key: &'static str, v: &'static str) {
+        let k = self.key(key) as usize;
+        if self.statics.len() <= k {
+            self.statics.resize_with(k + 1, Vec::new);
+        }
+        let addr = v.as_ptr() as usize;
+        let vi = match self.statics[k].iter().find(|(a, _)| *a == addr) {
+            Some((_, vi)) => *vi,
+            None => {
+                let vi = *self.value_index.entry(Val::Str(v)).or_insert_with(|| {
+                    Self::new_value(&mut self.values, &mut self.value_count, Val::Str(v))
+                });
+                self.statics[k].push((addr, vi));
+                vi
+            }
+        };
+        self.tags.push(k as u32);
         self.tags.push(vi);
     }
 
