@@ -5,10 +5,10 @@
 //! query never sees an asset the store does not hold.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use geo::Intersects;
-use geo_types::{Point, Rect};
+use geo_types::{Coord, Point, Rect};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::geom;
@@ -74,6 +74,26 @@ pub struct LayerIndex {
     keys: Vec<Box<str>>,
     by_id: HashMap<AssetId, u32>,
     free: Vec<u32>,
+    /// Each area's label point, worked out the first time a tile needs it (NaN: none).
+    /// `f32` is a metre at Kolkata, plenty for placing a name, and keeps a national
+    /// layer's table small.
+    labels: Vec<OnceLock<[f32; 2]>>,
+}
+
+/// Where an area's name goes: a point inside its largest polygon (geo's interior point,
+/// which keeps clear of holes and concave bays); `None` for points and lines.
+fn label_point(g: &geo_types::Geometry<f64>) -> Option<Coord<f64>> {
+    use geo::{Area, InteriorPoint};
+    match g {
+        geo_types::Geometry::Polygon(p) => p.interior_point().map(|p| p.0),
+        geo_types::Geometry::MultiPolygon(mp) => {
+            mp.0.iter()
+                .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))
+                .and_then(|p| p.interior_point())
+                .map(|p| p.0)
+        }
+        _ => None,
+    }
 }
 
 impl LayerIndex {
@@ -97,12 +117,14 @@ impl LayerIndex {
             keys.push(search_key(&a));
             slots.push(Some(a));
         }
+        let labels = (0..slots.len()).map(|_| OnceLock::new()).collect();
         LayerIndex {
             tree: RTree::bulk_load(entries),
             slots,
             keys,
             by_id,
             free: Vec::new(),
+            labels,
         }
     }
 
@@ -137,9 +159,11 @@ impl LayerIndex {
             None => {
                 self.slots.push(None);
                 self.keys.push("".into());
+                self.labels.push(OnceLock::new());
                 (self.slots.len() - 1) as u32
             }
         };
+        self.labels[slot as usize] = OnceLock::new();
         self.tree.insert(entry(&asset, slot));
         self.by_id.insert(asset.id, slot);
         self.keys[slot as usize] = search_key(&asset);
@@ -169,6 +193,18 @@ impl LayerIndex {
     /// decides what is really inside). Resolve them with [`LayerIndex::slot`].
     pub fn candidates<'a>(&'a self, r: &Rect<f64>) -> impl Iterator<Item = &'a Entry> + 'a {
         self.tree.locate_in_envelope_intersecting(&aabb(r))
+    }
+
+    /// The label point of the area in a slot (see [`label_point`]).
+    pub fn label(&self, slot: u32) -> Option<Coord<f64>> {
+        let asset = self.slot(slot)?;
+        let [x, y] = *self.labels.get(slot as usize)?.get_or_init(|| {
+            label_point(&asset.geometry).map_or([f32::NAN; 2], |c| [c.x as f32, c.y as f32])
+        });
+        (!x.is_nan()).then(|| Coord {
+            x: f64::from(x),
+            y: f64::from(y),
+        })
     }
 
     /// The asset in a slot, if it is still there.

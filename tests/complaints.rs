@@ -925,7 +925,7 @@ async fn a_complaint_shows_on_the_map_at_once_with_a_short_cache_life() {
         .iter()
         .map(|l| l["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["heritage", "complaints"]);
+    assert_eq!(ids, ["heritage", "labels", "complaints"]);
     srv.stop().await;
 }
 

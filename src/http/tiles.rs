@@ -205,6 +205,19 @@ async fn tilejson(
             "fields": fields,
         }));
     }
+    if layers.layers().next().is_some() {
+        let fields: serde_json::Map<String, Value> = tiles::LABEL_FIELDS
+            .into_iter()
+            .map(|(k, t)| (k.to_string(), json!(t)))
+            .collect();
+        vector_layers.push(json!({
+            "id": tiles::LABELS,
+            "description": "One point per named area (and per ward) where its label goes, in the tile holding it: an area cut by tile edges is labelled once",
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "fields": fields,
+        }));
+    }
     if layers.has_complaints() {
         let fields: serde_json::Map<String, Value> = tiles::COMPLAINT_FIELDS
             .into_iter()

@@ -200,6 +200,50 @@ struct Drawn {
     importance: f64,
 }
 
+/// Where an area's name is written in this tile.
+struct Label {
+    asset: Arc<Asset>,
+    layer: Layer,
+    x: i32,
+    y: i32,
+    importance: f64,
+}
+
+/// Name of the MVT layer of label points.
+pub const LABELS: &str = "labels";
+
+/// Attribute names of the label layer.
+pub const LABEL_FIELDS: [(&str, &str); 6] = [
+    ("id", "Number"),
+    ("layer", "String"),
+    ("kind", "String"),
+    ("name", "String"),
+    ("ward", "Number"),
+    ("grade", "String"),
+];
+
+fn encode_labels(labels: &[Label]) -> LayerWriter<'_> {
+    let mut w = LayerWriter::new(LABELS, labels.len());
+    for l in labels {
+        let f = w.begin_point(l.x, l.y);
+        let a = &l.asset;
+        w.tag_unique("id", Val::Uint(a.id.0 as u64));
+        w.tag_static("layer", l.layer.as_str());
+        w.tag_static("kind", a.kind.as_str());
+        if let Some(n) = &a.attrs.name {
+            w.tag_unique("name", Val::Str(n));
+        }
+        if let Some(ward) = a.attrs.ward {
+            w.tag("ward", Val::Int(ward));
+        }
+        if let Some(g) = a.attrs.grade {
+            w.tag_static("grade", g.as_str());
+        }
+        w.end(f, Some(a.id.0 as u64));
+    }
+    w
+}
+
 /// Draws one tile of the given layers.
 pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     let frame = Frame::new(t);
@@ -211,6 +255,12 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     let query = t.lonlat_bounds(BUFFER);
     let thin = t.z < THIN_BELOW_ZOOM;
     let mut per_layer: Vec<(Layer, Vec<Drawn>, Arena)> = Vec::new();
+    // One label point per named area whose label point lies in this tile proper (not its
+    // buffer): an area cut by tile edges is still named once.
+    let mut labels: Vec<Label> = Vec::new();
+    let in_tile = |c: Coord<f64>| {
+        c.x >= 0.0 && c.x < f64::from(EXTENT) && c.y >= 0.0 && c.y < f64::from(EXTENT)
+    };
     for layer in layers.layers() {
         let li = index.read(layer);
         let mut drawn = Vec::new();
@@ -262,6 +312,27 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
                 continue;
             };
             let importance = if e.point { 0.0 } else { w * h + 1.0 };
+            if let Shape::Parts {
+                ty: mvt::GeomType::Polygon,
+                ..
+            } = shape
+            {
+                if asset.attrs.name.is_some() || layer == Layer::Wards {
+                    if let Some(c) = li
+                        .label(e.slot)
+                        .map(|c| frame.unit(c))
+                        .filter(|c| in_tile(*c))
+                    {
+                        labels.push(Label {
+                            asset: asset.clone(),
+                            layer,
+                            x: c.x.round() as i32,
+                            y: c.y.round() as i32,
+                            importance,
+                        });
+                    }
+                }
+            }
             match (shape, thin) {
                 (Shape::Dot(x, y), true) => dots.push((cell(x, y), importance, e.slot, x, y)),
                 _ => drawn.push(Drawn {
@@ -296,7 +367,13 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
     } else {
         Vec::new()
     };
-    let total: usize = per_layer.iter().map(|(_, d, _)| d.len()).sum::<usize>() + pins.len();
+    labels.sort_unstable_by(|a, b| {
+        b.importance
+            .total_cmp(&a.importance)
+            .then(a.asset.id.cmp(&b.asset.id))
+    });
+    let total: usize =
+        per_layer.iter().map(|(_, d, _)| d.len()).sum::<usize>() + pins.len() + labels.len();
     if total == 0 {
         return Rendered::default();
     }
@@ -313,6 +390,11 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
         }
         if !pins.is_empty() {
             let w = encode_pins(&pins[..share(pins.len(), keep)]);
+            kept += w.len();
+            w.finish(&mut bytes);
+        }
+        if !labels.is_empty() {
+            let w = encode_labels(&labels[..share(labels.len(), keep)]);
             kept += w.len();
             w.finish(&mut bytes);
         }
