@@ -25,6 +25,7 @@ pub mod auth;
 pub mod complaints;
 pub mod config;
 pub mod export;
+pub mod features;
 pub mod geom;
 pub mod http;
 pub mod import;

@@ -27,12 +27,12 @@ struct Fonts;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(index))
         .route("/styles/{name}", get(style))
         .route("/fonts/{fontstack}/{range}", get(glyphs))
 }
 
-async fn index() -> Response {
+/// The map page (the landing page for browsers; `http::ogc` decides).
+pub(super) async fn index() -> Response {
     file::<Web>("index.html")
         .unwrap_or_else(|| ApiError::NotFound("web app not built in".into()).into_response())
 }

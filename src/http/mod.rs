@@ -6,7 +6,9 @@ pub mod auth;
 pub mod complaints;
 pub mod error;
 mod health;
+mod ogc;
 mod open311;
+mod openapi;
 mod query;
 mod tiles;
 
@@ -72,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(complaints::router())
         .merge(open311::router())
+        .merge(ogc::router())
         .merge(assets_static::router())
         .fallback(assets_static::web_or_not_found)
         .layer(CorsLayer::permissive())

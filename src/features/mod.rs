@@ -1,0 +1,329 @@
+//! OGC API - Features over the index: collections, their properties (queryables), item
+//! selection (bbox, datetime, property equality, CQL2), output CRS, and the writers for
+//! GeoJSON, FlatGeobuf and CSV. The HTTP routes (`http::ogc`) and `heritage-atlas export`
+//! both use this, so a download and a command-line export are the same bytes.
+
+pub mod cql2;
+pub mod crs;
+pub mod write;
+
+use std::sync::Arc;
+
+use geo::Intersects;
+use geo_types::{Geometry, Point, Rect};
+
+use crate::index::Index;
+use crate::model::{Asset, Layer, Pin};
+use cql2::Value;
+
+/// A collection: an asset layer, or the public face of complaints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Assets(Layer),
+    Complaints,
+}
+
+impl Collection {
+    pub const ALL: [Collection; 5] = [
+        Collection::Assets(Layer::Heritage),
+        Collection::Assets(Layer::WaterBodies),
+        Collection::Assets(Layer::Parks),
+        Collection::Assets(Layer::Wards),
+        Collection::Complaints,
+    ];
+
+    pub fn parse(s: &str) -> Option<Collection> {
+        if s == "complaints" {
+            return Some(Collection::Complaints);
+        }
+        s.parse().ok().map(Collection::Assets)
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Collection::Assets(l) => l.as_str(),
+            Collection::Complaints => "complaints",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Collection::Assets(l) => l.title(),
+            Collection::Complaints => "Citizens' complaints (public fields)",
+        }
+    }
+
+    /// Every property, in output order, with its type (`string`, `integer`, `number`,
+    /// `boolean`): the CSV and FlatGeobuf columns, the queryables.
+    pub fn properties(self) -> &'static [(&'static str, &'static str)] {
+        const COMMON: [(&str, &str); 14] = [
+            ("id", "integer"),
+            ("code", "string"),
+            ("layer", "string"),
+            ("kind", "string"),
+            ("name", "string"),
+            ("name_bn", "string"),
+            ("ward", "integer"),
+            ("borough", "string"),
+            ("address", "string"),
+            ("condition", "string"),
+            ("condition_assessed_at", "string"),
+            ("last_maintained_at", "string"),
+            ("updated_at", "string"),
+            ("version", "integer"),
+        ];
+        const HERITAGE: [(&str, &str); 17] = concat(
+            COMMON,
+            [
+                ("grade", "string"),
+                ("year_built", "integer"),
+                ("owner", "string"),
+            ],
+        );
+        const WATER: [(&str, &str); 17] = concat(
+            COMMON,
+            [
+                ("area_m2", "number"),
+                ("status", "string"),
+                ("protected", "boolean"),
+            ],
+        );
+        const PARKS: [(&str, &str); 15] = concat(COMMON, [("area_m2", "number")]);
+        const COMPLAINTS: [(&str, &str); 5] = [
+            ("ticket", "string"),
+            ("category", "string"),
+            ("status", "string"),
+            ("created_at", "string"),
+            ("updated_at", "string"),
+        ];
+        match self {
+            Collection::Assets(Layer::Heritage) => &HERITAGE,
+            Collection::Assets(Layer::WaterBodies) => &WATER,
+            Collection::Assets(Layer::Parks) => &PARKS,
+            Collection::Assets(Layer::Wards) => &COMMON,
+            Collection::Complaints => &COMPLAINTS,
+        }
+    }
+
+    pub fn property_type(self, name: &str) -> Option<&'static str> {
+        self.properties()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+    }
+}
+
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [(&'static str, &'static str); A],
+    b: [(&'static str, &'static str); B],
+) -> [(&'static str, &'static str); C] {
+    let mut out = [("", ""); C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < C {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
+
+impl cql2::Queryables for Collection {
+    fn is_queryable(&self, name: &str) -> bool {
+        self.property_type(name).is_some() || name == "created_at"
+    }
+}
+
+/// One item of a collection.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Asset(Arc<Asset>),
+    Complaint(Arc<Pin>, Geometry<f64>),
+}
+
+fn s(v: &Option<String>) -> Value {
+    v.clone().map_or(Value::Null, Value::Str)
+}
+
+impl cql2::Record for Item {
+    fn get(&self, name: &str) -> Value {
+        match self {
+            Item::Asset(a) => asset_value(a, name),
+            Item::Complaint(p, _) => match name {
+                "ticket" => Value::Str(p.ticket.clone()),
+                "category" => Value::Str(p.category.as_str().into()),
+                "status" => Value::Str(p.status.as_str().into()),
+                "created_at" => Value::Str(p.created_at.clone()),
+                "updated_at" => Value::Str(p.updated_at.clone()),
+                _ => Value::Null,
+            },
+        }
+    }
+
+    fn geometry(&self) -> &Geometry<f64> {
+        match self {
+            Item::Asset(a) => &a.geometry,
+            Item::Complaint(_, g) => g,
+        }
+    }
+}
+
+/// A property of an asset as a filter sees it (no allocation for the common ones).
+pub fn asset_value(a: &Asset, name: &str) -> Value {
+    let at = &a.attrs;
+    let num = |v: Option<i64>| v.map_or(Value::Null, |n| Value::Num(n as f64));
+    match name {
+        "id" => Value::Num(a.id.0 as f64),
+        "code" => Value::Str(a.code.clone()),
+        "layer" => Value::Str(a.layer.as_str().into()),
+        "kind" => Value::Str(a.kind.as_str().into()),
+        "name" => s(&at.name),
+        "name_bn" => s(&at.name_bn),
+        "ward" => num(at.ward),
+        "borough" => s(&at.borough),
+        "address" => s(&at.address),
+        "condition" => Value::Str(
+            at.condition
+                .unwrap_or(crate::model::Condition::Unknown)
+                .as_str()
+                .into(),
+        ),
+        "condition_assessed_at" => s(&at.condition_assessed_at),
+        "last_maintained_at" => s(&at.last_maintained_at),
+        "updated_at" => Value::Str(a.updated_at.clone()),
+        "created_at" => Value::Str(a.created_at.clone()),
+        "version" => Value::Num(a.version as f64),
+        "grade" => at
+            .grade
+            .map_or(Value::Null, |g| Value::Str(g.as_str().into())),
+        "year_built" => num(at.year_built),
+        "owner" => s(&at.owner),
+        "area_m2" => a
+            .area_m2
+            .map_or(Value::Null, |v| Value::Num((v * 10.0).round() / 10.0)),
+        "status" if a.layer == Layer::WaterBodies => Value::Str(
+            at.status
+                .unwrap_or(crate::model::WaterStatus::Active)
+                .as_str()
+                .into(),
+        ),
+        "protected" if a.layer == Layer::WaterBodies => Value::Bool(at.protected.unwrap_or(false)),
+        _ => Value::Null,
+    }
+}
+
+/// What to select from a collection.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Lon/lat box the geometry must intersect.
+    pub bbox: Option<Rect<f64>>,
+    /// `updated_at` within [start, end] (RFC 3339 UTC text; `None` is open).
+    pub datetime: Option<(Option<String>, Option<String>)>,
+    /// Property equality filters (`grade=I`), values already checked against the type.
+    pub equals: Vec<(String, Value)>,
+    pub filter: Option<cql2::Expr>,
+}
+
+impl Selection {
+    fn keeps(&self, item: &Item) -> bool {
+        use cql2::Record;
+        if let Some(b) = &self.bbox {
+            if !item.geometry().intersects(b) {
+                return false;
+            }
+        }
+        if let Some((from, to)) = &self.datetime {
+            let Value::Str(t) = item.get("updated_at") else {
+                return false;
+            };
+            if from.as_ref().is_some_and(|f| t < *f) || to.as_ref().is_some_and(|e| t > *e) {
+                return false;
+            }
+        }
+        for (k, v) in &self.equals {
+            let got = item.get(k);
+            let equal = match (&got, v) {
+                (Value::Num(a), Value::Num(b)) => (a - b).abs() < 1e-9,
+                (a, b) => a == b,
+            };
+            if !equal {
+                return false;
+            }
+        }
+        self.filter.as_ref().is_none_or(|f| f.matches(item))
+    }
+}
+
+/// Every item of `c` that the selection keeps, in id order (tickets for complaints).
+pub fn select(index: &Index, c: Collection, sel: &Selection) -> Vec<Item> {
+    let hint = match (&sel.bbox, sel.filter.as_ref().and_then(|f| f.bbox_hint())) {
+        (Some(a), Some(b)) => Some(if a.intersects(&b) {
+            Rect::new(
+                (a.min().x.max(b.min().x), a.min().y.max(b.min().y)),
+                (a.max().x.min(b.max().x), a.max().y.min(b.max().y)),
+            )
+        } else {
+            return Vec::new();
+        }),
+        (a, b) => a.or(b),
+    };
+    let mut out: Vec<Item> = match c {
+        Collection::Assets(layer) => {
+            let li = index.read(layer);
+            let candidates: Vec<Arc<Asset>> = match &hint {
+                Some(r) => li
+                    .candidates(r)
+                    .filter_map(|e| li.slot(e.slot).cloned())
+                    .collect(),
+                None => li.iter_keys().map(|(a, _)| a.clone()).collect(),
+            };
+            drop(li);
+            candidates
+                .into_iter()
+                .map(Item::Asset)
+                .filter(|i| sel.keeps(i))
+                .collect()
+        }
+        Collection::Complaints => {
+            let ci = index.complaints();
+            let world = Rect::new((-180.0, -90.0), (180.0, 90.0));
+            ci.in_rect(hint.as_ref().unwrap_or(&world))
+                .map(|p| Item::Complaint(p.clone(), Geometry::Point(Point::new(p.lon, p.lat))))
+                .filter(|i| sel.keeps(i))
+                .collect()
+        }
+    };
+    out.sort_unstable_by_key(|i| match i {
+        Item::Asset(a) => a.id.0,
+        Item::Complaint(p, _) => p.id,
+    });
+    out
+}
+
+/// One item by its id (`featureId`: the asset id or code, or the complaint ticket).
+pub fn item(index: &Index, c: Collection, id: &str) -> Option<Item> {
+    match c {
+        Collection::Assets(layer) => {
+            let li = index.read(layer);
+            let a = match id.parse::<i64>() {
+                Ok(n) => li.get(crate::model::AssetId(n)).cloned(),
+                Err(_) => li
+                    .iter_keys()
+                    .find(|(a, _)| a.code == id)
+                    .map(|(a, _)| a.clone()),
+            };
+            a.map(Item::Asset)
+        }
+        Collection::Complaints => {
+            let ci = index.complaints();
+            let world = Rect::new((-180.0, -90.0), (180.0, 90.0));
+            let found = ci.in_rect(&world).find(|p| p.ticket == id).cloned();
+            found.map(|p| {
+                let g = Geometry::Point(Point::new(p.lon, p.lat));
+                Item::Complaint(p, g)
+            })
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Writers of selected items: GeoJSON features (in any served CRS), and whole downloads
+//! as GeoJSON, CSV (WKT geometry column first, UTF-8) or FlatGeobuf (with its packed
+//! Hilbert R-tree index, which QGIS and GDAL use for bbox reads).
+
+use std::io::Write;
+
+use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+use geozero::ColumnValue;
+use serde_json::{json, Map, Value as Json};
+
+use super::cql2::{Record, Value};
+use super::crs::Crs;
+use super::{Collection, Item};
+
+/// An item as a GeoJSON Feature, geometry in `crs`.
+pub fn feature(item: &Item, crs: &Crs) -> Json {
+    match item {
+        Item::Asset(a) => {
+            let mut f = crate::export::feature(a, &[]);
+            if !crs.is_crs84() {
+                f["geometry"] = json!(geojson::Geometry::new(geojson::Value::from(
+                    &crs.geometry(&a.geometry)
+                )));
+            }
+            f
+        }
+        Item::Complaint(p, g) => json!({
+            "type": "Feature",
+            "id": p.ticket,
+            "geometry": geojson::Geometry::new(geojson::Value::from(&crs.geometry(g))),
+            "properties": {
+                "ticket": p.ticket,
+                "category": p.category,
+                "status": p.status,
+                "created_at": p.created_at,
+                "updated_at": p.updated_at,
+            },
+        }),
+    }
+}
+
+/// A whole selection as one GeoJSON FeatureCollection, written as it goes.
+pub fn geojson<W: Write>(items: &[Item], crs: &Crs, name: &str, mut out: W) -> std::io::Result<()> {
+    write!(
+        out,
+        "{{\"type\":\"FeatureCollection\",\"name\":{},\"numberMatched\":{},\"numberReturned\":{},\"features\":[",
+        Json::from(name),
+        items.len(),
+        items.len()
+    )?;
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut out, &feature(it, crs)).map_err(std::io::Error::from)?;
+    }
+    out.write_all(b"]}\n")?;
+    out.flush()
+}
+
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+        Value::Num(n) => n.to_string(),
+        Value::Str(s) => s.clone(),
+    }
+}
+
+/// CSV: a `WKT` column (GDAL's CSV driver reads it as the geometry), then every property.
+pub fn csv<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> std::io::Result<()> {
+    use wkt::ToWkt;
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec!["WKT"];
+    header.extend(c.properties().iter().map(|(n, _)| *n));
+    w.write_record(&header)?;
+    for it in items {
+        let mut row = vec![crs.geometry(it.geometry()).wkt_string()];
+        row.extend(c.properties().iter().map(|(n, _)| csv_cell(&it.get(n))));
+        w.write_record(&row)?;
+    }
+    w.flush()
+}
+
+/// FlatGeobuf with a spatial index, every property a column.
+pub fn fgb<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> Result<(), String> {
+    let code = crs.code.map_or(4326, i32::from);
+    let mut fgb = FgbWriter::create_with_options(
+        c.id(),
+        GeometryType::Unknown,
+        FgbWriterOptions {
+            write_index: true,
+            detect_type: true,
+            promote_to_multi: false,
+            crs: FgbCrs {
+                code,
+                ..Default::default()
+            },
+            title: Some(c.title()),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    for (name, ty) in c.properties() {
+        let t = match *ty {
+            "integer" => ColumnType::Long,
+            "number" => ColumnType::Double,
+            "boolean" => ColumnType::Bool,
+            _ => ColumnType::String,
+        };
+        fgb.add_column(name, t, |_, col| col.nullable = true);
+    }
+    for it in items {
+        let g = crs.geometry(it.geometry());
+        fgb.add_feature_geom(g, |feat| {
+            use geozero::PropertyProcessor;
+            for (i, (name, ty)) in c.properties().iter().enumerate() {
+                let v = it.get(name);
+                let r = match (&v, *ty) {
+                    (Value::Null, _) => Ok(false),
+                    (Value::Num(n), "integer") => {
+                        feat.property(i, name, &ColumnValue::Long(*n as i64))
+                    }
+                    (Value::Num(n), _) => feat.property(i, name, &ColumnValue::Double(*n)),
+                    (Value::Bool(b), _) => feat.property(i, name, &ColumnValue::Bool(*b)),
+                    (Value::Str(s), _) => feat.property(i, name, &ColumnValue::String(s)),
+                };
+                let _ = r;
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    fgb.write(out).map_err(|e| e.to_string())
+}
+
+/// Properties of an item as a JSON map (for tests and the CLI's checks).
+pub fn properties(c: Collection, it: &Item) -> Map<String, Json> {
+    c.properties()
+        .iter()
+        .map(|(n, _)| {
+            let v = match it.get(n) {
+                Value::Null => Json::Null,
+                Value::Bool(b) => Json::Bool(b),
+                Value::Num(x) => json!(x),
+                Value::Str(s) => Json::String(s),
+            };
+            ((*n).to_string(), v)
+        })
+        .collect()
+}
