@@ -91,7 +91,8 @@ pub fn fgb<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> Result
         GeometryType::Unknown,
         FgbWriterOptions {
             write_index: true,
-            detect_type: true,
+            // Layers mix points, lines and polygons: each feature carries its own type.
+            detect_type: false,
             promote_to_multi: false,
             crs: FgbCrs {
                 code,
