@@ -152,6 +152,13 @@ pub struct ExportArgs {
     pub layer: Layer,
     #[arg(long, value_enum, default_value = "geojson")]
     pub format: ExportFormat,
+    /// CQL2 text filter, as `/collections/{id}/items?filter=` takes it (e.g.
+    /// `grade = 'I' AND S_DWITHIN(geometry, POINT(88.35 22.55), 500, meters)`).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Output CRS (CRS84 by default; EPSG:4326, 3857, 32645, 7755).
+    #[arg(long)]
+    pub crs: Option<String>,
     /// Output file; standard output when absent or `-`.
     #[arg(short, long)]
     pub output: Option<PathBuf>,

@@ -16,6 +16,10 @@ pub enum ExportFormat {
     Geojson,
     /// Newline-delimited GeoJSON features (GeoJSONSeq without record separators).
     Geojsonseq,
+    /// FlatGeobuf with its spatial index (what `/collections/{id}/items?f=fgb` serves).
+    Fgb,
+    /// CSV with a WKT geometry column (what `?f=csv` serves).
+    Csv,
 }
 
 #[derive(Debug, thiserror::Error)]

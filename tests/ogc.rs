@@ -417,3 +417,47 @@ async fn complaints_are_a_collection_of_public_fields() {
     assert!(text.contains(&ticket) && !text.contains("Private Person"));
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn the_command_line_export_shares_the_filter_and_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("o.db");
+    let srv = TestServer::start(&db, true).await;
+    let (_, _, want) = get(
+        &srv,
+        "/collections/heritage/items?filter=grade%20IN%20('I','IIA')&f=json&download=true",
+    )
+    .await;
+    srv.stop().await;
+    let out = dir.path().join("h.geojson");
+    let st = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "export",
+            "--layer",
+            "heritage",
+            "--filter",
+            "grade IN ('I','IIA')",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(ids(&got), ids(&want));
+    assert!(!ids(&got).is_empty());
+    let bad = common::bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["export", "--layer", "heritage", "--filter", "grade = = 'I'"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("character 9"));
+}
