@@ -184,15 +184,32 @@ pub fn simplify_snap_into(
         stack.clear();
         stack.push((0usize, n - 1));
         while let Some((a, b)) = stack.pop() {
+            // Distances to the segment a–b, all scaled by its squared length so the loop
+            // divides nothing: the farthest point and the tolerance test come out the same.
+            let (pa, pb) = (pts[a], pts[b]);
+            let (dx, dy) = (pb.x - pa.x, pb.y - pa.y);
+            let len2 = dx * dx + dy * dy;
+            // A closed ring starts with a = b: plain distance to the point.
+            let scale = if len2 == 0.0 { 1.0 } else { len2 };
             let (mut far, mut at) = (-1.0f64, 0usize);
             for (i, p) in pts.iter().enumerate().take(b).skip(a + 1) {
-                let d = segment_distance2(*p, pts[a], pts[b]);
+                let (px, py) = (p.x - pa.x, p.y - pa.y);
+                let dot = px * dx + py * dy;
+                let d = if len2 == 0.0 || dot <= 0.0 {
+                    (px * px + py * py) * scale
+                } else if dot >= len2 {
+                    let (qx, qy) = (p.x - pb.x, p.y - pb.y);
+                    (qx * qx + qy * qy) * len2
+                } else {
+                    let cross = px * dy - py * dx;
+                    cross * cross
+                };
                 if d > far {
                     far = d;
                     at = i;
                 }
             }
-            if far > t2 {
+            if far > t2 * scale {
                 keep[at] = true;
                 stack.push((a, at));
                 stack.push((at, b));
@@ -204,7 +221,7 @@ pub fn simplify_snap_into(
         if !k {
             continue;
         }
-        let p = (c.x.round() as i32, c.y.round() as i32);
+        let p = (round(c.x), round(c.y));
         if out.len() == start || out.last() != Some(&p) {
             out.push(p);
         }
@@ -214,17 +231,14 @@ pub fn simplify_snap_into(
     }
 }
 
-/// Squared distance from `p` to the segment `a`–`b` (to `a` when the segment is a point).
-fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 == 0.0 {
-        0.0
+/// `x.round() as i32` without the libm call (half away from zero, as `round` does).
+#[inline]
+pub fn round(x: f64) -> i32 {
+    if x >= 0.0 {
+        (x + 0.5) as i32
     } else {
-        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
-    };
-    let (ex, ey) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
-    ex * ex + ey * ey
+        (x - 0.5) as i32
+    }
 }
 
 /// Twice the signed area of an open ring by the surveyor's formula, in tile coordinates

@@ -209,6 +209,10 @@ struct Label {
     importance: f64,
 }
 
+/// An area gets a label point only if its box is at least this many units (16 pixels
+/// of a 512-pixel tile) on its longer side.
+pub const LABEL_MIN_UNITS: f64 = 128.0;
+
 /// Name of the MVT layer of label points.
 pub const LABELS: &str = "labels";
 
@@ -317,7 +321,12 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
                 ..
             } = shape
             {
-                if asset.attrs.name.is_some() || layer == Layer::Wards {
+                // Only areas big enough on screen to carry a name: a label point for
+                // each of thousands of pond-sized polygons at city zoom is bytes nobody
+                // sees.
+                if (asset.attrs.name.is_some() || layer == Layer::Wards)
+                    && w.max(h) >= LABEL_MIN_UNITS
+                {
                     if let Some(c) = li
                         .label(e.slot)
                         .map(|c| frame.unit(c))
