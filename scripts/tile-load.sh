@@ -59,7 +59,7 @@ trap cleanup EXIT
 wait_up() { until curl -s -o /dev/null "$1"; do sleep 0.1; done; }
 run() { # run NAME PORT PATHS
   echo "== $1"
-  WRK_PATHS="$3" wrk -t2 -c64 -d"${SECS}s" --latency -s scripts/nearby.lua "http://127.0.0.1:$2" | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|requests in"
+  WRK_PATHS="$3" wrk -t2 -c64 -d"${SECS}s" --latency -s scripts/nearby.lua "http://127.0.0.1:$2" | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|Socket errors|requests in"
 }
 
 # 1. Ours, cache off.
