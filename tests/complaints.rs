@@ -1003,3 +1003,50 @@ async fn staff_accounts_and_api_keys_come_from_the_command_line() {
     assert_eq!(r.status().as_u16(), 201);
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let officer = add_user(&srv, "officer", Role::Officer, None).await;
+    let (_, filed) = post(
+        &srv,
+        "/complaints",
+        &complaint("heritage_damage", "Broken lamp"),
+    )
+    .await;
+    let ticket = filed["ticket"].as_str().unwrap();
+    let form = Form::new()
+        .text("action", "resolve")
+        .text("note", "Lamp replaced")
+        .part(
+            "photo",
+            Part::bytes(jpeg_with_exif()).file_name("after.jpg"),
+        );
+    let r = reqwest::Client::new()
+        .patch(srv.url(&format!("/complaints/{ticket}")))
+        .bearer_auth(&officer)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, shown) = srv.get(&format!("/complaints/{ticket}")).await;
+    let last = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["status"].as_str(), last["note"].as_str()),
+        (Some("resolved"), Some("Lamp replaced"))
+    );
+    let photo = last["photo"]
+        .as_str()
+        .expect("the resolution photo is on the timeline");
+    let r = reqwest::get(srv.url(photo)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(!String::from_utf8_lossy(&r.bytes().await.unwrap()).contains("GPSLatitude"));
+    srv.stop().await;
+}
