@@ -136,11 +136,12 @@ impl cql2::Queryables for Collection {
     }
 }
 
-/// One item of a collection.
+/// One item of a collection. Small (a few words), since a download of a national layer
+/// holds millions of them.
 #[derive(Debug, Clone)]
 pub enum Item {
     Asset(Arc<Asset>),
-    Complaint(Arc<Pin>, Geometry<f64>),
+    Complaint(Arc<Pin>, Box<Geometry<f64>>),
 }
 
 fn s(v: &Option<String>) -> Value {
@@ -290,7 +291,12 @@ pub fn select(index: &Index, c: Collection, sel: &Selection) -> Vec<Item> {
             let ci = index.complaints();
             let world = Rect::new((-180.0, -90.0), (180.0, 90.0));
             ci.in_rect(hint.as_ref().unwrap_or(&world))
-                .map(|p| Item::Complaint(p.clone(), Geometry::Point(Point::new(p.lon, p.lat))))
+                .map(|p| {
+                    Item::Complaint(
+                        p.clone(),
+                        Box::new(Geometry::Point(Point::new(p.lon, p.lat))),
+                    )
+                })
                 .filter(|i| sel.keeps(i))
                 .collect()
         }
@@ -321,9 +327,17 @@ pub fn item(index: &Index, c: Collection, id: &str) -> Option<Item> {
             let world = Rect::new((-180.0, -90.0), (180.0, 90.0));
             let found = ci.in_rect(&world).find(|p| p.ticket == id).cloned();
             found.map(|p| {
-                let g = Geometry::Point(Point::new(p.lon, p.lat));
+                let g = Box::new(Geometry::Point(Point::new(p.lon, p.lat)));
                 Item::Complaint(p, g)
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_item_is_small() {
+        assert!(std::mem::size_of::<super::Item>() <= 24);
     }
 }
