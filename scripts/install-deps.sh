@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the outside programs the real-client suites need: GDAL
-# (ogrinfo/ogr2ogr), Debian's Chromium, Python's mapbox-vector-tile and shapely, and
+# (ogrinfo/ogr2ogr), Debian's Chromium, Python's mapbox-vector-tile, shapely and
+# openapi-spec-validator, and
 # playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -c "import mapbox_vector_tile, shapely, numpy" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "shapely==2.2.0"
+python3 -c "import openapi_spec_validator" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
 (cd scripts/browser && npm ci --no-audit --no-fund --silent)
 ogrinfo --version
 chromium --version

@@ -88,7 +88,7 @@ pub fn document(base: &str) -> Value {
                 param("radius_m", "query", "Search radius, metres", json!({"type": "number", "minimum": 0, "maximum": 100000}), false),
                 param("limit", "query", "How many", json!({"type": "integer", "minimum": 1, "maximum": 500}), false),
                 param("layers", "query", "Comma-separated layers", json!({"type": "string"}), false),
-            ], "responses": {"200": ok("FeatureCollection, nearest first", &["application/geo+json"]), "400": errors()}}},
+            ], "responses": {"200": ok("FeatureCollection, nearest first", &["application/json"]), "400": errors()}}},
             "/at": {"get": {"summary": "What contains a point", "operationId": "at", "parameters": [
                 param("lon", "query", "Longitude", json!({"type": "number", "minimum": -180, "maximum": 180}), true),
                 param("lat", "query", "Latitude", json!({"type": "number", "minimum": -90, "maximum": 90}), true),
@@ -97,7 +97,7 @@ pub fn document(base: &str) -> Value {
                 param("q", "query", "Text", json!({"type": "string"}), true),
                 param("limit", "query", "How many", json!({"type": "integer", "minimum": 1, "maximum": 100}), false),
                 param("layers", "query", "Comma-separated layers", json!({"type": "string"}), false),
-            ], "responses": {"200": ok("Matches", &["application/geo+json"]), "400": errors()}}},
+            ], "responses": {"200": ok("Matches (a FeatureCollection)", &["application/json"]), "400": errors()}}},
             "/health": {"get": {"summary": "Liveness and counts", "operationId": "health", "responses": {"200": ok("Status", &["application/json"])}}},
             "/open311/v2/services.json": {"get": {"summary": "Open311 GeoReport v2 services (our complaint categories)", "operationId": "open311Services", "responses": {"200": ok("Services", &["application/json"])}}},
             "/open311/v2/requests.json": {"get": {"summary": "Open311 service requests (public fields)", "operationId": "open311Requests", "responses": {"200": ok("Requests", &["application/json"]), "400": errors()}}},
