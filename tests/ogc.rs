@@ -461,3 +461,63 @@ async fn the_command_line_export_shares_the_filter_and_writers() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("character 9"));
 }
+
+#[tokio::test]
+async fn the_flatgeobuf_index_answers_bbox_searches_like_brute_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("o.db"), true).await;
+    let all = all_heritage(&srv).await;
+    let bytes = reqwest::get(srv.url("/collections/heritage/items?f=fgb"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    for bb in [
+        (88.33, 22.53, 88.36, 22.57),
+        (88.34, 22.54, 88.345, 22.55),
+        (88.0, 22.0, 89.0, 23.0),
+        (80.0, 10.0, 81.0, 11.0),
+    ] {
+        let rect = geo_types::Rect::new((bb.0, bb.1), (bb.2, bb.3));
+        // The index returns every feature whose box meets the search box.
+        let want: BTreeSet<String> = all
+            .iter()
+            .filter(|f| {
+                geo::BoundingRect::bounding_rect(&geometry(f)).is_some_and(|r| r.intersects(&rect))
+            })
+            .map(|f| f["properties"]["code"].as_str().unwrap().to_string())
+            .collect();
+        let mut reader = flatgeobuf::FgbReader::open(std::io::Cursor::new(&bytes[..]))
+            .unwrap()
+            .select_bbox(bb.0, bb.1, bb.2, bb.3)
+            .unwrap();
+        let mut got = BTreeSet::new();
+        while let Some(f) = flatgeobuf::FallibleStreamingIterator::next(&mut reader).unwrap() {
+            use flatgeobuf::FeatureProperties;
+            got.insert(f.property::<String>("code").unwrap());
+        }
+        assert_eq!(got, want, "{bb:?}");
+    }
+    // One feature, and none: still valid files.
+    for (q, n) in [("limit=1", 1usize), ("code=NONE", 0)] {
+        let b = reqwest::get(srv.url(&format!("/collections/heritage/items?f=fgb&{q}")))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let r = flatgeobuf::FgbReader::open(std::io::Cursor::new(&b[..])).unwrap();
+        assert_eq!(r.header().features_count() as usize, n);
+        let mut all = r.select_all().unwrap();
+        let mut k = 0;
+        while flatgeobuf::FallibleStreamingIterator::next(&mut all)
+            .unwrap()
+            .is_some()
+        {
+            k += 1;
+        }
+        assert_eq!(k, n, "{q}");
+    }
+    srv.stop().await;
+}

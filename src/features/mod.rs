@@ -5,6 +5,7 @@
 
 pub mod cql2;
 pub mod crs;
+pub mod fgb;
 pub mod write;
 
 use std::sync::Arc;

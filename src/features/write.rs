@@ -4,8 +4,6 @@
 
 use std::io::Write;
 
-use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
-use geozero::ColumnValue;
 use serde_json::{json, Map, Value as Json};
 
 use super::cql2::{Record, Value};
@@ -83,56 +81,9 @@ pub fn csv<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> std::i
     w.flush()
 }
 
-/// FlatGeobuf with a spatial index, every property a column.
+/// FlatGeobuf with a spatial index, every property a column (see [`super::fgb`]).
 pub fn fgb<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> Result<(), String> {
-    let code = crs.code.map_or(4326, i32::from);
-    let mut fgb = FgbWriter::create_with_options(
-        c.id(),
-        GeometryType::Unknown,
-        FgbWriterOptions {
-            write_index: true,
-            // Layers mix points, lines and polygons: each feature carries its own type.
-            detect_type: false,
-            promote_to_multi: false,
-            crs: FgbCrs {
-                code,
-                ..Default::default()
-            },
-            title: Some(c.title()),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    for (name, ty) in c.properties() {
-        let t = match *ty {
-            "integer" => ColumnType::Long,
-            "number" => ColumnType::Double,
-            "boolean" => ColumnType::Bool,
-            _ => ColumnType::String,
-        };
-        fgb.add_column(name, t, |_, col| col.nullable = true);
-    }
-    for it in items {
-        let g = crs.geometry(it.geometry());
-        fgb.add_feature_geom(g, |feat| {
-            use geozero::PropertyProcessor;
-            for (i, (name, ty)) in c.properties().iter().enumerate() {
-                let v = it.get(name);
-                let r = match (&v, *ty) {
-                    (Value::Null, _) => Ok(false),
-                    (Value::Num(n), "integer") => {
-                        feat.property(i, name, &ColumnValue::Long(*n as i64))
-                    }
-                    (Value::Num(n), _) => feat.property(i, name, &ColumnValue::Double(*n)),
-                    (Value::Bool(b), _) => feat.property(i, name, &ColumnValue::Bool(*b)),
-                    (Value::Str(s), _) => feat.property(i, name, &ColumnValue::String(s)),
-                };
-                let _ = r;
-            }
-        })
-        .map_err(|e| e.to_string())?;
-    }
-    fgb.write(out).map_err(|e| e.to_string())
+    super::fgb::write(c, items, crs, out).map_err(|e| e.to_string())
 }
 
 /// Properties of an item as a JSON map (for tests and the CLI's checks).

@@ -1,0 +1,479 @@
+//! A FlatGeobuf writer whose memory does not grow with the bytes it writes: a download of
+//! the national layer (2.4 million polygons) holds 24 bytes a feature, not the whole
+//! index and a temporary file.
+//!
+//! The format (flatgeobuf.org): magic, a size-prefixed header, a packed Hilbert R-tree
+//! (root level first, leaves last, each leaf the box and byte offset of one feature),
+//! then the features in leaf order. The tree must precede the features and know their
+//! offsets, so features are encoded twice: once to size them, once to write them. Boxes
+//! are kept as `f32` rounded outwards, so every box still contains its feature.
+//!
+//! Header and feature tables are built with the `flatgeobuf` crate's generated
+//! FlatBuffers types; `tests/ogc.rs` reads the result back with that crate's reader
+//! (including a bbox search through the index) and CI reads it with GDAL.
+
+use std::io::Write;
+
+use flatbuffers::FlatBufferBuilder;
+use flatgeobuf::{
+    Column, ColumnArgs, ColumnType, Crs as FgbCrs, CrsArgs, Feature, FeatureArgs,
+    Geometry as FgbGeometry, GeometryArgs, GeometryType, Header, HeaderArgs,
+};
+use geo_types::{Coord, Geometry, LineString, Polygon};
+
+use super::cql2::{Record, Value};
+use super::crs::Crs;
+use super::{Collection, Item};
+
+const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
+const NODE_SIZE: usize = 16;
+
+/// `[min_x, min_y, max_x, max_y]` rounded outwards to `f32`.
+type Box32 = [f32; 4];
+
+fn down(x: f64) -> f32 {
+    let f = x as f32;
+    if f64::from(f) > x {
+        f.next_down()
+    } else {
+        f
+    }
+}
+
+fn up(x: f64) -> f32 {
+    let f = x as f32;
+    if f64::from(f) < x {
+        f.next_up()
+    } else {
+        f
+    }
+}
+
+fn bbox(g: &Geometry<f64>) -> Box32 {
+    match geo::BoundingRect::bounding_rect(g) {
+        Some(r) => [
+            down(r.min().x),
+            down(r.min().y),
+            up(r.max().x),
+            up(r.max().y),
+        ],
+        None => [0.0; 4],
+    }
+}
+
+/// The Hilbert value of a box's centre within the extent (as the reference writers do).
+fn hilbert_of(b: &Box32, e: &[f64; 4]) -> u32 {
+    const MAX: f64 = ((1u32 << 16) - 1) as f64;
+    let (w, h) = (
+        (e[2] - e[0]).max(f64::MIN_POSITIVE),
+        (e[3] - e[1]).max(f64::MIN_POSITIVE),
+    );
+    let cx = (f64::from(b[0]) + f64::from(b[2])) / 2.0;
+    let cy = (f64::from(b[1]) + f64::from(b[3])) / 2.0;
+    let x = (MAX * (cx - e[0]) / w).floor().clamp(0.0, MAX) as u32;
+    let y = (MAX * (cy - e[1]) / h).floor().clamp(0.0, MAX) as u32;
+    hilbert(x, y)
+}
+
+/// 16-bit Hilbert curve index (after the public-domain "Fast Hilbert curve generation"
+/// by rawrunprotected, as flatgeobuf's reference implementations use).
+fn hilbert(x: u32, y: u32) -> u32 {
+    let mut a = x ^ y;
+    let mut b = 0xFFFF ^ a;
+    let mut c = 0xFFFF ^ (x | y);
+    let mut d = x & (y ^ 0xFFFF);
+    let mut aa = a | (b >> 1);
+    let mut bb = (a >> 1) ^ a;
+    let mut cc = ((c >> 1) ^ (b & (d >> 1))) ^ c;
+    let mut dd = ((a & (c >> 1)) ^ (d >> 1)) ^ d;
+    a = aa;
+    b = bb;
+    c = cc;
+    d = dd;
+    aa = (a & (a >> 2)) ^ (b & (b >> 2));
+    bb = (a & (b >> 2)) ^ (b & ((a ^ b) >> 2));
+    cc ^= (a & (c >> 2)) ^ (b & (d >> 2));
+    dd ^= (b & (c >> 2)) ^ ((a ^ b) & (d >> 2));
+    a = aa;
+    b = bb;
+    c = cc;
+    d = dd;
+    aa = (a & (a >> 4)) ^ (b & (b >> 4));
+    bb = (a & (b >> 4)) ^ (b & ((a ^ b) >> 4));
+    cc ^= (a & (c >> 4)) ^ (b & (d >> 4));
+    dd ^= (b & (c >> 4)) ^ ((a ^ b) & (d >> 4));
+    a = aa;
+    b = bb;
+    c = cc;
+    d = dd;
+    cc ^= (a & (c >> 8)) ^ (b & (d >> 8));
+    dd ^= (b & (c >> 8)) ^ ((a ^ b) & (d >> 8));
+    a = cc ^ (cc >> 1);
+    b = dd ^ (dd >> 1);
+    let mut i0 = x ^ y;
+    let mut i1 = b | (0xFFFF ^ (i0 | a));
+    i0 = (i0 | (i0 << 8)) & 0x00FF_00FF;
+    i0 = (i0 | (i0 << 4)) & 0x0F0F_0F0F;
+    i0 = (i0 | (i0 << 2)) & 0x3333_3333;
+    i0 = (i0 | (i0 << 1)) & 0x5555_5555;
+    i1 = (i1 | (i1 << 8)) & 0x00FF_00FF;
+    i1 = (i1 | (i1 << 4)) & 0x0F0F_0F0F;
+    i1 = (i1 | (i1 << 2)) & 0x3333_3333;
+    i1 = (i1 | (i1 << 1)) & 0x5555_5555;
+    (i1 << 1) | i0
+}
+
+fn column_type(ty: &str) -> ColumnType {
+    match ty {
+        "integer" => ColumnType::Long,
+        "number" => ColumnType::Double,
+        "boolean" => ColumnType::Bool,
+        _ => ColumnType::String,
+    }
+}
+
+/// Appends a ring or line's coordinates; returns how many.
+fn push_coords(xy: &mut Vec<f64>, l: &LineString<f64>) -> u32 {
+    for Coord { x, y } in &l.0 {
+        xy.push(*x);
+        xy.push(*y);
+    }
+    l.0.len() as u32
+}
+
+fn polygon_table<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    p: &Polygon<f64>,
+    xy: &mut Vec<f64>,
+    ends: &mut Vec<u32>,
+) -> flatbuffers::WIPOffset<FgbGeometry<'a>> {
+    xy.clear();
+    ends.clear();
+    let mut n = push_coords(xy, p.exterior());
+    ends.push(n);
+    for h in p.interiors() {
+        n += push_coords(xy, h);
+        ends.push(n);
+    }
+    let xy_v = fbb.create_vector(xy);
+    let ends_v = (ends.len() > 1).then(|| fbb.create_vector(ends));
+    FgbGeometry::create(
+        fbb,
+        &GeometryArgs {
+            xy: Some(xy_v),
+            ends: ends_v,
+            type_: GeometryType::Polygon,
+            ..Default::default()
+        },
+    )
+}
+
+fn geometry_table<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    g: &Geometry<f64>,
+    xy: &mut Vec<f64>,
+    ends: &mut Vec<u32>,
+) -> Option<flatbuffers::WIPOffset<FgbGeometry<'a>>> {
+    xy.clear();
+    ends.clear();
+    let simple = |fbb: &mut FlatBufferBuilder<'a>, xy: &Vec<f64>, ends: &Vec<u32>, ty| {
+        let xy_v = fbb.create_vector(xy);
+        let ends_v = (ends.len() > 1).then(|| fbb.create_vector(ends));
+        FgbGeometry::create(
+            fbb,
+            &GeometryArgs {
+                xy: Some(xy_v),
+                ends: ends_v,
+                type_: ty,
+                ..Default::default()
+            },
+        )
+    };
+    Some(match g {
+        Geometry::Point(p) => {
+            xy.extend([p.x(), p.y()]);
+            simple(fbb, xy, ends, GeometryType::Point)
+        }
+        Geometry::MultiPoint(mp) => {
+            for p in &mp.0 {
+                xy.extend([p.x(), p.y()]);
+            }
+            simple(fbb, xy, ends, GeometryType::MultiPoint)
+        }
+        Geometry::LineString(l) => {
+            push_coords(xy, l);
+            simple(fbb, xy, ends, GeometryType::LineString)
+        }
+        Geometry::MultiLineString(ml) => {
+            let mut n = 0;
+            for l in &ml.0 {
+                n += push_coords(xy, l);
+                ends.push(n);
+            }
+            simple(fbb, xy, ends, GeometryType::MultiLineString)
+        }
+        Geometry::Polygon(p) => polygon_table(fbb, p, xy, ends),
+        Geometry::MultiPolygon(mp) => {
+            let parts: Vec<_> =
+                mp.0.iter()
+                    .map(|p| polygon_table(fbb, p, xy, ends))
+                    .collect();
+            let parts = fbb.create_vector(&parts);
+            FgbGeometry::create(
+                fbb,
+                &GeometryArgs {
+                    parts: Some(parts),
+                    type_: GeometryType::MultiPolygon,
+                    ..Default::default()
+                },
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// Encodes one feature (size-prefixed) into `out`, reusing the builder and buffers.
+struct Encoder<'c> {
+    fbb: FlatBufferBuilder<'static>,
+    props: Vec<u8>,
+    xy: Vec<f64>,
+    ends: Vec<u32>,
+    c: Collection,
+    crs: &'c Crs,
+}
+
+impl Encoder<'_> {
+    fn encode(&mut self, it: &Item) -> &[u8] {
+        self.fbb.reset();
+        self.props.clear();
+        for (i, (name, ty)) in self.c.properties().iter().enumerate() {
+            let v = it.get(name);
+            let start = self.props.len();
+            self.props.extend((i as u16).to_le_bytes());
+            match (&v, *ty) {
+                (Value::Null, _) => self.props.truncate(start),
+                (Value::Num(n), "integer") => self.props.extend((*n as i64).to_le_bytes()),
+                (Value::Num(n), "number") => self.props.extend(n.to_le_bytes()),
+                (Value::Bool(b), "boolean") => self.props.push(u8::from(*b)),
+                (Value::Str(s), "string") => {
+                    self.props.extend((s.len() as u32).to_le_bytes());
+                    self.props.extend(s.as_bytes());
+                }
+                // A value of another type than its column is left out rather than mislabelled.
+                _ => self.props.truncate(start),
+            }
+        }
+        let g = self.crs.geometry(it.geometry());
+        let geometry = geometry_table(&mut self.fbb, &g, &mut self.xy, &mut self.ends);
+        let properties = Some(self.fbb.create_vector(&self.props));
+        let f = Feature::create(
+            &mut self.fbb,
+            &FeatureArgs {
+                geometry,
+                properties,
+                ..Default::default()
+            },
+        );
+        self.fbb.finish_size_prefixed(f, None);
+        self.fbb.finished_data()
+    }
+}
+
+/// Writes `items` of `c` as FlatGeobuf with a packed Hilbert R-tree, geometry in `crs`.
+pub fn write<W: Write>(
+    c: Collection,
+    items: &[Item],
+    crs: &Crs,
+    mut out: W,
+) -> std::io::Result<()> {
+    let n = items.len();
+    // Boxes in the output CRS, and the extent.
+    let boxes: Vec<Box32> = items
+        .iter()
+        .map(|it| {
+            if crs.is_crs84() {
+                bbox(it.geometry())
+            } else {
+                bbox(&crs.geometry(it.geometry()))
+            }
+        })
+        .collect();
+    let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for b in &boxes {
+        extent = [
+            extent[0].min(f64::from(b[0])),
+            extent[1].min(f64::from(b[1])),
+            extent[2].max(f64::from(b[2])),
+            extent[3].max(f64::from(b[3])),
+        ];
+    }
+    if n == 0 {
+        extent = [0.0; 4];
+    }
+    // Leaf order: descending Hilbert value of the box centre.
+    let mut order: Vec<(u32, u32)> = boxes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (hilbert_of(b, &extent), i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+
+    let mut enc = Encoder {
+        fbb: FlatBufferBuilder::with_capacity(4096),
+        props: Vec::new(),
+        xy: Vec::new(),
+        ends: Vec::new(),
+        c,
+        crs,
+    };
+    // Pass 1: feature sizes, in leaf order.
+    let sizes: Vec<u32> = order
+        .iter()
+        .map(|(_, i)| enc.encode(&items[*i as usize]).len() as u32)
+        .collect();
+
+    // Header.
+    {
+        let mut fbb = FlatBufferBuilder::with_capacity(4096);
+        let cols: Vec<_> = c
+            .properties()
+            .iter()
+            .map(|(name, ty)| {
+                let name = fbb.create_string(name);
+                Column::create(
+                    &mut fbb,
+                    &ColumnArgs {
+                        name: Some(name),
+                        type_: column_type(ty),
+                        nullable: true,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        let columns = fbb.create_vector(&cols);
+        let org = fbb.create_string("EPSG");
+        let crs_t = FgbCrs::create(
+            &mut fbb,
+            &CrsArgs {
+                code: crs.code.map_or(4326, i32::from),
+                org: Some(org),
+                ..Default::default()
+            },
+        );
+        let name = fbb.create_string(c.id());
+        let title = fbb.create_string(c.title());
+        let envelope = fbb.create_vector(&extent);
+        let h = Header::create(
+            &mut fbb,
+            &HeaderArgs {
+                name: Some(name),
+                title: Some(title),
+                envelope: Some(envelope),
+                geometry_type: GeometryType::Unknown,
+                columns: Some(columns),
+                features_count: n as u64,
+                index_node_size: if n > 0 { NODE_SIZE as u16 } else { 0 },
+                crs: Some(crs_t),
+                ..Default::default()
+            },
+        );
+        fbb.finish_size_prefixed(h, None);
+        out.write_all(&MAGIC)?;
+        out.write_all(fbb.finished_data())?;
+    }
+
+    if n > 0 {
+        // Level sizes from the leaves up, then storage offsets (root level first).
+        // As readers compute them: always at least one level above the leaves (a single
+        // feature has a root and a leaf).
+        let mut level_sizes = vec![n];
+        loop {
+            let next = level_sizes[level_sizes.len() - 1].div_ceil(NODE_SIZE);
+            level_sizes.push(next);
+            if next == 1 {
+                break;
+            }
+        }
+        let total: usize = level_sizes.iter().sum();
+        let mut starts = Vec::with_capacity(level_sizes.len());
+        let mut acc = total;
+        for s in &level_sizes {
+            acc -= s;
+            starts.push(acc);
+        }
+        // Upper levels (everything but the leaves): about n/15 nodes.
+        let leaf_box = |k: usize| -> [f64; 4] {
+            let b = &boxes[order[k].1 as usize];
+            [
+                f64::from(b[0]),
+                f64::from(b[1]),
+                f64::from(b[2]),
+                f64::from(b[3]),
+            ]
+        };
+        let mut upper: Vec<Vec<([f64; 4], u64)>> = Vec::new();
+        // Children are leaves (by sorted position) or the nodes of the level below.
+        #[allow(clippy::needless_range_loop)]
+        for level in 1..level_sizes.len() {
+            let children = level_sizes[level - 1];
+            let mut nodes = Vec::with_capacity(level_sizes[level]);
+            for p in 0..level_sizes[level] {
+                let first = p * NODE_SIZE;
+                let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+                for k in first..(first + NODE_SIZE).min(children) {
+                    let cb = if level == 1 {
+                        leaf_box(k)
+                    } else {
+                        upper[level - 2][k].0
+                    };
+                    b = [
+                        b[0].min(cb[0]),
+                        b[1].min(cb[1]),
+                        b[2].max(cb[2]),
+                        b[3].max(cb[3]),
+                    ];
+                }
+                nodes.push((b, (starts[level - 1] + first) as u64));
+            }
+            upper.push(nodes);
+        }
+        let node = |out: &mut W, b: [f64; 4], offset: u64| -> std::io::Result<()> {
+            let mut buf = [0u8; 40];
+            for (i, v) in b.iter().enumerate() {
+                buf[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            buf[32..].copy_from_slice(&offset.to_le_bytes());
+            out.write_all(&buf)
+        };
+        for level in (1..level_sizes.len()).rev() {
+            for (b, off) in &upper[level - 1] {
+                node(&mut out, *b, *off)?;
+            }
+        }
+        let mut offset = 0u64;
+        for (k, size) in sizes.iter().enumerate() {
+            node(&mut out, leaf_box(k), offset)?;
+            offset += u64::from(*size);
+        }
+    }
+
+    // Pass 2: the features, in leaf order.
+    for (_, i) in &order {
+        let bytes = enc.encode(&items[*i as usize]);
+        out.write_all(bytes)?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outward_rounding_contains_the_value() {
+        for x in [88.342_014_5_f64, -22.1234567, 1e-9, 0.1] {
+            assert!(f64::from(down(x)) <= x && f64::from(up(x)) >= x);
+        }
+    }
+}
