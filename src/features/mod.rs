@@ -273,20 +273,21 @@ pub fn select(index: &Index, c: Collection, sel: &Selection) -> Vec<Item> {
     };
     let mut out: Vec<Item> = match c {
         Collection::Assets(layer) => {
+            // Filtered under the read lock, straight into items: a national layer is not
+            // copied into a list of candidates first.
             let li = index.read(layer);
-            let candidates: Vec<Arc<Asset>> = match &hint {
+            let keep = |a: &Arc<Asset>| {
+                let it = Item::Asset(a.clone());
+                sel.keeps(&it).then_some(it)
+            };
+            match &hint {
                 Some(r) => li
                     .candidates(r)
-                    .filter_map(|e| li.slot(e.slot).cloned())
+                    .filter_map(|e| li.slot(e.slot))
+                    .filter_map(keep)
                     .collect(),
-                None => li.iter_keys().map(|(a, _)| a.clone()).collect(),
-            };
-            drop(li);
-            candidates
-                .into_iter()
-                .map(Item::Asset)
-                .filter(|i| sel.keeps(i))
-                .collect()
+                None => li.iter_keys().filter_map(|(a, _)| keep(a)).collect(),
+            }
         }
         Collection::Complaints => {
             let ci = index.complaints();
