@@ -71,12 +71,14 @@ else
   cat "$WORK/complaints_check.txt"; check "complaints_check.py" 0 1
 fi
 
-# OGC API - Features read by GDAL's OAPIF driver, our downloads read back by ogr2ogr, a
-# bbox read against shapely's brute force, /api validated and every path it lists asked.
-if python3 scripts/ogc_smoke.py "$URL" > "$WORK/ogc_check.txt" 2>&1; then
+# OGC API - Features read by GDAL's OAPIF driver (collections, counts, fields, Bengali names,
+# following our next links), our FlatGeobuf/GeoJSON/CSV downloads read back by ogr2ogr, a
+# GDAL bbox read against shapely's brute force, /api validated by openapi-spec-validator and
+# every path it lists asked, crs= output against gdaltransform, 400s for bad input.
+if python3 scripts/ogc_check.py "$URL" > "$WORK/ogc_check.txt" 2>&1; then
   check "OGC API: $(tail -1 "$WORK/ogc_check.txt")" 0 0
 else
-  cat "$WORK/ogc_check.txt"; check "ogc_smoke.py" 0 1
+  cat "$WORK/ogc_check.txt"; check "ogc_check.py" 0 1
 fi
 
 # The map page in Chromium: loads, renders our layers, no console errors, no off-site requests.

@@ -151,6 +151,14 @@ async fn paging_counts_and_links() {
     }
     assert_eq!(seen.len(), 144);
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 144);
+    // limit=0 counts without paging: no next link to loop on.
+    let (_, _, zero) = get(&srv, "/collections/wards/items?limit=0").await;
+    assert_eq!(zero["numberMatched"], 144);
+    assert!(!zero["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["rel"] == "next" || l["rel"] == "prev"));
     // A too-large limit is clamped, not refused; a bad one is refused.
     let (status, _, big) = get(&srv, "/collections/wards/items?limit=50000").await;
     assert_eq!((status, big["numberReturned"].as_u64()), (200, Some(144)));
@@ -352,6 +360,12 @@ async fn downloads_carry_the_whole_selection_in_every_format() {
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 12);
     assert!(text.contains("রবীন্দ্র সরোবর"));
+    // Columns beyond the queryables: `source`, and properties the source file carried.
+    let header: Vec<&str> = rd.headers().unwrap().iter().collect::<Vec<_>>().clone();
+    assert!(
+        header.contains(&"source") && header.contains(&"notes"),
+        "{header:?}"
+    );
     assert!(
         rows[0][0].starts_with("POLYGON")
             || rows[0][0].starts_with("MULTIPOLYGON")

@@ -238,7 +238,7 @@ struct Encoder<'c> {
     props: Vec<u8>,
     xy: Vec<f64>,
     ends: Vec<u32>,
-    c: Collection,
+    columns: &'c [(String, &'static str)],
     crs: &'c Crs,
 }
 
@@ -246,7 +246,7 @@ impl Encoder<'_> {
     fn encode(&mut self, it: &Item) -> &[u8] {
         self.fbb.reset();
         self.props.clear();
-        for (i, (name, ty)) in self.c.properties().iter().enumerate() {
+        for (i, (name, ty)) in self.columns.iter().enumerate() {
             let v = it.get(name);
             let start = self.props.len();
             self.props.extend((i as u16).to_le_bytes());
@@ -258,6 +258,16 @@ impl Encoder<'_> {
                 (Value::Str(s), "string") => {
                     self.props.extend((s.len() as u32).to_le_bytes());
                     self.props.extend(s.as_bytes());
+                }
+                // Extra properties are text columns whatever their JSON type.
+                (v, "string") => {
+                    let t = match v {
+                        Value::Num(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        _ => String::new(),
+                    };
+                    self.props.extend((t.len() as u32).to_le_bytes());
+                    self.props.extend(t.as_bytes());
                 }
                 // A value of another type than its column is left out rather than mislabelled.
                 _ => self.props.truncate(start),
@@ -318,12 +328,13 @@ pub fn write<W: Write>(
         .collect();
     order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
 
+    let columns = super::columns(c, items);
     let mut enc = Encoder {
         fbb: FlatBufferBuilder::with_capacity(4096),
         props: Vec::new(),
         xy: Vec::new(),
         ends: Vec::new(),
-        c,
+        columns: &columns,
         crs,
     };
     // Pass 1: feature sizes, in leaf order.
@@ -335,8 +346,7 @@ pub fn write<W: Write>(
     // Header.
     {
         let mut fbb = FlatBufferBuilder::with_capacity(4096);
-        let cols: Vec<_> = c
-            .properties()
+        let cols: Vec<_> = columns
             .iter()
             .map(|(name, ty)| {
                 let name = fbb.create_string(name);

@@ -57,7 +57,7 @@ impl Collection {
     /// Every property, in output order, with its type (`string`, `integer`, `number`,
     /// `boolean`): the CSV and FlatGeobuf columns, the queryables.
     pub fn properties(self) -> &'static [(&'static str, &'static str)] {
-        const COMMON: [(&str, &str); 14] = [
+        const COMMON: [(&str, &str); 15] = [
             ("id", "integer"),
             ("code", "string"),
             ("layer", "string"),
@@ -72,8 +72,9 @@ impl Collection {
             ("last_maintained_at", "string"),
             ("updated_at", "string"),
             ("version", "integer"),
+            ("source", "string"),
         ];
-        const HERITAGE: [(&str, &str); 17] = concat(
+        const HERITAGE: [(&str, &str); 18] = concat(
             COMMON,
             [
                 ("grade", "string"),
@@ -81,7 +82,7 @@ impl Collection {
                 ("owner", "string"),
             ],
         );
-        const WATER: [(&str, &str); 17] = concat(
+        const WATER: [(&str, &str); 18] = concat(
             COMMON,
             [
                 ("area_m2", "number"),
@@ -89,7 +90,7 @@ impl Collection {
                 ("protected", "boolean"),
             ],
         );
-        const PARKS: [(&str, &str); 15] = concat(COMMON, [("area_m2", "number")]);
+        const PARKS: [(&str, &str); 16] = concat(COMMON, [("area_m2", "number")]);
         const COMPLAINTS: [(&str, &str); 5] = [
             ("ticket", "string"),
             ("category", "string"),
@@ -212,8 +213,38 @@ pub fn asset_value(a: &Asset, name: &str) -> Value {
                 .into(),
         ),
         "protected" if a.layer == Layer::WaterBodies => Value::Bool(at.protected.unwrap_or(false)),
-        _ => Value::Null,
+        "source" => s(&at.source),
+        // A property the source file carried with no column of its own.
+        other => match at.extra.get(other) {
+            None | Some(serde_json::Value::Null) => Value::Null,
+            Some(serde_json::Value::String(t)) => Value::Str(t.clone()),
+            Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
+            Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Null, Value::Num),
+            Some(v) => Value::Str(v.to_string()),
+        },
     }
+}
+
+/// The columns of a download: the collection's properties, then every extra property
+/// any selected asset carries (as text), in name order.
+pub fn columns(c: Collection, items: &[Item]) -> Vec<(String, &'static str)> {
+    let mut cols: Vec<(String, &'static str)> = c
+        .properties()
+        .iter()
+        .map(|(n, t)| ((*n).to_string(), *t))
+        .collect();
+    let mut extra = std::collections::BTreeSet::new();
+    for it in items {
+        if let Item::Asset(a) = it {
+            for k in a.attrs.extra.keys() {
+                if c.property_type(k).is_none() && k != "created_at" {
+                    extra.insert(k.clone());
+                }
+            }
+        }
+    }
+    cols.extend(extra.into_iter().map(|k| (k, "string")));
+    cols
 }
 
 /// What to select from a collection.

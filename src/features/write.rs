@@ -70,12 +70,13 @@ fn csv_cell(v: &Value) -> String {
 pub fn csv<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> std::io::Result<()> {
     use wkt::ToWkt;
     let mut w = csv::Writer::from_writer(out);
+    let cols = super::columns(c, items);
     let mut header = vec!["WKT"];
-    header.extend(c.properties().iter().map(|(n, _)| *n));
+    header.extend(cols.iter().map(|(n, _)| n.as_str()));
     w.write_record(&header)?;
     for it in items {
         let mut row = vec![crs.geometry(it.geometry()).wkt_string()];
-        row.extend(c.properties().iter().map(|(n, _)| csv_cell(&it.get(n))));
+        row.extend(cols.iter().map(|(n, _)| csv_cell(&it.get(n))));
         w.write_record(&row)?;
     }
     w.flush()

@@ -542,11 +542,12 @@ async fn items(
         json!({"href": page_url(&b, c.id(), &q, req.offset, limit, Some("csv")), "rel": "alternate", "type": "text/csv", "title": "This page as CSV"}),
         json!({"href": format!("{b}/collections/{}", c.id()), "rel": "collection", "type": "application/json", "title": c.title()}),
     ];
-    if end < matched {
+    // No next page when a page holds nothing (limit=0) or the last one has been given.
+    if end < matched && limit > 0 {
         links.push(json!({"href": page_url(&b, c.id(), &q, end, limit, None), "rel": "next", "type": GEOJSON, "title": "Next page"}));
     }
-    if req.offset > 0 {
-        let prev = req.offset.saturating_sub(limit);
+    if req.offset > 0 && limit > 0 {
+        let prev = req.offset.min(matched).saturating_sub(limit);
         links.push(json!({"href": page_url(&b, c.id(), &q, prev, limit, None), "rel": "prev", "type": GEOJSON, "title": "Previous page"}));
     }
     let body = json!({
