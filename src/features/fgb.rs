@@ -1,6 +1,7 @@
 //! A FlatGeobuf writer whose memory does not grow with the bytes it writes: a download of
-//! the national layer (2.4 million polygons) holds 24 bytes a feature, not the whole
-//! index and a temporary file.
+//! the national layer (2.4 million polygons) holds 24 bytes a feature (its leaf box and
+//! index, its encoded size) besides the selection, not the whole index and a temporary
+//! file.
 //!
 //! The format (flatgeobuf.org): magic, a size-prefixed header, a packed Hilbert R-tree
 //! (root level first, leaves last, each leaf the box and byte offset of one feature),
@@ -297,19 +298,21 @@ pub fn write<W: Write>(
     mut out: W,
 ) -> std::io::Result<()> {
     let n = items.len();
-    // Boxes in the output CRS, and the extent.
-    let boxes: Vec<Box32> = items
+    // Leaves: each item's box in the output CRS with its index, 20 bytes a feature.
+    let mut leaves: Vec<(Box32, u32)> = items
         .iter()
-        .map(|it| {
-            if crs.is_crs84() {
+        .enumerate()
+        .map(|(i, it)| {
+            let b = if crs.is_crs84() {
                 bbox(it.geometry())
             } else {
                 bbox(&crs.geometry(it.geometry()))
-            }
+            };
+            (b, i as u32)
         })
         .collect();
     let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    for b in &boxes {
+    for (b, _) in &leaves {
         extent = [
             extent[0].min(f64::from(b[0])),
             extent[1].min(f64::from(b[1])),
@@ -320,13 +323,13 @@ pub fn write<W: Write>(
     if n == 0 {
         extent = [0.0; 4];
     }
-    // Leaf order: descending Hilbert value of the box centre.
-    let mut order: Vec<(u32, u32)> = boxes
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (hilbert_of(b, &extent), i as u32))
-        .collect();
-    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Leaf order: descending Hilbert value of the box centre. The key is recomputed in
+    // the comparison rather than stored: 8 bytes a feature less at national scale.
+    leaves.sort_unstable_by(|a, b| {
+        hilbert_of(&b.0, &extent)
+            .cmp(&hilbert_of(&a.0, &extent))
+            .then(a.1.cmp(&b.1))
+    });
 
     let columns = super::columns(c, items);
     let mut enc = Encoder {
@@ -338,7 +341,7 @@ pub fn write<W: Write>(
         crs,
     };
     // Pass 1: feature sizes, in leaf order.
-    let sizes: Vec<u32> = order
+    let sizes: Vec<u32> = leaves
         .iter()
         .map(|(_, i)| enc.encode(&items[*i as usize]).len() as u32)
         .collect();
@@ -414,7 +417,7 @@ pub fn write<W: Write>(
         }
         // Upper levels (everything but the leaves): about n/15 nodes.
         let leaf_box = |k: usize| -> [f64; 4] {
-            let b = &boxes[order[k].1 as usize];
+            let b = &leaves[k].0;
             [
                 f64::from(b[0]),
                 f64::from(b[1]),
@@ -469,7 +472,7 @@ pub fn write<W: Write>(
     }
 
     // Pass 2: the features, in leaf order.
-    for (_, i) in &order {
+    for (_, i) in &leaves {
         let bytes = enc.encode(&items[*i as usize]);
         out.write_all(bytes)?;
     }
