@@ -1,13 +1,13 @@
 //! A FlatGeobuf writer whose memory does not grow with the bytes it writes: a download of
-//! the national layer (2.4 million polygons) holds 24 bytes a feature (its leaf box and
-//! index, its encoded size) besides the selection, not the whole index and a temporary
-//! file.
+//! the national layer (2.4 million polygons) holds 20 bytes a feature (its leaf box and
+//! index) besides the selection, not the whole index and a temporary file.
 //!
 //! The format (flatgeobuf.org): magic, a size-prefixed header, a packed Hilbert R-tree
 //! (root level first, leaves last, each leaf the box and byte offset of one feature),
 //! then the features in leaf order. The tree must precede the features and know their
-//! offsets, so features are encoded twice: once to size them, once to write them. Boxes
-//! are kept as `f32` rounded outwards, so every box still contains its feature.
+//! offsets, so features are encoded twice: once to size them while the leaves are written,
+//! once to write them. Boxes are kept as `f32` rounded outwards, so every box still
+//! contains its feature.
 //!
 //! Header and feature tables are built with the `flatgeobuf` crate's generated
 //! FlatBuffers types; `tests/ogc.rs` reads the result back with that crate's reader
@@ -340,11 +340,6 @@ pub fn write<W: Write>(
         columns: &columns,
         crs,
     };
-    // Pass 1: feature sizes, in leaf order.
-    let sizes: Vec<u32> = leaves
-        .iter()
-        .map(|(_, i)| enc.encode(&items[*i as usize]).len() as u32)
-        .collect();
 
     // Header.
     {
@@ -464,10 +459,12 @@ pub fn write<W: Write>(
                 node(&mut out, *b, *off)?;
             }
         }
+        // Pass 1, as the leaves are written: each feature encoded once to learn its size,
+        // which places the next one (no table of sizes is kept).
         let mut offset = 0u64;
-        for (k, size) in sizes.iter().enumerate() {
+        for (k, (_, i)) in leaves.iter().enumerate() {
             node(&mut out, leaf_box(k), offset)?;
-            offset += u64::from(*size);
+            offset += enc.encode(&items[*i as usize]).len() as u64;
         }
     }
 
