@@ -1,13 +1,13 @@
 //! A FlatGeobuf writer whose memory does not grow with the bytes it writes: a download of
-//! the national layer (2.4 million polygons) holds 20 bytes a feature (its leaf box and
-//! index) besides the selection, not the whole index and a temporary file.
+//! the national layer (2.4 million polygons) holds 8 bytes a feature (its place in the
+//! leaf order) besides the selection, not the whole index and a temporary file.
 //!
 //! The format (flatgeobuf.org): magic, a size-prefixed header, a packed Hilbert R-tree
 //! (root level first, leaves last, each leaf the box and byte offset of one feature),
 //! then the features in leaf order. The tree must precede the features and know their
 //! offsets, so features are encoded twice: once to size them while the leaves are written,
-//! once to write them. Boxes are kept as `f32` rounded outwards, so every box still
-//! contains its feature.
+//! once to write them; boxes are recomputed in each pass that needs them, as `f32`
+//! rounded outwards, so every box still contains its feature.
 //!
 //! Header and feature tables are built with the `flatgeobuf` crate's generated
 //! FlatBuffers types; `tests/ogc.rs` reads the result back with that crate's reader
@@ -298,21 +298,18 @@ pub fn write<W: Write>(
     mut out: W,
 ) -> std::io::Result<()> {
     let n = items.len();
-    // Leaves: each item's box in the output CRS with its index, 20 bytes a feature.
-    let mut leaves: Vec<(Box32, u32)> = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| {
-            let b = if crs.is_crs84() {
-                bbox(it.geometry())
-            } else {
-                bbox(&crs.geometry(it.geometry()))
-            };
-            (b, i as u32)
-        })
-        .collect();
+    // A box is recomputed whenever it is needed (four passes, one geometry each) rather
+    // than kept: the leaf order is all that is stored, 8 bytes a feature.
+    let box_of = |it: &Item| -> Box32 {
+        if crs.is_crs84() {
+            bbox(it.geometry())
+        } else {
+            bbox(&crs.geometry(it.geometry()))
+        }
+    };
     let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    for (b, _) in &leaves {
+    for it in items {
+        let b = box_of(it);
         extent = [
             extent[0].min(f64::from(b[0])),
             extent[1].min(f64::from(b[1])),
@@ -323,13 +320,13 @@ pub fn write<W: Write>(
     if n == 0 {
         extent = [0.0; 4];
     }
-    // Leaf order: descending Hilbert value of the box centre. The key is recomputed in
-    // the comparison rather than stored: 8 bytes a feature less at national scale.
-    leaves.sort_unstable_by(|a, b| {
-        hilbert_of(&b.0, &extent)
-            .cmp(&hilbert_of(&a.0, &extent))
-            .then(a.1.cmp(&b.1))
-    });
+    // Leaf order: descending Hilbert value of the box centre.
+    let mut leaves: Vec<(u32, u32)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (hilbert_of(&box_of(it), &extent), i as u32))
+        .collect();
+    leaves.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
 
     let columns = super::columns(c, items);
     let mut enc = Encoder {
@@ -412,7 +409,7 @@ pub fn write<W: Write>(
         }
         // Upper levels (everything but the leaves): about n/15 nodes.
         let leaf_box = |k: usize| -> [f64; 4] {
-            let b = &leaves[k].0;
+            let b = box_of(&items[leaves[k].1 as usize]);
             [
                 f64::from(b[0]),
                 f64::from(b[1]),
