@@ -376,6 +376,10 @@ async fn downloads_carry_the_whole_selection_in_every_format() {
         .await
         .unwrap();
     assert_eq!(r.headers()["content-type"], "application/flatgeobuf");
+    assert_eq!(
+        r.headers()["content-crs"],
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
     let bytes = r.bytes().await.unwrap();
     let mut reader = flatgeobuf::FgbReader::open(std::io::Cursor::new(&bytes[..]))
         .unwrap()

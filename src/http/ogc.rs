@@ -601,6 +601,7 @@ fn download(
     crs: Crs,
     format: Format,
 ) -> Response {
+    let content_crs = crs.header();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     tokio::task::spawn_blocking(move || {
         let items = &all[start..end];
@@ -631,6 +632,9 @@ fn download(
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", c.id())) {
         h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&content_crs) {
+        h.insert("content-crs", v);
     }
     (StatusCode::OK, h, Body::from_stream(stream)).into_response()
 }
