@@ -1,0 +1,115 @@
+// The server's HTTP API. Every call goes to our own origin (the CSP allows nothing else).
+import { session } from './dom.js';
+import { t } from './i18n.js';
+
+export class ApiError extends Error {
+  constructor(status, body, retryAfter) {
+    const description = body && typeof body === 'object' && body.description
+      ? String(body.description)
+      : (status === 0 ? t('err.network') : t('err.generic', { status }));
+    super(description);
+    this.status = status;
+    this.code = body && body.code ? String(body.code) : (status === 0 ? 'network' : 'http');
+    this.field = body && body.field ? String(body.field) : null;
+    this.description = description;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const TOKEN_KEY = 'atlas.staff';
+
+/** The signed-in staff member {token, expires_at, user}, or null. Kept per tab. */
+export function staffSession() {
+  const s = session.get(TOKEN_KEY);
+  if (!s || !s.token) return null;
+  if (s.expires_at && Date.parse(s.expires_at) < Date.now()) {
+    session.remove(TOKEN_KEY);
+    return null;
+  }
+  return s;
+}
+
+export function setStaffSession(s) {
+  if (s) session.set(TOKEN_KEY, s);
+  else session.remove(TOKEN_KEY);
+}
+
+const unauthorizedListeners = new Set();
+export function onUnauthorized(fn) { unauthorizedListeners.add(fn); }
+
+async function request(method, url, { json, form, auth = false, signal } = {}) {
+  const headers = { Accept: 'application/json' };
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form; // the browser sets multipart/form-data with its boundary
+  }
+  if (auth) {
+    const s = staffSession();
+    if (s) headers.Authorization = `Bearer ${s.token}`;
+  }
+  let res;
+  try {
+    res = await fetch(url, { method, headers, body, signal, credentials: 'same-origin' });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, null);
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    const retry = Number(res.headers.get('Retry-After'));
+    const err = new ApiError(res.status, data, Number.isFinite(retry) ? retry : null);
+    if (res.status === 401 && auth) {
+      setStaffSession(null);
+      for (const fn of unauthorizedListeners) fn(err);
+    }
+    throw err;
+  }
+  return data;
+}
+
+const qs = (params) => {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  }
+  return u.toString();
+};
+
+export const api = {
+  qs,
+  search: (q, signal, limit = 8) => request('GET', `/search?${qs({ q, limit })}`, { signal }),
+  asset: (id) => request('GET', `/assets/${encodeURIComponent(id)}`),
+  nearby: (p, signal) => request('GET', `/nearby?${qs(p)}`, { signal }),
+  at: (lon, lat, signal) => request('GET', `/at?${qs({ lon, lat })}`, { signal }),
+  services: () => request('GET', '/open311/v2/services.json'),
+  service: (code) => request('GET', `/open311/v2/services/${encodeURIComponent(code)}.json`),
+  items: (collection, params, signal) => request('GET', `/collections/${encodeURIComponent(collection)}/items?${qs(params)}`, { signal }),
+  /** Open complaints of `category` within 50 m of the point (before filing). */
+  openNearby: (category, lon, lat, signal) => request('GET', `/collections/complaints/items?${qs({
+    category,
+    filter: `status IN ('submitted','acknowledged','in_progress') AND S_DWITHIN(geometry, POINT(${lon} ${lat}), 50, meters)`,
+    limit: 20,
+  })}`, { signal }),
+  file: (form) => request('POST', '/complaints', { form }),
+  support: (ticket) => request('POST', `/complaints/${encodeURIComponent(ticket)}/support`),
+  complaint: (ticket) => request('GET', `/complaints/${encodeURIComponent(ticket)}`),
+  login: (name, password) => request('POST', '/auth/login', { json: { name, password } }),
+  logout: () => request('POST', '/auth/logout', { auth: true }),
+  me: () => request('GET', '/auth/me', { auth: true }),
+  queue: (p) => request('GET', `/complaints?${qs(p)}`, { auth: true }),
+  change: (ticket, body) => request('PATCH', `/complaints/${encodeURIComponent(ticket)}`, { json: body, auth: true }),
+};
+
+/** A message for an error, in the current language where we have one. */
+export function errorText(e) {
+  if (!e) return '';
+  if (e instanceof ApiError) return e.description;
+  return e.message || String(e);
+}

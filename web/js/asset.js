@@ -1,0 +1,206 @@
+// One asset's whole record (#asset/CODE): names in English and Bengali, kind, grade,
+// condition and when it was assessed, address and ward, maintenance, inspections and
+// public documents, and "report a problem here".
+import { h, replace, dl, $ } from './dom.js';
+import { t, label, fmtDate, fmtNumber, digits, getLang } from './i18n.js';
+import { api, errorText } from './api.js';
+import * as mapctl from './mapctl.js';
+import * as report from './report.js';
+import * as near from './near.js';
+
+let ctx;
+let seq = 0;
+let state = null; // {id, loading, error, data, ward: {n, byLocation}}
+const clickPoints = new Map();
+
+const el = () => $('#view-asset');
+
+export function init(c) { ctx = c; }
+
+/** Remembers where the asset was clicked, so the map need not move. */
+export function setClickPoint(id, lngLat) {
+  clickPoints.set(String(id), { lon: lngLat.lng, lat: lngLat.lat });
+}
+
+export function show(id) {
+  if (!id) return;
+  if (state && state.id === id && state.data) {
+    render();
+    return;
+  }
+  load(id);
+}
+
+export function hide() {
+  seq++;
+  mapctl.clearHighlight();
+}
+
+export function rerender() { render(); }
+
+async function load(id) {
+  const mine = ++seq;
+  const click = clickPoints.get(id);
+  clickPoints.delete(id);
+  state = { id, loading: true, click };
+  render();
+  try {
+    const data = await api.asset(id);
+    if (mine !== seq) return;
+    state = { id, data, click };
+    const p = data.properties || {};
+    mapctl.highlight(data.geometry);
+    const bbox = mapctl.geometryBbox(data.geometry);
+    if (!click && bbox) mapctl.fitBbox(bbox, p.layer === 'wards' ? 15 : 17);
+    render();
+    if ((p.ward === null || p.ward === undefined) && p.layer !== 'wards') {
+      const pt = click || (bbox ? { lon: (bbox[0] + bbox[2]) / 2, lat: (bbox[1] + bbox[3]) / 2 } : null);
+      if (pt) {
+        try {
+          const at = await api.at(pt.lon, pt.lat);
+          const w = at && at.ward && at.ward.properties ? at.ward.properties.ward : null;
+          if (mine === seq && w !== null && w !== undefined) {
+            state.ward = w;
+            render();
+          }
+        } catch { /* the ward stays unknown */ }
+      }
+    }
+  } catch (e) {
+    if (mine !== seq) return;
+    state = { id, error: e };
+    render();
+  }
+}
+
+/** A point inside the asset to put a pin on: where it was clicked, else the search index's. */
+async function pointOf(data) {
+  if (state && state.click) return state.click;
+  const p = data.properties || {};
+  try {
+    const r = await api.search(p.code || String(p.id), undefined, 5);
+    const hit = (r.features || []).find((f) => f.properties && f.properties.id === p.id);
+    if (hit && hit.geometry) return { lon: hit.geometry.coordinates[0], lat: hit.geometry.coordinates[1] };
+  } catch { /* fall back below */ }
+  const b = mapctl.geometryBbox(data.geometry);
+  return b ? { lon: (b[0] + b[2]) / 2, lat: (b[1] + b[3]) / 2 } : null;
+}
+
+function badge(cls, text) {
+  return h('span', { class: `badge ${cls}`, text });
+}
+
+function fmtSize(bytes) {
+  if (bytes === null || bytes === undefined) return '';
+  if (bytes < 1024) return `${fmtNumber(bytes)} B`;
+  if (bytes < 1024 * 1024) return `${fmtNumber(bytes / 1024, { maximumFractionDigits: 0 })} KB`;
+  return `${fmtNumber(bytes / 1024 / 1024, { maximumFractionDigits: 1 })} MB`;
+}
+
+function fmtArea(m2) {
+  if (m2 === null || m2 === undefined) return '';
+  if (m2 >= 10000) return t('unit.ha', { n: fmtNumber(m2 / 10000, { maximumFractionDigits: 2 }) });
+  return t('unit.m2', { n: fmtNumber(Math.round(m2)) });
+}
+
+/** Re-renders, keeping focus on the heading if it was in the record (it is replaced). */
+function render() {
+  const hadFocus = el().contains(document.activeElement);
+  draw();
+  if (hadFocus) el().querySelector('h2')?.focus({ preventScroll: true });
+}
+
+function draw() {
+  const root = el();
+  if (!state) return replace(root);
+  if (state.loading) {
+    return replace(root, h('h2', { tabindex: '-1', text: t('asset.loading') }));
+  }
+  if (state.error) {
+    const notFound = state.error.status === 404;
+    return replace(root,
+      h('h2', { tabindex: '-1', text: notFound ? t('asset.notFound', { id: state.id }) : t('asset.error', { error: errorText(state.error) }) }));
+  }
+  const d = state.data;
+  const p = d.properties || {};
+  const bn = getLang() === 'bn';
+  const en = p.name || p.code || t('unnamed');
+  const primary = bn && p.name_bn ? p.name_bn : en;
+  const secondary = bn ? (p.name_bn ? en : null) : p.name_bn;
+
+  const layerName = label('layer', p.layer);
+  const kind = label('kind', p.kind);
+
+  const head = h('header', { class: 'asset-head' },
+    h('p', { class: 'eyebrow', text: [layerName, kind].filter(Boolean).join(' · ') }),
+    h('h2', { tabindex: '-1', id: 'asset-name', lang: bn && p.name_bn ? 'bn' : 'en', text: primary }),
+    secondary ? h('p', { class: 'name-alt', id: 'asset-name-alt', lang: bn ? 'en' : 'bn', text: secondary }) : null,
+    h('p', { class: 'badges' },
+      p.layer === 'heritage' ? badge(`grade grade-${p.grade || 'none'}`, p.grade ? label('grade', p.grade) : t('asset.ungraded')) : null,
+      p.condition ? badge(`cond cond-${p.condition}`, `${t('asset.condition')}: ${label('condition', p.condition)}`) : null,
+      p.layer === 'water_bodies' && p.status ? badge(`water water-${p.status}`, label('water', p.status)) : null));
+
+  const condition = p.condition
+    ? `${label('condition', p.condition)} (${p.condition_assessed_at ? t('asset.assessed', { date: fmtDate(p.condition_assessed_at, false) }) : t('asset.notAssessed')})`
+    : null;
+  let ward = null;
+  if (p.ward !== null && p.ward !== undefined) ward = digits(p.ward);
+  else if (state.ward !== undefined && state.ward !== null) ward = t('asset.wardByLocation', { ward: digits(state.ward) });
+
+  const facts = dl([
+    [t('asset.code'), p.code],
+    [t('asset.kind'), kind],
+    p.layer === 'heritage' ? [t('asset.grade'), p.grade ? label('grade', p.grade) : t('asset.ungraded')] : [],
+    [t('asset.condition'), condition],
+    p.layer === 'water_bodies' ? [t('asset.status'), label('water', p.status)] : [],
+    p.protected !== undefined && p.protected !== null ? [t('asset.protected'), p.protected ? t('yes') : t('no')] : [],
+    [t('asset.area'), fmtArea(p.area_m2)],
+    [t('asset.yearBuilt'), p.year_built ? digits(p.year_built) : null],
+    [t('asset.owner'), p.owner],
+    [t('asset.address'), p.address],
+    [t('asset.ward'), ward],
+    [t('asset.borough'), p.borough],
+    [t('asset.lastMaintained'), p.last_maintained_at ? fmtDate(p.last_maintained_at, false) : null],
+  ].filter((r) => r.length));
+
+  const actions = h('div', { class: 'button-row' },
+    h('button', {
+      type: 'button', class: 'btn btn-primary', id: 'asset-report', text: t('asset.report'),
+      onclick: async () => {
+        const pt = await pointOf(d);
+        report.prefill({ point: pt, asset: { code: p.code, id: p.id, name: p.name, name_bn: p.name_bn, layer: p.layer } });
+        ctx.navigate('#report');
+      },
+    }),
+    h('button', {
+      type: 'button', class: 'btn btn-secondary', text: t('asset.nearby'),
+      onclick: async () => {
+        const pt = await pointOf(d);
+        if (pt) near.setPoint(pt, 'point');
+        ctx.navigate('#near');
+      },
+    }));
+
+  const maintenance = (d.maintenance || []).map((m) => h('li', null,
+    h('p', { class: 'when', text: `${m.started_on ? fmtDate(m.started_on, false) : '?'} – ${m.completed_on ? fmtDate(m.completed_on, false) : t('asset.ongoing')}` }),
+    h('p', { text: m.description }),
+    (m.contractor || m.cost_inr !== null && m.cost_inr !== undefined)
+      ? h('p', { class: 'hint', text: [m.contractor ? t('asset.contractor', { name: m.contractor }) : null, m.cost_inr !== null && m.cost_inr !== undefined ? t('asset.cost', { amount: fmtNumber(m.cost_inr) }) : null].filter(Boolean).join(' · ') })
+      : null));
+  const inspections = (d.inspections || []).map((i) => h('li', null,
+    h('p', { class: 'when' }, fmtDate(i.inspected_at, false), ' · ', badge(`cond cond-${i.condition}`, label('condition', i.condition))),
+    i.notes ? h('p', { text: i.notes }) : null,
+    i.inspector ? h('p', { class: 'hint', text: t('asset.inspector', { name: i.inspector }) }) : null));
+  const documents = (d.documents || []).map((doc) => h('li', null,
+    h('p', { class: 'doc-title', text: doc.title }),
+    h('p', { class: 'hint', text: [doc.media_type, fmtSize(doc.size), doc.created_at ? fmtDate(doc.created_at, false) : null].filter(Boolean).join(' · ') })));
+
+  const section = (id, title, items, empty) => h('section', { class: 'record', 'aria-labelledby': id },
+    h('h3', { id, text: title }),
+    items.length ? h('ol', { class: 'history' }, items) : h('p', { class: 'hint', text: empty }));
+
+  replace(el(), head, facts, actions,
+    section('asset-maint', t('asset.maintenance'), maintenance, t('asset.noMaintenance')),
+    section('asset-insp', t('asset.inspections'), inspections, t('asset.noInspections')),
+    section('asset-docs', t('asset.documents'), documents, t('asset.noDocuments')));
+}

@@ -1,0 +1,286 @@
+// The map: creation, layer toggles, the highlighted selection, clicks, picking a point,
+// planner filters and fresh complaint pins. Other modules call these helpers and never
+// reach into the style themselves.
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { session, store } from './dom.js';
+
+export { maplibregl };
+
+const STYLE_URL = '/styles/heritage.json';
+export const KOLKATA = { center: [88.3639, 22.5726], zoom: 12 };
+
+// Layers (ids from styles/heritage.json) whose features can be clicked, topmost first.
+const CLICKABLE = [
+  'complaints',
+  'heritage-point',
+  'heritage-fill',
+  'water-point',
+  'water-canal',
+  'water-fill',
+  'water-wetland-fill',
+  'parks-point',
+  'parks-fill',
+];
+
+// Style layer id prefix → layer toggle.
+export const GROUPS = ['heritage', 'water_bodies', 'parks', 'wards', 'complaints'];
+const PREFIX = { heritage: 'heritage-', water_bodies: 'water-', parks: 'parks-', wards: 'wards-', complaints: 'complaints' };
+
+export let map = null;
+
+let complaintsVersion = session.get('atlas.complaintsVersion');
+let paddingProvider = () => ({ top: 20, bottom: 20, left: 20, right: 20 });
+let pickHandler = null;
+const featureListeners = new Set();
+const originalFilters = new Map();
+const readyCallbacks = [];
+let styleReady = false;
+
+export function setPaddingProvider(fn) { paddingProvider = fn; }
+export const padding = () => paddingProvider();
+
+/** Runs fn once the style is loaded (at once if it already is). */
+export function whenReady(fn) {
+  if (styleReady) fn(map);
+  else readyCallbacks.push(fn);
+}
+
+/** The initial view from a `#zoom/lat/lng` hash, if there is one. */
+function viewFromHash() {
+  const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)/.exec(window.location.hash);
+  if (!m) return null;
+  const [zoom, lat, lng] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (!(zoom >= 0 && zoom <= 22 && Math.abs(lat) <= 90 && Math.abs(lng) <= 180)) return null;
+  return { center: [lng, lat], zoom };
+}
+
+export function createMap(container) {
+  const view = viewFromHash() || KOLKATA;
+  map = new maplibregl.Map({
+    container,
+    style: STYLE_URL,
+    center: view.center,
+    zoom: view.zoom,
+    maxZoom: 22,
+    hash: false, // app.js keeps the URL: #asset/ID, #track/TICKET, … or #zoom/lat/lng
+    attributionControl: { compact: true, customAttribution: 'Kolkata Municipal Corporation' },
+    locale: { 'Map.Title': 'Map of Kolkata heritage sites and water bodies' },
+    transformRequest: (url, type) => {
+      // Complaint pins change with every report: after filing or changing one, ask for
+      // tiles under a new URL so no cached tile hides it.
+      if (complaintsVersion && type === 'Tile' && url.includes('/tiles/complaints/')) {
+        return { url: `${url}${url.includes('?') ? '&' : '?'}v=${complaintsVersion}` };
+      }
+      return undefined;
+    },
+  });
+  map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ maxWidth: 120, unit: 'metric' }), 'bottom-left');
+
+  map.on('error', (e) => {
+    // Tile/glyph fetch failures land here; keep them in the console, not in the UI.
+    console.warn('map error:', e && e.error ? e.error : e);
+  });
+
+  map.once('load', () => {
+    addSelectionLayers();
+    for (const id of map.getStyle().layers.map((l) => l.id)) originalFilters.set(id, map.getFilter(id));
+    const saved = store.get('atlas.layers', {});
+    for (const g of GROUPS) if (saved[g] === false) setGroupVisible(g, false);
+    styleReady = true;
+    for (const fn of readyCallbacks.splice(0)) fn(map);
+  });
+
+  const clickable = () => CLICKABLE.filter((id) => map.getLayer(id));
+
+  map.on('click', (e) => {
+    if (pickHandler) {
+      pickHandler(e.lngLat);
+      return;
+    }
+    const pad = 6; // px of slack so thin canals and small circles are easy to hit
+    const box = [[e.point.x - pad, e.point.y - pad], [e.point.x + pad, e.point.y + pad]];
+    const features = map.queryRenderedFeatures(box, { layers: clickable() });
+    if (!features.length) return;
+    for (const fn of featureListeners) fn(features[0], e.lngLat);
+  });
+
+  map.on('mousemove', (e) => {
+    if (pickHandler) {
+      map.getCanvas().style.cursor = 'crosshair';
+      return;
+    }
+    const hit = map.queryRenderedFeatures(e.point, { layers: clickable() }).length > 0;
+    map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  });
+  return map;
+}
+
+export function onFeatureClick(fn) { featureListeners.add(fn); }
+
+/** While set, a click on the map calls fn(lngLat) instead of opening what is there. */
+export function setPickHandler(fn) {
+  pickHandler = fn;
+  if (map) map.getCanvas().style.cursor = fn ? 'crosshair' : '';
+}
+
+// ---- layer toggles -------------------------------------------------------------------
+
+function groupLayerIds(group) {
+  const prefix = PREFIX[group];
+  return map.getStyle().layers.map((l) => l.id).filter((id) => id === prefix || id.startsWith(prefix));
+}
+
+export function setGroupVisible(group, visible) {
+  if (!map) return;
+  for (const id of groupLayerIds(group)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+  const saved = store.get('atlas.layers', {});
+  saved[group] = visible;
+  store.set('atlas.layers', saved);
+}
+
+export function isGroupVisible(group) {
+  const saved = store.get('atlas.layers', {});
+  return saved[group] !== false;
+}
+
+// ---- selection highlight ---------------------------------------------------------------
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+function addSelectionLayers() {
+  map.addSource('selection', { type: 'geojson', data: EMPTY });
+  map.addLayer({
+    id: 'selection-fill', type: 'fill', source: 'selection',
+    filter: ['==', ['geometry-type'], 'Polygon'],
+    paint: { 'fill-color': '#0b5394', 'fill-opacity': 0.12 },
+  });
+  map.addLayer({
+    id: 'selection-casing', type: 'line', source: 'selection',
+    filter: ['!=', ['geometry-type'], 'Point'],
+    paint: { 'line-color': '#ffffff', 'line-width': 6, 'line-opacity': 0.9 },
+  });
+  map.addLayer({
+    id: 'selection-line', type: 'line', source: 'selection',
+    filter: ['!=', ['geometry-type'], 'Point'],
+    paint: { 'line-color': '#0b5394', 'line-width': 3 },
+  });
+  map.addLayer({
+    id: 'selection-point', type: 'circle', source: 'selection',
+    filter: ['==', ['geometry-type'], 'Point'],
+    paint: {
+      'circle-radius': 13, 'circle-color': 'rgba(0,0,0,0)',
+      'circle-stroke-color': '#0b5394', 'circle-stroke-width': 3,
+    },
+  });
+}
+
+/** Outlines a geometry (or Feature, or FeatureCollection) on the map. */
+export function highlight(geo) {
+  whenReady(() => {
+    let data = EMPTY;
+    if (geo && geo.type === 'FeatureCollection') data = geo;
+    else if (geo && geo.type === 'Feature') data = { type: 'FeatureCollection', features: [geo] };
+    else if (geo && geo.type) data = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: geo }] };
+    map.getSource('selection').setData(data);
+  });
+}
+
+export function clearHighlight() { highlight(null); }
+
+// ---- moving the map ----------------------------------------------------------------------
+
+/** [minx, miny, maxx, maxy] of any GeoJSON geometry. */
+export function geometryBbox(geom) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(walk);
+  };
+  if (!geom) return null;
+  if (geom.type === 'GeometryCollection') geom.geometries.forEach((g) => walk(g.coordinates));
+  else walk(geom.coordinates);
+  return Number.isFinite(b[0]) ? b : null;
+}
+
+const reduced = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+export function fitBbox(bbox, maxZoom = 17) {
+  if (!map || !bbox) return;
+  const opts = { padding: padding(), maxZoom, duration: reduced() ? 0 : 900 };
+  try {
+    map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], opts);
+  } catch {
+    // padding larger than the map (tiny screens): fit without it
+    map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { maxZoom, duration: 0 });
+  }
+}
+
+export function flyTo(lon, lat, zoom = 17) {
+  if (!map) return;
+  try {
+    map.flyTo({ center: [lon, lat], zoom: Math.max(zoom, map.getZoom()), padding: padding(), duration: reduced() ? 0 : 900 });
+  } catch {
+    map.jumpTo({ center: [lon, lat], zoom });
+  }
+}
+
+/** '#zoom/lat/lng' of the current view (MapLibre's own hash format and precision). */
+export function positionHash() {
+  if (!map) return '#';
+  const c = map.getCenter();
+  const z = Math.round(map.getZoom() * 100) / 100;
+  const prec = Math.min(7, Math.max(0, Math.ceil((z * Math.LN2 + Math.log(512 / 360 / 0.5)) / Math.LN10)));
+  return `#${z}/${c.lat.toFixed(prec)}/${c.lng.toFixed(prec)}`;
+}
+
+/** The map's visible area as [minx, miny, maxx, maxy], rounded to ~10 cm. */
+export function viewBbox() {
+  const b = map.getBounds();
+  const r = (v) => Math.round(v * 1e6) / 1e6;
+  return [r(Math.max(-180, b.getWest())), r(Math.max(-90, b.getSouth())), r(Math.min(180, b.getEast())), r(Math.min(90, b.getNorth()))];
+}
+
+// ---- complaint pins -----------------------------------------------------------------------
+
+/** Asks for complaint tiles afresh (after a complaint was filed or changed). */
+export function refreshComplaints() {
+  complaintsVersion = Date.now().toString(36);
+  session.set('atlas.complaintsVersion', complaintsVersion);
+  whenReady(() => {
+    const src = map.getSource('complaints');
+    if (!src) return;
+    if (typeof map.refreshTiles === 'function') map.refreshTiles('complaints');
+    else if (src.tiles) src.setTiles(src.tiles.map((u) => u.split('?')[0]));
+  });
+}
+
+// ---- planner filters -----------------------------------------------------------------------
+
+/**
+ * Shows only features of `group` whose properties equal `conds` ({kind, grade, condition});
+ * null clears every planner filter.
+ */
+export function setPlannerFilter(group, conds) {
+  whenReady(() => {
+    for (const [id, orig] of originalFilters) {
+      if (id.startsWith('selection')) continue;
+      const layer = map.getLayer(id);
+      if (!layer) continue;
+      const mine = group && (id === PREFIX[group] || id.startsWith(PREFIX[group]));
+      let extra = [];
+      if (mine && conds) {
+        const isLabel = layer.sourceLayer === 'labels';
+        for (const [k, v] of Object.entries(conds)) {
+          if (v === undefined || v === null || v === '') continue;
+          if (isLabel && k === 'condition') continue; // label points carry no condition
+          extra.push(['==', ['to-string', ['get', k]], String(v)]);
+        }
+      }
+      const next = extra.length ? (orig ? ['all', orig, ...extra] : ['all', ...extra]) : (orig ?? null);
+      map.setFilter(id, next);
+    }
+  });
+}

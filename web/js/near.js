@@ -1,0 +1,231 @@
+// Field staff: "Near me". From the browser's location (or a point chosen on the map) the
+// nearest assets, nearest first, each with its distance and compass direction
+// ("320 m NE") and an arrow. Large tap targets, buttons at the bottom for one thumb.
+import { h, replace, $ } from './dom.js';
+import { t, label, fmtDistance, fmtNumber, getLang } from './i18n.js';
+import { api, errorText } from './api.js';
+import * as mapctl from './mapctl.js';
+
+let ctx;
+let point = null;   // {lon, lat, source: 'gps' | 'point', accuracy}
+let results = null; // features, or null before the first search
+let error = null;
+let picking = false;
+let visible = false;
+let meMarker = null;
+let controller = null;
+let busy = '';
+
+const DIRS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'];
+
+export function init(c) {
+  ctx = c;
+  $('#near-locate').addEventListener('click', locate);
+  $('#near-pick').addEventListener('click', () => setPicking(!picking));
+  $('#near-centre').addEventListener('click', () => {
+    const c0 = mapctl.map.getCenter();
+    setPoint({ lon: c0.lng, lat: c0.lat }, 'point');
+  });
+  $('#near-radius').addEventListener('change', run);
+  $('#near-layers').addEventListener('change', run);
+}
+
+export function show() {
+  visible = true;
+  if (point) {
+    placeMe();
+    if (!results) run();
+    else mapctl.highlight({ type: 'FeatureCollection', features: results.map((r) => r.f) });
+  }
+  render();
+}
+
+export function hide() {
+  visible = false;
+  setPicking(false);
+  if (meMarker) meMarker.remove();
+  mapctl.clearHighlight();
+}
+
+export function rerender() { render(); }
+
+/** Searches around a point (from an asset's record, or chosen here). */
+export function setPoint(pt, source = 'point', accuracy = null) {
+  point = { lon: pt.lon, lat: pt.lat, source, accuracy };
+  results = null;
+  setPicking(false);
+  if (visible) {
+    placeMe();
+    run();
+  }
+}
+
+function setPicking(on) {
+  picking = on;
+  const btn = $('#near-pick');
+  btn.setAttribute('aria-pressed', String(on));
+  if (on) {
+    mapctl.setPickHandler((ll) => setPoint({ lon: ll.lng, lat: ll.lat }, 'point'));
+    busy = t('near.pickHint');
+  } else {
+    mapctl.setPickHandler(null);
+    if (busy === t('near.pickHint')) busy = '';
+  }
+  if (visible) render();
+}
+
+function locate() {
+  if (!navigator.geolocation) {
+    error = new Error(t('report.geoUnsupported'));
+    render();
+    return;
+  }
+  busy = t('report.locating');
+  error = null;
+  render();
+  navigator.geolocation.getCurrentPosition((pos) => {
+    busy = '';
+    setPoint({ lon: pos.coords.longitude, lat: pos.coords.latitude }, 'gps', pos.coords.accuracy);
+    mapctl.flyTo(pos.coords.longitude, pos.coords.latitude, 16);
+  }, (err) => {
+    busy = '';
+    error = new Error(t('report.geoFailed', { error: err.message || err.code }));
+    render();
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+}
+
+function placeMe() {
+  if (!mapctl.map || !point) return;
+  if (!meMarker) {
+    const el = h('div', { class: 'me-dot', role: 'img' });
+    meMarker = new mapctl.maplibregl.Marker({ element: el });
+  }
+  meMarker.getElement().setAttribute('aria-label', fromText());
+  meMarker.setLngLat([point.lon, point.lat]).addTo(mapctl.map);
+}
+
+async function run() {
+  if (!point) return;
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const mine = controller;
+  error = null;
+  busy = t('asset.loading');
+  render();
+  try {
+    const fc = await api.nearby({
+      lon: point.lon.toFixed(6), lat: point.lat.toFixed(6),
+      radius_m: $('#near-radius').value, limit: 25, layers: $('#near-layers').value,
+    }, mine.signal);
+    if (mine !== controller) return;
+    results = (fc.features || []).map((f) => ({ f, ...direction(f.geometry, point, f.properties.distance_m) }));
+    busy = '';
+    mapctl.highlight({ type: 'FeatureCollection', features: fc.features || [] });
+  } catch (e) {
+    if (e && e.name === 'AbortError') return;
+    busy = '';
+    error = e;
+    results = [];
+  }
+  render();
+}
+
+// ---- geometry: the nearest point of an asset and the bearing to it -------------------------
+
+/** Bearing (degrees from north, clockwise) from p to the nearest point of geom. */
+export function direction(geom, p, distance) {
+  if (!geom) return { bearing: null, inside: false };
+  const rad = Math.PI / 180;
+  const kx = 111320 * Math.cos(p.lat * rad);
+  const ky = 110574;
+  const xy = (c) => [(c[0] - p.lon) * kx, (c[1] - p.lat) * ky];
+  let best = null;
+  const consider = (x, y) => {
+    const d2 = x * x + y * y;
+    if (!best || d2 < best.d2) best = { d2, x, y };
+  };
+  const line = (coords) => {
+    for (let i = 0; i < coords.length; i++) {
+      const [ax, ay] = xy(coords[i]);
+      if (i === 0 || coords.length === 1) consider(ax, ay);
+      if (i + 1 >= coords.length) continue;
+      const [bx, by] = xy(coords[i + 1]);
+      const dx = bx - ax; const dy = by - ay;
+      const len2 = dx * dx + dy * dy;
+      const s = len2 ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2)) : 0;
+      consider(ax + s * dx, ay + s * dy);
+    }
+  };
+  // Even-odd crossing test over all rings of one polygon (so holes count).
+  const inside = (rings) => {
+    let c = false;
+    for (const ring of rings) {
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const [xi, yi] = xy(ring[i]); const [xj, yj] = xy(ring[j]);
+        if ((yi > 0) !== (yj > 0) && 0 < ((xj - xi) * (0 - yi)) / (yj - yi) + xi) c = !c;
+      }
+    }
+    return c;
+  };
+  let isInside = false;
+  const walk = (g) => {
+    switch (g.type) {
+      case 'Point': consider(...xy(g.coordinates)); break;
+      case 'MultiPoint': g.coordinates.forEach((c) => consider(...xy(c))); break;
+      case 'LineString': line(g.coordinates); break;
+      case 'MultiLineString': g.coordinates.forEach(line); break;
+      case 'Polygon': if (inside(g.coordinates)) isInside = true; g.coordinates.forEach(line); break;
+      case 'MultiPolygon': g.coordinates.forEach((poly) => { if (inside(poly)) isInside = true; poly.forEach(line); }); break;
+      case 'GeometryCollection': g.geometries.forEach(walk); break;
+      default: break;
+    }
+  };
+  walk(geom);
+  if (isInside || distance === 0 || !best) return { bearing: null, inside: isInside || distance === 0 };
+  let bearing = Math.atan2(best.x, best.y) / rad;
+  if (bearing < 0) bearing += 360;
+  return { bearing, inside: false };
+}
+
+export function compass(bearing) {
+  return DIRS[Math.round(bearing / 45) % 8];
+}
+
+// ---- drawing ---------------------------------------------------------------------------------
+
+function fromText() {
+  if (!point) return '';
+  if (point.source === 'gps' && point.accuracy) return t('near.fromGps', { accuracy: fmtDistance(point.accuracy) });
+  return t('near.from', {
+    lat: fmtNumber(point.lat, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
+    lon: fmtNumber(point.lon, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
+  });
+}
+
+function render() {
+  if (!visible) return;
+  $('#near-from').textContent = fromText();
+  $('#near-status').textContent = error ? t('near.error', { error: errorText(error) })
+    : busy || (results ? (results.length ? t('near.count', { n: fmtNumber(results.length) }) : t('near.none', { radius: fmtDistance(Number($('#near-radius').value)) })) : '');
+  $('#near-status').classList.toggle('error', !!error);
+  const bn = getLang() === 'bn';
+  replace($('#near-list'), (results || []).map(({ f, bearing, inside }) => {
+    const p = f.properties || {};
+    const name = bn && p.name_bn ? p.name_bn : (p.name || p.code || t('unnamed'));
+    const dist = fmtDistance(p.distance_m);
+    const dir = bearing === null ? null : compass(bearing);
+    const where = inside ? t('near.here') : (dir ? t('near.directionLabel', { distance: dist, direction: t(`dir.${dir}`) }) : dist);
+    const spoken = inside ? t('near.here') : (dir ? t('near.directionLabel', { distance: dist, direction: t(`dir.long.${dir}`) }) : dist);
+    const id = p.code || p.id;
+    return h('li', null, h('button', {
+      type: 'button', class: 'near-item',
+      'aria-label': `${name}, ${label('kind', p.kind)}, ${spoken}`,
+      onclick: () => ctx.navigate(`#asset/${encodeURIComponent(String(id))}`),
+    },
+    h('span', { class: `arrow${inside ? ' here' : ''}`, 'aria-hidden': 'true', style: bearing === null ? null : `transform: rotate(${Math.round(bearing)}deg)`, text: inside ? '●' : '↑' }),
+    h('span', { class: 'near-text' },
+      h('span', { class: 'near-dist', text: where }),
+      h('span', { class: 'near-name', lang: bn && p.name_bn ? 'bn' : 'en', text: name }),
+      h('span', { class: 'near-kind', text: [label('layer', p.layer), label('kind', p.kind)].filter(Boolean).join(' · ') }))));
+  }));
+}

@@ -1,0 +1,125 @@
+// The one panel: a left-hand card on wide screens, a bottom sheet at phone widths. It
+// shows one view at a time (asset, report, track, near, export, staff); the tabs open
+// them through the URL so every view can be linked to and reloaded.
+import { $, $$ } from './dom.js';
+import { t, onLangChange } from './i18n.js';
+import * as mapctl from './mapctl.js';
+
+let ctx;
+let views;
+let current = null;
+let previous = null;
+let firstRoute = true;
+
+const body = () => $('#panel-body');
+const isSheet = () => window.matchMedia('(max-width: 700px)').matches;
+
+export function init(c, v) {
+  ctx = c;
+  views = v;
+  for (const tab of $$('#tabs .tab')) {
+    tab.addEventListener('click', () => {
+      const id = tab.dataset.view;
+      if (current === id) close();
+      else ctx.navigate(`#${id}`);
+    });
+  }
+  $('#panel-close').addEventListener('click', () => close());
+  $('#panel-back').addEventListener('click', () => window.history.back());
+  const size = $('#panel-size');
+  size.addEventListener('click', () => {
+    const expanded = $('#panel').classList.toggle('expanded');
+    size.setAttribute('aria-expanded', String(expanded));
+    size.setAttribute('aria-label', t(expanded ? 'panel.collapse' : 'panel.expand'));
+    size.dataset.i18nAriaLabel = expanded ? 'panel.collapse' : 'panel.expand';
+  });
+  onLangChange(() => { if (current && views[current].rerender) views[current].rerender(); });
+
+  // Bottom controls of the map sit above the sheet.
+  const panelEl = $('#panel');
+  const sync = () => {
+    const h = isSheet() ? Math.ceil(panelEl.getBoundingClientRect().height) : 0;
+    document.documentElement.style.setProperty('--sheet-h', `${h}px`);
+  };
+  if (window.ResizeObserver) new ResizeObserver(sync).observe(panelEl);
+  window.addEventListener('resize', sync);
+  sync();
+}
+
+export const currentView = () => current;
+
+/** Opens view `id` with its argument (an asset code, a ticket, …). */
+export function show(id, arg) {
+  const view = views[id];
+  if (!view) return;
+  if (current && current !== id) {
+    previous = current;
+    views[current].hide?.();
+  } else if (!current) {
+    previous = null;
+  }
+  for (const sec of $$('#panel-body > .view')) sec.hidden = sec.id !== `view-${id}`;
+  body().hidden = false;
+  const panelEl = $('#panel');
+  panelEl.classList.add('open');
+  for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
+  panelEl.classList.add(`view-${id}`);
+  for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === id));
+  $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track'));
+  current = id;
+  view.show(arg);
+  if (!firstRoute) focusHeading(id);
+  firstRoute = false;
+}
+
+function focusHeading(id) {
+  const sec = $(`#view-${id}`);
+  const heading = sec && sec.querySelector('h2');
+  if (heading) {
+    if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+    body().scrollTop = 0;
+  }
+}
+
+/** Closes the panel; with updateUrl the URL goes back to the map position. */
+export function close({ updateUrl = true } = {}) {
+  if (current) views[current].hide?.();
+  current = null;
+  previous = null;
+  firstRoute = false;
+  body().hidden = true;
+  const panelEl = $('#panel');
+  for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
+  panelEl.classList.remove('open', 'expanded');
+  for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', 'false');
+  for (const sec of $$('#panel-body > .view')) sec.hidden = true;
+  if (updateUrl) ctx.navigate(mapctl.positionHash());
+}
+
+export function focusPanel() {
+  if (current) focusHeading(current);
+  else $('#tabs .tab').focus();
+}
+
+/** Room the map must leave for the panel when it flies somewhere, in px. */
+export function mapPadding() {
+  const w = window.innerWidth;
+  const hgt = window.innerHeight;
+  let pad;
+  if (isSheet()) {
+    const top = $('#topbar').getBoundingClientRect().bottom + 10;
+    // The sheet grows as its content arrives: leave room for its full height.
+    const panel = $('#panel');
+    const open = panel.classList.contains('open');
+    const sheet = open ? Math.max(hgt - panel.getBoundingClientRect().top, hgt * (panel.classList.contains('expanded') ? 0.85 : (panel.classList.contains('view-near') ? 0.7 : 0.58))) : hgt - panel.getBoundingClientRect().top;
+    pad = { top, bottom: Math.max(20, sheet + 10), left: 20, right: 20 };
+  } else {
+    const ui = $('#ui').getBoundingClientRect();
+    pad = { top: 30, bottom: 40, left: ui.right + 20, right: 60 };
+  }
+  // Never ask for more room than the map has.
+  if (pad.left + pad.right > w - 60) { pad.left = 10; pad.right = 10; }
+  if (pad.top + pad.bottom > hgt - 60) { pad.top = 10; pad.bottom = Math.max(10, Math.min(pad.bottom, hgt / 2)); }
+  return pad;
+}

@@ -1,0 +1,586 @@
+// Citizens report a problem: a pin (tap the map, "use my location" or the map centre), a
+// category and its extra question, a description, photos and optional private contact
+// details. Before sending, open complaints of the same category within 50 m are listed
+// so the citizen can support one instead. After sending: the ticket.
+import { h, replace, $, store, fieldError } from './dom.js';
+import { t, label, fmtDate, fmtDistance, fmtNumber, digits, getLang, has } from './i18n.js';
+import { api, errorText } from './api.js';
+import * as mapctl from './mapctl.js';
+
+const MAX_PHOTOS = 5;
+const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+const MAX_DESCRIPTION = 4000;
+
+let ctx;
+let visible = false;
+let point = null;          // {lon, lat}
+let marker = null;
+let services = null;       // Open311 services
+let servicesLoading = null;
+const definitions = new Map(); // code → attributes[]
+let aboutAsset = null;     // {code, name, name_bn, layer}
+let photos = [];           // [{file, url}]
+let place = null;          // {ward, names: [{name, name_bn}], outside}
+let dupes = [];            // open complaints nearby
+const supported = new Map(); // ticket → supporters
+let done = null;           // the 201 answer
+let placeSeq = 0;
+let dupeSeq = 0;
+let sending = false;
+
+const form = () => $('#report-form');
+
+export function init(c) {
+  ctx = c;
+  $('#report-locate').addEventListener('click', locate);
+  $('#report-centre').addEventListener('click', () => {
+    const c0 = mapctl.map.getCenter();
+    setPin({ lon: c0.lng, lat: c0.lat }, false);
+  });
+  $('#report-category').addEventListener('change', () => {
+    fieldError($('#report-category'), null);
+    renderCategoryDescription();
+    renderQuestions();
+    updateDupes();
+  });
+  const desc = $('#report-description');
+  desc.addEventListener('input', () => {
+    renderCounter();
+    if (desc.value.trim()) fieldError(desc, null);
+  });
+  $('#report-photos').addEventListener('change', addPhotos);
+  form().addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit();
+  });
+  renderCounter();
+}
+
+export function show() {
+  visible = true;
+  mapctl.setPickHandler((lngLat) => setPin({ lon: lngLat.lng, lat: lngLat.lat }, false));
+  loadServices().then(() => rerender());
+  if (point) placeMarker();
+  form().hidden = !!done;
+  $('#report-done').hidden = !done;
+  rerender();
+}
+
+export function hide() {
+  visible = false;
+  mapctl.setPickHandler(null);
+  if (marker) marker.remove();
+}
+
+/** From an asset's record: a pin inside it and what it is about. */
+export function prefill({ point: pt, asset }) {
+  done = null;
+  aboutAsset = asset || null;
+  if (pt) setPin(pt, true);
+}
+
+export function rerender() {
+  renderCategories();
+  renderCategoryDescription();
+  renderQuestions();
+  renderPin();
+  renderPlace();
+  renderAbout();
+  renderDupes();
+  renderPhotos();
+  renderCounter();
+  if (done) renderDone();
+}
+
+// ---- categories ------------------------------------------------------------------------
+
+function loadServices() {
+  if (services) return Promise.resolve(services);
+  if (!servicesLoading) {
+    servicesLoading = api.services().then((s) => {
+      services = Array.isArray(s) ? s : [];
+      return services;
+    }).catch((e) => {
+      servicesLoading = null;
+      $('#report-status').textContent = t('report.failed', { error: errorText(e) });
+      return [];
+    });
+  }
+  return servicesLoading;
+}
+
+export async function categories() {
+  return loadServices();
+}
+
+export function categoryName(code, fallback) {
+  if (has(`cat.${code}`)) return t(`cat.${code}`);
+  return fallback || label('cat', code);
+}
+
+function renderCategories() {
+  const sel = $('#report-category');
+  const value = sel.value;
+  const groups = new Map();
+  for (const s of services || []) {
+    const g = s.group || 'Other';
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(s);
+  }
+  replace(sel, h('option', { value: '', text: t('report.choose') }),
+    [...groups].map(([g, list]) => h('optgroup', { label: has(`group.${g}`) ? t(`group.${g}`) : g },
+      list.map((s) => h('option', { value: s.service_code, text: categoryName(s.service_code, s.service_name) })))));
+  sel.value = value;
+}
+
+function renderCategoryDescription() {
+  const code = $('#report-category').value;
+  const s = (services || []).find((x) => x.service_code === code);
+  $('#report-category-desc').textContent = s ? (has(`catdesc.${code}`) ? t(`catdesc.${code}`) : s.description || '') : '';
+}
+
+async function definition(code) {
+  if (!code) return [];
+  if (definitions.has(code)) return definitions.get(code);
+  const s = (services || []).find((x) => x.service_code === code);
+  if (s && s.metadata === false) {
+    definitions.set(code, []);
+    return [];
+  }
+  try {
+    const d = await api.service(code);
+    const attrs = (d && Array.isArray(d.attributes) ? d.attributes : []).filter((a) => a.variable !== false);
+    attrs.sort((a, b) => (a.order || 0) - (b.order || 0));
+    definitions.set(code, attrs);
+    return attrs;
+  } catch {
+    return [];
+  }
+}
+
+async function renderQuestions() {
+  const code = $('#report-category').value;
+  const box = $('#report-questions');
+  // Keep answers across re-renders (language switch).
+  const answers = collectAnswers();
+  const attrs = await definition(code);
+  if ($('#report-category').value !== code) return;
+  replace(box, attrs.map((a) => question(a, answers[a.code])));
+}
+
+function question(a, answer) {
+  const id = `report-q-${a.code}`;
+  const text = has(`q.${a.code}`) ? t(`q.${a.code}`) : (a.description || a.code);
+  const req = a.required ? h('span', { class: 'req', text: ` ${t('report.required')}` }) : null;
+  const values = Array.isArray(a.values) ? a.values : [];
+  const valueName = (v) => (has(`a.${v.key}`) ? t(`a.${v.key}`) : (v.name || v.key));
+  if (values.length && values.length <= 3) {
+    return h('fieldset', { class: 'field radios', id, 'data-question': a.code, 'aria-required': a.required ? 'true' : 'false' },
+      h('legend', null, text, req),
+      values.map((v) => h('label', null,
+        h('input', { type: 'radio', name: `attributes[${a.code}]`, value: v.key, checked: answer === v.key, required: !!a.required,
+          onchange: () => fieldError($(`#${id}`), null) }),
+        ' ', valueName(v))));
+  }
+  if (values.length) {
+    return h('div', { class: 'field', 'data-question': a.code },
+      h('label', { htmlFor: id }, text, req),
+      h('select', { id, name: `attributes[${a.code}]`, required: !!a.required, onchange: (e) => fieldError(e.target, null) },
+        h('option', { value: '', text: t('report.choose') }),
+        values.map((v) => h('option', { value: v.key, text: valueName(v), selected: answer === v.key }))));
+  }
+  return h('div', { class: 'field', 'data-question': a.code },
+    h('label', { htmlFor: id }, text, req),
+    h('input', { type: 'text', id, name: `attributes[${a.code}]`, maxLength: 500, value: answer || '', required: !!a.required }));
+}
+
+function collectAnswers() {
+  const out = {};
+  for (const el of $('#report-questions').querySelectorAll('[name^="attributes["]')) {
+    const code = el.name.slice(11, -1);
+    if (el.type === 'radio') { if (el.checked) out[code] = el.value; } else if (el.value.trim()) out[code] = el.value.trim();
+  }
+  return out;
+}
+
+// ---- the pin -------------------------------------------------------------------------------
+
+function placeMarker() {
+  if (!mapctl.map || !point) return;
+  if (!marker) {
+    marker = new mapctl.maplibregl.Marker({ draggable: true, color: '#b2182b' });
+    marker.on('dragend', () => {
+      const ll = marker.getLngLat();
+      setPin({ lon: ll.lng, lat: ll.lat }, false);
+    });
+  }
+  marker.setLngLat([point.lon, point.lat]);
+  if (visible) marker.addTo(mapctl.map);
+  const el = marker.getElement();
+  el.setAttribute('aria-label', pinText());
+  el.setAttribute('title', pinText());
+}
+
+function pinText() {
+  if (!point) return t('report.noPin');
+  return t('report.pinAt', {
+    lat: fmtNumber(point.lat, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
+    lon: fmtNumber(point.lon, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
+  });
+}
+
+function setPin(pt, fly) {
+  point = { lon: Math.round(pt.lon * 1e6) / 1e6, lat: Math.round(pt.lat * 1e6) / 1e6 };
+  placeMarker();
+  renderPin();
+  fieldError($('#report-pin'), null);
+  if (fly) mapctl.flyTo(point.lon, point.lat, 17);
+  lookUpPlace();
+  updateDupes();
+}
+
+function renderPin() {
+  $('#report-pin').textContent = pinText();
+  if (marker) marker.getElement().setAttribute('aria-label', pinText());
+}
+
+async function lookUpPlace() {
+  const mine = ++placeSeq;
+  place = null;
+  renderPlace();
+  try {
+    const at = await api.at(point.lon, point.lat);
+    if (mine !== placeSeq) return;
+    const props = (f) => (f && f.properties) || {};
+    const names = [...(at.water_bodies || []), ...(at.parks || []), ...(at.heritage || [])].map(props);
+    const nh = at.nearest_heritage;
+    if (!names.length && nh && (props(nh).distance_m ?? 1e9) <= 100) names.push(props(nh));
+    place = { ward: at.ward ? props(at.ward).ward : null, outside: !at.ward, names };
+  } catch {
+    place = null;
+  }
+  renderPlace();
+}
+
+function renderPlace() {
+  const el = $('#report-place');
+  if (!place) return replace(el);
+  const bn = getLang() === 'bn';
+  if (place.outside) {
+    return replace(el, h('span', { class: 'warning', text: t('report.outside') }));
+  }
+  const parts = [];
+  if (place.ward !== null && place.ward !== undefined) parts.push(t('report.inWard', { ward: digits(place.ward) }));
+  if (place.names.length) {
+    const n = place.names[0];
+    parts.push(t('report.near', { name: bn && n.name_bn ? n.name_bn : (n.name || n.code) }));
+  }
+  replace(el, parts.join(' · '));
+}
+
+function renderAbout() {
+  const el = $('#report-about');
+  if (!aboutAsset) {
+    el.hidden = true;
+    return;
+  }
+  const bn = getLang() === 'bn';
+  el.hidden = false;
+  el.textContent = t('report.about', { name: bn && aboutAsset.name_bn ? aboutAsset.name_bn : (aboutAsset.name || aboutAsset.code) });
+}
+
+function locate() {
+  const status = $('#report-status');
+  if (!navigator.geolocation) {
+    status.textContent = t('report.geoUnsupported');
+    return;
+  }
+  status.textContent = t('report.locating');
+  navigator.geolocation.getCurrentPosition((pos) => {
+    status.textContent = '';
+    setPin({ lon: pos.coords.longitude, lat: pos.coords.latitude }, true);
+  }, (err) => {
+    status.textContent = t('report.geoFailed', { error: err.message || err.code });
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+}
+
+// ---- possible duplicates ---------------------------------------------------------------------
+
+export function haversine(a, b) {
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R * Math.asin(Math.sqrt(s));
+}
+
+async function updateDupes() {
+  const category = $('#report-category').value;
+  const mine = ++dupeSeq;
+  if (!point || !category) {
+    dupes = [];
+    renderDupes();
+    return;
+  }
+  try {
+    const fc = await api.openNearby(category, point.lon, point.lat);
+    if (mine !== dupeSeq) return;
+    dupes = (fc.features || []).map((f) => ({
+      ...f.properties,
+      distance_m: f.geometry ? haversine(point, { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }) : null,
+    })).sort((a, b) => (a.distance_m ?? 0) - (b.distance_m ?? 0));
+  } catch {
+    if (mine !== dupeSeq) return;
+    dupes = [];
+  }
+  renderDupes();
+}
+
+/** A card for an open complaint nearby with "support this one" and "view". */
+export function dupeCard(d, onNavigate) {
+  const ticket = String(d.ticket);
+  const n = supported.get(ticket);
+  const li = h('li', { class: 'card' },
+    h('p', { class: 'card-title' },
+      h('span', { class: 'ticket', text: ticket }), ' ',
+      h('span', { class: `badge status status-${d.status}`, text: label('status', d.status) })),
+    h('p', { text: categoryName(d.category) }),
+    h('p', { class: 'hint', text: t('report.dupeLine', { distance: fmtDistance(d.distance_m), date: fmtDate(d.created_at) }) }));
+  const row = h('div', { class: 'button-row' });
+  if (n !== undefined) {
+    row.append(h('p', { class: 'success', role: 'status', text: t('report.supported', { ticket, n: fmtNumber(n) }) }));
+  } else {
+    const btn = h('button', {
+      type: 'button', class: 'btn btn-primary', text: t('report.support'),
+      'aria-label': `${t('report.support')}: ${ticket}`,
+      onclick: async () => {
+        btn.disabled = true;
+        try {
+          const r = await api.support(ticket);
+          supported.set(ticket, r.supporters);
+          mapctl.refreshComplaints();
+          if (visible) rerender();
+          else li.replaceWith(dupeCard(d, onNavigate));
+        } catch (e) {
+          btn.disabled = false;
+          row.append(h('p', { class: 'error', role: 'alert', text: e.status === 429 ? t('report.rateLimited', { seconds: e.retryAfter || 60 }) : errorText(e) }));
+        }
+      },
+    });
+    row.append(btn);
+  }
+  row.append(h('button', {
+    type: 'button', class: 'btn btn-secondary', text: t('report.view'), 'aria-label': `${t('report.view')}: ${ticket}`,
+    onclick: () => onNavigate(`#track/${encodeURIComponent(ticket)}`),
+  }));
+  li.append(row);
+  return li;
+}
+
+function renderDupes() {
+  const sec = $('#report-dupes');
+  const category = $('#report-category').value;
+  if (!point || !category) {
+    sec.hidden = true;
+    return;
+  }
+  sec.hidden = false;
+  const ul = $('#report-dupes-list');
+  if (!dupes.length) {
+    replace(ul, h('li', { class: 'hint', text: t('report.noDupes') }));
+    return;
+  }
+  replace(ul, dupes.map((d) => dupeCard(d, ctx.navigate)));
+}
+
+// ---- photos and description -----------------------------------------------------------------
+
+function addPhotos() {
+  const input = $('#report-photos');
+  const problems = [];
+  for (const file of Array.from(input.files || [])) {
+    if (photos.length >= MAX_PHOTOS) {
+      problems.push(t('report.tooManyPhotos'));
+      break;
+    }
+    if (!PHOTO_TYPES.includes(file.type)) problems.push(t('report.photoType', { name: file.name }));
+    else if (file.size > MAX_PHOTO_BYTES) problems.push(t('report.photoTooBig', { name: file.name }));
+    else photos.push({ file, url: URL.createObjectURL(file) });
+  }
+  input.value = '';
+  fieldError(input, problems.length ? problems.join(' ') : null);
+  renderPhotos();
+}
+
+function renderPhotos() {
+  replace($('#report-photo-list'), photos.map((p, i) => h('li', null,
+    h('img', { src: p.url, alt: p.file.name, width: 72, height: 72 }),
+    h('button', {
+      type: 'button', class: 'btn-icon remove', 'aria-label': t('report.removePhoto', { name: p.file.name }),
+      onclick: () => {
+        URL.revokeObjectURL(p.url);
+        photos.splice(i, 1);
+        renderPhotos();
+        $('#report-photos').focus();
+      },
+    }, h('span', { 'aria-hidden': 'true', text: '✕' })))));
+}
+
+function renderCounter() {
+  const left = MAX_DESCRIPTION - [...$('#report-description').value].length;
+  $('#report-description-count').textContent = t('report.charsLeft', { n: fmtNumber(left) });
+}
+
+// ---- sending ---------------------------------------------------------------------------------
+
+function showErrors(list) {
+  const box = $('#report-errors');
+  if (!list.length) {
+    box.hidden = true;
+    replace(box);
+    return;
+  }
+  box.hidden = false;
+  replace(box, h('p', { text: t('report.fixErrors') }),
+    h('ul', null, list.map(([control, msg]) => h('li', null,
+      h('button', { type: 'button', class: 'link', text: msg, onclick: () => control && control.focus() })))));
+  box.focus?.();
+}
+
+function controlFor(field) {
+  if (!field) return null;
+  if (field === 'lon' || field === 'lat' || field === 'location') return $('#report-pin');
+  if (field.startsWith('attributes.')) {
+    const code = field.slice(11);
+    return $(`#report-q-${CSS.escape(code)}`);
+  }
+  if (field.startsWith('photo')) return $('#report-photos');
+  return $(`#report-${CSS.escape(field)}`);
+}
+
+async function submit() {
+  if (sending) return;
+  const errors = [];
+  const cat = $('#report-category');
+  const desc = $('#report-description');
+  for (const el of form().querySelectorAll('[aria-invalid]')) fieldError(el, null);
+  fieldError($('#report-pin'), null);
+
+  if (!point) errors.push([$('#report-pin'), t('report.needPin')]);
+  if (!cat.value) errors.push([cat, t('report.needCategory')]);
+  const answers = collectAnswers();
+  for (const a of definitions.get(cat.value) || []) {
+    if (a.required && !answers[a.code]) errors.push([$(`#report-q-${CSS.escape(a.code)}`), t('report.needAnswerQ', { q: has(`q.${a.code}`) ? t(`q.${a.code}`) : a.description })]);
+  }
+  if (!desc.value.trim()) errors.push([desc, t('report.needDescription')]);
+  for (const [control, msg] of errors) fieldError(control, msg);
+  showErrors(errors);
+  if (errors.length) {
+    errors[0][0]?.focus();
+    return;
+  }
+
+  const fd = new FormData();
+  fd.append('lon', String(point.lon));
+  fd.append('lat', String(point.lat));
+  fd.append('category', cat.value);
+  fd.append('description', desc.value.trim());
+  for (const [k, v] of Object.entries(answers)) fd.append(`attributes[${k}]`, v);
+  for (const f of ['address', 'name', 'phone', 'email']) {
+    const v = $(`#report-${f}`).value.trim();
+    if (v) fd.append(f, v);
+  }
+  for (const p of photos) fd.append('photo', p.file, p.file.name);
+
+  sending = true;
+  const send = $('#report-send');
+  send.disabled = true;
+  $('#report-status').textContent = t('report.sending');
+  try {
+    done = await api.file(fd);
+    $('#report-status').textContent = '';
+    remember(done);
+    mapctl.refreshComplaints();
+    resetForm();
+    form().hidden = true;
+    renderDone();
+    const box = $('#report-done');
+    box.hidden = false;
+    box.focus();
+  } catch (e) {
+    let msg;
+    if (e.status === 429) msg = t('report.rateLimited', { seconds: e.retryAfter || 60 });
+    else msg = t('report.failed', { error: errorText(e) });
+    $('#report-status').textContent = '';
+    const control = e.field ? controlFor(e.field) : null;
+    if (control) {
+      fieldError(control, e.field === 'location' ? t('report.outside') : errorText(e));
+      showErrors([[control, e.field === 'location' ? t('report.outside') : msg]]);
+      control.focus();
+    } else {
+      showErrors([[send, msg]]);
+    }
+  } finally {
+    sending = false;
+    send.disabled = false;
+  }
+}
+
+function remember(r) {
+  const list = store.get('atlas.tickets', []).filter((x) => x && x.ticket !== r.ticket);
+  list.unshift({ ticket: r.ticket, category: r.category, created_at: r.created_at });
+  store.set('atlas.tickets', list.slice(0, 20));
+}
+
+function resetForm() {
+  form().reset();
+  for (const p of photos) URL.revokeObjectURL(p.url);
+  photos = [];
+  aboutAsset = null;
+  replace($('#report-questions'));
+  showErrors([]);
+  renderPhotos();
+  renderCounter();
+  renderAbout();
+  renderCategoryDescription();
+  dupes = [];
+  renderDupes();
+}
+
+function renderDone() {
+  const r = done;
+  const bn = getLang() === 'bn';
+  const box = $('#report-done');
+  const asset = r.asset ? (bn && r.asset.name_bn ? r.asset.name_bn : r.asset.name || r.asset.code) : null;
+  replace(box,
+    h('h3', { class: 'success-title', text: t('report.doneTitle') }),
+    h('p', { class: 'ticket-label', text: t('report.ticket') }),
+    h('p', { class: 'ticket-big', id: 'report-ticket', text: r.ticket }),
+    h('p', { text: t('report.keepTicket') }),
+    h('dl', { class: 'facts' },
+      h('dt', { text: t('track.category') }), h('dd', { text: categoryName(r.category, r.category_name) }),
+      r.ward !== null && r.ward !== undefined ? [h('dt', { text: t('track.ward') }), h('dd', { text: digits(r.ward) })] : null,
+      asset ? [h('dt', { text: t('track.asset') }), h('dd', { text: asset })] : null,
+      h('dt', { text: t('track.deadline') }), h('dd', { text: fmtDate(r.deadline) })),
+    (r.possible_duplicates || []).length ? h('section', { class: 'dupes' },
+      h('h4', { text: t('report.possibleDupes') }),
+      h('ul', { class: 'cards' }, r.possible_duplicates.map((d) => dupeCard(d, ctx.navigate)))) : null,
+    h('div', { class: 'button-row' },
+      h('button', { type: 'button', class: 'btn btn-primary', text: t('report.track'), onclick: () => ctx.navigate(`#track/${encodeURIComponent(r.ticket)}`) }),
+      h('button', {
+        type: 'button', class: 'btn btn-secondary', text: t('report.another'),
+        onclick: () => {
+          done = null;
+          point = null;
+          if (marker) marker.remove();
+          renderPin();
+          place = null;
+          renderPlace();
+          form().hidden = false;
+          $('#report-done').hidden = true;
+          $('#report-title').focus();
+        },
+      })));
+}
