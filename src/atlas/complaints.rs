@@ -11,7 +11,7 @@ use crate::complaints::photo::Photo;
 use crate::complaints::{
     field_error, transition, Action, Category, Checked, ComplaintError, Pin, Role, Status,
 };
-use crate::model::{now_rfc3339, Asset, Layer};
+use crate::model::{now_rfc3339, rfc3339, Asset, Layer};
 use crate::store::{ComplaintRecord, NewComplaint, PhotoRef, Update, User};
 use crate::tiles::LayerSet;
 
@@ -51,13 +51,6 @@ pub struct Change {
     pub assignee: Option<String>,
     pub duplicate_of: Option<String>,
     pub photo: Option<Photo>,
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 impl Atlas {

@@ -169,13 +169,8 @@ async fn login(
     s.throttle.succeed(&name_key);
     s.throttle.succeed(&client_key);
     let token = auth::new_secret();
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = crate::model::rfc3339;
     let expires_at = fmt(now + time::Duration::hours(SESSION_HOURS));
     s.atlas
         .store()

@@ -668,7 +668,7 @@ async fn one(
         {"href": format!("{b}/collections/{}", c.id()), "rel": "collection", "type": "application/json"},
     ]);
     let body = f.to_string();
-    let etag = format!("\"{:016x}\"", fnv(body.as_bytes()));
+    let etag = format!("\"{:016x}\"", crate::tiles::cache::fnv1a(body.as_bytes()));
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -685,12 +685,6 @@ async fn one(
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     Ok((StatusCode::OK, h, body).into_response())
-}
-
-fn fnv(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
-        (h ^ u64::from(*x)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 async fn api(headers: HeaderMap) -> Response {

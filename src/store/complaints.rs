@@ -157,6 +157,23 @@ fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
     })
 }
 
+/// ` AND column IN (?, ?, …)` for a non-empty list; nothing for an empty one.
+fn push_in(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    column: &str,
+    values: impl ExactSizeIterator<Item = String>,
+) {
+    if values.len() == 0 {
+        return;
+    }
+    q.push(format!(" AND {column} IN ("));
+    let mut sep = q.separated(", ");
+    for v in values {
+        sep.push_bind(v);
+    }
+    q.push(")");
+}
+
 impl Store {
     /// Inserts complaints in one `synchronous=FULL` transaction (a group commit) and
     /// returns each one's (id, ticket), in order. Tickets number each year's complaints.
@@ -285,30 +302,17 @@ impl Store {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {COLUMNS} FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to WHERE 1 = 1"
         ));
-        if !f.tickets.is_empty() {
-            q.push(" AND c.ticket IN (");
-            let mut sep = q.separated(", ");
-            for t in &f.tickets {
-                sep.push_bind(t.clone());
-            }
-            q.push(")");
-        }
-        if !f.statuses.is_empty() {
-            q.push(" AND c.status IN (");
-            let mut sep = q.separated(", ");
-            for s in &f.statuses {
-                sep.push_bind(s.as_str());
-            }
-            q.push(")");
-        }
-        if !f.categories.is_empty() {
-            q.push(" AND c.category IN (");
-            let mut sep = q.separated(", ");
-            for c in &f.categories {
-                sep.push_bind(c.as_str());
-            }
-            q.push(")");
-        }
+        push_in(&mut q, "c.ticket", f.tickets.iter().cloned());
+        push_in(
+            &mut q,
+            "c.status",
+            f.statuses.iter().map(|s| s.as_str().to_string()),
+        );
+        push_in(
+            &mut q,
+            "c.category",
+            f.categories.iter().map(|c| c.as_str().to_string()),
+        );
         if let Some(w) = f.ward {
             q.push(" AND c.ward = ").push_bind(w);
         }

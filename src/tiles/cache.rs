@@ -92,7 +92,7 @@ impl CachedTile {
 }
 
 /// FNV-1a 64: a stable content hash for ETags (same bytes, same tag, across restarts).
-fn fnv1a(b: &[u8]) -> u64 {
+pub fn fnv1a(b: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for x in b {
         h ^= u64::from(*x);
