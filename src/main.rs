@@ -178,6 +178,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         listener.local_addr()?,
         started.elapsed().as_millis()
     );
+    heritage_atlas::http::warm_static_files();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -253,3 +253,103 @@ async fn a_restart_reuses_the_file_and_loses_nothing() {
     );
     srv.stop().await;
 }
+
+/// Decodes a body by its `Content-Encoding`.
+fn decode(coding: Option<&str>, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        None => out.extend_from_slice(body),
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        Some("br") => {
+            brotli::Decompressor::new(body, 4096)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        Some(other) => panic!("unexpected coding {other}"),
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_web_app_travels_compressed_and_revalidates_by_etag() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let client = reqwest::Client::new();
+    let fetch = |path: &'static str, accept: &'static str| {
+        let req = client.get(srv.url(path)).header("accept-encoding", accept);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let h = r.headers().clone();
+            let body = r.bytes().await.unwrap().to_vec();
+            let coding = h
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            (
+                status,
+                h,
+                decode(coding.as_deref(), &body),
+                body.len(),
+                coding,
+            )
+        }
+    };
+
+    for path in [
+        "/vendor/maplibre-gl/maplibre-gl.mjs",
+        "/app.js",
+        "/index.html",
+        "/fonts/Noto%20Sans%20Regular/0-255.pbf",
+        "/search?q=Victoria",
+        "/collections/heritage/items?limit=50",
+        "/styles/heritage.json",
+    ] {
+        let (s, _, plain, plain_len, coding) = fetch(path, "identity").await;
+        assert_eq!((s, coding), (200, None), "{path} without compression");
+        assert_eq!(plain.len(), plain_len);
+        for accept in ["gzip", "br", "br, gzip;q=0.5"] {
+            let (s, h, body, sent, coding) = fetch(path, accept).await;
+            assert_eq!(s, 200, "{path} {accept}");
+            let coding = coding.unwrap_or_else(|| panic!("{path} {accept}: not compressed"));
+            assert!(
+                accept.contains(coding.as_str()),
+                "{path}: {coding} for {accept}"
+            );
+            assert_eq!(body, plain, "{path} {accept}: decodes to the same bytes");
+            assert!(
+                sent * 4 < plain_len * 3,
+                "{path} {accept}: {sent} of {plain_len} bytes"
+            );
+            assert!(h["vary"].to_str().unwrap().contains("accept-encoding"));
+        }
+    }
+
+    // The app's own files are revalidated, and an unchanged one costs no body.
+    let (_, h, _, _, _) = fetch("/app.js", "br").await;
+    assert_eq!(h["cache-control"], "no-cache");
+    let etag = h["etag"].to_str().unwrap().to_string();
+    let r = client
+        .get(srv.url("/app.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 304);
+    assert!(r.bytes().await.unwrap().is_empty());
+    let r = client
+        .get(srv.url("/app.js"))
+        .header("if-none-match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // Pinned vendor files are cached for a day.
+    let (_, h, _, _, _) = fetch("/vendor/maplibre-gl/maplibre-gl.mjs", "gzip").await;
+    assert_eq!(h["cache-control"], "public, max-age=86400");
+    srv.stop().await;
+}

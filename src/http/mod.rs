@@ -20,11 +20,13 @@ use axum::Router;
 use geo_types::Point;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::atlas::Atlas;
 use crate::model::Layer;
+pub use assets_static::warm as warm_static_files;
 pub use error::ApiError;
 
 /// What every handler can reach.
@@ -77,6 +79,9 @@ pub fn app(state: AppState) -> Router {
         .merge(ogc::router())
         .merge(assets_static::router())
         .fallback(assets_static::web_or_not_found)
+        // JSON, CSV, FlatGeobuf and HTML answers for clients that take gzip or brotli;
+        // tiles and the web app's files come already compressed and pass through.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

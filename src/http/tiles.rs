@@ -128,31 +128,44 @@ async fn tile(
 }
 
 /// Picks brotli, then gzip, then identity, by what `Accept-Encoding` allows (`q=0` refuses).
-fn negotiate(accept: &str) -> Coding {
-    let mut br = false;
-    let mut gzip = false;
-    for item in accept.split(',') {
-        let mut parts = item.split(';');
-        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if q <= 0.0 {
-            continue;
-        }
-        match name.as_str() {
-            "br" => br = true,
-            "gzip" | "x-gzip" => gzip = true,
-            _ => {}
-        }
-    }
-    if br {
+pub(super) fn negotiate(accept: &str) -> Coding {
+    let a = Accepted::from(accept);
+    if a.br {
         Coding::Brotli
-    } else if gzip {
+    } else if a.gzip {
         Coding::Gzip
     } else {
         Coding::Identity
+    }
+}
+
+/// The compressed codings an `Accept-Encoding` header allows (identity always is).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Accepted {
+    pub br: bool,
+    pub gzip: bool,
+}
+
+impl From<&str> for Accepted {
+    fn from(accept: &str) -> Accepted {
+        let mut a = Accepted::default();
+        for item in accept.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            match name.as_str() {
+                "br" => a.br = true,
+                "gzip" | "x-gzip" => a.gzip = true,
+                _ => {}
+            }
+        }
+        a
     }
 }
 
