@@ -75,7 +75,7 @@ async fn landing(headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, 
     let q = pairs(&q)?;
     only_f(&q)?;
     if !wants_json(&headers, &q)? {
-        return Ok(super::assets_static::index().await);
+        return Ok(super::assets_static::index(&headers).await);
     }
     let b = base_url(&headers);
     Ok(Json(json!({
