@@ -32,6 +32,7 @@ pub mod import;
 pub mod index;
 pub mod model;
 pub mod query;
+pub mod records;
 pub mod store;
 pub mod synth;
 pub mod tiles;

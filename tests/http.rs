@@ -145,8 +145,9 @@ async fn bundled_kolkata_answers_the_everyday_questions() {
         .unwrap()
         .contains("approximation"));
     assert_eq!(rec["geometry"]["type"], "Polygon");
+    // The bundled sample history (tests/records.rs checks it in full).
     for list in ["inspections", "maintenance", "documents"] {
-        assert_eq!(rec[list], serde_json::json!([]), "{list}");
+        assert!(!rec[list].as_array().unwrap().is_empty(), "{list}");
     }
     let code = rec["properties"]["code"].as_str().unwrap();
     assert_eq!(

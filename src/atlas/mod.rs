@@ -3,6 +3,7 @@
 //! two separately.
 
 mod complaints;
+mod records;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use geo_types::{MultiPolygon, Rect};
 use crate::complaints::intake::Intake;
 use crate::complaints::photo::PhotoStore;
 pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
+pub use records::{RecordError, Recorded};
 
 use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
@@ -58,6 +60,8 @@ pub enum AtlasError {
     Store(#[from] StoreError),
     #[error("bundled data: {0}")]
     Bundled(ImportError),
+    #[error("bundled history: {0}")]
+    BundledRecords(String),
     #[error("photo directory {0}: {1}")]
     Photos(PathBuf, std::io::Error),
 }
@@ -93,6 +97,8 @@ pub struct Atlas {
     index: Index,
     tiles: TileCache,
     photos: PhotoStore,
+    /// Documents, by SHA-256, in `documents/` inside the photos directory.
+    documents: PhotoStore,
     intake: Intake,
     service_area: Option<MultiPolygon<f64>>,
 }
@@ -110,12 +116,30 @@ impl Atlas {
         }
         let photos = PhotoStore::open(&opts.photos_dir)
             .map_err(|e| AtlasError::Photos(opts.photos_dir.clone(), e))?;
+        let documents_dir = opts.photos_dir.join("documents");
+        let documents = PhotoStore::open(&documents_dir)
+            .map_err(|e| AtlasError::Photos(documents_dir.clone(), e))?;
+        if opts.load_bundled
+            && store
+                .meta_get(records::BUNDLED_RECORDS_KEY)
+                .await?
+                .is_none()
+        {
+            let n = records::load_bundled_records(&store, &documents)
+                .await
+                .map_err(AtlasError::BundledRecords)?;
+            tracing::info!(
+                records = n,
+                "loaded the bundled sample history (first start)"
+            );
+        }
         let atlas = Atlas {
             intake: Intake::start(store.clone()),
             store,
             index: Index::new(),
             tiles: TileCache::new(opts.tile_cache_bytes),
             photos,
+            documents,
             service_area: opts.service_area.clone(),
         };
         atlas.reload().await?;

@@ -130,7 +130,15 @@ impl PhotoStore {
 
     /// Writes the photo (if not already stored) and fsyncs it and its directory.
     pub fn put(&self, p: &Photo) -> std::io::Result<()> {
-        let path = self.path(&p.sha256);
+        self.put_bytes(&p.sha256, &p.bytes)
+    }
+
+    /// Writes bytes under their (already computed, lower-case hex) SHA-256, durably.
+    pub fn put_bytes(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        let path = self.path(sha256);
         if path.exists() {
             // Written by an earlier put, which renamed it into place only after fsync.
             return Ok(());
@@ -143,10 +151,10 @@ impl PhotoStore {
         let tmp = self
             .dir
             .join("tmp")
-            .join(format!("{}.{}", p.sha256, rand::random::<u64>()));
+            .join(format!("{sha256}.{}", rand::random::<u64>()));
         {
             let mut f = File::create(&tmp)?;
-            f.write_all(&p.bytes)?;
+            f.write_all(bytes)?;
             f.sync_all()?;
         }
         fs::rename(&tmp, &path)?;

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
+        .route("/auth/staff", get(staff_list))
 }
 
 /// A signed-in staff member (from `Authorization: Bearer …`); 401 otherwise.
@@ -58,6 +59,20 @@ impl FromRequestParts<AppState> for Staff {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the token is unknown or has expired; sign in again".into())
             })
+    }
+}
+
+/// `Option<Staff>`: the staff member if a valid token came, `None` if none came; a token
+/// that is unknown or expired is still a 401 (the client believes it is signed in).
+impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Option<Self>, ApiError> {
+        if bearer(&parts.headers).is_none() {
+            return Ok(None);
+        }
+        <Staff as FromRequestParts<AppState>>::from_request_parts(parts, s)
+            .await
+            .map(Some)
     }
 }
 
@@ -206,4 +221,18 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<StatusC
 
 async fn me(Staff(u): Staff) -> Json<User> {
     Json(u)
+}
+
+/// Who complaints can be assigned to: every staff member who can sign in, with role and
+/// ward. Officers and admins only (they assign).
+async fn staff_list(
+    State(s): State<AppState>,
+    Staff(u): Staff,
+) -> Result<Json<Vec<User>>, ApiError> {
+    if u.role == crate::model::Role::FieldStaff {
+        return Err(ApiError::Forbidden(
+            "the staff list is for officers and admins".into(),
+        ));
+    }
+    Ok(Json(s.atlas.store().users().await?))
 }

@@ -10,6 +10,7 @@ mod ogc;
 mod open311;
 mod openapi;
 mod query;
+mod records;
 mod tiles;
 
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(query::router())
         .merge(assets::router())
+        .merge(records::router())
         .merge(tiles::router())
         .merge(auth::router())
         .merge(complaints::router())

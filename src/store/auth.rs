@@ -41,6 +41,16 @@ fn decode_user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
 }
 
 impl Store {
+    /// Every staff member who can sign in, by name.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, ward, password_hash FROM users WHERE disabled = 0 ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_user).collect()
+    }
+
     /// Adds a user, or replaces the role, ward and password of an existing one.
     pub async fn put_user(
         &self,

@@ -20,8 +20,10 @@ use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 
 mod auth;
 mod complaints;
+mod records;
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
+pub use records::{DocumentRecord, NewDocument, RecordsBatch};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,324 @@
+//! Writes to an asset's history: an inspection, a maintenance work, a document. Each is
+//! checked against who is asking (field staff work in their own ward), committed, and,
+//! where it changes what the map shows (an inspection's condition), put into the index
+//! and the tiles it touches dropped.
+
+use std::sync::Arc;
+
+use geo::InteriorPoint;
+use geo_types::Rect;
+
+use super::Atlas;
+use crate::geom;
+use crate::model::{Asset, Role};
+use crate::records::{self, FieldError, InspectionForm, MaintenanceForm};
+use crate::store::{DocumentRecord, NewDocument, StoreError, User};
+use crate::tiles::LayerSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("no asset {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("storing the file: {0}")]
+    Io(String),
+}
+
+/// What was recorded, and the asset as it now stands.
+#[derive(Debug)]
+pub struct Recorded {
+    pub id: i64,
+    pub asset: Arc<Asset>,
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+impl Atlas {
+    /// The asset by code (or numeric id), as the index holds it.
+    pub async fn asset_by_code(&self, code: &str) -> Result<Option<Arc<Asset>>, StoreError> {
+        let stored = match code.parse::<i64>() {
+            Ok(n) => self.store.get_asset(crate::model::AssetId(n)).await?,
+            Err(_) => self.store.get_asset_by_code(code).await?,
+        };
+        Ok(stored.map(|a| self.index.get(a.id).unwrap_or_else(|| Arc::new(a))))
+    }
+
+    /// The ward an asset is in: its own `ward`, else the ward at a point inside it.
+    pub fn ward_of(&self, a: &Asset) -> Option<i64> {
+        a.attrs
+            .ward
+            .or_else(|| a.geometry.interior_point().and_then(|p| self.ward_at(p)))
+    }
+
+    /// Field staff record history only for assets in their ward; officers and admins
+    /// anywhere.
+    fn may_record(&self, by: &User, a: &Asset) -> Result<(), RecordError> {
+        if by.role != Role::FieldStaff {
+            return Ok(());
+        }
+        let ward = self.ward_of(a);
+        if by.ward.is_some() && by.ward == ward {
+            Ok(())
+        } else {
+            Err(RecordError::Forbidden(format!(
+                "{} is in ward {}; field staff record assets of their own ward ({})",
+                a.code,
+                ward.map_or("unknown".into(), |w| w.to_string()),
+                by.ward.map_or("none".into(), |w| w.to_string()),
+            )))
+        }
+    }
+
+    async fn found(&self, code: &str) -> Result<Arc<Asset>, RecordError> {
+        self.asset_by_code(code)
+            .await?
+            .ok_or_else(|| RecordError::NotFound(code.to_string()))
+    }
+
+    /// Puts a changed asset into the index and drops the tiles it touches.
+    fn reindex(&self, changed: Asset) -> Arc<Asset> {
+        let boxes: Vec<Rect<f64>> = geom::bbox(&changed.geometry).into_iter().collect();
+        let (layer, id) = (changed.layer, changed.id);
+        self.index.write(layer).upsert(changed.clone());
+        self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
+        self.index.get(id).unwrap_or_else(|| Arc::new(changed))
+    }
+
+    /// Records an inspection; its condition becomes the asset's (and the map's) unless a
+    /// later inspection is on record.
+    pub async fn record_inspection(
+        &self,
+        code: &str,
+        form: InspectionForm,
+        by: &User,
+    ) -> Result<Recorded, RecordError> {
+        let asset = self.found(code).await?;
+        self.may_record(by, &asset)?;
+        let i = form.check(&by.name, today())?;
+        let (id, changed) = self
+            .store
+            .add_inspection(asset.id, &i, &crate::model::now_rfc3339())
+            .await?;
+        let asset = match changed {
+            Some(a) => self.reindex(a),
+            None => asset,
+        };
+        Ok(Recorded { id, asset })
+    }
+
+    /// Records a maintenance work; a completed one moves `last_maintained_at`.
+    pub async fn record_maintenance(
+        &self,
+        code: &str,
+        form: MaintenanceForm,
+        by: &User,
+    ) -> Result<Recorded, RecordError> {
+        let asset = self.found(code).await?;
+        self.may_record(by, &asset)?;
+        let m = form.check(today())?;
+        let (id, changed) = self
+            .store
+            .add_maintenance(asset.id, &m, &crate::model::now_rfc3339())
+            .await?;
+        let asset = match changed {
+            Some(a) => self.reindex(a),
+            None => asset,
+        };
+        Ok(Recorded { id, asset })
+    }
+
+    /// Puts a document on record for an asset: the bytes durably first, then the row.
+    /// Officers and admins only (a document speaks for the department).
+    pub async fn add_document(
+        &self,
+        code: &str,
+        bytes: Vec<u8>,
+        title: Option<String>,
+        public: bool,
+        by: &User,
+    ) -> Result<DocumentRecord, RecordError> {
+        let asset = self.found(code).await?;
+        if by.role == Role::FieldStaff {
+            return Err(RecordError::Forbidden(
+                "documents are put on record by officers and admins".into(),
+            ));
+        }
+        let title = records::text("title", title, records::MAX_TITLE)?.ok_or(FieldError {
+            field: "title",
+            reason: "required: what the document is".into(),
+        })?;
+        if bytes.is_empty() {
+            return Err(FieldError {
+                field: "file",
+                reason: "required: the document's bytes".into(),
+            }
+            .into());
+        }
+        if bytes.len() > records::MAX_DOCUMENT_BYTES {
+            return Err(RecordError::TooLarge(format!(
+                "a document may be at most {} MB",
+                records::MAX_DOCUMENT_BYTES >> 20
+            )));
+        }
+        let media_type = records::document_type(&bytes).ok_or_else(|| {
+            RecordError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
+        })?;
+        let sha256 = records::sha256_hex(&bytes);
+        if let Some(existing) = self.store.document(&sha256).await? {
+            return Err(RecordError::Conflict(format!(
+                "this document is already on record ({}, {})",
+                existing.title, existing.created_at
+            )));
+        }
+        let store = self.documents.clone();
+        let (hash, size) = (sha256.clone(), bytes.len() as i64);
+        tokio::task::spawn_blocking(move || store.put_bytes(&hash, &bytes))
+            .await
+            .map_err(|e| RecordError::Io(e.to_string()))?
+            .map_err(|e| RecordError::Io(e.to_string()))?;
+        let d = NewDocument {
+            sha256: sha256.clone(),
+            asset_id: asset.id,
+            title,
+            media_type: media_type.into(),
+            size,
+            public,
+        };
+        if !self
+            .store
+            .add_document(&d, &crate::model::now_rfc3339())
+            .await?
+        {
+            return Err(RecordError::Conflict(
+                "this document was put on record just now by someone else".into(),
+            ));
+        }
+        self.store
+            .document(&sha256)
+            .await?
+            .ok_or_else(|| RecordError::Io("the document vanished after it was stored".into()))
+    }
+
+    /// A document's bytes, if it is on record (public or not: the caller decides).
+    pub async fn document_bytes(&self, sha256: &str) -> Result<Vec<u8>, RecordError> {
+        let store = self.documents.clone();
+        let h = sha256.to_string();
+        tokio::task::spawn_blocking(move || store.get(&h))
+            .await
+            .map_err(|e| RecordError::Io(e.to_string()))?
+            .map_err(|e| RecordError::Io(e.to_string()))
+    }
+}
+
+/// The bundled sample history (`data/records.json`) and the documents it names.
+const BUNDLED_RECORDS: &[u8] = include_bytes!("../../data/records.json");
+const BUNDLED_DOCUMENTS: [(&str, &[u8]); 2] = [
+    (
+        "her-0001-listing-notice.pdf",
+        include_bytes!("../../data/documents/her-0001-listing-notice.pdf"),
+    ),
+    (
+        "wat-0012-filling-notice.pdf",
+        include_bytes!("../../data/documents/wat-0012-filling-notice.pdf"),
+    ),
+];
+/// `meta` key recording that the bundled history was loaded (apart from the assets, so a
+/// database seeded before there was any history gets it once too).
+pub(super) const BUNDLED_RECORDS_KEY: &str = "bundled_records_loaded_at";
+
+#[derive(serde::Deserialize)]
+struct Bundle {
+    inspections: Vec<BundledInspection>,
+    maintenance: Vec<BundledMaintenance>,
+    documents: Vec<BundledDocument>,
+}
+
+#[derive(serde::Deserialize)]
+struct BundledInspection {
+    asset: String,
+    inspector: String,
+    #[serde(flatten)]
+    form: InspectionForm,
+}
+
+#[derive(serde::Deserialize)]
+struct BundledMaintenance {
+    asset: String,
+    #[serde(flatten)]
+    form: MaintenanceForm,
+}
+
+#[derive(serde::Deserialize)]
+struct BundledDocument {
+    asset: String,
+    file: String,
+    title: String,
+    public: bool,
+}
+
+/// Loads the bundled history once: the documents' bytes first, then every record in one
+/// transaction. Bundled data that fails its own checks is a bug in this build: an error.
+pub(super) async fn load_bundled_records(
+    store: &crate::store::Store,
+    documents: &crate::complaints::photo::PhotoStore,
+) -> Result<u64, String> {
+    let b: Bundle =
+        serde_json::from_slice(BUNDLED_RECORDS).map_err(|e| format!("records.json: {e}"))?;
+    let today = today();
+    let mut batch = crate::store::RecordsBatch::default();
+    for i in b.inspections {
+        let checked = i
+            .form
+            .check(&i.inspector, today)
+            .map_err(|e| format!("inspection of {}: {e}", i.asset))?;
+        batch.inspections.push((i.asset, checked));
+    }
+    for m in b.maintenance {
+        let checked = m
+            .form
+            .check(today)
+            .map_err(|e| format!("maintenance of {}: {e}", m.asset))?;
+        batch.maintenance.push((m.asset, checked));
+    }
+    for d in b.documents {
+        let bytes = BUNDLED_DOCUMENTS
+            .iter()
+            .find(|(name, _)| *name == d.file)
+            .map(|(_, b)| *b)
+            .ok_or_else(|| format!("document {} is not bundled", d.file))?;
+        let media_type = records::document_type(bytes)
+            .ok_or_else(|| format!("document {} is of no accepted type", d.file))?;
+        let sha256 = records::sha256_hex(bytes);
+        documents
+            .put_bytes(&sha256, bytes)
+            .map_err(|e| format!("storing {}: {e}", d.file))?;
+        batch.documents.push((
+            d.asset,
+            NewDocument {
+                sha256,
+                asset_id: crate::model::AssetId(0),
+                title: d.title,
+                media_type: media_type.into(),
+                size: bytes.len() as i64,
+                public: d.public,
+            },
+        ));
+    }
+    store
+        .load_records(&batch, BUNDLED_RECORDS_KEY, &crate::model::now_rfc3339())
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,265 @@
+//! An asset's history: inspections, maintenance works and documents. Recording one also
+//! moves the asset's own summary (condition and when it was assessed, when it was last
+//! maintained) in the same transaction, so the register never disagrees with its history.
+
+use sqlx::Row;
+
+use super::{decode_asset, Result, Store};
+use crate::model::{Asset, AssetId};
+use crate::records::{NewInspection, NewMaintenance};
+
+/// A document on record, with what only staff and verification need.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DocumentRecord {
+    pub sha256: String,
+    pub asset_id: Option<i64>,
+    pub title: String,
+    pub media_type: String,
+    pub size: i64,
+    pub public: bool,
+    pub created_at: String,
+}
+
+/// A document to put on record.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub sha256: String,
+    pub asset_id: AssetId,
+    pub title: String,
+    pub media_type: String,
+    pub size: i64,
+    pub public: bool,
+}
+
+impl Store {
+    /// Stores an inspection and makes its condition the asset's, unless a later inspection
+    /// is already on record. Returns the inspection's id and the asset as it now stands.
+    pub async fn add_inspection(
+        &self,
+        asset: AssetId,
+        i: &NewInspection,
+        now: &str,
+    ) -> Result<(i64, Option<Asset>)> {
+        let mut tx = self.durable.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO inspections (asset_id, inspected_at, condition, notes, inspector, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(asset.0)
+        .bind(&i.inspected_at)
+        .bind(i.condition.as_str())
+        .bind(&i.notes)
+        .bind(&i.inspector)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        // Dates and instants compare as text: `2026-11-01` < `2026-11-01T…`.
+        let row = sqlx::query(
+            "UPDATE assets SET condition = ?, condition_assessed_at = ?, updated_at = ?, version = version + 1 \
+             WHERE id = ? AND (condition_assessed_at IS NULL OR condition_assessed_at <= ?) RETURNING *",
+        )
+        .bind(i.condition.as_str())
+        .bind(&i.inspected_at)
+        .bind(now)
+        .bind(asset.0)
+        .bind(&i.inspected_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((id, row.map(|r| decode_asset(&r)).transpose()?))
+    }
+
+    /// Stores a maintenance work; a completed one moves the asset's `last_maintained_at`
+    /// forward. Returns the work's id and the asset if it changed.
+    pub async fn add_maintenance(
+        &self,
+        asset: AssetId,
+        m: &NewMaintenance,
+        now: &str,
+    ) -> Result<(i64, Option<Asset>)> {
+        let mut tx = self.durable.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO maintenance (asset_id, started_on, completed_on, description, contractor, cost_inr, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(asset.0)
+        .bind(&m.started_on)
+        .bind(&m.completed_on)
+        .bind(&m.description)
+        .bind(&m.contractor)
+        .bind(m.cost_inr)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut changed = None;
+        if let Some(done) = &m.completed_on {
+            let row = sqlx::query(
+                "UPDATE assets SET last_maintained_at = ?, updated_at = ?, version = version + 1 \
+                 WHERE id = ? AND (last_maintained_at IS NULL OR last_maintained_at < ?) RETURNING *",
+            )
+            .bind(done)
+            .bind(now)
+            .bind(asset.0)
+            .bind(done)
+            .fetch_optional(&mut *tx)
+            .await?;
+            changed = row.map(|r| decode_asset(&r)).transpose()?;
+        }
+        tx.commit().await?;
+        Ok((id, changed))
+    }
+
+    /// Puts a document on record. Returns `false` if these bytes already are.
+    pub async fn add_document(&self, d: &NewDocument, now: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
+        )
+        .bind(&d.sha256)
+        .bind(d.asset_id.0)
+        .bind(&d.title)
+        .bind(&d.media_type)
+        .bind(d.size)
+        .bind(d.public)
+        .bind(now)
+        .execute(&self.durable)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The record of a document, public or not.
+    pub async fn document(&self, sha256: &str) -> Result<Option<DocumentRecord>> {
+        let row = sqlx::query(
+            "SELECT sha256, asset_id, title, media_type, size, public, created_at FROM documents WHERE sha256 = ?",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| DocumentRecord {
+            sha256: r.get("sha256"),
+            asset_id: r.get("asset_id"),
+            title: r.get("title"),
+            media_type: r.get("media_type"),
+            size: r.get("size"),
+            public: r.get::<i64, _>("public") != 0,
+            created_at: r.get("created_at"),
+        }))
+    }
+}
+
+/// History to load in one go (the bundled sample records), by asset code.
+#[derive(Debug, Default)]
+pub struct RecordsBatch {
+    pub inspections: Vec<(String, NewInspection)>,
+    pub maintenance: Vec<(String, NewMaintenance)>,
+    /// Documents whose bytes are already stored; `asset_id` is ignored (looked up by code).
+    pub documents: Vec<(String, NewDocument)>,
+}
+
+impl Store {
+    /// Loads a batch in one transaction and sets `meta_key` in it, so a batch loads whole
+    /// and once. Records of codes not in the register are skipped; each asset's summary
+    /// (condition and when assessed, last maintained) is brought in line with its history.
+    /// Returns how many records were added.
+    pub async fn load_records(&self, b: &RecordsBatch, meta_key: &str, now: &str) -> Result<u64> {
+        let mut tx = self.durable.begin().await?;
+        let mut added = 0;
+        let id_of = "SELECT id FROM assets WHERE code = ?";
+        for (code, i) in &b.inspections {
+            let Some(id) = sqlx::query_scalar::<_, i64>(id_of)
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO inspections (asset_id, inspected_at, condition, notes, inspector, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(&i.inspected_at)
+            .bind(i.condition.as_str())
+            .bind(&i.notes)
+            .bind(&i.inspector)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE assets SET condition = ?, condition_assessed_at = ? \
+                 WHERE id = ? AND (condition_assessed_at IS NULL OR condition_assessed_at <= ?)",
+            )
+            .bind(i.condition.as_str())
+            .bind(&i.inspected_at)
+            .bind(id)
+            .bind(&i.inspected_at)
+            .execute(&mut *tx)
+            .await?;
+            added += 1;
+        }
+        for (code, m) in &b.maintenance {
+            let Some(id) = sqlx::query_scalar::<_, i64>(id_of)
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO maintenance (asset_id, started_on, completed_on, description, contractor, cost_inr, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(&m.started_on)
+            .bind(&m.completed_on)
+            .bind(&m.description)
+            .bind(&m.contractor)
+            .bind(m.cost_inr)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(done) = &m.completed_on {
+                sqlx::query(
+                    "UPDATE assets SET last_maintained_at = ? \
+                     WHERE id = ? AND (last_maintained_at IS NULL OR last_maintained_at < ?)",
+                )
+                .bind(done)
+                .bind(id)
+                .bind(done)
+                .execute(&mut *tx)
+                .await?;
+            }
+            added += 1;
+        }
+        for (code, d) in &b.documents {
+            let Some(id) = sqlx::query_scalar::<_, i64>(id_of)
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                continue;
+            };
+            let r = sqlx::query(
+                "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
+            )
+            .bind(&d.sha256)
+            .bind(id)
+            .bind(&d.title)
+            .bind(&d.media_type)
+            .bind(d.size)
+            .bind(d.public)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            added += r.rows_affected();
+        }
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(meta_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+}
