@@ -395,7 +395,10 @@ def concrete_paths(path, op):
     paths = [path]
     if "{collectionId}" in path:
         paths = [path.replace("{collectionId}", c) for c in COLLECTIONS]
-    paths = [p.replace("{layers}", "heritage") for p in paths]
+    paths = [p.replace("{layers}", "heritage").replace("{id}", "HER-0001") for p in paths]
+    if "{sha256}" in path:
+        docs = getjson("/assets/HER-0001")["documents"]
+        paths = [p.replace("{sha256}", docs[0]["sha256"]) for p in paths] if docs else paths
     params = [resolve(p) for p in op.get("parameters", [])]
     query = {p["name"]: FILL[p["name"]] for p in params
              if p.get("in") == "query" and p.get("required") and p["name"] in FILL}
@@ -445,8 +448,8 @@ def no_such_feature(c):
 if api:
     for path, ops in api.get("paths", {}).items():
         op = ops.get("get")
-        if not op:
-            continue
+        if not op or op.get("security"):
+            continue  # staff-only answers are checked by the Rust tests, with tokens
         listed = list(resolve(op.get("responses", {}).get("200", {})).get("content", {}))
         try:
             targets = concrete_paths(path, op)

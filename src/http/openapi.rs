@@ -38,7 +38,7 @@ pub fn document(base: &str) -> Value {
         json!({"type": "string", "enum": ["json"]}),
         false,
     );
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "heritage-atlas",
@@ -51,6 +51,9 @@ pub fn document(base: &str) -> Value {
             "parameters": {
                 "collectionId": {"name": "collectionId", "in": "path", "required": true, "description": "Collection", "schema": {"type": "string", "enum": collection_ids()}},
                 "featureId": {"name": "featureId", "in": "path", "required": true, "description": "Feature id (asset id or code; complaint ticket)", "schema": {"type": "string"}},
+            },
+            "securitySchemes": {
+                "staff": {"type": "http", "scheme": "bearer", "description": "Token from POST /auth/login"},
             },
             "responses": {
                 "Error": {"description": "A client error", "content": {"application/json": {"schema": {"type": "object", "required": ["code", "description"], "properties": {"code": {"type": "string"}, "description": {"type": "string"}}}}}},
@@ -103,5 +106,56 @@ pub fn document(base: &str) -> Value {
             "/open311/v2/requests.json": {"get": {"summary": "Open311 service requests (public fields)", "operationId": "open311Requests", "responses": {"200": ok("Requests", &["application/json"]), "400": errors()}}},
             "/tiles/{layers}.json": {"get": {"summary": "TileJSON 3.0 for comma-joined layers", "operationId": "tilejson", "parameters": [{"name": "layers", "in": "path", "required": true, "schema": {"type": "string", "example": "heritage,water_bodies,parks,wards"}}], "responses": {"200": ok("TileJSON", &["application/json"]), "404": errors()}}},
         },
-    })
+    });
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.extend(record_paths());
+    }
+    doc
+}
+
+/// An asset's record and history, documents, and the staff list.
+fn record_paths() -> serde_json::Map<String, Value> {
+    let path_param = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema});
+    let asset_id = path_param(
+        "id",
+        "Asset code (HER-0001) or numeric id",
+        json!({"type": "string", "example": "HER-0001"}),
+    );
+    let staff = json!([{"staff": []}]);
+    let json_body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    let created = |d: &str| ok(d, &["application/json"]);
+    let inspection = json!({"type": "object", "required": ["condition"], "additionalProperties": false, "properties": {
+        "condition": {"type": "string", "enum": ["good", "fair", "poor", "critical", "unknown"]},
+        "inspected_at": {"type": "string", "description": "YYYY-MM-DD or RFC 3339; default now"},
+        "notes": {"type": "string", "maxLength": crate::records::MAX_TEXT},
+    }});
+    let maintenance = json!({"type": "object", "required": ["description"], "additionalProperties": false, "properties": {
+        "description": {"type": "string"},
+        "started_on": {"type": "string", "format": "date"},
+        "completed_on": {"type": "string", "format": "date"},
+        "contractor": {"type": "string"},
+        "cost_inr": {"type": "integer", "minimum": 0},
+    }});
+    let upload = json!({"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file", "title"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "PDF, JPEG, PNG or WebP"},
+        "title": {"type": "string"},
+        "public": {"type": "boolean", "default": true},
+    }}}}});
+    let paths = json!({
+        "/assets/{id}": {"get": {"summary": "An asset's whole record: properties, inspections, maintenance, public documents", "operationId": "asset", "parameters": [asset_id.clone()], "responses": {"200": ok("Feature with its history", &["application/json"]), "404": errors()}}},
+        "/assets/{id}/inspections": {"post": {"summary": "Record an inspection (staff; field staff in their ward). Its condition becomes the asset's unless a later one is on record", "operationId": "addInspection", "security": staff.clone(), "parameters": [asset_id.clone()], "requestBody": json_body(inspection), "responses": {"201": created("The inspection's id and the asset"), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
+        "/assets/{id}/maintenance": {"post": {"summary": "Record a maintenance work (staff; field staff in their ward)", "operationId": "addMaintenance", "security": staff.clone(), "parameters": [asset_id.clone()], "requestBody": json_body(maintenance), "responses": {"201": created("The work's id and the asset"), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
+        "/assets/{id}/documents": {"post": {"summary": "Put a document on record (officers, admins)", "operationId": "addDocument", "security": staff.clone(), "parameters": [asset_id], "requestBody": upload, "responses": {"201": created("The document's record"), "400": errors(), "401": errors(), "403": errors(), "409": errors(), "413": errors(), "415": errors()}}},
+        "/documents/{sha256}": {"get": {"summary": "A public document's bytes, by the SHA-256 of its bytes", "operationId": "document", "parameters": [path_param("sha256", "64 hex digits", json!({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}))], "responses": {"200": ok("The document", &["application/pdf", "image/jpeg", "image/png", "image/webp"]), "304": {"description": "Not modified"}, "404": errors()}}},
+        "/documents/verify": {"post": {"summary": "Is this copy (or this SHA-256) the one on record?", "operationId": "verifyDocument", "requestBody": {"required": true, "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+            "application/json": {"schema": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "string"}}}},
+        }}, "responses": {"200": ok("on_record, and what the record says", &["application/json"]), "400": errors(), "413": errors()}}},
+        "/auth/staff": {"get": {"summary": "Staff who can be assigned complaints (officers, admins)", "operationId": "staff", "security": staff, "responses": {"200": ok("Staff members", &["application/json"]), "401": errors(), "403": errors()}}},
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
