@@ -87,6 +87,14 @@ function start() {
   }
   window.map = map;
   window.maplibregl = maplibregl;
+  // Without its style the map stays blank: say so. (Failed tiles and glyphs only go to the
+  // console, in mapctl.js: the rest of the map still works.)
+  map.on('error', (e) => {
+    const err = e && e.error;
+    if (!map.isStyleLoaded() && err && typeof err.url === 'string' && err.url.includes('/styles/')) {
+      showError(t('map.styleFailed', { error: err.status ? `HTTP ${err.status}` : err.message || err }));
+    }
+  });
 
   const ctx = { navigate, map };
   setPaddingProvider(panel.mapPadding);

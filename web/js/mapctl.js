@@ -3,6 +3,7 @@
 // reach into the style themselves.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { session, store } from './dom.js';
+import { t, onLangChange } from './i18n.js';
 
 export { maplibregl };
 
@@ -64,7 +65,7 @@ export function createMap(container) {
     maxZoom: 22,
     hash: false, // app.js keeps the URL: #asset/ID, #track/TICKET, … or #zoom/lat/lng
     attributionControl: { compact: true, customAttribution: 'Kolkata Municipal Corporation' },
-    locale: { 'Map.Title': 'Map of Kolkata heritage sites and water bodies' },
+    locale: uiStrings(),
     transformRequest: (url, type) => {
       // Complaint pins change with every report: after filing or changing one, ask for
       // tiles under a new URL so no cached tile hides it.
@@ -76,6 +77,7 @@ export function createMap(container) {
   });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 120, unit: 'metric' }), 'bottom-left');
+  onLangChange(relabelControls);
 
   map.on('error', (e) => {
     // Tile/glyph fetch failures land here; keep them in the console, not in the UI.
@@ -114,6 +116,35 @@ export function createMap(container) {
     map.getCanvas().style.cursor = hit ? 'pointer' : '';
   });
   return map;
+}
+
+/** MapLibre's interface strings (English only in MapLibre) in the page's language. */
+function uiStrings() {
+  return {
+    'Map.Title': t('map.canvas'),
+    'Marker.Title': t('map.marker'),
+    'NavigationControl.ZoomIn': t('map.zoomIn'),
+    'NavigationControl.ZoomOut': t('map.zoomOut'),
+    'NavigationControl.ResetBearing': t('map.resetBearing'),
+    'AttributionControl.ToggleAttribution': t('map.attribution'),
+  };
+}
+
+/** MapLibre reads its strings once, when a control is added: relabel after a language switch. */
+function relabelControls() {
+  if (!map) return;
+  const root = map.getContainer();
+  const set = (selector, text, title = true) => {
+    for (const el of root.querySelectorAll(selector)) {
+      el.setAttribute('aria-label', text);
+      if (title) el.title = text;
+    }
+  };
+  set('canvas.maplibregl-canvas', t('map.canvas'), false);
+  set('.maplibregl-ctrl-zoom-in', t('map.zoomIn'));
+  set('.maplibregl-ctrl-zoom-out', t('map.zoomOut'));
+  set('.maplibregl-ctrl-compass', t('map.resetBearing'));
+  set('.maplibregl-ctrl-attrib-button', t('map.attribution'));
 }
 
 export function onFeatureClick(fn) { featureListeners.add(fn); }

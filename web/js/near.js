@@ -209,7 +209,7 @@ function render() {
     : busy || (results ? (results.length ? t('near.count', { n: fmtNumber(results.length) }) : t('near.none', { radius: fmtDistance(Number($('#near-radius').value)) })) : '');
   $('#near-status').classList.toggle('error', !!error);
   const bn = getLang() === 'bn';
-  replace($('#near-list'), (results || []).map(({ f, bearing, inside }) => {
+  replace($('#near-list'), (results || []).map(({ f, bearing, inside }, i) => {
     const p = f.properties || {};
     const name = bn && p.name_bn ? p.name_bn : (p.name || p.code || t('unnamed'));
     const dist = fmtDistance(p.distance_m);
@@ -217,12 +217,17 @@ function render() {
     const where = inside ? t('near.here') : (dir ? t('near.directionLabel', { distance: dist, direction: t(`dir.${dir}`) }) : dist);
     const spoken = inside ? t('near.here') : (dir ? t('near.directionLabel', { distance: dist, direction: t(`dir.long.${dir}`) }) : dist);
     const id = p.code || p.id;
+    // The button is named by its visible text (WCAG 2.5.3: what is seen is what can be
+    // said to voice control); the compass point written out ("north-east") is its
+    // description, for screen readers that would spell out "NE".
+    const descId = `near-dir-${i}`;
     return h('li', null, h('button', {
       type: 'button', class: 'near-item',
-      'aria-label': `${name}, ${label('kind', p.kind)}, ${spoken}`,
+      'aria-describedby': spoken !== where ? descId : null,
       onclick: () => ctx.navigate(`#asset/${encodeURIComponent(String(id))}`),
     },
     h('span', { class: `arrow${inside ? ' here' : ''}`, 'aria-hidden': 'true', style: bearing === null ? null : `transform: rotate(${Math.round(bearing)}deg)`, text: inside ? '●' : '↑' }),
+    spoken !== where ? h('span', { id: descId, hidden: true, text: spoken }) : null,
     h('span', { class: 'near-text' },
       h('span', { class: 'near-dist', text: where }),
       h('span', { class: 'near-name', lang: bn && p.name_bn ? 'bn' : 'en', text: name }),

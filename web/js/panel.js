@@ -84,6 +84,9 @@ function focusHeading(id) {
 
 /** Closes the panel; with updateUrl the URL goes back to the map position. */
 export function close({ updateUrl = true } = {}) {
+  // Focus in the panel would fall to <body> when it hides: keep it on the view's tab.
+  const closing = current;
+  const hadFocus = body().contains(document.activeElement);
   if (current) views[current].hide?.();
   current = null;
   previous = null;
@@ -94,6 +97,7 @@ export function close({ updateUrl = true } = {}) {
   panelEl.classList.remove('open', 'expanded');
   for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', 'false');
   for (const sec of $$('#panel-body > .view')) sec.hidden = true;
+  if (hadFocus) ($(`#tabs .tab[data-view="${closing}"]`) || $('#tabs .tab')).focus();
   if (updateUrl) ctx.navigate(mapctl.positionHash());
 }
 

@@ -15,9 +15,9 @@ const KINDS = {
 const GRADES = ['I', 'IIA', 'IIB', 'III'];
 const CONDITIONS = ['good', 'fair', 'poor', 'critical', 'unknown'];
 const FORMATS = [
-  ['geojson', { f: 'json', download: 'true' }, 'GeoJSON'],
-  ['fgb', { f: 'fgb' }, 'FlatGeobuf'],
-  ['csv', { f: 'csv' }, 'CSV'],
+  ['geojson', { f: 'json', download: 'true' }],
+  ['fgb', { f: 'fgb' }],
+  ['csv', { f: 'csv' }],
 ];
 // A ward's outline goes into the filter as WKT; past this many characters the URL would
 // get unwieldy, and the ward property alone is used.
@@ -188,9 +188,11 @@ function renderCount() {
   } else {
     el.textContent = [noWard !== null ? t('export.noWard', { ward: digits(noWard) }) : null, t('export.count', { n: fmtNumber(count) })].filter(Boolean).join(' ');
   }
-  for (const [id, , name] of FORMATS) {
+  for (const [id] of FORMATS) {
+    // The name starts with the link's visible text ("CSV (spreadsheet, WKT geometry)"),
+    // so voice control users can say what they see (WCAG 2.5.3).
     $(`#export-${id}`).setAttribute('aria-label', t('export.linkLabel', {
-      format: name, layer: label('layer', layer), n: count === null ? '…' : fmtNumber(count),
+      format: t(`export.${id}`), layer: label('layer', layer), n: count === null ? '…' : fmtNumber(count),
     }));
   }
 }

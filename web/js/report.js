@@ -23,6 +23,7 @@ let aboutAsset = null;     // {code, name, name_bn, layer}
 let photos = [];           // [{file, url}]
 let place = null;          // {ward, names: [{name, name_bn}], outside}
 let dupes = [];            // open complaints nearby
+let dupesError = null;     // why they could not be listed
 const supported = new Map(); // ticket → supporters
 let done = null;           // the 201 answer
 let placeSeq = 0;
@@ -148,15 +149,12 @@ async function definition(code) {
     definitions.set(code, []);
     return [];
   }
-  try {
-    const d = await api.service(code);
-    const attrs = (d && Array.isArray(d.attributes) ? d.attributes : []).filter((a) => a.variable !== false);
-    attrs.sort((a, b) => (a.order || 0) - (b.order || 0));
-    definitions.set(code, attrs);
-    return attrs;
-  } catch {
-    return [];
-  }
+  // Errors reach the caller (not cached: the next render asks again).
+  const d = await api.service(code);
+  const attrs = (d && Array.isArray(d.attributes) ? d.attributes : []).filter((a) => a.variable !== false);
+  attrs.sort((a, b) => (a.order || 0) - (b.order || 0));
+  definitions.set(code, attrs);
+  return attrs;
 }
 
 async function renderQuestions() {
@@ -164,7 +162,15 @@ async function renderQuestions() {
   const box = $('#report-questions');
   // Keep answers across re-renders (language switch).
   const answers = collectAnswers();
-  const attrs = await definition(code);
+  let attrs;
+  try {
+    attrs = await definition(code);
+  } catch (e) {
+    if ($('#report-category').value !== code) return;
+    // Without them a required answer would be missed: say so rather than show nothing.
+    replace(box, h('p', { class: 'error', role: 'alert', text: t('report.questionsFailed', { error: errorText(e) }) }));
+    return;
+  }
   if ($('#report-category').value !== code) return;
   replace(box, attrs.map((a) => question(a, answers[a.code])));
 }
@@ -176,7 +182,8 @@ function question(a, answer) {
   const values = Array.isArray(a.values) ? a.values : [];
   const valueName = (v) => (has(`a.${v.key}`) ? t(`a.${v.key}`) : (v.name || v.key));
   if (values.length && values.length <= 3) {
-    return h('fieldset', { class: 'field radios', id, 'data-question': a.code, 'aria-required': a.required ? 'true' : 'false' },
+    // role=radiogroup: aria-required is not allowed on a plain fieldset (group).
+    return h('fieldset', { class: 'field radios', id, role: 'radiogroup', 'data-question': a.code, 'aria-required': a.required ? 'true' : 'false' },
       h('legend', null, text, req),
       values.map((v) => h('label', null,
         h('input', { type: 'radio', name: `attributes[${a.code}]`, value: v.key, checked: answer === v.key, required: !!a.required,
@@ -319,6 +326,7 @@ export function haversine(a, b) {
 async function updateDupes() {
   const category = $('#report-category').value;
   const mine = ++dupeSeq;
+  dupesError = null;
   if (!point || !category) {
     dupes = [];
     renderDupes();
@@ -331,9 +339,11 @@ async function updateDupes() {
       ...f.properties,
       distance_m: f.geometry ? haversine(point, { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }) : null,
     })).sort((a, b) => (a.distance_m ?? 0) - (b.distance_m ?? 0));
-  } catch {
+  } catch (e) {
     if (mine !== dupeSeq) return;
+    // Not "none nearby": the citizen should know the check did not happen.
     dupes = [];
+    dupesError = e;
   }
   renderDupes();
 }
@@ -388,6 +398,10 @@ function renderDupes() {
   }
   sec.hidden = false;
   const ul = $('#report-dupes-list');
+  if (dupesError) {
+    replace(ul, h('li', { class: 'error', text: t('report.dupesFailed', { error: errorText(dupesError) }) }));
+    return;
+  }
   if (!dupes.length) {
     replace(ul, h('li', { class: 'hint', text: t('report.noDupes') }));
     return;
@@ -445,8 +459,15 @@ function showErrors(list) {
   box.hidden = false;
   replace(box, h('p', { text: t('report.fixErrors') }),
     h('ul', null, list.map(([control, msg]) => h('li', null,
-      h('button', { type: 'button', class: 'link', text: msg, onclick: () => control && control.focus() })))));
+      h('button', { type: 'button', class: 'link', text: msg, onclick: () => focusControl(control) })))));
   box.focus?.();
+}
+
+/** Focuses a control; for a group of radio buttons (a fieldset), its chosen or first one. */
+function focusControl(control) {
+  if (!control) return;
+  const target = control.matches('fieldset') ? control.querySelector('input:checked') || control.querySelector('input') : control;
+  (target || control).focus();
 }
 
 function controlFor(field) {
@@ -478,7 +499,7 @@ async function submit() {
   for (const [control, msg] of errors) fieldError(control, msg);
   showErrors(errors);
   if (errors.length) {
-    errors[0][0]?.focus();
+    focusControl(errors[0][0]);
     return;
   }
 
@@ -518,7 +539,7 @@ async function submit() {
     if (control) {
       fieldError(control, e.field === 'location' ? t('report.outside') : errorText(e));
       showErrors([[control, e.field === 'location' ? t('report.outside') : msg]]);
-      control.focus();
+      focusControl(control);
     } else {
       showErrors([[send, msg]]);
     }
@@ -546,6 +567,7 @@ function resetForm() {
   renderAbout();
   renderCategoryDescription();
   dupes = [];
+  dupesError = null;
   renderDupes();
 }
 

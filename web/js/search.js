@@ -79,13 +79,18 @@ async function query(text, chooseFirst = false) {
   } catch (e) {
     if (e && e.name === 'AbortError') return;
     results = [];
-    replace(list(), h('li', { class: 'search-empty', role: 'option', 'aria-disabled': 'true', text: t('search.error', { error: errorText(e) }) }));
+    const text = t('search.error', { error: errorText(e) });
+    replace(list(), h('li', { class: 'search-empty', role: 'option', 'aria-disabled': 'true', text }));
+    status().textContent = text;
     openList();
   }
 }
 
 function renderList() {
   const ul = list();
+  // The options are made anew: none is active until the arrows pick one.
+  input().removeAttribute('aria-activedescendant');
+  active = -1;
   if (!results.length) {
     replace(ul, h('li', { class: 'search-empty', role: 'option', 'aria-disabled': 'true', text: t('search.none', { q: lastQuery }) }));
     openList();

@@ -75,8 +75,8 @@ async function signIn() {
   const name = $('#staff-name');
   const pw = $('#staff-password');
   const status = $('#staff-login-status');
-  fieldError(name, name.value.trim() ? null : t('staff.name'));
-  fieldError(pw, pw.value ? null : t('staff.password'));
+  fieldError(name, name.value.trim() ? null : t('staff.needName'));
+  fieldError(pw, pw.value ? null : t('staff.needPassword'));
   if (!name.value.trim()) return name.focus();
   if (!pw.value) return pw.focus();
   const btn = $('#staff-signin');
@@ -210,6 +210,8 @@ function renderQueue() {
   }
   if (!queue) return replace(ul);
   status.textContent = queue.length ? t('staff.count', { n: fmtNumber(queue.length) }) : t('staff.empty');
+  // The cards are made anew: keep keyboard focus on the same complaint's card.
+  const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.ticket : null;
   replace(ul, queue.map((c) => h('li', null, h('button', {
     type: 'button', class: 'card card-button', onclick: () => select(c), dataset: { ticket: c.ticket },
   },
@@ -224,7 +226,15 @@ function renderQueue() {
     c.assigned_to ? `${t('staff.assigned')}: ${c.assigned_to}` : null,
   ].filter(Boolean).join(' · ') }),
   h('span', { class: 'card-line snippet', text: (c.description || '').slice(0, 140) })))));
+  if (focused) focusCard(focused);
   return undefined;
+}
+
+/** Focuses the queue's card of `ticket`, or the queue's heading if it is not listed. */
+function focusCard(ticket) {
+  const card = [...$('#staff-queue').querySelectorAll('button[data-ticket]')].find((b) => b.dataset.ticket === ticket);
+  if (card) card.focus();
+  else $('#staff-queue-title').focus();
 }
 
 function allowedActions(c, role) {
@@ -325,10 +335,12 @@ function renderDetail() {
     h('button', {
       type: 'button', class: 'btn btn-secondary', id: 'staff-back', text: `← ${t('staff.back')}`,
       onclick: () => {
+        const back = selected.ticket;
         selected = null;
         message = null;
         mapctl.clearHighlight();
         render();
+        focusCard(back); // the button is gone with the record
         loadQueue();
       },
     }),
