@@ -46,6 +46,16 @@ pub enum Command {
     /// Manage Open311 API keys (needed to POST service requests).
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// The audit log of staff changes.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute the hash chain; exits non-zero if any entry was altered or removed.
+    /// Prints the entry count and the head hash (publish it: a later rewrite then shows).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Parser;
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
 use heritage_atlas::config::{
-    default_photos_dir, ApikeyCommand, Cli, Command, ExportArgs, GenerateArgs, ImportArgs, Scale,
-    ServeArgs, UserCommand,
+    default_photos_dir, ApikeyCommand, AuditCommand, Cli, Command, ExportArgs, GenerateArgs,
+    ImportArgs, Scale, ServeArgs, UserCommand,
 };
 use heritage_atlas::import::{self, ImportOptions};
 use heritage_atlas::store::Store;
@@ -55,6 +55,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             user_add(&cli.db, &name, role, ward).await
         }
         Command::Apikey(ApikeyCommand::Add { label }) => apikey_add(&cli.db, &label).await,
+        Command::Audit(AuditCommand::Verify) => audit_verify(&cli.db).await,
+    }
+}
+
+async fn audit_verify(db: &str) -> anyhow::Result<()> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    let check = store.verify_audit().await?;
+    store.close().await;
+    println!("{}", serde_json::to_string(&check)?);
+    match check.broken_at {
+        None => Ok(()),
+        Some(seq) => anyhow::bail!("the audit log does not hold from entry {seq} on"),
     }
 }
 

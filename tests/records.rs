@@ -457,3 +457,145 @@ async fn officers_put_documents_on_record_public_or_private() {
     assert_eq!(got.to_vec(), notice);
     srv.stop().await;
 }
+
+/// What an outsider re-computes from a listed entry.
+fn rehash(e: &Value) -> String {
+    let canonical = json!([
+        e["seq"],
+        e["at"],
+        e["actor"],
+        e["role"],
+        e["action"],
+        e["subject"],
+        e["public"],
+        e["detail"].to_string(),
+        e["prev_hash"],
+    ])
+    .to_string();
+    sha256(canonical.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atlas.db");
+    let srv = TestServer::start(&db, true).await;
+    let officer = add_user(&srv, "officer1", Role::Officer, None).await;
+
+    let (s, _) = post(
+        &srv,
+        "/assets/HER-0002/inspections",
+        Some(&officer),
+        &json!({"condition": "poor", "notes": "Cornice fell"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = post(
+        &srv,
+        "/assets/HER-0002/maintenance",
+        Some(&officer),
+        &json!({"description": "Cornice rebuilt", "started_on": "2026-01-01"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let form = Form::new()
+        .part("file", Part::bytes(pdf("private opinion")))
+        .text("title", "Opinion")
+        .text("public", "false");
+    let (s, _) = upload(&srv, &officer, "HER-0002", form).await;
+    assert_eq!(s, 201);
+    let (s, filed) = post(&srv, "/complaints", None, &json!({"lon": VM.0, "lat": VM.1, "category": "park_maintenance", "description": "Broken bench by the gate"})).await;
+    assert_eq!(s, 201, "{filed}");
+    let ticket = filed["ticket"].as_str().unwrap();
+    let r = reqwest::Client::new()
+        .patch(srv.url(&format!("/complaints/{ticket}")))
+        .bearer_auth(&officer)
+        .json(&json!({"action": "acknowledge", "note": "Seen; the parks team is told."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // The public trail: every public change, each hash re-computable by anyone and
+    // linked to the one before.
+    let (s, public) = srv.get("/audit").await;
+    assert_eq!(s, 200);
+    let entries = public["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["inspection.add", "maintenance.add", "complaint.acknowledge"]
+    );
+    for e in entries {
+        assert_eq!(e["hash"].as_str().unwrap(), rehash(e), "{e}");
+        assert_eq!(e["actor"], "officer1");
+    }
+    assert_eq!(entries[0]["prev_hash"], "0".repeat(64));
+    assert_eq!(entries[1]["prev_hash"], entries[0]["hash"]);
+    assert_eq!(entries[2]["detail"]["to"], "acknowledged");
+    assert_eq!(entries[2]["subject"], ticket);
+    let (_, one) = srv.get("/audit?subject=HER-0002").await;
+    assert_eq!(
+        one["entries"].as_array().unwrap().len(),
+        2,
+        "the private upload is not public"
+    );
+
+    // Staff see the private entry too, and the chain runs through it.
+    let all: Value = reqwest::Client::new()
+        .get(srv.url("/audit"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = all["entries"].as_array().unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[2]["action"], "document.add");
+    assert_eq!(all[3]["prev_hash"], all[2]["hash"]);
+    let (_, check) = srv.get("/audit/verify").await;
+    assert_eq!((&check["ok"], &check["entries"]), (&json!(true), &json!(4)));
+    assert_eq!(check["head"], all[3]["hash"]);
+    let (s, _) = srv.get("/audit?limit=0").await;
+    assert_eq!(s, 400);
+    let (s, _) = srv.get("/audit?colour=red").await;
+    assert_eq!(s, 400);
+    srv.stop().await;
+
+    // The database refuses edits; someone who gets round that is caught by the chain.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    let refused = sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
+        .execute(&pool)
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(&pool)
+        .await
+        .is_err());
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET detail = replace(detail, 'Cornice rebuilt', 'Nothing done') WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let out = common::bin()
+        .args(["--db", db.to_str().unwrap(), "audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let check: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&check["ok"], &check["broken_at"]),
+        (&json!(false), &json!(2))
+    );
+}

@@ -321,21 +321,38 @@ impl Atlas {
             None => None,
         };
         let at = now_rfc3339();
+        let log = crate::store::AuditEntry {
+            actor: by.name.clone(),
+            role: Some(by.role.as_str().into()),
+            action: format!("complaint.{}", ch.action),
+            subject: c.ticket.clone(),
+            public: ch.public || ch.action != Action::Note,
+            detail: serde_json::json!({
+                "from": c.status,
+                "to": to,
+                "note": ch.note.as_ref().filter(|_| ch.public),
+                "assignee": ch.assignee.as_ref().filter(|_| ch.action == Action::Assign),
+                "duplicate_of": duplicate_of,
+            }),
+        };
         let applied = self
             .store
-            .update_complaint(&Update {
-                id: c.id,
-                from: c.status,
-                to,
-                action: ch.action,
-                note: ch.note,
-                public: ch.public,
-                actor: Some(by.id),
-                assign_to,
-                duplicate_of,
-                photo,
-                at: at.clone(),
-            })
+            .update_complaint(
+                &Update {
+                    id: c.id,
+                    from: c.status,
+                    to,
+                    action: ch.action,
+                    note: ch.note,
+                    public: ch.public,
+                    actor: Some(by.id),
+                    assign_to,
+                    duplicate_of,
+                    photo,
+                    at: at.clone(),
+                },
+                &log,
+            )
             .await?;
         if !applied {
             return Err(ComplaintError::Conflict(format!(

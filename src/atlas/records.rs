@@ -12,7 +12,7 @@ use super::Atlas;
 use crate::geom;
 use crate::model::{Asset, Role};
 use crate::records::{self, FieldError, InspectionForm, MaintenanceForm};
-use crate::store::{DocumentRecord, NewDocument, StoreError, User};
+use crate::store::{AuditEntry, DocumentRecord, NewDocument, StoreError, User};
 use crate::tiles::LayerSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,24 @@ pub enum RecordError {
 pub struct Recorded {
     pub id: i64,
     pub asset: Arc<Asset>,
+}
+
+/// An audit entry for a change to an asset's history.
+fn entry(
+    by: &User,
+    action: &str,
+    a: &Asset,
+    public: bool,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        actor: by.name.clone(),
+        role: Some(by.role.as_str().into()),
+        action: action.into(),
+        subject: a.code.clone(),
+        public,
+        detail,
+    }
 }
 
 fn today() -> time::Date {
@@ -108,9 +126,20 @@ impl Atlas {
         let asset = self.found(code).await?;
         self.may_record(by, &asset)?;
         let i = form.check(&by.name, today())?;
+        let log = entry(
+            by,
+            "inspection.add",
+            &asset,
+            true,
+            serde_json::json!({
+                "condition": i.condition,
+                "inspected_at": i.inspected_at,
+                "notes": i.notes,
+            }),
+        );
         let (id, changed) = self
             .store
-            .add_inspection(asset.id, &i, &crate::model::now_rfc3339())
+            .add_inspection(asset.id, &i, &crate::model::now_rfc3339(), &log)
             .await?;
         let asset = match changed {
             Some(a) => self.reindex(a),
@@ -129,9 +158,22 @@ impl Atlas {
         let asset = self.found(code).await?;
         self.may_record(by, &asset)?;
         let m = form.check(today())?;
+        let log = entry(
+            by,
+            "maintenance.add",
+            &asset,
+            true,
+            serde_json::json!({
+                "description": m.description,
+                "started_on": m.started_on,
+                "completed_on": m.completed_on,
+                "contractor": m.contractor,
+                "cost_inr": m.cost_inr,
+            }),
+        );
         let (id, changed) = self
             .store
-            .add_maintenance(asset.id, &m, &crate::model::now_rfc3339())
+            .add_maintenance(asset.id, &m, &crate::model::now_rfc3339(), &log)
             .await?;
         let asset = match changed {
             Some(a) => self.reindex(a),
@@ -197,9 +239,21 @@ impl Atlas {
             size,
             public,
         };
+        let log = entry(
+            by,
+            "document.add",
+            &asset,
+            d.public,
+            serde_json::json!({
+                "sha256": d.sha256,
+                "title": d.title,
+                "media_type": d.media_type,
+                "size": d.size,
+            }),
+        );
         if !self
             .store
-            .add_document(&d, &crate::model::now_rfc3339())
+            .add_document(&d, &crate::model::now_rfc3339(), &log)
             .await?
         {
             return Err(RecordError::Conflict(

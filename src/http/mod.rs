@@ -2,6 +2,7 @@
 
 mod assets;
 mod assets_static;
+mod audit;
 pub mod auth;
 pub mod complaints;
 pub mod error;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(query::router())
         .merge(assets::router())
         .merge(records::router())
+        .merge(audit::router())
         .merge(tiles::router())
         .merge(auth::router())
         .merge(complaints::router())

@@ -152,6 +152,12 @@ fn record_paths() -> serde_json::Map<String, Value> {
             "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
             "application/json": {"schema": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "string"}}}},
         }}, "responses": {"200": ok("on_record, and what the record says", &["application/json"]), "400": errors(), "413": errors()}}},
+        "/audit": {"get": {"summary": "The audit trail of staff changes, oldest first, each entry hash-chained to the one before (public entries; staff see all)", "operationId": "audit", "parameters": [
+            param("subject", "query", "An asset code or complaint ticket", json!({"type": "string"}), false),
+            param("after", "query", "Entries after this sequence number", json!({"type": "integer", "minimum": 0}), false),
+            param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}), false),
+        ], "responses": {"200": ok("Entries", &["application/json"]), "400": errors()}}},
+        "/audit/verify": {"get": {"summary": "Re-compute the whole chain: ok, entry count, head hash, first broken entry", "operationId": "auditVerify", "responses": {"200": ok("Check", &["application/json"])}}},
         "/auth/staff": {"get": {"summary": "Staff who can be assigned complaints (officers, admins)", "operationId": "staff", "security": staff, "responses": {"200": ok("Staff members", &["application/json"]), "401": errors(), "403": errors()}}},
     });
     match paths {

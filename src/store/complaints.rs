@@ -376,7 +376,7 @@ impl Store {
 
     /// Applies a staff change if the complaint is still in `u.from`; false if it moved
     /// meanwhile (the caller re-reads and retries or reports a conflict).
-    pub async fn update_complaint(&self, u: &Update) -> Result<bool> {
+    pub async fn update_complaint(&self, u: &Update, log: &super::AuditEntry) -> Result<bool> {
         let mut tx = self.durable.begin().await?;
         let r = sqlx::query(
             "UPDATE complaints SET status = ?, updated_at = ?, \
@@ -405,6 +405,7 @@ impl Store {
             .bind(u.photo.as_ref().map(|p| p.sha256.clone()))
             .execute(&mut *tx)
             .await?;
+        super::audit::append(&mut tx, log, &u.at).await?;
         tx.commit().await?;
         Ok(true)
     }

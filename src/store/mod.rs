@@ -18,9 +18,11 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use crate::geom;
 use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 
+pub mod audit;
 mod auth;
 mod complaints;
 mod records;
+pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
 pub use records::{DocumentRecord, NewDocument, RecordsBatch};

@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use super::audit::{self, AuditEntry};
 use super::{decode_asset, Result, Store};
 use crate::model::{Asset, AssetId};
 use crate::records::{NewInspection, NewMaintenance};
@@ -39,6 +40,7 @@ impl Store {
         asset: AssetId,
         i: &NewInspection,
         now: &str,
+        log: &AuditEntry,
     ) -> Result<(i64, Option<Asset>)> {
         let mut tx = self.durable.begin().await?;
         let id: i64 = sqlx::query_scalar(
@@ -53,6 +55,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        audit::append(&mut tx, log, now).await?;
         // Dates and instants compare as text: `2026-11-01` < `2026-11-01T…`.
         let row = sqlx::query(
             "UPDATE assets SET condition = ?, condition_assessed_at = ?, updated_at = ?, version = version + 1 \
@@ -76,6 +79,7 @@ impl Store {
         asset: AssetId,
         m: &NewMaintenance,
         now: &str,
+        log: &AuditEntry,
     ) -> Result<(i64, Option<Asset>)> {
         let mut tx = self.durable.begin().await?;
         let id: i64 = sqlx::query_scalar(
@@ -91,6 +95,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        audit::append(&mut tx, log, now).await?;
         let mut changed = None;
         if let Some(done) = &m.completed_on {
             let row = sqlx::query(
@@ -110,7 +115,8 @@ impl Store {
     }
 
     /// Puts a document on record. Returns `false` if these bytes already are.
-    pub async fn add_document(&self, d: &NewDocument, now: &str) -> Result<bool> {
+    pub async fn add_document(&self, d: &NewDocument, now: &str, log: &AuditEntry) -> Result<bool> {
+        let mut tx = self.durable.begin().await?;
         let r = sqlx::query(
             "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
@@ -122,9 +128,14 @@ impl Store {
         .bind(d.size)
         .bind(d.public)
         .bind(now)
-        .execute(&self.durable)
+        .execute(&mut *tx)
         .await?;
-        Ok(r.rows_affected() == 1)
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit::append(&mut tx, log, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The record of a document, public or not.

@@ -1,0 +1,200 @@
+//! The append-only audit log, chained by SHA-256: each entry's hash covers its own fields
+//! and the previous entry's hash. Entries are appended inside the transaction of the
+//! change they record, after its first write (so the transaction already holds SQLite's
+//! write lock and reads the true last entry).
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqliteConnection};
+
+use super::{Result, Store};
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A change to record.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// Who: a staff member's name.
+    pub actor: String,
+    pub role: Option<String>,
+    /// What: `inspection.add`, `maintenance.add`, `document.add`, `complaint.resolve` …
+    pub action: String,
+    /// Of what: an asset code or a complaint ticket.
+    pub subject: String,
+    /// Whether the public audit trail shows it (a private document's upload does not).
+    pub public: bool,
+    pub detail: Value,
+}
+
+/// An entry as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub role: Option<String>,
+    pub action: String,
+    pub subject: String,
+    pub public: bool,
+    pub detail: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The result of re-computing the chain.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditCheck {
+    pub ok: bool,
+    pub entries: i64,
+    /// The last entry's hash: publish it, and any later rewrite of history shows.
+    pub head: String,
+    /// The first entry whose hash or link does not hold.
+    pub broken_at: Option<i64>,
+}
+
+/// The hash of an entry: SHA-256 over a JSON array of its fields, `detail` as stored.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_hash(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    role: Option<&str>,
+    action: &str,
+    subject: &str,
+    public: bool,
+    detail: &str,
+    prev_hash: &str,
+) -> String {
+    let canonical =
+        serde_json::json!([seq, at, actor, role, action, subject, public, detail, prev_hash])
+            .to_string();
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Appends an entry on `conn` (inside the caller's transaction).
+pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str) -> Result<()> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_string()),
+    };
+    let detail = e.detail.to_string();
+    let hash = entry_hash(
+        seq,
+        at,
+        &e.actor,
+        e.role.as_deref(),
+        &e.action,
+        &e.subject,
+        e.public,
+        &detail,
+        &prev,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, role, action, subject, public, detail, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(&e.actor)
+    .bind(&e.role)
+    .bind(&e.action)
+    .bind(&e.subject)
+    .bind(e.public)
+    .bind(&detail)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn decode(r: &sqlx::sqlite::SqliteRow) -> AuditRecord {
+    let detail: String = r.get("detail");
+    AuditRecord {
+        seq: r.get("seq"),
+        at: r.get("at"),
+        actor: r.get("actor"),
+        role: r.get("role"),
+        action: r.get("action"),
+        subject: r.get("subject"),
+        public: r.get::<i64, _>("public") != 0,
+        detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+        prev_hash: r.get("prev_hash"),
+        hash: r.get("hash"),
+    }
+}
+
+impl Store {
+    /// Entries after `after`, oldest first, optionally of one subject; public ones only
+    /// unless `all`.
+    pub async fn audit(
+        &self,
+        subject: Option<&str>,
+        after: i64,
+        limit: i64,
+        all: bool,
+    ) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE seq > ? AND (? IS NULL OR subject = ?) AND (? OR public = 1) \
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(subject)
+        .bind(subject)
+        .bind(all)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(decode).collect())
+    }
+
+    /// Re-computes every hash and link of the chain, in order.
+    pub async fn verify_audit(&self) -> Result<AuditCheck> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query(
+            "SELECT seq, at, actor, role, action, subject, public, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        )
+        .fetch(&self.pool);
+        let mut prev = GENESIS.to_string();
+        let mut expected_seq = 1;
+        let mut entries = 0;
+        let mut broken_at = None;
+        while let Some(r) = rows.try_next().await? {
+            let seq: i64 = r.get("seq");
+            let stored: String = r.get("hash");
+            let link: String = r.get("prev_hash");
+            let role: Option<String> = r.get("role");
+            let computed = entry_hash(
+                seq,
+                r.get("at"),
+                r.get("actor"),
+                role.as_deref(),
+                r.get("action"),
+                r.get("subject"),
+                r.get::<i64, _>("public") != 0,
+                r.get("detail"),
+                &prev,
+            );
+            entries += 1;
+            if broken_at.is_none() && (seq != expected_seq || link != prev || computed != stored) {
+                broken_at = Some(seq);
+            }
+            expected_seq = seq + 1;
+            prev = stored;
+        }
+        Ok(AuditCheck {
+            ok: broken_at.is_none(),
+            entries,
+            head: prev,
+            broken_at,
+        })
+    }
+}
