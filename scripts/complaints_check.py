@@ -20,6 +20,7 @@ the default ten a minute per client. Each run files new complaints, so it can be
 Prints one line per check and a closing 'N checks passed'; exits non-zero on failure.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -544,6 +545,35 @@ def public_after():
 
 attempt("GET /complaints/{ticket}: resolved, the note in the timeline, still no reporter details",
         public_after)
+
+
+
+def audit_chain():
+    """Re-computes every public audit entry's hash here, with hashlib, from what /audit
+    lists, and follows the links between them."""
+    status, _, body = get(f"{BASE}/audit?limit=1000")
+    entries = json.loads(body)["entries"]
+    mine = [e for e in entries if e["subject"] == web_ticket]
+    problems = []
+    for e in entries:
+        detail = json.dumps(e["detail"], separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        canonical = json.dumps([e["seq"], e["at"], e["actor"], e["role"], e["action"], e["subject"],
+                                e["public"], detail, e["prev_hash"]],
+                               separators=(",", ":"), ensure_ascii=False)
+        if hashlib.sha256(canonical.encode()).hexdigest() != e["hash"]:
+            problems.append(f"entry {e['seq']} hash")
+    for a, b in zip(entries, entries[1:]):
+        if b["seq"] == a["seq"] + 1 and b["prev_hash"] != a["hash"]:
+            problems.append(f"entry {b['seq']} link")
+    _, _, vbody = get(f"{BASE}/audit/verify")
+    v = json.loads(vbody)
+    ok = (status == 200 and not problems and v.get("ok") is True
+          and any(e["action"] == "complaint.resolve" and e["detail"].get("to") == "resolved" for e in mine))
+    return ok, f"{len(entries)} entries, {len(mine)} of {web_ticket}, problems {problems}, verify {v}"
+
+
+attempt("/audit: the officer's changes are listed, every hash re-computed with hashlib, links hold",
+        audit_chain)
 
 if failed:
     print(f"{passed} checks passed, {failed} FAILED")

@@ -468,7 +468,7 @@ fn rehash(e: &Value) -> String {
         e["action"],
         e["subject"],
         e["public"],
-        e["detail"].to_string(),
+        heritage_atlas::store::audit::canonical(&e["detail"]),
         e["prev_hash"],
     ])
     .to_string();

@@ -75,6 +75,27 @@ pub fn entry_hash(
         .collect()
 }
 
+/// Compact JSON with every object's keys sorted, so anyone can write the same text from
+/// the same value (serde_json here keeps insertion order).
+pub fn canonical(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(v).to_string()
+}
+
 /// Appends an entry on `conn` (inside the caller's transaction).
 pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str) -> Result<()> {
     let last: Option<(i64, String)> =
@@ -85,7 +106,7 @@ pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
     };
-    let detail = e.detail.to_string();
+    let detail = canonical(&e.detail);
     let hash = entry_hash(
         seq,
         at,
