@@ -49,6 +49,18 @@ pub enum Command {
     /// The audit log of staff changes.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy the register (database, photos, documents) into DIR while it is in use; the
+    /// copy serves as it is (`--db DIR/heritage-atlas.db serve`).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Parser)]
+pub struct BackupArgs {
+    /// A new or empty directory.
+    pub dir: PathBuf,
+    /// Where the photos and documents are (default: beside the database, as `serve`).
+    #[arg(long, env = "HERITAGE_ATLAS_PHOTOS")]
+    pub photos_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

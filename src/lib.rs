@@ -22,6 +22,7 @@
 
 pub mod atlas;
 pub mod auth;
+pub mod backup;
 pub mod complaints;
 pub mod config;
 pub mod export;

@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Parser;
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
 use heritage_atlas::config::{
-    default_photos_dir, ApikeyCommand, AuditCommand, Cli, Command, ExportArgs, GenerateArgs,
-    ImportArgs, Scale, ServeArgs, UserCommand,
+    default_photos_dir, ApikeyCommand, AuditCommand, BackupArgs, Cli, Command, ExportArgs,
+    GenerateArgs, ImportArgs, Scale, ServeArgs, UserCommand,
 };
 use heritage_atlas::import::{self, ImportOptions};
 use heritage_atlas::store::Store;
@@ -56,7 +56,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Apikey(ApikeyCommand::Add { label }) => apikey_add(&cli.db, &label).await,
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.db).await,
+        Command::Backup(args) => backup(&cli.db, args).await,
     }
+}
+
+async fn backup(db: &str, args: BackupArgs) -> anyhow::Result<()> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    let photos = args.photos_dir.unwrap_or_else(|| default_photos_dir(db));
+    let report = heritage_atlas::backup::backup(&store, &photos, &args.dir).await;
+    store.close().await;
+    let report = report?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
 }
 
 async fn audit_verify(db: &str) -> anyhow::Result<()> {

@@ -152,6 +152,34 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of the whole database to `path` (SQLite's `VACUUM INTO`:
+    /// one read transaction's view, compacted; writers carry on meanwhile).
+    pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Unavailable(format!("{} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// SQLite's own check of the file: "ok", or what is wrong.
+    pub async fn integrity_check(&self) -> Result<String> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.join("; "))
+    }
+
+    /// Number of complaints on record.
+    pub async fn complaint_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM complaints")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Number of assets per layer.
     pub async fn count_by_layer(&self) -> Result<Vec<(Layer, i64)>> {
         let mut out = Vec::new();

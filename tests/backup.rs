@@ -1,0 +1,134 @@
+//! `heritage-atlas backup DIR` against a register in use: the copy serves on its own with
+//! every complaint, photo, document and audit entry, and a second backup into the same
+//! place is refused.
+
+mod common;
+
+use common::TestServer;
+use heritage_atlas::model::{now_rfc3339, Role};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_taken_while_serving_serves_everything_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atlas.db");
+    let srv = TestServer::start(&db, true).await;
+    let client = reqwest::Client::new();
+
+    // A complaint with a photo, an officer's document and inspection (audited).
+    let jpeg = {
+        let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        v.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        v.extend([0xFF, 0xDA, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34, 0xFF, 0xD9]);
+        v
+    };
+    let form = Form::new()
+        .text("lon", "88.3425")
+        .text("lat", "22.5449")
+        .text("category", "heritage_damage")
+        .text("description", "Plaster falling from the east porch")
+        .text("attributes[damage_type]", "structural")
+        .part("photo", Part::bytes(jpeg).file_name("p.jpg"));
+    let r = client
+        .post(srv.url("/complaints"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let filed: Value = r.json().await.unwrap();
+    let ticket = filed["ticket"].as_str().unwrap().to_string();
+    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
+    srv.atlas
+        .store()
+        .put_user("officer1", Role::Officer, None, &hash, &now_rfc3339())
+        .await
+        .unwrap();
+    let login: Value = client
+        .post(srv.url("/auth/login"))
+        .json(&json!({"name": "officer1", "password": "a long password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let doc = b"%PDF-1.4\n% a conservation report\n%%EOF\n".to_vec();
+    let r = client
+        .post(srv.url("/assets/HER-0001/documents"))
+        .bearer_auth(token)
+        .multipart(
+            Form::new()
+                .part("file", Part::bytes(doc.clone()))
+                .text("title", "Conservation report"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let doc_url = r.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = client
+        .post(srv.url("/assets/HER-0001/inspections"))
+        .bearer_auth(token)
+        .json(&json!({"condition": "fair", "notes": "Porch plaster loose"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+
+    let (_, before_health) = srv.get("/health").await;
+    let (_, before_complaint) = srv.get(&format!("/complaints/{ticket}")).await;
+    let (_, before_record) = srv.get("/assets/HER-0001").await;
+    let (_, before_audit) = srv.get("/audit/verify").await;
+
+    // Backed up from another process while the server keeps the file open.
+    let out_dir = dir.path().join("backup-1");
+    let run = |d: &std::path::Path| {
+        common::bin()
+            .args(["--db", db.to_str().unwrap(), "backup", d.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = run(&out_dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["audit"]["ok"], true);
+    assert_eq!(report["complaints"], 1);
+    assert!(report["files"].as_u64().unwrap() >= 4, "{report}");
+    // The server was not disturbed.
+    assert_eq!(srv.get("/health").await.0, 200);
+    let again = run(&out_dir);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    srv.stop().await;
+
+    // The copy, served on its own, says and shows the same.
+    let copy = TestServer::start(&out_dir.join("heritage-atlas.db"), true).await;
+    assert_eq!(copy.get("/health").await.1, before_health);
+    assert_eq!(
+        copy.get(&format!("/complaints/{ticket}")).await.1,
+        before_complaint
+    );
+    assert_eq!(copy.get("/assets/HER-0001").await.1, before_record);
+    assert_eq!(copy.get("/audit/verify").await.1, before_audit);
+    let photo = before_complaint["photos"][0].as_str().unwrap();
+    let r = reqwest::get(copy.url(photo)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let got = reqwest::get(copy.url(&doc_url))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.to_vec(), doc);
+    copy.stop().await;
+}
