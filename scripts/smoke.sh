@@ -100,6 +100,19 @@ else
   cat "$WORK/app.txt"; check "web app (scripts/browser/app.mjs)" 0 1
 fi
 
+# /metrics read by the Prometheus project's own Python parser: every family parses, and the
+# requests made above are counted.
+metrics_check="$(curl -sf "$URL/metrics" | python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+tiles = sum(s.value for s in fams["heritage_atlas_http_requests"].samples
+            if s.labels.get("route", "").startswith("/tiles/{layers}/") and s.name.endswith("_total"))
+hist = fams["heritage_atlas_http_request_duration_seconds"].type
+print("ok" if tiles > 0 and hist == "histogram" and "heritage_atlas_tile_cache_hits" in fams else f"tiles {tiles} hist {hist} {sorted(fams)}")
+' 2>&1)"
+check "/metrics parses with prometheus_client and counts the tiles asked" ok "$metrics_check"
+
 # Restart: the same file, nothing lost, nothing loaded twice.
 requests="$(curl -sf "$URL/open311/v2/requests.json")"
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""

@@ -398,6 +398,10 @@ impl ComplaintIndex {
         self.pins.len()
     }
 
+    pub fn pins(&self) -> impl Iterator<Item = &Arc<Pin>> {
+        self.pins.values()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.pins.is_empty()
     }

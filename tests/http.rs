@@ -354,3 +354,53 @@ async fn the_web_app_travels_compressed_and_revalidates_by_etag() {
     assert_eq!(h["cache-control"], "public, max-age=86400");
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_requests_by_route_and_the_tile_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let t = heritage_atlas::tiles::TileCoord::containing(88.3425, 22.5449, 16);
+    let tile = format!("/tiles/heritage/{}/{}/{}.mvt", t.z, t.x, t.y);
+    for _ in 0..3 {
+        assert_eq!(reqwest::get(srv.url(&tile)).await.unwrap().status(), 200);
+    }
+    assert_eq!(srv.get("/nearby?lon=88.34&lat=22.54").await.0, 200);
+    assert_eq!(srv.get("/nearby?lon=NaN&lat=22").await.0, 400);
+    let r = reqwest::get(srv.url("/metrics")).await.unwrap();
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    let route = "route=\"/tiles/{layers}/{z}/{x}/{y}\",method=\"GET\",status=\"2xx\"";
+    assert_eq!(
+        value(&format!("heritage_atlas_http_requests_total{{{route}}}")),
+        3.0
+    );
+    assert_eq!(
+        value(&format!(
+            "heritage_atlas_http_request_duration_seconds_bucket{{{route},le=\"+Inf\"}}"
+        )),
+        3.0
+    );
+    assert_eq!(
+        value(
+            "heritage_atlas_http_requests_total{route=\"/nearby\",method=\"GET\",status=\"4xx\"}"
+        ),
+        1.0
+    );
+    assert_eq!(value("heritage_atlas_tile_cache_misses_total"), 1.0);
+    assert_eq!(value("heritage_atlas_tile_cache_hits_total"), 2.0);
+    assert_eq!(value("heritage_atlas_tile_cache_entries"), 1.0);
+    assert_eq!(value("heritage_atlas_assets{layer=\"wards\"}"), 144.0);
+    assert_eq!(
+        value("heritage_atlas_complaints{status=\"submitted\"}"),
+        0.0
+    );
+    srv.stop().await;
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod complaints;
 pub mod error;
 mod health;
+pub mod metrics;
 mod ogc;
 mod open311;
 mod openapi;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub throttle: Arc<crate::auth::Throttle>,
     /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
     pub trust_proxy: bool,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             limiter: Arc::new(auth::RateLimiter::new(10)),
             throttle: Arc::default(),
             trust_proxy: false,
+            metrics: Arc::default(),
         }
     }
 
@@ -82,7 +86,13 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::router())
         .merge(ogc::router())
         .merge(assets_static::router())
+        .merge(metrics::router())
         .fallback(assets_static::web_or_not_found)
+        // Counted after routing, so requests are grouped by their route's pattern.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         // JSON, CSV, FlatGeobuf and HTML answers for clients that take gzip or brotli;
         // tiles and the web app's files come already compressed and pass through.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))

@@ -157,6 +157,7 @@ fn record_paths() -> serde_json::Map<String, Value> {
             param("after", "query", "Entries after this sequence number", json!({"type": "integer", "minimum": 0}), false),
             param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}), false),
         ], "responses": {"200": ok("Entries", &["application/json"]), "400": errors()}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency per route, tile cache, register size, complaints by status", "operationId": "metrics", "responses": {"200": ok("Text exposition format 0.0.4", &["text/plain"])}}},
         "/audit/verify": {"get": {"summary": "Re-compute the whole chain: ok, entry count, head hash, first broken entry", "operationId": "auditVerify", "responses": {"200": ok("Check", &["application/json"])}}},
         "/auth/staff": {"get": {"summary": "Staff who can be assigned complaints (officers, admins)", "operationId": "staff", "security": staff, "responses": {"200": ok("Staff members", &["application/json"]), "401": errors(), "403": errors()}}},
     });

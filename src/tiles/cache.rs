@@ -134,6 +134,18 @@ pub struct TileKey {
 pub struct TileCache {
     cache: Option<Cache<TileKey, Arc<CachedTile>>>,
     epoch: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// What `/metrics` reports of the cache.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: u64,
+    pub weighted_bytes: u64,
+    pub invalidations: u64,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -160,6 +172,8 @@ impl TileCache {
         TileCache {
             cache,
             epoch: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -168,7 +182,29 @@ impl TileCache {
     }
 
     pub fn get(&self, k: &TileKey) -> Option<Arc<CachedTile>> {
-        self.cache.as_ref()?.get(k)
+        let found = self.cache.as_ref().and_then(|c| c.get(k));
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        // moka counts lazily; settle its books first so the numbers are current.
+        if let Some(c) = &self.cache {
+            c.run_pending_tasks();
+        }
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.cache.as_ref().map_or(0, |c| c.entry_count()),
+            weighted_bytes: self.cache.as_ref().map_or(0, |c| c.weighted_size()),
+            // Every write that touched tiles bumped the epoch once.
+            invalidations: self.epoch(),
+        }
     }
 
     /// Caches a tile drawn at `epoch`, unless a write has landed since.

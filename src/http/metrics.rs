@@ -1,0 +1,262 @@
+//! `GET /metrics`: Prometheus text exposition of what operators watch — requests and
+//! their latency per route and status class, the tile cache, and the register's size.
+//! Counted by a middleware on every request; routes are axum's matched paths (a bounded
+//! set), never raw URLs.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+use crate::model::Layer;
+
+/// Upper bounds of the latency buckets, seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Debug, Default)]
+struct Series {
+    count: AtomicU64,
+    /// Sum of durations in microseconds.
+    sum_us: AtomicU64,
+    buckets: [AtomicU64; BUCKETS.len()],
+}
+
+type Key = (String, &'static str, &'static str);
+
+/// Request counters and latency histograms per (route, method, status class).
+#[derive(Debug)]
+pub struct Metrics {
+    series: RwLock<HashMap<Key, Arc<Series>>>,
+    started: Instant,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            series: Default::default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+fn method_str(m: &axum::http::Method) -> &'static str {
+    match *m {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::PATCH => "PATCH",
+        axum::http::Method::HEAD => "HEAD",
+        axum::http::Method::PUT => "PUT",
+        axum::http::Method::DELETE => "DELETE",
+        axum::http::Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+fn class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+impl Metrics {
+    fn observe(&self, key: Key, seconds: f64) {
+        let found = self
+            .series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let s = match found {
+            Some(s) => s,
+            None => self
+                .series
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_default()
+                .clone(),
+        };
+        s.count.fetch_add(1, Ordering::Relaxed);
+        s.sum_us
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            s.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The middleware: times the request and counts it under its matched route.
+pub async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(web app files and not found)".into());
+    let method = method_str(req.method());
+    let res = next.run(req).await;
+    let status = class(res.status().as_u16());
+    s.metrics
+        .observe((route, method, status), started.elapsed().as_secs_f64());
+    res
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    let mut out = String::new();
+    let series: Vec<(Key, Arc<Series>)> = {
+        let map = s.metrics.series.read().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<_> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let _ = writeln!(out, "# HELP heritage_atlas_http_requests_total Requests answered, by route, method and status class.");
+    let _ = writeln!(out, "# TYPE heritage_atlas_http_requests_total counter");
+    for ((route, method, status), v) in &series {
+        let _ = writeln!(
+            out,
+            "heritage_atlas_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {}",
+            escape(route),
+            v.count.load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP heritage_atlas_http_request_duration_seconds Time to answer, by route and method."
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE heritage_atlas_http_request_duration_seconds histogram"
+    );
+    for ((route, method, status), v) in &series {
+        let labels = format!(
+            "route=\"{}\",method=\"{method}\",status=\"{status}\"",
+            escape(route)
+        );
+        let mut cumulative = 0;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            cumulative += v.buckets[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "heritage_atlas_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {cumulative}"
+            );
+        }
+        let count = v.count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "heritage_atlas_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "heritage_atlas_http_request_duration_seconds_sum{{{labels}}} {}",
+            v.sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(
+            out,
+            "heritage_atlas_http_request_duration_seconds_count{{{labels}}} {count}"
+        );
+    }
+    let c = s.atlas.tiles().stats();
+    for (name, kind, help, value) in [
+        (
+            "tile_cache_hits_total",
+            "counter",
+            "Tile requests answered from the cache.",
+            c.hits,
+        ),
+        (
+            "tile_cache_misses_total",
+            "counter",
+            "Tile requests that had to draw the tile.",
+            c.misses,
+        ),
+        (
+            "tile_cache_invalidations_total",
+            "counter",
+            "Writes that dropped cached tiles.",
+            c.invalidations,
+        ),
+        (
+            "tile_cache_entries",
+            "gauge",
+            "Tiles in the cache.",
+            c.entries,
+        ),
+        (
+            "tile_cache_bytes",
+            "gauge",
+            "Weighted bytes held by the tile cache.",
+            c.weighted_bytes,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP heritage_atlas_{name} {help}");
+        let _ = writeln!(out, "# TYPE heritage_atlas_{name} {kind}");
+        let _ = writeln!(out, "heritage_atlas_{name} {value}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP heritage_atlas_assets Assets in the register, by layer."
+    );
+    let _ = writeln!(out, "# TYPE heritage_atlas_assets gauge");
+    for l in Layer::ALL {
+        let _ = writeln!(
+            out,
+            "heritage_atlas_assets{{layer=\"{l}\"}} {}",
+            s.atlas.index().read(*l).len()
+        );
+    }
+    let mut by_status: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for st in crate::complaints::Status::ALL {
+        by_status.insert(st.as_str(), 0);
+    }
+    for p in s.atlas.index().complaints().pins() {
+        *by_status.entry(p.status.as_str()).or_default() += 1;
+    }
+    let _ = writeln!(
+        out,
+        "# HELP heritage_atlas_complaints Complaints on record, by status."
+    );
+    let _ = writeln!(out, "# TYPE heritage_atlas_complaints gauge");
+    for (status, n) in by_status {
+        let _ = writeln!(out, "heritage_atlas_complaints{{status=\"{status}\"}} {n}");
+    }
+    let uptime = s.metrics.started.elapsed().as_secs_f64();
+    let _ = writeln!(
+        out,
+        "# HELP heritage_atlas_uptime_seconds Seconds since the server started."
+    );
+    let _ = writeln!(out, "# TYPE heritage_atlas_uptime_seconds gauge");
+    let _ = writeln!(out, "heritage_atlas_uptime_seconds {uptime:.3}");
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
