@@ -377,6 +377,30 @@ async fn photos_are_stored_without_exif_under_their_hash() {
         let sha = hex::encode(sha2::Sha256::digest(&bytes));
         assert!(url.as_str().unwrap().ends_with(&sha), "content-addressed");
     }
+    // Lists carry each complaint's own photos (read for the whole list at once): a
+    // complaint without photos beside it keeps none of them.
+    let (s, bare) = post(
+        &srv,
+        "/complaints",
+        &complaint("park_maintenance", "Broken swing"),
+    )
+    .await;
+    assert_eq!(s, 201, "{bare}");
+    let (_, list) = srv.get("/open311/v2/requests.json").await;
+    let media = |ticket: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service_request_id"] == ticket)
+            .map(|r| r["media_url"].clone())
+            .unwrap()
+    };
+    let first = photos[0].as_str().unwrap();
+    assert!(media(filed["ticket"].as_str().unwrap())
+        .as_str()
+        .unwrap()
+        .ends_with(first));
+    assert!(media(bare["ticket"].as_str().unwrap()).is_null());
     // A hash nobody filed is not served.
     let (status, _) = srv.get(&format!("/photos/{}", "ab".repeat(32))).await;
     assert_eq!(status, 404);

@@ -331,11 +331,32 @@ impl Store {
         q.push(" ORDER BY c.id DESC LIMIT ")
             .push_bind(f.limit.max(0));
         let rows = q.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut c = decode(r)?;
-            c.photos = self.complaint_photos(c.id).await?;
-            out.push(c);
+        let mut out = rows.iter().map(decode).collect::<Result<Vec<_>>>()?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        // Every listed complaint's photos in one query, not one query per complaint.
+        let mut pq = QueryBuilder::<Sqlite>::new(
+            "SELECT complaint_id, sha256, media_type, size FROM complaint_photos WHERE complaint_id IN (",
+        );
+        let mut ids = pq.separated(", ");
+        for c in &out {
+            ids.push_bind(c.id);
+        }
+        pq.push(") ORDER BY complaint_id, position");
+        let mut photos: std::collections::HashMap<i64, Vec<PhotoRef>> = Default::default();
+        for r in pq.build().fetch_all(&self.pool).await? {
+            photos
+                .entry(r.get("complaint_id"))
+                .or_default()
+                .push(PhotoRef {
+                    sha256: r.get("sha256"),
+                    media_type: r.get("media_type"),
+                    size: r.get("size"),
+                });
+        }
+        for c in &mut out {
+            c.photos = photos.remove(&c.id).unwrap_or_default();
         }
         Ok(out)
     }
