@@ -78,6 +78,9 @@ pub struct LayerIndex {
     /// `f32` is a metre at Kolkata, plenty for placing a name, and keeps a national
     /// layer's table small.
     labels: Vec<OnceLock<[f32; 2]>>,
+    /// Earliest and latest `updated_at`, worked out when first asked after a change (the
+    /// temporal extent of `/collections` would otherwise scan the layer per request).
+    times: OnceLock<Option<(String, String)>>,
 }
 
 /// Where an area's name goes: a point inside its largest polygon (geo's interior point,
@@ -125,7 +128,20 @@ impl LayerIndex {
             by_id,
             free: Vec::new(),
             labels,
+            times: OnceLock::new(),
         }
+    }
+
+    /// Earliest and latest `updated_at` in the layer.
+    pub fn updated_range(&self) -> Option<(String, String)> {
+        self.times
+            .get_or_init(|| {
+                let mut it = self.slots.iter().flatten().map(|a| a.updated_at.as_str());
+                let first = it.next()?;
+                let (lo, hi) = it.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t)));
+                Some((lo.to_string(), hi.to_string()))
+            })
+            .clone()
     }
 
     pub fn len(&self) -> usize {
@@ -164,6 +180,7 @@ impl LayerIndex {
             }
         };
         self.labels[slot as usize] = OnceLock::new();
+        self.times = OnceLock::new();
         self.tree.insert(entry(&asset, slot));
         self.by_id.insert(asset.id, slot);
         self.keys[slot as usize] = search_key(&asset);
@@ -175,6 +192,7 @@ impl LayerIndex {
     pub fn remove(&mut self, id: AssetId) -> Option<Arc<Asset>> {
         let slot = self.by_id.remove(&id)?;
         let old = self.slots[slot as usize].take()?;
+        self.times = OnceLock::new();
         self.tree.remove(&entry(&old, slot));
         self.keys[slot as usize] = "".into();
         self.free.push(slot);

@@ -169,6 +169,11 @@ async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
     let here = add_user(&srv, "field79", Role::FieldStaff, Some(79)).await;
     let elsewhere = add_user(&srv, "field5", Role::FieldStaff, Some(5)).await;
     assert_eq!(tile_condition(&srv).await, "good");
+    // The collection's temporal extent is worked out now, and must move with the write
+    // (a second later, so the timestamps differ).
+    let (_, before) = srv.get("/collections/heritage").await;
+    let before_end = before["extent"]["temporal"]["interval"][0][1].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     let path = "/assets/HER-0001/inspections";
     let today = now_rfc3339()[..10].to_string();
@@ -182,9 +187,15 @@ async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["asset"]["properties"]["condition"], "critical");
 
-    // The record, the OGC item and the tile all say so at once.
+    // The record, the tile and the collection's temporal extent all say so at once.
     let (_, vm) = srv.get("/assets/HER-0001").await;
     assert_eq!(vm["properties"]["condition"], "critical");
+    let (_, heritage) = srv.get("/collections/heritage").await;
+    assert_eq!(
+        heritage["extent"]["temporal"]["interval"][0][1],
+        vm["properties"]["updated_at"]
+    );
+    assert_ne!(heritage["extent"]["temporal"]["interval"][0][1], before_end);
     assert_eq!(vm["inspections"][0]["inspector"], "field79");
     assert_eq!(vm["inspections"][0]["notes"], body["notes"]);
     assert_eq!(tile_condition(&srv).await, "critical");

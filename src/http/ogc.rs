@@ -130,16 +130,7 @@ fn extent(s: &AppState, c: Collection) -> Value {
     let (bbox, times): (Option<[f64; 4]>, Interval) = match c {
         Collection::Assets(l) => {
             let li = index.read(l);
-            let mut lo: Option<String> = None;
-            let mut hi: Option<String> = None;
-            for (a, _) in li.iter_keys() {
-                if lo.as_ref().is_none_or(|t| a.updated_at < *t) {
-                    lo = Some(a.updated_at.clone());
-                }
-                if hi.as_ref().is_none_or(|t| a.updated_at > *t) {
-                    hi = Some(a.updated_at.clone());
-                }
-            }
+            let (lo, hi) = li.updated_range().unzip();
             (li.extent(), (lo, hi))
         }
         Collection::Complaints => {
