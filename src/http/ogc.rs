@@ -279,13 +279,7 @@ fn parse_datetime(s: &str) -> Result<(Option<String>, Option<String>), ApiError>
         }
         let fmt = &time::format_description::well_known::Rfc3339;
         if let Ok(v) = time::OffsetDateTime::parse(t, fmt) {
-            return Ok(Some(
-                v.to_offset(time::UtcOffset::UTC)
-                    .replace_nanosecond(0)
-                    .map_err(|_| bad())?
-                    .format(fmt)
-                    .map_err(|_| bad())?,
-            ));
+            return Ok(Some(crate::model::rfc3339(v)));
         }
         // A date alone: the whole day.
         let d = time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]"))

@@ -198,9 +198,7 @@ fn rfc3339_param(fmt: Fmt, name: &str, v: &str) -> Result<String, Open311Error> 
                 ),
             )
         })?;
-    Ok(t.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default())
+    Ok(crate::model::rfc3339(t))
 }
 
 async fn list_requests(
@@ -250,13 +248,8 @@ async fn list_requests(
     if f.tickets.is_empty() {
         // The spec's default window: the last 90 days, at most 1,000 requests.
         let now = time::OffsetDateTime::now_utc();
-        let fmt3339 = |t: time::OffsetDateTime| {
-            t.replace_nanosecond(0)
-                .unwrap_or(t)
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        };
-        f.created_from = Some(start.unwrap_or_else(|| fmt3339(now - time::Duration::days(90))));
+        f.created_from =
+            Some(start.unwrap_or_else(|| crate::model::rfc3339(now - time::Duration::days(90))));
         f.created_to = end;
     } else {
         f.statuses.clear();
