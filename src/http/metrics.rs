@@ -32,87 +32,95 @@ struct Series {
     buckets: [AtomicU64; BUCKETS.len()],
 }
 
-type Key = (String, &'static str, &'static str);
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PATCH", "HEAD", "PUT", "DELETE", "OPTIONS", "other",
+];
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
-/// Request counters and latency histograms per (route, method, status class).
+/// One route's series, by method and status class.
+#[derive(Debug, Default)]
+struct Route {
+    series: [[Series; CLASSES.len()]; METHODS.len()],
+}
+
+/// Request counters and latency histograms per route pattern, method and status class.
+/// Looked up by the route's text under a read lock: no allocation per request.
 #[derive(Debug)]
 pub struct Metrics {
-    series: RwLock<HashMap<Key, Arc<Series>>>,
+    routes: RwLock<HashMap<String, Arc<Route>>>,
     started: Instant,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Metrics {
-            series: Default::default(),
+            routes: Default::default(),
             started: Instant::now(),
         }
     }
 }
 
-fn method_str(m: &axum::http::Method) -> &'static str {
+fn method_index(m: &axum::http::Method) -> usize {
+    use axum::http::Method;
     match *m {
-        axum::http::Method::GET => "GET",
-        axum::http::Method::POST => "POST",
-        axum::http::Method::PATCH => "PATCH",
-        axum::http::Method::HEAD => "HEAD",
-        axum::http::Method::PUT => "PUT",
-        axum::http::Method::DELETE => "DELETE",
-        axum::http::Method::OPTIONS => "OPTIONS",
-        _ => "other",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PATCH => 2,
+        Method::HEAD => 3,
+        Method::PUT => 4,
+        Method::DELETE => 5,
+        Method::OPTIONS => 6,
+        _ => 7,
     }
 }
 
-fn class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
+fn class_index(status: u16) -> usize {
+    usize::from((status / 100).clamp(1, 5)) - 1
 }
 
 impl Metrics {
-    fn observe(&self, key: Key, seconds: f64) {
-        let found = self
-            .series
+    fn route(&self, path: &str) -> Arc<Route> {
+        if let Some(r) = self
+            .routes
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        let s = match found {
-            Some(s) => s,
-            None => self
-                .series
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(key)
-                .or_default()
-                .clone(),
-        };
-        s.count.fetch_add(1, Ordering::Relaxed);
-        s.sum_us
+            .get(path)
+        {
+            return r.clone();
+        }
+        self.routes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(path.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
+impl Series {
+    fn observe(&self, seconds: f64) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_us
             .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
         if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
-            s.buckets[i].fetch_add(1, Ordering::Relaxed);
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
+/// Requests no route matched: the web app's files, and 404s.
+const FALLBACK: &str = "(web app files and not found)";
+
 /// The middleware: times the request and counts it under its matched route.
 pub async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "(web app files and not found)".into());
-    let method = method_str(req.method());
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = method_index(req.method());
     let res = next.run(req).await;
-    let status = class(res.status().as_u16());
-    s.metrics
-        .observe((route, method, status), started.elapsed().as_secs_f64());
+    let r = s
+        .metrics
+        .route(route.as_ref().map_or(FALLBACK, |p| p.as_str()));
+    r.series[method][class_index(res.status().as_u16())].observe(started.elapsed().as_secs_f64());
     res
 }
 
@@ -128,19 +136,35 @@ fn escape(v: &str) -> String {
 
 async fn metrics(State(s): State<AppState>) -> Response {
     let mut out = String::new();
-    let series: Vec<(Key, Arc<Series>)> = {
-        let map = s.metrics.series.read().unwrap_or_else(|e| e.into_inner());
+    let routes: Vec<(String, Arc<Route>)> = {
+        let map = s.metrics.routes.read().unwrap_or_else(|e| e.into_inner());
         let mut v: Vec<_> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
+    let series: Vec<(String, &Series)> = routes
+        .iter()
+        .flat_map(|(route, r)| {
+            METHODS.iter().enumerate().flat_map(move |(m, method)| {
+                CLASSES.iter().enumerate().map(move |(c, class)| {
+                    (
+                        format!(
+                            "route=\"{}\",method=\"{method}\",status=\"{class}\"",
+                            escape(route)
+                        ),
+                        &r.series[m][c],
+                    )
+                })
+            })
+        })
+        .filter(|(_, s)| s.count.load(Ordering::Relaxed) > 0)
+        .collect();
     let _ = writeln!(out, "# HELP heritage_atlas_http_requests_total Requests answered, by route, method and status class.");
     let _ = writeln!(out, "# TYPE heritage_atlas_http_requests_total counter");
-    for ((route, method, status), v) in &series {
+    for (labels, v) in &series {
         let _ = writeln!(
             out,
-            "heritage_atlas_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {}",
-            escape(route),
+            "heritage_atlas_http_requests_total{{{labels}}} {}",
             v.count.load(Ordering::Relaxed)
         );
     }
@@ -152,11 +176,7 @@ async fn metrics(State(s): State<AppState>) -> Response {
         out,
         "# TYPE heritage_atlas_http_request_duration_seconds histogram"
     );
-    for ((route, method, status), v) in &series {
-        let labels = format!(
-            "route=\"{}\",method=\"{method}\",status=\"{status}\"",
-            escape(route)
-        );
+    for (labels, v) in &series {
         let mut cumulative = 0;
         for (i, b) in BUCKETS.iter().enumerate() {
             cumulative += v.buckets[i].load(Ordering::Relaxed);

@@ -74,28 +74,32 @@ impl AppState {
 
 /// The whole application, ready to serve (tests drive this same router).
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    // JSON, CSV, FlatGeobuf and HTML answers, compressed for clients that take gzip or
+    // brotli. Tiles and the web app's files keep their own compressed forms and stay out
+    // of this layer (it would cost the cached-tile path for nothing).
+    let compressed = Router::new()
         .merge(health::router())
         .merge(query::router())
         .merge(assets::router())
         .merge(records::router())
         .merge(audit::router())
-        .merge(tiles::router())
         .merge(auth::router())
         .merge(complaints::router())
         .merge(open311::router())
         .merge(ogc::router())
-        .merge(assets_static::router())
         .merge(metrics::router())
+        // Styles are rewritten per request; glyphs pass through already compressed.
+        .merge(assets_static::router())
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)));
+    Router::new()
+        .merge(compressed)
+        .merge(tiles::router())
         .fallback(assets_static::web_or_not_found)
         // Counted after routing, so requests are grouped by their route's pattern.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
-        // JSON, CSV, FlatGeobuf and HTML answers for clients that take gzip or brotli;
-        // tiles and the web app's files come already compressed and pass through.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
