@@ -37,7 +37,7 @@ export function setStaffSession(s) {
 const unauthorizedListeners = new Set();
 export function onUnauthorized(fn) { unauthorizedListeners.add(fn); }
 
-async function request(method, url, { json, form, auth = false, signal } = {}) {
+async function request(method, url, { json, form, raw, auth = false, signal } = {}) {
   const headers = { Accept: 'application/json' };
   let body;
   if (json !== undefined) {
@@ -45,6 +45,9 @@ async function request(method, url, { json, form, auth = false, signal } = {}) {
     body = JSON.stringify(json);
   } else if (form) {
     body = form; // the browser sets multipart/form-data with its boundary
+  } else if (raw) {
+    headers['Content-Type'] = 'application/octet-stream';
+    body = raw;
   }
   if (auth) {
     const s = staffSession();
@@ -105,6 +108,13 @@ export const api = {
   me: () => request('GET', '/auth/me', { auth: true }),
   queue: (p) => request('GET', `/complaints?${qs(p)}`, { auth: true }),
   change: (ticket, body) => request('PATCH', `/complaints/${encodeURIComponent(ticket)}`, { json: body, auth: true }),
+  staff: () => request('GET', '/auth/staff', { auth: true }),
+  inspect: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/inspections`, { json: body, auth: true }),
+  maintain: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/maintenance`, { json: body, auth: true }),
+  addDocument: (code, form) => request('POST', `/assets/${encodeURIComponent(code)}/documents`, { form, auth: true }),
+  /** Is this copy (a File/Blob) the document on record? Sent as the raw body. */
+  verifyFile: (file) => request('POST', '/documents/verify', { raw: file }),
+  verifyHash: (sha256) => request('POST', '/documents/verify', { json: { sha256 } }),
 };
 
 /** A message for an error, in the current language where we have one. */

@@ -1,12 +1,13 @@
 // One asset's whole record (#asset/CODE): names in English and Bengali, kind, grade,
 // condition and when it was assessed, address and ward, maintenance, inspections and
 // public documents, and "report a problem here".
-import { h, replace, dl, $ } from './dom.js';
+import { h, replace, dl, $, fieldError } from './dom.js';
 import { t, label, fmtDate, fmtNumber, digits, getLang } from './i18n.js';
-import { api, errorText } from './api.js';
+import { api, errorText, staffSession } from './api.js';
 import * as mapctl from './mapctl.js';
 import * as report from './report.js';
 import * as near from './near.js';
+import { verifyForm } from './verify.js';
 
 let ctx;
 let seq = 0;
@@ -192,15 +193,149 @@ function draw() {
     i.notes ? h('p', { text: i.notes }) : null,
     i.inspector ? h('p', { class: 'hint', text: t('asset.inspector', { name: i.inspector }) }) : null));
   const documents = (d.documents || []).map((doc) => h('li', null,
-    h('p', { class: 'doc-title', text: doc.title }),
-    h('p', { class: 'hint', text: [doc.media_type, fmtSize(doc.size), doc.created_at ? fmtDate(doc.created_at, false) : null].filter(Boolean).join(' · ') })));
+    h('p', { class: 'doc-title' },
+      h('a', { href: `/documents/${encodeURIComponent(doc.sha256)}`, target: '_blank', rel: 'noopener', text: doc.title })),
+    h('p', { class: 'hint', text: [label('media', doc.media_type) || doc.media_type, fmtSize(doc.size), doc.created_at ? fmtDate(doc.created_at, false) : null].filter(Boolean).join(' · ') }),
+    h('p', { class: 'hint mono', text: t('asset.sha', { hash: String(doc.sha256).slice(0, 12) }) })));
 
   const section = (id, title, items, empty) => h('section', { class: 'record', 'aria-labelledby': id },
     h('h3', { id, text: title }),
     items.length ? h('ol', { class: 'history' }, items) : h('p', { class: 'hint', text: empty }));
 
+  const docs = section('asset-docs', t('asset.documents'), documents, t('asset.noDocuments'));
+  docs.append(verifyForm());
+
   replace(el(), head, facts, actions,
     section('asset-maint', t('asset.maintenance'), maintenance, t('asset.noMaintenance')),
     section('asset-insp', t('asset.inspections'), inspections, t('asset.noInspections')),
-    section('asset-docs', t('asset.documents'), documents, t('asset.noDocuments')));
+    docs,
+    staffTools(p));
+}
+
+/** Forms for signed-in staff: an inspection, a maintenance work, and (officers) a document. */
+function staffTools(p) {
+  const s = staffSession();
+  if (!s || !s.user || !p.code) return null;
+  const officer = s.user.role === 'officer' || s.user.role === 'admin';
+  const status = h('p', { id: 'rec-status', role: 'status', tabindex: '-1', class: state.message ? state.message.kind : null, text: state.message ? state.message.text : '' });
+  const today = new Date().toISOString().slice(0, 10);
+  const saved = async (promise, button, after) => {
+    button.disabled = true;
+    status.className = '';
+    status.textContent = t('rec.saving');
+    try {
+      await promise();
+      state.message = { kind: 'success', text: t('rec.saved') };
+      if (after) after();
+      const data = await api.asset(p.code);
+      state.data = data;
+      render();
+      $('#rec-status')?.focus({ preventScroll: false });
+    } catch (e) {
+      button.disabled = false;
+      if (e && e.field) {
+        const control = document.getElementById(`rec-${e.field}`) || document.getElementById(`rec-doc-${e.field}`);
+        if (control) {
+          fieldError(control, errorText(e));
+          control.focus();
+        }
+      }
+      status.className = 'error';
+      status.textContent = errorText(e);
+    }
+  };
+  const field = (id, text, control, hint) => h('div', { class: 'field' },
+    h('label', { htmlFor: id, text }), hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null, control);
+
+  // An inspection.
+  const cond = h('select', { id: 'rec-condition', name: 'condition' },
+    ['good', 'fair', 'poor', 'critical', 'unknown'].map((c) => h('option', { value: c, text: label('condition', c), selected: c === p.condition })));
+  const inspAt = h('input', { type: 'date', id: 'rec-inspected_at', name: 'inspected_at', value: today, max: today });
+  const notes = h('textarea', { id: 'rec-notes', name: 'notes', rows: 3, maxLength: 4000 });
+  const inspBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rec-inspect', text: t('rec.saveInspection') });
+  const insp = h('form', { id: 'rec-inspection-form', novalidate: true },
+    h('h4', { text: t('rec.inspection') }),
+    field('rec-condition', t('rec.condition'), cond),
+    field('rec-inspected_at', t('rec.date'), inspAt),
+    field('rec-notes', t('rec.notes'), notes),
+    inspBtn);
+  insp.addEventListener('submit', (e) => {
+    e.preventDefault();
+    for (const c of [inspAt, notes]) fieldError(c, null);
+    const body = { condition: cond.value };
+    if (inspAt.value) body.inspected_at = inspAt.value;
+    if (notes.value.trim()) body.notes = notes.value.trim();
+    saved(() => api.inspect(p.code, body), inspBtn, () => mapctl.refreshAssets());
+  });
+
+  // A maintenance work.
+  const desc = h('textarea', { id: 'rec-description', name: 'description', rows: 2, maxLength: 4000, required: true });
+  const started = h('input', { type: 'date', id: 'rec-started_on', name: 'started_on', max: today });
+  const completed = h('input', { type: 'date', id: 'rec-completed_on', name: 'completed_on', max: today });
+  const contractor = h('input', { type: 'text', id: 'rec-contractor', name: 'contractor', maxLength: 200, autocomplete: 'organization' });
+  const cost = h('input', { type: 'number', id: 'rec-cost_inr', name: 'cost_inr', min: 0, step: 1, inputMode: 'numeric' });
+  const maintBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rec-maintain', text: t('rec.saveMaintenance') });
+  const maint = h('form', { id: 'rec-maintenance-form', novalidate: true },
+    h('h4', { text: t('rec.maintenance') }),
+    field('rec-description', t('rec.description'), desc),
+    field('rec-started_on', t('rec.started'), started),
+    field('rec-completed_on', t('rec.completed'), completed),
+    field('rec-contractor', t('rec.contractor'), contractor),
+    field('rec-cost_inr', t('rec.cost'), cost),
+    maintBtn);
+  maint.addEventListener('submit', (e) => {
+    e.preventDefault();
+    for (const c of [desc, started, completed, cost]) fieldError(c, null);
+    if (!desc.value.trim()) {
+      fieldError(desc, t('rec.needDescription'));
+      return desc.focus();
+    }
+    if (!started.value && !completed.value) {
+      fieldError(started, t('rec.needDate'));
+      return started.focus();
+    }
+    const body = { description: desc.value.trim() };
+    if (started.value) body.started_on = started.value;
+    if (completed.value) body.completed_on = completed.value;
+    if (contractor.value.trim()) body.contractor = contractor.value.trim();
+    if (cost.value !== '') body.cost_inr = Number(cost.value);
+    saved(() => api.maintain(p.code, body), maintBtn);
+  });
+
+  // A document (officers and admins).
+  let docForm = null;
+  if (officer) {
+    const file = h('input', { type: 'file', id: 'rec-doc-file', name: 'file', accept: 'application/pdf,image/jpeg,image/png,image/webp' });
+    const title = h('input', { type: 'text', id: 'rec-doc-title', name: 'title', maxLength: 200 });
+    const pub = h('input', { type: 'checkbox', id: 'rec-doc-public', name: 'public', checked: true });
+    const docBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rec-add-doc', text: t('rec.saveDocument') });
+    docForm = h('form', { id: 'rec-document-form', novalidate: true },
+      h('h4', { text: t('rec.document') }),
+      field('rec-doc-file', t('rec.docFile'), file),
+      field('rec-doc-title', t('rec.docTitle'), title),
+      h('label', { class: 'check' }, pub, ' ', t('rec.docPublic')),
+      docBtn);
+    docForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      for (const c of [file, title]) fieldError(c, null);
+      const f = file.files && file.files[0];
+      if (!f) {
+        fieldError(file, t('rec.needFile'));
+        return file.focus();
+      }
+      if (!title.value.trim()) {
+        fieldError(title, t('rec.needTitle'));
+        return title.focus();
+      }
+      const form = new FormData();
+      form.append('file', f);
+      form.append('title', title.value.trim());
+      form.append('public', pub.checked ? 'true' : 'false');
+      saved(() => api.addDocument(p.code, form), docBtn);
+    });
+  }
+
+  return h('section', { class: 'record staff-tools', 'aria-labelledby': 'rec-heading' },
+    h('h3', { id: 'rec-heading', text: t('rec.title', { name: s.user.name }) }),
+    status, insp, maint, docForm);
 }

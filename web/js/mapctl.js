@@ -30,6 +30,7 @@ const PREFIX = { heritage: 'heritage-', water_bodies: 'water-', parks: 'parks-',
 export let map = null;
 
 let complaintsVersion = session.get('atlas.complaintsVersion');
+let assetsVersion = session.get('atlas.assetsVersion');
 let paddingProvider = () => ({ top: 20, bottom: 20, left: 20, right: 20 });
 let pickHandler = null;
 const featureListeners = new Set();
@@ -71,6 +72,11 @@ export function createMap(container) {
       // tiles under a new URL so no cached tile hides it.
       if (complaintsVersion && type === 'Tile' && url.includes('/tiles/complaints/')) {
         return { url: `${url}${url.includes('?') ? '&' : '?'}v=${complaintsVersion}` };
+      }
+      // Likewise asset tiles after staff record an inspection (it changes the condition
+      // the map shows); the browser would otherwise keep the old tile for 5 minutes.
+      if (assetsVersion && type === 'Tile' && url.includes('/tiles/') && !url.includes('/tiles/complaints/')) {
+        return { url: `${url}${url.includes('?') ? '&' : '?'}v=${assetsVersion}` };
       }
       return undefined;
     },
@@ -284,6 +290,18 @@ export function refreshComplaints() {
     const src = map.getSource('complaints');
     if (!src) return;
     if (typeof map.refreshTiles === 'function') map.refreshTiles('complaints');
+    else if (src.tiles) src.setTiles(src.tiles.map((u) => u.split('?')[0]));
+  });
+}
+
+/** Asks for fresh asset tiles (after an inspection changed what the map shows). */
+export function refreshAssets() {
+  assetsVersion = Date.now().toString(36);
+  session.set('atlas.assetsVersion', assetsVersion);
+  whenReady(() => {
+    const src = map.getSource('atlas');
+    if (!src) return;
+    if (typeof map.refreshTiles === 'function') map.refreshTiles('atlas');
     else if (src.tiles) src.setTiles(src.tiles.map((u) => u.split('?')[0]));
   });
 }

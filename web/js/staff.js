@@ -85,6 +85,7 @@ async function signIn() {
   try {
     const r = await api.login(name.value.trim(), pw.value);
     setStaffSession({ token: r.token, expires_at: r.expires_at, user: r.user });
+    staffList = null;
     verified = true;
     pw.value = '';
     status.textContent = '';
@@ -104,6 +105,7 @@ async function signIn() {
 async function signOut() {
   try { await api.logout(); } catch { /* the token is dropped anyway */ }
   setStaffSession(null);
+  staffList = null;
   queue = null;
   selected = null;
   verified = false;
@@ -250,6 +252,16 @@ function allowedActions(c, role) {
   return role === 'field_staff' ? list.filter((a) => FIELD_STAFF_ACTIONS.includes(a)) : list;
 }
 
+let staffList = null;
+/** The staff who can be assigned complaints, asked once per sign-in. */
+function loadStaff() {
+  if (!staffList) {
+    staffList = api.staff();
+    staffList.catch(() => { staffList = null; });
+  }
+  return staffList;
+}
+
 function renderDetail() {
   const c = selected;
   const s = staffSession();
@@ -263,7 +275,21 @@ function renderDetail() {
     actions.map((a) => h('option', { value: a, text: label('action', a) })));
   const note = h('textarea', { id: 'staff-note', name: 'note', rows: 3, maxLength: 4000, 'aria-describedby': 'staff-note-hint' });
   const pub = h('input', { type: 'checkbox', id: 'staff-public', name: 'public', checked: true });
-  const assignee = h('input', { type: 'text', id: 'staff-assignee', name: 'assignee', autocomplete: 'off', spellcheck: false });
+  // Officers pick from the staff list; if it cannot be had (field staff may not read it,
+  // or the network failed) a name can still be typed.
+  let assignee = h('select', { id: 'staff-assignee', name: 'assignee' },
+    h('option', { value: '', text: t('staff.assigneeLoading') }));
+  loadStaff().then((people) => {
+    replace(assignee, h('option', { value: '', text: '—' }),
+      people.map((u) => h('option', {
+        value: u.name,
+        text: [u.name, label('role', u.role), u.ward !== null && u.ward !== undefined ? t('staff.wardN', { ward: digits(u.ward) }) : null].filter(Boolean).join(' — '),
+      })));
+  }, () => {
+    const input = h('input', { type: 'text', id: 'staff-assignee', name: 'assignee', autocomplete: 'off', spellcheck: false });
+    assignee.replaceWith(input);
+    assignee = input;
+  });
   const dupOf = h('input', { type: 'text', id: 'staff-duplicate_of', name: 'duplicate_of', autocomplete: 'off', spellcheck: false, placeholder: 'EH-2026-000123' });
   const assigneeField = h('div', { class: 'field', hidden: true }, h('label', { htmlFor: 'staff-assignee', text: t('staff.assignee') }), assignee);
   const dupField = h('div', { class: 'field', hidden: true }, h('label', { htmlFor: 'staff-duplicate_of', text: t('staff.duplicateOf') }), dupOf);

@@ -7,6 +7,7 @@ import * as mapctl from './mapctl.js';
 import * as complaint from './complaint.js';
 import { categoryName, categories } from './report.js';
 import * as staff from './staff.js';
+import * as verify from './verify.js';
 
 let ctx;
 let ticket = null;
@@ -19,6 +20,7 @@ const TICKET = /^EH-\d{4}-\d{6,}$/;
 
 export function init(c) {
   ctx = c;
+  verify.initStatic();
   $('#track-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const v = $('#track-ticket').value.trim().toUpperCase();

@@ -1,0 +1,74 @@
+// Verifying a document: is this copy exactly the one on record? The file's bytes (or a
+// pasted SHA-256) go to POST /documents/verify; the file is compared there, not kept.
+import { h, $, fieldError } from './dom.js';
+import { t, fmtDate, getLang } from './i18n.js';
+import { api, errorText } from './api.js';
+
+async function checkFile(file, out) {
+  const f = file.files && file.files[0];
+  if (!f) return;
+  out.className = 'verify-result';
+  out.textContent = t('verify.checking');
+  try {
+    showVerdict(out, await api.verifyFile(f));
+  } catch (e) {
+    out.className = 'verify-result error';
+    out.textContent = t('verify.failed', { error: errorText(e) });
+  }
+}
+
+/** "Check a copy": is the file in hand exactly a document on record? */
+export function verifyForm(idPrefix = 'asset-verify') {
+  const file = h('input', { type: 'file', id: `${idPrefix}-file`, name: 'file', accept: 'application/pdf,image/jpeg,image/png,image/webp' });
+  const out = h('p', { id: `${idPrefix}-result`, role: 'status', class: 'verify-result' });
+  file.addEventListener('change', () => checkFile(file, out));
+  return h('div', { class: 'field verify' },
+    h('h4', { text: t('verify.title') }),
+    h('label', { htmlFor: `${idPrefix}-file`, text: t('verify.file') }),
+    h('p', { class: 'hint', id: `${idPrefix}-hint`, text: t('verify.hint') }),
+    file, out);
+}
+
+/** Writes the server's verdict on a copy into `out`. */
+export function showVerdict(out, v) {
+  if (v && v.on_record) {
+    const asset = v.asset ? [v.asset.code, getLang() === 'bn' && v.asset.name_bn ? v.asset.name_bn : v.asset.name].filter(Boolean).join(' ') : '';
+    out.className = 'verify-result success';
+    out.textContent = v.title
+      ? t('verify.onRecord', { title: v.title, asset: asset || t('verify.noAsset'), date: fmtDate(v.created_at, false) })
+      : t('verify.onRecordPrivate', { date: fmtDate(v.created_at, false) });
+  } else {
+    out.className = 'verify-result error';
+    out.textContent = t('verify.notOnRecord', { hash: String(v && v.sha256 || '').slice(0, 12) });
+  }
+}
+
+
+/** Wires the "Verify a document" section of the Track view (static markup). */
+export function initStatic() {
+  const file = $('#track-verify-file');
+  const out = $('#track-verify-result');
+  if (file && out) file.addEventListener('change', () => checkFile(file, out));
+  const form = $('#verify-hash-form');
+  if (!form) return;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const input = $('#verify-hash');
+    const res = $('#verify-hash-result');
+    const v = input.value.trim();
+    fieldError(input, null);
+    if (!/^[0-9a-fA-F]{64}$/.test(v)) {
+      fieldError(input, t('verify.needHash'));
+      input.focus();
+      return;
+    }
+    res.className = 'verify-result';
+    res.textContent = t('verify.checking');
+    try {
+      showVerdict(res, await api.verifyHash(v));
+    } catch (err) {
+      res.className = 'verify-result error';
+      res.textContent = t('verify.failed', { error: errorText(err) });
+    }
+  });
+}
