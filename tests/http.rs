@@ -189,6 +189,11 @@ async fn bad_requests_get_clear_json_errors() {
         ("/assets/999999", 404, "no asset"),
         ("/assets/NO-SUCH-CODE", 404, "no asset"),
         ("/no/such/path", 404, "no such resource"),
+        (
+            "/tiles/heritage/14/11912/7106.mvt?colour=red",
+            400,
+            "unknown field `colour`",
+        ),
     ];
     for (path, status, text) in cases {
         let (s, body) = srv.get(path).await;
@@ -361,8 +366,10 @@ async fn metrics_count_requests_by_route_and_the_tile_cache() {
     let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
     let t = heritage_atlas::tiles::TileCoord::containing(88.3425, 22.5449, 16);
     let tile = format!("/tiles/heritage/{}/{}/{}.mvt", t.z, t.x, t.y);
-    for _ in 0..3 {
-        assert_eq!(reqwest::get(srv.url(&tile)).await.unwrap().status(), 200);
+    // `v` is the cache-busting parameter the web app adds: taken, and ignored.
+    for v in ["", "?v=1", "?v=mk2x9"] {
+        let url = srv.url(&format!("{tile}{v}"));
+        assert_eq!(reqwest::get(url).await.unwrap().status(), 200);
     }
     assert_eq!(srv.get("/nearby?lon=88.34&lat=22.54").await.0, 200);
     assert_eq!(srv.get("/nearby?lon=NaN&lat=22").await.0, 400);

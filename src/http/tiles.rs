@@ -25,9 +25,20 @@ fn layer_set(s: &str) -> Result<LayerSet, ApiError> {
     LayerSet::parse(s).map_err(|e| ApiError::NotFound(format!("no such tile layer: {e}")))
 }
 
+/// The one query parameter a tile takes: `v`, any value, which clients add to ask past
+/// their HTTP cache after a change (the web app does after a report or an inspection).
+/// Anything else is refused, as everywhere.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TileParams {
+    #[allow(dead_code)]
+    v: Option<String>,
+}
+
 async fn tile(
     State(s): State<AppState>,
     Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    super::Params(_): super::Params<TileParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layers = layer_set(&layers)?;
