@@ -822,6 +822,13 @@ await run('history and documents', async () => {
   }, vmLngLat, { timeout: 15000 }).then(() => true, () => false);
   check('the map shows Victoria Memorial as poor at once (queryRenderedFeatures), no reload', onMap);
   check('the panel shows the new inspection', (await page.textContent('#view-asset')).includes(note));
+  const trail = (await api('/audit?subject=HER-0001')).body.entries || [];
+  const last = trail[trail.length - 1];
+  const shown = await page.waitForFunction((hash) => {
+    const sec = document.querySelector('section[aria-labelledby="asset-changes"]');
+    return sec && sec.textContent.includes('Inspection recorded') && sec.textContent.includes(hash.slice(0, 12));
+  }, last ? last.hash : 'none', { timeout: 10000 }).then(() => true, () => false);
+  check('the panel\'s audit trail shows the inspection with its hash from GET /audit', !!last && last.action === 'inspection.add' && shown);
   // Maintenance.
   const work = `Porch plaster consolidated (browser test ${Date.now()})`;
   await page.fill('#rec-description', work);

@@ -109,6 +109,7 @@ export const api = {
   queue: (p) => request('GET', `/complaints?${qs(p)}`, { auth: true }),
   change: (ticket, body) => request('PATCH', `/complaints/${encodeURIComponent(ticket)}`, { json: body, auth: true }),
   staff: () => request('GET', '/auth/staff', { auth: true }),
+  audit: (subject) => request('GET', `/audit?${qs({ subject, limit: 100 })}`),
   inspect: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/inspections`, { json: body, auth: true }),
   maintain: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/maintenance`, { json: body, auth: true }),
   addDocument: (code, form) => request('POST', `/assets/${encodeURIComponent(code)}/documents`, { form, auth: true }),

@@ -49,6 +49,7 @@ async function load(id) {
     const data = await api.asset(id);
     if (mine !== seq) return;
     state = { id, data, click };
+    loadChanges(mine);
     const p = data.properties || {};
     mapctl.highlight(data.geometry);
     const bbox = mapctl.geometryBbox(data.geometry);
@@ -72,6 +73,34 @@ async function load(id) {
     state = { id, error: e };
     render();
   }
+}
+
+/** The asset's public audit trail; the record shows without it if it cannot be had. */
+async function loadChanges(mine) {
+  const code = state && state.data && state.data.properties ? state.data.properties.code : null;
+  if (!code) return;
+  try {
+    const r = await api.audit(code);
+    if (mine !== seq || !state.data) return;
+    state.changes = r.entries || [];
+    // In place: a redraw would take focus and typed text from the staff forms.
+    const fresh = changesSection();
+    const old = el().querySelector('section[aria-labelledby="asset-changes"]');
+    if (old) old.replaceWith(fresh);
+    else el().querySelector('section[aria-labelledby="asset-docs"]')?.after(fresh);
+  } catch { /* the trail stays unshown */ }
+}
+
+/** The public audit entries about this asset, newest first (null until loaded). */
+function changesSection() {
+  if (!state || !state.changes) return null;
+  const items = state.changes.slice().reverse().map((e) => h('li', null,
+    h('p', { class: 'when', text: `${fmtDate(e.at)} · ${label('audit', e.action)}` }),
+    h('p', { class: 'hint', text: t('audit.by', { name: e.actor, role: label('role', e.role) }) }),
+    h('p', { class: 'hint mono', text: t('audit.entry', { seq: digits(e.seq), hash: String(e.hash).slice(0, 12) }) })));
+  return h('section', { class: 'record', 'aria-labelledby': 'asset-changes' },
+    h('h3', { id: 'asset-changes', text: t('asset.changes') }),
+    items.length ? h('ol', { class: 'history' }, items) : h('p', { class: 'hint', text: t('asset.noChanges') }));
 }
 
 /** A point inside the asset to put a pin on: where it was clicked, else the search index's. */
@@ -209,6 +238,7 @@ function draw() {
     section('asset-maint', t('asset.maintenance'), maintenance, t('asset.noMaintenance')),
     section('asset-insp', t('asset.inspections'), inspections, t('asset.noInspections')),
     docs,
+    changesSection(),
     staffTools(p));
 }
 
@@ -230,6 +260,7 @@ function staffTools(p) {
       const data = await api.asset(p.code);
       state.data = data;
       render();
+      loadChanges(seq);
       $('#rec-status')?.focus({ preventScroll: false });
     } catch (e) {
       button.disabled = false;
