@@ -1,8 +1,8 @@
 //! Staff authentication: argon2id password hashes, opaque random bearer tokens stored
 //! only as SHA-256 hashes, and a throttle that slows down repeated failed logins.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -51,18 +51,50 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// Failed logins per key (a user name, a client address): each failure in a row doubles
-/// the wait before the next answer, from a quarter second up to eight seconds; a success
-/// or fifteen quiet minutes clear it.
+/// Failed logins per key (a user name, a client address). After a failure the key backs
+/// off: the next attempt is refused *before* any password is hashed until a quarter
+/// second has passed, doubling with each failure in a row up to a minute; a success or
+/// fifteen quiet minutes clear it. And one attempt per key at a time: a second one sent
+/// while the first is being checked is refused too, so a burst of parallel guesses costs
+/// one hash, not a hundred.
 #[derive(Debug, Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    in_flight: Mutex<HashSet<String>>,
 }
 
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 
+/// How long `n` failures in a row make a key wait.
+fn backoff(n: u32) -> Duration {
+    if n == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(250u64 << (n - 1).min(8)).min(Duration::from_secs(60))
+}
+
+/// An attempt being checked; dropping it lets the next one in.
+#[derive(Debug)]
+pub struct Attempt {
+    throttle: Arc<Throttle>,
+    keys: Vec<String>,
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        let mut m = self
+            .throttle
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for k in &self.keys {
+            m.remove(k);
+        }
+    }
+}
+
 impl Throttle {
-    /// How long to hold the answer to a failed attempt on `key`, counting this one.
+    /// Records a failed attempt on `key`; returns how long it must now wait.
     pub fn fail(&self, key: &str) -> Duration {
         let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -75,7 +107,15 @@ impl Throttle {
         }
         e.0 = e.0.saturating_add(1);
         e.1 = now;
-        Duration::from_millis(250u64 << (e.0 - 1).min(5))
+        backoff(e.0)
+    }
+
+    /// How long `key` must still wait before it may try again (`None`: it may now).
+    pub fn wait(&self, key: &str) -> Option<Duration> {
+        let m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (n, t) = m.get(key)?;
+        let left = backoff(*n).checked_sub(t.elapsed())?;
+        (!left.is_zero()).then_some(left)
     }
 
     /// Failures in a row for `key` (0 when quiet).
@@ -91,6 +131,19 @@ impl Throttle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
+    }
+
+    /// Starts an attempt on all `keys`, or `None` if any of them has one running.
+    pub fn begin(self: &Arc<Self>, keys: &[String]) -> Option<Attempt> {
+        let mut m = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.iter().any(|k| m.contains(k)) {
+            return None;
+        }
+        m.extend(keys.iter().cloned());
+        Some(Attempt {
+            throttle: self.clone(),
+            keys: keys.to_vec(),
+        })
     }
 }
 
@@ -109,16 +162,27 @@ mod tests {
 
     #[test]
     fn throttle_doubles_and_resets() {
-        let t = Throttle::default();
+        let t = Arc::new(Throttle::default());
+        assert_eq!(t.wait("a"), None);
         assert_eq!(t.fail("a"), Duration::from_millis(250));
         assert_eq!(t.fail("a"), Duration::from_millis(500));
         assert_eq!(t.fail("a"), Duration::from_millis(1000));
+        let w = t.wait("a").expect("backing off");
+        assert!(w > Duration::from_millis(900) && w <= Duration::from_secs(1));
         assert_eq!(t.failures("a"), 3);
         t.succeed("a");
         assert_eq!(t.failures("a"), 0);
+        assert_eq!(t.wait("a"), None);
         for _ in 0..20 {
             t.fail("b");
         }
-        assert_eq!(t.fail("b"), Duration::from_secs(8));
+        assert_eq!(t.fail("b"), Duration::from_secs(60));
+        // One attempt per key at a time.
+        let keys = ["user:x".to_string(), "client:1".to_string()];
+        let first = t.begin(&keys).expect("first attempt");
+        assert!(t.begin(&keys[1..]).is_none());
+        assert!(t.begin(&["user:y".to_string()]).is_some());
+        drop(first);
+        assert!(t.begin(&keys).is_some());
     }
 }

@@ -129,9 +129,44 @@ pub struct ServeArgs {
     /// complaints are accepted in. Default: the wards of the register.
     #[arg(long)]
     pub service_area: Option<PathBuf>,
-    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    /// The address people reach this server at (e.g. `https://heritage.example.org`):
+    /// written into TileJSON, the style, OGC and Open311 links. Default: the bind
+    /// address. A request's `Host` header is never used for links unless it comes
+    /// through a trusted proxy.
+    #[arg(long, env = "HERITAGE_ATLAS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Behind a reverse proxy: believe `X-Forwarded-For` (the right-most address that is
+    /// not a trusted proxy), `X-Forwarded-Proto` and `X-Forwarded-Host` from the proxies
+    /// in `--trusted-proxies`.
     #[arg(long)]
     pub trust_proxy: bool,
+    /// The reverse proxies' addresses or CIDR blocks, comma-separated.
+    #[arg(
+        long,
+        env = "HERITAGE_ATLAS_TRUSTED_PROXIES",
+        default_value = "127.0.0.0/8,::1/128"
+    )]
+    pub trusted_proxies: String,
+    /// Connections open at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Connections open at once from one client address (0: no cap; trusted proxies
+    /// are not capped).
+    #[arg(long, default_value_t = 128)]
+    pub max_connections_per_client: usize,
+    /// Seconds to send a request's headers (and to keep an idle connection open).
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a request may take, body and answer; past it, 503.
+    #[arg(long, default_value_t = 60)]
+    pub request_timeout: u64,
+    /// Seconds an upload (complaint photos, documents) may take to arrive.
+    #[arg(long, default_value_t = 600)]
+    pub upload_timeout: u64,
+    /// MB of photos and documents one anonymous client may upload an hour (0: no limit);
+    /// past it, 429 with `Retry-After`.
+    #[arg(long, env = "HERITAGE_ATLAS_UPLOAD_MB_PER_HOUR", default_value_t = crate::http::DEFAULT_UPLOAD_MB_PER_HOUR)]
+    pub upload_mb_per_hour: u64,
 }
 
 impl Default for ServeArgs {
@@ -145,7 +180,15 @@ impl Default for ServeArgs {
             complaints_per_minute: 10,
             photos_dir: None,
             service_area: None,
+            public_url: None,
             trust_proxy: false,
+            trusted_proxies: "127.0.0.0/8,::1/128".into(),
+            max_connections: 1024,
+            max_connections_per_client: 128,
+            header_timeout: 10,
+            request_timeout: 60,
+            upload_timeout: 600,
+            upload_mb_per_hour: crate::http::DEFAULT_UPLOAD_MB_PER_HOUR,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
@@ -13,6 +13,8 @@ use heritage_atlas::config::{
     default_photos_dir, ApikeyCommand, AuditCommand, BackupArgs, Cli, Command, ExportArgs,
     GenerateArgs, ImportArgs, Scale, ServeArgs, UserCommand,
 };
+use heritage_atlas::http::guard::{Limits, Proxies, UploadBudget};
+use heritage_atlas::http::serve::ServeOptions;
 use heritage_atlas::import::{self, ImportOptions};
 use heritage_atlas::store::Store;
 use heritage_atlas::{export, synth, AppState};
@@ -191,24 +193,55 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let mut state = AppState::new(Arc::new(atlas)).with_rate_limit(args.complaints_per_minute);
-    state.tile_max_age = args.tile_max_age;
-    state.complaints_max_age = args.complaints_max_age;
-    state.trust_proxy = args.trust_proxy;
-    let app =
-        heritage_atlas::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
+    let bound = listener.local_addr()?;
+    let public_url = match &args.public_url {
+        Some(u) => {
+            anyhow::ensure!(
+                u.starts_with("http://") || u.starts_with("https://"),
+                "--public-url must start with http:// or https://, not {u:?}"
+            );
+            u.clone()
+        }
+        None => {
+            if !bound.ip().is_loopback() {
+                tracing::warn!(
+                    "links are written for {}; give --public-url with the address people use",
+                    heritage_atlas::http::serve::origin_of(bound)
+                );
+            }
+            heritage_atlas::http::serve::origin_of(bound)
+        }
+    };
+    let proxies = Arc::new(Proxies::parse(&args.trusted_proxies).map_err(anyhow::Error::msg)?);
+    let mut state = AppState::new(Arc::new(atlas))
+        .with_rate_limit(args.complaints_per_minute)
+        .with_public_url(&public_url);
+    state.tile_max_age = args.tile_max_age;
+    state.complaints_max_age = args.complaints_max_age;
+    state.proxies = args.trust_proxy.then(|| proxies.clone());
+    state.uploads = Arc::new(UploadBudget::new(args.upload_mb_per_hour << 20));
+    state.limits = Limits {
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        upload_timeout: Duration::from_secs(args.upload_timeout.max(1)),
+        ..Limits::default()
+    };
+    let app = heritage_atlas::app(state);
     tracing::info!(
-        "serving {db} on http://{} (ready in {} ms)",
-        listener.local_addr()?,
+        "serving {db} on http://{bound} as {public_url} (ready in {} ms)",
         started.elapsed().as_millis()
     );
     heritage_atlas::http::warm_static_files();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let opts = ServeOptions {
+        max_connections: args.max_connections,
+        max_connections_per_client: args.max_connections_per_client,
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        uncapped: args.trust_proxy.then_some(proxies),
+        ..ServeOptions::default()
+    };
+    heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -551,7 +551,8 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    // A wrong password is refused; the right one still works afterwards.
+    // A wrong password is refused; another try at once is refused before any hashing
+    // (the client backs off), and after the wait the right one still works.
     let (status, v) = post(
         &srv,
         "/auth/login",
@@ -559,6 +560,14 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     )
     .await;
     assert_eq!(status, 401, "{v}");
+    let (status, v) = post(
+        &srv,
+        "/auth/login",
+        &json!({"name": "nobody", "password": "guess"}),
+    )
+    .await;
+    assert_eq!(status, 429, "{v}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let (status, _) = post(
         &srv,
         "/auth/login",
@@ -566,6 +575,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     )
     .await;
     assert_eq!(status, 401);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let (status, _) = post(
         &srv,
         "/auth/login",

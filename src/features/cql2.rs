@@ -36,8 +36,10 @@ pub trait Queryables {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// All of them (n-ary, so a long `a AND b AND …` chain is flat, not deep).
+    And(Vec<Expr>),
+    /// Any of them.
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Cmp(Scalar, CmpOp, Scalar),
     Like(Scalar, String, bool),
@@ -213,10 +215,16 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
     Ok(out)
 }
 
+/// How deep parentheses and `NOT`s may nest. The parser (and evaluating and dropping the
+/// tree) recurses once a level, and a URL can hold thousands of `(`: without a bound one
+/// request overflows the stack and aborts the process. Real filters nest a handful deep.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser<'q> {
     toks: Vec<(usize, Tok)>,
     at: usize,
     end: usize,
+    depth: usize,
     queryables: &'q dyn Queryables,
 }
 
@@ -263,25 +271,47 @@ impl Parser<'_> {
         }
     }
 
-    fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.and()?;
-        while self.eat_keyword("OR") {
-            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+    /// Enters one nesting level (a parenthesis or a `NOT`), refusing past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.fail(format!(
+                "parentheses and NOT nest deeper than {MAX_DEPTH} levels"
+            ));
         }
-        Ok(e)
+        Ok(())
+    }
+
+    fn or(&mut self) -> Result<Expr, ParseError> {
+        let mut terms = vec![self.and()?];
+        while self.eat_keyword("OR") {
+            terms.push(self.and()?);
+        }
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::Or(terms)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.not()?;
+        let mut terms = vec![self.not()?];
         while self.eat_keyword("AND") {
-            e = Expr::And(Box::new(e), Box::new(self.not()?));
+            terms.push(self.not()?);
         }
-        Ok(e)
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::And(terms)
+        })
     }
 
     fn not(&mut self) -> Result<Expr, ParseError> {
         if self.eat_keyword("NOT") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let e = Expr::Not(Box::new(self.not()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         self.predicate()
     }
@@ -508,9 +538,11 @@ impl Parser<'_> {
 
     fn predicate(&mut self) -> Result<Expr, ParseError> {
         if self.peek() == Some(&Tok::LParen) {
+            self.deeper()?;
             self.at += 1;
             let e = self.or()?;
             self.expect(Tok::RParen, "')'")?;
+            self.depth -= 1;
             return Ok(e);
         }
         if let Some(Tok::Ident(name)) = self.peek().cloned() {
@@ -600,6 +632,7 @@ pub fn parse(s: &str, q: &dyn Queryables) -> Result<Expr, ParseError> {
         end: s.chars().count(),
         toks,
         at: 0,
+        depth: 0,
         queryables: q,
     };
     if p.toks.is_empty() {
@@ -673,8 +706,8 @@ impl Expr {
     pub fn matches(&self, r: &dyn Record) -> bool {
         use std::cmp::Ordering::*;
         match self {
-            Expr::And(a, b) => a.matches(r) && b.matches(r),
-            Expr::Or(a, b) => a.matches(r) || b.matches(r),
+            Expr::And(terms) => terms.iter().all(|e| e.matches(r)),
+            Expr::Or(terms) => terms.iter().any(|e| e.matches(r)),
             Expr::Not(a) => !a.matches(r),
             Expr::Bool(b) => *b,
             Expr::Cmp(a, op, b) => {
@@ -733,24 +766,21 @@ impl Expr {
     /// spatial predicate, or one under AND): lets the R-tree narrow the search.
     pub fn bbox_hint(&self) -> Option<Rect<f64>> {
         match self {
-            Expr::And(a, b) => match (a.bbox_hint(), b.bbox_hint()) {
-                (Some(x), Some(y)) => {
-                    let min = Coord {
-                        x: x.min().x.max(y.min().x),
-                        y: x.min().y.max(y.min().y),
-                    };
-                    let max = Coord {
-                        x: x.max().x.min(y.max().x),
-                        y: x.max().y.min(y.max().y),
-                    };
-                    if min.x > max.x || min.y > max.y {
-                        Some(Rect::new((0.0, 0.0), (0.0, 0.0)))
-                    } else {
-                        Some(Rect::new(min, max))
-                    }
+            Expr::And(terms) => terms.iter().filter_map(Expr::bbox_hint).reduce(|x, y| {
+                let min = Coord {
+                    x: x.min().x.max(y.min().x),
+                    y: x.min().y.max(y.min().y),
+                };
+                let max = Coord {
+                    x: x.max().x.min(y.max().x),
+                    y: x.max().y.min(y.max().y),
+                };
+                if min.x > max.x || min.y > max.y {
+                    Rect::new((0.0, 0.0), (0.0, 0.0))
+                } else {
+                    Rect::new(min, max)
                 }
-                (x, y) => x.or(y),
-            },
+            }),
             Expr::Spatial(SpatialOp::Intersects | SpatialOp::Within | SpatialOp::Contains, g) => {
                 geo::BoundingRect::bounding_rect(g)
             }
@@ -885,5 +915,28 @@ mod tests {
             let e = parse(s, &All).expect_err(s);
             assert_eq!(e.pos, pos, "{s}: {e}");
         }
+    }
+
+    /// One anonymous GET with 2,000 `(` used to overflow the stack and abort the server.
+    #[test]
+    fn nesting_is_bounded_and_chains_are_flat() {
+        let nested = |n: usize| format!("{}ward=1{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&nested(MAX_DEPTH), &All).is_ok());
+        for s in [
+            nested(MAX_DEPTH + 1),
+            nested(2_000),
+            "NOT ".repeat(10_000) + "ward=1",
+            "(NOT ".repeat(5_000) + "ward=1" + &")".repeat(5_000),
+        ] {
+            let e = parse(&s, &All).expect_err("too deep");
+            assert!(e.msg.contains("deeper than 64"), "{e}");
+        }
+        // Long chains are wide, not deep: 5,000 terms parse, evaluate and drop.
+        let chain = vec!["ward = 2"; 5_000].join(" OR ") + " OR ward = 63";
+        let e = parse(&chain, &All).unwrap();
+        assert!(matches!(&e, Expr::Or(t) if t.len() == 5_001));
+        assert!(e.matches(&rec()));
+        let chain = vec!["ward = 63"; 5_000].join(" AND ");
+        assert!(parse(&chain, &All).unwrap().matches(&rec()));
     }
 }

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{feature, ApiError, AppState};
+use super::{feature, ApiError, AppState, NoParams, Params};
 use crate::model::AssetId;
 
 pub fn router() -> Router<AppState> {
@@ -14,7 +14,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `{id}` is the numeric id or the code (`HER-0001`).
-async fn asset(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn asset(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<Value>, ApiError> {
     let store = s.atlas.store();
     let asset = match id.parse::<i64>() {
         Ok(n) => store.get_asset(AssetId(n)).await?,

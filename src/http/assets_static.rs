@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use crate::tiles::cache::{compress, Coding, Effort};
 
 use super::tiles::Accepted;
-use super::{error, ApiError, AppState};
+use super::{error, ApiError, AppState, NoParams, Params};
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
@@ -213,7 +213,11 @@ pub fn warm() {
 
 /// A style with its relative URLs made absolute for the origin the client used
 /// (MapLibre resolves source and glyph URLs only when absolute).
-async fn style(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn style(
+    Path(name): Path<String>,
+    super::BaseUrl(base): super::BaseUrl,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound(format!("no style {name}"));
     let stem = name.strip_suffix(".json").ok_or_else(not_found)?;
     if stem.contains('/') || stem.contains("..") {
@@ -222,7 +226,6 @@ async fn style(Path(name): Path<String>, headers: HeaderMap) -> Result<Response,
     let f = Styles::get(&format!("{stem}.json")).ok_or_else(not_found)?;
     let mut style: Value = serde_json::from_slice(&f.data)
         .map_err(|e| ApiError::Internal(format!("style {stem}: {e}")))?;
-    let base = super::tiles::base_url(&headers);
     let absolute = |v: &mut Value| {
         if let Some(s) = v.as_str().filter(|s| s.starts_with('/')) {
             *v = Value::String(format!("{base}{s}"));
@@ -251,6 +254,7 @@ async fn style(Path(name): Path<String>, headers: HeaderMap) -> Result<Response,
 async fn glyphs(
     Path((fontstack, range)): Path<(String, String)>,
     headers: HeaderMap,
+    Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     let range = range
         .strip_suffix(".pbf")

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Staff;
-use super::{ApiError, AppState, Params};
+use super::{ApiError, AppState, NoParams, Params};
 use crate::store::AuditCheck;
 
 const MAX_LIMIT: i64 = 1000;
@@ -60,6 +60,9 @@ async fn list(
     })))
 }
 
-async fn verify(State(s): State<AppState>) -> Result<Json<AuditCheck>, ApiError> {
+async fn verify(
+    State(s): State<AppState>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<AuditCheck>, ApiError> {
     Ok(Json(s.atlas.store().verify_audit().await?))
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, NoParams, Params};
 use crate::auth::{self, SESSION_HOURS};
 use crate::model::now_rfc3339;
 use crate::store::User;
@@ -76,31 +76,19 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
     }
 }
 
-/// Who is asking: the peer address, or with `--trust-proxy` the first `X-Forwarded-For`.
+/// Who is asking: the peer address, or behind a trusted proxy the address it names
+/// (see [`super::guard::Proxies`]).
 #[derive(Debug, Clone)]
 pub struct Client(pub String);
 
 impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
-        if s.trust_proxy {
-            if let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-            {
-                return Ok(Client(ip.to_string()));
-            }
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(Client(peer))
+            .map(|c| c.0.ip());
+        Ok(Client(super::guard::client_ip(s, &parts.headers, peer)))
     }
 }
 
@@ -161,7 +149,31 @@ async fn login(
     let Login { name, password } = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!("expected JSON {{\"name\", \"password\"}}: {e}"))
     })?;
+    if name.len() > 100 || password.len() > 1024 {
+        return Err(ApiError::Unauthorized("wrong name or password".into()));
+    }
+    let name_key = format!("user:{}", name.trim().to_lowercase());
+    let client_key = format!("client:{client}");
+    // Refused before any hashing: a name or client backing off after failures, or one
+    // with an attempt already being checked.
+    let wait = [&name_key, &client_key]
+        .into_iter()
+        .filter_map(|k| s.throttle.wait(k))
+        .max();
+    if let Some(w) = wait {
+        return Err(ApiError::TooManyRequests {
+            retry_after_s: w.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
+    let Some(_attempt) = s.throttle.begin(&[name_key.clone(), client_key.clone()]) else {
+        return Err(ApiError::TooManyRequests { retry_after_s: 1 });
+    };
     let user = s.atlas.store().user_by_name(name.trim()).await?;
+    // At most a few argon2 hashes (19 MiB each) at once, whatever the flood.
+    let _permit = tokio::time::timeout(Duration::from_secs(10), s.hashers.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::Unavailable("sign-in is busy; try again in a moment".into()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let ok = {
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         tokio::task::spawn_blocking(move || match hash {
@@ -174,11 +186,9 @@ async fn login(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
     };
-    let name_key = format!("user:{}", name.trim().to_lowercase());
-    let client_key = format!("client:{client}");
     let Some(user) = user.filter(|_| ok) else {
-        let wait = s.throttle.fail(&name_key).max(s.throttle.fail(&client_key));
-        tokio::time::sleep(wait).await;
+        s.throttle.fail(&name_key);
+        s.throttle.fail(&client_key);
         return Err(ApiError::Unauthorized("wrong name or password".into()));
     };
     s.throttle.succeed(&name_key);
@@ -219,7 +229,7 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<StatusC
     }
 }
 
-async fn me(Staff(u): Staff) -> Json<User> {
+async fn me(Staff(u): Staff, Params(NoParams {}): Params<NoParams>) -> Json<User> {
     Json(u)
 }
 
@@ -228,6 +238,7 @@ async fn me(Staff(u): Staff) -> Json<User> {
 async fn staff_list(
     State(s): State<AppState>,
     Staff(u): Staff,
+    Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<Vec<User>>, ApiError> {
     if u.role == crate::model::Role::FieldStaff {
         return Err(ApiError::Forbidden(

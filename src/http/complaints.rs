@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Client, Staff};
-use super::{ApiError, AppState, Params};
+use super::guard::{is_json, is_multipart, media_type, SMALL_BODY};
+use super::{ApiError, AppState, NoParams, Params};
 use crate::atlas::{Change, Filed, Source};
 use crate::complaints::photo::{self, Photo, MAX_PHOTOS, MAX_PHOTO_BYTES};
 use crate::complaints::{parse_ticket, Action, Category, Role, Status, Submission};
@@ -25,7 +26,7 @@ use crate::model::{now_rfc3339, Asset, AssetId};
 use crate::store::{ComplaintFilter, ComplaintRecord};
 
 /// Room for five full-size photos and the form around them.
-const MAX_BODY: usize = MAX_PHOTOS * MAX_PHOTO_BYTES + (1 << 20);
+pub(super) const MAX_BODY: usize = MAX_PHOTOS * MAX_PHOTO_BYTES + (1 << 20);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -198,9 +199,7 @@ fn set_field(sub: &mut Submission, name: &str, text: Option<String>) -> Result<(
     Ok(())
 }
 
-fn submission_from_json(body: &[u8]) -> Result<Submission, ApiError> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+fn submission_from_json(v: Value) -> Result<Submission, ApiError> {
     let Value::Object(obj) = v else {
         return Err(ApiError::BadRequest(
             "the body must be a JSON object".into(),
@@ -259,18 +258,45 @@ async fn read_photo(
         .map_err(|reason| ApiError::field(label, reason))
 }
 
+/// A text part of a multipart body: at most [`SMALL_BODY`] bytes of UTF-8.
+async fn read_text(
+    mut field: axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> Result<String, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if buf.len() + chunk.len() > SMALL_BODY {
+            return Err(ApiError::field(
+                name,
+                format!("longer than {} KiB", SMALL_BODY >> 10),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| ApiError::field(name, "is not UTF-8 text"))
+}
+
+/// A JSON body of at most [`SMALL_BODY`] bytes.
+pub(super) async fn small_json(req: Request) -> Result<Value, ApiError> {
+    let body = axum::body::to_bytes(req.into_body(), SMALL_BODY)
+        .await
+        .map_err(|e| {
+            ApiError::TooLarge(format!(
+                "a JSON body is at most {} KiB ({e})",
+                SMALL_BODY >> 10
+            ))
+        })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
 /// A request body as text fields plus photos: JSON or multipart/form-data.
 async fn fields_and_photos(
     req: Request,
     s: &AppState,
 ) -> Result<(Vec<(String, Option<String>)>, Option<Value>, Vec<Photo>), ApiError> {
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ct.starts_with("multipart/form-data") {
+    let ct = media_type(req.headers());
+    if is_multipart(&ct) {
         let mut mp = Multipart::from_request(req, s)
             .await
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -291,18 +317,16 @@ async fn fields_and_photos(
                 let label = format!("photos[{}]", photos.len());
                 photos.push(read_photo(field, &label).await?);
             } else {
-                let text = field.text().await.map_err(multipart_error)?;
+                if fields.len() >= 64 {
+                    return Err(ApiError::BadRequest("more than 64 form fields".into()));
+                }
+                let text = read_text(field, &name).await?;
                 fields.push((name, Some(text)));
             }
         }
         Ok((fields, None, photos))
-    } else if ct.starts_with("application/json") || ct.is_empty() {
-        let body = Bytes::from_request(req, s)
-            .await
-            .map_err(|e| ApiError::TooLarge(e.body_text()))?;
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-        Ok((Vec::new(), Some(v), Vec::new()))
+    } else if is_json(&ct) || ct.is_empty() {
+        Ok((Vec::new(), Some(small_json(req).await?), Vec::new()))
     } else {
         Err(ApiError::UnsupportedMediaType(format!(
             "send application/json or multipart/form-data, not {ct}"
@@ -343,7 +367,7 @@ async fn file(
     s.limiter.check(&client)?;
     let (fields, json_body, photos) = fields_and_photos(req, &s).await?;
     let sub = match json_body {
-        Some(v) => submission_from_json(v.to_string().as_bytes())?,
+        Some(v) => submission_from_json(v)?,
         None => {
             let mut sub = Submission::default();
             for (k, v) in fields {
@@ -364,7 +388,11 @@ async fn file(
     Ok((StatusCode::CREATED, h, Json(filed_view(&filed))).into_response())
 }
 
-async fn show(State(s): State<AppState>, Path(ticket): Path<String>) -> Result<Response, ApiError> {
+async fn show(
+    State(s): State<AppState>,
+    Path(ticket): Path<String>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
     let t = ticket_param(&ticket)?;
     let c = s
         .atlas
@@ -529,6 +557,7 @@ async fn queue(
 async fn photo_bytes(
     State(s): State<AppState>,
     Path(sha): Path<String>,
+    Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     let sha = sha.to_ascii_lowercase();
     let missing = || ApiError::NotFound(format!("no photo {sha}"));

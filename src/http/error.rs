@@ -28,6 +28,20 @@ pub enum ApiError {
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    #[error("{0}")]
+    LengthRequired(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// Any other status axum or tower answered with by itself (see [`ApiError::from_status`]).
+    #[error("{description}")]
+    Other {
+        status: StatusCode,
+        description: String,
+    },
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many requests from this client; try again in {retry_after_s} s")]
     TooManyRequests { retry_after_s: u64 },
@@ -48,6 +62,11 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::LengthRequired(_) => StatusCode::LENGTH_REQUIRED,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Other { status, .. } => *status,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -65,10 +84,65 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UriTooLong(_) => "uri_too_long",
+            ApiError::HeadersTooLarge(_) => "headers_too_large",
+            ApiError::LengthRequired(_) => "length_required",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Other { status, .. } => match status.as_u16() {
+                408 => "request_timeout",
+                422 => "unprocessable",
+                s if s >= 500 => "internal_error",
+                _ => "bad_request",
+            },
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Our error for an answer axum or tower made by itself with `status` and (maybe) a
+    /// plain-text reason.
+    pub fn from_status(status: StatusCode, text: &str, headers: &axum::http::HeaderMap) -> Self {
+        let text = text.to_string();
+        let or = |fallback: &str| {
+            if text.is_empty() {
+                fallback.to_string()
+            } else {
+                text.clone()
+            }
+        };
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let allow = headers
+                    .get(axum::http::header::ALLOW)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                ApiError::MethodNotAllowed(format!(
+                    "this resource does not take that method; it takes {allow}"
+                ))
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::TooLarge(or("the body is larger than this resource takes"))
+            }
+            StatusCode::URI_TOO_LONG => ApiError::UriTooLong(or("the request target is too long")),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                ApiError::HeadersTooLarge(or("the headers are too large"))
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::UnsupportedMediaType(or("unsupported Content-Type"))
+            }
+            StatusCode::NOT_FOUND => ApiError::NotFound(or("no such resource")),
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized(or("sign in first")),
+            StatusCode::FORBIDDEN => ApiError::Forbidden(or("not allowed")),
+            s if s.is_server_error() => ApiError::Other {
+                status: s,
+                description: "the server could not answer this request".into(),
+            },
+            s => ApiError::Other {
+                status: s,
+                description: or(s.canonical_reason().unwrap_or("bad request")),
+            },
         }
     }
 

@@ -5,14 +5,17 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, NoParams, Params};
 use crate::model::Layer;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
-async fn health(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn health(
+    State(s): State<AppState>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<Value>, ApiError> {
     // Touch the database so a broken file shows here, not at the next write.
     s.atlas.store().meta_get("schema_probe").await?;
     let mut layers = Map::new();

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::AppState;
+use super::{AppState, NoParams, Params};
 use crate::model::Layer;
 
 /// Upper bounds of the latency buckets, seconds.
@@ -134,7 +134,7 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
+async fn metrics(State(s): State<AppState>, Params(NoParams {}): Params<NoParams>) -> Response {
     let mut out = String::new();
     let routes: Vec<(String, Arc<Route>)> = {
         let map = s.metrics.routes.read().unwrap_or_else(|e| e.into_inner());

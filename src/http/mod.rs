@@ -6,6 +6,7 @@ mod audit;
 pub mod auth;
 pub mod complaints;
 pub mod error;
+pub mod guard;
 mod health;
 pub mod metrics;
 mod ogc;
@@ -13,6 +14,7 @@ mod open311;
 mod openapi;
 mod query;
 mod records;
+pub mod serve;
 mod tiles;
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use axum::Router;
 use geo_types::Point;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
@@ -45,11 +48,26 @@ pub struct AppState {
     pub limiter: Arc<auth::RateLimiter>,
     /// Slows down repeated failed logins.
     pub throttle: Arc<crate::auth::Throttle>,
-    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
-    pub trust_proxy: bool,
+    /// Behind a reverse proxy (`--trust-proxy`): the proxies whose `X-Forwarded-*`
+    /// headers are believed. `None`: no header names the client or our address.
+    pub proxies: Option<Arc<guard::Proxies>>,
+    /// The origin our own links are written with (`--public-url`), never a client's
+    /// `Host` header, so a shared cache cannot be fed links to elsewhere.
+    pub public_url: Arc<str>,
+    /// Bytes of uploads per anonymous client per hour.
+    pub uploads: Arc<guard::UploadBudget>,
+    /// Password checks (argon2, 19 MiB each) that may run at once: a flood of logins
+    /// waits here instead of allocating without bound.
+    pub hashers: Arc<tokio::sync::Semaphore>,
+    /// Request deadlines.
+    pub limits: guard::Limits,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
 }
+
+/// Uploads an anonymous client may send an hour by default: four complaints with five
+/// full-size phone photos each, with room to spare.
+pub const DEFAULT_UPLOAD_MB_PER_HOUR: u64 = 200;
 
 impl AppState {
     /// Defaults: tiles 300 s, complaints tiles 10 s, 10 complaints a minute per client.
@@ -60,15 +78,86 @@ impl AppState {
             complaints_max_age: 10,
             limiter: Arc::new(auth::RateLimiter::new(10)),
             throttle: Arc::default(),
-            trust_proxy: false,
+            proxies: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            uploads: Arc::new(guard::UploadBudget::new(DEFAULT_UPLOAD_MB_PER_HOUR << 20)),
+            hashers: Arc::new(tokio::sync::Semaphore::new(2)),
+            limits: guard::Limits::default(),
             metrics: Arc::default(),
         }
+    }
+
+    /// Sets the origin written into links (TileJSON, styles, OGC, Open311), e.g.
+    /// `https://heritage.kmcgov.in`; a trailing `/` is dropped.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').into();
+        self
+    }
+
+    /// The origin for links in an answer to a request with these headers: the public URL,
+    /// or behind a trusted proxy the one it names in `X-Forwarded-Proto` and
+    /// `X-Forwarded-Host` (else `Host`).
+    pub fn base_url(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::IpAddr>,
+    ) -> String {
+        let from_proxy = match (&self.proxies, peer) {
+            (Some(p), Some(ip)) => p.trusts(ip),
+            _ => false,
+        };
+        if !from_proxy {
+            return self.public_url.to_string();
+        }
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let host = header("x-forwarded-host")
+            .or_else(|| header("host"))
+            .filter(|h| valid_host(h));
+        let Some(host) = host else {
+            return self.public_url.to_string();
+        };
+        let proto = match header("x-forwarded-proto") {
+            Some(p) if p.eq_ignore_ascii_case("https") => "https",
+            Some(_) => "http",
+            None => self.public_url.split("://").next().unwrap_or("http"),
+        };
+        format!("{proto}://{host}")
     }
 
     /// Sets the per-client complaint limit (0: none).
     pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
         self.limiter = Arc::new(auth::RateLimiter::new(per_minute));
         self
+    }
+}
+
+/// A `host[:port]` as a proxy may name it: letters, digits, `.-:[]` only, so nothing a
+/// header holds can break out of the URL it is written into.
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+/// The origin for links, from the request (see [`AppState::base_url`]).
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(BaseUrl(s.base_url(&parts.headers, peer)))
     }
 }
 
@@ -95,15 +184,30 @@ pub fn app(state: AppState) -> Router {
         .merge(compressed)
         .merge(tiles::router())
         .fallback(assets_static::web_or_not_found)
-        // Counted after routing, so requests are grouped by their route's pattern.
+        // Router layers run after routing: limits know the route's pattern (uploads).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::limits,
+        ))
+        // Counted after routing, so requests are grouped by their route's pattern; what
+        // the limits refuse is counted too.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(CorsLayer::permissive())
+        // A handler's panic is a 500 for that request, not a dropped connection.
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(guard::answer))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// No query parameters: for resources that take none, so `?anything` is a 400 rather
+/// than silently ignored (and cached as a separate URL).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 /// Query-string extractor whose rejection is our JSON error (and which, with
 /// `#[serde(deny_unknown_fields)]` on `T`, refuses unknown parameters).

@@ -13,7 +13,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::tiles::base_url;
 use super::{ApiError, AppState};
 use crate::features::cql2::{self, Value as V};
 use crate::features::crs::{self, Crs};
@@ -71,13 +70,17 @@ fn only_f(q: &[(String, String)]) -> Result<(), ApiError> {
     }
 }
 
-async fn landing(headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+async fn landing(
+    super::BaseUrl(base): super::BaseUrl,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     let q = pairs(&q)?;
     only_f(&q)?;
     if !wants_json(&headers, &q)? {
         return Ok(super::assets_static::index(&headers).await);
     }
-    let b = base_url(&headers);
+    let b = base;
     Ok(Json(json!({
         "title": "heritage-atlas: Kolkata Environment & Heritage register",
         "description": "Heritage buildings, statues, structures and monuments, water bodies, parks, wards and citizens' complaints of the Kolkata Municipal Corporation, as OGC API - Features, vector tiles and Open311.",
@@ -191,11 +194,11 @@ fn collection_doc(s: &AppState, c: Collection, b: &str) -> Value {
 
 async fn collections(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     only_f(&pairs(&q)?)?;
-    let b = base_url(&headers);
+    let b = base;
     let all: Vec<Value> = Collection::ALL
         .iter()
         .map(|c| collection_doc(&s, *c, &b))
@@ -210,17 +213,17 @@ async fn collections(
 async fn collection(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     only_f(&pairs(&q)?)?;
     let c = collection_of(&id)?;
-    Ok(Json(collection_doc(&s, c, &base_url(&headers))))
+    Ok(Json(collection_doc(&s, c, &base)))
 }
 
 async fn queryables(
     Path(id): Path<String>,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     only_f(&pairs(&q)?)?;
@@ -233,7 +236,7 @@ async fn queryables(
     for (n, t) in c.properties() {
         props.insert((*n).into(), json!({"type": t}));
     }
-    let b = base_url(&headers);
+    let b = base;
     let body = json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": format!("{b}/collections/{}/queryables", c.id()),
@@ -489,13 +492,13 @@ fn now() -> String {
 async fn items(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let c = collection_of(&id)?;
     let q = pairs(&q)?;
     let req = parse_items(c, &q)?;
-    let b = base_url(&headers);
+    let b = base;
     let atlas = s.atlas.clone();
     let sel = req.sel.clone();
     // Selecting scans the layer (or the R-tree under a bbox): a national layer is CPU
@@ -627,6 +630,7 @@ fn download(
 async fn one(
     State(s): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
+    super::BaseUrl(base): super::BaseUrl,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -646,7 +650,7 @@ async fn one(
     }
     let item = features::item(s.atlas.index(), c, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", c.id())))?;
-    let b = base_url(&headers);
+    let b = base;
     let mut f = write::feature(&item, &crs);
     f["links"] = json!([
         {"href": format!("{b}/collections/{}/items/{fid}", c.id()), "rel": "self", "type": GEOJSON},
@@ -672,13 +676,13 @@ async fn one(
     Ok((StatusCode::OK, h, body).into_response())
 }
 
-async fn api(headers: HeaderMap) -> Response {
-    let doc = super::openapi::document(&base_url(&headers));
+async fn api(super::BaseUrl(base): super::BaseUrl) -> Response {
+    let doc = super::openapi::document(&base);
     ([(header::CONTENT_TYPE, OPENAPI)], doc.to_string()).into_response()
 }
 
-async fn api_html(headers: HeaderMap) -> Response {
-    let doc = super::openapi::document(&base_url(&headers));
+async fn api_html(super::BaseUrl(base): super::BaseUrl) -> Response {
+    let doc = super::openapi::document(&base);
     let mut html = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>heritage-atlas API</title></head><body><h1>heritage-atlas API</h1><p>The machine-readable definition is at <a href=\"/api\">/api</a> (OpenAPI 3.0).</p><ul>");
     if let Some(paths) = doc["paths"].as_object() {
         for (p, ops) in paths {

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::tiles::base_url;
+use super::auth::Client;
 use super::{ApiError, AppState};
 use crate::atlas::Source;
 use crate::complaints::open311::{definition, service, to_xml};
@@ -46,6 +46,8 @@ struct Open311Error {
     status: StatusCode,
     description: String,
     fmt: Fmt,
+    /// Seconds, for a 429.
+    retry_after: Option<u64>,
 }
 
 fn err(fmt: Fmt, status: StatusCode, description: impl Into<String>) -> Open311Error {
@@ -53,13 +55,19 @@ fn err(fmt: Fmt, status: StatusCode, description: impl Into<String>) -> Open311E
         status,
         description: description.into(),
         fmt,
+        retry_after: None,
     }
 }
 
 impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
         let v = json!([{ "code": self.status.as_u16(), "description": self.description }]);
-        render(self.fmt, self.status, "errors", &v)
+        let mut r = render(self.fmt, self.status, "errors", &v);
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(s));
+        }
+        r
     }
 }
 
@@ -67,7 +75,14 @@ fn from_api(fmt: Fmt, e: ApiError) -> Open311Error {
     if let ApiError::Internal(d) = &e {
         tracing::error!(detail = %d, "internal error");
     }
-    err(fmt, e.status_code(), e.to_string())
+    let retry_after = match &e {
+        ApiError::TooManyRequests { retry_after_s } => Some(*retry_after_s),
+        _ => None,
+    };
+    Open311Error {
+        retry_after,
+        ..err(fmt, e.status_code(), e.to_string())
+    }
 }
 
 fn render(fmt: Fmt, status: StatusCode, root: &str, v: &Value) -> Response {
@@ -97,10 +112,9 @@ async fn top(
     State(s): State<AppState>,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
 ) -> Result<Response, Open311Error> {
     let (name, fmt) = split(&file);
-    let base = base_url(&headers);
     match name {
         "discovery" => Ok(render(
             fmt,
@@ -132,8 +146,24 @@ async fn top(
     }
 }
 
-async fn service_definition(Path(file): Path<String>) -> Result<Response, Open311Error> {
+/// Open311 lets every call carry `jurisdiction_id` (we serve one); anything else is a 400.
+fn only_jurisdiction(fmt: Fmt, q: Option<String>) -> Result<(), Open311Error> {
+    match pairs(q).into_iter().find(|(k, _)| k != "jurisdiction_id") {
+        Some((k, _)) => Err(err(
+            fmt,
+            StatusCode::BAD_REQUEST,
+            format!("unknown parameter {k:?}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+async fn service_definition(
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Open311Error> {
     let (code, fmt) = split(&file);
+    only_jurisdiction(fmt, q)?;
     let c: Category = code
         .parse()
         .map_err(|e: crate::model::UnknownValue| err(fmt, StatusCode::NOT_FOUND, e.to_string()))?;
@@ -274,16 +304,10 @@ async fn one_request(
     State(s): State<AppState>,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
 ) -> Result<Response, Open311Error> {
     let (id, fmt) = split(&file);
-    if let Some((k, _)) = pairs(q).into_iter().find(|(k, _)| k != "jurisdiction_id") {
-        return Err(err(
-            fmt,
-            StatusCode::BAD_REQUEST,
-            format!("unknown parameter {k:?}"),
-        ));
-    }
+    only_jurisdiction(fmt, q)?;
     let c = s
         .atlas
         .store()
@@ -297,15 +321,17 @@ async fn one_request(
                 format!("no service request {id}"),
             )
         })?;
-    let v = json!([request_view(&s, &c, &base_url(&headers))]);
+    let v = json!([request_view(&s, &c, &base)]);
     Ok(render(fmt, StatusCode::OK, "service_requests", &v))
 }
 
 async fn token(
     State(s): State<AppState>,
     Path(file): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, Open311Error> {
     let (tok, fmt) = split(&file);
+    only_jurisdiction(fmt, q)?;
     let ticket = s
         .atlas
         .store()
@@ -319,7 +345,9 @@ async fn token(
 
 async fn post_request(
     State(s): State<AppState>,
+    Client(client): Client,
     Path(file): Path<String>,
+    super::BaseUrl(base): super::BaseUrl,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Open311Error> {
@@ -331,6 +359,16 @@ async fn post_request(
             format!("POST is for requests.{{json,xml}}, not {file}"),
         ));
     }
+    let ct = super::guard::media_type(&headers);
+    if !(ct.is_empty() || ct == "application/x-www-form-urlencoded") {
+        return Err(err(
+            fmt,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send application/x-www-form-urlencoded, not {ct}"),
+        ));
+    }
+    // The same per-client limit as the web form: Open311 is another door to one desk.
+    s.limiter.check(&client).map_err(|e| from_api(fmt, e))?;
     let bad = |m: String| err(fmt, StatusCode::BAD_REQUEST, m);
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
         bad(format!(
@@ -418,7 +456,7 @@ async fn post_request(
     let v = json!([{
         "service_request_id": filed.ticket,
         "token": filed.token,
-        "service_notice": format!("Filed. The department responds within {} hours; track it at {}/complaints/{}.", filed.category.deadline_hours(), base_url(&headers), filed.ticket),
+        "service_notice": format!("Filed. The department responds within {} hours; track it at {}/complaints/{}.", filed.category.deadline_hours(), base, filed.ticket),
         "account_id": Value::Null,
     }]);
     Ok(render(fmt, StatusCode::CREATED, "service_requests", &v))

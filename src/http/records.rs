@@ -14,13 +14,14 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::auth::Staff;
-use super::{feature, ApiError, AppState};
+use super::guard::{is_json, is_multipart, media_type, SMALL_BODY};
+use super::{feature, ApiError, AppState, NoParams, Params};
 use crate::atlas::{RecordError, Recorded};
 use crate::records::{self, MAX_DOCUMENT_BYTES};
 use crate::store::DocumentRecord;
 
 /// A document and the form around it.
-const MAX_BODY: usize = MAX_DOCUMENT_BYTES + (1 << 20);
+pub(super) const MAX_BODY: usize = MAX_DOCUMENT_BYTES + (1 << 20);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,24 +49,22 @@ impl From<RecordError> for ApiError {
 }
 
 /// A JSON body into `T` (which refuses unknown fields), with serde's message as the 400.
-async fn json_body<T: DeserializeOwned>(req: Request, s: &AppState) -> Result<T, ApiError> {
-    let ct = content_type(req.headers());
-    if !(ct.is_empty() || ct.starts_with("application/json")) {
+async fn json_body<T: DeserializeOwned>(req: Request) -> Result<T, ApiError> {
+    let ct = media_type(req.headers());
+    if !(ct.is_empty() || is_json(&ct)) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "send JSON (Content-Type: application/json), not {ct}"
         )));
     }
-    let body = Bytes::from_request(req, s)
+    let body = axum::body::to_bytes(req.into_body(), SMALL_BODY)
         .await
-        .map_err(|e| ApiError::TooLarge(e.body_text()))?;
+        .map_err(|e| {
+            ApiError::TooLarge(format!(
+                "a JSON body is at most {} KiB ({e})",
+                SMALL_BODY >> 10
+            ))
+        })?;
     serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the body: {e}")))
-}
-
-fn content_type(h: &HeaderMap) -> String {
-    h.get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase()
 }
 
 fn recorded(r: Recorded, what: &str) -> Response {
@@ -82,7 +81,7 @@ async fn inspection(
     Path(code): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let form = json_body(req, &s).await?;
+    let form = json_body(req).await?;
     let r = s.atlas.record_inspection(&code, form, &user).await?;
     Ok(recorded(r, "inspection"))
 }
@@ -93,7 +92,7 @@ async fn maintenance(
     Path(code): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let form = json_body(req, &s).await?;
+    let form = json_body(req).await?;
     let r = s.atlas.record_maintenance(&code, form, &user).await?;
     Ok(recorded(r, "maintenance"))
 }
@@ -173,7 +172,7 @@ async fn upload(
     Path(code): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    if !content_type(req.headers()).starts_with("multipart/form-data") {
+    if !is_multipart(&media_type(req.headers())) {
         return Err(ApiError::UnsupportedMediaType(
             "send multipart/form-data with `file`, `title` and optionally `public`".into(),
         ));
@@ -215,6 +214,7 @@ async fn document(
     Path(sha): Path<String>,
     headers: HeaderMap,
     staff: Option<Staff>,
+    Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     let missing = || ApiError::NotFound(format!("no public document {sha}"));
     let hash = records::parse_sha256(&sha).ok_or_else(missing)?;
@@ -298,14 +298,14 @@ struct VerifyHash {
 /// document, so the answer names it even if it is not public; a bare hash of a private
 /// document is told only that it is on record.
 async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, ApiError> {
-    let ct = content_type(req.headers());
-    let (hash, had_bytes) = if ct.starts_with("application/json") {
-        let v: VerifyHash = json_body(req, &s).await?;
+    let ct = media_type(req.headers());
+    let (hash, had_bytes) = if is_json(&ct) {
+        let v: VerifyHash = json_body(req).await?;
         let hash = records::parse_sha256(v.sha256.trim()).ok_or_else(|| {
             ApiError::field("sha256", "must be 64 hexadecimal digits (a SHA-256)")
         })?;
         (hash, false)
-    } else if ct.starts_with("multipart/form-data") {
+    } else if is_multipart(&ct) {
         let (file, _) = file_and_fields(req, &s, &[]).await?;
         let file = file.ok_or_else(|| ApiError::field("file", "required: the copy to check"))?;
         (records::sha256_hex(&file), true)

@@ -180,30 +180,16 @@ impl From<&str> for Accepted {
     }
 }
 
-/// The origin clients reached us at, for absolute URLs in TileJSON and styles.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{proto}://{host}")
-}
-
 async fn tilejson(
     State(s): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
+    super::BaseUrl(base): super::BaseUrl,
+    super::Params(_): super::Params<TileParams>,
 ) -> Result<Json<Value>, ApiError> {
     let name = file
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(format!("no such resource: /tiles/{file}")))?;
     let layers = layer_set(name)?;
-    let base = base_url(&headers);
     let index = s.atlas.index();
     let mut bounds: Option<[f64; 4]> = None;
     let mut vector_layers = Vec::new();

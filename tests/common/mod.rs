@@ -28,7 +28,8 @@ impl TestServer {
         Self::start_with(db, load_bundled, |s| s.with_rate_limit(0)).await
     }
 
-    /// Starts with the app state adjusted by `f` (rate limits, cache ages).
+    /// Starts with the app state adjusted by `f` (rate limits, cache ages); the public URL
+    /// is the loopback address the server listens on.
     pub async fn start_with(
         db: &Path,
         load_bundled: bool,
@@ -47,18 +48,23 @@ impl TestServer {
             .await
             .expect("open atlas"),
         );
-        let app = heritage_atlas::app(f(AppState::new(atlas.clone())))
-            .into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let state = f(AppState::new(atlas.clone()).with_public_url(&format!("http://{addr}")));
+        let app = heritage_atlas::app(state);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        // The accept loop `serve` runs, with its connection limits and timeouts.
         let handle = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
+            heritage_atlas::http::serve::serve(
+                listener,
+                app,
+                heritage_atlas::http::serve::ServeOptions::default(),
+                async {
                     let _ = rx.await;
-                })
-                .await
-                .unwrap();
+                },
+            )
+            .await
+            .unwrap();
         });
         TestServer {
             addr,
