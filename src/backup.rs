@@ -5,6 +5,10 @@
 //!
 //! Photos and documents are content-addressed and written (fsynced) before the row that
 //! names them commits, so copying them after the snapshot finds every file it refers to.
+//!
+//! The copy is built beside `DIR`, in `.DIR.partial`, and renamed to `DIR` only once it
+//! has passed its check: a backup killed halfway leaves no `DIR` that looks whole, and
+//! the next run clears the leftover and starts again.
 
 use std::fs;
 use std::io;
@@ -14,7 +18,7 @@ use crate::store::{AuditCheck, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error("{0} already exists; back up into a new or empty directory")]
+    #[error("{0} already exists and is not empty; back up into a new or empty directory")]
     Exists(PathBuf),
     #[error("{0}: {1}")]
     Io(PathBuf, io::Error),
@@ -42,14 +46,54 @@ pub async fn backup(store: &Store, photos: &Path, dir: &Path) -> Result<BackupRe
         let p = p.to_path_buf();
         move |e| BackupError::Io(p, e)
     };
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let db = dir.join("heritage-atlas.db");
-    let files_dir = dir.join("heritage-atlas.photos");
-    for p in [&db, &files_dir] {
-        if p.exists() {
-            return Err(BackupError::Exists(p.clone()));
-        }
+    let empty = |d: &Path| fs::read_dir(d).map(|mut e| e.next().is_none());
+    if dir.exists() && !empty(dir).map_err(io_err(dir))? {
+        return Err(BackupError::Exists(dir.to_path_buf()));
     }
+    let name = dir
+        .file_name()
+        .ok_or_else(|| BackupError::Io(dir.to_path_buf(), io::ErrorKind::InvalidInput.into()))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let staging = parent.join(format!(".{}.partial", name.to_string_lossy()));
+    if staging.exists() {
+        // What a killed run left: never a backup, since it was never renamed into place.
+        fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+    }
+    fs::create_dir(&staging).map_err(io_err(&staging))?;
+    let report = fill(store, photos, &staging).await;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            // A failed copy (a full disk, a failed check) leaves nothing behind.
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if dir.exists() {
+        fs::remove_dir(dir).map_err(io_err(dir))?;
+    }
+    fs::rename(&staging, dir).map_err(io_err(dir))?;
+    fs::File::open(&parent)
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(&parent))?;
+    Ok(BackupReport {
+        database: dir.join("heritage-atlas.db"),
+        ..report
+    })
+}
+
+/// Writes the copy into `staging` and checks it.
+async fn fill(store: &Store, photos: &Path, staging: &Path) -> Result<BackupReport, BackupError> {
+    let io_err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| BackupError::Io(p, e)
+    };
+    let db = staging.join("heritage-atlas.db");
+    let files_dir = staging.join("heritage-atlas.photos");
     store.snapshot_into(&db).await?;
     let (files, file_bytes) = if photos.exists() {
         let (src, dst) = (photos.to_path_buf(), files_dir.clone());
@@ -76,6 +120,9 @@ pub async fn backup(store: &Store, photos: &Path, dir: &Path) -> Result<BackupRe
         )));
     }
     let bytes = fs::metadata(&db).map_err(io_err(&db))?.len();
+    fs::File::open(staging)
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(staging))?;
     Ok(BackupReport {
         database: db,
         bytes,

@@ -145,8 +145,7 @@ impl Atlas {
         let to_store = photos.clone();
         tokio::task::spawn_blocking(move || to_store.iter().try_for_each(|ph| store.put(ph)))
             .await
-            .map_err(|e| ComplaintError::Io(e.to_string()))?
-            .map_err(|e| ComplaintError::Io(e.to_string()))?;
+            .map_err(|e| ComplaintError::Io(e.to_string()))??;
 
         let now = time::OffsetDateTime::now_utc();
         let created_at = rfc3339(now);
@@ -310,8 +309,7 @@ impl Atlas {
                 let p2 = ph.clone();
                 tokio::task::spawn_blocking(move || store.put(&p2))
                     .await
-                    .map_err(|e| ComplaintError::Io(e.to_string()))?
-                    .map_err(|e| ComplaintError::Io(e.to_string()))?;
+                    .map_err(|e| ComplaintError::Io(e.to_string()))??;
                 Some(PhotoRef {
                     sha256: ph.sha256.clone(),
                     media_type: ph.media_type.mime().to_string(),

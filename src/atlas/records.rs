@@ -33,6 +33,9 @@ pub enum RecordError {
     Store(#[from] StoreError),
     #[error("storing the file: {0}")]
     Io(String),
+    /// The document store is full or read-only: try again later.
+    #[error("files cannot be stored just now ({0}); try again later")]
+    Unavailable(String),
 }
 
 /// What was recorded, and the asset as it now stands.
@@ -230,7 +233,13 @@ impl Atlas {
         tokio::task::spawn_blocking(move || store.put_bytes(&hash, &bytes))
             .await
             .map_err(|e| RecordError::Io(e.to_string()))?
-            .map_err(|e| RecordError::Io(e.to_string()))?;
+            .map_err(|e| {
+                if crate::complaints::photo::storage_unavailable(&e) {
+                    RecordError::Unavailable(e.to_string())
+                } else {
+                    RecordError::Io(e.to_string())
+                }
+            })?;
         let d = NewDocument {
             sha256: sha256.clone(),
             asset_id: asset.id,

@@ -287,6 +287,19 @@ pub enum ComplaintError {
     Store(#[from] crate::store::StoreError),
     #[error("storing a photo failed: {0}")]
     Io(String),
+    /// The photo store is full or read-only: try again later.
+    #[error("photos cannot be stored just now ({0}); try again later")]
+    Unavailable(String),
+}
+
+impl From<std::io::Error> for ComplaintError {
+    fn from(e: std::io::Error) -> Self {
+        if photo::storage_unavailable(&e) {
+            ComplaintError::Unavailable(e.to_string())
+        } else {
+            ComplaintError::Io(e.to_string())
+        }
+    }
 }
 
 impl From<TransitionError> for ComplaintError {

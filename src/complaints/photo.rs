@@ -152,12 +152,15 @@ impl PhotoStore {
             .dir
             .join("tmp")
             .join(format!("{sha256}.{}", rand::random::<u64>()));
-        {
-            let mut f = File::create(&tmp)?;
+        let written = File::create(&tmp).and_then(|mut f| {
             f.write_all(bytes)?;
-            f.sync_all()?;
+            f.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &path)) {
+            // A disk that filled up mid-write leaves no half file behind.
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
         }
-        fs::rename(&tmp, &path)?;
         sync_dir(shard)
     }
 
@@ -168,6 +171,16 @@ impl PhotoStore {
         }
         fs::read(self.path(&sha256.to_ascii_lowercase()))
     }
+}
+
+/// Whether an I/O error is the storage's state (full, read-only, over quota) rather than
+/// a fault of ours: the request is then a 503 to retry later, and the server serves on.
+pub fn storage_unavailable(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull | K::ReadOnlyFilesystem | K::QuotaExceeded | K::PermissionDenied
+    )
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

@@ -181,6 +181,12 @@ impl IntoResponse for ApiError {
                     axum::http::HeaderValue::from(*retry_after_s),
                 );
             }
+            ApiError::Unavailable(_) => {
+                r.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("30"),
+                );
+            }
             _ => {}
         }
         r
@@ -208,6 +214,13 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            e if e.is_unavailable() => {
+                tracing::warn!("the database cannot be written: {e}");
+                ApiError::Unavailable(
+                    "the register cannot be written just now (storage full or read-only); try again later"
+                        .into(),
+                )
+            }
             e => ApiError::Internal(e.to_string()),
         }
     }
@@ -226,6 +239,9 @@ impl From<crate::complaints::ComplaintError> for ApiError {
             E::Conflict(m) => ApiError::Conflict(m),
             E::Store(s) => s.into(),
             E::Io(m) => ApiError::Internal(m),
+            E::Unavailable(m) => ApiError::Unavailable(format!(
+                "photos cannot be stored just now ({m}); try again later"
+            )),
         }
     }
 }

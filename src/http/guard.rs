@@ -374,9 +374,11 @@ pub async fn answer(req: Request, next: Next) -> Response {
             HeaderValue::from_static(PAGE_CSP),
         );
     } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Only framing: a script answer's policy is its worker's policy (MapLibre's
+        // worker is one of our files), so anything stricter would stop it fetching tiles.
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            HeaderValue::from_static("frame-ancestors 'none'"),
         );
     }
     r

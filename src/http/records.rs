@@ -44,6 +44,7 @@ impl From<RecordError> for ApiError {
             RecordError::TooLarge(m) => ApiError::TooLarge(m),
             RecordError::Store(s) => s.into(),
             RecordError::Io(m) => ApiError::Internal(m),
+            RecordError::Unavailable(m) => ApiError::Unavailable(m),
         }
     }
 }

@@ -50,6 +50,27 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+impl StoreError {
+    /// Whether the database is out of reach for now — its disk full or read-only, an I/O
+    /// error, locked past the busy timeout — rather than the request or our code at
+    /// fault: answered with 503, and the next request may succeed without a restart.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Sqlx(sqlx::Error::Database(d)) => d
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                // SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13,
+                // CANTOPEN 14 (extended codes keep them in the low byte).
+                .is_some_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14)),
+            StoreError::Sqlx(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
