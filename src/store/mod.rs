@@ -122,6 +122,33 @@ pub enum Upserted {
     Updated,
 }
 
+/// SQLite says only "unable to open database file"; say why when the file system can
+/// (a read-only disk, a missing directory, no permission).
+fn explain_open_error(path: &Path, e: sqlx::Error) -> StoreError {
+    let probe = if path.exists() {
+        std::fs::OpenOptions::new().write(true).open(path).err()
+    } else {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        dir.map_or(Ok(()), |d| std::fs::metadata(d).map(|_| ()))
+            .and_then(|()| tempfile_probe(path))
+            .err()
+    };
+    match probe {
+        Some(io) => StoreError::Unavailable(format!(
+            "cannot open {} for writing: {io} (SQLite: {e})",
+            path.display()
+        )),
+        None => StoreError::Sqlx(e),
+    }
+}
+
+/// Whether a file can be created beside `path` (removed at once).
+fn tempfile_probe(path: &Path) -> std::io::Result<()> {
+    let probe = path.with_extension("probe");
+    std::fs::File::create(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
 impl Store {
     /// Opens (creating if missing) the database at `url_or_path` — a file path or a
     /// `sqlite:` URL — with WAL and foreign keys on, and applies pending migrations.
@@ -139,10 +166,14 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        let pool = match SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone())
-            .await?;
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => return Err(explain_open_error(options.get_filename(), e)),
+        };
         MIGRATOR.run(&pool).await?;
         let durable = SqlitePoolOptions::new()
             .max_connections(2)
