@@ -652,3 +652,31 @@ async fn anonymous_uploads_have_an_hourly_budget() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn uploads_in_flight_are_bounded_across_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    // Room for 1 MiB of uploads at once (512 MiB by default).
+    let srv = TestServer::start_with(&dir.path().join("h.db"), false, |mut s| {
+        s.uploads_in_flight = Arc::new(tokio::sync::Semaphore::new(1));
+        s.with_rate_limit(0)
+    })
+    .await;
+    let send = |n: usize| {
+        let form = reqwest::multipart::Form::new().part(
+            "photo",
+            reqwest::multipart::Part::bytes(vec![0u8; n]).file_name("a.jpg"),
+        );
+        reqwest::Client::new()
+            .post(srv.url("/complaints"))
+            .multipart(form)
+            .send()
+    };
+    let r = send(3 << 20).await.unwrap();
+    assert!(r.headers().contains_key("retry-after"));
+    expect_error(r, 503, "unavailable").await;
+    // A smaller one fits and reaches the form's own checks.
+    let r = send(100 << 10).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    srv.stop().await;
+}

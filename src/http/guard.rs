@@ -247,19 +247,30 @@ impl UploadBudget {
 /// within the client's budget, and the whole request runs under a deadline.
 pub async fn limits(State(s): State<AppState>, req: Request, next: Next) -> Response {
     match admit(&s, req) {
-        Ok((req, deadline)) => match tokio::time::timeout(deadline, next.run(req)).await {
-            Ok(r) => r,
-            Err(_) => ApiError::Unavailable(format!(
-                "the request took longer than {} s and was stopped",
-                deadline.as_secs()
-            ))
-            .into_response(),
-        },
+        // The upload's share of the in-flight budget is held until the answer is made.
+        Ok((req, deadline, _uploading)) => {
+            match tokio::time::timeout(deadline, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => ApiError::Unavailable(format!(
+                    "the request took longer than {} s and was stopped",
+                    deadline.as_secs()
+                ))
+                .into_response(),
+            }
+        }
         Err(e) => e.into_response(),
     }
 }
 
-fn admit(s: &AppState, req: Request) -> Result<(Request, Duration), ApiError> {
+/// Upload bytes in flight across all clients, in MiB: uploads are read into memory
+/// (photos are hashed and stripped whole), so many clients uploading at once must not add
+/// up past this. Each upload holds its declared size until it is answered.
+pub const UPLOADS_IN_FLIGHT_MB: u32 = 512;
+
+fn admit(
+    s: &AppState,
+    req: Request,
+) -> Result<(Request, Duration, Option<tokio::sync::OwnedSemaphorePermit>), ApiError> {
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI {
         return Err(ApiError::UriTooLong(format!(
@@ -299,6 +310,7 @@ fn admit(s: &AppState, req: Request) -> Result<(Request, Duration), ApiError> {
         )));
     }
     let mut deadline = s.limits.request_timeout;
+    let mut uploading = None;
     if let Some((_, public)) = upload {
         deadline = s.limits.upload_timeout;
         let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
@@ -311,6 +323,19 @@ fn admit(s: &AppState, req: Request) -> Result<(Request, Duration), ApiError> {
             let client = client_ip(s, req.headers(), peer(&req));
             s.uploads.charge(&client, n)?;
         }
+        let mib = u32::try_from(n.div_ceil(1 << 20))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        uploading = Some(
+            s.uploads_in_flight
+                .clone()
+                .try_acquire_many_owned(mib)
+                .map_err(|_| {
+                    ApiError::Unavailable(
+                        "too many uploads are arriving at once; try again in a moment".into(),
+                    )
+                })?,
+        );
     }
     let idle = s.limits.body_idle_timeout;
     let req = req.map(|b| {
@@ -319,7 +344,7 @@ fn admit(s: &AppState, req: Request) -> Result<(Request, Duration), ApiError> {
             limit,
         ))
     });
-    Ok((req, deadline))
+    Ok((req, deadline, uploading))
 }
 
 /// Sent with every answer (OWASP ASVS 14.4): no MIME sniffing, no framing by other

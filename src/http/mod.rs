@@ -61,6 +61,8 @@ pub struct AppState {
     pub hashers: Arc<tokio::sync::Semaphore>,
     /// Request deadlines.
     pub limits: guard::Limits,
+    /// MiB of uploads being received at once, all clients together.
+    pub uploads_in_flight: Arc<tokio::sync::Semaphore>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -83,6 +85,9 @@ impl AppState {
             uploads: Arc::new(guard::UploadBudget::new(DEFAULT_UPLOAD_MB_PER_HOUR << 20)),
             hashers: Arc::new(tokio::sync::Semaphore::new(2)),
             limits: guard::Limits::default(),
+            uploads_in_flight: Arc::new(tokio::sync::Semaphore::new(
+                guard::UPLOADS_IN_FLIGHT_MB as usize,
+            )),
             metrics: Arc::default(),
         }
     }
