@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the outside programs the real-client suites need: GDAL
 # (ogrinfo/ogr2ogr), Debian's Chromium, Python's mapbox-vector-tile, shapely and
-# openapi-spec-validator and prometheus-client (its parser reads /metrics), and
+# openapi-spec-validator, prometheus-client (its parser reads /metrics) and OWSLib, and
 # playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,8 @@ python3 -c "import mapbox_vector_tile, shapely, numpy" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "shapely==2.2.0"
 python3 -c "import prometheus_client" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "prometheus-client==0.26.0"
+python3 -c "import owslib" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "OWSLib==0.35.0"
 python3 -c "import openapi_spec_validator" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
 (cd scripts/browser && npm ci --no-audit --no-fund --silent)

@@ -82,6 +82,13 @@ else
   cat "$WORK/ogc_check.txt"; check "ogc_check.py" 0 1
 fi
 
+# OWSLib, a common Python OGC API client, with its own defaults (Accept: */*).
+if python3 scripts/owslib_check.py "$URL" > "$WORK/owslib_check.txt" 2>&1; then
+  check "OWSLib: $(tail -1 "$WORK/owslib_check.txt")" 0 0
+else
+  cat "$WORK/owslib_check.txt"; check "owslib_check.py" 0 1
+fi
+
 # The map page in Chromium: loads, renders our layers, no console errors, no off-site requests.
 mkdir -p "${ARTIFACTS:-target/screenshots}"
 if node scripts/browser/map.mjs "$URL" "${ARTIFACTS:-target/screenshots}/map-1280.png" > "$WORK/browser.txt" 2>&1; then

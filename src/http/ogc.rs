@@ -60,7 +60,47 @@ fn wants_json(headers: &HeaderMap, q: &[(String, String)]) -> Result<bool, ApiEr
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    Ok(accept.contains("json") && !accept.contains("text/html"))
+    Ok(!prefers_html(accept))
+}
+
+/// Whether `Accept` prefers an HTML page over JSON: only when `text/html` (or `text/*`)
+/// is asked for by name with a higher quality than JSON gets. Browsers ask that way;
+/// `*/*` alone (curl, Python's requests, OWSLib) or no header at all gets JSON, the
+/// landing page OGC clients expect.
+fn prefers_html(accept: &str) -> bool {
+    // Each media range as (type, subtype, q).
+    let ranges: Vec<(String, String, f32)> = accept
+        .split(',')
+        .filter_map(|r| {
+            let mut parts = r.split(';');
+            let (t, st) = parts.next()?.trim().split_once('/')?;
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            Some((
+                t.trim().to_ascii_lowercase(),
+                st.trim().to_ascii_lowercase(),
+                q,
+            ))
+        })
+        .collect();
+    // The most specific range that matches decides a type's quality (RFC 9110 12.5.1).
+    let quality = |t: &str, st: &str| -> (f32, u8) {
+        ranges
+            .iter()
+            .filter_map(|(rt, rst, q)| match (rt.as_str(), rst.as_str()) {
+                (a, b) if a == t && b == st => Some((*q, 2)),
+                (a, "*") if a == t => Some((*q, 1)),
+                ("*", "*") => Some((*q, 0)),
+                _ => None,
+            })
+            .max_by_key(|(_, specificity)| *specificity)
+            .unwrap_or((0.0, 0))
+    };
+    let (html, html_named) = quality("text", "html");
+    let (json, _) = quality("application", "json");
+    html_named > 0 && html > json
 }
 
 fn only_f(q: &[(String, String)]) -> Result<(), ApiError> {
@@ -77,11 +117,17 @@ async fn landing(
 ) -> Result<Response, ApiError> {
     let q = pairs(&q)?;
     only_f(&q)?;
+    // The same URL answers a page or JSON by `Accept`: caches must keep them apart.
+    let vary = |mut r: Response| {
+        r.headers_mut()
+            .append(header::VARY, axum::http::HeaderValue::from_static("accept"));
+        r
+    };
     if !wants_json(&headers, &q)? {
-        return Ok(super::assets_static::index(&headers).await);
+        return Ok(vary(super::assets_static::index(&headers).await));
     }
     let b = base;
-    Ok(Json(json!({
+    Ok(vary(Json(json!({
         "title": "heritage-atlas: Kolkata Environment & Heritage register",
         "description": "Heritage buildings, statues, structures and monuments, water bodies, parks, wards and citizens' complaints of the Kolkata Municipal Corporation, as OGC API - Features, vector tiles and Open311.",
         "links": [
@@ -93,7 +139,7 @@ async fn landing(
             {"href": format!("{b}/collections"), "rel": "data", "type": "application/json", "title": "Collections"},
         ],
     }))
-    .into_response())
+    .into_response()))
 }
 
 pub const CONFORMANCE: [&str; 12] = [
@@ -712,4 +758,33 @@ fn escape(s: &str) -> String {
 /// Every layer's collection id (for the OpenAPI document's enum).
 pub fn collection_ids() -> Vec<&'static str> {
     Collection::ALL.iter().map(|c| c.id()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefers_html;
+
+    #[test]
+    fn browsers_get_the_page_and_everyone_else_json() {
+        // Chromium, Firefox, Safari.
+        assert!(prefers_html(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+        ));
+        assert!(prefers_html(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        assert!(prefers_html("text/html"));
+        // curl, requests, OWSLib, GDAL; no header.
+        for a in [
+            "*/*",
+            "",
+            "application/json",
+            "application/json, */*;q=0.1",
+            "text/html;q=0.5, application/json",
+            "text/html, application/json",
+            "garbage",
+        ] {
+            assert!(!prefers_html(a), "{a}");
+        }
+    }
 }
