@@ -343,7 +343,7 @@ async fn downloads_carry_the_whole_selection_in_every_format() {
     assert!(r.headers()["content-disposition"]
         .to_str()
         .unwrap()
-        .contains("wards.geojson"));
+        .contains("filename=\"wards_20"));
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["features"].as_array().unwrap().len(), 144);
     // CSV: WKT first, Bengali intact.
@@ -354,7 +354,16 @@ async fn downloads_carry_the_whole_selection_in_every_format() {
         .to_str()
         .unwrap()
         .starts_with("text/csv"));
-    let text = r.text().await.unwrap();
+    // Named for what is in it: layer, selection, date.
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cd.contains("filename=\"water_bodies_20"), "{cd}");
+    let bytes = r.bytes().await.unwrap();
+    // A UTF-8 byte-order mark first, for Excel.
+    assert!(bytes.starts_with("\u{feff}WKT,".as_bytes()));
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     let mut rd = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(&rd.headers().unwrap()[0], "WKT");
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();

@@ -69,6 +69,10 @@ fn csv_cell(v: &Value) -> String {
 /// CSV: a `WKT` column (GDAL's CSV driver reads it as the geometry), then every property.
 pub fn csv<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> std::io::Result<()> {
     use wkt::ToWkt;
+    let mut out = out;
+    // A byte-order mark, so Excel reads the file as UTF-8 (Bengali names); GDAL, pandas
+    // (`utf-8-sig`) and LibreOffice skip it.
+    out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::Writer::from_writer(out);
     let cols = super::columns(c, items);
     let mut header = vec!["WKT"];

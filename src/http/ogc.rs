@@ -559,7 +559,8 @@ async fn items(
         let end = req
             .limit
             .map_or(matched, |l| start.saturating_add(l).min(matched));
-        return Ok(download(c, all, start, end, req.crs, req.format));
+        let name = download_name(c.id(), &q, time::OffsetDateTime::now_utc());
+        return Ok(download(c, all, start, end, req.crs, req.format, &name));
     }
 
     let limit = req.limit.unwrap_or(10).min(MAX_LIMIT);
@@ -634,6 +635,7 @@ fn download(
     end: usize,
     crs: Crs,
     format: Format,
+    name: &str,
 ) -> Response {
     let content_crs = crs.header();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
@@ -664,13 +666,55 @@ fn download(
     };
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", c.id())) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Ok(v) = HeaderValue::from_str(&content_crs) {
         h.insert("content-crs", v);
     }
     (StatusCode::OK, h, Body::from_stream(stream)).into_response()
+}
+
+/// A download's file name that says what is in it: the layer, the selection, and the
+/// date in Kolkata — `heritage_grade-i_2026-12-01` — in ASCII letters, digits and `-_`.
+fn download_name(layer: &str, q: &[(String, String)], now: time::OffsetDateTime) -> String {
+    let slug = |s: &str| {
+        let mut out = String::new();
+        for c in s.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.trim_matches('-').to_string()
+    };
+    let mut parts = vec![layer.to_string()];
+    for (k, v) in q {
+        let part = match k.as_str() {
+            "f" | "limit" | "offset" | "crs" | "bbox-crs" | "filter-lang" | "filter-crs"
+            | "download" => continue,
+            "bbox" => "bbox".to_string(),
+            "filter" => slug(v),
+            _ => slug(&format!("{k} {v}")),
+        };
+        if !part.is_empty() {
+            parts.push(part);
+        }
+    }
+    let mut name = parts.join("_");
+    if name.len() > 80 {
+        name.truncate(80);
+        name = name.trim_end_matches(['-', '_']).to_string();
+    }
+    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap_or(time::UtcOffset::UTC);
+    let d = now.to_offset(ist).date();
+    format!(
+        "{name}_{:04}-{:02}-{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    )
 }
 
 async fn one(
@@ -786,5 +830,33 @@ mod tests {
         ] {
             assert!(!prefers_html(a), "{a}");
         }
+    }
+
+    #[test]
+    fn download_names_say_what_is_inside() {
+        let q = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        // 20:00 UTC on 30 November is already 1 December in Kolkata.
+        let t = time::macros::datetime!(2026-11-30 20:00 UTC);
+        assert_eq!(
+            super::download_name("heritage", &q(&[("f", "csv"), ("grade", "I")]), t),
+            "heritage_grade-i_2026-12-01"
+        );
+        assert_eq!(
+            super::download_name(
+                "water_bodies",
+                &q(&[("filter", "S_DWITHIN(geometry, POINT(88.35 22.55), 500, meters) AND status = 'filled'"), ("f", "fgb")]),
+                t
+            ),
+            "water_bodies_s-dwithin-geometry-point-88-35-22-55-500-meters-and-status-filled_2026-12-01"
+        );
+        let long = super::download_name("parks", &q(&[("filter", &"x = 1 OR ".repeat(40))]), t);
+        assert!(
+            long.len() <= 80 + 11 && long.ends_with("_2026-12-01"),
+            "{long}"
+        );
     }
 }
