@@ -61,14 +61,39 @@ fn escape(s: &str, out: &mut String) {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters at all.
+            // XML 1.0 cannot carry most control characters, nor U+FFFE and U+FFFF, at all.
             c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            '\u{fffe}' | '\u{ffff}' => {}
             c => out.push(c),
         }
     }
 }
 
+/// An element name as XML allows it: our keys are, but a map's keys could come from
+/// outside, so anything else becomes `_`.
+fn xml_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let ok = |i: usize, c: char| {
+        c.is_ascii_alphabetic()
+            || c == '_'
+            || (i > 0 && (c.is_ascii_digit() || c == '-' || c == '.'))
+    };
+    if !name.is_empty() && name.chars().enumerate().all(|(i, c)| ok(i, c)) {
+        return name.into();
+    }
+    let fixed: String = name
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if ok(i, c) { c } else { '_' })
+        .collect();
+    if fixed.is_empty() {
+        "_".into()
+    } else {
+        fixed.into()
+    }
+}
+
 fn element(name: &str, v: &Value, out: &mut String) {
+    let name = &*xml_name(name);
     match v {
         Value::Null => {
             out.push('<');

@@ -786,11 +786,18 @@ impl Expr {
             }
             Expr::DWithin(p, d) => {
                 let dlat = d / 110_000.0 * 1.01 + 1e-9;
+                let (south, north) = (p.y() - dlat, p.y() + dlat);
                 let dlon = dlat / p.y().to_radians().cos().max(0.01);
-                Some(Rect::new(
-                    (p.x() - dlon, p.y() - dlat),
-                    (p.x() + dlon, p.y() + dlat),
-                ))
+                let (west, east) = (p.x() - dlon, p.x() + dlon);
+                // Past a pole, or across the antimeridian, the circle takes in longitudes
+                // on the other side: then only the latitude band narrows the search.
+                if south < -90.0 || north > 90.0 || west < -180.0 || east > 180.0 {
+                    return Some(Rect::new(
+                        (-180.0, south.max(-90.0)),
+                        (180.0, north.min(90.0)),
+                    ));
+                }
+                Some(Rect::new((west, south), (east, north)))
             }
             _ => None,
         }

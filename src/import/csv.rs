@@ -99,8 +99,28 @@ pub(crate) fn read(
     Ok((Box::new(iter), None))
 }
 
+/// How deep WKT parentheses may nest. The wkt crate parses recursively, a level a
+/// parenthesis, on the reader's stack: a cell of a few thousand `GEOMETRYCOLLECTION(`
+/// overflowed it and aborted the process. A MULTIPOLYGON nests 3 deep.
+const MAX_WKT_DEPTH: usize = 16;
+
 fn parse_wkt(s: &str, index: usize, id: &Option<String>) -> Result<Geometry<f64>, ImportError> {
     let fail = |reason: String| ImportError::feature(index, id.clone(), reason);
+    let mut depth = 0usize;
+    for b in s.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_WKT_DEPTH {
+                    return Err(fail(format!(
+                        "invalid WKT: parentheses nest deeper than {MAX_WKT_DEPTH}"
+                    )));
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
     let parsed = wkt::Wkt::<f64>::from_str(s).map_err(|e| fail(format!("invalid WKT: {e}")))?;
     let mut ring_no = 0;
     let mut check = |p: &wkt::types::Polygon<f64>| -> Result<(), ImportError> {

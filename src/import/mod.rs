@@ -206,7 +206,7 @@ pub async fn import_reader(
     // Parsing runs on its own thread so that a slow parse and the database writes overlap.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<NewAsset, ImportError>>(4096);
     let opts_for_reader = opts.clone();
-    let reader = std::thread::spawn(move || {
+    let parse = move || {
         let (features, declared) = match read_features(format, input) {
             Ok(x) => x,
             Err(e) => {
@@ -228,6 +228,15 @@ pub async fn import_reader(
             if sender.blocking_send(item).is_err() || stop {
                 return;
             }
+        }
+    };
+    // A parser that panics on a corrupt file (a crate's bug) fails the import; it must
+    // neither take the process down nor pass for the end of the file.
+    let panicked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = panicked.clone();
+    let reader = std::thread::spawn(move || {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).is_err() {
+            flag.store(true, Ordering::SeqCst);
         }
     });
 
@@ -269,9 +278,19 @@ pub async fn import_reader(
         }
     }
     drop(receiver);
-    let _ = reader.join();
+    let joined = reader.join();
     if let Some(pb) = progress {
         pb.finish_and_clear();
+    }
+    if joined.is_err() || panicked.load(Ordering::SeqCst) {
+        outcome = outcome.and(Err(ImportError::Format {
+            format: match format {
+                Format::Geojson => "GeoJSON",
+                Format::Fgb => "FlatGeobuf",
+                Format::Csv => "CSV",
+            },
+            reason: "the file is damaged (its reader stopped on it); nothing was imported".into(),
+        }));
     }
     outcome.map(|()| report)
 }
