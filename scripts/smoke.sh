@@ -31,6 +31,8 @@ api_key="$("$BIN" --db "$WORK/atlas.db" apikey add smoke 2>>"$WORK/cli.log")" ||
 check "apikey add prints a 64-hex key" 1 "$([[ "$api_key" =~ ^[0-9a-f]{64}$ ]] && echo 1 || echo 0)"
 officer_password="smoke-officer-$RANDOM-$RANDOM"
 check "user add officer1" 0 "$(echo "$officer_password" | "$BIN" --db "$WORK/atlas.db" user add officer1 --role officer >>"$WORK/cli.log" 2>&1; echo $?)"
+field_password="smoke-field-$RANDOM-$RANDOM"
+check "user add field79" 0 "$(echo "$field_password" | "$BIN" --db "$WORK/atlas.db" user add field79 --role field_staff --ward 79 >>"$WORK/cli.log" 2>&1; echo $?)"
 
 start
 health="$(curl -sf "$URL/health")"
@@ -99,7 +101,7 @@ fi
 
 # The web app in Chromium: panel, search (EN/BN), report, track, XSS as text, export read
 # by GDAL, staff sign-in and resolve, language switch, screenshots at 360 and 1280 px.
-if STAFF_USER=officer1 STAFF_PASSWORD="$officer_password" \
+if STAFF_USER=officer1 STAFF_PASSWORD="$officer_password" FIELD_USER=field79 FIELD_PASSWORD="$field_password" \
   node scripts/browser/app.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/app.txt" 2>&1; then
   check "web app: $(tail -1 "$WORK/app.txt")" 0 0
   grep "^info" "$WORK/app.txt" || true

@@ -1080,3 +1080,43 @@ async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
     assert!(!String::from_utf8_lossy(&r.bytes().await.unwrap()).contains("GPSLatitude"));
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn an_internal_note_on_a_step_hides_the_note_not_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let officer = add_user(&srv, "officer", Role::Officer, None).await;
+    let (_, a) = post(
+        &srv,
+        "/complaints",
+        &complaint("park_maintenance", "Broken bench"),
+    )
+    .await;
+    let t = a["ticket"].as_str().unwrap();
+    for body in [
+        json!({"action": "acknowledge", "note": "FIR lodged with Lake PS", "public": false}),
+        json!({"action": "note", "note": "Contractor's phone 98300 11111", "public": false}),
+        json!({"action": "start", "note": "Crew sent", "public": true}),
+    ] {
+        let (status, v) = patch(&srv, Some(&officer), t, &body).await;
+        assert_eq!(status, 200, "{body}: {v}");
+    }
+    let (_, shown) = srv.get(&format!("/complaints/{t}")).await;
+    let text = shown.to_string();
+    assert!(
+        !text.contains("FIR lodged") && !text.contains("98300"),
+        "{text}"
+    );
+    let steps: Vec<(&str, Option<&str>)> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["status"].as_str().unwrap(), e["note"].as_str()))
+        .collect();
+    assert!(steps.contains(&("acknowledged", None)), "{steps:?}");
+    assert!(
+        steps.contains(&("in_progress", Some("Crew sent"))),
+        "{steps:?}"
+    );
+    srv.stop().await;
+}

@@ -7,11 +7,14 @@
 //
 // Usage: STAFF_USER=officer1 STAFF_PASSWORD='…' node app.mjs http://127.0.0.1:PORT OUTDIR
 // (the staff member must be an officer or admin, or field staff of the test pin's ward).
+// With FIELD_USER and FIELD_PASSWORD (a field staff member with a ward) it also checks
+// what field staff see: the forms only for their own ward, no call to GET /auth/staff.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { inSight, toolOverlaps, halfPastMidnightIST } from './layout.mjs';
 
 // axe-core is a dependency of these tests only (package.json here); the app never serves it.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -38,10 +41,14 @@ const browser = await chromium.launch({
 
 const errors = [];
 const offsite = [];
+const fitWarnings = []; // MapLibre's "Map cannot fit within canvas", from any page
 async function newPage(viewport = { width: 1280, height: 800 }, options = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${viewport.width}px: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${viewport.width}px: ${m.text()}`);
+    if (/cannot fit within canvas/.test(m.text())) fitWarnings.push(`${viewport.width}px: ${m.text()}`);
+  });
   page.on('pageerror', (e) => errors.push(`${viewport.width}px: ${e.message}`));
   page.on('request', (r) => {
     const u = r.url();
@@ -331,8 +338,8 @@ await run('export', async () => {
   await mapIdle(page);
   await page.selectOption('#export-layer', 'heritage');
   await page.selectOption('#export-grade', 'I');
-  await page.waitForFunction(() => /\d+ features match/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
-  const n = Number(/(\d+) features match/.exec(await page.textContent('#export-count'))[1]);
+  await page.waitForFunction(() => /\d+ features? match/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
+  const n = Number(/(\d+) features? match/.exec(await page.textContent('#export-count'))[1]);
   check(`filter heritage grade I counts ${n} features`, n > 0);
   const filtered = await page.evaluate(() => window.map.getFilter('heritage-fill'));
   check('the filter is shown on the map', JSON.stringify(filtered).includes('"grade"'));
@@ -348,8 +355,8 @@ await run('export', async () => {
   await page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 15 }), vmLngLat);
   await page.check('input[name="scope"][value="view"]');
   await page.waitForFunction(() => document.querySelector('#export-fgb').href.includes('bbox='), null, { timeout: 10000 });
-  await page.waitForFunction(() => /\d+ features match/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
-  const nView = Number(/(\d+) features match/.exec(await page.textContent('#export-count'))[1]);
+  await page.waitForFunction(() => /\d+ features? match/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
+  const nView = Number(/(\d+) features? match/.exec(await page.textContent('#export-count'))[1]);
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), page.click('#export-fgb')]);
   const fView = path.join(outdir, 'export-heritage-view.fgb');
   await dl.saveAs(fView);
@@ -360,8 +367,8 @@ await run('export', async () => {
   await page.selectOption('#export-grade', '');
   await page.fill('#export-ward', '79');
   await page.waitForFunction(() => document.querySelector('#export-csv').href.includes('S_INTERSECTS'), null, { timeout: 10000 });
-  await page.waitForFunction(() => /\d+ features match/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
-  const nWard = Number(/(\d+) features match/.exec(await page.textContent('#export-count'))[1]);
+  await page.waitForFunction(() => /\d+ features? match/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
+  const nWard = Number(/(\d+) features? match/.exec(await page.textContent('#export-count'))[1]);
   const [dw] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), page.click('#export-geojson')]);
   const fWard = path.join(outdir, 'export-heritage-ward79.geojson');
   await dw.saveAs(fWard);
@@ -419,7 +426,11 @@ await run('staff', async () => {
   check('resolving without a note is refused in the form', refused);
   const note = 'Railing repaired by the parks department (browser test)';
   await page.fill('#staff-note', note);
+  await page.check('#staff-public');
   await page.click('#staff-apply');
+  const asked = await page.waitForSelector('#staff-confirm', { timeout: 5000 }).then(() => true, () => false);
+  check('publishing a note asks first (the note quoted)', asked && (await page.textContent('#staff-confirm')).includes(note));
+  await page.click('#staff-confirm-yes');
   await page.waitForFunction(() => /is now Resolved/.test(document.querySelector('#staff-act-status')?.textContent || ''), null, { timeout: 10000 }).catch(() => {});
   const rec = await api(`/complaints/${ticket}`);
   check('after resolving, GET /complaints/{ticket} shows resolved with the note',
@@ -788,6 +799,7 @@ await run('history and documents', async () => {
   check('signed-in staff get the inspection and maintenance forms (and officers the document form)',
     !!(await page.$('#rec-maintenance-form')) && !!(await page.$('#rec-document-form')));
   // Errors beside their fields: one caught in the form, one the server names.
+  await page.click('#rec-maintenance-details > summary');
   await page.click('#rec-maintain');
   check('maintenance without a description is marked at the field',
     await page.getAttribute('#rec-description', 'aria-invalid') === 'true');
@@ -800,7 +812,7 @@ await run('history and documents', async () => {
   const provoked = errors.slice(logged).filter((e) => !/status of 400/.test(e));
   errors.splice(logged, errors.length - logged, ...provoked);
   check('an inspection dated in the future is refused by the server and shown at the date field', future,
-    await page.textContent('#rec-status'));
+    await page.textContent('#rec-inspection-status'));
   // An inspection: the record and the map change without reloading the page.
   await page.evaluate(([lng, lat]) => window.map.jumpTo({ center: [lng, lat], zoom: 17 }), vmLngLat);
   await mapIdle(page);
@@ -809,7 +821,7 @@ await run('history and documents', async () => {
   await page.selectOption('#rec-condition', 'poor');
   await page.fill('#rec-notes', note);
   await page.click('#rec-inspect');
-  await page.waitForFunction(() => /Saved/.test(document.querySelector('#rec-status')?.textContent || ''), null, { timeout: 10000 }).catch(() => {});
+  await page.waitForFunction(() => /saved/i.test(document.querySelector('#rec-inspection-status')?.textContent || ''), null, { timeout: 10000 }).catch(() => {});
   const after = (await api('/assets/HER-0001')).body;
   check('the inspection is recorded: condition poor, with its note, by the officer',
     after.properties.condition === 'poor' && after.inspections[0].notes === note && after.inspections[0].inspector === user,
@@ -840,19 +852,491 @@ await run('history and documents', async () => {
   check('recorded maintenance appears in the panel', worked);
   // A document.
   const mine = Buffer.from(`%PDF-1.4\n% conservation report ${Date.now()}\n%%EOF\n`);
+  if (!(await page.isVisible('#rec-doc-file'))) await page.click('#rec-document-details > summary');
   await page.setInputFiles('#rec-doc-file', { name: 'report.pdf', mimeType: 'application/pdf', buffer: mine });
-  await page.fill('#rec-doc-title', 'Conservation report (browser test)');
+  // A title of its own: a rerun on the same database must not find the last run's link.
+  const docTitle = `Conservation report (browser test ${Date.now()})`;
+  await page.fill('#rec-doc-title', docTitle);
   await page.click('#rec-add-doc');
-  const listed = await page.waitForFunction(() => [...document.querySelectorAll('section[aria-labelledby="asset-docs"] a')]
-    .some((a) => a.textContent === 'Conservation report (browser test)'), null, { timeout: 10000 }).then(() => true, () => false);
-  const link = listed ? await page.evaluate(() => [...document.querySelectorAll('section[aria-labelledby="asset-docs"] a')]
-    .find((a) => a.textContent === 'Conservation report (browser test)').getAttribute('href')) : null;
+  const listed = await page.waitForFunction((title) => [...document.querySelectorAll('section[aria-labelledby="asset-docs"] a')]
+    .some((a) => a.textContent === title), docTitle, { timeout: 10000 }).then(() => true, () => false);
+  const link = listed ? await page.evaluate((title) => [...document.querySelectorAll('section[aria-labelledby="asset-docs"] a')]
+    .find((a) => a.textContent === title).getAttribute('href'), docTitle) : null;
   const got = link ? Buffer.from(await (await fetch(new URL(link, base))).arrayBuffer()) : Buffer.alloc(0);
   check('an uploaded document appears in the panel and its link serves the same bytes', listed && got.equals(mine));
+  const docSaid = await page.textContent('#rec-document-status');
+  check(`after a document is put on record the page says so, and not that the map shows it ("${docSaid}")`,
+    /put on record/.test(docSaid) && !/map/i.test(docSaid));
   await page.screenshot({ path: path.join(outdir, 'app-1280-staff-record.png') });
   await page.goto(`${base}/#staff`);
   await page.click('#staff-signout').catch(() => {});
 });
+
+// ---- 14. the web app as its users tripped over it (issue 12), at 360 and 1280 px, EN and BN ----
+// Each width and language in a page of its own, its clock at 00:30 in Kolkata (19:00 UTC the
+// day before: the UTC date is still yesterday's). Screenshots of every view go to OUTDIR as
+// WIDTH-LANG-VIEW.png.
+const HERE = { longitude: vmLngLat[0], latitude: vmLngLat[1] + 0.004 }; // the mocked phone, 0.4 km north of Victoria Memorial
+const OUTSIDE = [88.25, 22.56]; // west of the river: no KMC ward
+
+/** Files a complaint straight through the API (as another citizen would), for its ticket. */
+async function fileByApi(lonLat, description) {
+  const form = new FormData();
+  form.append('lon', String(lonLat[0]));
+  form.append('lat', String(lonLat[1]));
+  form.append('category', 'other');
+  form.append('description', description);
+  const r = await api('/complaints', { method: 'POST', body: form });
+  return r.body && r.body.ticket;
+}
+
+/** What the app says where it starts a Near me search from GET /at (same rule as near.js). */
+async function expectedPlace(lang) {
+  const at = (await api(`/at?lon=${HERE.longitude.toFixed(6)}&lat=${HERE.latitude.toFixed(6)}`)).body;
+  const props = (f) => (f && f.properties) || {};
+  const inside = [...(at.heritage || []), ...(at.water_bodies || []), ...(at.parks || [])].map(props);
+  const nh = props(at.nearest_heritage);
+  const p = inside[0] || ((nh.distance_m ?? Infinity) <= 1000 ? nh : null);
+  return p ? (lang === 'bn' && p.name_bn ? p.name_bn : p.name) : null;
+}
+
+/** Signs in on the Staff view (already open). */
+async function signIn(p, user, password) {
+  await p.fill('#staff-name', user);
+  await p.fill('#staff-password', password);
+  await p.click('#staff-signin');
+  await p.waitForSelector('#staff-main:not([hidden])', { timeout: 15000 });
+}
+
+const otherTicket = await fileByApi(pin, `Someone else's complaint (browser test ${Date.now()})`);
+const herRecord = (await api('/assets/HER-0001')).body;
+
+async function usersTrippedOver(width, height, lang) {
+  const phone = width < 700;
+  const tag = `${width} px ${lang.toUpperCase()}`;
+  const fake = halfPastMidnightIST();
+  const { context, page: p } = await newPage({ width, height }, {
+    geolocation: HERE, permissions: ['geolocation'], ...(phone ? { hasTouch: true, isMobile: true } : {}),
+  });
+  await context.addInitScript((l) => window.localStorage.setItem('atlas.lang', JSON.stringify(l)), lang);
+  await p.clock.setFixedTime(fake);
+  const shot = async (name) => {
+    await p.evaluate(() => document.fonts.ready);
+    await p.screenshot({ path: path.join(outdir, `${width}-${lang}-${name}.png`) });
+  };
+  // The app's own strings, in this page's language (the module the app runs on).
+  const tr = (key, vars) => p.evaluate(async ([k, v]) => (await import('/js/i18n.js')).t(k, v), [key, vars || null]);
+  const trn = (key, n, vars) => p.evaluate(async ([k, c, v]) => (await import('/js/i18n.js')).tn(k, c, v), [key, n, vars || null]);
+  const sight = async (what, sel) => {
+    const r = await inSight(p, sel);
+    check(`${tag}: ${what}`, r.ok, r.why);
+    return r.ok;
+  };
+  const covers = async (view) => {
+    const o = await toolOverlaps(p);
+    check(`${tag}: the ← ↕ ✕ buttons cover no heading or control (${view})`, o.length === 0, o.slice(0, 5).join('; '));
+  };
+  const openTab = async (view) => {
+    await p.click(`.tab[data-view="${view}"]`);
+    await p.waitForFunction((v) => !document.querySelector(`#view-${v}`).hidden, view, { timeout: 5000 });
+  };
+  /** Clicks (or, on a phone, taps) the map at lngLat, first moving it into the part of the map no panel covers. */
+  const tapMap = async (lngLat) => {
+    const xy = await p.evaluate((ll) => {
+      const m = window.map;
+      const r = m.getContainer().getBoundingClientRect();
+      const panel = document.querySelector('#panel').getBoundingClientRect();
+      const top = document.querySelector('#topbar').getBoundingClientRect();
+      const legend = document.querySelector('#legend').getBoundingClientRect();
+      const wide = window.innerWidth > 700;
+      const target = wide
+        ? { x: (panel.right + legend.left) / 2, y: window.innerHeight / 2 }
+        : { x: window.innerWidth / 2, y: Math.max(top.bottom, legend.bottom) + (panel.top - Math.max(top.bottom, legend.bottom)) / 2 };
+      m.jumpTo({ center: ll, zoom: 16 });
+      const q = m.project(ll);
+      m.panBy([q.x - (target.x - r.left), q.y - (target.y - r.top)], { duration: 0 });
+      const q2 = m.project(ll);
+      return { x: r.left + q2.x, y: r.top + q2.y };
+    }, lngLat);
+    if (phone) await p.touchscreen.tap(xy.x, xy.y);
+    else await p.mouse.click(xy.x, xy.y);
+  };
+
+  await p.goto(`${base}/`);
+  await mapIdle(p);
+  check(`${tag}: the page's language is ${lang}`, await p.evaluate(() => document.documentElement.lang) === lang);
+  await shot('start');
+
+  // Item 10: the map's credit line, translated.
+  const credit = (await p.textContent('.maplibregl-ctrl-attrib-inner')).trim();
+  check(`${tag}: the map's credit line is in the page's language ("${credit}")`,
+    credit === await tr('map.credit') && (lang === 'en' ? /Kolkata Municipal Corporation/.test(credit) : /[\u0980-\u09FF]/.test(credit) && !/Corporation/.test(credit)));
+
+  // Item 10: the layer toggles are 44 px targets on phones.
+  if (phone) {
+    await p.click('#legend summary');
+    const rows = await p.$$eval('#legend .layer-toggles label', (ls) => ls.map((l) => Math.round(l.getBoundingClientRect().height)));
+    check(`${tag}: each layer toggle (checkbox and its label) is a target at least 44 px high (${rows.join(', ')})`, rows.length === 5 && rows.every((x) => x >= 44));
+    await p.click('#legend summary');
+  }
+
+  // Item 10: a locate-me button on the map itself.
+  const locate = p.locator('#map .maplibregl-ctrl-geolocate');
+  check(`${tag}: the map has its own locate button, named in the page's language`, await locate.isVisible() && await locate.getAttribute('aria-label') === await tr('map.locate'));
+  await locate.click();
+  const located = await p.waitForFunction((h) => document.querySelector('.me-dot') && window.map.getBounds().contains([h.longitude, h.latitude]) && !window.map.isMoving(),
+    HERE, { timeout: 10000 }).then(() => true, () => false);
+  check(`${tag}: the map's locate button moves the map to the browser's location and marks it`, located && (await inSight(p, '.me-dot')).ok);
+
+  // Item 10: Escape closes the panel (and focus goes back to its tab).
+  await openTab('report');
+  await p.keyboard.press('Escape');
+  const escaped = await p.evaluate(() => document.querySelector('#panel-body').hidden && !document.querySelector('#panel').classList.contains('open')
+    && document.activeElement === document.querySelector('.tab[data-view="report"]'));
+  check(`${tag}: Escape closes the panel, focus back on its tab`, escaped);
+
+  // Item 1: the consequence of a tap on the map is brought into sight in Report.
+  await openTab('report');
+  await p.waitForSelector('#report-category option[value="other"]', { state: 'attached', timeout: 10000 });
+  await tapMap(pin);
+  const ward = await p.waitForFunction(() => /\d|[০-৯]/.test(document.querySelector('#report-place')?.textContent || ''), null, { timeout: 10000 }).then(() => true, () => false);
+  await p.waitForTimeout(100);
+  check(`${tag}: after a tap on the map in Report, the pin line is in sight`, ward && (await inSight(p, '#report-pin')).ok, (await inSight(p, '#report-pin')).why);
+  await sight('after a tap on the map in Report, the ward line is in sight (not under Send)', '#report-place');
+  await p.waitForTimeout(600); // a second tap at once on the same spot would be a double tap (zoom)
+  await tapMap(OUTSIDE);
+  const warned = await p.waitForSelector('#report-place .warning', { timeout: 10000 }).then(() => true, () => false);
+  await p.waitForTimeout(100);
+  check(`${tag}: a pin outside the KMC area shows the warning`, warned && (await p.textContent('#report-place .warning')) === await tr('report.outside'));
+  await sight('the "outside the KMC area" warning is in sight', '#report-place .warning');
+  await p.click('#report-send');
+  await p.waitForSelector('#report-errors:not([hidden]) li', { timeout: 5000 });
+  await p.waitForTimeout(100);
+  await sight('after an empty send the error summary is in sight', '#report-errors');
+  check(`${tag}: the error summary has focus`, await p.evaluate(() => document.activeElement?.id === 'report-errors'));
+  await covers('Report, with errors');
+  await shot('report');
+  // Filed from this page: no "Me too" on it later.
+  await p.waitForTimeout(600);
+  await tapMap(pin);
+  await p.waitForFunction(() => /\d|[০-৯]/.test(document.querySelector('#report-place')?.textContent || '') && !document.querySelector('#report-place .warning'), null, { timeout: 10000 });
+  await p.selectOption('#report-category', 'other');
+  await p.fill('#report-description', `Filed from the ${tag} page (browser test ${Date.now()})`);
+  await p.click('#report-send');
+  await p.waitForSelector('#report-ticket', { timeout: 15000 });
+  const own = (await p.textContent('#report-ticket')).trim();
+  await sight('after sending, the ticket number is in sight', '#report-ticket');
+  await shot('report-done');
+
+  // Item 10: no "Me too" on one's own ticket; offered on someone else's; plurals.
+  await p.click('#report-done > .button-row .btn-primary'); // "Track this complaint"
+  await p.waitForFunction((tk) => document.querySelector('#track-ticket-id')?.textContent === tk, own, { timeout: 10000 });
+  check(`${tag}: "Me too" is not offered on a ticket filed from this browser, which says why`,
+    !(await p.$('#track-support')) && (await p.textContent('#track-own')) === await tr('track.yours'));
+  await covers('Track, own ticket');
+  await shot('track');
+  const times = await p.$$eval('#track-result .timeline time', (ts) => ts.map((x) => x.textContent));
+  check(`${tag}: times in the timeline are in the page's language${lang === 'bn' ? ', without "AM"/"PM"' : ''} (${times[0]})`,
+    times.length > 0 && (lang === 'bn' ? times.every((x) => !/AM|PM/i.test(x) && /[০-৯]{2}:[০-৯]{2}/.test(x)) : times.every((x) => /\d:\d\d/.test(x))));
+  if (otherTicket) {
+    await p.goto(`${base}/#track/${otherTicket}`);
+    await p.waitForFunction((tk) => document.querySelector('#track-ticket-id')?.textContent === tk, otherTicket, { timeout: 10000 });
+    const offered = await p.$('#track-support');
+    check(`${tag}: "Me too" is offered on someone else's open ticket`, !!offered);
+    if (offered) {
+      await offered.click();
+      const said = await p.waitForSelector('#track-result .success', { timeout: 10000 }).then((e) => e.textContent(), () => '');
+      const n = (await api(`/complaints/${otherTicket}`)).body.supporters;
+      const want = await trn('track.supported', n);
+      check(`${tag}: the thanks for supporting counts in words ("${said}")`, said === want && (lang !== 'en' || n !== 1 || /1 person supports/.test(said)));
+      await sight('the thanks for supporting is in sight', '#track-thanks');
+    }
+  }
+  const plurals = await p.evaluate(async () => {
+    const { tn } = await import('/js/i18n.js');
+    return [1, 2].map((n) => [tn('staff.count', n), tn('staff.supporters', n), tn('track.supported', n), tn('export.count', n), tn('search.count', n), tn('report.charsLeft', n)]);
+  });
+  const wantPlurals = lang === 'en'
+    ? [['1 complaint.', '1 supporter', 'Thank you: 1 person supports this complaint.', '1 feature matches.', '1 place found.', '1 character left'],
+      ['2 complaints.', '2 supporters', 'Thank you: 2 people support this complaint.', '2 features match.', '2 places found.', '2 characters left']]
+    : [['১টি অভিযোগ।', '১ জন সমর্থক', 'ধন্যবাদ: ১ জন এই অভিযোগ সমর্থন করেছেন।', '১টি মিলেছে।', '১টি স্থান পাওয়া গেছে।', 'আর ১টি অক্ষর লেখা যাবে'],
+      ['২টি অভিযোগ।', '২ জন সমর্থক', 'ধন্যবাদ: ২ জন এই অভিযোগ সমর্থন করেছেন।', '২টি মিলেছে।', '২টি স্থান পাওয়া গেছে।', 'আর ২টি অক্ষর লেখা যাবে']];
+  check(`${tag}: counts read right for 1 and 2 (Intl.PluralRules)`, JSON.stringify(plurals) === JSON.stringify(wantPlurals), JSON.stringify(plurals));
+
+  // Item 7: switching language does not reopen the search list over the record it opened.
+  await p.fill('#search', '');
+  await p.type('#search', 'Victoria', { delay: 20 });
+  await p.waitForSelector('#search-results .search-option', { timeout: 10000 });
+  await p.locator('#search-results .search-option', { hasText: 'Victoria Memorial' }).first().click();
+  await p.waitForFunction(() => /Victoria|ভিক্টোরিয়া/.test(document.querySelector('#asset-name')?.textContent || ''), null, { timeout: 10000 });
+  await p.click('#lang-switch');
+  await p.waitForTimeout(200);
+  check(`${tag}: switching language after choosing a search result leaves the list closed`,
+    await p.evaluate(() => document.querySelector('#search-results').hidden) && (await inSight(p, '#asset-name')).ok);
+  await p.click('#lang-switch');
+  await p.waitForFunction((l) => document.documentElement.lang === l, lang);
+  await covers('an asset');
+  await shot('asset');
+
+  // Near me: where from, as a place (item 10); room for the results (item 9); no "Map cannot fit" (item 10).
+  await openTab('near');
+  await p.click('#near-locate');
+  await p.waitForSelector('#near-list .near-item', { timeout: 15000 });
+  const place = await expectedPlace(lang);
+  const fromLine = await p.waitForFunction((name) => {
+    const s = document.querySelector('#near-from').textContent;
+    return s.includes(name) ? s : false;
+  }, place || '\u0000', { timeout: 10000 }).then((h) => h.jsonValue(), async () => p.textContent('#near-from'));
+  check(`${tag}: Near me says where it searches from as a place, not coordinates ("${fromLine}")`, !!place && fromLine.includes(place) && !/\d+[.,]\d{3,}/.test(fromLine));
+  const whole = await p.$$eval('#near-list .near-item', (items) => {
+    const body = document.querySelector('#panel-body').getBoundingClientRect();
+    const bar = document.querySelector('#view-near .thumb-row');
+    const barTop = getComputedStyle(bar).position === 'sticky' ? bar.getBoundingClientRect().top : Infinity;
+    const bottom = Math.min(body.bottom, window.innerHeight, barTop);
+    return items.filter((b) => { const r = b.getBoundingClientRect(); return r.top >= body.top - 1 && r.bottom <= bottom + 1; }).length;
+  });
+  check(`${tag}: Near me shows ${whole} results whole without scrolling (at least ${phone ? 2 : 4})`, whole >= (phone ? 2 : 4));
+  await covers('Near me');
+  await shot('near');
+  await p.click('#near-list .near-item');
+  await p.waitForSelector('#asset-name', { timeout: 10000 });
+  await mapIdle(p);
+
+  // Item 9: the count and the downloads stay in sight after choosing a filter in Export.
+  await openTab('export');
+  await p.selectOption('#export-layer', 'heritage');
+  await p.selectOption('#export-grade', 'I');
+  await p.waitForFunction(() => /\d|[০-৯]/.test(document.querySelector('#export-count').textContent), null, { timeout: 10000 });
+  await sight('after choosing Grade I in Export, the count is in sight', '#export-count');
+  await sight('after choosing Grade I in Export, the CSV download is in sight', '#export-csv');
+  await covers('Export');
+  await shot('export');
+  await p.selectOption('#export-grade', '');
+
+  // Staff: sign-in, the queue in sight (item 9), note visibility (item 4), translated
+  // source and messages (item 10), errors beside their control (item 5), field tools
+  // first (item 6), the date picker's today in Kolkata (item 10).
+  const user = process.env.STAFF_USER;
+  const password = process.env.STAFF_PASSWORD;
+  await openTab('staff');
+  await covers('Staff sign-in');
+  await shot('staff-signin');
+  // Signing in: a wrong password, then the server's back-off after it (429 with
+  // Retry-After), each said in the page's language. The back-off doubles with each
+  // failure, so a retry soon lands inside it.
+  const wrong = await tr('staff.wrongPassword');
+  const waits = [];
+  for (let n = 1; n <= 16; n++) waits.push(await trn('staff.loginWait', n));
+  await p.fill('#staff-name', `nobody-${width}-${lang}`);
+  let sawWrong = false;
+  let sawWait = '';
+  let failures = 0;
+  for (let i = 0; i < 8 && !(sawWait && sawWrong); i++) {
+    await p.fill('#staff-password', 'not the password');
+    await p.click('#staff-signin');
+    const said = await p.waitForFunction(() => {
+      const st = document.querySelector('#staff-login-status');
+      return !document.querySelector('#staff-signin').disabled && st.classList.contains('error') ? st.textContent : false;
+    }, null, { timeout: 15000 }).then((x) => x.jsonValue(), () => '');
+    if (said === wrong) { sawWrong = true; failures++; }
+    if (waits.includes(said)) {
+      sawWait = said;
+      if (!sawWrong) await p.waitForTimeout(1000 * (waits.indexOf(said) + 1)); // backing off already: wait it out
+    }
+  }
+  errors.splice(0, errors.length, ...errors.filter((e) => !/status of (401|429)/.test(e))); // the refusals we provoked
+  check(`${tag}: a wrong password is said so, and the back-off after it says how long to wait ("${sawWait}")`, sawWrong && !!sawWait);
+  await p.waitForTimeout(250 * 2 ** failures + 300); // this client's back-off, before the real sign-in
+  if (user && password) {
+    await signIn(p, user, password);
+    await p.waitForSelector('#staff-queue li button', { timeout: 10000 });
+    await p.waitForTimeout(100);
+    await sight('after signing in, the first card of the queue is in sight', '#staff-queue li:first-child button');
+    await covers('the staff queue');
+    await shot('staff-queue');
+    const card = p.locator(`#staff-queue button[data-ticket="${own}"]`);
+    if (!(await card.count())) {
+      await p.selectOption('#staff-status', '');
+      await card.waitFor({ timeout: 10000 });
+    }
+    await card.click();
+    await p.waitForSelector('#staff-act', { timeout: 5000 });
+    check(`${tag}: "Show this note to the public" starts unticked`, !(await p.isChecked('#staff-public')));
+    const detail = await p.textContent('#staff-detail');
+    check(`${tag}: the complaint's source is in words of the page's language`, detail.includes(await tr('source.web')) && (lang === 'en' || !/Sourceweb|Source: web/.test(detail)));
+    // Acknowledged with no note: public, in plain words.
+    await p.selectOption('#staff-action', 'acknowledge');
+    await p.click('#staff-apply');
+    await p.waitForFunction(() => document.querySelector('#staff-act-status.success'), null, { timeout: 10000 });
+    await sight('the result of an action is in sight', '#staff-act-status');
+    // The success message follows a language switch.
+    const other = lang === 'en' ? 'bn' : 'en';
+    await p.click('#lang-switch');
+    await p.waitForFunction((l) => document.documentElement.lang === l, other);
+    const saidThen = await p.textContent('#staff-act-status');
+    const wantThen = await p.evaluate(async (tk) => { const { t } = await import('/js/i18n.js'); return t('staff.done', { ticket: tk, status: t('status.acknowledged') }); }, own);
+    check(`${tag}: the success message is redrawn in the other language after a switch ("${saidThen}")`, saidThen === wantThen);
+    await p.click('#lang-switch');
+    await p.waitForFunction((l) => document.documentElement.lang === l, lang);
+    // A note with the box left as it is: internal.
+    const internal = `Internal: FIR lodged with Lake PS (${tag}, ${Date.now()})`;
+    await p.selectOption('#staff-action', 'note');
+    await p.fill('#staff-note', internal);
+    await p.click('#staff-apply');
+    await p.waitForFunction(() => document.querySelector('#staff-act-status.success'), null, { timeout: 10000 });
+    let pub = (await api(`/complaints/${own}`)).body;
+    check(`${tag}: a note sent with the box as it starts stays out of the public record`, !JSON.stringify(pub).includes(internal) && (await p.textContent('#staff-detail')).includes(internal));
+    // Ticked: asked first; Escape (or No) sends nothing; Yes publishes.
+    const published = `The department has written to the owner (${tag}, ${Date.now()})`;
+    await p.selectOption('#staff-action', 'note');
+    await p.fill('#staff-note', published);
+    await p.check('#staff-public');
+    await p.click('#staff-apply');
+    const asked = await p.waitForSelector('#staff-confirm', { timeout: 5000 }).then(() => true, () => false);
+    await sight('the question before publishing a note is in sight', '#staff-confirm');
+    await p.keyboard.press('Escape');
+    const stillOpen = await p.evaluate(() => !document.querySelector('#staff-confirm') && !document.querySelector('#panel-body').hidden);
+    pub = (await api(`/complaints/${own}`)).body;
+    check(`${tag}: publishing a note asks first; Escape answers no (nothing sent, panel open)`, asked && stillOpen && !JSON.stringify(pub).includes(published));
+    await p.click('#staff-apply');
+    await p.click('#staff-confirm-yes');
+    await p.waitForFunction(() => document.querySelector('#staff-act-status.success'), null, { timeout: 10000 });
+    pub = (await api(`/complaints/${own}`)).body;
+    check(`${tag}: confirmed, the note is public`, (pub.timeline || []).some((e) => e.note === published));
+    await covers('a complaint (staff)');
+    await shot('staff-detail');
+    // The public timeline in plain words.
+    await p.goto(`${base}/#track/${own}`);
+    await p.waitForFunction((tk) => document.querySelector('#track-ticket-id')?.textContent === tk && document.querySelectorAll('#track-result .timeline li').length >= 3, own, { timeout: 10000 });
+    const lines = await p.$$eval('#track-result .timeline .what', (ws) => ws.map((w) => w.textContent));
+    const want = [await tr('event.submit'), await tr('event.acknowledge'), await tr('event.note')];
+    check(`${tag}: the public timeline reads as plain words (${lines.join(' / ')})`,
+      JSON.stringify(lines) === JSON.stringify(want) && !(await p.textContent('#track-result .timeline')).includes('→'));
+    await shot('track-timeline');
+
+    // The asset with the staff forms: the inspection form first, in sight (item 6).
+    await p.goto(`${base}/#asset/HER-0001`);
+    await p.waitForSelector('#rec-inspection-form', { timeout: 10000 });
+    await p.waitForTimeout(200);
+    await sight('the inspection form\'s heading is in sight when staff open a record', '#rec-inspection-form h4');
+    // The date picker's today is Kolkata's (00:30 IST here: UTC is still on yesterday).
+    const ist = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata' }).format(fake);
+    const utc = fake.toISOString().slice(0, 10);
+    const picker = await p.evaluate(() => ({ value: document.querySelector('#rec-inspected_at').value, max: document.querySelector('#rec-inspected_at').max }));
+    check(`${tag}: at 00:30 IST the inspection date starts at, and allows, today in Kolkata (${ist}, UTC ${utc}): ${JSON.stringify(picker)}`,
+      picker.value === ist && picker.max === ist && ist !== utc);
+    // A document already on record: said next to the file, in the page's language, with a date for people (item 5).
+    const doc = herRecord.documents && herRecord.documents[0];
+    if (doc) {
+      const bytes = Buffer.from(await (await fetch(`${base}/documents/${doc.sha256}`)).arrayBuffer());
+      await p.click('#rec-document-details > summary');
+      await p.setInputFiles('#rec-doc-file', { name: 'notice.pdf', mimeType: 'application/pdf', buffer: bytes });
+      await p.fill('#rec-doc-title', 'The same notice again');
+      await p.click('#rec-add-doc');
+      const said = await p.waitForSelector('#rec-doc-file-error', { timeout: 10000 }).then((e) => e.textContent(), () => '');
+      errors.splice(0, errors.length, ...errors.filter((e) => !/status of 409/.test(e))); // the 409 we provoked
+      const wantDoc = await p.evaluate(async ([title, at]) => { const { t, fmtDate } = await import('/js/i18n.js'); return t('err.docExists', { title, date: fmtDate(at) }); }, [doc.title, doc.created_at]);
+      check(`${tag}: a document already on record is explained at the file field, in the page's language, dated for people ("${said}")`,
+        said === wantDoc && !/\d{4}-\d\d-\d\dT/.test(said) && (lang === 'en' || /[\u0980-\u09FF]/.test(said) && !/already on record/.test(said)));
+      await sight('that explanation is in sight', '#rec-doc-file-error');
+      check(`${tag}: the file field is marked invalid and described by it`,
+        await p.getAttribute('#rec-doc-file', 'aria-invalid') === 'true' && (await p.getAttribute('#rec-doc-file', 'aria-describedby')).includes('rec-doc-file-error'));
+    }
+    await covers('an asset with the staff forms');
+    await shot('asset-staff');
+    await p.goto(`${base}/#staff`);
+    await p.click('#staff-signout');
+  }
+  await context.close();
+}
+
+for (const [width, height] of [[360, 740], [1280, 800]]) {
+  for (const lang of ['en', 'bn']) {
+    await run(`issue 12 at ${width} px in ${lang}`, () => usersTrippedOver(width, height, lang));
+  }
+}
+
+// Field staff (optional: FIELD_USER / FIELD_PASSWORD): the forms only where they may be
+// used, and no call to the staff list they may not read.
+await run('field staff', async () => {
+  const user = process.env.FIELD_USER;
+  const password = process.env.FIELD_PASSWORD;
+  if (!user || !password) {
+    info('field staff checks skipped (set FIELD_USER and FIELD_PASSWORD for a field staff member with a ward)');
+    return;
+  }
+  const { context, page: p } = await newPage({ width: 360, height: 740 }, { hasTouch: true, isMobile: true });
+  const staffList = [];
+  p.on('request', (r) => { if (new URL(r.url()).pathname === '/auth/staff') staffList.push(r.url()); });
+  await p.goto(`${base}/#staff`);
+  await mapIdle(p);
+  await signIn(p, user, password);
+  const me = await p.evaluate(() => JSON.parse(window.sessionStorage.getItem('atlas.staff')).user);
+  check(`field staff ${user} has a ward (${me.ward})`, me.role === 'field_staff' && Number.isInteger(me.ward));
+  await p.waitForFunction(() => /\S/.test(document.querySelector('#staff-queue-status').textContent) && !/…/.test(document.querySelector('#staff-queue-status').textContent), null, { timeout: 10000 });
+  if (await p.$('#staff-queue li button')) {
+    const r = await inSight(p, '#staff-queue li:first-child button');
+    check('field staff at 360 px: the first card of the queue is in sight after signing in', r.ok, r.why);
+  }
+  // A complaint in their ward, and one asset in it and one outside it.
+  const wardOf = async (lon, lat) => { const at = (await api(`/at?lon=${lon}&lat=${lat}`)).body; return at.ward ? at.ward.properties.ward : null; };
+  const heritage = (await api('/collections/heritage/items?limit=100')).body.features || [];
+  let inWard = null;
+  let outWard = null;
+  for (const f of heritage) {
+    if (inWard && outWard) break;
+    const hit = ((await api(`/search?q=${encodeURIComponent(f.properties.code)}&limit=5`)).body.features || []).find((x) => x.properties.code === f.properties.code);
+    if (!hit) continue;
+    const [lon, lat] = hit.geometry.coordinates;
+    const w = f.properties.ward ?? await wardOf(lon, lat);
+    if (w === me.ward && !inWard) inWard = { code: f.properties.code, lon, lat };
+    if (w !== me.ward && w !== null && !outWard) outWard = { code: f.properties.code, w };
+  }
+  if (inWard) {
+    const tk = await fileByApi([inWard.lon, inWard.lat], `In ward ${me.ward} (browser test ${Date.now()})`);
+    await p.click('#staff-filters-box > summary'); // folded on phones
+    await p.click('#staff-filters button[type="submit"]');
+    const card = p.locator(`#staff-queue button[data-ticket="${tk}"]`);
+    await card.waitFor({ timeout: 10000 });
+    await card.click();
+    await p.waitForSelector('#staff-act', { timeout: 5000 });
+    await p.waitForTimeout(500);
+    check('field staff opening a complaint: no request for the staff list (GET /auth/staff is 403 for them), no console error',
+      staffList.length === 0 && !errors.some((e) => /403/.test(e)), JSON.stringify(staffList));
+    await p.goto(`${base}/#asset/${inWard.code}`);
+    const form = await p.waitForSelector('#rec-inspection-form', { timeout: 10000 }).then(() => true, () => false);
+    check(`field staff get the inspection form, first, on an asset of their ward (${inWard.code})`, form && (await inSight(p, '#rec-inspection-form h4')).ok);
+  } else {
+    check(`an asset in ward ${me.ward} to test with`, false, 'none found');
+  }
+  if (outWard) {
+    await p.goto(`${base}/#asset/${outWard.code}`);
+    const why = await p.waitForFunction(() => {
+      const el = document.querySelector('#rec-not-here');
+      return el && /\d/.test(el.textContent) ? el.textContent : false; // not "Checking which ward…"
+    }, null, { timeout: 10000 }).then((h) => h.jsonValue(), () => '');
+    check(`field staff get no forms on an asset of ward ${outWard.w} (${outWard.code}), but a line saying why ("${why}")`,
+      !(await p.$('#rec-inspection-form')) && why.includes(String(outWard.w)));
+  }
+  await p.screenshot({ path: path.join(outdir, '360-en-field-staff.png') });
+  await p.goto(`${base}/#staff`);
+  await p.click('#staff-signout');
+  await context.close();
+});
+
+// The EN and BN tables hold the same strings.
+await run('string tables', async () => {
+  const { context, page: p } = await newPage();
+  await p.goto(`${base}/`);
+  const keys = await p.evaluate(async () => (await import('/js/i18n.js')).tableKeys());
+  const bn = new Set(keys.bn);
+  const en = new Set(keys.en);
+  const missing = [...keys.en.filter((k) => !bn.has(k)), ...keys.bn.filter((k) => !en.has(k))];
+  check(`English and Bengali have the same ${keys.en.length} strings`, missing.length === 0 && keys.en.length > 400, missing.slice(0, 5).join(', '));
+  await context.close();
+});
+
+check('MapLibre never warns "Map cannot fit within canvas" (360 px Near me included)', fitWarnings.length === 0, JSON.stringify(fitWarnings.slice(0, 3)));
 
 check('no console errors', errors.length === 0, JSON.stringify(errors.slice(0, 5)));
 check('no request leaves this server', offsite.length === 0, JSON.stringify(offsite.slice(0, 5)));

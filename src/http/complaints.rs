@@ -64,17 +64,19 @@ fn photo_url(sha: &str) -> String {
 
 /// What anyone may see of a complaint.
 pub fn public_view(c: &ComplaintRecord, asset: Option<&Asset>) -> Value {
+    // A step of the work (acknowledged, resolved …) is public whatever its note; an
+    // internal note's text and photo are not, and an internal note on its own is left out.
     let timeline: Vec<Value> = c
         .events
         .iter()
-        .filter(|e| e.public)
+        .filter(|e| e.public || e.action != "note")
         .map(|e| {
             json!({
                 "at": e.at,
                 "action": e.action,
                 "status": e.status,
-                "note": e.note,
-                "photo": e.photo_sha256.as_deref().map(photo_url),
+                "note": e.note.as_ref().filter(|_| e.public),
+                "photo": e.photo_sha256.as_deref().filter(|_| e.public).map(photo_url),
             })
         })
         .collect();

@@ -1,17 +1,20 @@
 // One asset's whole record (#asset/CODE): names in English and Bengali, kind, grade,
 // condition and when it was assessed, address and ward, maintenance, inspections and
-// public documents, and "report a problem here".
+// public documents, and "report a problem here". Signed-in staff who may record work on
+// this asset get the forms first, right under its name; field staff of another ward get
+// a line saying why there are none.
 import { h, replace, dl, $, fieldError } from './dom.js';
-import { t, label, fmtDate, fmtNumber, digits, getLang } from './i18n.js';
+import { t, label, fmtDate, fmtNumber, digits, getLang, kolkataDate } from './i18n.js';
 import { api, errorText, staffSession } from './api.js';
+import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import * as report from './report.js';
 import * as near from './near.js';
-import { verifyForm } from './verify.js';
+import { verifyForm, forget } from './verify.js';
 
 let ctx;
 let seq = 0;
-let state = null; // {id, loading, error, data, ward: {n, byLocation}}
+let state = null; // {id, loading, error, data, ward, wardChecked, changes, forms}
 const clickPoints = new Map();
 
 const el = () => $('#view-asset');
@@ -43,6 +46,7 @@ async function load(id) {
   const mine = ++seq;
   const click = clickPoints.get(id);
   clickPoints.delete(id);
+  forget('asset-verify-result');
   state = { id, loading: true, click };
   render();
   try {
@@ -56,16 +60,19 @@ async function load(id) {
     if (!click && bbox) mapctl.fitBbox(bbox, p.layer === 'wards' ? 15 : 17);
     render();
     if ((p.ward === null || p.ward === undefined) && p.layer !== 'wards') {
-      const pt = click || (bbox ? { lon: (bbox[0] + bbox[2]) / 2, lat: (bbox[1] + bbox[3]) / 2 } : null);
+      // A point inside the asset (as the server takes for field staff's ward check).
+      const pt = click || await pointOf(data);
+      let w = null;
       if (pt) {
         try {
           const at = await api.at(pt.lon, pt.lat);
-          const w = at && at.ward && at.ward.properties ? at.ward.properties.ward : null;
-          if (mine === seq && w !== null && w !== undefined) {
-            state.ward = w;
-            render();
-          }
+          w = at && at.ward && at.ward.properties ? at.ward.properties.ward : null;
         } catch { /* the ward stays unknown */ }
+      }
+      if (mine === seq) {
+        if (w !== null && w !== undefined) state.ward = w;
+        state.wardChecked = true;
+        render();
       }
     }
   } catch (e) {
@@ -133,11 +140,31 @@ function fmtArea(m2) {
   return t('unit.m2', { n: fmtNumber(Math.round(m2)) });
 }
 
-/** Re-renders, keeping focus on the heading if it was in the record (it is replaced). */
+/**
+ * Re-renders, keeping what was typed into the staff forms (a language switch redraws
+ * them) and focus: on the same control if it is still there, else on the heading.
+ */
 function render() {
-  const hadFocus = el().contains(document.activeElement);
+  const active = document.activeElement;
+  const hadFocus = el().contains(active);
+  const focusId = hadFocus && active.id ? active.id : null;
+  const typed = [];
+  // Only into the same asset's forms: another record starts empty.
+  const same = state && el().dataset.asset === state.id;
+  for (const c of same ? el().querySelectorAll('.staff-tools input, .staff-tools select, .staff-tools textarea') : []) {
+    if (c.id && c.type !== 'file') typed.push([c.id, c.type === 'checkbox' ? c.checked : c.value]);
+  }
   draw();
-  if (hadFocus) el().querySelector('h2')?.focus({ preventScroll: true });
+  el().dataset.asset = state ? state.id : '';
+  for (const [id, v] of typed) {
+    const c = document.getElementById(id);
+    if (!c) continue;
+    if (c.type === 'checkbox') c.checked = v;
+    else c.value = v;
+  }
+  // Field errors are kept in state (they are put in words again, in the new language).
+  for (const [id, err] of Object.entries((state && state.fieldErrors) || {})) fieldError(document.getElementById(id), explain(err));
+  if (hadFocus) (focusId && document.getElementById(focusId) || el().querySelector('h2'))?.focus({ preventScroll: true });
 }
 
 function draw() {
@@ -234,12 +261,38 @@ function draw() {
   const docs = section('asset-docs', t('asset.documents'), documents, t('asset.noDocuments'));
   docs.append(verifyForm());
 
-  replace(el(), head, facts, actions,
+  replace(el(), head,
+    staffTools(p),
+    facts, actions,
     section('asset-maint', t('asset.maintenance'), maintenance, t('asset.noMaintenance')),
     section('asset-insp', t('asset.inspections'), inspections, t('asset.noInspections')),
     docs,
-    changesSection(),
-    staffTools(p));
+    changesSection());
+}
+
+/** The ward the asset is in, as far as the page knows (its own, else from its location). */
+function wardOf(p) {
+  if (p.ward !== null && p.ward !== undefined) return p.ward;
+  return state && state.ward !== undefined ? state.ward : null;
+}
+
+/**
+ * Whether the signed-in staff member may record work here: 'yes', 'no' (field staff of
+ * another ward, or of an asset whose ward is unknown), or 'checking' (the ward is being
+ * looked up). The server decides in the end; this spares field staff a form it refuses.
+ */
+function mayRecord(user, p) {
+  if (user.role !== 'field_staff') return 'yes';
+  const w = wardOf(p);
+  if (w === null) return state && (state.wardChecked || p.layer === 'wards') ? 'no' : 'checking';
+  return user.ward !== null && user.ward !== undefined && Number(user.ward) === Number(w) ? 'yes' : 'no';
+}
+
+/** A form's status line, below its button: what saving did, in the current language. */
+function formMessage(form) {
+  const m = state.forms && state.forms[form];
+  if (!m) return '';
+  return m.error ? explain(m.error) : t(m.key);
 }
 
 /** Forms for signed-in staff: an inspection, a maintenance work, and (officers) a document. */
@@ -247,38 +300,86 @@ function staffTools(p) {
   const s = staffSession();
   if (!s || !s.user || !p.code) return null;
   const officer = s.user.role === 'officer' || s.user.role === 'admin';
-  const status = h('p', { id: 'rec-status', role: 'status', tabindex: '-1', class: state.message ? state.message.kind : null, text: state.message ? state.message.text : '' });
-  const today = new Date().toISOString().slice(0, 10);
-  const saved = async (promise, button, after) => {
+  const heading = h('h3', { id: 'rec-heading', text: t('rec.title', { name: s.user.name }) });
+  const may = mayRecord(s.user, p);
+  if (may !== 'yes') {
+    const mine = digits(s.user.ward ?? '?');
+    const w = wardOf(p);
+    const why = may === 'checking' ? t('rec.wardChecking')
+      : (w === null ? t('rec.wardUnknown', { mine }) : t('rec.notYourWard', { mine, its: digits(w) }));
+    return h('section', { class: 'record staff-tools', 'aria-labelledby': 'rec-heading' },
+      heading, h('p', { id: 'rec-not-here', class: 'notice', text: why }));
+  }
+  state.forms = state.forms || {};
+  state.fieldErrors = state.fieldErrors || {};
+  state.open = state.open || {};
+  // A date picker's "today" is Kolkata's: between 00:00 and 05:30 IST the UTC date is
+  // still yesterday's. (The server accepts dates up to tomorrow UTC.)
+  const today = kolkataDate();
+  const statusLine = (form) => h('p', {
+    id: `rec-${form}-status`, class: `form-status${state.forms[form] ? ` ${state.forms[form].kind}` : ''}`,
+    role: 'status', tabindex: '-1', text: formMessage(form),
+  });
+  const saved = async (form, promise, button, fileId, after) => {
     button.disabled = true;
-    status.className = '';
-    status.textContent = t('rec.saving');
+    // Looked up each time: the record may be redrawn while the request is out.
+    const line = () => document.getElementById(`rec-${form}-status`);
+    state.forms[form] = null;
+    line().className = 'form-status';
+    line().textContent = t('rec.saving');
     try {
-      await promise();
-      state.message = { kind: 'success', text: t('rec.saved') };
+      const key = await promise();
+      state.forms[form] = { kind: 'success', key };
       if (after) after();
       const data = await api.asset(p.code);
       state.data = data;
       render();
       loadChanges(seq);
-      $('#rec-status')?.focus({ preventScroll: false });
+      document.getElementById(`rec-${form}-status`)?.focus({ preventScroll: false });
     } catch (e) {
-      button.disabled = false;
-      if (e && e.field) {
-        const control = document.getElementById(`rec-${e.field}`) || document.getElementById(`rec-doc-${e.field}`);
-        if (control) {
-          fieldError(control, errorText(e));
-          control.focus();
-        }
+      const btn = document.getElementById(button.id);
+      if (btn) btn.disabled = false;
+      // Next to the control it is about: the field the server names, the file for a
+      // document already on record, else the line under this form's button.
+      let control = null;
+      if (e && e.field) control = document.getElementById(`rec-${e.field}`) || document.getElementById(`rec-doc-${e.field}`);
+      else if (fileId && (e.status === 409 || e.status === 413 || e.status === 415)) control = document.getElementById(fileId);
+      if (control) {
+        state.fieldErrors[control.id] = e;
+        fieldError(control, explain(e));
+        control.focus();
+        line().className = 'form-status';
+        line().textContent = '';
+      } else {
+        state.forms[form] = { kind: 'error', error: e };
+        line().className = 'form-status error';
+        line().textContent = formMessage(form);
+        line().focus();
       }
-      status.className = 'error';
-      status.textContent = errorText(e);
+    }
+  };
+  // Empties the saved form (by id: the record may have been redrawn meanwhile).
+  const empty = (...ids) => {
+    for (const id of ids) {
+      const c = document.getElementById(id);
+      if (c) c.value = '';
+    }
+  };
+  const clear = (...controls) => {
+    for (const c of controls) {
+      fieldError(c, null);
+      delete state.fieldErrors[c.id];
     }
   };
   const field = (id, text, control, hint) => h('div', { class: 'field' },
     h('label', { htmlFor: id, text }), hint ? h('p', { class: 'hint', id: `${id}-hint`, text: hint }) : null, control);
+  const folded = (key, title, form) => {
+    const d = h('details', { id: `rec-${key}-details`, open: !!state.open[key] }, h('summary', { text: title }), form);
+    d.addEventListener('toggle', () => { state.open[key] = d.open; });
+    return d;
+  };
 
-  // An inspection.
+  // An inspection: what field staff come for, so it is first and open.
   const cond = h('select', { id: 'rec-condition', name: 'condition' },
     ['good', 'fair', 'poor', 'critical', 'unknown'].map((c) => h('option', { value: c, text: label('condition', c), selected: c === p.condition })));
   const inspAt = h('input', { type: 'date', id: 'rec-inspected_at', name: 'inspected_at', value: today, max: today });
@@ -289,14 +390,17 @@ function staffTools(p) {
     field('rec-condition', t('rec.condition'), cond),
     field('rec-inspected_at', t('rec.date'), inspAt),
     field('rec-notes', t('rec.notes'), notes),
-    inspBtn);
+    inspBtn, statusLine('inspection'));
   insp.addEventListener('submit', (e) => {
     e.preventDefault();
-    for (const c of [inspAt, notes]) fieldError(c, null);
+    clear(inspAt, notes);
     const body = { condition: cond.value };
     if (inspAt.value) body.inspected_at = inspAt.value;
     if (notes.value.trim()) body.notes = notes.value.trim();
-    saved(() => api.inspect(p.code, body), inspBtn, () => mapctl.refreshAssets());
+    saved('inspection', () => api.inspect(p.code, body).then(() => 'rec.savedInspection'), inspBtn, null, () => {
+      mapctl.refreshAssets();
+      empty('rec-notes');
+    });
   });
 
   // A maintenance work.
@@ -307,16 +411,15 @@ function staffTools(p) {
   const cost = h('input', { type: 'number', id: 'rec-cost_inr', name: 'cost_inr', min: 0, step: 1, inputMode: 'numeric' });
   const maintBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rec-maintain', text: t('rec.saveMaintenance') });
   const maint = h('form', { id: 'rec-maintenance-form', novalidate: true },
-    h('h4', { text: t('rec.maintenance') }),
     field('rec-description', t('rec.description'), desc),
     field('rec-started_on', t('rec.started'), started),
     field('rec-completed_on', t('rec.completed'), completed),
     field('rec-contractor', t('rec.contractor'), contractor),
     field('rec-cost_inr', t('rec.cost'), cost),
-    maintBtn);
+    maintBtn, statusLine('maintenance'));
   maint.addEventListener('submit', (e) => {
     e.preventDefault();
-    for (const c of [desc, started, completed, cost]) fieldError(c, null);
+    clear(desc, started, completed, cost);
     if (!desc.value.trim()) {
       fieldError(desc, t('rec.needDescription'));
       return desc.focus();
@@ -330,7 +433,10 @@ function staffTools(p) {
     if (completed.value) body.completed_on = completed.value;
     if (contractor.value.trim()) body.contractor = contractor.value.trim();
     if (cost.value !== '') body.cost_inr = Number(cost.value);
-    saved(() => api.maintain(p.code, body), maintBtn);
+    saved('maintenance', () => api.maintain(p.code, body).then(() => 'rec.savedMaintenance'), maintBtn, null, () => {
+      empty('rec-description', 'rec-started_on', 'rec-completed_on', 'rec-contractor', 'rec-cost_inr');
+    });
+    return undefined;
   });
 
   // A document (officers and admins).
@@ -341,14 +447,14 @@ function staffTools(p) {
     const pub = h('input', { type: 'checkbox', id: 'rec-doc-public', name: 'public', checked: true });
     const docBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rec-add-doc', text: t('rec.saveDocument') });
     docForm = h('form', { id: 'rec-document-form', novalidate: true },
-      h('h4', { text: t('rec.document') }),
       field('rec-doc-file', t('rec.docFile'), file),
       field('rec-doc-title', t('rec.docTitle'), title),
       h('label', { class: 'check' }, pub, ' ', t('rec.docPublic')),
-      docBtn);
+      docBtn, statusLine('document'));
+    file.addEventListener('change', () => clear(file));
     docForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      for (const c of [file, title]) fieldError(c, null);
+      clear(file, title);
       const f = file.files && file.files[0];
       if (!f) {
         fieldError(file, t('rec.needFile'));
@@ -362,11 +468,16 @@ function staffTools(p) {
       form.append('file', f);
       form.append('title', title.value.trim());
       form.append('public', pub.checked ? 'true' : 'false');
-      saved(() => api.addDocument(p.code, form), docBtn);
+      const isPublic = pub.checked;
+      saved('document', () => api.addDocument(p.code, form).then(() => (isPublic ? 'rec.savedDocument' : 'rec.savedDocumentPrivate')), docBtn, 'rec-doc-file', () => {
+        empty('rec-doc-file', 'rec-doc-title');
+      });
+      return undefined;
     });
   }
 
   return h('section', { class: 'record staff-tools', 'aria-labelledby': 'rec-heading' },
-    h('h3', { id: 'rec-heading', text: t('rec.title', { name: s.user.name }) }),
-    status, insp, maint, docForm);
+    heading, insp,
+    folded('maintenance', t('rec.maintenance'), maint),
+    docForm ? folded('document', t('rec.document'), docForm) : null);
 }

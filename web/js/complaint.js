@@ -66,6 +66,16 @@ export function photos(c) {
         h('img', { src: u, alt: t('track.photo', { n: fmtNumber(i + 1) }), width: 96, height: 96, loading: 'lazy' }))))));
 }
 
+/**
+ * What happened, in plain words: "Acknowledged by the department", not the status
+ * machine's "Acknowledge → Acknowledged". An action we have no words for falls back to
+ * the status it led to.
+ */
+export function eventText(e) {
+  if (has(`event.${e.action}`)) return t(`event.${e.action}`);
+  return e.status ? label('status', e.status) : label('action', e.action);
+}
+
 /** The timeline, starting with the filing itself. Staff see internal notes and who. */
 export function timeline(c, { staff = false } = {}) {
   const events = [...(c.timeline || [])];
@@ -80,9 +90,7 @@ export function timeline(c, { staff = false } = {}) {
           h('time', { datetime: e.at || '', text: fmtDate(e.at) }),
           staff && e.by ? ` · ${t('staff.by', { name: e.by })}` : null,
           staff && e.public === false ? [' ', h('span', { class: 'badge internal', text: t('staff.internal') })] : null),
-        h('p', { class: 'what' },
-          e.action === 'submit' ? t('track.eventSubmitted') : label('action', e.action),
-          e.status && e.action !== 'submit' && e.action !== 'note' ? [' → ', statusBadge(e.status)] : null),
+        h('p', { class: 'what', text: eventText(e) }),
         e.note ? h('p', { class: 'note', text: e.note }) : null,
         photo ? h('a', { href: photo, target: '_blank', rel: 'noopener' },
           h('img', { src: photo, alt: t('track.photo', { n: '' }).trim(), width: 96, height: 96, loading: 'lazy' })) : null);

@@ -1,6 +1,8 @@
 // Interface strings in English and Bengali. The choice is kept in localStorage
 // ('atlas.lang'). Static markup names its string with data-i18n (text),
-// data-i18n-placeholder, data-i18n-aria-label or data-i18n-title; code calls t().
+// data-i18n-placeholder, data-i18n-aria-label or data-i18n-title; code calls t(), or
+// tn() for a string about a count: its forms are `key.one` and `key.other`, chosen by
+// Intl.PluralRules of the language ("1 supporter", "2 supporters").
 // Map labels stay English: MapLibre cannot shape Bengali in symbol layers.
 import { store } from './dom.js';
 
@@ -26,7 +28,8 @@ const EN = {
   'search.label': 'Search places',
   'search.placeholder': 'Search heritage sites, ponds, parks…',
   'search.none': 'No place matches “{q}”.',
-  'search.count': '{n} places found.',
+  'search.count.one': '{n} place found.',
+  'search.count.other': '{n} places found.',
   'search.error': 'Search failed: {error}',
   'search.results': 'Search results',
 
@@ -147,7 +150,6 @@ const EN = {
   'rec.docPublic': 'Public: anyone can open it',
   'rec.saveDocument': 'Put on record',
   'rec.saving': 'Saving…',
-  'rec.saved': 'Saved. The record and the map show it now.',
   'rec.needDescription': 'Say what was done.',
   'rec.needDate': 'Give the date the work started or ended.',
   'rec.needFile': 'Choose the file.',
@@ -178,7 +180,8 @@ const EN = {
   'report.choose': 'Choose…',
   'report.description': 'Describe the problem',
   'report.descriptionHint': 'What you saw, when, and anything that helps staff find it. Up to 4,000 characters.',
-  'report.charsLeft': '{n} characters left',
+  'report.charsLeft.one': '{n} character left',
+  'report.charsLeft.other': '{n} characters left',
   'report.photos': 'Photos (optional, up to 5; JPEG, PNG or WebP, 10 MB each)',
   'report.removePhoto': 'Remove photo {name}',
   'report.contact': '3. Your contact details (optional)',
@@ -193,7 +196,8 @@ const EN = {
   'report.questionsFailed': 'Could not load the questions for this kind of problem: {error}',
   'report.dupeLine': '{distance} away · filed {date}',
   'report.support': 'Support this one',
-  'report.supported': 'Thank you: you support {ticket} ({n} supporters).',
+  'report.supported.one': 'Thank you: you support {ticket} ({n} supporter).',
+  'report.supported.other': 'Thank you: you support {ticket} ({n} supporters).',
   'report.view': 'View',
   'report.send': 'Send the report',
   'report.sending': 'Sending…',
@@ -206,7 +210,8 @@ const EN = {
   'report.tooManyPhotos': 'At most 5 photos.',
   'report.photoTooBig': '{name} is larger than 10 MB.',
   'report.photoType': '{name} is not a JPEG, PNG or WebP image.',
-  'report.rateLimited': 'Too many reports from this connection. Please try again in {seconds} seconds.',
+  'report.rateLimited.one': 'Too many reports from this connection. Please try again in {n} second.',
+  'report.rateLimited.other': 'Too many reports from this connection. Please try again in {n} seconds.',
   'report.failed': 'The report could not be sent: {error}',
   'report.doneTitle': 'Thank you. Your complaint is filed.',
   'report.ticket': 'Your ticket number',
@@ -244,10 +249,10 @@ const EN = {
   'track.photos': 'Photos',
   'track.photo': 'Photo {n}',
   'track.timeline': 'Timeline',
-  'track.eventSubmitted': 'Complaint filed',
   'track.showOnMap': 'Show on the map',
   'track.support': 'Me too: support this complaint',
-  'track.supported': 'Thank you: {n} people support this complaint.',
+  'track.supported.one': 'Thank you: {n} person supports this complaint.',
+  'track.supported.other': 'Thank you: {n} people support this complaint.',
   'track.manage': 'Manage (staff)',
   'track.answers': 'Answers',
 
@@ -261,10 +266,15 @@ const EN = {
   'near.radius': 'Within',
   'near.what': 'Show',
   'near.all': 'Everything',
-  'near.from': 'From {lat}, {lon}',
+  'near.from': 'From the chosen point',
+  'near.fromNear': 'From the chosen point, near {name}',
   'near.fromGps': 'From your location (±{accuracy})',
+  'near.fromGpsNear': 'From your location (±{accuracy}), near {name}',
+  'near.fromMe': 'From your location',
+  'near.fromMeNear': 'From your location, near {name}',
   'near.none': 'Nothing within {radius}.',
-  'near.count': '{n} places, nearest first.',
+  'near.count.one': '{n} place nearby.',
+  'near.count.other': '{n} places, nearest first.',
   'near.here': 'You are here',
   'near.error': 'Could not search near this point: {error}',
   'near.directionLabel': '{distance} {direction}',
@@ -282,14 +292,16 @@ const EN = {
   'export.scopeAll': 'Whole city',
   'export.scopeView': 'Only the current map view',
   'export.showOnMap': 'Show only matching features on the map',
-  'export.count': '{n} features match.',
+  'export.count.one': '{n} feature matches.',
+  'export.count.other': '{n} features match.',
   'export.counting': 'Counting…',
   'export.noWard': 'There is no ward {ward}.',
   'export.download': 'Download',
   'export.geojson': 'GeoJSON',
   'export.fgb': 'FlatGeobuf',
   'export.csv': 'CSV (spreadsheet, WKT geometry)',
-  'export.linkLabel': 'Download {format}: {layer}, {n} features',
+  'export.linkLabel.one': 'Download {format}: {layer}, {n} feature',
+  'export.linkLabel.other': 'Download {format}: {layer}, {n} features',
   'export.api': 'The same data is an OGC API – Features service: add this site as an “OGC API – Features” connection in QGIS.',
   'export.error': 'Could not count: {error}',
 
@@ -301,6 +313,9 @@ const EN = {
   'staff.password': 'Password',
   'staff.signingIn': 'Signing in…',
   'staff.badLogin': 'Sign-in failed: {error}',
+  'staff.wrongPassword': 'Wrong user name or password.',
+  'staff.loginWait.one': 'Too many sign-in attempts. Try again in {n} second.',
+  'staff.loginWait.other': 'Too many sign-in attempts. Try again in {n} seconds.',
   'staff.signedInAs': 'Signed in as {name} ({role})',
   'staff.signedInWard': 'Signed in as {name} ({role}, ward {ward})',
   'staff.signOut': 'Sign out',
@@ -315,7 +330,8 @@ const EN = {
   'staff.anyCategory': 'Any category',
   'staff.overdue': 'Overdue only',
   'staff.refresh': 'Refresh',
-  'staff.count': '{n} complaints.',
+  'staff.count.one': '{n} complaint.',
+  'staff.count.other': '{n} complaints.',
   'staff.empty': 'No complaints match.',
   'staff.loading': 'Loading…',
   'staff.error': 'Could not load the queue: {error}',
@@ -332,6 +348,7 @@ const EN = {
   'staff.note': 'Note',
   'staff.noteHint': 'Required to resolve or reject: say what was done, or why.',
   'staff.public': 'Show this note to the public',
+  'staff.publicHint': 'Left unticked, the note is for staff only. Ticked, anyone with the ticket number can read it.',
   'staff.assignee': 'Assign to (user name)',
   'staff.duplicateOf': 'Duplicate of ticket',
   'staff.apply': 'Apply',
@@ -346,7 +363,8 @@ const EN = {
   'staff.needAssignee': 'Name the staff member.',
   'staff.needDuplicate': 'Give the ticket this one duplicates.',
   'staff.notInQueue': 'Ticket {ticket} is not in your queue.',
-  'staff.supporters': '{n} supporters',
+  'staff.supporters.one': '{n} supporter',
+  'staff.supporters.other': '{n} supporters',
 
   'role.field_staff': 'field staff',
   'role.officer': 'officer',
@@ -443,6 +461,70 @@ const EN = {
 
   'err.network': 'the server could not be reached',
   'err.generic': 'error {status}',
+  // Added for the map's own controls and credit line
+  'map.credit': 'Kolkata Municipal Corporation — Environment & Heritage (positions approximate)',
+  'map.locate': 'Show my location on the map',
+  'map.locating': 'Finding your location…',
+  'map.locateFailed': 'Your location is not available ({error}).',
+  'map.locateUnsupported': 'This browser cannot tell your location.',
+  'map.youAreHere': 'You are here',
+
+  // The public timeline, in plain words
+  'event.submit': 'Complaint filed',
+  'event.acknowledge': 'Acknowledged by the department',
+  'event.assign': 'Given to a member of staff to handle',
+  'event.start': 'Work has started',
+  'event.resolve': 'Resolved by the department',
+  'event.reject': 'Closed by the department without action',
+  'event.duplicate': 'Marked as the same problem as another complaint',
+  'event.note': 'Update from the department',
+  'track.yours': 'You filed this complaint from this device, so it already counts you.',
+
+  'staff.filters': 'Filters',
+  'staff.confirmPublish': 'Publish this note? Anyone with the ticket number will be able to read it.',
+  'staff.confirmYes': 'Yes, publish the note',
+  'staff.confirmNo': 'No, go back',
+  'staff.publishedNote': 'public note',
+  'source.web': 'Web form',
+  'source.open311': 'Open311 app',
+
+  'rec.savedInspection': 'Inspection saved. The record and the map show the condition found.',
+  'rec.savedMaintenance': 'Maintenance saved. It is listed under Maintenance history.',
+  'rec.savedDocument': 'Document put on record. It is listed under Public documents.',
+  'rec.savedDocumentPrivate': 'Document put on record (not public: only staff can open it).',
+  'rec.notYourWard': 'You can record work only for assets in your ward ({mine}). This one is in ward {its}.',
+  'rec.wardUnknown': 'You can record work only for assets in your ward ({mine}); the ward of this one is not known.',
+  'rec.wardChecking': 'Checking which ward this asset is in…',
+
+  // Answers of the server in the reader's language
+  'err.required': 'This is required.',
+  'err.future': 'This date is in the future.',
+  'err.tooOld': 'This date is before 1800.',
+  'err.badDate': 'Give a date: day, month and year.',
+  'err.tooLong.one': 'Too long: at most {n} character.',
+  'err.tooLong.other': 'Too long: at most {n} characters.',
+  'err.control': 'Remove the control characters from this text.',
+  'err.endBeforeStart': 'The end date is before the start date.',
+  'err.cost': 'Give the cost in whole rupees, 0 or more.',
+  'err.noStaff': 'There is no staff member called {name}.',
+  'err.dupSelf': 'A complaint cannot be a duplicate of itself.',
+  'err.noComplaint': 'There is no complaint {ticket}.',
+  'err.dupOfDup': '{ticket} is itself a duplicate: give the original ticket.',
+  'err.docExists': 'This file is already on record as “{title}”, since {date}.',
+  'err.docJustNow': 'Someone put this file on record just now.',
+  'err.docType': 'Documents must be PDF, JPEG, PNG or WebP files.',
+  'err.tooLarge': 'The file is too large.',
+  'err.notYourWard': 'Field staff record work only in their own ward ({mine}); this asset is in ward {its}.',
+  'err.complaintNotYourWard': 'This complaint is not in your ward.',
+  'err.roleMayNot': 'Your role may not do this.',
+  'err.officersOnly': 'Only officers and administrators put documents on record.',
+  'err.forbidden': 'You are not allowed to do this.',
+  'err.notNow': 'Not possible now: this complaint is {status}.',
+  'err.changedMeanwhile': 'Someone changed this complaint just now. Go back to the queue, open it again and retry.',
+  'err.unavailable': 'The server cannot save this just now. Try again in a minute.',
+  'err.rateLimited.one': 'Too many requests. Try again in {n} second.',
+  'err.rateLimited.other': 'Too many requests. Try again in {n} seconds.',
+  'err.refused': 'The server did not accept this: {error}',
 };
 
 const BN = {
@@ -466,7 +548,8 @@ const BN = {
   'search.label': 'স্থান খুঁজুন',
   'search.placeholder': 'ঐতিহ্যবাহী স্থান, পুকুর, পার্ক খুঁজুন…',
   'search.none': '“{q}” নামে কোনো স্থান পাওয়া যায়নি।',
-  'search.count': '{n}টি স্থান পাওয়া গেছে।',
+  'search.count.one': '{n}টি স্থান পাওয়া গেছে।',
+  'search.count.other': '{n}টি স্থান পাওয়া গেছে।',
   'search.error': 'খোঁজা গেল না: {error}',
   'search.results': 'খোঁজের ফল',
 
@@ -586,7 +669,6 @@ const BN = {
   'rec.docPublic': 'প্রকাশ্য: যে কেউ খুলতে পারবেন',
   'rec.saveDocument': 'নথিভুক্ত করুন',
   'rec.saving': 'সংরক্ষণ হচ্ছে…',
-  'rec.saved': 'সংরক্ষিত হয়েছে। রেকর্ড ও মানচিত্রে এখন দেখা যাচ্ছে।',
   'rec.needDescription': 'কী কাজ হয়েছে লিখুন।',
   'rec.needDate': 'কাজ শুরু বা শেষের তারিখ দিন।',
   'rec.needFile': 'ফাইলটি বেছে নিন।',
@@ -616,7 +698,8 @@ const BN = {
   'report.choose': 'বেছে নিন…',
   'report.description': 'সমস্যাটা লিখুন',
   'report.descriptionHint': 'কী দেখেছেন, কখন, আর কর্মীদের জায়গাটা খুঁজে পেতে যা কাজে লাগবে। ৪,০০০ অক্ষর পর্যন্ত।',
-  'report.charsLeft': 'আর {n}টি অক্ষর লেখা যাবে',
+  'report.charsLeft.one': 'আর {n}টি অক্ষর লেখা যাবে',
+  'report.charsLeft.other': 'আর {n}টি অক্ষর লেখা যাবে',
   'report.photos': 'ছবি (ঐচ্ছিক, ৫টি পর্যন্ত; JPEG, PNG বা WebP, প্রতিটি ১০ MB পর্যন্ত)',
   'report.removePhoto': '{name} ছবিটি সরান',
   'report.contact': '৩. আপনার যোগাযোগের তথ্য (ঐচ্ছিক)',
@@ -631,7 +714,8 @@ const BN = {
   'report.questionsFailed': 'এই ধরনের সমস্যার প্রশ্নগুলি লোড করা গেল না: {error}',
   'report.dupeLine': '{distance} দূরে · জমা {date}',
   'report.support': 'এটিকে সমর্থন করুন',
-  'report.supported': 'ধন্যবাদ: আপনি {ticket} সমর্থন করেছেন ({n} জন সমর্থক)।',
+  'report.supported.one': 'ধন্যবাদ: আপনি {ticket} সমর্থন করেছেন ({n} জন সমর্থক)।',
+  'report.supported.other': 'ধন্যবাদ: আপনি {ticket} সমর্থন করেছেন ({n} জন সমর্থক)।',
   'report.view': 'দেখুন',
   'report.send': 'অভিযোগ পাঠান',
   'report.sending': 'পাঠানো হচ্ছে…',
@@ -644,7 +728,8 @@ const BN = {
   'report.tooManyPhotos': 'সর্বাধিক ৫টি ছবি।',
   'report.photoTooBig': '{name} ১০ MB-র বেশি বড়।',
   'report.photoType': '{name} JPEG, PNG বা WebP ছবি নয়।',
-  'report.rateLimited': 'এই সংযোগ থেকে অনেক অভিযোগ এসেছে। {seconds} সেকেন্ড পরে আবার চেষ্টা করুন।',
+  'report.rateLimited.one': 'এই সংযোগ থেকে অনেক অভিযোগ এসেছে। {n} সেকেন্ড পরে আবার চেষ্টা করুন।',
+  'report.rateLimited.other': 'এই সংযোগ থেকে অনেক অভিযোগ এসেছে। {n} সেকেন্ড পরে আবার চেষ্টা করুন।',
   'report.failed': 'অভিযোগ পাঠানো গেল না: {error}',
   'report.doneTitle': 'ধন্যবাদ। আপনার অভিযোগ জমা পড়েছে।',
   'report.ticket': 'আপনার টিকিট নম্বর',
@@ -681,10 +766,10 @@ const BN = {
   'track.photos': 'ছবি',
   'track.photo': 'ছবি {n}',
   'track.timeline': 'সময়রেখা',
-  'track.eventSubmitted': 'অভিযোগ জমা পড়েছে',
   'track.showOnMap': 'মানচিত্রে দেখান',
   'track.support': 'আমারও একই সমস্যা: সমর্থন করুন',
-  'track.supported': 'ধন্যবাদ: {n} জন এই অভিযোগ সমর্থন করেছেন।',
+  'track.supported.one': 'ধন্যবাদ: {n} জন এই অভিযোগ সমর্থন করেছেন।',
+  'track.supported.other': 'ধন্যবাদ: {n} জন এই অভিযোগ সমর্থন করেছেন।',
   'track.manage': 'ব্যবস্থা নিন (কর্মী)',
   'track.answers': 'উত্তর',
 
@@ -697,10 +782,15 @@ const BN = {
   'near.radius': 'দূরত্বের মধ্যে',
   'near.what': 'দেখান',
   'near.all': 'সব',
-  'near.from': '{lat}, {lon} থেকে',
+  'near.from': 'বেছে নেওয়া জায়গা থেকে',
+  'near.fromNear': 'বেছে নেওয়া জায়গা থেকে (কাছেই: {name})',
   'near.fromGps': 'আপনার অবস্থান থেকে (±{accuracy})',
+  'near.fromGpsNear': 'আপনার অবস্থান থেকে (±{accuracy}; কাছেই: {name})',
+  'near.fromMe': 'আপনার অবস্থান থেকে',
+  'near.fromMeNear': 'আপনার অবস্থান থেকে (কাছেই: {name})',
   'near.none': '{radius}-এর মধ্যে কিছু নেই।',
-  'near.count': '{n}টি স্থান, সবচেয়ে কাছেরটি আগে।',
+  'near.count.one': 'কাছে {n}টি স্থান।',
+  'near.count.other': '{n}টি স্থান, সবচেয়ে কাছেরটি আগে।',
   'near.here': 'আপনি এখানেই আছেন',
   'near.error': 'এই জায়গার কাছে খোঁজা গেল না: {error}',
   'near.directionLabel': '{distance} {direction}',
@@ -717,14 +807,16 @@ const BN = {
   'export.scopeAll': 'গোটা শহর',
   'export.scopeView': 'শুধু মানচিত্রে এখন যা দেখা যাচ্ছে',
   'export.showOnMap': 'মানচিত্রে শুধু মিলে যাওয়াগুলি দেখান',
-  'export.count': '{n}টি মিলেছে।',
+  'export.count.one': '{n}টি মিলেছে।',
+  'export.count.other': '{n}টি মিলেছে।',
   'export.counting': 'গোনা হচ্ছে…',
   'export.noWard': '{ward} নম্বর ওয়ার্ড নেই।',
   'export.download': 'ডাউনলোড',
   'export.geojson': 'GeoJSON',
   'export.fgb': 'FlatGeobuf',
   'export.csv': 'CSV (স্প্রেডশিট, WKT জ্যামিতি)',
-  'export.linkLabel': '{format} ডাউনলোড: {layer}, {n}টি',
+  'export.linkLabel.one': '{format} ডাউনলোড: {layer}, {n}টি',
+  'export.linkLabel.other': '{format} ডাউনলোড: {layer}, {n}টি',
   'export.api': 'এই তথ্য একটি OGC API – Features পরিষেবাও: QGIS-এ এই সাইটটিকে “OGC API – Features” সংযোগ হিসেবে যোগ করুন।',
   'export.error': 'গোনা গেল না: {error}',
 
@@ -735,6 +827,9 @@ const BN = {
   'staff.password': 'পাসওয়ার্ড',
   'staff.signingIn': 'সাইন ইন হচ্ছে…',
   'staff.badLogin': 'সাইন ইন হল না: {error}',
+  'staff.wrongPassword': 'ব্যবহারকারীর নাম বা পাসওয়ার্ড ভুল।',
+  'staff.loginWait.one': 'অনেকবার সাইন ইনের চেষ্টা হয়েছে। {n} সেকেন্ড পরে আবার চেষ্টা করুন।',
+  'staff.loginWait.other': 'অনেকবার সাইন ইনের চেষ্টা হয়েছে। {n} সেকেন্ড পরে আবার চেষ্টা করুন।',
   'staff.signedInAs': '{name} ({role}) হিসেবে সাইন ইন',
   'staff.signedInWard': '{name} ({role}, ওয়ার্ড {ward}) হিসেবে সাইন ইন',
   'staff.signOut': 'সাইন আউট',
@@ -749,7 +844,8 @@ const BN = {
   'staff.anyCategory': 'যে কোনো ধরন',
   'staff.overdue': 'শুধু সময় পেরোনো',
   'staff.refresh': 'আবার আনুন',
-  'staff.count': '{n}টি অভিযোগ।',
+  'staff.count.one': '{n}টি অভিযোগ।',
+  'staff.count.other': '{n}টি অভিযোগ।',
   'staff.empty': 'কোনো অভিযোগ মেলেনি।',
   'staff.loading': 'লোড হচ্ছে…',
   'staff.error': 'তালিকা আনা গেল না: {error}',
@@ -766,6 +862,7 @@ const BN = {
   'staff.note': 'নোট',
   'staff.noteHint': 'সমাধান বা বাতিল করতে নোট লাগবে: কী করা হয়েছে বা কেন, লিখুন।',
   'staff.public': 'নোটটি সবাইকে দেখান',
+  'staff.publicHint': 'টিক না দিলে নোটটি শুধু কর্মীরা দেখবেন। টিক দিলে টিকিট নম্বর জানা যে কেউ পড়তে পারবেন।',
   'staff.assignee': 'দায়িত্ব দিন (ব্যবহারকারীর নাম)',
   'staff.duplicateOf': 'যে টিকিটের সঙ্গে একই',
   'staff.apply': 'প্রয়োগ করুন',
@@ -780,7 +877,8 @@ const BN = {
   'staff.needAssignee': 'কর্মীর নাম লিখুন।',
   'staff.needDuplicate': 'কোন টিকিটের সঙ্গে একই, লিখুন।',
   'staff.notInQueue': '{ticket} টিকিট আপনার তালিকায় নেই।',
-  'staff.supporters': '{n} জন সমর্থক',
+  'staff.supporters.one': '{n} জন সমর্থক',
+  'staff.supporters.other': '{n} জন সমর্থক',
 
   'role.field_staff': 'মাঠকর্মী',
   'role.officer': 'আধিকারিক',
@@ -877,6 +975,67 @@ const BN = {
 
   'err.network': 'সার্ভারের সঙ্গে যোগাযোগ করা গেল না',
   'err.generic': 'ত্রুটি {status}',
+  'map.credit': 'কলকাতা পৌরনিগম — পরিবেশ ও ঐতিহ্য বিভাগ (অবস্থান আনুমানিক)',
+  'map.locate': 'মানচিত্রে আমার অবস্থান দেখান',
+  'map.locating': 'আপনার অবস্থান খোঁজা হচ্ছে…',
+  'map.locateFailed': 'আপনার অবস্থান পাওয়া যাচ্ছে না ({error})।',
+  'map.locateUnsupported': 'এই ব্রাউজার আপনার অবস্থান জানাতে পারে না।',
+  'map.youAreHere': 'আপনি এখানে',
+
+  'event.submit': 'অভিযোগ জমা পড়েছে',
+  'event.acknowledge': 'বিভাগ অভিযোগটি গ্রহণ করেছে',
+  'event.assign': 'একজন কর্মীকে দায়িত্ব দেওয়া হয়েছে',
+  'event.start': 'কাজ শুরু হয়েছে',
+  'event.resolve': 'বিভাগ সমস্যার সমাধান করেছে',
+  'event.reject': 'বিভাগ কোনো ব্যবস্থা না নিয়ে অভিযোগটি বন্ধ করেছে',
+  'event.duplicate': 'অন্য একটি অভিযোগের সঙ্গে একই সমস্যা বলে চিহ্নিত',
+  'event.note': 'বিভাগের কাছ থেকে খবর',
+  'track.yours': 'এই অভিযোগ আপনি এই যন্ত্র থেকে করেছেন, তাই আপনাকে আগেই গোনা হয়েছে।',
+
+  'staff.filters': 'ছাঁকনি',
+  'staff.confirmPublish': 'নোটটি প্রকাশ করবেন? টিকিট নম্বর জানা যে কেউ এটি পড়তে পারবেন।',
+  'staff.confirmYes': 'হ্যাঁ, নোটটি প্রকাশ করুন',
+  'staff.confirmNo': 'না, ফিরে যান',
+  'staff.publishedNote': 'প্রকাশ্য নোট',
+  'source.web': 'ওয়েবসাইটের ফর্ম',
+  'source.open311': 'Open311 অ্যাপ',
+
+  'rec.savedInspection': 'পরিদর্শন সংরক্ষিত হয়েছে। রেকর্ড ও মানচিত্রে পাওয়া অবস্থা দেখা যাচ্ছে।',
+  'rec.savedMaintenance': 'রক্ষণাবেক্ষণ সংরক্ষিত হয়েছে। রক্ষণাবেক্ষণের ইতিহাসে এটি আছে।',
+  'rec.savedDocument': 'নথিটি নথিভুক্ত হয়েছে। প্রকাশ্য নথির তালিকায় এটি আছে।',
+  'rec.savedDocumentPrivate': 'নথিটি নথিভুক্ত হয়েছে (প্রকাশ্য নয়: শুধু কর্মীরা খুলতে পারবেন)।',
+  'rec.notYourWard': 'আপনি শুধু আপনার ওয়ার্ডের ({mine}) সম্পদের কাজ নথিভুক্ত করতে পারেন। এটি {its} নম্বর ওয়ার্ডে।',
+  'rec.wardUnknown': 'আপনি শুধু আপনার ওয়ার্ডের ({mine}) সম্পদের কাজ নথিভুক্ত করতে পারেন; এটির ওয়ার্ড জানা নেই।',
+  'rec.wardChecking': 'সম্পদটি কোন ওয়ার্ডে, দেখা হচ্ছে…',
+
+  'err.required': 'এটি দিতে হবে।',
+  'err.future': 'এই তারিখটি ভবিষ্যতের।',
+  'err.tooOld': 'এই তারিখটি ১৮০০ সালের আগের।',
+  'err.badDate': 'তারিখ দিন: দিন, মাস ও বছর।',
+  'err.tooLong.one': 'বেশি লম্বা: সর্বাধিক {n}টি অক্ষর।',
+  'err.tooLong.other': 'বেশি লম্বা: সর্বাধিক {n}টি অক্ষর।',
+  'err.control': 'লেখা থেকে নিয়ন্ত্রণ-অক্ষরগুলি সরান।',
+  'err.endBeforeStart': 'শেষের তারিখ শুরুর তারিখের আগে।',
+  'err.cost': 'খরচ পূর্ণ টাকায় দিন, ০ বা তার বেশি।',
+  'err.noStaff': '{name} নামে কোনো কর্মী নেই।',
+  'err.dupSelf': 'কোনো অভিযোগ নিজের সঙ্গে একই হতে পারে না।',
+  'err.noComplaint': '{ticket} নম্বরের কোনো অভিযোগ নেই।',
+  'err.dupOfDup': '{ticket} নিজেই অন্য একটির সঙ্গে একই: মূল টিকিটটি দিন।',
+  'err.docExists': 'এই ফাইলটি আগেই নথিভুক্ত আছে: “{title}”, {date} থেকে।',
+  'err.docJustNow': 'এইমাত্র অন্য কেউ ফাইলটি নথিভুক্ত করেছেন।',
+  'err.docType': 'নথি PDF, JPEG, PNG বা WebP ফাইল হতে হবে।',
+  'err.tooLarge': 'ফাইলটি বেশি বড়।',
+  'err.notYourWard': 'মাঠকর্মীরা শুধু নিজের ওয়ার্ডের ({mine}) কাজ নথিভুক্ত করেন; এই সম্পদটি {its} নম্বর ওয়ার্ডে।',
+  'err.complaintNotYourWard': 'এই অভিযোগ আপনার ওয়ার্ডের নয়।',
+  'err.roleMayNot': 'আপনার পদে এটি করা যায় না।',
+  'err.officersOnly': 'শুধু আধিকারিক ও প্রশাসকরা নথি নথিভুক্ত করেন।',
+  'err.forbidden': 'এটি করার অনুমতি আপনার নেই।',
+  'err.notNow': 'এখন সম্ভব নয়: অভিযোগটি এখন “{status}”।',
+  'err.changedMeanwhile': 'এইমাত্র অন্য কেউ অভিযোগটি বদলেছেন। তালিকায় ফিরে আবার খুলে চেষ্টা করুন।',
+  'err.unavailable': 'সার্ভার এখন এটি সংরক্ষণ করতে পারছে না। এক মিনিট পরে আবার চেষ্টা করুন।',
+  'err.rateLimited.one': 'অনেক অনুরোধ এসেছে। {n} সেকেন্ড পরে আবার চেষ্টা করুন।',
+  'err.rateLimited.other': 'অনেক অনুরোধ এসেছে। {n} সেকেন্ড পরে আবার চেষ্টা করুন।',
+  'err.refused': 'সার্ভার এটি নেয়নি: {error}',
 };
 
 const TABLES = { en: EN, bn: BN };
@@ -893,6 +1052,19 @@ export function t(key, vars) {
   if (s === undefined) return key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k])));
   return s;
+}
+
+/**
+ * The string about `n` things: `key.one` or `key.other` (as Intl.PluralRules picks for the
+ * language), with {n} as the number in the language's digits and any other {vars}.
+ */
+export function tn(key, n, vars) {
+  let rule = 'other';
+  try {
+    rule = new Intl.PluralRules(locale()).select(Number(n));
+  } catch { /* 'other' */ }
+  const k = TABLES[lang][`${key}.${rule}`] !== undefined || EN[`${key}.${rule}`] !== undefined ? `${key}.${rule}` : `${key}.other`;
+  return t(k, { ...vars, n: fmtNumber(n) });
 }
 
 /** `t(prefix + value)` if such a string exists, else the value with underscores as spaces. */
@@ -921,18 +1093,37 @@ export function digits(s) {
   return String(s).replace(/\d+/g, (d) => fmtNumber(Number(d), { useGrouping: false }));
 }
 
-/** An RFC 3339 time as a Kolkata date (and time); the raw text if it does not parse. */
+/**
+ * An RFC 3339 time as a Kolkata date (and time); the raw text if it does not parse. A
+ * plain date (`2026-03-01`) is that calendar day, not midnight UTC. Bengali times are on
+ * the 24-hour clock: bn-IN would otherwise write the Latin "AM"/"PM".
+ */
 export function fmtDate(value, withTime = true) {
   if (!value) return '';
-  const d = new Date(String(value));
-  if (Number.isNaN(d.getTime())) return String(value);
+  const s = String(value);
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(s);
+  const d = new Date(dateOnly ? `${s}T12:00:00+05:30` : s);
+  if (Number.isNaN(d.getTime())) return s;
+  const opts = withTime && !dateOnly
+    ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Kolkata' }
+    : { dateStyle: 'medium', timeZone: 'Asia/Kolkata' };
+  if (lang === 'bn') opts.hourCycle = 'h23';
   try {
-    return d.toLocaleString(locale(), withTime
-      ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Kolkata' }
-      : { dateStyle: 'medium', timeZone: 'Asia/Kolkata' });
+    return d.toLocaleString(locale(), opts);
   } catch {
     return d.toISOString();
   }
+}
+
+/** Today's date in Kolkata (IST, UTC+5:30) as YYYY-MM-DD: what a date picker there offers. */
+export function kolkataDate(now = new Date()) {
+  // en-CA writes dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** Every string key of each language (for the browser test: both tables must match). */
+export function tableKeys() {
+  return { en: Object.keys(EN), bn: Object.keys(BN) };
 }
 
 export function fmtDistance(m) {

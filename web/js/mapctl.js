@@ -2,8 +2,8 @@
 // planner filters and fresh complaint pins. Other modules call these helpers and never
 // reach into the style themselves.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { session, store } from './dom.js';
-import { t, onLangChange } from './i18n.js';
+import { h, session, store } from './dom.js';
+import { t, onLangChange, fmtDistance } from './i18n.js';
 
 export { maplibregl };
 
@@ -65,7 +65,7 @@ export function createMap(container) {
     zoom: view.zoom,
     maxZoom: 22,
     hash: false, // app.js keeps the URL: #asset/ID, #track/TICKET, … or #zoom/lat/lng
-    attributionControl: { compact: true, customAttribution: 'Kolkata Municipal Corporation' },
+    attributionControl: false, // ours, below: its credit line follows the language
     locale: uiStrings(),
     transformRequest: (url, type) => {
       // Complaint pins change with every report: after filing or changing one, ask for
@@ -82,7 +82,14 @@ export function createMap(container) {
     },
   });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), 'top-right');
+  map.addControl(new LocateControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 120, unit: 'metric' }), 'bottom-left');
+  // Before the credit control, so this runs first on each event: the sources' own
+  // (English) credit is gone before the control reads it.
+  map.on('sourcedata', dropSourceCredits);
+  map.on('styledata', dropSourceCredits);
+  addCredit();
+  onLangChange(addCredit); // first: the new control then gets relabelled with the rest
   onLangChange(relabelControls);
 
   map.on('error', (e) => {
@@ -136,6 +143,104 @@ function uiStrings() {
   };
 }
 
+// ---- the credit line ------------------------------------------------------------------------
+
+let credit = null;
+
+/**
+ * The credit line in the page's language. The tile sources name the same credit in
+ * English (TileJSON `attribution`), and MapLibre would show both: theirs is dropped and
+ * ours, translated, is the one line. A language switch replaces the control.
+ */
+function addCredit() {
+  if (!map) return;
+  const wasOpen = credit && credit._container && credit._container.classList.contains('maplibregl-compact-show');
+  if (credit) map.removeControl(credit);
+  credit = new maplibregl.AttributionControl({ compact: true, customAttribution: t('map.credit') });
+  map.addControl(credit, 'bottom-right');
+  if (!wasOpen && credit._container && window.matchMedia('(max-width: 700px)').matches) {
+    credit._container.classList.remove('maplibregl-compact-show');
+  }
+}
+
+/** Drops the sources' own credit (TileJSON `attribution`): ours says it, translated. */
+function dropSourceCredits() {
+  const style = map.style && map.style.stylesheet ? map.getStyle() : null;
+  for (const id of Object.keys(style ? style.sources : {})) {
+    const src = map.getSource(id);
+    if (src && src.attribution) src.attribution = undefined;
+  }
+}
+
+// ---- locate me ------------------------------------------------------------------------------
+
+let meMarker = null;
+const locateListeners = new Set();
+
+/** fn({lon, lat, accuracy}) each time the map's locate button finds the user. */
+export function onLocate(fn) { locateListeners.add(fn); }
+
+/** A small "you are here" dot (one for the whole app). */
+export function showMe(lon, lat, text) {
+  if (!map) return;
+  if (!meMarker) meMarker = new maplibregl.Marker({ element: h('div', { class: 'me-dot', role: 'img' }) });
+  meMarker.getElement().setAttribute('aria-label', text || t('map.youAreHere'));
+  meMarker.setLngLat([lon, lat]).addTo(map);
+}
+
+export function hideMe() {
+  if (meMarker) meMarker.remove();
+}
+
+/** Says something about the map for a few seconds (a locate failure). */
+function toast(text) {
+  const el = document.getElementById('map-toast');
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = !text;
+  clearTimeout(toast.timer);
+  if (text) toast.timer = setTimeout(() => { el.hidden = true; el.textContent = ''; }, 6000);
+}
+
+/**
+ * The map's own locate button (under the zoom buttons): flies to the browser's location,
+ * leaving room for the panel, and marks it. MapLibre's GeolocateControl would fit without
+ * that room and with English strings, so this is a small one of ours in its style.
+ */
+class LocateControl {
+  onAdd() {
+    this.button = h('button', {
+      type: 'button', class: 'maplibregl-ctrl-geolocate', title: t('map.locate'), 'aria-label': t('map.locate'),
+      onclick: () => this.locate(),
+    }, h('span', { class: 'maplibregl-ctrl-icon', 'aria-hidden': 'true' }));
+    this.container = h('div', { class: 'maplibregl-ctrl maplibregl-ctrl-group' }, this.button);
+    return this.container;
+  }
+
+  onRemove() { this.container.remove(); }
+
+  locate() {
+    if (!navigator.geolocation) {
+      toast(t('map.locateUnsupported'));
+      return;
+    }
+    this.button.classList.add('maplibregl-ctrl-geolocate-waiting');
+    toast(t('map.locating'));
+    navigator.geolocation.getCurrentPosition((pos) => {
+      this.button.classList.remove('maplibregl-ctrl-geolocate-waiting');
+      this.button.classList.add('maplibregl-ctrl-geolocate-active');
+      toast('');
+      const { longitude: lon, latitude: lat, accuracy } = pos.coords;
+      showMe(lon, lat, `${t('map.youAreHere')} (±${fmtDistance(accuracy)})`);
+      flyTo(lon, lat, 16);
+      for (const fn of locateListeners) fn({ lon, lat, accuracy });
+    }, (err) => {
+      this.button.classList.remove('maplibregl-ctrl-geolocate-waiting');
+      toast(t('map.locateFailed', { error: err.message || err.code }));
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+  }
+}
+
 /** MapLibre reads its strings once, when a control is added: relabel after a language switch. */
 function relabelControls() {
   if (!map) return;
@@ -151,6 +256,7 @@ function relabelControls() {
   set('.maplibregl-ctrl-zoom-out', t('map.zoomOut'));
   set('.maplibregl-ctrl-compass', t('map.resetBearing'));
   set('.maplibregl-ctrl-attrib-button', t('map.attribution'));
+  set('.maplibregl-ctrl-geolocate', t('map.locate'));
 }
 
 export function onFeatureClick(fn) { featureListeners.add(fn); }
@@ -255,10 +361,18 @@ export function fitBbox(bbox, maxZoom = 17) {
   }
 }
 
+/**
+ * Flies to a point, putting it in the middle of the room the panel leaves. As an
+ * `offset`, not `padding`: MapLibre keeps a flight's padding afterwards and adds it to
+ * the next fitBounds' own, which then no longer fits a phone's map ("Map cannot fit
+ * within canvas").
+ */
 export function flyTo(lon, lat, zoom = 17) {
   if (!map) return;
+  const p = padding();
+  const offset = [(p.left - p.right) / 2, (p.top - p.bottom) / 2];
   try {
-    map.flyTo({ center: [lon, lat], zoom: Math.max(zoom, map.getZoom()), padding: padding(), duration: reduced() ? 0 : 900 });
+    map.flyTo({ center: [lon, lat], zoom: Math.max(zoom, map.getZoom()), offset, duration: reduced() ? 0 : 900 });
   } catch {
     map.jumpTo({ center: [lon, lat], zoom });
   }

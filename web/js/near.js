@@ -1,20 +1,25 @@
 // Field staff: "Near me". From the browser's location (or a point chosen on the map) the
 // nearest assets, nearest first, each with its distance and compass direction
-// ("320 m NE") and an arrow. Large tap targets, buttons at the bottom for one thumb.
+// ("320 m NE") and an arrow. Large tap targets, buttons at the bottom for one thumb on
+// phones. Where the search starts is said as a place ("near Victoria Memorial", from
+// GET /at), not as coordinates.
 import { h, replace, $ } from './dom.js';
-import { t, label, fmtDistance, fmtNumber, getLang } from './i18n.js';
+import { t, tn, label, fmtDistance, getLang } from './i18n.js';
 import { api, errorText } from './api.js';
 import * as mapctl from './mapctl.js';
 
+// A heritage site farther than this from the point does not name it ("near …").
+const NEAR_ENOUGH_M = 1000;
+
 let ctx;
-let point = null;   // {lon, lat, source: 'gps' | 'point', accuracy}
+let point = null;   // {lon, lat, source: 'gps' | 'point', accuracy, place: {name, name_bn} | null}
+let placeController = null;
 let results = null; // features, or null before the first search
 let error = null;
 let picking = false;
 let visible = false;
-let meMarker = null;
 let controller = null;
-let busy = '';
+let busy = ''; // the key of a passing line ("Finding your location…"), put in words at each render
 
 const DIRS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'];
 
@@ -28,6 +33,10 @@ export function init(c) {
   });
   $('#near-radius').addEventListener('change', run);
   $('#near-layers').addEventListener('change', run);
+  // The map's own locate button: while Near me is open, search from there.
+  mapctl.onLocate(({ lon, lat, accuracy }) => {
+    if (visible) setPoint({ lon, lat }, 'gps', accuracy);
+  });
 }
 
 export function show() {
@@ -43,7 +52,7 @@ export function show() {
 export function hide() {
   visible = false;
   setPicking(false);
-  if (meMarker) meMarker.remove();
+  mapctl.hideMe();
   mapctl.clearHighlight();
 }
 
@@ -51,13 +60,33 @@ export function rerender() { render(); }
 
 /** Searches around a point (from an asset's record, or chosen here). */
 export function setPoint(pt, source = 'point', accuracy = null) {
-  point = { lon: pt.lon, lat: pt.lat, source, accuracy };
+  point = { lon: pt.lon, lat: pt.lat, source, accuracy, place: null };
   results = null;
   setPicking(false);
+  nameThePlace(point);
   if (visible) {
     placeMe();
     run();
   }
+}
+
+/** What the point is in or near (GET /at), to say where the search starts from. */
+async function nameThePlace(pt) {
+  if (placeController) placeController.abort();
+  placeController = new AbortController();
+  try {
+    const at = await api.at(pt.lon.toFixed(6), pt.lat.toFixed(6), placeController.signal);
+    if (pt !== point) return;
+    const props = (f) => (f && f.properties) || {};
+    const inside = [...(at.heritage || []), ...(at.water_bodies || []), ...(at.parks || [])].map(props);
+    const nh = props(at.nearest_heritage);
+    const p = inside[0] || ((nh.distance_m ?? Infinity) <= NEAR_ENOUGH_M ? nh : null);
+    point.place = p && (p.name || p.name_bn) ? { name: p.name || p.code, name_bn: p.name_bn } : null;
+    if (visible) {
+      render();
+      placeMe();
+    }
+  } catch { /* the line stays without a place name */ }
 }
 
 function setPicking(on) {
@@ -66,10 +95,10 @@ function setPicking(on) {
   btn.setAttribute('aria-pressed', String(on));
   if (on) {
     mapctl.setPickHandler((ll) => setPoint({ lon: ll.lng, lat: ll.lat }, 'point'));
-    busy = t('near.pickHint');
+    busy = 'near.pickHint';
   } else {
     mapctl.setPickHandler(null);
-    if (busy === t('near.pickHint')) busy = '';
+    if (busy === 'near.pickHint') busy = '';
   }
   if (visible) render();
 }
@@ -80,7 +109,7 @@ function locate() {
     render();
     return;
   }
-  busy = t('report.locating');
+  busy = 'report.locating';
   error = null;
   render();
   navigator.geolocation.getCurrentPosition((pos) => {
@@ -96,12 +125,7 @@ function locate() {
 
 function placeMe() {
   if (!mapctl.map || !point) return;
-  if (!meMarker) {
-    const el = h('div', { class: 'me-dot', role: 'img' });
-    meMarker = new mapctl.maplibregl.Marker({ element: el });
-  }
-  meMarker.getElement().setAttribute('aria-label', fromText());
-  meMarker.setLngLat([point.lon, point.lat]).addTo(mapctl.map);
+  mapctl.showMe(point.lon, point.lat, fromText());
 }
 
 async function run() {
@@ -110,7 +134,7 @@ async function run() {
   controller = new AbortController();
   const mine = controller;
   error = null;
-  busy = t('asset.loading');
+  busy = 'asset.loading';
   render();
   try {
     const fc = await api.nearby({
@@ -195,19 +219,23 @@ export function compass(bearing) {
 
 function fromText() {
   if (!point) return '';
-  if (point.source === 'gps' && point.accuracy) return t('near.fromGps', { accuracy: fmtDistance(point.accuracy) });
-  return t('near.from', {
-    lat: fmtNumber(point.lat, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
-    lon: fmtNumber(point.lon, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
-  });
+  const p = point.place;
+  const name = p ? (getLang() === 'bn' && p.name_bn ? p.name_bn : p.name) : null;
+  if (point.source === 'gps') {
+    if (!point.accuracy) return name ? t('near.fromMeNear', { name }) : t('near.fromMe');
+    const accuracy = fmtDistance(point.accuracy);
+    return name ? t('near.fromGpsNear', { accuracy, name }) : t('near.fromGps', { accuracy });
+  }
+  return name ? t('near.fromNear', { name }) : t('near.from');
 }
 
 function render() {
   if (!visible) return;
   $('#near-from').textContent = fromText();
   $('#near-status').textContent = error ? t('near.error', { error: errorText(error) })
-    : busy || (results ? (results.length ? t('near.count', { n: fmtNumber(results.length) }) : t('near.none', { radius: fmtDistance(Number($('#near-radius').value)) })) : '');
+    : (busy && t(busy)) || (results ? (results.length ? tn('near.count', results.length) : t('near.none', { radius: fmtDistance(Number($('#near-radius').value)) })) : '');
   $('#near-status').classList.toggle('error', !!error);
+  $('#view-near').classList.toggle('has-results', !!(results && results.length));
   const bn = getLang() === 'bn';
   replace($('#near-list'), (results || []).map(({ f, bearing, inside }, i) => {
     const p = f.properties || {};

@@ -1,6 +1,8 @@
 // The one panel: a left-hand card on wide screens, a bottom sheet at phone widths. It
 // shows one view at a time (asset, report, track, near, export, staff); the tabs open
-// them through the URL so every view can be linked to and reloaded.
+// them through the URL so every view can be linked to and reloaded. Its ← ↕ ✕ buttons
+// sit in a bar of their own above the scrolling view, so they never cover a heading or
+// a control; Escape closes the panel as ✕ does.
 import { $, $$ } from './dom.js';
 import { t, onLangChange } from './i18n.js';
 import * as mapctl from './mapctl.js';
@@ -12,6 +14,7 @@ let previous = null;
 let firstRoute = true;
 
 const body = () => $('#panel-body');
+const tools = () => $('#panel-tools');
 const isSheet = () => window.matchMedia('(max-width: 700px)').matches;
 
 export function init(c, v) {
@@ -35,6 +38,16 @@ export function init(c, v) {
   });
   onLangChange(() => { if (current && views[current].rerender) views[current].rerender(); });
 
+  // Escape closes the panel, unless something inside it used the key first (the search
+  // list, a confirmation) or a native control is taking it (an open <select>).
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || e.defaultPrevented || !current || e.isComposing) return;
+    const el = e.target;
+    if (el && el.closest && el.closest('#search-form')) return;
+    e.preventDefault();
+    close();
+  });
+
   // Bottom controls of the map sit above the sheet.
   const panelEl = $('#panel');
   const sync = () => {
@@ -44,6 +57,40 @@ export function init(c, v) {
   if (window.ResizeObserver) new ResizeObserver(sync).observe(panelEl);
   window.addEventListener('resize', sync);
   sync();
+
+  // Focus scrolled into view must stay clear of the view's sticky bottom bar.
+  if (window.ResizeObserver) {
+    const ro = new ResizeObserver(syncSticky);
+    for (const bar of $$('#panel-body .sticky-bottom')) ro.observe(bar);
+  }
+}
+
+/** The height of the open view's sticky bottom bar, for #panel-body's scroll-padding. */
+export function stickyHeight() {
+  const bar = current ? $(`#view-${current} .sticky-bottom`) : null;
+  if (!bar || bar.closest('[hidden]') || getComputedStyle(bar).position !== 'sticky') return 0;
+  return Math.ceil(bar.getBoundingClientRect().height);
+}
+
+function syncSticky() {
+  body().style.setProperty('--sticky-h', `${stickyHeight()}px`);
+}
+
+/**
+ * Scrolls the panel so `el` is in sight: below the top of the view and above its sticky
+ * bottom bar (the consequence of a tap on the map, an error summary, a status line).
+ */
+export function reveal(el) {
+  if (!el || !body().contains(el)) return;
+  const scroller = body();
+  const sr = scroller.getBoundingClientRect();
+  const bar = current ? $(`#view-${current} .sticky-bottom`) : null;
+  const bottom = bar && !bar.contains(el) && stickyHeight() ? Math.min(sr.bottom, bar.getBoundingClientRect().top) : sr.bottom;
+  const top = sr.top;
+  const r = el.getBoundingClientRect();
+  const margin = 8;
+  if (r.top < top + margin) scroller.scrollTop -= top + margin - r.top;
+  else if (r.bottom > bottom - margin) scroller.scrollTop += Math.min(r.bottom - (bottom - margin), r.top - (top + margin));
 }
 
 export const currentView = () => current;
@@ -60,6 +107,7 @@ export function show(id, arg) {
   }
   for (const sec of $$('#panel-body > .view')) sec.hidden = sec.id !== `view-${id}`;
   body().hidden = false;
+  tools().hidden = false;
   const panelEl = $('#panel');
   panelEl.classList.add('open');
   for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
@@ -68,6 +116,7 @@ export function show(id, arg) {
   $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track'));
   current = id;
   view.show(arg);
+  syncSticky();
   if (!firstRoute) focusHeading(id);
   firstRoute = false;
 }
@@ -86,12 +135,13 @@ function focusHeading(id) {
 export function close({ updateUrl = true } = {}) {
   // Focus in the panel would fall to <body> when it hides: keep it on the view's tab.
   const closing = current;
-  const hadFocus = body().contains(document.activeElement);
+  const hadFocus = body().contains(document.activeElement) || tools().contains(document.activeElement);
   if (current) views[current].hide?.();
   current = null;
   previous = null;
   firstRoute = false;
   body().hidden = true;
+  tools().hidden = true;
   const panelEl = $('#panel');
   for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
   panelEl.classList.remove('open', 'expanded');
@@ -116,7 +166,7 @@ export function mapPadding() {
     // The sheet grows as its content arrives: leave room for its full height.
     const panel = $('#panel');
     const open = panel.classList.contains('open');
-    const sheet = open ? Math.max(hgt - panel.getBoundingClientRect().top, hgt * (panel.classList.contains('expanded') ? 0.85 : (panel.classList.contains('view-near') ? 0.7 : 0.58))) : hgt - panel.getBoundingClientRect().top;
+    const sheet = open ? Math.max(hgt - panel.getBoundingClientRect().top, hgt * (panel.classList.contains('expanded') ? 0.85 : (panel.classList.contains('view-near') ? 0.74 : 0.58))) : hgt - panel.getBoundingClientRect().top;
     pad = { top, bottom: Math.max(20, sheet + 10), left: 20, right: 20 };
   } else {
     const ui = $('#ui').getBoundingClientRect();

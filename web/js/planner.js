@@ -2,7 +2,7 @@
 // map, and download them (the whole filtered set, or only what the map shows) as
 // GeoJSON, FlatGeobuf or CSV straight from the OGC API items endpoint.
 import { h, replace, $, debounce } from './dom.js';
-import { t, label, fmtNumber, digits } from './i18n.js';
+import { t, tn, label, digits } from './i18n.js';
 import { api, errorText } from './api.js';
 import * as mapctl from './mapctl.js';
 
@@ -186,13 +186,14 @@ function renderCount() {
   } else if (count === null) {
     el.textContent = t('export.counting');
   } else {
-    el.textContent = [noWard !== null ? t('export.noWard', { ward: digits(noWard) }) : null, t('export.count', { n: fmtNumber(count) })].filter(Boolean).join(' ');
+    el.textContent = [noWard !== null ? t('export.noWard', { ward: digits(noWard) }) : null, tn('export.count', count)].filter(Boolean).join(' ');
   }
   for (const [id] of FORMATS) {
     // The name starts with the link's visible text ("CSV (spreadsheet, WKT geometry)"),
     // so voice control users can say what they see (WCAG 2.5.3).
-    $(`#export-${id}`).setAttribute('aria-label', t('export.linkLabel', {
-      format: t(`export.${id}`), layer: label('layer', layer), n: count === null ? '…' : fmtNumber(count),
-    }));
+    const vars = { format: t(`export.${id}`), layer: label('layer', layer) };
+    $(`#export-${id}`).setAttribute('aria-label', count === null
+      ? t('export.linkLabel.other', { ...vars, n: '…' })
+      : tn('export.linkLabel', count, vars));
   }
 }

@@ -3,9 +3,11 @@
 // details. Before sending, open complaints of the same category within 50 m are listed
 // so the citizen can support one instead. After sending: the ticket.
 import { h, replace, $, store, fieldError } from './dom.js';
-import { t, label, fmtDate, fmtDistance, fmtNumber, digits, getLang, has } from './i18n.js';
+import { t, tn, label, fmtDate, fmtDistance, fmtNumber, digits, getLang, has } from './i18n.js';
 import { api, errorText } from './api.js';
+import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
+import { reveal } from './panel.js';
 
 const MAX_PHOTOS = 5;
 const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
@@ -29,6 +31,7 @@ let done = null;           // the 201 answer
 let placeSeq = 0;
 let dupeSeq = 0;
 let sending = false;
+let revealPlace = false;   // bring the place line into sight once /at has answered
 
 const form = () => $('#report-form');
 
@@ -37,7 +40,7 @@ export function init(c) {
   $('#report-locate').addEventListener('click', locate);
   $('#report-centre').addEventListener('click', () => {
     const c0 = mapctl.map.getCenter();
-    setPin({ lon: c0.lng, lat: c0.lat }, false);
+    setPin({ lon: c0.lng, lat: c0.lat }, false, true);
   });
   $('#report-category').addEventListener('change', () => {
     fieldError($('#report-category'), null);
@@ -60,7 +63,7 @@ export function init(c) {
 
 export function show() {
   visible = true;
-  mapctl.setPickHandler((lngLat) => setPin({ lon: lngLat.lng, lat: lngLat.lat }, false));
+  mapctl.setPickHandler((lngLat) => setPin({ lon: lngLat.lng, lat: lngLat.lat }, false, true));
   loadServices().then(() => rerender());
   if (point) placeMarker();
   form().hidden = !!done;
@@ -219,7 +222,7 @@ function placeMarker() {
     marker = new mapctl.maplibregl.Marker({ draggable: true, color: '#b2182b' });
     marker.on('dragend', () => {
       const ll = marker.getLngLat();
-      setPin({ lon: ll.lng, lat: ll.lat }, false);
+      setPin({ lon: ll.lng, lat: ll.lat }, false, true);
     });
   }
   marker.setLngLat([point.lon, point.lat]);
@@ -237,12 +240,20 @@ function pinText() {
   });
 }
 
-function setPin(pt, fly) {
+/**
+ * Puts the pin at pt. With `show`, the pin line (and, once /at answers, the ward or the
+ * "outside the KMC area" warning) is scrolled into sight: on a phone the tap happens on
+ * the map, and its consequence would otherwise sit below the fold, under the sticky
+ * Send button.
+ */
+function setPin(pt, fly, show = false) {
   point = { lon: Math.round(pt.lon * 1e6) / 1e6, lat: Math.round(pt.lat * 1e6) / 1e6 };
   placeMarker();
   renderPin();
   fieldError($('#report-pin'), null);
   if (fly) mapctl.flyTo(point.lon, point.lat, 17);
+  revealPlace = show && visible;
+  if (revealPlace) reveal($('#report-pin'));
   lookUpPlace();
   updateDupes();
 }
@@ -268,6 +279,12 @@ async function lookUpPlace() {
     place = null;
   }
   renderPlace();
+  if (revealPlace && mine === placeSeq) {
+    revealPlace = false;
+    // The pin line and what /at said about it, together.
+    reveal($('#report-where .field:has(#report-pin)') || $('#report-pin'));
+    reveal($('#report-place'));
+  }
 }
 
 function renderPlace() {
@@ -275,7 +292,7 @@ function renderPlace() {
   if (!place) return replace(el);
   const bn = getLang() === 'bn';
   if (place.outside) {
-    return replace(el, h('span', { class: 'warning', text: t('report.outside') }));
+    return replace(el, h('span', { class: 'warning', role: 'alert', text: t('report.outside') }));
   }
   const parts = [];
   if (place.ward !== null && place.ward !== undefined) parts.push(t('report.inWard', { ward: digits(place.ward) }));
@@ -298,7 +315,7 @@ function renderAbout() {
 }
 
 function locate() {
-  const status = $('#report-status');
+  const status = $('#report-locate-status');
   if (!navigator.geolocation) {
     status.textContent = t('report.geoUnsupported');
     return;
@@ -306,7 +323,7 @@ function locate() {
   status.textContent = t('report.locating');
   navigator.geolocation.getCurrentPosition((pos) => {
     status.textContent = '';
-    setPin({ lon: pos.coords.longitude, lat: pos.coords.latitude }, true);
+    setPin({ lon: pos.coords.longitude, lat: pos.coords.latitude }, true, true);
   }, (err) => {
     status.textContent = t('report.geoFailed', { error: err.message || err.code });
   }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
@@ -360,7 +377,7 @@ export function dupeCard(d, onNavigate) {
     h('p', { class: 'hint', text: t('report.dupeLine', { distance: fmtDistance(d.distance_m), date: fmtDate(d.created_at) }) }));
   const row = h('div', { class: 'button-row' });
   if (n !== undefined) {
-    row.append(h('p', { class: 'success', role: 'status', text: t('report.supported', { ticket, n: fmtNumber(n) }) }));
+    row.append(h('p', { class: 'success', role: 'status', text: tn('report.supported', n, { ticket }) }));
   } else {
     const btn = h('button', {
       type: 'button', class: 'btn btn-primary', text: t('report.support'),
@@ -375,7 +392,7 @@ export function dupeCard(d, onNavigate) {
           else li.replaceWith(dupeCard(d, onNavigate));
         } catch (e) {
           btn.disabled = false;
-          row.append(h('p', { class: 'error', role: 'alert', text: e.status === 429 ? t('report.rateLimited', { seconds: e.retryAfter || 60 }) : errorText(e) }));
+          row.append(h('p', { class: 'error', role: 'alert', text: e.status === 429 ? tn('report.rateLimited', e.retryAfter || 60) : explain(e) }));
         }
       },
     });
@@ -444,7 +461,7 @@ function renderPhotos() {
 
 function renderCounter() {
   const left = MAX_DESCRIPTION - [...$('#report-description').value].length;
-  $('#report-description-count').textContent = t('report.charsLeft', { n: fmtNumber(left) });
+  $('#report-description-count').textContent = tn('report.charsLeft', left);
 }
 
 // ---- sending ---------------------------------------------------------------------------------
@@ -460,7 +477,10 @@ function showErrors(list) {
   replace(box, h('p', { text: t('report.fixErrors') }),
     h('ul', null, list.map(([control, msg]) => h('li', null,
       h('button', { type: 'button', class: 'link', text: msg, onclick: () => focusControl(control) })))));
-  box.focus?.();
+  // The summary, not the first field, takes focus: on a phone the fields may be far
+  // down the sheet, and the summary says what is wrong with each (and leads to it).
+  reveal(box);
+  box.focus({ preventScroll: true });
 }
 
 /** Focuses a control; for a group of radio buttons (a fieldset), its chosen or first one. */
@@ -498,10 +518,7 @@ async function submit() {
   if (!desc.value.trim()) errors.push([desc, t('report.needDescription')]);
   for (const [control, msg] of errors) fieldError(control, msg);
   showErrors(errors);
-  if (errors.length) {
-    focusControl(errors[0][0]);
-    return;
-  }
+  if (errors.length) return;
 
   const fd = new FormData();
   fd.append('lon', String(point.lon));
@@ -529,17 +546,17 @@ async function submit() {
     renderDone();
     const box = $('#report-done');
     box.hidden = false;
-    box.focus();
+    box.focus({ preventScroll: true });
+    $('#panel-body').scrollTop = 0;
   } catch (e) {
     let msg;
-    if (e.status === 429) msg = t('report.rateLimited', { seconds: e.retryAfter || 60 });
-    else msg = t('report.failed', { error: errorText(e) });
+    if (e.status === 429) msg = tn('report.rateLimited', e.retryAfter || 60);
+    else msg = t('report.failed', { error: explain(e) });
     $('#report-status').textContent = '';
     const control = e.field ? controlFor(e.field) : null;
     if (control) {
-      fieldError(control, e.field === 'location' ? t('report.outside') : errorText(e));
+      fieldError(control, e.field === 'location' ? t('report.outside') : explain(e));
       showErrors([[control, e.field === 'location' ? t('report.outside') : msg]]);
-      focusControl(control);
     } else {
       showErrors([[send, msg]]);
     }

@@ -2,7 +2,7 @@
 // move through the results, Enter opens one, Escape closes the list. Choosing a result
 // flies the map to it and opens its record.
 import { h, replace, $, debounce } from './dom.js';
-import { t, label, getLang, onLangChange } from './i18n.js';
+import { t, tn, label, getLang, onLangChange } from './i18n.js';
 import { api, errorText } from './api.js';
 import * as mapctl from './mapctl.js';
 import * as asset from './asset.js';
@@ -58,7 +58,9 @@ export function init(c) {
   $('#search-form').addEventListener('focusout', (e) => {
     if (!e.relatedTarget || !e.relatedTarget.closest('#search-form')) closeList();
   });
-  onLangChange(() => { if (results.length) renderList(); });
+  // Only a list on screen is redrawn: a language switch must not bring back one that was
+  // closed (over the record its choice opened).
+  onLangChange(() => { if (results.length && !list().hidden) renderList(); });
 }
 
 async function query(text, chooseFirst = false) {
@@ -74,7 +76,7 @@ async function query(text, chooseFirst = false) {
     results = fc.features || [];
     active = -1;
     renderList();
-    status().textContent = results.length ? t('search.count', { n: results.length }) : t('search.none', { q });
+    status().textContent = results.length ? tn('search.count', results.length) : t('search.none', { q });
     if (chooseFirst && results.length) choose(results[0]);
   } catch (e) {
     if (e && e.name === 'AbortError') return;

@@ -2,11 +2,15 @@
 // with its internal timeline and (officers) the reporter's contact, and the actions the
 // status machine allows: acknowledge, assign, start, resolve, reject, duplicate, note.
 // The token lives in sessionStorage (this tab only) and is sent as a Bearer header.
+// A note stays internal unless "Show this note to the public" is ticked, and publishing
+// one is confirmed first: staff write notes like "FIR lodged with Lake PS".
 import { h, replace, $, fieldError } from './dom.js';
-import { t, label, fmtDate, fmtNumber, digits, onLangChange } from './i18n.js';
-import { api, errorText, staffSession, setStaffSession, onUnauthorized } from './api.js';
+import { t, tn, label, fmtDate, digits, onLangChange } from './i18n.js';
+import { api, staffSession, setStaffSession, onUnauthorized } from './api.js';
+import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import * as complaint from './complaint.js';
+import { reveal } from './panel.js';
 import { categories, categoryName } from './report.js';
 
 const OPEN = 'submitted,acknowledged,in_progress';
@@ -20,7 +24,8 @@ let queueError = null;
 let selected = null;
 let pendingTicket = null;
 let verified = false;
-let message = null; // {kind: 'success'|'error', text}
+let message = null; // {kind: 'success'|'error', key, vars} or {kind: 'error', error}: put in words at each render
+let loginProblem = null; // the sign-in's last error (an ApiError), put in words at each render
 let seq = 0;
 
 export function init(c) {
@@ -41,10 +46,27 @@ export function init(c) {
   onUnauthorized(() => {
     queue = null;
     selected = null;
-    $('#staff-login-status').textContent = t('staff.expired');
+    loginProblem = { expired: true };
+    renderLoginStatus();
     if (visible) render();
   });
-  onLangChange(() => fillFilters());
+  onLangChange(() => {
+    fillFilters();
+    renderLoginStatus();
+  });
+  // Phones: the queue's cards first; the filters are one tap away.
+  if (window.matchMedia('(max-width: 700px)').matches) $('#staff-filters-box').open = false;
+}
+
+function renderLoginStatus() {
+  const status = $('#staff-login-status');
+  const e = loginProblem;
+  if (!e) status.textContent = '';
+  else if (e.expired) status.textContent = t('staff.expired');
+  else if (e.status === 401) status.textContent = t('staff.wrongPassword');
+  else if (e.status === 429) status.textContent = tn('staff.loginWait', Math.max(1, e.retryAfter || 1));
+  else status.textContent = t('staff.badLogin', { error: explain(e) });
+  status.classList.toggle('error', !!e);
 }
 
 export function show() {
@@ -81,6 +103,8 @@ async function signIn() {
   if (!pw.value) return pw.focus();
   const btn = $('#staff-signin');
   btn.disabled = true;
+  loginProblem = null;
+  status.classList.remove('error');
   status.textContent = t('staff.signingIn');
   try {
     const r = await api.login(name.value.trim(), pw.value);
@@ -91,10 +115,16 @@ async function signIn() {
     status.textContent = '';
     fillFilters();
     render();
-    loadQueue();
-    $('#staff-who').focus?.();
+    // The queue is what they came for: its heading at the top of the panel, the cards
+    // under it (the "signed in as" line is above, a scroll away).
+    const title = $('#staff-queue-title');
+    title.focus({ preventScroll: true });
+    await loadQueue();
+    const body = $('#panel-body');
+    body.scrollTop += title.getBoundingClientRect().top - body.getBoundingClientRect().top - 4;
   } catch (e) {
-    status.textContent = t('staff.badLogin', { error: errorText(e) });
+    loginProblem = e;
+    renderLoginStatus();
     pw.focus();
   } finally {
     btn.disabled = false;
@@ -164,7 +194,7 @@ async function loadQueue() {
         c = (all.complaints || []).find((x) => x.ticket === tk);
       }
       if (c) select(c);
-      else message = { kind: 'error', text: t('staff.notInQueue', { ticket: tk }) };
+      else message = { kind: 'error', key: 'staff.notInQueue', vars: { ticket: tk } };
     } else if (selected) {
       selected = queue.find((x) => x.ticket === selected.ticket) || selected;
     }
@@ -207,11 +237,12 @@ function renderQueue() {
   const status = $('#staff-queue-status');
   const ul = $('#staff-queue');
   if (queueError) {
-    status.textContent = t('staff.error', { error: errorText(queueError) });
+    status.textContent = t('staff.error', { error: explain(queueError) });
     return replace(ul);
   }
   if (!queue) return replace(ul);
-  status.textContent = queue.length ? t('staff.count', { n: fmtNumber(queue.length) }) : t('staff.empty');
+  status.textContent = [message && !selected ? messageText(message) : null,
+    queue.length ? tn('staff.count', queue.length) : t('staff.empty')].filter(Boolean).join(' ');
   // The cards are made anew: keep keyboard focus on the same complaint's card.
   const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.ticket : null;
   replace(ul, queue.map((c) => h('li', null, h('button', {
@@ -224,7 +255,7 @@ function renderQueue() {
   h('span', { class: 'card-line hint', text: [
     c.ward !== null && c.ward !== undefined ? `${t('track.ward')} ${digits(c.ward)}` : null,
     fmtDate(c.created_at),
-    c.supporters ? t('staff.supporters', { n: fmtNumber(c.supporters) }) : null,
+    c.supporters ? tn('staff.supporters', c.supporters) : null,
     c.assigned_to ? `${t('staff.assigned')}: ${c.assigned_to}` : null,
   ].filter(Boolean).join(' · ') }),
   h('span', { class: 'card-line snippet', text: (c.description || '').slice(0, 140) })))));
@@ -253,7 +284,8 @@ function allowedActions(c, role) {
 }
 
 let staffList = null;
-/** The staff who can be assigned complaints, asked once per sign-in. */
+/** The staff who can be assigned complaints, asked once per sign-in (officers and admins:
+ * field staff may not read the list, and may not assign). */
 function loadStaff() {
   if (!staffList) {
     staffList = api.staff();
@@ -261,6 +293,16 @@ function loadStaff() {
   }
   return staffList;
 }
+
+/** What the reader sees of `message`, in the current language. */
+function messageText(m) {
+  if (!m) return '';
+  if (m.error) return m.error.status === 409 || m.error.status === 403 ? explain(m.error) : t('staff.failed', { error: explain(m.error) });
+  return t(m.key, m.vars && m.vars.status ? { ...m.vars, status: label('status', m.vars.status) } : m.vars);
+}
+
+// What was typed into the action form, kept across redraws (a language switch).
+let draft = null; // {ticket, action, note, public, assignee, duplicate_of}
 
 function renderDetail() {
   const c = selected;
@@ -270,37 +312,46 @@ function renderDetail() {
   const reporter = c.reporter
     ? [c.reporter.name, c.reporter.phone, c.reporter.email].filter(Boolean).join(' · ') || t('staff.noContact')
     : null;
+  const kept = draft && draft.ticket === c.ticket ? draft : null;
 
   const actionSel = h('select', { id: 'staff-action', name: 'action' },
-    actions.map((a) => h('option', { value: a, text: label('action', a) })));
-  const note = h('textarea', { id: 'staff-note', name: 'note', rows: 3, maxLength: 4000, 'aria-describedby': 'staff-note-hint' });
-  const pub = h('input', { type: 'checkbox', id: 'staff-public', name: 'public', checked: true });
-  // Officers pick from the staff list; if it cannot be had (field staff may not read it,
-  // or the network failed) a name can still be typed.
+    actions.map((a) => h('option', { value: a, text: label('action', a), selected: kept ? kept.action === a : false })));
+  const note = h('textarea', { id: 'staff-note', name: 'note', rows: 3, maxLength: 4000, 'aria-describedby': 'staff-note-hint', value: kept ? kept.note : '' });
+  // Unticked by default: a note is for staff unless its author chooses to publish it.
+  const pub = h('input', { type: 'checkbox', id: 'staff-public', name: 'public', checked: kept ? kept.public : false, 'aria-describedby': 'staff-public-hint' });
+  // Officers pick from the staff list; if it cannot be had (the network failed) a name
+  // can still be typed. Field staff cannot assign: the list is not asked for.
   let assignee = h('select', { id: 'staff-assignee', name: 'assignee' },
     h('option', { value: '', text: t('staff.assigneeLoading') }));
-  loadStaff().then((people) => {
-    replace(assignee, h('option', { value: '', text: '—' }),
-      people.map((u) => h('option', {
-        value: u.name,
-        text: [u.name, label('role', u.role), u.ward !== null && u.ward !== undefined ? t('staff.wardN', { ward: digits(u.ward) }) : null].filter(Boolean).join(' — '),
-      })));
-  }, () => {
-    const input = h('input', { type: 'text', id: 'staff-assignee', name: 'assignee', autocomplete: 'off', spellcheck: false });
-    assignee.replaceWith(input);
-    assignee = input;
-  });
-  const dupOf = h('input', { type: 'text', id: 'staff-duplicate_of', name: 'duplicate_of', autocomplete: 'off', spellcheck: false, placeholder: 'EH-2026-000123' });
+  if (actions.includes('assign')) {
+    loadStaff().then((people) => {
+      replace(assignee, h('option', { value: '', text: '—' }),
+        people.map((u) => h('option', {
+          value: u.name,
+          selected: kept ? kept.assignee === u.name : false,
+          text: [u.name, label('role', u.role), u.ward !== null && u.ward !== undefined ? t('staff.wardN', { ward: digits(u.ward) }) : null].filter(Boolean).join(' — '),
+        })));
+    }, () => {
+      const input = h('input', { type: 'text', id: 'staff-assignee', name: 'assignee', autocomplete: 'off', spellcheck: false, value: kept ? kept.assignee : '' });
+      assignee.replaceWith(input);
+      assignee = input;
+    });
+  }
+  const dupOf = h('input', { type: 'text', id: 'staff-duplicate_of', name: 'duplicate_of', autocomplete: 'off', spellcheck: false, placeholder: 'EH-2026-000123', value: kept ? kept.duplicate_of : '' });
   const assigneeField = h('div', { class: 'field', hidden: true }, h('label', { htmlFor: 'staff-assignee', text: t('staff.assignee') }), assignee);
   const dupField = h('div', { class: 'field', hidden: true }, h('label', { htmlFor: 'staff-duplicate_of', text: t('staff.duplicateOf') }), dupOf);
   const syncFields = () => {
     assigneeField.hidden = actionSel.value !== 'assign';
     dupField.hidden = actionSel.value !== 'duplicate';
   };
+  const keep = () => {
+    draft = { ticket: c.ticket, action: actionSel.value, note: note.value, public: pub.checked, assignee: assignee.value, duplicate_of: dupOf.value };
+  };
   actionSel.addEventListener('change', syncFields);
   syncFields();
-  const statusLine = h('p', { id: 'staff-act-status', role: 'status', 'aria-live': 'polite', tabindex: '-1', class: message ? message.kind : null, text: message ? message.text : '' });
+  const statusLine = h('p', { id: 'staff-act-status', role: 'status', 'aria-live': 'polite', tabindex: '-1', class: message ? message.kind : null, text: messageText(message) });
   const apply = h('button', { type: 'submit', class: 'btn btn-primary', id: 'staff-apply', text: t('staff.apply') });
+  const confirmSlot = h('div');
 
   const actForm = h('form', { id: 'staff-act', class: 'act-form', novalidate: true },
     h('h4', { text: t('staff.act') }),
@@ -311,13 +362,48 @@ function renderDetail() {
       h('p', { id: 'staff-note-hint', class: 'hint', text: t('staff.noteHint') }),
       note),
     h('label', { class: 'check' }, pub, ' ', t('staff.public')),
+    h('p', { id: 'staff-public-hint', class: 'hint', text: t('staff.publicHint') }),
+    confirmSlot,
     apply, statusLine);
+  actForm.addEventListener('input', keep);
+  actForm.addEventListener('change', keep);
+
+  /** Asks before a note goes public; resolves true to publish. */
+  const confirmPublish = (text) => new Promise((resolve) => {
+    const done = (yes) => {
+      replace(confirmSlot);
+      apply.disabled = false;
+      resolve(yes);
+      (yes ? apply : pub).focus();
+    };
+    const box = h('div', { class: 'confirm', id: 'staff-confirm', role: 'group', 'aria-labelledby': 'staff-confirm-q' },
+      h('p', { id: 'staff-confirm-q', tabindex: '-1', text: t('staff.confirmPublish') }),
+      h('blockquote', { text }),
+      h('div', { class: 'button-row' },
+        h('button', { type: 'button', class: 'btn btn-primary', id: 'staff-confirm-yes', text: t('staff.confirmYes'), onclick: () => done(true) }),
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'staff-confirm-no', text: t('staff.confirmNo'), onclick: () => done(false) })));
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        e.preventDefault(); // not the panel's Escape: only this question closes
+        done(false);
+      }
+    });
+    apply.disabled = true;
+    replace(confirmSlot, box);
+    reveal(box);
+    $('#staff-confirm-q').focus({ preventScroll: true });
+  });
+
   actForm.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (confirmSlot.firstChild) return; // the question is open: answer it first
     const action = actionSel.value;
     for (const el of [note, assignee, dupOf]) fieldError(el, null);
-    const body = { action, public: pub.checked };
-    if (note.value.trim()) body.note = note.value.trim();
+    const text = note.value.trim();
+    // Without a note there is nothing private in the event: it stays on the public
+    // timeline ("Acknowledged by the department"). With one, only a ticked box publishes.
+    const body = { action, public: text ? pub.checked : true };
+    if (text) body.note = text;
     if (action === 'assign') body.assignee = assignee.value.trim();
     if (action === 'duplicate') body.duplicate_of = dupOf.value.trim().toUpperCase();
     if ((action === 'resolve' || action === 'reject' || action === 'note') && !body.note) {
@@ -332,27 +418,33 @@ function renderDetail() {
       fieldError(dupOf, t('staff.needDuplicate'));
       return dupOf.focus();
     }
+    if (body.note && body.public && !(await confirmPublish(body.note))) return undefined;
     apply.disabled = true;
     statusLine.className = '';
     statusLine.textContent = t('staff.applying');
     try {
       const r = await api.change(c.ticket, body);
       selected = r;
+      draft = null;
       if (queue) queue = queue.map((x) => (x.ticket === r.ticket ? r : x));
-      message = { kind: 'success', text: t('staff.done', { ticket: r.ticket, status: label('status', r.status) }) };
+      message = { kind: 'success', key: 'staff.done', vars: { ticket: r.ticket, status: r.status } };
       mapctl.refreshComplaints();
       render();
-      $('#staff-act-status').focus({ preventScroll: false });
+      const line = $('#staff-act-status');
+      reveal(line);
+      line.focus({ preventScroll: true });
     } catch (err) {
       apply.disabled = false;
-      let text;
-      if (err.status === 409) text = t('staff.conflict', { error: errorText(err) });
-      else if (err.status === 403) text = t('staff.forbidden', { error: errorText(err) });
-      else text = t('staff.failed', { error: errorText(err) });
       const control = { note, assignee, duplicate_of: dupOf, action: actionSel }[err.field];
-      if (control) fieldError(control, errorText(err));
-      statusLine.className = 'error';
-      statusLine.textContent = text;
+      if (control) {
+        fieldError(control, explain(err));
+        control.focus();
+      }
+      message = { kind: 'error', error: err };
+      const line = $('#staff-act-status') || statusLine; // the form may have been redrawn
+      line.className = 'error';
+      line.textContent = messageText(message);
+      if (!control) reveal(line);
     }
     return undefined;
   });
@@ -364,6 +456,7 @@ function renderDetail() {
         const back = selected.ticket;
         selected = null;
         message = null;
+        draft = null;
         mapctl.clearHighlight();
         render();
         focusCard(back); // the button is gone with the record
@@ -373,7 +466,7 @@ function renderDetail() {
     h('h3', { class: 'ticket-head' }, h('span', { class: 'ticket', text: c.ticket }), ' ', complaint.statusBadge(c.status)),
     complaint.facts(c, ctx.navigate, [
       [t('staff.assigned'), c.assigned_to || t('staff.unassigned')],
-      [t('staff.source'), c.source],
+      [t('staff.source'), label('source', c.source)],
       [t('staff.reporter'), reporter],
     ]),
     complaint.answers(c),

@@ -1,9 +1,11 @@
 // "Track a ticket" (#track/EH-2026-000123): status, details and public timeline of a
 // complaint, "me too" support, and the tickets filed from this device.
 import { h, replace, $, store } from './dom.js';
-import { t, fmtDate, fmtNumber } from './i18n.js';
+import { t, tn, fmtDate } from './i18n.js';
 import { api, errorText, staffSession } from './api.js';
+import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
+import { reveal } from './panel.js';
 import * as complaint from './complaint.js';
 import { categoryName, categories } from './report.js';
 import * as staff from './staff.js';
@@ -74,8 +76,13 @@ async function load(tk) {
   render();
 }
 
+/** Tickets filed from this browser (remembered by the Report form). */
+function myTickets() {
+  return store.get('atlas.tickets', []).filter((x) => x && typeof x.ticket === 'string' && TICKET.test(x.ticket));
+}
+
 function renderMine() {
-  const mine = store.get('atlas.tickets', []).filter((x) => x && typeof x.ticket === 'string' && TICKET.test(x.ticket));
+  const mine = myTickets();
   const box = $('#track-mine');
   if (!mine.length) return replace(box);
   replace(box, h('h3', { text: t('track.mine') }),
@@ -97,6 +104,8 @@ function render() {
   if (!data) return undefined;
   const c = data;
   const open = ['submitted', 'acknowledged', 'in_progress'].includes(c.status);
+  // Filing counts as supporting: "Me too" on one's own ticket would count twice.
+  const own = myTickets().some((x) => x.ticket === c.ticket);
   const buttons = h('div', { class: 'button-row' },
     h('button', {
       type: 'button', class: 'btn btn-secondary', text: t('track.showOnMap'),
@@ -105,7 +114,7 @@ function render() {
         mapctl.flyTo(c.lon, c.lat, 17);
       },
     }));
-  if (open) {
+  if (open && !own) {
     const btn = h('button', {
       type: 'button', class: 'btn btn-primary', id: 'track-support', text: t('track.support'),
       onclick: async () => {
@@ -116,9 +125,13 @@ function render() {
           justSupported = r.supporters;
           mapctl.refreshComplaints();
           render();
+          // The thanks is at the top of the record; the button was at its foot.
+          const thanks = $('#track-thanks');
+          reveal(thanks);
+          thanks.focus({ preventScroll: true });
         } catch (e) {
           btn.disabled = false;
-          buttons.append(h('p', { class: 'error', role: 'alert', text: e.status === 429 ? t('report.rateLimited', { seconds: e.retryAfter || 60 }) : errorText(e) }));
+          buttons.append(h('p', { class: 'error', role: 'alert', text: e.status === 429 ? tn('report.rateLimited', e.retryAfter || 60) : explain(e) }));
         }
       },
     });
@@ -135,7 +148,8 @@ function render() {
   }
   replace(out,
     h('h3', { class: 'ticket-head' }, h('span', { class: 'ticket', id: 'track-ticket-id', text: c.ticket }), ' ', complaint.statusBadge(c.status)),
-    justSupported !== null ? h('p', { class: 'success', role: 'status', text: t('track.supported', { n: fmtNumber(justSupported) }) }) : null,
+    justSupported !== null ? h('p', { class: 'success', id: 'track-thanks', role: 'status', tabindex: '-1', text: tn('track.supported', justSupported) }) : null,
+    own ? h('p', { class: 'hint', id: 'track-own', text: t('track.yours') }) : null,
     complaint.facts(c, ctx.navigate),
     complaint.answers(c),
     complaint.description(c, 'track-description'),

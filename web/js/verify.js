@@ -1,20 +1,54 @@
 // Verifying a document: is this copy exactly the one on record? The file's bytes (or a
 // pasted SHA-256) go to POST /documents/verify; the file is compared there, not kept.
+// Each answer is kept (by the id of the line showing it) and put in words again after a
+// language switch or a redraw of the record.
 import { h, $, fieldError } from './dom.js';
-import { t, fmtDate, getLang } from './i18n.js';
-import { api, errorText } from './api.js';
+import { t, fmtDate, getLang, onLangChange } from './i18n.js';
+import { api } from './api.js';
+import { explain } from './errors.js';
+
+const answers = new Map(); // output id → {verdict} | {error}
+
+function draw(out) {
+  const a = answers.get(out.id);
+  if (!a) {
+    out.className = 'verify-result';
+    out.textContent = '';
+  } else if (a.error) {
+    out.className = 'verify-result error';
+    out.textContent = t('verify.failed', { error: explain(a.error) });
+  } else {
+    showVerdict(out, a.verdict);
+  }
+}
+
+onLangChange(() => {
+  for (const id of answers.keys()) {
+    const out = document.getElementById(id);
+    if (out) draw(out);
+  }
+});
+
+/** Forgets the answer shown in the line `id` (another asset's record is opening). */
+export function forget(id) { answers.delete(id); }
+
+async function check(out, ask) {
+  answers.delete(out.id);
+  out.className = 'verify-result';
+  out.textContent = t('verify.checking');
+  try {
+    answers.set(out.id, { verdict: await ask() });
+  } catch (e) {
+    answers.set(out.id, { error: e });
+  }
+  const now = document.getElementById(out.id) || out; // the record may have been redrawn
+  draw(now);
+}
 
 async function checkFile(file, out) {
   const f = file.files && file.files[0];
   if (!f) return;
-  out.className = 'verify-result';
-  out.textContent = t('verify.checking');
-  try {
-    showVerdict(out, await api.verifyFile(f));
-  } catch (e) {
-    out.className = 'verify-result error';
-    out.textContent = t('verify.failed', { error: errorText(e) });
-  }
+  await check(out, () => api.verifyFile(f));
 }
 
 /** "Check a copy": is the file in hand exactly a document on record? */
@@ -22,6 +56,7 @@ export function verifyForm(idPrefix = 'asset-verify') {
   const file = h('input', { type: 'file', id: `${idPrefix}-file`, name: 'file', accept: 'application/pdf,image/jpeg,image/png,image/webp' });
   const out = h('p', { id: `${idPrefix}-result`, role: 'status', class: 'verify-result' });
   file.addEventListener('change', () => checkFile(file, out));
+  draw(out);
   return h('div', { class: 'field verify' },
     h('h4', { text: t('verify.title') }),
     h('label', { htmlFor: `${idPrefix}-file`, text: t('verify.file') }),
@@ -62,13 +97,6 @@ export function initStatic() {
       input.focus();
       return;
     }
-    res.className = 'verify-result';
-    res.textContent = t('verify.checking');
-    try {
-      showVerdict(res, await api.verifyHash(v));
-    } catch (err) {
-      res.className = 'verify-result error';
-      res.textContent = t('verify.failed', { error: errorText(err) });
-    }
+    await check(res, () => api.verifyHash(v));
   });
 }
