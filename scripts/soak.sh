@@ -25,7 +25,9 @@ cargo build --release --quiet
 BIN="$PWD/target/release/heritage-atlas"
 WORK="$(mktemp -d)"
 PID=""
+CLIENT=""
 cleanup() {
+  if [ -n "$CLIENT" ]; then kill "$CLIENT" 2>/dev/null || true; wait "$CLIENT" 2>/dev/null || true; fi
   if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
@@ -46,13 +48,20 @@ for _ in $(seq 1 100); do curl -sf "$URL/health" >/dev/null 2>&1 && break; sleep
 curl -sf "$URL/health" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
 
 status=0
+: > "$WORK/client.txt"
+# In the background with `wait`, so that a signal reaches the trap at once; the output is
+# shown as it comes, the client's own "N passed, M failed" held back for the total below.
 ATLAS_OFFICER_PASSWORD="$password" ATLAS_API_KEY="$api_key" \
   timeout $(( ${MINUTES%.*} * 60 + 240 )) python3 scripts/soak_client.py "$URL" --pid "$PID" \
   --seconds "$(python3 -c "print($MINUTES * 60)")" --connections "$CONNECTIONS" --officer officer1 \
   --intake-per-s "${SOAK_INTAKE:-1}" --seed "${SOAK_SEED:-20000}" \
-  > "$WORK/client.txt" || status=$?
-# The summary line comes last: hold it back until the checks below are added.
-grep -v '^[0-9]* passed, [0-9]* failed$' "$WORK/client.txt" || true
+  > "$WORK/client.txt" 2>&1 &
+CLIENT=$!
+tail -n +1 -f --pid="$CLIENT" "$WORK/client.txt" 2>/dev/null | grep --line-buffered -v '^[0-9]* passed, [0-9]* failed$' &
+SHOW=$!
+wait "$CLIENT" || status=$?
+CLIENT=""
+wait "$SHOW" || true
 passed="$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$WORK/client.txt")"
 failed="$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$WORK/client.txt")"
 passed="${passed:-0}"; failed="${failed:-0}"

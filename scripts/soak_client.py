@@ -41,6 +41,7 @@ import os
 import queue
 import random
 import re
+import signal
 import sys
 import time
 import urllib.parse
@@ -174,13 +175,16 @@ class Worker:
         self.lat = {c: array.array("d") for c in CLASSES}
         self.count = {c: 0 for c in CLASSES}
         self.errors = {}
+        self.failures = 0
         self.examples = []
         self.tickets = list(tickets)
         self.triage = []  # (ticket, next step index)
         self.token = token
         self.intake_due = 0.0
+        self.parent = os.getppid()
 
     def error(self, cls, what):
+        self.failures += 1
         key = f"{cls}: {what}"[:80]
         self.errors[key] = self.errors.get(key, 0) + 1
         if len(self.examples) < 20:
@@ -244,7 +248,9 @@ class Worker:
 
     async def connection(self, host, port, deadline, interval):
         conn = Conn(host, port)
-        while time.monotonic() < deadline:
+        # Stops at the deadline, when the parent is gone, or once the run has plainly
+        # failed (a dead server must not be hammered with reconnects until the end).
+        while time.monotonic() < deadline and os.getppid() == self.parent and self.failures < 1000:
             now = time.monotonic()
             follow = None
             if self.triage and self.token:
@@ -263,6 +269,7 @@ class Worker:
             except (OSError, Closed, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as e:
                 conn.close()
                 self.error(cls, f"{type(e).__name__}: {e} ({method} {path[:120]})")
+                await asyncio.sleep(0.05)
                 continue
             took = time.perf_counter() - t
             self.lat[cls].append(took)
@@ -323,6 +330,7 @@ async def seed(a, n, conns):
 
 
 def process_main(a, index, conns, tickets, token, out):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # stopped by the parent: just stop
     w = Worker(a, index, tickets, token)
     u = urllib.parse.urlsplit(a.url)
     asyncio.run(w.run(u.hostname, u.port or 80, a.seconds, conns))
@@ -372,6 +380,8 @@ def pct(sorted_vals, q):
 
 
 def main():
+    # SIGTERM as an exit, so that the daemonic load processes are stopped with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("url")
     ap.add_argument("--pid", type=int, required=True)
@@ -453,7 +463,9 @@ def main():
     rss.append((0.0, rss_kib(a.pid)[0]))
     out = mp.Queue()
     per = [a.connections // a.processes + (1 if i < a.connections % a.processes else 0) for i in range(a.processes)]
-    procs = [mp.Process(target=process_main, args=(a, i, per[i], tickets, token, out)) for i in range(a.processes)]
+    # Daemonic: a parent stopped by SIGTERM (soak.sh's trap, timeout) takes them along.
+    procs = [mp.Process(target=process_main, args=(a, i, per[i], tickets, token, out), daemon=True)
+             for i in range(a.processes)]
     for p in procs:
         p.start()
     print(f"info {a.connections} connections in {a.processes} processes for {a.seconds:.0f} s; "

@@ -114,12 +114,14 @@ impl ApiError {
         };
         match status {
             StatusCode::METHOD_NOT_ALLOWED => {
+                // axum adds `Allow` only after the router's layers have run.
                 let allow = headers
                     .get(axum::http::header::ALLOW)
                     .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
+                    .filter(|a| !a.is_empty())
+                    .map_or(String::new(), |a| format!("; it takes {a}"));
                 ApiError::MethodNotAllowed(format!(
-                    "this resource does not take that method; it takes {allow}"
+                    "this resource does not take that method{allow} (see the Allow header)"
                 ))
             }
             StatusCode::PAYLOAD_TOO_LARGE => {
