@@ -313,6 +313,9 @@ pub struct Asset {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// `attrs.ward` was not recorded but found from the asset's location (the ward
+    /// containing a point inside it) when it was indexed; never stored.
+    pub ward_from_location: bool,
 }
 
 impl Asset {
@@ -332,6 +335,9 @@ impl Asset {
             "ward".into(),
             a.ward.map(Value::from).unwrap_or(Value::Null),
         );
+        if self.ward_from_location {
+            p.insert("ward_source".into(), "location".into());
+        }
         p.insert("borough".into(), opt_str(&a.borough));
         p.insert("address".into(), opt_str(&a.address));
         let condition = a.condition.unwrap_or(Condition::Unknown);

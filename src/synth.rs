@@ -87,6 +87,7 @@ impl SynthFeature {
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,
+            ward_from_location: false,
         }
     }
 }

@@ -745,6 +745,7 @@ fn as_assets(sites: &[Site]) -> Vec<Item> {
                 created_at: "2026-01-01T00:00:00Z".into(),
                 updated_at: "2026-01-01T00:00:00Z".into(),
                 version: 1,
+                ward_from_location: false,
             }))
         })
         .collect()
@@ -3841,6 +3842,7 @@ fn fuzz_tile_render() {
                         created_at: "2026-01-01T00:00:00Z".into(),
                         updated_at: "2026-01-01T00:00:00Z".into(),
                         version: 1,
+                        ward_from_location: false,
                     }
                 })
                 .collect();

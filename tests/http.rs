@@ -326,7 +326,21 @@ async fn the_web_app_travels_compressed_and_revalidates_by_etag() {
                 accept.contains(coding.as_str()),
                 "{path}: {coding} for {accept}"
             );
-            assert_eq!(body, plain, "{path} {accept}: decodes to the same bytes");
+            // An items page carries the second it was made: compare all but that.
+            let stamp = |b: &[u8]| -> Vec<u8> {
+                match serde_json::from_slice::<serde_json::Value>(b) {
+                    Ok(mut v) if v.get("timeStamp").is_some() => {
+                        v["timeStamp"] = serde_json::Value::Null;
+                        serde_json::to_vec(&v).unwrap()
+                    }
+                    _ => b.to_vec(),
+                }
+            };
+            assert_eq!(
+                stamp(&body),
+                stamp(&plain),
+                "{path} {accept}: decodes to the same bytes"
+            );
             assert!(
                 sent * 4 < plain_len * 3,
                 "{path} {accept}: {sent} of {plain_len} bytes"

@@ -548,3 +548,92 @@ async fn the_flatgeobuf_index_answers_bbox_searches_like_brute_force() {
     }
     srv.stop().await;
 }
+
+/// Assets with no ward on record are given the ward they lie in — the record, the OGC
+/// items, `ward=` filters and the CSV all say so — checked against a brute-force scan of
+/// the ward polygons, after a restart too. The store keeps no ward it was not given.
+#[tokio::test]
+async fn a_ward_known_only_from_location_is_everywhere_the_ward_is() {
+    use geo::{Contains, InteriorPoint};
+    use heritage_atlas::model::Layer;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let srv = TestServer::start(&db, true).await;
+    let store = srv.atlas.store().clone();
+    let wards = store.load_layer(Layer::Wards).await.unwrap();
+    let oracle = |g: &geo_types::Geometry<f64>| {
+        let p = g.interior_point()?;
+        wards
+            .iter()
+            .find(|w| w.geometry.contains(&p))
+            .and_then(|w| w.attrs.ward)
+    };
+    let mut unrecorded = Vec::new();
+    for layer in [Layer::Heritage, Layer::WaterBodies, Layer::Parks] {
+        for a in store.load_layer(layer).await.unwrap() {
+            if a.attrs.ward.is_none() {
+                if let Some(w) = oracle(&a.geometry) {
+                    unrecorded.push((layer, a.code.clone(), w));
+                }
+            }
+        }
+    }
+    assert!(
+        !unrecorded.is_empty(),
+        "the bundled data has assets with no ward on record"
+    );
+    for round in 0..2 {
+        let srv = if round == 0 {
+            &srv
+        } else {
+            // The index is rebuilt from the store at start: the ward is found again.
+            &TestServer::start(&db, true).await
+        };
+        for (layer, code, ward) in &unrecorded {
+            let (status, _, rec) = get(srv, &format!("/assets/{code}")).await;
+            assert_eq!(status, 200);
+            assert_eq!(rec["properties"]["ward"], *ward, "{code}");
+            assert_eq!(rec["properties"]["ward_source"], "location", "{code}");
+            let l = layer.as_str();
+            let (_, _, v) = get(
+                srv,
+                &format!("/collections/{l}/items?ward={ward}&limit=1000"),
+            )
+            .await;
+            let codes: Vec<&str> = v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["properties"]["code"].as_str())
+                .collect();
+            assert!(
+                codes.contains(&code.as_str()),
+                "{code} not in ward={ward}: {codes:?}"
+            );
+            let csv = reqwest::get(srv.url(&format!(
+                "/collections/{l}/items?f=csv&filter=code='{code}'"
+            )))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+            let mut rd = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+            let col = rd
+                .headers()
+                .unwrap()
+                .iter()
+                .position(|h| h == "ward")
+                .unwrap();
+            let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+            assert_eq!(rows.len(), 1, "{code}");
+            assert_eq!(rows[0][col], ward.to_string(), "{code}");
+        }
+    }
+    // Nothing was written: the store still has no ward for them.
+    for (_, code, _) in &unrecorded {
+        let a = store.get_asset_by_code(code).await.unwrap().unwrap();
+        assert_eq!(a.attrs.ward, None, "{code}");
+    }
+    srv.stop().await;
+}

@@ -498,6 +498,7 @@ fn bare_asset(
         created_at: String::new(),
         updated_at: String::new(),
         version: 1,
+        ward_from_location: false,
     }
 }
 

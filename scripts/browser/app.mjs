@@ -61,6 +61,52 @@ const mapIdle = (page) => page.waitForFunction(
   () => window.map && window.map.loaded() && window.map.areTilesLoaded(), null, { timeout: 30000 },
 ).then(() => true, () => false);
 
+/** RFC 4180 CSV (quoted fields with commas, quotes and newlines) into rows of fields. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+/** Every label MapLibre placed on screen: its text as laid out, and the feature's names. */
+const renderedLabels = (p) => p.evaluate(() => {
+  const ids = window.map.getStyle().layers.filter((l) => l.layout && l.layout['text-field']).map((l) => l.id);
+  return window.map.queryRenderedFeatures({ layers: ids }).map((f) => {
+    const tf = f.layer.layout['text-field'];
+    const text = typeof tf === 'string' ? tf : (tf && tf.sections ? tf.sections.map((s) => s.text).join('') : String(tf));
+    return { layer: f.layer.id, text, name: f.properties.name, name_bn: f.properties.name_bn, ward: f.properties.ward };
+  });
+});
+
+/** Labels in the interface's language: the Bengali name where the data has one, else the
+ * English; wards as "ওয়ার্ড ৬৩" / "Ward 63". */
+function checkLabels(width, lang, labels, want = { names: true }) {
+  const bnDigits = (n) => String(n).replace(/[0-9]/g, (d) => '০১২৩৪৫৬৭৮৯'[d]);
+  const wrong = labels.filter((l) => {
+    if (l.layer === 'wards-label') return l.text !== (lang === 'bn' ? `ওয়ার্ড ${bnDigits(l.ward)}` : `Ward ${l.ward}`);
+    return l.text !== (lang === 'bn' ? (l.name_bn || l.name) : l.name);
+  });
+  const named = labels.filter((l) => l.layer !== 'wards-label' && l.name_bn);
+  const wards = labels.filter((l) => l.layer === 'wards-label');
+  check(`${width}, ${lang}: map labels in ${lang === 'bn' ? 'Bengali' : 'English'} (${named.length} names, ${wards.length} wards)`,
+    labels.length > 0 && wrong.length === 0 && (!want.names || named.length > 0) && (!want.wards || wards.length > 0)
+      && (lang !== 'bn' || named.every((l) => /[\u0980-\u09FF]/.test(l.text))),
+    JSON.stringify(wrong.slice(0, 3)));
+}
+
 async function api(pathname, init) {
   const res = await fetch(`${base}${pathname}`, init);
   const text = await res.text();
@@ -350,6 +396,19 @@ await run('export', async () => {
     await download.saveAs(file);
     const count = ogrCount(file);
     check(`${id} export (${href}) downloads a file GDAL reads with ${count} features`, count === n, `size ${statSync(file).size}`);
+    const name = download.suggestedFilename();
+    check(`${id} export is named for its layer, filter and date (${name})`, new RegExp(`^heritage_.*grade.*I.*_\\d{4}-\\d{2}-\\d{2}\\.${ext}$`, 'i').test(name));
+    if (id === 'csv') {
+      const bytes = readFileSync(file);
+      check('CSV starts with the UTF-8 byte-order mark (Excel reads Bengali)', bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);
+      const rows = parseCsv(bytes.subarray(3).toString('utf8'));
+      const col = rows[0].indexOf('ward');
+      const noWard = rows.slice(1).filter((r) => r.length > 1 && !/^\d+$/.test(r[col] || ''));
+      check(`every CSV row has its ward, recorded or from its location (${rows.length - 1} rows)`, col >= 0 && rows.length - 1 === n && noWard.length === 0,
+        JSON.stringify(noWard.slice(0, 2)));
+      const bn = rows.slice(1).map((r) => r[rows[0].indexOf('name_bn')]).filter((v) => /[\u0980-\u09FF]/.test(v || ''));
+      check('CSV keeps Bengali names', bn.length > 0);
+    }
   }
   // The current view only.
   await page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 15 }), vmLngLat);
@@ -487,12 +546,35 @@ await run('language', async () => {
   await page.waitForFunction(() => document.querySelector('#asset-name')?.textContent === 'ভিক্টোরিয়া মেমোরিয়াল', null, { timeout: 10000 }).catch(() => {});
   const panelBn = await page.evaluate(() => document.querySelector('#view-asset').innerText);
   check('asset panel in Bengali leads with the Bengali name and keeps the English one', panelBn.includes('ভিক্টোরিয়া মেমোরিয়াল') && panelBn.includes('Victoria Memorial') && panelBn.includes('শ্রেণি'));
-  check('map labels stay English', await page.evaluate(() => JSON.stringify(window.map.getLayoutProperty('heritage-label', 'text-field')).includes('"name"')
-    && !JSON.stringify(window.map.getLayoutProperty('heritage-label', 'text-field')).includes('name_bn')));
+  await mapIdle(page);
+  const bnLabels = await renderedLabels(page);
+  checkLabels('1280 px', 'bn', bnLabels);
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: path.join(outdir, 'app-1280-bn.png') });
   await page.click('#lang-switch');
   check('switching back to EN', await page.evaluate(() => document.documentElement.lang === 'en'));
+  await page.waitForTimeout(500);
+  await mapIdle(page);
+  checkLabels('1280 px', 'en', await renderedLabels(page));
+});
+
+// ---- 9b. map labels in Bengali at 360 px, straight from a link --------------------------------
+await run('map labels at 360 px', async () => {
+  const { context, page: p } = await newPage({ width: 360, height: 740 });
+  await p.addInitScript(() => window.localStorage.setItem('atlas.lang', '"bn"'));
+  // Wards around the Maidan at z13.5, then Victoria Memorial, St Paul's and the statue.
+  await p.goto(`${base}/#13.5/22.5448/88.3426`);
+  await mapIdle(p);
+  await p.waitForTimeout(500);
+  await mapIdle(p);
+  checkLabels('360 px, z13.5', 'bn', await renderedLabels(p), { wards: true });
+  await p.screenshot({ path: path.join(outdir, 'app-360-wards-bn.png') });
+  await p.evaluate(() => window.map.jumpTo({ center: [88.3426, 22.5448], zoom: 16 }));
+  await p.waitForTimeout(500);
+  await mapIdle(p);
+  checkLabels('360 px, z16', 'bn', await renderedLabels(p), { names: true });
+  await p.screenshot({ path: path.join(outdir, 'app-360-map-bn.png') });
+  await context.close();
 });
 
 // ---- 10. keyboard and labels ---------------------------------------------------------------------

@@ -147,14 +147,17 @@ impl Atlas {
         Ok(atlas)
     }
 
-    /// Rebuilds every layer's index from the store.
+    /// Rebuilds every layer's index from the store: wards first, so every other asset
+    /// without a recorded ward gets the one it lies in (see [`Atlas::locate_ward`]).
     pub async fn reload(&self) -> Result<(), StoreError> {
-        for layer in Layer::ALL {
+        let wards_first =
+            std::iter::once(&Layer::Wards).chain(Layer::ALL.iter().filter(|l| **l != Layer::Wards));
+        for layer in wards_first {
             let t = Instant::now();
             let assets: Vec<Arc<Asset>> = self
                 .store
                 .stream_layer(*layer)
-                .map_ok(Arc::new)
+                .map_ok(|a| Arc::new(self.locate_ward(a)))
                 .try_collect()
                 .await?;
             let n = assets.len();
@@ -165,6 +168,20 @@ impl Atlas {
             tracing::info!(layer = %layer, assets = n, ms = t.elapsed().as_millis() as u64, "indexed");
         }
         Ok(())
+    }
+
+    /// An asset as the index keeps it: with no ward on record, it is given the ward a
+    /// point inside it lies in (marked `ward_from_location`), so tiles, filters and
+    /// exports all see the ward the record page shows. Nothing is written to the store.
+    pub fn locate_ward(&self, mut a: Asset) -> Asset {
+        if a.attrs.ward.is_none() && a.layer != Layer::Wards {
+            use geo::InteriorPoint;
+            if let Some(w) = a.geometry.interior_point().and_then(|p| self.ward_at(p)) {
+                a.attrs.ward = Some(w);
+                a.ward_from_location = true;
+            }
+        }
+        a
     }
 
     pub fn index(&self) -> &Index {
@@ -189,6 +206,7 @@ impl Atlas {
         let mut tx = self.store.begin_import().await?;
         let (asset, _) = tx.upsert(a).await?;
         tx.commit().await?;
+        let asset = self.locate_ward(asset);
         let old = self.index.write(asset.layer).upsert(asset.clone());
         let boxes: Vec<Rect<f64>> = [
             old.as_deref().and_then(|o| geom::bbox(&o.geometry)),

@@ -111,6 +111,7 @@ impl Atlas {
 
     /// Puts a changed asset into the index and drops the tiles it touches.
     fn reindex(&self, changed: Asset) -> Arc<Asset> {
+        let changed = self.locate_ward(changed);
         let boxes: Vec<Rect<f64>> = geom::bbox(&changed.geometry).into_iter().collect();
         let (layer, id) = (changed.layer, changed.id);
         self.index.write(layer).upsert(changed.clone());

@@ -7,7 +7,6 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{feature, ApiError, AppState, NoParams, Params};
-use crate::model::AssetId;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/assets/{id}", get(asset))
@@ -20,11 +19,12 @@ async fn asset(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<Value>, ApiError> {
     let store = s.atlas.store();
-    let asset = match id.parse::<i64>() {
-        Ok(n) => store.get_asset(AssetId(n)).await?,
-        Err(_) => store.get_asset_by_code(&id).await?,
-    }
-    .ok_or_else(|| ApiError::NotFound(format!("no asset {id}")))?;
+    // As the index holds it: with the ward found from its location when none is recorded.
+    let asset = s
+        .atlas
+        .asset_by_code(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no asset {id}")))?;
     let mut f = feature(&asset, &[]);
     f["inspections"] = json!(store.inspections(asset.id).await?);
     f["maintenance"] = json!(store.maintenance(asset.id).await?);

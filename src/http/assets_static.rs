@@ -246,6 +246,19 @@ async fn style(
             absolute(v);
         }
     }
+    // Web fonts MapLibre shapes complex scripts (Bengali) with: a URL, or a list of
+    // `{url, unicode-range}` faces, per font stack.
+    if let Some(faces) = style.get_mut("font-faces").and_then(Value::as_object_mut) {
+        for face in faces.values_mut() {
+            match face {
+                Value::Array(list) => list
+                    .iter_mut()
+                    .filter_map(|f| f.get_mut("url"))
+                    .for_each(&absolute),
+                url => absolute(url),
+            }
+        }
+    }
     Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(style)).into_response())
 }
 

@@ -402,6 +402,7 @@ impl ImportTx {
                 created_at,
                 updated_at: now,
                 version,
+                ward_from_location: false,
             },
             outcome,
         ))
@@ -656,5 +657,6 @@ fn decode_asset(r: &SqliteRow) -> Result<Asset> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         version: r.try_get("version")?,
+        ward_from_location: false,
     })
 }

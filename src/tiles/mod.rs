@@ -217,11 +217,12 @@ pub const LABEL_MIN_UNITS: f64 = 128.0;
 pub const LABELS: &str = "labels";
 
 /// Attribute names of the label layer.
-pub const LABEL_FIELDS: [(&str, &str); 6] = [
+pub const LABEL_FIELDS: [(&str, &str); 7] = [
     ("id", "Number"),
     ("layer", "String"),
     ("kind", "String"),
     ("name", "String"),
+    ("name_bn", "String"),
     ("ward", "Number"),
     ("grade", "String"),
 ];
@@ -236,6 +237,10 @@ fn encode_labels(labels: &[Label]) -> LayerWriter<'_> {
         w.tag_static("kind", a.kind.as_str());
         if let Some(n) = &a.attrs.name {
             w.tag_unique("name", Val::Str(n));
+        }
+        // The Bengali name, for the style to show when the interface is in Bengali.
+        if let Some(n) = &a.attrs.name_bn {
+            w.tag_unique("name_bn", Val::Str(n));
         }
         if let Some(ward) = a.attrs.ward {
             w.tag("ward", Val::Int(ward));
@@ -624,6 +629,7 @@ pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
         ("id", "Number"),
         ("code", "String"),
         ("name", "String"),
+        ("name_bn", "String"),
         ("kind", "String"),
         ("condition", "String"),
         ("ward", "Number"),
@@ -665,6 +671,13 @@ fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWri
             w.tag_unique("code", Val::Str(&a.code));
             if let Some(n) = &a.attrs.name {
                 w.tag_unique("name", Val::Str(n));
+            }
+            // Points and lines are named where they are drawn (areas in `labels`): they
+            // carry the Bengali name too, for the style's Bengali labels.
+            let named_here =
+                !matches!(a.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
+            if let Some(n) = a.attrs.name_bn.as_ref().filter(|_| named_here) {
+                w.tag_unique("name_bn", Val::Str(n));
             }
             if let Some(ward) = a.attrs.ward {
                 w.tag("ward", Val::Int(ward));

@@ -201,8 +201,9 @@ function draw() {
     ? `${label('condition', p.condition)} (${p.condition_assessed_at ? t('asset.assessed', { date: fmtDate(p.condition_assessed_at, false) }) : t('asset.notAssessed')})`
     : null;
   let ward = null;
-  if (p.ward !== null && p.ward !== undefined) ward = digits(p.ward);
-  else if (state.ward !== undefined && state.ward !== null) ward = t('asset.wardByLocation', { ward: digits(state.ward) });
+  if (p.ward !== null && p.ward !== undefined) {
+    ward = p.ward_source === 'location' ? t('asset.wardByLocation', { ward: digits(p.ward) }) : digits(p.ward);
+  } else if (state.ward !== undefined && state.ward !== null) ward = t('asset.wardByLocation', { ward: digits(state.ward) });
 
   const facts = dl([
     [t('asset.code'), p.code],

@@ -3,7 +3,7 @@
 // reach into the style themselves.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { h, session, store } from './dom.js';
-import { t, onLangChange, fmtDistance } from './i18n.js';
+import { t, getLang, onLangChange, fmtDistance } from './i18n.js';
 
 export { maplibregl };
 
@@ -97,7 +97,12 @@ export function createMap(container) {
     console.warn('map error:', e && e.error ? e.error : e);
   });
 
+  // The style names places in the language held in its global state `lang`: Bengali
+  // names (shaped by the browser with the style's Bengali font faces) or English.
+  onLangChange((lang) => { if (styleReady) map.setGlobalStateProperty('lang', lang); });
+
   map.once('load', () => {
+    map.setGlobalStateProperty('lang', getLang());
     addSelectionLayers();
     for (const id of map.getStyle().layers.map((l) => l.id)) originalFilters.set(id, map.getFilter(id));
     const saved = store.get('atlas.layers', {});
