@@ -23,24 +23,23 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import re
-import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 
 import mapbox_vector_tile
 
+import checklib
+from checklib import short, tile_of
+
 ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 ap.add_argument("url")
-ap.add_argument("--api-key", default=os.environ.get("ATLAS_API_KEY", ""))
-ap.add_argument("--officer", default=os.environ.get("ATLAS_OFFICER", "officer1"))
-ap.add_argument("--password", default=os.environ.get("ATLAS_OFFICER_PASSWORD", ""))
+checklib.staff_options(ap)
 args = ap.parse_args()
 
 BASE = args.url.rstrip("/")
+web = checklib.Web(BASE, timeout=30)
+request, get, post_json, post_form = web.request, web.get, web.post_json, web.post_form
 O311 = BASE + "/open311/v2"
 TICKET = re.compile(r"^EH-\d{4}-\d{6}$")
 SERVICE_CODES = {
@@ -58,64 +57,8 @@ O311_REPORTER = {"first_name": "Smoketest", "last_name": "Openthreeeleven",
                  "phone": "+91 98300 66602", "email": "smoke.o311.66602@example.org"}
 RESOLVE_NOTE = "Smoke check: railings repainted and the graffiti removed."
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-    return ok
-
-
-def attempt(name, fn):
-    """Runs one check whose body may raise (a missing key, bad XML, a refused connection):
-    `fn` returns (ok, detail); an exception is that check's failure, not the script's."""
-    try:
-        ok, detail = fn()
-    except Exception as e:  # noqa: BLE001 - any surprise is a failed check
-        ok, detail = False, f"{type(e).__name__}: {e}"
-    return check(name, ok, detail)
-
-
-def request(method, url, body=None, headers=None):
-    """(status, headers, body bytes); 4xx/5xx answers are returned, not raised."""
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
-
-
-def get(url, headers=None):
-    return request("GET", url, headers=headers)
-
-
-def post_json(url, obj, headers=None):
-    return request("POST", url, json.dumps(obj).encode(),
-                   {"Content-Type": "application/json", **(headers or {})})
-
-
-def post_form(url, pairs):
-    return request("POST", url, urllib.parse.urlencode(pairs).encode(),
-                   {"Content-Type": "application/x-www-form-urlencoded"})
-
-
-def short(b, n=300):
-    return (b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b))[:n]
-
-
-def tile_of(lon, lat, z):
-    """The standard slippy-map tile containing (lon, lat) at zoom z."""
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
+checks = checklib.Checks()
+check, attempt = checks.check, checks.attempt
 
 
 def tile_units(lon, lat, z, x, y, extent=4096):
@@ -575,8 +518,4 @@ def audit_chain():
 attempt("/audit: the officer's changes are listed, every hash re-computed with hashlib, links hold",
         audit_chain)
 
-if failed:
-    print(f"{passed} checks passed, {failed} FAILED")
-else:
-    print(f"{passed} checks passed")
-sys.exit(1 if failed else 0)
+checks.exit(checks_passed=True)

@@ -19,10 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 import zlib
+
+import checklib
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/heritage-atlas")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,20 +30,13 @@ WORK = tempfile.mkdtemp(prefix="faults-")
 PORT = int(os.environ.get("FAULTS_PORT", "18170"))
 URL = f"http://127.0.0.1:{PORT}"
 VM = (88.3426, 22.5448)  # beside Victoria Memorial, inside the KMC wards
-passed = failed = 0
+web = checklib.Web(URL, timeout=30)
+request, post_json = web.request, web.post_json
+checks = checklib.Checks()
+check = checks.check
 mounts = []
 servers = []
 rng = random.Random(20261201)
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}", flush=True)
 
 
 def sh(*args):
@@ -58,19 +51,6 @@ def tmpfs(path, size):
 
 def remount(path, opts):
     sh("mount", "-o", f"remount,{opts}", path)
-
-
-def request(method, path, body=None, headers=None, timeout=30):
-    req = urllib.request.Request(URL + path, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def post_json(path, obj):
-    return request("POST", path, json.dumps(obj).encode(), {"Content-Type": "application/json"})
 
 
 def png(n_bytes):
@@ -329,8 +309,7 @@ def sigkill_during_backup():
 def main():
     if os.geteuid() != 0:
         print("faults.py mounts small tmpfs disks and needs root; skipped")
-        print("0 passed, 0 failed")
-        return 0
+        checks.exit()
     try:
         photos_disk_fills_up()
         database_disk_fills_up_then_goes_read_only()
@@ -344,9 +323,8 @@ def main():
         for m in reversed(mounts):
             subprocess.run(["umount", "-l", m], capture_output=True)
         shutil.rmtree(WORK, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    checks.exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

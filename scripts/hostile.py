@@ -57,10 +57,8 @@ import argparse
 import concurrent.futures
 import http.client
 import json
-import math
 import os
 import random
-import re
 import select
 import socket
 import sys
@@ -68,12 +66,13 @@ import threading
 import time
 import urllib.parse
 
+import checklib
+from checklib import short, tile_of
+
 ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 ap.add_argument("url")
 ap.add_argument("--pid", type=int, required=True, help="the server's process id, for its RSS")
-ap.add_argument("--officer", default=os.environ.get("ATLAS_OFFICER", ""))
-ap.add_argument("--password", default=os.environ.get("ATLAS_OFFICER_PASSWORD", ""))
-ap.add_argument("--api-key", default=os.environ.get("ATLAS_API_KEY", ""))
+checklib.staff_options(ap, officer="")
 ap.add_argument("--header-timeout", type=float, default=3.0,
                 help="the server's --header-timeout, seconds (start it with 3)")
 ap.add_argument("--max-connections-per-client", type=int, default=128,
@@ -98,41 +97,8 @@ EVIL = "evil.example"
 VM_LON, VM_LAT = 88.3426, 22.5448
 T0 = time.monotonic()
 
-passed = failed = 0
-_print_lock = threading.Lock()
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    with _print_lock:
-        if ok:
-            passed += 1
-            print(f"ok   {name}", flush=True)
-        else:
-            failed += 1
-            print(f"FAIL {name}: {detail}", flush=True)
-    return ok
-
-
-def skip(name, why):
-    """A check that cannot run against this server (not counted either way)."""
-    with _print_lock:
-        print(f"skip {name}: {why}", flush=True)
-
-
-def attempt(name, fn, show=False):
-    """One check whose body may raise: `fn` returns (ok, detail); an exception is that
-    check's failure, not the script's. With `show`, the detail (figures) goes on the ok
-    line too."""
-    try:
-        ok, detail = fn()
-    except Exception as e:  # noqa: BLE001 - any surprise is a failed check
-        ok, detail = False, f"{type(e).__name__}: {e}"
-    return check(f"{name} — {detail}" if ok and show else name, ok, detail)
-
-
-def short(b, n=300):
-    return (b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b))[:n]
+checks = checklib.Checks()
+check, attempt, skip = checks.check, checks.attempt, checks.skip
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -140,13 +106,7 @@ def short(b, n=300):
 
 def request(method, path, body=None, headers=None, timeout=30):
     """(status, headers with lower-case names, body); one fresh connection."""
-    c = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
-    try:
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        c.close()
+    return checklib.raw_request(HOST, PORT, method, path, body, headers, timeout)
 
 
 def get(path, headers=None, timeout=30):
@@ -272,11 +232,7 @@ def json_error(status, headers, body, want, code=None):
 
 def rss_kib():
     """(VmRSS, VmHWM) of the server in KiB."""
-    with open(f"/proc/{args.pid}/status") as f:
-        text = f.read()
-    rss = int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1))
-    hwm = int(re.search(r"^VmHWM:\s+(\d+)", text, re.M).group(1))
-    return rss, hwm
+    return checklib.rss_kib(args.pid)
 
 
 class Monitor(threading.Thread):
@@ -335,21 +291,13 @@ def preflight():
 
 
 if not attempt("server answers /health and its RSS is readable", preflight):
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1)
+    checks.exit()
 BASELINE_RSS, _ = rss_kib()
 monitor.start()
 
 # --- Security headers, unknown parameters, content types ----------------------------------------
 
 phase("headers")
-
-
-def tile_of(lon, lat, z):
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 VM_TILE = "/tiles/heritage/14/%d/%d.mvt" % tile_of(VM_LON, VM_LAT, 14)
@@ -1136,5 +1084,4 @@ phases = ", ".join(f"{p} {mib(r)}" for p, r in sorted(monitor.peak_by_phase.item
 check(f"server RSS: start {mib(BASELINE_RSS)}, peak {mib(peak)} (VmHWM {mib(hwm)}), bound {args.rss_limit_mb} MiB",
       peak <= args.rss_limit_mb * 1024, f"peak {mib(peak)} > {args.rss_limit_mb} MiB; by phase: {phases}")
 print(f"info peak RSS polled by phase: {phases}; ran {time.monotonic() - T0:.0f} s")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.exit()

@@ -37,15 +37,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from shapely.geometry import box, shape
+
+import checklib
+from checklib import short
 
 if len(sys.argv) != 2:
     sys.exit("usage: ogc_check.py URL")
 BASE = sys.argv[1].rstrip("/")
+web = checklib.Web(BASE, timeout=60)
+get, getjson = web.get, web.getjson
 OAPIF = f"OAPIF:{BASE}"
 COLLECTIONS = ["heritage", "water_bodies", "parks", "wards", "complaints"]
 ASSETS = ["heritage", "water_bodies", "parks", "wards"]
@@ -55,50 +58,8 @@ DEG_TOL = 1e-6  # degrees, about 0.1 m
 M_TOL = 0.01  # metres
 FILL = {"lon": "88.3426", "lat": "22.5448", "q": "Victoria"}
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-    return ok
-
-
-def attempt(name, fn):
-    """Runs one check whose body may raise (a refused connection, bad JSON, a tool that is
-    missing): `fn` returns (ok, detail); an exception is that check's failure."""
-    try:
-        ok, detail = fn()
-    except Exception as e:  # noqa: BLE001 - any surprise is a failed check
-        ok, detail = False, f"{type(e).__name__}: {e}"
-    return check(name, ok, detail)
-
-
-def get(path, headers=None):
-    """(status, headers, body bytes); 4xx/5xx answers are returned, not raised."""
-    url = path if path.startswith("http") else BASE + path
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
-
-
-def getjson(path):
-    status, _, body = get(path)
-    if status != 200:
-        raise ValueError(f"GET {path}: {status} {short(body)}")
-    return json.loads(body)
-
-
-def short(b, n=300):
-    return (b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b))[:n]
+checks = checklib.Checks()
+check, attempt = checks.check, checks.attempt
 
 
 def run(*args, stdin=None):
@@ -542,8 +503,4 @@ attempt("items?filter=grade == 'I': the character named is the second '=' (8)",
         refused(urllib.parse.urlencode({"filter": "grade == 'I'"}), "character 8"))
 
 shutil.rmtree(work, ignore_errors=True)
-if failed:
-    print(f"{passed} checks passed, {failed} FAILED")
-else:
-    print(f"{passed} checks passed")
-sys.exit(1 if failed else 0)
+checks.exit(checks_passed=True)

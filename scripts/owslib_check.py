@@ -6,37 +6,20 @@ GeoJSON (a second reading of the same data, over plain urllib).
 
 Usage: python3 scripts/owslib_check.py http://127.0.0.1:PORT
 """
-import json
 import sys
-import urllib.request
 
 from owslib.ogcapi.features import Features
 
+import checklib
+
 BASE = sys.argv[1].rstrip("/")
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+web = checklib.Web(BASE, timeout=30)
+checks = checklib.Checks()
+check = checks.check
 
 
 def ours(path):
-    req = urllib.request.Request(BASE + path, headers={"Accept": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
-
-
-def attempt(name, f):
-    try:
-        f()
-    except Exception as e:  # a client error is a failed check, not a crash of the suite
-        check(name, False, f"{type(e).__name__}: {e}")
+    return web.getjson(path, {"Accept": "application/json"})
 
 
 w = None
@@ -49,9 +32,9 @@ def landing():
     check("OWSLib reads the landing page (Accept: */*)", {"conformance", "data", "service-desc"} <= rels, rels)
 
 
-attempt("landing page", landing)
+checks.guard("landing page", landing)
 if w is None:
-    print(f"{passed} passed, {failed + 1} failed")
+    print(f"{checks.passed} passed, {checks.failed + 1} failed")
     sys.exit(1)
 
 
@@ -99,7 +82,6 @@ def queryables():
 for name, f in [("conformance", conformance), ("collections", collections),
                 ("items bbox", items_bbox), ("items filter", items_filter),
                 ("one item", one_item), ("queryables", queryables)]:
-    attempt(name, f)
+    checks.guard(name, f)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.exit()

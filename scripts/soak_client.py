@@ -6,7 +6,8 @@ every answer checked, latencies kept per route class, the server's RSS read ever
                    [--officer NAME] [--password PW] [--api-key KEY] [--intake-per-s 1]
 
 Run by scripts/soak.sh, which starts the server; the password and the key default to
-$ATLAS_OFFICER_PASSWORD and $ATLAS_API_KEY. Python 3 standard library only.
+$ATLAS_OFFICER_PASSWORD and $ATLAS_API_KEY. Python 3 standard library only (checklib.py,
+beside it, is too).
 
 The mix, per request a connection sends (weights): tiles z10-z16 over Kolkata (88.25-88.45 E,
 22.45-22.65 N; the map's four layers, or the complaints layer) 45; /nearby 12; /search in
@@ -33,18 +34,18 @@ class, requests/s, the RSS series. Exits non-zero on any failure.
 import argparse
 import array
 import asyncio
-import http.client
 import json
-import math
 import multiprocessing as mp
 import os
 import queue
 import random
-import re
 import signal
 import sys
 import time
 import urllib.parse
+
+import checklib
+from checklib import rss_kib, tile_of
 
 BBOX = (88.25, 22.45, 88.45, 22.65)
 # Inside the register's wards (the synthetic grid covers 88.26-88.42 E, 22.46-22.64 N): the
@@ -90,13 +91,6 @@ CATEGORIES = [
     ("other", {}),
 ]
 TRIAGE = ["acknowledge", "assign", "note", "start", "resolve"]
-
-
-def tile_of(lon, lat, z):
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 class Closed(Exception):
@@ -340,22 +334,10 @@ def process_main(a, index, conns, tickets, token, out):
 
 # --- the parent: set-up, RSS, the report ---------------------------------------------------------
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        text = f.read()
-    return (int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1)),
-            int(re.search(r"^VmHWM:\s+(\d+)", text, re.M).group(1)))
-
-
 def request(a, method, path, body=None, headers=None):
     u = urllib.parse.urlsplit(a.url)
-    c = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=60)
-    try:
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
+    status, _, answer = checklib.raw_request(u.hostname, u.port or 80, method, path, body, headers, timeout=60)
+    return status, answer
 
 
 def server_counts(a):
@@ -388,9 +370,7 @@ def main():
     ap.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--processes", type=int, default=2)
-    ap.add_argument("--officer", default=os.environ.get("ATLAS_OFFICER", "officer1"))
-    ap.add_argument("--password", default=os.environ.get("ATLAS_OFFICER_PASSWORD", ""))
-    ap.add_argument("--api-key", default=os.environ.get("ATLAS_API_KEY", ""))
+    checklib.staff_options(ap)
     # One a second is 3,600 complaints an hour, years of a city's complaints in a working
     # day. Each one the server holds adds about 1 KiB (its pin, and SQLite's page caches as
     # the file grows, up to 2 MiB per pooled connection) and glibc's per-thread arenas keep
@@ -412,32 +392,21 @@ def main():
     if u.scheme != "http" or not u.hostname.startswith("127."):
         sys.exit("soak_client.py sends load: give it an http://127.x.x.x URL")
 
-    passed = failed = 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-            print(f"ok   {name}", flush=True)
-        else:
-            failed += 1
-            print(f"FAIL {name}: {detail}", flush=True)
-        return ok
+    checks = checklib.Checks()
+    check = checks.check
 
     # Set-up: a token, a first complaint to track, every request class once.
     st, body = request(a, "POST", "/auth/login", json.dumps({"name": a.officer, "password": a.password}).encode(),
                        {"Content-Type": "application/json"})
     token = json.loads(body).get("token") if st == 200 else None
     if not check(f"officer {a.officer} signs in (POST /auth/login)", bool(token), f"status {st}, {body[:200]!r}"):
-        print(f"{passed} passed, {failed} failed")
-        return 1
+        checks.exit()
     st, body = request(a, "POST", "/complaints", json.dumps({
         "lon": 88.3426, "lat": 22.5448, "category": "heritage_damage", "description": "Soak: first complaint",
         "attributes": {"damage_type": "vandalism"}}).encode(), {"Content-Type": "application/json"})
     first = json.loads(body).get("ticket") if st == 201 else None
     if not check("a first complaint is filed (POST /complaints)", bool(first), f"status {st}, {body[:200]!r}"):
-        print(f"{passed} passed, {failed} failed")
-        return 1
+        checks.exit()
     tickets = [first]
     if a.seed:
         seeded, took, errs = asyncio.run(seed(a, a.seed, a.connections))
@@ -578,9 +547,8 @@ def main():
           f"{end_counts['tile_bytes'] / 1048576:.1f} MiB), complaints {m1_counts['complaints']:,} / "
           f"{end_counts['complaints']:,}.")
     print()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    checks.exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -9,43 +9,23 @@ polygon's area inside the tile matches the true intersection of the asset's geom
 Prints one line per check and a closing 'N passed, M failed'; exits non-zero on failure.
 """
 import json
-import math
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 import mapbox_vector_tile
 from shapely.geometry import Polygon, MultiPolygon, box, shape
 import numpy as np
 import shapely
 
-BASE = sys.argv[1].rstrip("/")
+import checklib
+from checklib import tile_of
+
+web = checklib.Web(sys.argv[1])
 LAYERS = "heritage,water_bodies,parks,wards"
 HALF = 20037508.342789244
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def get(path):
-    with urllib.request.urlopen(BASE + path) as r:
-        return r.status, r.read()
-
-
-def tile_of(lon, lat, z):
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return z, x, y
+checks = checklib.Checks(fail_sep=" ")
+check = checks.check
 
 
 def to_units(z, x, y):
@@ -79,9 +59,9 @@ places = [
     ("Dalhousie Square z17", 88.3490, 22.5735, 17),
 ]
 tile_box = box(0, 0, 4096, 4096)
-for name, lon, lat, zoom in places:
-    z, x, y = tile_of(lon, lat, zoom)
-    status, data = get(f"/tiles/{LAYERS}/{z}/{x}/{y}.mvt")
+for name, lon, lat, z in places:
+    x, y = tile_of(lon, lat, z)
+    status, _, data = web.get(f"/tiles/{LAYERS}/{z}/{x}/{y}.mvt")
     check(f"{name}: tile {z}/{x}/{y} served", status == 200 and len(data) > 0, status)
     decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
     counts = {layer: len(v["features"]) for layer, v in decoded.items()}
@@ -111,7 +91,7 @@ for name, lon, lat, zoom in places:
             got = decoded_polygon(feat["geometry"])
             if got is None:
                 continue
-            _, body = get(f"/assets/{feat['properties']['id']}")
+            _, _, body = web.get(f"/assets/{feat['properties']['id']}")
             truth = shapely.transform(shape(json.loads(body)["geometry"]), project).intersection(tile_box)
             # Snapping to the integer grid moves a boundary by up to half a unit, about
             # perimeter/2 units² of area: below area/perimeter = 50 that alone can pass 1 %,
@@ -122,5 +102,4 @@ for name, lon, lat, zoom in places:
             err = abs(inside - truth.area) / truth.area
             check(f"{name}: {feat['properties']['name']} area in tile within 1% ({err:.3%})", err <= 0.01)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.exit()
