@@ -8,7 +8,7 @@
 import { maplibregl, createMap, onFeatureClick, setPaddingProvider } from './js/mapctl.js';
 import * as mapctl from './js/mapctl.js';
 import { $, $$ } from './js/dom.js';
-import { t, applyStatic, setLang, getLang, onLangChange } from './js/i18n.js';
+import { t, applyStatic, loadStoredLang, setLang, getLang, onLangChange } from './js/i18n.js';
 import * as panel from './js/panel.js';
 import * as asset from './js/asset.js';
 import * as search from './js/search.js';
@@ -66,7 +66,10 @@ export function navigate(hash, { replace = false } = {}) {
 
 // ---- start --------------------------------------------------------------------------------
 
-function start() {
+async function start() {
+  // The stored language's strings before anything is drawn (Bengali is fetched only if it
+  // is the choice): a Bengali reader's page starts in Bengali.
+  await loadStoredLang();
   applyStatic();
   const langBtn = $('#lang-switch');
   const syncLangButton = () => langBtn.setAttribute('lang', getLang() === 'bn' ? 'en' : 'bn');

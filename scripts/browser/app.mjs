@@ -33,6 +33,16 @@ const check = (name, ok, detail = '') => {
 };
 const info = (line) => console.log(`info ${line}`);
 
+// The interface's strings, one file per language (web/js/strings/); Bengali is fetched
+// only when it is chosen.
+const STRINGS = { en: '/js/strings/en.js', bn: '/js/strings/bn.js' };
+/** Records the paths a page asks for of this server, for checks on what was fetched. */
+function pathsAsked(target) {
+  const paths = [];
+  target.on('request', (r) => { if (r.url().startsWith(base)) paths.push(new URL(r.url()).pathname); });
+  return paths;
+}
+
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -128,6 +138,7 @@ await run('cold load', async () => {
   const { context, page } = await newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.clearBrowserCache');
+  const paths = pathsAsked(context);
   // Every response of the page and of MapLibre's worker (tiles): headers + body as sent.
   let bytes = 0;
   let requests = 0;
@@ -169,6 +180,9 @@ await run('cold load', async () => {
   check(`renders features ${JSON.stringify(rendered)}`, ['heritage', 'water_bodies', 'parks', 'wards'].every((l) => rendered[l] > 0));
   check('window.map is the MapLibre map', await page.evaluate(() => typeof window.map.queryRenderedFeatures === 'function' && typeof window.map.project === 'function'));
   check('no console errors on first load', errors.length === 0, JSON.stringify(errors.slice(0, 5)));
+  const strings = paths.filter((p) => p.startsWith('/js/strings/'));
+  check(`an English visitor's cold load fetches the English strings and never the Bengali (${strings.join(', ')})`,
+    strings.includes(STRINGS.en) && !strings.includes(STRINGS.bn));
   await context.close();
 });
 
@@ -180,6 +194,7 @@ const vmLngLat = vm ? vm.geometry.coordinates : [88.3425, 22.5449];
 
 const desktop = await newPage();
 const page = desktop.page;
+const desktopPaths = pathsAsked(page); // English until the language section switches it
 await run('asset panel', async () => {
   await page.goto(`${base}/`);
   await mapIdle(page);
@@ -528,7 +543,11 @@ await run('language', async () => {
   await page.goto(`${base}/#report`);
   await page.reload();
   await mapIdle(page);
+  check('in English through every view so far, the Bengali strings were never fetched', !desktopPaths.includes(STRINGS.bn));
   await page.click('#lang-switch');
+  // The first switch fetches the Bengali strings; the page redraws once they are here.
+  await page.waitForFunction(() => document.documentElement.lang === 'bn', null, { timeout: 10000 }).catch(() => {});
+  check('switching to BN fetches the Bengali strings', desktopPaths.includes(STRINGS.bn));
   const bn = await page.evaluate(() => ({
     lang: document.documentElement.lang,
     tab: document.querySelector('.tab[data-view="report"]').textContent.trim(),
@@ -1152,6 +1171,7 @@ async function usersTrippedOver(width, height, lang) {
   await p.locator('#search-results .search-option', { hasText: 'Victoria Memorial' }).first().click();
   await p.waitForFunction(() => /Victoria|ভিক্টোরিয়া/.test(document.querySelector('#asset-name')?.textContent || ''), null, { timeout: 10000 });
   await p.click('#lang-switch');
+  await p.waitForFunction((l) => document.documentElement.lang !== l, lang); // Bengali's strings may be fetched first
   await p.waitForTimeout(200);
   check(`${tag}: switching language after choosing a search result leaves the list closed`,
     await p.evaluate(() => document.querySelector('#search-results').hidden) && (await inSight(p, '#asset-name')).ok);
@@ -1406,15 +1426,24 @@ await run('field staff', async () => {
   await context.close();
 });
 
-// The EN and BN tables hold the same strings.
+// The EN and BN tables hold the same strings: the same keys, no Bengali left empty, the
+// same {placeholders} in each (read as the browser gets them, one file per language).
 await run('string tables', async () => {
   const { context, page: p } = await newPage();
   await p.goto(`${base}/`);
-  const keys = await p.evaluate(async () => (await import('/js/i18n.js')).tableKeys());
-  const bn = new Set(keys.bn);
-  const en = new Set(keys.en);
-  const missing = [...keys.en.filter((k) => !bn.has(k)), ...keys.bn.filter((k) => !en.has(k))];
-  check(`English and Bengali have the same ${keys.en.length} strings`, missing.length === 0 && keys.en.length > 400, missing.slice(0, 5).join(', '));
+  const tables = await p.evaluate(async (files) => ({
+    en: (await import(files.en)).default,
+    bn: (await import(files.bn)).default,
+  }), STRINGS);
+  const en = Object.keys(tables.en);
+  const bn = Object.keys(tables.bn);
+  const missing = [...en.filter((k) => !(k in tables.bn)).map((k) => `${k} (not in bn)`), ...bn.filter((k) => !(k in tables.en)).map((k) => `${k} (not in en)`)];
+  check(`English and Bengali have the same ${en.length} strings`, missing.length === 0 && en.length > 400, missing.slice(0, 5).join(', '));
+  const empty = bn.filter((k) => typeof tables.bn[k] !== 'string' || !tables.bn[k].trim());
+  check('no Bengali string is empty', empty.length === 0, empty.slice(0, 5).join(', '));
+  const vars = (s) => [...String(s).matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+  const unlike = en.filter((k) => k in tables.bn && vars(tables.en[k]) !== vars(tables.bn[k]));
+  check('each Bengali string has the {placeholders} of its English one', unlike.length === 0, unlike.slice(0, 5).join(', '));
   await context.close();
 });
 

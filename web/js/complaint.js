@@ -2,7 +2,7 @@
 // Descriptions, notes and names are citizens' and staff's own words: text only.
 import { h, safePhotoUrl } from './dom.js';
 import { t, label, fmtDate, fmtNumber, digits, getLang, has } from './i18n.js';
-import { categoryName } from './report.js';
+import { categoryName } from './services.js';
 
 export function statusBadge(status) {
   return h('span', { class: `badge status status-${status}`, text: label('status', status) });

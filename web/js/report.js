@@ -1,42 +1,47 @@
 // Citizens report a problem: a pin (tap the map, "use my location" or the map centre), a
 // category and its extra question, a description, photos and optional private contact
 // details. Before sending, open complaints of the same category within 50 m are listed
-// so the citizen can support one instead. After sending: the ticket.
+// so the citizen can support one instead. After sending: the ticket. The categories and
+// their questions come from the catalogue (services.js).
 import { h, replace, $, store, fieldError } from './dom.js';
-import { t, tn, label, fmtDate, fmtDistance, fmtNumber, digits, getLang, has } from './i18n.js';
+import { t, tn, label, fmtDate, fmtDistance, fmtNumber, digits, getLang } from './i18n.js';
 import { api, errorText } from './api.js';
 import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import { reveal } from './panel.js';
+import * as services from './services.js';
 
 const MAX_PHOTOS = 5;
 const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const MAX_DESCRIPTION = 4000;
 
-let ctx;
-let visible = false;
-let point = null;          // {lon, lat}
-let marker = null;
-let services = null;       // Open311 services
-let servicesLoading = null;
-const definitions = new Map(); // code → attributes[]
-let aboutAsset = null;     // {code, name, name_bn, layer}
-let photos = [];           // [{file, url}]
-let place = null;          // {ward, names: [{name, name_bn}], outside}
-let dupes = [];            // open complaints nearby
-let dupesError = null;     // why they could not be listed
-const supported = new Map(); // ticket → supporters
-let done = null;           // the 201 answer
-let placeSeq = 0;
-let dupeSeq = 0;
-let sending = false;
-let revealPlace = false;   // bring the place line into sight once /at has answered
+/** Everything the view keeps between events; every render draws from it. */
+const state = {
+  ctx: null,
+  visible: false,
+  // The report being written
+  point: null,             // {lon, lat}
+  marker: null,            // the draggable pin on the map
+  aboutAsset: null,        // {code, name, name_bn, layer}: filed from an asset's record
+  photos: [],              // [{file, url}]
+  place: null,             // {ward, names: [{name, name_bn}], outside}: what /at says of the pin
+  revealPlace: false,      // bring the place line into sight once /at has answered
+  dupes: [],               // open complaints of the category nearby
+  dupesError: null,        // why they could not be listed
+  // Answers that may come back out of order: only the latest request's is drawn
+  placeSeq: 0,
+  dupeSeq: 0,
+  // Sending, and after
+  sending: false,
+  done: null,              // the 201 answer
+  supported: new Map(),    // ticket → supporters, for the tickets supported in this visit
+};
 
 const form = () => $('#report-form');
 
 export function init(c) {
-  ctx = c;
+  state.ctx = c;
   $('#report-locate').addEventListener('click', locate);
   $('#report-centre').addEventListener('click', () => {
     const c0 = mapctl.map.getCenter();
@@ -62,25 +67,29 @@ export function init(c) {
 }
 
 export function show() {
-  visible = true;
+  state.visible = true;
   mapctl.setPickHandler((lngLat) => setPin({ lon: lngLat.lng, lat: lngLat.lat }, false, true));
-  loadServices().then(() => rerender());
-  if (point) placeMarker();
-  form().hidden = !!done;
-  $('#report-done').hidden = !done;
+  services.categories().then(() => {
+    const e = services.loadError();
+    if (e) $('#report-status').textContent = t('report.failed', { error: errorText(e) });
+    rerender();
+  });
+  if (state.point) placeMarker();
+  form().hidden = !!state.done;
+  $('#report-done').hidden = !state.done;
   rerender();
 }
 
 export function hide() {
-  visible = false;
+  state.visible = false;
   mapctl.setPickHandler(null);
-  if (marker) marker.remove();
+  if (state.marker) state.marker.remove();
 }
 
 /** From an asset's record: a pin inside it and what it is about. */
 export function prefill({ point: pt, asset }) {
-  done = null;
-  aboutAsset = asset || null;
+  state.done = null;
+  state.aboutAsset = asset || null;
   if (pt) setPin(pt, true);
 }
 
@@ -94,70 +103,28 @@ export function rerender() {
   renderDupes();
   renderPhotos();
   renderCounter();
-  if (done) renderDone();
+  if (state.done) renderDone();
 }
 
 // ---- categories ------------------------------------------------------------------------
-
-function loadServices() {
-  if (services) return Promise.resolve(services);
-  if (!servicesLoading) {
-    servicesLoading = api.services().then((s) => {
-      services = Array.isArray(s) ? s : [];
-      return services;
-    }).catch((e) => {
-      servicesLoading = null;
-      $('#report-status').textContent = t('report.failed', { error: errorText(e) });
-      return [];
-    });
-  }
-  return servicesLoading;
-}
-
-export async function categories() {
-  return loadServices();
-}
-
-export function categoryName(code, fallback) {
-  if (has(`cat.${code}`)) return t(`cat.${code}`);
-  return fallback || label('cat', code);
-}
 
 function renderCategories() {
   const sel = $('#report-category');
   const value = sel.value;
   const groups = new Map();
-  for (const s of services || []) {
+  for (const s of services.known()) {
     const g = s.group || 'Other';
     if (!groups.has(g)) groups.set(g, []);
     groups.get(g).push(s);
   }
   replace(sel, h('option', { value: '', text: t('report.choose') }),
-    [...groups].map(([g, list]) => h('optgroup', { label: has(`group.${g}`) ? t(`group.${g}`) : g },
-      list.map((s) => h('option', { value: s.service_code, text: categoryName(s.service_code, s.service_name) })))));
+    [...groups].map(([g, list]) => h('optgroup', { label: services.groupName(g) },
+      list.map((s) => h('option', { value: s.service_code, text: services.categoryName(s.service_code, s.service_name) })))));
   sel.value = value;
 }
 
 function renderCategoryDescription() {
-  const code = $('#report-category').value;
-  const s = (services || []).find((x) => x.service_code === code);
-  $('#report-category-desc').textContent = s ? (has(`catdesc.${code}`) ? t(`catdesc.${code}`) : s.description || '') : '';
-}
-
-async function definition(code) {
-  if (!code) return [];
-  if (definitions.has(code)) return definitions.get(code);
-  const s = (services || []).find((x) => x.service_code === code);
-  if (s && s.metadata === false) {
-    definitions.set(code, []);
-    return [];
-  }
-  // Errors reach the caller (not cached: the next render asks again).
-  const d = await api.service(code);
-  const attrs = (d && Array.isArray(d.attributes) ? d.attributes : []).filter((a) => a.variable !== false);
-  attrs.sort((a, b) => (a.order || 0) - (b.order || 0));
-  definitions.set(code, attrs);
-  return attrs;
+  $('#report-category-desc').textContent = services.categoryDescription($('#report-category').value);
 }
 
 async function renderQuestions() {
@@ -167,7 +134,7 @@ async function renderQuestions() {
   const answers = collectAnswers();
   let attrs;
   try {
-    attrs = await definition(code);
+    attrs = await services.questions(code);
   } catch (e) {
     if ($('#report-category').value !== code) return;
     // Without them a required answer would be missed: say so rather than show nothing.
@@ -180,10 +147,9 @@ async function renderQuestions() {
 
 function question(a, answer) {
   const id = `report-q-${a.code}`;
-  const text = has(`q.${a.code}`) ? t(`q.${a.code}`) : (a.description || a.code);
+  const text = services.questionText(a);
   const req = a.required ? h('span', { class: 'req', text: ` ${t('report.required')}` }) : null;
   const values = Array.isArray(a.values) ? a.values : [];
-  const valueName = (v) => (has(`a.${v.key}`) ? t(`a.${v.key}`) : (v.name || v.key));
   if (values.length && values.length <= 3) {
     // role=radiogroup: aria-required is not allowed on a plain fieldset (group).
     return h('fieldset', { class: 'field radios', id, role: 'radiogroup', 'data-question': a.code, 'aria-required': a.required ? 'true' : 'false' },
@@ -191,14 +157,14 @@ function question(a, answer) {
       values.map((v) => h('label', null,
         h('input', { type: 'radio', name: `attributes[${a.code}]`, value: v.key, checked: answer === v.key, required: !!a.required,
           onchange: () => fieldError($(`#${id}`), null) }),
-        ' ', valueName(v))));
+        ' ', services.answerName(v))));
   }
   if (values.length) {
     return h('div', { class: 'field', 'data-question': a.code },
       h('label', { htmlFor: id }, text, req),
       h('select', { id, name: `attributes[${a.code}]`, required: !!a.required, onchange: (e) => fieldError(e.target, null) },
         h('option', { value: '', text: t('report.choose') }),
-        values.map((v) => h('option', { value: v.key, text: valueName(v), selected: answer === v.key }))));
+        values.map((v) => h('option', { value: v.key, text: services.answerName(v), selected: answer === v.key }))));
   }
   return h('div', { class: 'field', 'data-question': a.code },
     h('label', { htmlFor: id }, text, req),
@@ -217,26 +183,26 @@ function collectAnswers() {
 // ---- the pin -------------------------------------------------------------------------------
 
 function placeMarker() {
-  if (!mapctl.map || !point) return;
-  if (!marker) {
-    marker = new mapctl.maplibregl.Marker({ draggable: true, color: '#b2182b' });
-    marker.on('dragend', () => {
-      const ll = marker.getLngLat();
+  if (!mapctl.map || !state.point) return;
+  if (!state.marker) {
+    state.marker = new mapctl.maplibregl.Marker({ draggable: true, color: '#b2182b' });
+    state.marker.on('dragend', () => {
+      const ll = state.marker.getLngLat();
       setPin({ lon: ll.lng, lat: ll.lat }, false, true);
     });
   }
-  marker.setLngLat([point.lon, point.lat]);
-  if (visible) marker.addTo(mapctl.map);
-  const el = marker.getElement();
+  state.marker.setLngLat([state.point.lon, state.point.lat]);
+  if (state.visible) state.marker.addTo(mapctl.map);
+  const el = state.marker.getElement();
   el.setAttribute('aria-label', pinText());
   el.setAttribute('title', pinText());
 }
 
 function pinText() {
-  if (!point) return t('report.noPin');
+  if (!state.point) return t('report.noPin');
   return t('report.pinAt', {
-    lat: fmtNumber(point.lat, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
-    lon: fmtNumber(point.lon, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
+    lat: fmtNumber(state.point.lat, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
+    lon: fmtNumber(state.point.lon, { maximumFractionDigits: 5, minimumFractionDigits: 5 }),
   });
 }
 
@@ -247,40 +213,40 @@ function pinText() {
  * Send button.
  */
 function setPin(pt, fly, show = false) {
-  point = { lon: Math.round(pt.lon * 1e6) / 1e6, lat: Math.round(pt.lat * 1e6) / 1e6 };
+  state.point = { lon: Math.round(pt.lon * 1e6) / 1e6, lat: Math.round(pt.lat * 1e6) / 1e6 };
   placeMarker();
   renderPin();
   fieldError($('#report-pin'), null);
-  if (fly) mapctl.flyTo(point.lon, point.lat, 17);
-  revealPlace = show && visible;
-  if (revealPlace) reveal($('#report-pin'));
+  if (fly) mapctl.flyTo(state.point.lon, state.point.lat, 17);
+  state.revealPlace = show && state.visible;
+  if (state.revealPlace) reveal($('#report-pin'));
   lookUpPlace();
   updateDupes();
 }
 
 function renderPin() {
   $('#report-pin').textContent = pinText();
-  if (marker) marker.getElement().setAttribute('aria-label', pinText());
+  if (state.marker) state.marker.getElement().setAttribute('aria-label', pinText());
 }
 
 async function lookUpPlace() {
-  const mine = ++placeSeq;
-  place = null;
+  const mine = ++state.placeSeq;
+  state.place = null;
   renderPlace();
   try {
-    const at = await api.at(point.lon, point.lat);
-    if (mine !== placeSeq) return;
+    const at = await api.at(state.point.lon, state.point.lat);
+    if (mine !== state.placeSeq) return;
     const props = (f) => (f && f.properties) || {};
     const names = [...(at.water_bodies || []), ...(at.parks || []), ...(at.heritage || [])].map(props);
     const nh = at.nearest_heritage;
     if (!names.length && nh && (props(nh).distance_m ?? 1e9) <= 100) names.push(props(nh));
-    place = { ward: at.ward ? props(at.ward).ward : null, outside: !at.ward, names };
+    state.place = { ward: at.ward ? props(at.ward).ward : null, outside: !at.ward, names };
   } catch {
-    place = null;
+    state.place = null;
   }
   renderPlace();
-  if (revealPlace && mine === placeSeq) {
-    revealPlace = false;
+  if (state.revealPlace && mine === state.placeSeq) {
+    state.revealPlace = false;
     // The pin line and what /at said about it, together.
     reveal($('#report-where .field:has(#report-pin)') || $('#report-pin'));
     reveal($('#report-place'));
@@ -289,15 +255,15 @@ async function lookUpPlace() {
 
 function renderPlace() {
   const el = $('#report-place');
-  if (!place) return replace(el);
+  if (!state.place) return replace(el);
   const bn = getLang() === 'bn';
-  if (place.outside) {
+  if (state.place.outside) {
     return replace(el, h('span', { class: 'warning', role: 'alert', text: t('report.outside') }));
   }
   const parts = [];
-  if (place.ward !== null && place.ward !== undefined) parts.push(t('report.inWard', { ward: digits(place.ward) }));
-  if (place.names.length) {
-    const n = place.names[0];
+  if (state.place.ward !== null && state.place.ward !== undefined) parts.push(t('report.inWard', { ward: digits(state.place.ward) }));
+  if (state.place.names.length) {
+    const n = state.place.names[0];
     parts.push(t('report.near', { name: bn && n.name_bn ? n.name_bn : (n.name || n.code) }));
   }
   replace(el, parts.join(' · '));
@@ -305,13 +271,13 @@ function renderPlace() {
 
 function renderAbout() {
   const el = $('#report-about');
-  if (!aboutAsset) {
+  if (!state.aboutAsset) {
     el.hidden = true;
     return;
   }
   const bn = getLang() === 'bn';
   el.hidden = false;
-  el.textContent = t('report.about', { name: bn && aboutAsset.name_bn ? aboutAsset.name_bn : (aboutAsset.name || aboutAsset.code) });
+  el.textContent = t('report.about', { name: bn && state.aboutAsset.name_bn ? state.aboutAsset.name_bn : (state.aboutAsset.name || state.aboutAsset.code) });
 }
 
 function locate() {
@@ -342,25 +308,25 @@ export function haversine(a, b) {
 
 async function updateDupes() {
   const category = $('#report-category').value;
-  const mine = ++dupeSeq;
-  dupesError = null;
-  if (!point || !category) {
-    dupes = [];
+  const mine = ++state.dupeSeq;
+  state.dupesError = null;
+  if (!state.point || !category) {
+    state.dupes = [];
     renderDupes();
     return;
   }
   try {
-    const fc = await api.openNearby(category, point.lon, point.lat);
-    if (mine !== dupeSeq) return;
-    dupes = (fc.features || []).map((f) => ({
+    const fc = await api.openNearby(category, state.point.lon, state.point.lat);
+    if (mine !== state.dupeSeq) return;
+    state.dupes = (fc.features || []).map((f) => ({
       ...f.properties,
-      distance_m: f.geometry ? haversine(point, { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }) : null,
+      distance_m: f.geometry ? haversine(state.point, { lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }) : null,
     })).sort((a, b) => (a.distance_m ?? 0) - (b.distance_m ?? 0));
   } catch (e) {
-    if (mine !== dupeSeq) return;
+    if (mine !== state.dupeSeq) return;
     // Not "none nearby": the citizen should know the check did not happen.
-    dupes = [];
-    dupesError = e;
+    state.dupes = [];
+    state.dupesError = e;
   }
   renderDupes();
 }
@@ -368,12 +334,12 @@ async function updateDupes() {
 /** A card for an open complaint nearby with "support this one" and "view". */
 export function dupeCard(d, onNavigate) {
   const ticket = String(d.ticket);
-  const n = supported.get(ticket);
+  const n = state.supported.get(ticket);
   const li = h('li', { class: 'card' },
     h('p', { class: 'card-title' },
       h('span', { class: 'ticket', text: ticket }), ' ',
       h('span', { class: `badge status status-${d.status}`, text: label('status', d.status) })),
-    h('p', { text: categoryName(d.category) }),
+    h('p', { text: services.categoryName(d.category) }),
     h('p', { class: 'hint', text: t('report.dupeLine', { distance: fmtDistance(d.distance_m), date: fmtDate(d.created_at) }) }));
   const row = h('div', { class: 'button-row' });
   if (n !== undefined) {
@@ -386,9 +352,9 @@ export function dupeCard(d, onNavigate) {
         btn.disabled = true;
         try {
           const r = await api.support(ticket);
-          supported.set(ticket, r.supporters);
+          state.supported.set(ticket, r.supporters);
           mapctl.refreshComplaints();
-          if (visible) rerender();
+          if (state.visible) rerender();
           else li.replaceWith(dupeCard(d, onNavigate));
         } catch (e) {
           btn.disabled = false;
@@ -409,21 +375,21 @@ export function dupeCard(d, onNavigate) {
 function renderDupes() {
   const sec = $('#report-dupes');
   const category = $('#report-category').value;
-  if (!point || !category) {
+  if (!state.point || !category) {
     sec.hidden = true;
     return;
   }
   sec.hidden = false;
   const ul = $('#report-dupes-list');
-  if (dupesError) {
-    replace(ul, h('li', { class: 'error', text: t('report.dupesFailed', { error: errorText(dupesError) }) }));
+  if (state.dupesError) {
+    replace(ul, h('li', { class: 'error', text: t('report.dupesFailed', { error: errorText(state.dupesError) }) }));
     return;
   }
-  if (!dupes.length) {
+  if (!state.dupes.length) {
     replace(ul, h('li', { class: 'hint', text: t('report.noDupes') }));
     return;
   }
-  replace(ul, dupes.map((d) => dupeCard(d, ctx.navigate)));
+  replace(ul, state.dupes.map((d) => dupeCard(d, state.ctx.navigate)));
 }
 
 // ---- photos and description -----------------------------------------------------------------
@@ -432,13 +398,13 @@ function addPhotos() {
   const input = $('#report-photos');
   const problems = [];
   for (const file of Array.from(input.files || [])) {
-    if (photos.length >= MAX_PHOTOS) {
+    if (state.photos.length >= MAX_PHOTOS) {
       problems.push(t('report.tooManyPhotos'));
       break;
     }
     if (!PHOTO_TYPES.includes(file.type)) problems.push(t('report.photoType', { name: file.name }));
     else if (file.size > MAX_PHOTO_BYTES) problems.push(t('report.photoTooBig', { name: file.name }));
-    else photos.push({ file, url: URL.createObjectURL(file) });
+    else state.photos.push({ file, url: URL.createObjectURL(file) });
   }
   input.value = '';
   fieldError(input, problems.length ? problems.join(' ') : null);
@@ -446,13 +412,13 @@ function addPhotos() {
 }
 
 function renderPhotos() {
-  replace($('#report-photo-list'), photos.map((p, i) => h('li', null,
+  replace($('#report-photo-list'), state.photos.map((p, i) => h('li', null,
     h('img', { src: p.url, alt: p.file.name, width: 72, height: 72 }),
     h('button', {
       type: 'button', class: 'btn-icon remove', 'aria-label': t('report.removePhoto', { name: p.file.name }),
       onclick: () => {
         URL.revokeObjectURL(p.url);
-        photos.splice(i, 1);
+        state.photos.splice(i, 1);
         renderPhotos();
         $('#report-photos').focus();
       },
@@ -502,18 +468,18 @@ function controlFor(field) {
 }
 
 async function submit() {
-  if (sending) return;
+  if (state.sending) return;
   const errors = [];
   const cat = $('#report-category');
   const desc = $('#report-description');
   for (const el of form().querySelectorAll('[aria-invalid]')) fieldError(el, null);
   fieldError($('#report-pin'), null);
 
-  if (!point) errors.push([$('#report-pin'), t('report.needPin')]);
+  if (!state.point) errors.push([$('#report-pin'), t('report.needPin')]);
   if (!cat.value) errors.push([cat, t('report.needCategory')]);
   const answers = collectAnswers();
-  for (const a of definitions.get(cat.value) || []) {
-    if (a.required && !answers[a.code]) errors.push([$(`#report-q-${CSS.escape(a.code)}`), t('report.needAnswerQ', { q: has(`q.${a.code}`) ? t(`q.${a.code}`) : a.description })]);
+  for (const a of services.knownQuestions(cat.value)) {
+    if (a.required && !answers[a.code]) errors.push([$(`#report-q-${CSS.escape(a.code)}`), t('report.needAnswerQ', { q: services.questionText(a) })]);
   }
   if (!desc.value.trim()) errors.push([desc, t('report.needDescription')]);
   for (const [control, msg] of errors) fieldError(control, msg);
@@ -521,8 +487,8 @@ async function submit() {
   if (errors.length) return;
 
   const fd = new FormData();
-  fd.append('lon', String(point.lon));
-  fd.append('lat', String(point.lat));
+  fd.append('lon', String(state.point.lon));
+  fd.append('lat', String(state.point.lat));
   fd.append('category', cat.value);
   fd.append('description', desc.value.trim());
   for (const [k, v] of Object.entries(answers)) fd.append(`attributes[${k}]`, v);
@@ -530,16 +496,16 @@ async function submit() {
     const v = $(`#report-${f}`).value.trim();
     if (v) fd.append(f, v);
   }
-  for (const p of photos) fd.append('photo', p.file, p.file.name);
+  for (const p of state.photos) fd.append('photo', p.file, p.file.name);
 
-  sending = true;
+  state.sending = true;
   const send = $('#report-send');
   send.disabled = true;
   $('#report-status').textContent = t('report.sending');
   try {
-    done = await api.file(fd);
+    state.done = await api.file(fd);
     $('#report-status').textContent = '';
-    remember(done);
+    remember(state.done);
     mapctl.refreshComplaints();
     resetForm();
     form().hidden = true;
@@ -561,7 +527,7 @@ async function submit() {
       showErrors([[send, msg]]);
     }
   } finally {
-    sending = false;
+    state.sending = false;
     send.disabled = false;
   }
 }
@@ -574,22 +540,22 @@ function remember(r) {
 
 function resetForm() {
   form().reset();
-  for (const p of photos) URL.revokeObjectURL(p.url);
-  photos = [];
-  aboutAsset = null;
+  for (const p of state.photos) URL.revokeObjectURL(p.url);
+  state.photos = [];
+  state.aboutAsset = null;
   replace($('#report-questions'));
   showErrors([]);
   renderPhotos();
   renderCounter();
   renderAbout();
   renderCategoryDescription();
-  dupes = [];
-  dupesError = null;
+  state.dupes = [];
+  state.dupesError = null;
   renderDupes();
 }
 
 function renderDone() {
-  const r = done;
+  const r = state.done;
   const bn = getLang() === 'bn';
   const box = $('#report-done');
   const asset = r.asset ? (bn && r.asset.name_bn ? r.asset.name_bn : r.asset.name || r.asset.code) : null;
@@ -599,23 +565,23 @@ function renderDone() {
     h('p', { class: 'ticket-big', id: 'report-ticket', text: r.ticket }),
     h('p', { text: t('report.keepTicket') }),
     h('dl', { class: 'facts' },
-      h('dt', { text: t('track.category') }), h('dd', { text: categoryName(r.category, r.category_name) }),
+      h('dt', { text: t('track.category') }), h('dd', { text: services.categoryName(r.category, r.category_name) }),
       r.ward !== null && r.ward !== undefined ? [h('dt', { text: t('track.ward') }), h('dd', { text: digits(r.ward) })] : null,
       asset ? [h('dt', { text: t('track.asset') }), h('dd', { text: asset })] : null,
       h('dt', { text: t('track.deadline') }), h('dd', { text: fmtDate(r.deadline) })),
     (r.possible_duplicates || []).length ? h('section', { class: 'dupes' },
       h('h4', { text: t('report.possibleDupes') }),
-      h('ul', { class: 'cards' }, r.possible_duplicates.map((d) => dupeCard(d, ctx.navigate)))) : null,
+      h('ul', { class: 'cards' }, r.possible_duplicates.map((d) => dupeCard(d, state.ctx.navigate)))) : null,
     h('div', { class: 'button-row' },
-      h('button', { type: 'button', class: 'btn btn-primary', text: t('report.track'), onclick: () => ctx.navigate(`#track/${encodeURIComponent(r.ticket)}`) }),
+      h('button', { type: 'button', class: 'btn btn-primary', text: t('report.track'), onclick: () => state.ctx.navigate(`#track/${encodeURIComponent(r.ticket)}`) }),
       h('button', {
         type: 'button', class: 'btn btn-secondary', text: t('report.another'),
         onclick: () => {
-          done = null;
-          point = null;
-          if (marker) marker.remove();
+          state.done = null;
+          state.point = null;
+          if (state.marker) state.marker.remove();
           renderPin();
-          place = null;
+          state.place = null;
           renderPlace();
           form().hidden = false;
           $('#report-done').hidden = true;

@@ -11,7 +11,7 @@ import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import * as complaint from './complaint.js';
 import { reveal } from './panel.js';
-import { categories, categoryName } from './report.js';
+import { categories, categoryName } from './services.js';
 
 const OPEN = 'submitted,acknowledged,in_progress';
 const STATUSES = ['submitted', 'acknowledged', 'in_progress', 'resolved', 'rejected', 'duplicate'];

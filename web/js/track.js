@@ -7,7 +7,7 @@ import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import { reveal } from './panel.js';
 import * as complaint from './complaint.js';
-import { categoryName, categories } from './report.js';
+import { categoryName, categories } from './services.js';
 import * as staff from './staff.js';
 import * as verify from './verify.js';
 
