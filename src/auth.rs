@@ -12,6 +12,10 @@ use sha2::{Digest, Sha256};
 /// How long a login lasts.
 pub const SESSION_HOURS: i64 = 12;
 
+/// Password checks that may run at once (argon2id, 19 MiB each): a flood of logins
+/// waits for one of these instead of allocating without bound.
+pub const PARALLEL_HASHES: usize = 2;
+
 /// An argon2id PHC string for `password` (OWASP's parameters: 19 MiB, 2 passes).
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())

@@ -7,6 +7,24 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::export::ExportFormat;
+
+/// Every default of `serve`, in one place: the command line, [`ServeArgs::default`] (what
+/// tests and `cargo run` get), the app state and the accept loop all read these.
+pub mod defaults {
+    pub const BIND: &str = "127.0.0.1:8080";
+    pub const TILE_CACHE_MB: u64 = 256;
+    pub const TILE_MAX_AGE_S: u32 = 300;
+    pub const COMPLAINTS_MAX_AGE_S: u32 = 10;
+    pub const COMPLAINTS_PER_MINUTE: u32 = 10;
+    pub const TRUSTED_PROXIES: &str = "127.0.0.0/8,::1/128";
+    pub const MAX_CONNECTIONS: usize = 1024;
+    pub const MAX_CONNECTIONS_PER_CLIENT: usize = 128;
+    pub const HEADER_TIMEOUT_S: u64 = 10;
+    pub const REQUEST_TIMEOUT_S: u64 = 60;
+    pub const UPLOAD_TIMEOUT_S: u64 = 600;
+    /// Four complaints with five full-size phone photos each, with room to spare.
+    pub const UPLOAD_MB_PER_HOUR: u64 = 200;
+}
 use crate::import::{Format, DEFAULT_MAX_VERTICES};
 use crate::model::{Layer, Role};
 
@@ -101,25 +119,25 @@ fn parse_role(s: &str) -> Result<Role, String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "HERITAGE_ATLAS_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "HERITAGE_ATLAS_BIND", default_value = defaults::BIND)]
     pub bind: SocketAddr,
     /// Do not load the bundled Kolkata data into a new database.
     #[arg(long)]
     pub no_bundled_data: bool,
     /// Memory for cached tiles, in MiB; 0 turns the tile cache off.
-    #[arg(long, env = "HERITAGE_ATLAS_TILE_CACHE_MB", default_value_t = 256)]
+    #[arg(long, env = "HERITAGE_ATLAS_TILE_CACHE_MB", default_value_t = defaults::TILE_CACHE_MB)]
     pub tile_cache_mb: u64,
     /// `Cache-Control: max-age` for tiles, in seconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = defaults::TILE_MAX_AGE_S)]
     pub tile_max_age: u32,
     /// `Cache-Control: max-age` for tiles that include the complaints layer, in seconds.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = defaults::COMPLAINTS_MAX_AGE_S)]
     pub complaints_max_age: u32,
     /// Complaints (and supports) one client may send per minute; 0 for no limit.
     #[arg(
         long,
         env = "HERITAGE_ATLAS_COMPLAINTS_PER_MINUTE",
-        default_value_t = 10
+        default_value_t = defaults::COMPLAINTS_PER_MINUTE
     )]
     pub complaints_per_minute: u32,
     /// Directory for complaint photos. Default: beside the database (`NAME.photos`).
@@ -144,51 +162,51 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "HERITAGE_ATLAS_TRUSTED_PROXIES",
-        default_value = "127.0.0.0/8,::1/128"
+        default_value = defaults::TRUSTED_PROXIES
     )]
     pub trusted_proxies: String,
     /// Connections open at once; more wait to be accepted.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = defaults::MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Connections open at once from one client address (0: no cap; trusted proxies
     /// are not capped).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults::MAX_CONNECTIONS_PER_CLIENT)]
     pub max_connections_per_client: usize,
     /// Seconds to send a request's headers (and to keep an idle connection open).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = defaults::HEADER_TIMEOUT_S)]
     pub header_timeout: u64,
     /// Seconds a request may take, body and answer; past it, 503.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = defaults::REQUEST_TIMEOUT_S)]
     pub request_timeout: u64,
     /// Seconds an upload (complaint photos, documents) may take to arrive.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = defaults::UPLOAD_TIMEOUT_S)]
     pub upload_timeout: u64,
     /// MB of photos and documents one anonymous client may upload an hour (0: no limit);
     /// past it, 429 with `Retry-After`.
-    #[arg(long, env = "HERITAGE_ATLAS_UPLOAD_MB_PER_HOUR", default_value_t = crate::http::DEFAULT_UPLOAD_MB_PER_HOUR)]
+    #[arg(long, env = "HERITAGE_ATLAS_UPLOAD_MB_PER_HOUR", default_value_t = defaults::UPLOAD_MB_PER_HOUR)]
     pub upload_mb_per_hour: u64,
 }
 
 impl Default for ServeArgs {
     fn default() -> Self {
         ServeArgs {
-            bind: "127.0.0.1:8080".parse().expect("valid default address"),
+            bind: defaults::BIND.parse().expect("valid default address"),
             no_bundled_data: false,
-            tile_cache_mb: 256,
-            tile_max_age: 300,
-            complaints_max_age: 10,
-            complaints_per_minute: 10,
+            tile_cache_mb: defaults::TILE_CACHE_MB,
+            tile_max_age: defaults::TILE_MAX_AGE_S,
+            complaints_max_age: defaults::COMPLAINTS_MAX_AGE_S,
+            complaints_per_minute: defaults::COMPLAINTS_PER_MINUTE,
             photos_dir: None,
             service_area: None,
             public_url: None,
             trust_proxy: false,
-            trusted_proxies: "127.0.0.0/8,::1/128".into(),
-            max_connections: 1024,
-            max_connections_per_client: 128,
-            header_timeout: 10,
-            request_timeout: 60,
-            upload_timeout: 600,
-            upload_mb_per_hour: crate::http::DEFAULT_UPLOAD_MB_PER_HOUR,
+            trusted_proxies: defaults::TRUSTED_PROXIES.into(),
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_connections_per_client: defaults::MAX_CONNECTIONS_PER_CLIENT,
+            header_timeout: defaults::HEADER_TIMEOUT_S,
+            request_timeout: defaults::REQUEST_TIMEOUT_S,
+            upload_timeout: defaults::UPLOAD_TIMEOUT_S,
+            upload_mb_per_hour: defaults::UPLOAD_MB_PER_HOUR,
         }
     }
 }

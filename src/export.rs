@@ -1,12 +1,11 @@
 //! Export: assets as GeoJSON, streamed from the store so a layer of millions never sits
-//! in memory at once. The HTTP API builds its features with the same [`feature`].
+//! in memory at once. Features are built by [`crate::features::feature`], as the HTTP API's are.
 
 use std::io::Write;
 
 use futures_util::StreamExt;
-use serde_json::{json, Map, Value};
 
-use crate::model::{Asset, Layer};
+use crate::model::Layer;
 use crate::store::{Store, StoreError};
 
 /// Output formats of `heritage-atlas export`.
@@ -30,20 +29,6 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
 }
 
-/// An asset as a GeoJSON Feature, with extra properties appended (e.g. `distance_m`).
-pub fn feature(a: &Asset, extra: &[(&str, Value)]) -> Value {
-    let mut props: Map<String, Value> = a.properties();
-    for (k, v) in extra {
-        props.insert((*k).to_string(), v.clone());
-    }
-    json!({
-        "type": "Feature",
-        "id": a.id.0,
-        "geometry": geojson::Geometry::new(geojson::Value::from(&a.geometry)),
-        "properties": props,
-    })
-}
-
 /// Streams a layer to `out`; returns the number of features written.
 pub async fn write_layer<W: Write>(
     store: &Store,
@@ -65,7 +50,8 @@ pub async fn write_layer<W: Write>(
         if format == ExportFormat::Geojson && n > 0 {
             out.write_all(b",\n")?;
         }
-        serde_json::to_writer(&mut out, &feature(&asset, &[])).map_err(std::io::Error::from)?;
+        serde_json::to_writer(&mut out, &crate::features::feature(&asset, &[]))
+            .map_err(std::io::Error::from)?;
         if format == ExportFormat::Geojsonseq {
             out.write_all(b"\n")?;
         }

@@ -34,6 +34,7 @@ pub mod index;
 pub mod model;
 pub mod query;
 pub mod records;
+pub mod schema;
 pub mod store;
 pub mod synth;
 pub mod tiles;

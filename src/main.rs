@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
@@ -13,7 +13,6 @@ use heritage_atlas::config::{
     default_photos_dir, ApikeyCommand, AuditCommand, BackupArgs, Cli, Command, ExportArgs,
     GenerateArgs, ImportArgs, Scale, ServeArgs, UserCommand,
 };
-use heritage_atlas::http::guard::{Limits, Proxies, UploadBudget};
 use heritage_atlas::http::serve::ServeOptions;
 use heritage_atlas::import::{self, ImportOptions};
 use heritage_atlas::store::Store;
@@ -231,32 +230,15 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             heritage_atlas::http::serve::origin_of(bound)
         }
     };
-    let proxies = Arc::new(Proxies::parse(&args.trusted_proxies).map_err(anyhow::Error::msg)?);
-    let mut state = AppState::new(Arc::new(atlas))
-        .with_rate_limit(args.complaints_per_minute)
-        .with_public_url(&public_url);
-    state.tile_max_age = args.tile_max_age;
-    state.complaints_max_age = args.complaints_max_age;
-    state.proxies = args.trust_proxy.then(|| proxies.clone());
-    state.uploads = Arc::new(UploadBudget::new(args.upload_mb_per_hour << 20));
-    state.limits = Limits {
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
-        upload_timeout: Duration::from_secs(args.upload_timeout.max(1)),
-        ..Limits::default()
-    };
+    let state =
+        AppState::from_args(Arc::new(atlas), &args, &public_url).map_err(anyhow::Error::msg)?;
     let app = heritage_atlas::app(state);
     tracing::info!(
         "serving {db} on http://{bound} as {public_url} (ready in {} ms)",
         started.elapsed().as_millis()
     );
     heritage_atlas::http::warm_static_files();
-    let opts = ServeOptions {
-        max_connections: args.max_connections,
-        max_connections_per_client: args.max_connections_per_client,
-        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
-        uncapped: args.trust_proxy.then_some(proxies),
-        ..ServeOptions::default()
-    };
+    let opts = ServeOptions::from_args(&args).map_err(anyhow::Error::msg)?;
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -319,72 +319,6 @@ pub struct Asset {
 }
 
 impl Asset {
-    /// The asset's properties as GeoJSON serves them: every column, then the extras.
-    pub fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::Value;
-        let a = &self.attrs;
-        let mut p = serde_json::Map::new();
-        let opt_str = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
-        p.insert("id".into(), self.id.0.into());
-        p.insert("code".into(), self.code.clone().into());
-        p.insert("layer".into(), self.layer.as_str().into());
-        p.insert("kind".into(), self.kind.as_str().into());
-        p.insert("name".into(), opt_str(&a.name));
-        p.insert("name_bn".into(), opt_str(&a.name_bn));
-        p.insert(
-            "ward".into(),
-            a.ward.map(Value::from).unwrap_or(Value::Null),
-        );
-        if self.ward_from_location {
-            p.insert("ward_source".into(), "location".into());
-        }
-        p.insert("borough".into(), opt_str(&a.borough));
-        p.insert("address".into(), opt_str(&a.address));
-        let condition = a.condition.unwrap_or(Condition::Unknown);
-        p.insert("condition".into(), condition.as_str().into());
-        p.insert(
-            "condition_assessed_at".into(),
-            opt_str(&a.condition_assessed_at),
-        );
-        p.insert("last_maintained_at".into(), opt_str(&a.last_maintained_at));
-        match self.layer {
-            Layer::Heritage => {
-                p.insert(
-                    "grade".into(),
-                    a.grade.map(|g| g.as_str().into()).unwrap_or(Value::Null),
-                );
-                p.insert(
-                    "year_built".into(),
-                    a.year_built.map(Value::from).unwrap_or(Value::Null),
-                );
-                p.insert("owner".into(), opt_str(&a.owner));
-            }
-            Layer::WaterBodies => {
-                p.insert(
-                    "area_m2".into(),
-                    self.area_m2.map(round_area).unwrap_or(Value::Null),
-                );
-                let status = a.status.unwrap_or(WaterStatus::Active);
-                p.insert("status".into(), status.as_str().into());
-                p.insert("protected".into(), a.protected.unwrap_or(false).into());
-            }
-            Layer::Parks => {
-                p.insert(
-                    "area_m2".into(),
-                    self.area_m2.map(round_area).unwrap_or(Value::Null),
-                );
-            }
-            Layer::Wards => {}
-        }
-        p.insert("source".into(), opt_str(&a.source));
-        p.insert("updated_at".into(), self.updated_at.clone().into());
-        p.insert("version".into(), self.version.into());
-        for (k, v) in &a.extra {
-            p.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        p
-    }
-
     /// Name for display: English, else Bengali, else the code.
     pub fn display_name(&self) -> &str {
         self.attrs
@@ -393,10 +327,6 @@ impl Asset {
             .or(self.attrs.name_bn.as_deref())
             .unwrap_or(&self.code)
     }
-}
-
-fn round_area(a: f64) -> serde_json::Value {
-    serde_json::Value::from((a * 10.0).round() / 10.0)
 }
 
 /// Current UTC time as RFC 3339 with second precision, the form every timestamp takes.

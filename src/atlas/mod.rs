@@ -83,7 +83,7 @@ impl Default for AtlasOptions {
     fn default() -> Self {
         AtlasOptions {
             load_bundled: true,
-            tile_cache_bytes: 256 << 20,
+            tile_cache_bytes: crate::config::defaults::TILE_CACHE_MB << 20,
             photos_dir: PathBuf::from("heritage-atlas.photos"),
             service_area: None,
         }

@@ -15,6 +15,7 @@ use geo_types::{Geometry, Point, Rect};
 
 use crate::index::Index;
 use crate::model::{Asset, Layer, Pin};
+use crate::schema::{self, Prop, Shown};
 use cql2::Value;
 
 /// A collection: an asset layer, or the public face of complaints.
@@ -55,81 +56,28 @@ impl Collection {
     }
 
     /// Every property, in output order, with its type (`string`, `integer`, `number`,
-    /// `boolean`): the CSV and FlatGeobuf columns, the queryables.
-    pub fn properties(self) -> &'static [(&'static str, &'static str)] {
-        const COMMON: [(&str, &str); 15] = [
-            ("id", "integer"),
-            ("code", "string"),
-            ("layer", "string"),
-            ("kind", "string"),
-            ("name", "string"),
-            ("name_bn", "string"),
-            ("ward", "integer"),
-            ("borough", "string"),
-            ("address", "string"),
-            ("condition", "string"),
-            ("condition_assessed_at", "string"),
-            ("last_maintained_at", "string"),
-            ("updated_at", "string"),
-            ("version", "integer"),
-            ("source", "string"),
-        ];
-        const HERITAGE: [(&str, &str); 18] = concat(
-            COMMON,
-            [
-                ("grade", "string"),
-                ("year_built", "integer"),
-                ("owner", "string"),
-            ],
-        );
-        const WATER: [(&str, &str); 18] = concat(
-            COMMON,
-            [
-                ("area_m2", "number"),
-                ("status", "string"),
-                ("protected", "boolean"),
-            ],
-        );
-        const PARKS: [(&str, &str); 16] = concat(COMMON, [("area_m2", "number")]);
-        const COMPLAINTS: [(&str, &str); 5] = [
-            ("ticket", "string"),
-            ("category", "string"),
-            ("status", "string"),
-            ("created_at", "string"),
-            ("updated_at", "string"),
-        ];
+    /// `boolean`): the CSV and FlatGeobuf columns, the queryables (from [`schema`]).
+    pub fn properties(self) -> Vec<(&'static str, &'static str)> {
         match self {
-            Collection::Assets(Layer::Heritage) => &HERITAGE,
-            Collection::Assets(Layer::WaterBodies) => &WATER,
-            Collection::Assets(Layer::Parks) => &PARKS,
-            Collection::Assets(Layer::Wards) => &COMMON,
-            Collection::Complaints => &COMPLAINTS,
+            Collection::Assets(layer) => schema::fields(layer)
+                .iter()
+                .filter(|f| f.is(Shown::FEATURES))
+                .map(|f| (f.name, f.ty.json_name()))
+                .collect(),
+            Collection::Complaints => schema::COMPLAINT_FIELDS
+                .iter()
+                .filter(|f| f.is(Shown::FEATURES))
+                .map(|f| (f.name, f.ty.json_name()))
+                .collect(),
         }
     }
 
     pub fn property_type(self, name: &str) -> Option<&'static str> {
         self.properties()
-            .iter()
+            .into_iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
+            .map(|(_, t)| t)
     }
-}
-
-const fn concat<const A: usize, const B: usize, const C: usize>(
-    a: [(&'static str, &'static str); A],
-    b: [(&'static str, &'static str); B],
-) -> [(&'static str, &'static str); C] {
-    let mut out = [("", ""); C];
-    let mut i = 0;
-    while i < A {
-        out[i] = a[i];
-        i += 1;
-    }
-    while i < C {
-        out[i] = b[i - A];
-        i += 1;
-    }
-    out
 }
 
 impl cql2::Queryables for Collection {
@@ -146,22 +94,14 @@ pub enum Item {
     Complaint(Arc<Pin>, Box<Geometry<f64>>),
 }
 
-fn s(v: &Option<String>) -> Value {
-    v.clone().map_or(Value::Null, Value::Str)
-}
-
 impl cql2::Record for Item {
     fn get(&self, name: &str) -> Value {
         match self {
             Item::Asset(a) => asset_value(a, name),
-            Item::Complaint(p, _) => match name {
-                "ticket" => Value::Str(p.ticket.clone()),
-                "category" => Value::Str(p.category.as_str().into()),
-                "status" => Value::Str(p.status.as_str().into()),
-                "created_at" => Value::Str(p.created_at.clone()),
-                "updated_at" => Value::Str(p.updated_at.clone()),
-                _ => Value::Null,
-            },
+            Item::Complaint(p, _) => schema::COMPLAINT_FIELDS
+                .iter()
+                .find(|f| f.name == name)
+                .map_or(Value::Null, |f| value((f.read)(p))),
         }
     }
 
@@ -173,56 +113,49 @@ impl cql2::Record for Item {
     }
 }
 
-/// A property of an asset as a filter sees it (no allocation for the common ones).
-pub fn asset_value(a: &Asset, name: &str) -> Value {
-    let at = &a.attrs;
-    let num = |v: Option<i64>| v.map_or(Value::Null, |n| Value::Num(n as f64));
-    match name {
-        "id" => Value::Num(a.id.0 as f64),
-        "code" => Value::Str(a.code.clone()),
-        "layer" => Value::Str(a.layer.as_str().into()),
-        "kind" => Value::Str(a.kind.as_str().into()),
-        "name" => s(&at.name),
-        "name_bn" => s(&at.name_bn),
-        "ward" => num(at.ward),
-        "borough" => s(&at.borough),
-        "address" => s(&at.address),
-        "condition" => Value::Str(
-            at.condition
-                .unwrap_or(crate::model::Condition::Unknown)
-                .as_str()
-                .into(),
-        ),
-        "condition_assessed_at" => s(&at.condition_assessed_at),
-        "last_maintained_at" => s(&at.last_maintained_at),
-        "updated_at" => Value::Str(a.updated_at.clone()),
-        "created_at" => Value::Str(a.created_at.clone()),
-        "version" => Value::Num(a.version as f64),
-        "grade" => at
-            .grade
-            .map_or(Value::Null, |g| Value::Str(g.as_str().into())),
-        "year_built" => num(at.year_built),
-        "owner" => s(&at.owner),
-        "area_m2" => a
-            .area_m2
-            .map_or(Value::Null, |v| Value::Num((v * 10.0).round() / 10.0)),
-        "status" if a.layer == Layer::WaterBodies => Value::Str(
-            at.status
-                .unwrap_or(crate::model::WaterStatus::Active)
-                .as_str()
-                .into(),
-        ),
-        "protected" if a.layer == Layer::WaterBodies => Value::Bool(at.protected.unwrap_or(false)),
-        "source" => s(&at.source),
-        // A property the source file carried with no column of its own.
-        other => match at.extra.get(other) {
-            None | Some(serde_json::Value::Null) => Value::Null,
-            Some(serde_json::Value::String(t)) => Value::Str(t.clone()),
-            Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-            Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Null, Value::Num),
-            Some(v) => Value::Str(v.to_string()),
-        },
+fn value(p: Prop) -> Value {
+    match p {
+        Prop::Null => Value::Null,
+        Prop::Str(s) => Value::Str(s.to_string()),
+        Prop::Name(s) => Value::Str(s.to_string()),
+        Prop::Int(n) => Value::Num(n as f64),
+        Prop::Id(n) => Value::Num(n as f64),
+        Prop::Num(x) => Value::Num(x),
+        Prop::Bool(b) => Value::Bool(b),
     }
+}
+
+/// A property of an asset as a filter sees it: a field of its layer, `created_at`, or a
+/// property the source file carried with no column of its own.
+pub fn asset_value(a: &Asset, name: &str) -> Value {
+    if let Some(f) = schema::field(a.layer, name) {
+        return value((f.read)(a));
+    }
+    if name == "created_at" {
+        return Value::Str(a.created_at.clone());
+    }
+    match a.attrs.extra.get(name) {
+        None | Some(serde_json::Value::Null) => Value::Null,
+        Some(serde_json::Value::String(t)) => Value::Str(t.clone()),
+        Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
+        Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Null, Value::Num),
+        Some(v) => Value::Str(v.to_string()),
+    }
+}
+
+/// An asset as a GeoJSON Feature (CRS84), its properties from [`schema::properties`],
+/// with extra properties appended (e.g. `distance_m`).
+pub fn feature(a: &Asset, extra: &[(&str, serde_json::Value)]) -> serde_json::Value {
+    let mut props = schema::properties(a);
+    for (k, v) in extra {
+        props.insert((*k).to_string(), v.clone());
+    }
+    serde_json::json!({
+        "type": "Feature",
+        "id": a.id.0,
+        "geometry": geojson::Geometry::new(geojson::Value::from(&a.geometry)),
+        "properties": props,
+    })
 }
 
 /// The columns of a download: the collection's properties, then every extra property
@@ -230,8 +163,8 @@ pub fn asset_value(a: &Asset, name: &str) -> Value {
 pub fn columns(c: Collection, items: &[Item]) -> Vec<(String, &'static str)> {
     let mut cols: Vec<(String, &'static str)> = c
         .properties()
-        .iter()
-        .map(|(n, t)| ((*n).to_string(), *t))
+        .into_iter()
+        .map(|(n, t)| (n.to_string(), t))
         .collect();
     let mut extra = std::collections::BTreeSet::new();
     for it in items {

@@ -14,7 +14,7 @@ use super::{Collection, Item};
 pub fn feature(item: &Item, crs: &Crs) -> Json {
     match item {
         Item::Asset(a) => {
-            let mut f = crate::export::feature(a, &[]);
+            let mut f = super::feature(a, &[]);
             if !crs.is_crs84() {
                 f["geometry"] = json!(geojson::Geometry::new(geojson::Value::from(
                     &crs.geometry(&a.geometry)
@@ -26,13 +26,11 @@ pub fn feature(item: &Item, crs: &Crs) -> Json {
             "type": "Feature",
             "id": p.ticket,
             "geometry": geojson::Geometry::new(geojson::Value::from(&crs.geometry(g))),
-            "properties": {
-                "ticket": p.ticket,
-                "category": p.category,
-                "status": p.status,
-                "created_at": p.created_at,
-                "updated_at": p.updated_at,
-            },
+            "properties": crate::schema::COMPLAINT_FIELDS
+                .iter()
+                .filter(|f| f.is(crate::schema::Shown::FEATURES))
+                .map(|f| (f.name.to_string(), (f.read)(p).to_json()))
+                .collect::<Map<String, Json>>(),
         }),
     }
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use super::body::JsonBody;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -144,11 +144,8 @@ struct Login {
 async fn login(
     State(s): State<AppState>,
     Client(client): Client,
-    body: Bytes,
+    JsonBody(Login { name, password }): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
-    let Login { name, password } = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::BadRequest(format!("expected JSON {{\"name\", \"password\"}}: {e}"))
-    })?;
     if name.len() > 100 || password.len() > 1024 {
         return Err(ApiError::Unauthorized("wrong name or password".into()));
     }

@@ -280,16 +280,8 @@ async fn read_text(
 
 /// A JSON body of at most [`SMALL_BODY`] bytes.
 pub(super) async fn small_json(req: Request) -> Result<Value, ApiError> {
-    let body = axum::body::to_bytes(req.into_body(), SMALL_BODY)
-        .await
-        .map_err(|e| {
-            ApiError::TooLarge(format!(
-                "a JSON body is at most {} KiB ({e})",
-                SMALL_BODY >> 10
-            ))
-        })?;
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+    let body = super::body::read(req.into_body(), SMALL_BODY).await?;
+    super::body::parse(&body)
 }
 
 /// A request body as text fields plus photos: JSON or multipart/form-data.

@@ -4,6 +4,7 @@ mod assets;
 mod assets_static;
 mod audit;
 pub mod auth;
+pub mod body;
 pub mod complaints;
 pub mod error;
 pub mod guard;
@@ -30,7 +31,10 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
 
+use std::time::Duration;
+
 use crate::atlas::Atlas;
+use crate::config::{defaults, ServeArgs};
 use crate::model::Layer;
 pub use assets_static::warm as warm_static_files;
 pub use error::ApiError;
@@ -67,29 +71,41 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
 }
 
-/// Uploads an anonymous client may send an hour by default: four complaints with five
-/// full-size phone photos each, with room to spare.
-pub const DEFAULT_UPLOAD_MB_PER_HOUR: u64 = 200;
-
 impl AppState {
-    /// Defaults: tiles 300 s, complaints tiles 10 s, 10 complaints a minute per client.
-    pub fn new(atlas: Arc<Atlas>) -> Self {
-        AppState {
+    /// The state `serve` runs with, from its arguments (the defaults: [`ServeArgs::default`])
+    /// and the origin links are written with. Fails only on a bad `--trusted-proxies`.
+    pub fn from_args(
+        atlas: Arc<Atlas>,
+        args: &ServeArgs,
+        public_url: &str,
+    ) -> Result<AppState, String> {
+        let proxies = Arc::new(guard::Proxies::parse(&args.trusted_proxies)?);
+        Ok(AppState {
             atlas,
-            tile_max_age: 300,
-            complaints_max_age: 10,
-            limiter: Arc::new(auth::RateLimiter::new(10)),
+            tile_max_age: args.tile_max_age,
+            complaints_max_age: args.complaints_max_age,
+            limiter: Arc::new(auth::RateLimiter::new(args.complaints_per_minute)),
             throttle: Arc::default(),
-            proxies: None,
-            public_url: "http://127.0.0.1:8080".into(),
-            uploads: Arc::new(guard::UploadBudget::new(DEFAULT_UPLOAD_MB_PER_HOUR << 20)),
-            hashers: Arc::new(tokio::sync::Semaphore::new(2)),
-            limits: guard::Limits::default(),
+            proxies: args.trust_proxy.then_some(proxies),
+            public_url: public_url.trim_end_matches('/').into(),
+            uploads: Arc::new(guard::UploadBudget::new(args.upload_mb_per_hour << 20)),
+            hashers: Arc::new(tokio::sync::Semaphore::new(crate::auth::PARALLEL_HASHES)),
+            limits: guard::Limits {
+                request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+                upload_timeout: Duration::from_secs(args.upload_timeout.max(1)),
+                ..guard::Limits::default()
+            },
             uploads_in_flight: Arc::new(tokio::sync::Semaphore::new(
                 guard::UPLOADS_IN_FLIGHT_MB as usize,
             )),
             metrics: Arc::default(),
-        }
+        })
+    }
+
+    /// The default state (as `serve` with no options), links to the default address.
+    pub fn new(atlas: Arc<Atlas>) -> Self {
+        let url = format!("http://{}", defaults::BIND);
+        Self::from_args(atlas, &ServeArgs::default(), &url).expect("the default proxies parse")
     }
 
     /// Sets the origin written into links (TileJSON, styles, OGC, Open311), e.g.
@@ -258,7 +274,7 @@ pub fn layers(param: Option<&str>, default: &[Layer]) -> Result<Vec<Layer>, ApiE
     Ok(out)
 }
 
-pub use crate::export::feature;
+pub use crate::features::feature;
 
 /// A FeatureCollection of already-built features.
 pub fn collection(features: Vec<Value>) -> Value {

@@ -130,7 +130,7 @@ async fn search(
                 "type": "Feature",
                 "id": a.id.0,
                 "geometry": a.geometry.interior_point().map(|p| json!({"type": "Point", "coordinates": [p.x(), p.y()]})),
-                "properties": a.properties(),
+                "properties": crate::schema::properties(a),
             });
             if let Some(b) = crate::geom::bbox(&a.geometry) {
                 f["bbox"] = json!([b.min().x, b.min().y, b.max().x, b.max().y]);

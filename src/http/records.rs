@@ -4,20 +4,19 @@
 //! `POST /documents/verify` — is this copy the one on record? Send the file itself (raw
 //! body or multipart `file`), or JSON `{"sha256": "…"}`.
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::auth::Staff;
-use super::guard::{is_json, is_multipart, media_type, SMALL_BODY};
+use super::body::JsonBody;
+use super::guard::{is_json, is_multipart, media_type};
 use super::{feature, ApiError, AppState, NoParams, Params};
 use crate::atlas::{RecordError, Recorded};
-use crate::records::{self, MAX_DOCUMENT_BYTES};
+use crate::records::{self, InspectionForm, MaintenanceForm, MAX_DOCUMENT_BYTES};
 use crate::store::DocumentRecord;
 
 /// A document and the form around it.
@@ -49,25 +48,6 @@ impl From<RecordError> for ApiError {
     }
 }
 
-/// A JSON body into `T` (which refuses unknown fields), with serde's message as the 400.
-async fn json_body<T: DeserializeOwned>(req: Request) -> Result<T, ApiError> {
-    let ct = media_type(req.headers());
-    if !(ct.is_empty() || is_json(&ct)) {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "send JSON (Content-Type: application/json), not {ct}"
-        )));
-    }
-    let body = axum::body::to_bytes(req.into_body(), SMALL_BODY)
-        .await
-        .map_err(|e| {
-            ApiError::TooLarge(format!(
-                "a JSON body is at most {} KiB ({e})",
-                SMALL_BODY >> 10
-            ))
-        })?;
-    serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the body: {e}")))
-}
-
 fn recorded(r: Recorded, what: &str) -> Response {
     (
         StatusCode::CREATED,
@@ -80,9 +60,8 @@ async fn inspection(
     State(s): State<AppState>,
     Staff(user): Staff,
     Path(code): Path<String>,
-    req: Request,
+    JsonBody(form): JsonBody<InspectionForm>,
 ) -> Result<Response, ApiError> {
-    let form = json_body(req).await?;
     let r = s.atlas.record_inspection(&code, form, &user).await?;
     Ok(recorded(r, "inspection"))
 }
@@ -91,9 +70,8 @@ async fn maintenance(
     State(s): State<AppState>,
     Staff(user): Staff,
     Path(code): Path<String>,
-    req: Request,
+    JsonBody(form): JsonBody<MaintenanceForm>,
 ) -> Result<Response, ApiError> {
-    let form = json_body(req).await?;
     let r = s.atlas.record_maintenance(&code, form, &user).await?;
     Ok(recorded(r, "maintenance"))
 }
@@ -301,7 +279,7 @@ struct VerifyHash {
 async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, ApiError> {
     let ct = media_type(req.headers());
     let (hash, had_bytes) = if is_json(&ct) {
-        let v: VerifyHash = json_body(req).await?;
+        let JsonBody::<VerifyHash>(v) = JsonBody::from_request(req, &s).await?;
         let hash = records::parse_sha256(v.sha256.trim()).ok_or_else(|| {
             ApiError::field("sha256", "must be 64 hexadecimal digits (a SHA-256)")
         })?;
@@ -311,13 +289,7 @@ async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, 
         let file = file.ok_or_else(|| ApiError::field("file", "required: the copy to check"))?;
         (records::sha256_hex(&file), true)
     } else {
-        let body = Bytes::from_request(req, &s).await.map_err(|e| {
-            ApiError::TooLarge(format!(
-                "{} (documents are at most {} MB)",
-                e.body_text(),
-                MAX_DOCUMENT_BYTES >> 20
-            ))
-        })?;
+        let body = super::body::read(req.into_body(), MAX_DOCUMENT_BYTES).await?;
         if body.is_empty() {
             return Err(ApiError::BadRequest(
                 "send the document's bytes, a multipart `file`, or JSON {\"sha256\": …}".into(),

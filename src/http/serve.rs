@@ -39,12 +39,28 @@ pub struct ServeOptions {
     pub uncapped: Option<Arc<super::guard::Proxies>>,
 }
 
+impl ServeOptions {
+    /// The accept loop's options from `serve`'s arguments; trusted proxies (with
+    /// `--trust-proxy`) are exempt from the per-address cap.
+    pub fn from_args(args: &crate::config::ServeArgs) -> Result<ServeOptions, String> {
+        let proxies = super::guard::Proxies::parse(&args.trusted_proxies)?;
+        Ok(ServeOptions {
+            max_connections: args.max_connections,
+            max_connections_per_client: args.max_connections_per_client,
+            header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            uncapped: args.trust_proxy.then(|| Arc::new(proxies)),
+            ..ServeOptions::default()
+        })
+    }
+}
+
 impl Default for ServeOptions {
     fn default() -> Self {
+        use crate::config::defaults;
         ServeOptions {
-            max_connections: 1024,
-            max_connections_per_client: 128,
-            header_timeout: Duration::from_secs(10),
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_connections_per_client: defaults::MAX_CONNECTIONS_PER_CLIENT,
+            header_timeout: Duration::from_secs(defaults::HEADER_TIMEOUT_S),
             max_head_bytes: 64 << 10,
             drain: Duration::from_secs(10),
             uncapped: None,

@@ -216,7 +216,7 @@ async fn tilejson(
         }));
     }
     if layers.layers().next().is_some() {
-        let fields: serde_json::Map<String, Value> = tiles::LABEL_FIELDS
+        let fields: serde_json::Map<String, Value> = tiles::label_fields()
             .into_iter()
             .map(|(k, t)| (k.to_string(), json!(t)))
             .collect();
@@ -229,7 +229,7 @@ async fn tilejson(
         }));
     }
     if layers.has_complaints() {
-        let fields: serde_json::Map<String, Value> = tiles::COMPLAINT_FIELDS
+        let fields: serde_json::Map<String, Value> = tiles::complaint_fields()
             .into_iter()
             .map(|(k, t)| (k.to_string(), json!(t)))
             .collect();

@@ -15,6 +15,7 @@ use geo_types::{Coord, Geometry, LineString, Polygon};
 
 use crate::index::Index;
 use crate::model::{Asset, Layer};
+use crate::schema::{self, Field, Prop, Shown};
 use clip::Square;
 pub use coord::{TileCoord, BUFFER, EXTENT, MAX_ZOOM};
 use mvt::{LayerWriter, Val};
@@ -216,41 +217,44 @@ pub const LABEL_MIN_UNITS: f64 = 128.0;
 /// Name of the MVT layer of label points.
 pub const LABELS: &str = "labels";
 
-/// Attribute names of the label layer.
-pub const LABEL_FIELDS: [(&str, &str); 7] = [
-    ("id", "Number"),
-    ("layer", "String"),
-    ("kind", "String"),
-    ("name", "String"),
-    ("name_bn", "String"),
-    ("ward", "Number"),
-    ("grade", "String"),
-];
+/// Attribute names and TileJSON types of the label layer (from [`schema`]).
+pub fn label_fields() -> Vec<(&'static str, &'static str)> {
+    schema::label_fields()
+        .into_iter()
+        .map(|f| (f.name, f.ty.tile_name()))
+        .collect()
+}
 
 fn encode_labels(labels: &[Label]) -> LayerWriter<'_> {
     let mut w = LayerWriter::new(LABELS, labels.len());
     for l in labels {
         let f = w.begin_point(l.x, l.y);
-        let a = &l.asset;
-        w.tag_unique("id", Val::Uint(a.id.0 as u64));
-        w.tag_static("layer", l.layer.as_str());
-        w.tag_static("kind", a.kind.as_str());
-        if let Some(n) = &a.attrs.name {
-            w.tag_unique("name", Val::Str(n));
-        }
-        // The Bengali name, for the style to show when the interface is in Bengali.
-        if let Some(n) = &a.attrs.name_bn {
-            w.tag_unique("name_bn", Val::Str(n));
-        }
-        if let Some(ward) = a.attrs.ward {
-            w.tag("ward", Val::Int(ward));
-        }
-        if let Some(g) = a.attrs.grade {
-            w.tag_static("grade", g.as_str());
+        let a: &Asset = &l.asset;
+        for field in schema::fields(l.layer)
+            .iter()
+            .filter(|f| f.is(Shown::LABEL))
+        {
+            tag(&mut w, field, a);
         }
         w.end(f, Some(a.id.0 as u64));
     }
     w
+}
+
+/// Writes one field of a record as a tag, the way its schema says (nothing for null).
+fn tag<'a, R>(w: &mut LayerWriter<'a>, f: &Field<R>, r: &'a R) {
+    let shared = f.tag == schema::Tag::Shared;
+    match (f.read)(r) {
+        Prop::Null => {}
+        Prop::Name(v) => w.tag_static(f.name, v),
+        Prop::Str(v) if shared => w.tag(f.name, Val::Str(v)),
+        Prop::Str(v) => w.tag_unique(f.name, Val::Str(v)),
+        Prop::Int(v) if shared => w.tag(f.name, Val::Int(v)),
+        Prop::Int(v) => w.tag_unique(f.name, Val::Int(v)),
+        Prop::Id(v) => w.tag_unique(f.name, Val::Uint(v)),
+        // No tile field is a float or a boolean (a schema test says so).
+        Prop::Num(_) | Prop::Bool(_) => {}
+    }
 }
 
 /// Draws one tile of the given layers.
@@ -458,22 +462,25 @@ fn encode_pins(pins: &[(Arc<crate::model::Pin>, Coord<f64>)]) -> LayerWriter<'_>
     let mut w = LayerWriter::new("complaints", pins.len());
     for (p, c) in pins {
         let f = w.begin_point(c.x as i32, c.y as i32);
-        w.tag_unique("ticket", Val::Str(&p.ticket));
-        w.tag_static("category", p.category.as_str());
-        w.tag_static("status", p.status.as_str());
-        w.tag("created_at", Val::Str(&p.created_at));
+        for field in schema::COMPLAINT_FIELDS
+            .iter()
+            .filter(|f| f.is(Shown::TILE))
+        {
+            tag(&mut w, field, &**p);
+        }
         w.end(f, Some(p.id as u64));
     }
     w
 }
 
-/// Attribute names of the complaints tile layer.
-pub const COMPLAINT_FIELDS: [(&str, &str); 4] = [
-    ("ticket", "String"),
-    ("category", "String"),
-    ("status", "String"),
-    ("created_at", "String"),
-];
+/// Attribute names and TileJSON types of the complaints tile layer.
+pub fn complaint_fields() -> Vec<(&'static str, &'static str)> {
+    schema::COMPLAINT_FIELDS
+        .iter()
+        .filter(|f| f.is(Shown::TILE))
+        .map(|f| (f.name, f.ty.tile_name()))
+        .collect()
+}
 
 /// Projects, clips, simplifies and snaps a geometry into tile units (into `arena`);
 /// `None` when nothing of it is left inside the buffered tile.
@@ -623,28 +630,21 @@ fn polygon(p: &Polygon<f64>, f: &Frame, sq: Square, arena: &mut Arena) {
     }
 }
 
-/// Attribute names each tile layer carries (TileJSON's `vector_layers.fields`).
+/// Attribute names and TileJSON types each tile layer carries (`vector_layers.fields`).
 pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
-    let mut f = vec![
-        ("id", "Number"),
-        ("code", "String"),
-        ("name", "String"),
-        ("name_bn", "String"),
-        ("kind", "String"),
-        ("condition", "String"),
-        ("ward", "Number"),
-    ];
-    match layer {
-        Layer::Heritage => f.push(("grade", "String")),
-        Layer::WaterBodies => f.push(("status", "String")),
-        Layer::Wards => f.push(("borough", "String")),
-        Layer::Parks => {}
-    }
-    f
+    schema::tile_fields(layer)
+        .map(|f| (f.name, f.ty.tile_name()))
+        .collect()
 }
 
 fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWriter<'a> {
     let mut w = LayerWriter::new(layer.as_str(), drawn.len());
+    let full: Vec<&Field<Asset>> = schema::tile_fields(layer).collect();
+    // A polygon shrunk to a dot is never labelled at this zoom, and its unique strings
+    // would be most of the tile's bytes: it carries what the style colours it by, and
+    // the feature id (clients get the rest from deeper tiles or /assets/{id}).
+    let dot_fields: Vec<&Field<Asset>> =
+        full.iter().copied().filter(|f| f.is(Shown::DOT)).collect();
     for d in drawn {
         let f = match d.shape {
             Shape::Dot(x, y) => w.begin_point(x, y),
@@ -660,51 +660,14 @@ fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWri
                 f
             }
         };
-        let a = &d.asset;
-        // A polygon shrunk to a dot is never labelled at this zoom, and its unique strings
-        // would be most of the tile's bytes: it carries what the style colours it by, and
-        // the feature id (clients get the rest from deeper tiles or /assets/{id}).
+        let a: &Asset = &d.asset;
+        let area = matches!(a.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
         let dot = matches!(d.shape, Shape::Dot(..))
             && !matches!(a.geometry, Geometry::Point(_) | Geometry::MultiPoint(_));
-        if !dot {
-            w.tag_unique("id", Val::Uint(a.id.0 as u64));
-            w.tag_unique("code", Val::Str(&a.code));
-            if let Some(n) = &a.attrs.name {
-                w.tag_unique("name", Val::Str(n));
+        for field in if dot { &dot_fields } else { &full } {
+            if field.is(Shown::TILE) || !area {
+                tag(&mut w, field, a);
             }
-            // Points and lines are named where they are drawn (areas in `labels`): they
-            // carry the Bengali name too, for the style's Bengali labels.
-            let named_here =
-                !matches!(a.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
-            if let Some(n) = a.attrs.name_bn.as_ref().filter(|_| named_here) {
-                w.tag_unique("name_bn", Val::Str(n));
-            }
-            if let Some(ward) = a.attrs.ward {
-                w.tag("ward", Val::Int(ward));
-            }
-        }
-        w.tag_static("kind", a.kind.as_str());
-        let condition = a
-            .attrs
-            .condition
-            .unwrap_or(crate::model::Condition::Unknown);
-        w.tag_static("condition", condition.as_str());
-        match layer {
-            Layer::Heritage => {
-                if let Some(g) = a.attrs.grade {
-                    w.tag_static("grade", g.as_str());
-                }
-            }
-            Layer::WaterBodies => {
-                let s = a.attrs.status.unwrap_or(crate::model::WaterStatus::Active);
-                w.tag_static("status", s.as_str());
-            }
-            Layer::Wards => {
-                if let Some(b) = &a.attrs.borough {
-                    w.tag("borough", Val::Str(b));
-                }
-            }
-            Layer::Parks => {}
         }
         w.end(f, Some(a.id.0 as u64));
     }
