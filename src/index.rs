@@ -70,7 +70,7 @@ fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
 pub struct LayerIndex {
     tree: RTree<Entry>,
     slots: Vec<Option<Arc<Asset>>>,
-    /// Normalised search text per slot (see [`crate::query::normalize`]).
+    /// Normalised search text per slot (see [`crate::text::normalize`]).
     keys: Vec<Box<str>>,
     by_id: HashMap<AssetId, u32>,
     free: Vec<u32>,
@@ -337,7 +337,7 @@ fn search_key(a: &Asset) -> Box<str> {
         if !s.is_empty() {
             s.push('\u{1f}');
         }
-        s.push_str(&crate::query::normalize(part));
+        s.push_str(&crate::text::normalize(part));
     }
     s.into_boxed_str()
 }

@@ -37,6 +37,7 @@ pub mod records;
 pub mod schema;
 pub mod store;
 pub mod synth;
+pub mod text;
 pub mod tiles;
 
 pub use http::{app, AppState};

@@ -329,6 +329,11 @@ impl Asset {
     }
 }
 
+/// The area the bundled register covers (Kolkata Municipal Corporation), lon/lat
+/// west, south, east, north: the map's extent when a layer is empty, the stand-in wards'
+/// grid, and the default service area's fallback.
+pub const KMC_BOUNDS: [f64; 4] = [88.26, 22.46, 88.42, 22.64];
+
 /// Current UTC time as RFC 3339 with second precision, the form every timestamp takes.
 pub fn now_rfc3339() -> String {
     rfc3339(time::OffsetDateTime::now_utc())

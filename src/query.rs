@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use geo_types::Point;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::index::Index;
 use crate::model::{Asset, Layer};
+use crate::text::normalize;
 
 /// Largest radius `/nearby` accepts, in metres: a city and its fringe. Beyond this a
 /// "nearest" list stops being useful to someone on foot and starts being a bulk export.
@@ -82,72 +82,6 @@ pub fn at(index: &Index, p: Point<f64>) -> At {
             .next()
             .map(|(asset, distance_m)| Near { asset, distance_m }),
     }
-}
-
-/// Folds text for matching: compatibility decomposition, Latin diacritics dropped,
-/// lower case, punctuation to single spaces. Bengali vowel signs and the nukta are kept
-/// (they change the word), but decomposed the same way on both sides so that `য়` typed
-/// as one code point or two matches either.
-///
-/// ```
-/// use heritage_atlas::query::normalize;
-/// assert_eq!(normalize("Writers’ Building"), "writers building");
-/// assert_eq!(normalize("Café  Dé Paris"), "cafe de paris");
-/// assert_eq!(normalize("\u{09DF}"), normalize("\u{09AF}\u{09BC}"));
-/// ```
-pub fn normalize(s: &str) -> String {
-    if s.is_ascii() {
-        normalize_ascii(s)
-    } else {
-        normalize_unicode(s)
-    }
-}
-
-fn normalize_unicode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for c in s.nfkd() {
-        if ('\u{0300}'..='\u{036f}').contains(&c) {
-            continue;
-        }
-        // Apostrophes join a word ("Writers'" → "writers").
-        if matches!(c, '\'' | '’' | '‘' | 'ʼ') {
-            continue;
-        }
-        let keep = c.is_alphanumeric() || ('\u{0980}'..='\u{09ff}').contains(&c);
-        if keep {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
-            }
-            pending_space = false;
-            out.extend(c.to_lowercase());
-        } else {
-            pending_space = true;
-        }
-    }
-    out
-}
-
-/// [`normalize`] for ASCII text, where decomposition is the identity: the common case
-/// for names and codes, and the one a national layer's index build spends its time on.
-fn normalize_ascii(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for b in s.bytes() {
-        if b == b'\'' {
-            continue;
-        }
-        if b.is_ascii_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
-            }
-            pending_space = false;
-            out.push(b.to_ascii_lowercase() as char);
-        } else {
-            pending_space = true;
-        }
-    }
-    out
 }
 
 /// How well a normalised key matches a normalised query; lower is better.

@@ -12,11 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
-use crate::model::{Kind, Layer};
-
-/// Extent the synthetic city and the ward grid cover (lon/lat): the Kolkata Municipal
-/// Corporation area's bounding box, roughly.
-pub const KMC_BOUNDS: [f64; 4] = [88.26, 22.46, 88.42, 22.64];
+use crate::model::{Kind, Layer, KMC_BOUNDS};
 
 /// Water bodies counted by India's first water-body census (2018–19).
 pub const INDIA_WATER_BODIES: usize = 2_424_540;

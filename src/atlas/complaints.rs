@@ -64,7 +64,7 @@ impl Atlas {
         if !wards.is_empty() {
             return !wards.containing(p).is_empty();
         }
-        let [x0, y0, x1, y1] = crate::synth::KMC_BOUNDS;
+        let [x0, y0, x1, y1] = crate::model::KMC_BOUNDS;
         Rect::new((x0, y0), (x1, y1)).contains(&p)
     }
 

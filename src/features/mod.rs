@@ -18,6 +18,10 @@ use crate::model::{Asset, Layer, Pin};
 use crate::schema::{self, Prop, Shown};
 use cql2::Value;
 
+/// The largest page of items a request may ask for (larger `limit`s are clamped;
+/// downloads without a `limit` are whole).
+pub const MAX_LIMIT: usize = 10_000;
+
 /// A collection: an asset layer, or the public face of complaints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {

@@ -197,6 +197,7 @@ pub fn app(state: AppState) -> Router {
         .merge(complaints::router())
         .merge(open311::router())
         .merge(ogc::router())
+        .merge(openapi::router())
         .merge(metrics::router())
         // Styles are rewritten per request; glyphs pass through already compressed.
         .merge(assets_static::router())

@@ -13,17 +13,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::openapi::OPENAPI;
 use super::{ApiError, AppState};
 use crate::features::cql2::{self, Value as V};
 use crate::features::crs::{self, Crs};
-use crate::features::{self, write, Collection, Item, Selection};
+use crate::features::{self, write, Collection, Item, Selection, MAX_LIMIT};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(landing))
         .route("/conformance", get(conformance))
-        .route("/api", get(api))
-        .route("/api.html", get(api_html))
         .route("/collections", get(collections))
         .route("/collections/{id}", get(collection))
         .route("/collections/{id}/queryables", get(queryables))
@@ -33,10 +32,6 @@ pub fn router() -> Router<AppState> {
 
 const GEOJSON: &str = "application/geo+json";
 const FGB: &str = "application/flatgeobuf";
-const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
-
-/// Largest page of a browsing request; a larger `limit` is clamped, not refused.
-pub const MAX_LIMIT: usize = 10_000;
 
 fn pairs(q: &Option<String>) -> Result<Vec<(String, String)>, ApiError> {
     match q {
@@ -207,7 +202,7 @@ fn extent(s: &AppState, c: Collection) -> Value {
             (b, (lo, hi))
         }
     };
-    let bbox = bbox.unwrap_or(crate::synth::KMC_BOUNDS);
+    let bbox = bbox.unwrap_or(crate::model::KMC_BOUNDS);
     json!({
         "spatial": {"bbox": [bbox], "crs": crs::CRS84},
         "temporal": {"interval": [[times.0, times.1]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
@@ -764,44 +759,6 @@ async fn one(
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     Ok((StatusCode::OK, h, body).into_response())
-}
-
-async fn api(super::BaseUrl(base): super::BaseUrl) -> Response {
-    let doc = super::openapi::document(&base);
-    ([(header::CONTENT_TYPE, OPENAPI)], doc.to_string()).into_response()
-}
-
-async fn api_html(super::BaseUrl(base): super::BaseUrl) -> Response {
-    let doc = super::openapi::document(&base);
-    let mut html = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>heritage-atlas API</title></head><body><h1>heritage-atlas API</h1><p>The machine-readable definition is at <a href=\"/api\">/api</a> (OpenAPI 3.0).</p><ul>");
-    if let Some(paths) = doc["paths"].as_object() {
-        for (p, ops) in paths {
-            if let Some(ops) = ops.as_object() {
-                for (method, op) in ops {
-                    let summary = op["summary"].as_str().unwrap_or("");
-                    html.push_str(&format!(
-                        "<li><code>{} {}</code> — {}</li>",
-                        method.to_uppercase(),
-                        escape(p),
-                        escape(summary)
-                    ));
-                }
-            }
-        }
-    }
-    html.push_str("</ul></body></html>");
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// Every layer's collection id (for the OpenAPI document's enum).
-pub fn collection_ids() -> Vec<&'static str> {
-    Collection::ALL.iter().map(|c| c.id()).collect()
 }
 
 #[cfg(test)]

@@ -2,10 +2,61 @@
 //! every public path with its parameters and what it answers. Validated in CI with
 //! `openapi-spec-validator`, and every path it lists is requested there.
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use serde_json::{json, Value};
 
-use super::ogc::{collection_ids, MAX_LIMIT};
-use crate::features::crs;
+use super::AppState;
+use crate::features::{crs, Collection, MAX_LIMIT};
+
+/// The OpenAPI 3.0 media type OGC API - Features names for `service-desc`.
+pub const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api", get(api))
+        .route("/api.html", get(api_html))
+}
+
+async fn api(super::BaseUrl(base): super::BaseUrl) -> Response {
+    let doc = super::openapi::document(&base);
+    ([(header::CONTENT_TYPE, OPENAPI)], doc.to_string()).into_response()
+}
+
+async fn api_html(super::BaseUrl(base): super::BaseUrl) -> Response {
+    let doc = super::openapi::document(&base);
+    let mut html = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>heritage-atlas API</title></head><body><h1>heritage-atlas API</h1><p>The machine-readable definition is at <a href=\"/api\">/api</a> (OpenAPI 3.0).</p><ul>");
+    if let Some(paths) = doc["paths"].as_object() {
+        for (p, ops) in paths {
+            if let Some(ops) = ops.as_object() {
+                for (method, op) in ops {
+                    let summary = op["summary"].as_str().unwrap_or("");
+                    html.push_str(&format!(
+                        "<li><code>{} {}</code> — {}</li>",
+                        method.to_uppercase(),
+                        escape(p),
+                        escape(summary)
+                    ));
+                }
+            }
+        }
+    }
+    html.push_str("</ul></body></html>");
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Every layer's collection id (for the document's enum).
+fn collection_ids() -> Vec<&'static str> {
+    Collection::ALL.iter().map(|c| c.id()).collect()
+}
 
 fn param(name: &str, place: &str, description: &str, schema: Value, required: bool) -> Value {
     json!({"name": name, "in": place, "description": description, "required": required, "schema": schema, "style": "form", "explode": false})

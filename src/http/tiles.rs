@@ -241,7 +241,7 @@ async fn tilejson(
             "fields": fields,
         }));
     }
-    let bounds = bounds.unwrap_or(crate::synth::KMC_BOUNDS);
+    let bounds = bounds.unwrap_or(crate::model::KMC_BOUNDS);
     let center = [
         (bounds[0] + bounds[2]) / 2.0,
         (bounds[1] + bounds[3]) / 2.0,
