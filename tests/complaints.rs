@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{add_user, get_as, jpeg_with_exif, png_with_text, post, TestServer};
 use geozero::mvt::{Message, Tile};
 use heritage_atlas::model::{now_rfc3339, Role};
 use heritage_atlas::tiles::TileCoord;
@@ -13,17 +13,6 @@ use serde_json::{json, Value};
 
 /// A spot beside Victoria Memorial (bundled heritage asset HER-0001), in ward 79.
 const VM: (f64, f64) = (88.3426, 22.5448);
-
-async fn post(srv: &TestServer, path: &str, body: &Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(srv.url(path))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 fn complaint(category: &str, description: &str) -> Value {
     let mut v = json!({"lon": VM.0, "lat": VM.1, "category": category, "description": description});
@@ -36,62 +25,18 @@ fn complaint(category: &str, description: &str) -> Value {
 }
 
 /// A JPEG whose EXIF holds a GPS position and a camera model, and a comment.
-fn jpeg_with_exif() -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8];
-    let seg = |v: &mut Vec<u8>, marker: u8, body: &[u8]| {
-        v.extend([0xFF, marker]);
-        v.extend(((body.len() + 2) as u16).to_be_bytes());
-        v.extend(body);
-    };
-    seg(&mut v, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    seg(
-        &mut v,
-        0xE1,
-        b"Exif\0\0GPSLatitude 22.5726 N; Model Pixel 7",
-    );
-    seg(&mut v, 0xFE, b"taken by Ritu");
-    seg(&mut v, 0xDA, &[0; 10]);
-    v.extend([0x12, 0x34, 0x56, 0xFF, 0xD9]);
-    v
+fn photo_with_exif() -> Vec<u8> {
+    jpeg_with_exif(b"GPSLatitude 22.5726 N; Model Pixel 7", b"taken by Ritu")
 }
 
-async fn add_user(srv: &TestServer, name: &str, role: Role, ward: Option<i64>) -> String {
-    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
-    srv.atlas
-        .store()
-        .put_user(name, role, ward, &hash, &now_rfc3339())
-        .await
-        .unwrap();
-    let (status, v) = post(
-        srv,
-        "/auth/login",
-        &json!({"name": name, "password": "a long password"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
-async fn patch(srv: &TestServer, token: Option<&str>, ticket: &str, body: &Value) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .patch(srv.url(&format!("/complaints/{ticket}")))
-        .json(body);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get_as(srv: &TestServer, token: Option<&str>, path: &str) -> (u16, Value) {
-    let mut r = reqwest::Client::new().get(srv.url(path));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+/// Acts on a complaint as staff (`PATCH /complaints/{ticket}`).
+async fn patch_ticket(
+    srv: &TestServer,
+    token: Option<&str>,
+    ticket: &str,
+    body: &Value,
+) -> (u16, Value) {
+    common::patch(srv, &format!("/complaints/{ticket}"), token, body).await
 }
 
 #[tokio::test]
@@ -102,6 +47,7 @@ async fn a_citizen_files_tracks_and_supports_a_complaint() {
     let (status, filed) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Graffiti on the plinth"),
     )
     .await;
@@ -123,13 +69,19 @@ async fn a_citizen_files_tracks_and_supports_a_complaint() {
     // The same problem again, 10 m away: the first is offered as a duplicate.
     let mut again = complaint("heritage_damage", "Someone painted on it");
     again["lat"] = json!(VM.1 + 0.00009);
-    let (_, second) = post(&srv, "/complaints", &again).await;
+    let (_, second) = post(&srv, "/complaints", None, &again).await;
     let dups = second["possible_duplicates"].as_array().unwrap();
     assert_eq!(dups.len(), 1);
     assert_eq!(dups[0]["ticket"], ticket.as_str());
     assert!((dups[0]["distance_m"].as_f64().unwrap() - 10.0).abs() < 1.0);
     // Another category at the same spot is not a duplicate.
-    let (_, other) = post(&srv, "/complaints", &complaint("other", "Broken bench")).await;
+    let (_, other) = post(
+        &srv,
+        "/complaints",
+        None,
+        &complaint("other", "Broken bench"),
+    )
+    .await;
     assert_eq!(other["possible_duplicates"], json!([]));
 
     // Tracking.
@@ -142,11 +94,17 @@ async fn a_citizen_files_tracks_and_supports_a_complaint() {
 
     // Support counts once per client.
     for _ in 0..2 {
-        let (status, v) = post(&srv, &format!("/complaints/{ticket}/support"), &json!({})).await;
+        let (status, v) = post(
+            &srv,
+            &format!("/complaints/{ticket}/support"),
+            None,
+            &json!({}),
+        )
+        .await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["supporters"], 1);
     }
-    let (status, _) = post(&srv, "/complaints/EH-2026-999999/support", &json!({})).await;
+    let (status, _) = post(&srv, "/complaints/EH-2026-999999/support", None, &json!({})).await;
     assert_eq!(status, 404);
     let (status, v) = srv.get("/complaints/not-a-ticket").await;
     assert_eq!(status, 404, "{v}");
@@ -241,7 +199,7 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
         ),
     ];
     for (body, field) in cases {
-        let (status, v) = post(&srv, "/complaints", &body).await;
+        let (status, v) = post(&srv, "/complaints", None, &body).await;
         assert_eq!(status, 400, "{body}: {v}");
         assert_eq!(v["code"], "invalid_field", "{v}");
         assert_eq!(v["field"], field, "{body}: {v}");
@@ -296,7 +254,7 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "photos[0]");
-    let six = (0..6).map(|_| (jpeg_with_exif(), "p.jpg")).collect();
+    let six = (0..6).map(|_| (photo_with_exif(), "p.jpg")).collect();
     let r = c
         .post(srv.url("/complaints"))
         .multipart(form(six))
@@ -305,7 +263,7 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "photos");
-    let mut big = jpeg_with_exif();
+    let mut big = photo_with_exif();
     big.resize(10 * 1024 * 1024 + 1, 0);
     let r = c
         .post(srv.url("/complaints"))
@@ -326,23 +284,8 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
 async fn photos_are_stored_without_exif_under_their_hash() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir.path().join("c.db"), true).await;
-    let png = {
-        // A 1×1 PNG with a tEXt chunk naming the phone.
-        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-        let chunk = |v: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]| {
-            v.extend((data.len() as u32).to_be_bytes());
-            v.extend(kind);
-            v.extend(data);
-            let mut crc_in = kind.to_vec();
-            crc_in.extend(data);
-            v.extend(crc32(&crc_in).to_be_bytes());
-        };
-        chunk(&mut v, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
-        chunk(&mut v, b"tEXt", b"Author\0Ritu's phone");
-        chunk(&mut v, b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1]);
-        chunk(&mut v, b"IEND", &[]);
-        v
-    };
+    // A PNG with a text chunk naming the phone.
+    let png = png_with_text(b"Author\0Ritu's phone");
     let form = Form::new()
         .text("lon", VM.0.to_string())
         .text("lat", VM.1.to_string())
@@ -351,7 +294,7 @@ async fn photos_are_stored_without_exif_under_their_hash() {
         .text("description", "A crack in the dome")
         .part(
             "photo",
-            Part::bytes(jpeg_with_exif()).file_name("IMG_1.JPG"),
+            Part::bytes(photo_with_exif()).file_name("IMG_1.JPG"),
         )
         .part("photo", Part::bytes(png).file_name("whatever.bin"));
     let r = reqwest::Client::new()
@@ -373,8 +316,7 @@ async fn photos_are_stored_without_exif_under_their_hash() {
         for secret in ["GPSLatitude", "Pixel 7", "taken by", "Ritu"] {
             assert!(!text.contains(secret), "{secret} survived in {url}");
         }
-        use sha2::Digest;
-        let sha = hex::encode(sha2::Sha256::digest(&bytes));
+        let sha = common::sha256_hex(&bytes);
         assert!(url.as_str().unwrap().ends_with(&sha), "content-addressed");
     }
     // Lists carry each complaint's own photos (read for the whole list at once): a
@@ -382,6 +324,7 @@ async fn photos_are_stored_without_exif_under_their_hash() {
     let (s, bare) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("park_maintenance", "Broken swing"),
     )
     .await;
@@ -407,21 +350,6 @@ async fn photos_are_stored_without_exif_under_their_hash() {
     srv.stop().await;
 }
 
-fn crc32(b: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for x in b {
-        c ^= u32::from(*x);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 #[tokio::test]
 async fn no_public_answer_carries_a_reporters_contact_details() {
     let dir = tempfile::tempdir().unwrap();
@@ -430,7 +358,7 @@ async fn no_public_answer_carries_a_reporters_contact_details() {
     body["name"] = json!("Sudeshna Quarterfield");
     body["phone"] = json!("+91 98311 23457");
     body["email"] = json!("sudeshna.q@example.org");
-    let (_, filed) = post(&srv, "/complaints", &body).await;
+    let (_, filed) = post(&srv, "/complaints", None, &body).await;
     let ticket = filed["ticket"].as_str().unwrap().to_string();
     let secrets = ["Quarterfield", "98311", "sudeshna.q@example.org"];
     assert!(!filed.to_string().contains("Quarterfield"));
@@ -479,6 +407,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
         let (_, v) = post(
             &srv,
             "/complaints",
+            None,
             &complaint("other", &format!("complaint {i}")),
         )
         .await;
@@ -521,12 +450,13 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     }
     // Acknowledge: field staff only in their own ward.
     for (i, ((name, tok), want)) in who.iter().zip([401, 200, 403, 200, 200]).enumerate() {
-        let (status, v) = patch(&srv, *tok, &tickets[i], &json!({"action": "acknowledge"})).await;
+        let (status, v) =
+            patch_ticket(&srv, *tok, &tickets[i], &json!({"action": "acknowledge"})).await;
         assert_eq!(status, want, "{name}: {v}");
     }
     // Reject (an officer's call): field staff may not, even in their ward.
     for (i, ((name, tok), want)) in who.iter().zip([401, 403, 403, 200, 200]).enumerate() {
-        let (status, v) = patch(
+        let (status, v) = patch_ticket(
             &srv,
             *tok,
             &tickets[3 + i.min(4)],
@@ -556,6 +486,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     let (status, v) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "officer", "password": "guess"}),
     )
     .await;
@@ -563,6 +494,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     let (status, v) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "nobody", "password": "guess"}),
     )
     .await;
@@ -571,6 +503,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     let (status, _) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "nobody", "password": "guess"}),
     )
     .await;
@@ -579,6 +512,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     let (status, _) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "officer", "password": "a long password"}),
     )
     .await;
@@ -595,12 +529,14 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     let (_, a) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Broken railing"),
     )
     .await;
     let (_, b) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Railing broken, again"),
     )
     .await;
@@ -627,7 +563,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
         (json!({"action": "start"}), 409, "resolved"),
     ];
     for (body, want, status_after) in steps {
-        let (status, v) = patch(&srv, Some(&officer), ta, &body).await;
+        let (status, v) = patch_ticket(&srv, Some(&officer), ta, &body).await;
         assert_eq!(status, want, "{body}: {v}");
         let (_, shown) = srv.get(&format!("/complaints/{ta}")).await;
         assert_eq!(shown["status"], status_after, "after {body}");
@@ -652,7 +588,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     let (_, q) = get_as(&srv, Some(&officer), "/complaints?status=resolved").await;
     assert_eq!(q["complaints"][0]["assigned_to"], "field79");
     // Unknown assignee, unknown action, unknown field, duplicate rules.
-    let (s1, v1) = patch(
+    let (s1, v1) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -660,9 +596,9 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     )
     .await;
     assert_eq!((s1, v1["field"].as_str()), (400, Some("assignee")));
-    let (s2, v2) = patch(&srv, Some(&officer), tb, &json!({"action": "close"})).await;
+    let (s2, v2) = patch_ticket(&srv, Some(&officer), tb, &json!({"action": "close"})).await;
     assert_eq!((s2, v2["field"].as_str()), (400, Some("action")));
-    let (s3, v3) = patch(
+    let (s3, v3) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -670,7 +606,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     )
     .await;
     assert_eq!((s3, v3["field"].as_str()), (400, Some("colour")));
-    let (s4, _) = patch(
+    let (s4, _) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -678,7 +614,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     )
     .await;
     assert_eq!(s4, 400);
-    let (s5, v5) = patch(
+    let (s5, v5) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -688,7 +624,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     assert_eq!(s5, 200, "{v5}");
     assert_eq!(v5["status"], "duplicate");
     assert_eq!(v5["duplicate_of"], ta);
-    let (s6, _) = patch(
+    let (s6, _) = patch_ticket(
         &srv,
         Some(&officer),
         "EH-2026-999999",
@@ -845,7 +781,7 @@ async fn open311_georeport_v2_in_json_and_xml() {
 
     // Resolve it; the list filters follow.
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
-    patch(
+    patch_ticket(
         &srv,
         Some(&officer),
         &id,
@@ -880,7 +816,7 @@ async fn a_client_over_its_rate_is_told_when_to_come_back() {
     let srv =
         TestServer::start_with(&dir.path().join("c.db"), true, |s| s.with_rate_limit(2)).await;
     for _ in 0..2 {
-        let (status, _) = post(&srv, "/complaints", &complaint("other", "Litter")).await;
+        let (status, _) = post(&srv, "/complaints", None, &complaint("other", "Litter")).await;
         assert_eq!(status, 201);
     }
     let r = reqwest::Client::new()
@@ -920,6 +856,7 @@ async fn a_complaint_shows_on_the_map_at_once_with_a_short_cache_life() {
     let (_, filed) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Cracked plinth"),
     )
     .await;
@@ -937,7 +874,7 @@ async fn a_complaint_shows_on_the_map_at_once_with_a_short_cache_life() {
 
     // Resolving it recolours the pin at once.
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
-    patch(
+    patch_ticket(
         &srv,
         Some(&officer),
         filed["ticket"].as_str().unwrap(),
@@ -1012,6 +949,7 @@ async fn staff_accounts_and_api_keys_come_from_the_command_line() {
     let (status, v) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "mitra", "password": "a long password"}),
     )
     .await;
@@ -1042,6 +980,7 @@ async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
     let (_, filed) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Broken lamp"),
     )
     .await;
@@ -1051,7 +990,7 @@ async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
         .text("note", "Lamp replaced")
         .part(
             "photo",
-            Part::bytes(jpeg_with_exif()).file_name("after.jpg"),
+            Part::bytes(photo_with_exif()).file_name("after.jpg"),
         );
     let r = reqwest::Client::new()
         .patch(srv.url(&format!("/complaints/{ticket}")))
@@ -1089,6 +1028,7 @@ async fn an_internal_note_on_a_step_hides_the_note_not_the_step() {
     let (_, a) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("park_maintenance", "Broken bench"),
     )
     .await;
@@ -1098,7 +1038,7 @@ async fn an_internal_note_on_a_step_hides_the_note_not_the_step() {
         json!({"action": "note", "note": "Contractor's phone 98300 11111", "public": false}),
         json!({"action": "start", "note": "Crew sent", "public": true}),
     ] {
-        let (status, v) = patch(&srv, Some(&officer), t, &body).await;
+        let (status, v) = patch_ticket(&srv, Some(&officer), t, &body).await;
         assert_eq!(status, 200, "{body}: {v}");
     }
     let (_, shown) = srv.get(&format!("/complaints/{t}")).await;

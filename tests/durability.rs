@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use sha2::Digest;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -41,17 +40,6 @@ async fn start(db: &std::path::Path, port: u16) -> Child {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("server did not come up");
-}
-
-/// A tiny JPEG whose scan data is unique to `n` (so every photo is a distinct file).
-fn jpeg(n: u64) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-    v.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    v.extend([0xFF, 0xDA, 0x00, 0x0C]);
-    v.extend([0; 10]);
-    v.extend(n.to_be_bytes().iter().map(|b| b & 0x7F));
-    v.extend([0xFF, 0xD9]);
-    v
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +85,7 @@ async fn every_acknowledged_complaint_survives_sigkill() {
                             .text("lat", lat.to_string())
                             .text("category", "other")
                             .text("description", description.clone())
-                            .part("photo", Part::bytes(jpeg(n)).file_name("p.jpg"));
+                            .part("photo", Part::bytes(common::jpeg(n)).file_name("p.jpg"));
                         http.post(&url).multipart(form)
                     } else {
                         http.post(&url).json(&json!({
@@ -159,7 +147,7 @@ async fn every_acknowledged_complaint_survives_sigkill() {
                 .unwrap();
             assert_eq!(r.status().as_u16(), 200, "photo {p} of {} lost", a.ticket);
             let bytes = r.bytes().await.unwrap();
-            assert!(p.ends_with(&hex::encode(sha2::Sha256::digest(&bytes))));
+            assert!(p.ends_with(&common::sha256_hex(&bytes)));
         }
     }
     eprintln!(

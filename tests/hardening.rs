@@ -135,12 +135,7 @@ async fn deep_cql2_nesting_is_a_400_not_a_stack_overflow() {
 async fn a_login_flood_is_refused_before_hashing() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir.path().join("h.db"), false).await;
-    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
-    srv.atlas
-        .store()
-        .put_user("officer", Role::Officer, None, &hash, &now_rfc3339())
-        .await
-        .unwrap();
+    common::put_user(&srv, "officer", Role::Officer, None).await;
     let c = reqwest::Client::new();
     let attempts = (0..100).map(|i| {
         let c = c.clone();
@@ -180,7 +175,7 @@ async fn a_login_flood_is_refused_before_hashing() {
     // The right password is refused while backing off, then accepted.
     let r = c
         .post(srv.url("/auth/login"))
-        .json(&json!({"name": "officer", "password": "a long password"}))
+        .json(&json!({"name": "officer", "password": common::PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -193,7 +188,7 @@ async fn a_login_flood_is_refused_before_hashing() {
     tokio::time::sleep(Duration::from_secs(wait)).await;
     let r = c
         .post(srv.url("/auth/login"))
-        .json(&json!({"name": "officer", "password": "a long password"}))
+        .json(&json!({"name": "officer", "password": common::PASSWORD}))
         .send()
         .await
         .unwrap();

@@ -4,45 +4,15 @@
 
 mod common;
 
-use common::TestServer;
+use common::{add_user, get_as, post, sha256_hex, TestServer};
 use geozero::mvt::{tile, Message, Tile};
 use heritage_atlas::model::{now_rfc3339, Role};
 use heritage_atlas::tiles::TileCoord;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Inside Victoria Memorial (HER-0001), ward 79.
 const VM: (f64, f64) = (88.3425, 22.5449);
-
-async fn add_user(srv: &TestServer, name: &str, role: Role, ward: Option<i64>) -> String {
-    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
-    srv.atlas
-        .store()
-        .put_user(name, role, ward, &hash, &now_rfc3339())
-        .await
-        .unwrap();
-    let r = reqwest::Client::new()
-        .post(srv.url("/auth/login"))
-        .json(&json!({"name": name, "password": "a long password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn post(srv: &TestServer, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut req = reqwest::Client::new().post(srv.url(path)).json(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
 
 async fn upload(srv: &TestServer, token: &str, code: &str, form: Form) -> (u16, Value) {
     let r = reqwest::Client::new()
@@ -53,13 +23,6 @@ async fn upload(srv: &TestServer, token: &str, code: &str, form: Form) -> (u16, 
         .await
         .unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-fn sha256(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
 }
 
 fn pdf(text: &str) -> Vec<u8> {
@@ -119,7 +82,7 @@ async fn the_bundled_history_is_there_once_and_its_documents_verify() {
         .unwrap()
         .contains("immutable"));
     let bytes = r.bytes().await.unwrap().to_vec();
-    assert_eq!(sha256(&bytes), sha);
+    assert_eq!(sha256_hex(&bytes), sha);
     assert!(bytes.starts_with(b"%PDF-"));
     assert_eq!(doc["size"], bytes.len());
 
@@ -281,14 +244,8 @@ async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
     assert_eq!(vm["maintenance"].as_array().unwrap().len(), 3);
 
     // The staff list is for officers (they assign complaints).
-    let r = reqwest::Client::new()
-        .get(srv.url("/auth/staff"))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let staff: Value = r.json().await.unwrap();
+    let (s, staff) = get_as(&srv, Some(&officer), "/auth/staff").await;
+    assert_eq!(s, 200, "{staff}");
     let names: Vec<&str> = staff
         .as_array()
         .unwrap()
@@ -297,13 +254,8 @@ async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
         .collect();
     assert_eq!(names, ["field5", "field79", "officer1"]);
     assert!(staff[0].get("password_hash").is_none());
-    let r = reqwest::Client::new()
-        .get(srv.url("/auth/staff"))
-        .bearer_auth(&here)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
+    let (s, _) = get_as(&srv, Some(&here), "/auth/staff").await;
+    assert_eq!(s, 403);
     srv.stop().await;
 }
 
@@ -330,7 +282,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 201, "{v}");
-    assert_eq!(v["sha256"], sha256(&notice));
+    assert_eq!(v["sha256"], sha256_hex(&notice));
     assert_eq!(v["asset"]["code"], "WAT-0003");
     let url = v["url"].as_str().unwrap().to_string();
     let got = reqwest::get(srv.url(&url))
@@ -390,7 +342,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     .await;
     assert_eq!(s, 201, "{v}");
     assert!(v["url"].is_null());
-    let path = format!("/documents/{}", sha256(&private));
+    let path = format!("/documents/{}", sha256_hex(&private));
     assert_eq!(
         reqwest::get(srv.url(&path))
             .await
@@ -417,7 +369,7 @@ async fn officers_put_documents_on_record_public_or_private() {
         &srv,
         "/documents/verify",
         None,
-        &json!({"sha256": sha256(&private)}),
+        &json!({"sha256": sha256_hex(&private)}),
     )
     .await;
     assert_eq!(v["on_record"], true);
@@ -483,7 +435,7 @@ fn rehash(e: &Value) -> String {
         e["prev_hash"],
     ])
     .to_string();
-    sha256(canonical.as_bytes())
+    sha256_hex(canonical.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -518,14 +470,14 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
     let (s, filed) = post(&srv, "/complaints", None, &json!({"lon": VM.0, "lat": VM.1, "category": "park_maintenance", "description": "Broken bench by the gate"})).await;
     assert_eq!(s, 201, "{filed}");
     let ticket = filed["ticket"].as_str().unwrap();
-    let r = reqwest::Client::new()
-        .patch(srv.url(&format!("/complaints/{ticket}")))
-        .bearer_auth(&officer)
-        .json(&json!({"action": "acknowledge", "note": "Seen; the parks team is told."}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    let (s, v) = common::patch(
+        &srv,
+        &format!("/complaints/{ticket}"),
+        Some(&officer),
+        &json!({"action": "acknowledge", "note": "Seen; the parks team is told."}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
 
     // The public trail: every public change, each hash re-computable by anyone and
     // linked to the one before.
@@ -556,15 +508,7 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
     );
 
     // Staff see the private entry too, and the chain runs through it.
-    let all: Value = reqwest::Client::new()
-        .get(srv.url("/audit"))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, all) = get_as(&srv, Some(&officer), "/audit").await;
     let all = all["entries"].as_array().unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!(all[2]["action"], "document.add");
