@@ -11,7 +11,7 @@ use common::{asset, rect_polygon, TestServer};
 use geo::Intersects;
 use geo_types::{Coord, Geometry, LineString, Rect};
 use geozero::mvt::{Message, Tile};
-use heritage_atlas::model::{Kind, Layer, NewAsset};
+use heritage_atlas::model::{Asset, Kind, Layer, NewAsset};
 use heritage_atlas::tiles::cache::TileKey;
 use heritage_atlas::tiles::{coord, LayerSet, TileCoord, BUFFER, EXTENT};
 use rand::{Rng, SeedableRng};
@@ -375,6 +375,7 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
     let srv = TestServer::start(&db, false).await;
 
     let mut checked = 0;
+    let mut islands = 0;
     for _ in 0..60 {
         let z = rng.random_range(12..=16u8);
         let t = TileCoord::containing(
@@ -443,22 +444,11 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
                         }
                     }
                     if f.r#type == Some(3) {
-                        let area = |r: &Vec<(i64, i64)>| {
-                            (0..r.len())
-                                .map(|i| {
-                                    r[i].0 * r[(i + 1) % r.len()].1
-                                        - r[(i + 1) % r.len()].0 * r[i].1
-                                })
-                                .sum::<i64>()
-                        };
-                        assert!(
-                            area(&parts[0]) > 0,
-                            "first ring of a polygon must be exterior (positive)"
-                        );
-                        assert!(
-                            parts.iter().all(|r| r.len() >= 3 && area(r) != 0),
-                            "degenerate ring"
-                        );
+                        let pond = all
+                            .iter()
+                            .find(|a| Some(a.id.0 as u64) == f.id)
+                            .expect("a feature of ours");
+                        islands += check_rings(t, &parts, pond);
                     }
                     if f.r#type == Some(2) {
                         assert!(
@@ -474,7 +464,86 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
         checked += got.len();
     }
     assert!(checked > 200, "too few features checked ({checked})");
+    assert!(
+        islands > 200,
+        "too few islands (holes) checked ({islands}): their winding went untested"
+    );
     srv.stop().await;
+}
+
+/// Twice the signed area of a decoded ring by MVT 2.1's formula (tile units, y down).
+fn area2(r: &[(i64, i64)]) -> i64 {
+    (0..r.len())
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % r.len()]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum()
+}
+
+/// Checks the rings of `pond`'s polygon as decoded from tile `t`, and returns how many
+/// holes it had. MVT 2.1 (4.3.4.4): by the spec's formula an exterior ring has positive
+/// area (clockwise on screen, y down) and an interior ring negative; a hole wound like an
+/// exterior is read as a second polygon drawn over the first. These ponds are single
+/// rectangles with at most one rectangular island and their rings are clipped one by one,
+/// so the first ring is the exterior and any other is the island's, lying where it does.
+fn check_rings(t: TileCoord, parts: &[Vec<(i64, i64)>], pond: &Asset) -> usize {
+    let code = &pond.code;
+    assert!(
+        parts.iter().all(|r| r.len() >= 3 && area2(r) != 0),
+        "{t:?}: degenerate ring in {code}"
+    );
+    assert!(
+        area2(&parts[0]) > 0,
+        "{t:?}: the first ring of {code} must be exterior (positive)"
+    );
+    let Geometry::Polygon(pg) = &pond.geometry else {
+        panic!("{code} is a polygon in the tile only");
+    };
+    // The island's box in tile units, clipped to the buffered square like the ring.
+    let [mx0, _, mx1, my1] = t.mercator_bounds();
+    let k = f64::from(EXTENT) / (mx1 - mx0);
+    let (lo, hi) = (-f64::from(BUFFER), f64::from(EXTENT + BUFFER));
+    let island = pg.interiors().first().map(|h| {
+        let units: Vec<(f64, f64)> = h
+            .coords()
+            .map(|c| {
+                let (mx, my) = coord::to_mercator(c.x, c.y);
+                (
+                    ((mx - mx0) * k).clamp(lo, hi),
+                    ((my1 - my) * k).clamp(lo, hi),
+                )
+            })
+            .collect();
+        let min = |f: fn(&(f64, f64)) -> f64| units.iter().map(f).fold(f64::MAX, f64::min);
+        let max = |f: fn(&(f64, f64)) -> f64| units.iter().map(f).fold(f64::MIN, f64::max);
+        (min(|p| p.0), min(|p| p.1), max(|p| p.0), max(|p| p.1))
+    });
+    let holes = &parts[1..];
+    for (i, r) in holes.iter().enumerate() {
+        assert!(
+            area2(r) < 0,
+            "{t:?}: ring {} of {code} is its island's but winds like an exterior \
+             (twice the area {})",
+            i + 1,
+            area2(r)
+        );
+        let (x0, y0, x1, y1) =
+            island.unwrap_or_else(|| panic!("{t:?}: {code} has no island but a second ring"));
+        let near = |v: i64, a: f64, b: f64| (a - 1.0..=b + 1.0).contains(&(v as f64));
+        assert!(
+            r.iter().all(|&(x, y)| near(x, x0, x1) && near(y, y0, y1)),
+            "{t:?}: ring {} of {code} is not where its island is",
+            i + 1
+        );
+    }
+    // An island with at least 4×4 units inside the buffered tile is drawn, as a hole.
+    if let Some((x0, y0, x1, y1)) = island {
+        if x1 - x0 >= 4.0 && y1 - y0 >= 4.0 {
+            assert_eq!(holes.len(), 1, "{t:?}: the island of {code} is missing");
+        }
+    }
+    holes.len()
 }
 
 fn bare_asset(
