@@ -1,6 +1,7 @@
 //! Vector tiles over real HTTP: the HTTP contract (ETag/304, gzip, 204, 400, 404),
 //! exact invalidation on edits, and geometric properties on seeded random data checked
-//! against a brute-force oracle.
+//! against a brute-force oracle; and the clipper's areas on seeded random polygons
+//! checked against geo's boolean operations.
 
 mod common;
 
@@ -712,5 +713,158 @@ fn an_area_cut_by_tile_edges_is_labelled_once_inside_itself() {
     assert!(
         park.geometry.contains(&geo_types::Point::new(*lon, *lat)),
         "label at {lon},{lat} is not inside the park (or is in its hole)"
+    );
+}
+
+/// A random simple polygon in tile units: star-shaped about a centre (so never
+/// self-intersecting), often concave, sometimes squashed into a sliver, sometimes with a
+/// star-shaped hole kept inside it. Centres range well beyond the tile so that many
+/// polygons cross its edges, some at a corner, and some miss it.
+fn random_polygon(rng: &mut ChaCha8Rng) -> geo_types::Polygon<f64> {
+    use std::f64::consts::TAU;
+    let (cx, cy) = (
+        rng.random_range(-1200.0..5300.0),
+        rng.random_range(-1200.0..5300.0),
+    );
+    let r = rng.random_range(20.0..3500.0);
+    // Slivers too, under a unit to 40 units across: snapping to the grid would hide
+    // a clipping error in them from any check on the finished tile.
+    let (sx, sy) = match rng.random_range(0..4) {
+        0 => (1.0, rng.random_range(0.2..20.0) / r),
+        1 => (rng.random_range(0.2..20.0) / r, 1.0),
+        _ => (1.0, 1.0),
+    };
+    // Angles about the centre with no gap of π or more: each edge then stays in its own
+    // wedge, so the ring is simple. (Redrawn until so; small counts take a few tries.)
+    let angles = |rng: &mut ChaCha8Rng, n: usize| loop {
+        let mut a: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..TAU)).collect();
+        a.sort_by(f64::total_cmp);
+        let widest = a
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .chain([a[0] + TAU - a[n - 1]])
+            .fold(0.0, f64::max);
+        if widest < 2.5 {
+            return (a, widest);
+        }
+    };
+    let ring = |angles: &[f64], radii: &[f64]| {
+        let mut pts: Vec<(f64, f64)> = angles
+            .iter()
+            .zip(radii)
+            .map(|(a, rr)| (cx + rr * a.cos() * sx, cy + rr * a.sin() * sy))
+            .collect();
+        pts.push(pts[0]);
+        LineString::from(pts)
+    };
+    let n = rng.random_range(3..40);
+    let (ea, widest) = angles(rng, n);
+    let er: Vec<f64> = (0..n).map(|_| rng.random_range(0.15 * r..r)).collect();
+    // The exterior's edges come no nearer the centre than min radius × cos(widest gap / 2)
+    // (squashed along with it), so a hole within that stays inside.
+    let clear = er.iter().copied().fold(f64::MAX, f64::min) * (widest / 2.0).cos();
+    let holes = if rng.random_bool(0.5) {
+        let m = rng.random_range(3..12);
+        let (ha, _) = angles(rng, m);
+        let hr: Vec<f64> = (0..m)
+            .map(|_| rng.random_range(0.3 * clear..0.95 * clear))
+            .collect();
+        vec![ring(&ha, &hr)]
+    } else {
+        vec![]
+    };
+    let exterior = ring(&ea, &er);
+    geo_types::Polygon::new(exterior, holes)
+}
+
+/// Twice the signed area of an open ring of floats (shoelace).
+fn area2_f(r: &[Coord<f64>]) -> f64 {
+    (0..r.len())
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % r.len()]);
+            a.x * b.y - b.x * a.y
+        })
+        .sum()
+}
+
+#[test]
+fn clipping_matches_geo_boolean_ops() {
+    use geo::{Area, BooleanOps};
+    use heritage_atlas::tiles::clip::{clip_ring, Square};
+    // The square a tile is clipped to: the tile and its buffer.
+    let b = f64::from(BUFFER);
+    let sq = Square {
+        min: -b,
+        max: f64::from(EXTENT) + b,
+    };
+    let square = Rect::new(
+        Coord {
+            x: sq.min,
+            y: sq.min,
+        },
+        Coord {
+            x: sq.max,
+            y: sq.max,
+        },
+    )
+    .to_polygon();
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    // Cases by what the square does to them, so the oracle cannot pass on easy ones.
+    let (mut outside, mut inside, mut cut, mut thin, mut hole_cut) = (0, 0, 0, 0, 0);
+    for case in 0..2000 {
+        let p = random_polygon(&mut rng);
+        // Ours: each ring clipped on its own (as the renderer does); Sutherland–Hodgman
+        // may leave zero-width spurs along the square for a concave shape, which add no
+        // area, so the clipped area is the exterior's less the hole's.
+        let clipped = |r: &LineString<f64>| {
+            let open = &r.0[..r.0.len() - 1];
+            let out = clip_ring(open, sq);
+            let eps = 1e-9 * sq.max;
+            assert!(
+                out.iter().all(|c| c.x >= sq.min - eps
+                    && c.x <= sq.max + eps
+                    && c.y >= sq.min - eps
+                    && c.y <= sq.max + eps),
+                "case {case}: a clipped vertex is outside the square"
+            );
+            (area2_f(&out) / 2.0).abs()
+        };
+        let holes: Vec<f64> = p.interiors().iter().map(clipped).collect();
+        let ours = clipped(p.exterior()) - holes.iter().sum::<f64>();
+        let theirs = p.intersection(&square).unsigned_area();
+        let whole = p.unsigned_area();
+        // i_overlay computes on a fixed-point grid fitted to the operands' bounds, so its
+        // areas are a little off (up to about 0.02 unit² here): allow a twentieth of a
+        // unit² and a ten-millionth of the area, far below the unit² a tile can show.
+        let tolerance = 0.05 + 1e-7 * theirs;
+        assert!(
+            (ours - theirs).abs() <= tolerance,
+            "case {case}: clipped area {ours} but geo's intersection has {theirs} \
+             (polygon area {whole}): {p:?}"
+        );
+        if theirs == 0.0 {
+            outside += 1;
+        } else if (theirs - whole).abs() <= tolerance {
+            inside += 1;
+        } else {
+            cut += 1;
+            // Thinner than two units on average: snapping would hide a clipping error.
+            let perimeter: f64 = p
+                .exterior()
+                .lines()
+                .map(|l| (l.dx() * l.dx() + l.dy() * l.dy()).sqrt())
+                .sum();
+            thin += usize::from(whole / perimeter < 1.0);
+            let hole_area = p.interiors().first().map(|h| {
+                let open = &h.0[..h.0.len() - 1];
+                (area2_f(open) / 2.0).abs()
+            });
+            hole_cut += usize::from(hole_area.is_some_and(|a| holes[0] > 0.0 && holes[0] < a));
+        }
+    }
+    assert!(
+        outside > 100 && inside > 100 && cut > 800 && thin > 100 && hole_cut > 100,
+        "too few cases of a kind: outside {outside}, inside {inside}, cut {cut} \
+         (thin {thin}, through a hole {hole_cut})"
     );
 }
