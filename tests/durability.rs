@@ -10,7 +10,7 @@ mod common;
 
 use std::process::{Child, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use reqwest::multipart::{Form, Part};
@@ -69,16 +69,18 @@ async fn start(db: &std::path::Path, port: u16) -> Server {
             .spawn()
             .expect("start server"),
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/health")).await {
-            if r.status().is_success() {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server did not come up");
+    let health = format!("http://127.0.0.1:{port}/health");
+    let health = &health;
+    common::eventually(
+        "the server to come up",
+        Duration::from_secs(60),
+        || async move {
+            let r = reqwest::get(health).await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+    child
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{add_user, get_as, post, sha256_hex, TestServer};
 use geozero::mvt::{tile, Message, Tile};
 use heritage_atlas::model::{now_rfc3339, Role};
@@ -50,6 +52,27 @@ async fn tile_condition(srv: &TestServer) -> String {
         .find(|f| value(f, key("code")).as_deref() == Some("HER-0001"))
         .expect("HER-0001 in its tile");
     value(vm, key("condition")).unwrap()
+}
+
+/// When every bundled asset was last changed, for [`start_with_old_assets`].
+const LONG_AGO: &str = "2020-01-01T00:00:00Z";
+
+/// Starts over the bundled data with every asset last changed [`LONG_AGO`], as in a
+/// register that has been in use a while: a write now moves the collection's temporal
+/// extent without waiting for the clock to reach the next second (timestamps are stored
+/// to the second).
+async fn start_with_old_assets(db: &Path) -> TestServer {
+    TestServer::start(db, true).await.stop().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE assets SET updated_at = ?")
+        .bind(LONG_AGO)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    TestServer::start(db, true).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -127,16 +150,15 @@ async fn the_bundled_history_is_there_once_and_its_documents_verify() {
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
     let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let srv = start_with_old_assets(&dir.path().join("atlas.db")).await;
     let officer = add_user(&srv, "officer1", Role::Officer, None).await;
     let here = add_user(&srv, "field79", Role::FieldStaff, Some(79)).await;
     let elsewhere = add_user(&srv, "field5", Role::FieldStaff, Some(5)).await;
     assert_eq!(tile_condition(&srv).await, "good");
-    // The collection's temporal extent is worked out now, and must move with the write
-    // (a second later, so the timestamps differ).
+    // The collection's temporal extent is worked out now, and must move with the write.
     let (_, before) = srv.get("/collections/heritage").await;
     let before_end = before["extent"]["temporal"]["interval"][0][1].clone();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(before_end, LONG_AGO);
 
     let path = "/assets/HER-0001/inspections";
     let today = now_rfc3339()[..10].to_string();

@@ -2,9 +2,11 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use geo_types::{Geometry, LineString, Polygon};
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
@@ -218,10 +220,42 @@ pub async fn login(srv: &TestServer, name: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
+/// Tries to sign in until the answer is no longer 429 (the name or client backing off
+/// after failures; a refused try does not extend that); returns that answer.
+pub async fn login_once_allowed(srv: &TestServer, name: &str, password: &str) -> (u16, Value) {
+    let body = &json!({"name": name, "password": password});
+    eventually(
+        "the login back-off to run out",
+        Duration::from_secs(90),
+        || async move {
+            let answer = post(srv, "/auth/login", None, body).await;
+            (answer.0 != 429).then_some(answer)
+        },
+    )
+    .await
+}
+
 /// Creates a staff account and signs in; returns the session token.
 pub async fn add_user(srv: &TestServer, name: &str, role: Role, ward: Option<i64>) -> String {
     put_user(srv, name, role, ward).await;
     login(srv, name).await
+}
+
+/// Polls `f` every 20 ms until it yields `Some`, for at most `deadline`; panics naming
+/// `what` if it never does. For waiting on the server (a back-off running out, a closed
+/// connection being noticed) without guessing how long that takes.
+pub async fn eventually<T, Fut>(what: &str, deadline: Duration, mut f: impl FnMut() -> Fut) -> T
+where
+    Fut: Future<Output = Option<T>>,
+{
+    let end = Instant::now() + deadline;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < end, "{what}: not within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------
