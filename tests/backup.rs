@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{add_user, TestServer};
+use common::{add_user, post, upload_document, TestServer};
 use heritage_atlas::model::Role;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
@@ -33,32 +33,28 @@ async fn a_backup_taken_while_serving_serves_everything_on_its_own() {
     assert_eq!(r.status().as_u16(), 201);
     let filed: Value = r.json().await.unwrap();
     let ticket = filed["ticket"].as_str().unwrap().to_string();
-    let token = &add_user(&srv, "officer1", Role::Officer, None).await;
+    let token = add_user(&srv, "officer1", Role::Officer, None).await;
+    let token = token.as_str();
     let doc = b"%PDF-1.4\n% a conservation report\n%%EOF\n".to_vec();
-    let r = client
-        .post(srv.url("/assets/HER-0001/documents"))
-        .bearer_auth(token)
-        .multipart(
-            Form::new()
-                .part("file", Part::bytes(doc.clone()))
-                .text("title", "Conservation report"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let doc_url = r.json::<Value>().await.unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = client
-        .post(srv.url("/assets/HER-0001/inspections"))
-        .bearer_auth(token)
-        .json(&json!({"condition": "fair", "notes": "Porch plaster loose"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
+    let (status, v) = upload_document(
+        &srv,
+        token,
+        "HER-0001",
+        Form::new()
+            .part("file", Part::bytes(doc.clone()))
+            .text("title", "Conservation report"),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let doc_url = v["url"].as_str().unwrap().to_string();
+    let (status, v) = post(
+        &srv,
+        "/assets/HER-0001/inspections",
+        Some(token),
+        &json!({"condition": "fair", "notes": "Porch plaster loose"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
 
     let (_, before_health) = srv.get("/health").await;
     let (_, before_complaint) = srv.get(&format!("/complaints/{ticket}")).await;

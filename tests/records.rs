@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{add_user, get_as, post, sha256_hex, TestServer};
+use common::{add_user, get_as, post, sha256_hex, upload_document, TestServer};
 use geozero::mvt::{tile, Message, Tile};
 use heritage_atlas::model::{now_rfc3339, Role};
 use heritage_atlas::tiles::TileCoord;
@@ -15,17 +15,6 @@ use serde_json::{json, Value};
 
 /// Inside Victoria Memorial (HER-0001), ward 79.
 const VM: (f64, f64) = (88.3425, 22.5449);
-
-async fn upload(srv: &TestServer, token: &str, code: &str, form: Form) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(srv.url(&format!("/assets/{code}/documents")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
 
 fn pdf(text: &str) -> Vec<u8> {
     format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
@@ -296,7 +285,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     };
 
     let notice = pdf("NOC for repainting the railings");
-    let (s, v) = upload(
+    let (s, v) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -318,7 +307,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     assert_eq!(rec["documents"][0]["title"], "NOC: railings");
 
     // The same bytes twice, a type we do not take, no title, field staff: refused.
-    let (s, _) = upload(
+    let (s, _) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -326,7 +315,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 409);
-    let (s, _) = upload(
+    let (s, _) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -334,7 +323,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 415);
-    let (s, v) = upload(
+    let (s, v) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -342,7 +331,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!((s, v["field"].as_str()), (400, Some("title")));
-    let (s, _) = upload(
+    let (s, _) = upload_document(
         &srv,
         &field,
         "HER-0001",
@@ -350,12 +339,13 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 403);
-    let (s, _) = upload(&srv, &officer, "WAT-0003", form(pdf("odd"), "odd", "maybe")).await;
+    let (s, _) =
+        upload_document(&srv, &officer, "WAT-0003", form(pdf("odd"), "odd", "maybe")).await;
     assert_eq!(s, 400);
 
     // A private document: not listed, not served, but its holder can verify it.
     let private = pdf("Legal opinion on the encroachment");
-    let (s, v) = upload(
+    let (s, v) = upload_document(
         &srv,
         &officer,
         "WAT-0012",
@@ -487,7 +477,7 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
         .part("file", Part::bytes(pdf("private opinion")))
         .text("title", "Opinion")
         .text("public", "false");
-    let (s, _) = upload(&srv, &officer, "HER-0002", form).await;
+    let (s, _) = upload_document(&srv, &officer, "HER-0002", form).await;
     assert_eq!(s, 201);
     let (s, filed) = post(&srv, "/complaints", None, &json!({"lon": VM.0, "lat": VM.1, "category": "park_maintenance", "description": "Broken bench by the gate"})).await;
     assert_eq!(s, 201, "{filed}");

@@ -197,6 +197,20 @@ pub async fn patch(
     .await
 }
 
+/// Puts a document on an asset's record (`POST /assets/{code}/documents`, multipart) as
+/// the signed-in `token`; returns (status, JSON body or null).
+pub async fn upload_document(
+    srv: &TestServer,
+    token: &str,
+    code: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(srv.url(&format!("/assets/{code}/documents")))
+        .multipart(form);
+    send(r, Some(token)).await
+}
+
 /// Creates a staff account with [`PASSWORD`] straight in the store (no login).
 pub async fn put_user(srv: &TestServer, name: &str, role: Role, ward: Option<i64>) {
     let hash = heritage_atlas::auth::hash_password(PASSWORD).unwrap();
