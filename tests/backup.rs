@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::TestServer;
-use heritage_atlas::model::{now_rfc3339, Role};
+use common::{add_user, post, upload_document, TestServer};
+use heritage_atlas::model::Role;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -17,19 +17,13 @@ async fn a_backup_taken_while_serving_serves_everything_on_its_own() {
     let client = reqwest::Client::new();
 
     // A complaint with a photo, an officer's document and inspection (audited).
-    let jpeg = {
-        let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-        v.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-        v.extend([0xFF, 0xDA, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34, 0xFF, 0xD9]);
-        v
-    };
     let form = Form::new()
         .text("lon", "88.3425")
         .text("lat", "22.5449")
         .text("category", "heritage_damage")
         .text("description", "Plaster falling from the east porch")
         .text("attributes[damage_type]", "structural")
-        .part("photo", Part::bytes(jpeg).file_name("p.jpg"));
+        .part("photo", Part::bytes(common::jpeg(0)).file_name("p.jpg"));
     let r = client
         .post(srv.url("/complaints"))
         .multipart(form)
@@ -39,47 +33,28 @@ async fn a_backup_taken_while_serving_serves_everything_on_its_own() {
     assert_eq!(r.status().as_u16(), 201);
     let filed: Value = r.json().await.unwrap();
     let ticket = filed["ticket"].as_str().unwrap().to_string();
-    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
-    srv.atlas
-        .store()
-        .put_user("officer1", Role::Officer, None, &hash, &now_rfc3339())
-        .await
-        .unwrap();
-    let login: Value = client
-        .post(srv.url("/auth/login"))
-        .json(&json!({"name": "officer1", "password": "a long password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
+    let token = add_user(&srv, "officer1", Role::Officer, None).await;
+    let token = token.as_str();
     let doc = b"%PDF-1.4\n% a conservation report\n%%EOF\n".to_vec();
-    let r = client
-        .post(srv.url("/assets/HER-0001/documents"))
-        .bearer_auth(token)
-        .multipart(
-            Form::new()
-                .part("file", Part::bytes(doc.clone()))
-                .text("title", "Conservation report"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let doc_url = r.json::<Value>().await.unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = client
-        .post(srv.url("/assets/HER-0001/inspections"))
-        .bearer_auth(token)
-        .json(&json!({"condition": "fair", "notes": "Porch plaster loose"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
+    let (status, v) = upload_document(
+        &srv,
+        token,
+        "HER-0001",
+        Form::new()
+            .part("file", Part::bytes(doc.clone()))
+            .text("title", "Conservation report"),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let doc_url = v["url"].as_str().unwrap().to_string();
+    let (status, v) = post(
+        &srv,
+        "/assets/HER-0001/inspections",
+        Some(token),
+        &json!({"condition": "fair", "notes": "Porch plaster loose"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
 
     let (_, before_health) = srv.get("/health").await;
     let (_, before_complaint) = srv.get(&format!("/complaints/{ticket}")).await;

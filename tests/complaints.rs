@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{add_user, get_as, jpeg_with_exif, png_with_text, post, TestServer};
 use geozero::mvt::{Message, Tile};
 use heritage_atlas::model::{now_rfc3339, Role};
 use heritage_atlas::tiles::TileCoord;
@@ -13,17 +13,6 @@ use serde_json::{json, Value};
 
 /// A spot beside Victoria Memorial (bundled heritage asset HER-0001), in ward 79.
 const VM: (f64, f64) = (88.3426, 22.5448);
-
-async fn post(srv: &TestServer, path: &str, body: &Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(srv.url(path))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 fn complaint(category: &str, description: &str) -> Value {
     let mut v = json!({"lon": VM.0, "lat": VM.1, "category": category, "description": description});
@@ -36,72 +25,42 @@ fn complaint(category: &str, description: &str) -> Value {
 }
 
 /// A JPEG whose EXIF holds a GPS position and a camera model, and a comment.
-fn jpeg_with_exif() -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8];
-    let seg = |v: &mut Vec<u8>, marker: u8, body: &[u8]| {
-        v.extend([0xFF, marker]);
-        v.extend(((body.len() + 2) as u16).to_be_bytes());
-        v.extend(body);
-    };
-    seg(&mut v, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    seg(
-        &mut v,
-        0xE1,
-        b"Exif\0\0GPSLatitude 22.5726 N; Model Pixel 7",
-    );
-    seg(&mut v, 0xFE, b"taken by Ritu");
-    seg(&mut v, 0xDA, &[0; 10]);
-    v.extend([0x12, 0x34, 0x56, 0xFF, 0xD9]);
-    v
+fn photo_with_exif() -> Vec<u8> {
+    jpeg_with_exif(b"GPSLatitude 22.5726 N; Model Pixel 7", b"taken by Ritu")
 }
 
-async fn add_user(srv: &TestServer, name: &str, role: Role, ward: Option<i64>) -> String {
-    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
-    srv.atlas
-        .store()
-        .put_user(name, role, ward, &hash, &now_rfc3339())
-        .await
-        .unwrap();
-    let (status, v) = post(
-        srv,
-        "/auth/login",
-        &json!({"name": name, "password": "a long password"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    v["token"].as_str().unwrap().to_string()
+/// Acts on a complaint as staff (`PATCH /complaints/{ticket}`).
+async fn patch_ticket(
+    srv: &TestServer,
+    token: Option<&str>,
+    ticket: &str,
+    body: &Value,
+) -> (u16, Value) {
+    common::patch(srv, &format!("/complaints/{ticket}"), token, body).await
 }
 
-async fn patch(srv: &TestServer, token: Option<&str>, ticket: &str, body: &Value) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .patch(srv.url(&format!("/complaints/{ticket}")))
-        .json(body);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+/// A fresh register over the bundled data (the server's file lives in the `TempDir`).
+async fn server() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    (srv, dir)
 }
 
-async fn get_as(srv: &TestServer, token: Option<&str>, path: &str) -> (u16, Value) {
-    let mut r = reqwest::Client::new().get(srv.url(path));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+/// Asserts that no complaint was stored (after refused ones), and stops the server.
+async fn nothing_was_filed(srv: TestServer) {
+    let (_, v) = srv.get("/open311/v2/requests.json").await;
+    assert_eq!(v, json!([]), "a refused complaint was stored");
+    srv.stop().await;
 }
 
 #[tokio::test]
 async fn a_citizen_files_tracks_and_supports_a_complaint() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
 
     let (status, filed) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Graffiti on the plinth"),
     )
     .await;
@@ -123,13 +82,19 @@ async fn a_citizen_files_tracks_and_supports_a_complaint() {
     // The same problem again, 10 m away: the first is offered as a duplicate.
     let mut again = complaint("heritage_damage", "Someone painted on it");
     again["lat"] = json!(VM.1 + 0.00009);
-    let (_, second) = post(&srv, "/complaints", &again).await;
+    let (_, second) = post(&srv, "/complaints", None, &again).await;
     let dups = second["possible_duplicates"].as_array().unwrap();
     assert_eq!(dups.len(), 1);
     assert_eq!(dups[0]["ticket"], ticket.as_str());
     assert!((dups[0]["distance_m"].as_f64().unwrap() - 10.0).abs() < 1.0);
     // Another category at the same spot is not a duplicate.
-    let (_, other) = post(&srv, "/complaints", &complaint("other", "Broken bench")).await;
+    let (_, other) = post(
+        &srv,
+        "/complaints",
+        None,
+        &complaint("other", "Broken bench"),
+    )
+    .await;
     assert_eq!(other["possible_duplicates"], json!([]));
 
     // Tracking.
@@ -142,11 +107,17 @@ async fn a_citizen_files_tracks_and_supports_a_complaint() {
 
     // Support counts once per client.
     for _ in 0..2 {
-        let (status, v) = post(&srv, &format!("/complaints/{ticket}/support"), &json!({})).await;
+        let (status, v) = post(
+            &srv,
+            &format!("/complaints/{ticket}/support"),
+            None,
+            &json!({}),
+        )
+        .await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["supporters"], 1);
     }
-    let (status, _) = post(&srv, "/complaints/EH-2026-999999/support", &json!({})).await;
+    let (status, _) = post(&srv, "/complaints/EH-2026-999999/support", None, &json!({})).await;
     assert_eq!(status, 404);
     let (status, v) = srv.get("/complaints/not-a-ticket").await;
     assert_eq!(status, 404, "{v}");
@@ -154,9 +125,8 @@ async fn a_citizen_files_tracks_and_supports_a_complaint() {
 }
 
 #[tokio::test]
-async fn bad_complaints_get_a_4xx_naming_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+async fn bad_complaint_fields_get_a_400_naming_the_field() {
+    let (srv, _dir) = server().await;
     let ok = complaint("park_maintenance", "Swings broken");
     let cases: Vec<(Value, &str)> = vec![
         (
@@ -240,12 +210,23 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
             "attributes.filling_in_progress",
         ),
     ];
+    // Every case is tried and every wrong answer reported, not just the first.
+    let mut wrong = Vec::new();
     for (body, field) in cases {
-        let (status, v) = post(&srv, "/complaints", &body).await;
-        assert_eq!(status, 400, "{body}: {v}");
-        assert_eq!(v["code"], "invalid_field", "{v}");
-        assert_eq!(v["field"], field, "{body}: {v}");
+        let (status, v) = post(&srv, "/complaints", None, &body).await;
+        if (status, &v["code"], &v["field"]) != (400, &json!("invalid_field"), &json!(field)) {
+            wrong.push(format!(
+                "{body}\n  -> {status} {v}, not a 400 naming {field}"
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    nothing_was_filed(srv).await;
+}
+
+#[tokio::test]
+async fn a_body_not_json_or_of_another_type_is_refused() {
+    let (srv, _dir) = server().await;
     // Not JSON, not a JSON object, an unsupported type.
     let c = reqwest::Client::new();
     let r = c
@@ -258,6 +239,15 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
     assert_eq!(r.status().as_u16(), 400);
     let r = c
         .post(srv.url("/complaints"))
+        .header("content-type", "application/json")
+        .body("[1, 2]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "bad_request");
+    let r = c
+        .post(srv.url("/complaints"))
         .header("content-type", "text/plain")
         .body("hello")
         .send()
@@ -268,7 +258,13 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
         r.json::<Value>().await.unwrap()["code"],
         "unsupported_media_type"
     );
+    nothing_was_filed(srv).await;
+}
 
+#[tokio::test]
+async fn bad_photos_are_refused_naming_the_photo() {
+    let (srv, _dir) = server().await;
+    let c = reqwest::Client::new();
     // Photos: a GIF is refused by its bytes whatever its name; six photos are too many;
     // one over 10 MB is refused.
     let form = |photos: Vec<(Vec<u8>, &str)>| {
@@ -296,7 +292,7 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "photos[0]");
-    let six = (0..6).map(|_| (jpeg_with_exif(), "p.jpg")).collect();
+    let six = (0..6).map(|_| (photo_with_exif(), "p.jpg")).collect();
     let r = c
         .post(srv.url("/complaints"))
         .multipart(form(six))
@@ -305,7 +301,7 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "photos");
-    let mut big = jpeg_with_exif();
+    let mut big = photo_with_exif();
     big.resize(10 * 1024 * 1024 + 1, 0);
     let r = c
         .post(srv.url("/complaints"))
@@ -316,33 +312,14 @@ async fn bad_complaints_get_a_4xx_naming_the_field() {
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["field"], "photos[0]");
 
-    // Nothing above was stored.
-    let (_, v) = srv.get("/open311/v2/requests.json").await;
-    assert_eq!(v, json!([]));
-    srv.stop().await;
+    nothing_was_filed(srv).await;
 }
 
 #[tokio::test]
 async fn photos_are_stored_without_exif_under_their_hash() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
-    let png = {
-        // A 1×1 PNG with a tEXt chunk naming the phone.
-        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-        let chunk = |v: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]| {
-            v.extend((data.len() as u32).to_be_bytes());
-            v.extend(kind);
-            v.extend(data);
-            let mut crc_in = kind.to_vec();
-            crc_in.extend(data);
-            v.extend(crc32(&crc_in).to_be_bytes());
-        };
-        chunk(&mut v, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
-        chunk(&mut v, b"tEXt", b"Author\0Ritu's phone");
-        chunk(&mut v, b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1]);
-        chunk(&mut v, b"IEND", &[]);
-        v
-    };
+    let (srv, _dir) = server().await;
+    // A PNG with a text chunk naming the phone.
+    let png = png_with_text(b"Author\0Ritu's phone");
     let form = Form::new()
         .text("lon", VM.0.to_string())
         .text("lat", VM.1.to_string())
@@ -351,7 +328,7 @@ async fn photos_are_stored_without_exif_under_their_hash() {
         .text("description", "A crack in the dome")
         .part(
             "photo",
-            Part::bytes(jpeg_with_exif()).file_name("IMG_1.JPG"),
+            Part::bytes(photo_with_exif()).file_name("IMG_1.JPG"),
         )
         .part("photo", Part::bytes(png).file_name("whatever.bin"));
     let r = reqwest::Client::new()
@@ -373,8 +350,7 @@ async fn photos_are_stored_without_exif_under_their_hash() {
         for secret in ["GPSLatitude", "Pixel 7", "taken by", "Ritu"] {
             assert!(!text.contains(secret), "{secret} survived in {url}");
         }
-        use sha2::Digest;
-        let sha = hex::encode(sha2::Sha256::digest(&bytes));
+        let sha = common::sha256_hex(&bytes);
         assert!(url.as_str().unwrap().ends_with(&sha), "content-addressed");
     }
     // Lists carry each complaint's own photos (read for the whole list at once): a
@@ -382,6 +358,7 @@ async fn photos_are_stored_without_exif_under_their_hash() {
     let (s, bare) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("park_maintenance", "Broken swing"),
     )
     .await;
@@ -407,30 +384,14 @@ async fn photos_are_stored_without_exif_under_their_hash() {
     srv.stop().await;
 }
 
-fn crc32(b: &[u8]) -> u32 {
-    let mut c = 0xFFFF_FFFFu32;
-    for x in b {
-        c ^= u32::from(*x);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 #[tokio::test]
 async fn no_public_answer_carries_a_reporters_contact_details() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
     let mut body = complaint("water_body_filling", "Lorries tipping rubble into the pond");
     body["name"] = json!("Sudeshna Quarterfield");
     body["phone"] = json!("+91 98311 23457");
     body["email"] = json!("sudeshna.q@example.org");
-    let (_, filed) = post(&srv, "/complaints", &body).await;
+    let (_, filed) = post(&srv, "/complaints", None, &body).await;
     let ticket = filed["ticket"].as_str().unwrap().to_string();
     let secrets = ["Quarterfield", "98311", "sudeshna.q@example.org"];
     assert!(!filed.to_string().contains("Quarterfield"));
@@ -468,8 +429,7 @@ async fn no_public_answer_carries_a_reporters_contact_details() {
 
 #[tokio::test]
 async fn every_staff_endpoint_answers_each_role_as_it_should() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
     let field_here = add_user(&srv, "field79", Role::FieldStaff, Some(79)).await;
     let field_there = add_user(&srv, "field12", Role::FieldStaff, Some(12)).await;
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
@@ -479,6 +439,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
         let (_, v) = post(
             &srv,
             "/complaints",
+            None,
             &complaint("other", &format!("complaint {i}")),
         )
         .await;
@@ -521,12 +482,13 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     }
     // Acknowledge: field staff only in their own ward.
     for (i, ((name, tok), want)) in who.iter().zip([401, 200, 403, 200, 200]).enumerate() {
-        let (status, v) = patch(&srv, *tok, &tickets[i], &json!({"action": "acknowledge"})).await;
+        let (status, v) =
+            patch_ticket(&srv, *tok, &tickets[i], &json!({"action": "acknowledge"})).await;
         assert_eq!(status, want, "{name}: {v}");
     }
     // Reject (an officer's call): field staff may not, even in their ward.
     for (i, ((name, tok), want)) in who.iter().zip([401, 403, 403, 200, 200]).enumerate() {
-        let (status, v) = patch(
+        let (status, v) = patch_ticket(
             &srv,
             *tok,
             &tickets[3 + i.min(4)],
@@ -556,6 +518,7 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     let (status, v) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "officer", "password": "guess"}),
     )
     .await;
@@ -563,44 +526,36 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     let (status, v) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "nobody", "password": "guess"}),
     )
     .await;
     assert_eq!(status, 429, "{v}");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let (status, _) = post(
-        &srv,
-        "/auth/login",
-        &json!({"name": "nobody", "password": "guess"}),
-    )
-    .await;
-    assert_eq!(status, 401);
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    let (status, _) = post(
-        &srv,
-        "/auth/login",
-        &json!({"name": "officer", "password": "a long password"}),
-    )
-    .await;
-    assert_eq!(status, 200);
+    // Once the back-off runs out (a refusal does not extend it) the guess is checked,
+    // and fails; after the next, longer, back-off the right password still works.
+    let (status, v) = common::login_once_allowed(&srv, "nobody", "guess").await;
+    assert_eq!(status, 401, "{v}");
+    let (status, v) = common::login_once_allowed(&srv, "officer", common::PASSWORD).await;
+    assert_eq!(status, 200, "{v}");
     srv.stop().await;
 }
 
 #[tokio::test]
 async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
     add_user(&srv, "field79", Role::FieldStaff, Some(79)).await;
     let (_, a) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Broken railing"),
     )
     .await;
     let (_, b) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Railing broken, again"),
     )
     .await;
@@ -627,7 +582,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
         (json!({"action": "start"}), 409, "resolved"),
     ];
     for (body, want, status_after) in steps {
-        let (status, v) = patch(&srv, Some(&officer), ta, &body).await;
+        let (status, v) = patch_ticket(&srv, Some(&officer), ta, &body).await;
         assert_eq!(status, want, "{body}: {v}");
         let (_, shown) = srv.get(&format!("/complaints/{ta}")).await;
         assert_eq!(shown["status"], status_after, "after {body}");
@@ -652,7 +607,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     let (_, q) = get_as(&srv, Some(&officer), "/complaints?status=resolved").await;
     assert_eq!(q["complaints"][0]["assigned_to"], "field79");
     // Unknown assignee, unknown action, unknown field, duplicate rules.
-    let (s1, v1) = patch(
+    let (s1, v1) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -660,9 +615,9 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     )
     .await;
     assert_eq!((s1, v1["field"].as_str()), (400, Some("assignee")));
-    let (s2, v2) = patch(&srv, Some(&officer), tb, &json!({"action": "close"})).await;
+    let (s2, v2) = patch_ticket(&srv, Some(&officer), tb, &json!({"action": "close"})).await;
     assert_eq!((s2, v2["field"].as_str()), (400, Some("action")));
-    let (s3, v3) = patch(
+    let (s3, v3) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -670,7 +625,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     )
     .await;
     assert_eq!((s3, v3["field"].as_str()), (400, Some("colour")));
-    let (s4, _) = patch(
+    let (s4, _) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -678,7 +633,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     )
     .await;
     assert_eq!(s4, 400);
-    let (s5, v5) = patch(
+    let (s5, v5) = patch_ticket(
         &srv,
         Some(&officer),
         tb,
@@ -688,7 +643,7 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     assert_eq!(s5, 200, "{v5}");
     assert_eq!(v5["status"], "duplicate");
     assert_eq!(v5["duplicate_of"], ta);
-    let (s6, _) = patch(
+    let (s6, _) = patch_ticket(
         &srv,
         Some(&officer),
         "EH-2026-999999",
@@ -704,10 +659,9 @@ async fn triage_moves_a_complaint_through_its_statuses_on_a_public_timeline() {
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn open311_georeport_v2_in_json_and_xml() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+/// A register with an Open311 API key for a citizen app; returns the key too.
+async fn open311_server() -> (TestServer, tempfile::TempDir, String) {
+    let (srv, dir) = server().await;
     let key = "k".repeat(64);
     srv.atlas
         .store()
@@ -718,6 +672,47 @@ async fn open311_georeport_v2_in_json_and_xml() {
         )
         .await
         .unwrap();
+    (srv, dir, key)
+}
+
+/// An Open311 request form: a pond by the memorial being filled, with the reporter's
+/// name and email, sent with `key`.
+fn open311_form(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("api_key", key.to_string()),
+        ("service_code", "water_body_filling".into()),
+        ("lat", VM.1.to_string()),
+        ("long", VM.0.to_string()),
+        (
+            "description",
+            "Pond near the memorial being filled at night".into(),
+        ),
+        ("attribute[filling_in_progress]", "yes".into()),
+        ("first_name", "Anil".into()),
+        ("last_name", "Brightwater".into()),
+        ("email", "anil@example.org".into()),
+    ]
+}
+
+/// Files [`open311_form`] through Open311; returns its (service_request_id, token).
+async fn file_open311(srv: &TestServer, key: &str) -> (String, String) {
+    let r = reqwest::Client::new()
+        .post(srv.url("/open311/v2/requests.json"))
+        .form(&open311_form(key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let v: Value = r.json().await.unwrap();
+    (
+        v[0]["service_request_id"].as_str().unwrap().to_string(),
+        v[0]["token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn open311_discovery_and_services_in_json_and_xml() {
+    let (srv, _dir) = server().await;
     let (status, d) = srv.get("/open311/v2/discovery.json").await;
     assert_eq!(status, 200);
     assert!(d["endpoints"][0]["url"]
@@ -761,29 +756,18 @@ async fn open311_georeport_v2_in_json_and_xml() {
         xml.starts_with("<?xml")
             && xml.contains("<services><service><service_code>water_body_filling</service_code>")
     );
+    srv.stop().await;
+}
 
+#[tokio::test]
+async fn open311_requests_need_a_valid_key_and_every_required_attribute() {
+    let (srv, _dir, key) = open311_server().await;
     let c = reqwest::Client::new();
-    let form = |key: &str| {
-        vec![
-            ("api_key", key.to_string()),
-            ("service_code", "water_body_filling".into()),
-            ("lat", VM.1.to_string()),
-            ("long", VM.0.to_string()),
-            (
-                "description",
-                "Pond near the memorial being filled at night".into(),
-            ),
-            ("attribute[filling_in_progress]", "yes".into()),
-            ("first_name", "Anil".into()),
-            ("last_name", "Brightwater".into()),
-            ("email", "anil@example.org".into()),
-        ]
-    };
     // Without a valid key: 403 in the spec's error format.
     for k in ["", "wrong"] {
         let r = c
             .post(srv.url("/open311/v2/requests.json"))
-            .form(&form(k))
+            .form(&open311_form(k))
             .send()
             .await
             .unwrap();
@@ -793,7 +777,7 @@ async fn open311_georeport_v2_in_json_and_xml() {
     }
     let r = c
         .post(srv.url("/open311/v2/requests.xml"))
-        .form(&form("wrong"))
+        .form(&open311_form("wrong"))
         .send()
         .await
         .unwrap();
@@ -803,7 +787,7 @@ async fn open311_georeport_v2_in_json_and_xml() {
         .unwrap()
         .contains("<errors><error><code>403</code>"));
     // A missing required attribute is named.
-    let mut f = form(&key);
+    let mut f = open311_form(&key);
     f.retain(|(k, _)| *k != "attribute[filling_in_progress]");
     let r = c
         .post(srv.url("/open311/v2/requests.json"))
@@ -817,17 +801,13 @@ async fn open311_georeport_v2_in_json_and_xml() {
         .await
         .unwrap()
         .contains("attribute[filling_in_progress]"));
+    nothing_was_filed(srv).await;
+}
 
-    let r = c
-        .post(srv.url("/open311/v2/requests.json"))
-        .form(&form(&key))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let v: Value = r.json().await.unwrap();
-    let id = v[0]["service_request_id"].as_str().unwrap().to_string();
-    let token = v[0]["token"].as_str().unwrap().to_string();
+#[tokio::test]
+async fn open311_a_request_is_found_by_id_and_token_without_its_reporter() {
+    let (srv, _dir, key) = open311_server().await;
+    let (id, token) = file_open311(&srv, &key).await;
     let (_, t) = srv.get(&format!("/open311/v2/tokens/{token}.json")).await;
     assert_eq!(t[0]["service_request_id"], id.as_str());
     let (_, one) = srv.get(&format!("/open311/v2/requests/{id}.json")).await;
@@ -842,16 +822,23 @@ async fn open311_georeport_v2_in_json_and_xml() {
         req["expected_datetime"].as_str().unwrap() > req["requested_datetime"].as_str().unwrap()
     );
     assert!(!one.to_string().contains("Brightwater") && !one.to_string().contains("anil@"));
+    srv.stop().await;
+}
 
+#[tokio::test]
+async fn open311_request_lists_filter_by_status_service_and_date() {
+    let (srv, _dir, key) = open311_server().await;
+    let (id, _) = file_open311(&srv, &key).await;
     // Resolve it; the list filters follow.
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
-    patch(
+    let (status, v) = patch_ticket(
         &srv,
         Some(&officer),
         &id,
         &json!({"action": "resolve", "note": "Filling stopped; FIR lodged"}),
     )
     .await;
+    assert_eq!(status, 200, "{v}");
     let (_, open) = srv.get("/open311/v2/requests.json?status=open").await;
     assert_eq!(open, json!([]));
     let (_, closed) = srv
@@ -880,7 +867,7 @@ async fn a_client_over_its_rate_is_told_when_to_come_back() {
     let srv =
         TestServer::start_with(&dir.path().join("c.db"), true, |s| s.with_rate_limit(2)).await;
     for _ in 0..2 {
-        let (status, _) = post(&srv, "/complaints", &complaint("other", "Litter")).await;
+        let (status, _) = post(&srv, "/complaints", None, &complaint("other", "Litter")).await;
         assert_eq!(status, 201);
     }
     let r = reqwest::Client::new()
@@ -905,8 +892,7 @@ async fn a_client_over_its_rate_is_told_when_to_come_back() {
 
 #[tokio::test]
 async fn a_complaint_shows_on_the_map_at_once_with_a_short_cache_life() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
     let t = TileCoord::containing(VM.0, VM.1, 16);
     let path = format!("/tiles/complaints/{}/{}/{}.mvt", t.z, t.x, t.y);
     let r = reqwest::get(srv.url(&path)).await.unwrap();
@@ -920,6 +906,7 @@ async fn a_complaint_shows_on_the_map_at_once_with_a_short_cache_life() {
     let (_, filed) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Cracked plinth"),
     )
     .await;
@@ -937,7 +924,7 @@ async fn a_complaint_shows_on_the_map_at_once_with_a_short_cache_life() {
 
     // Resolving it recolours the pin at once.
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
-    patch(
+    patch_ticket(
         &srv,
         Some(&officer),
         filed["ticket"].as_str().unwrap(),
@@ -1012,6 +999,7 @@ async fn staff_accounts_and_api_keys_come_from_the_command_line() {
     let (status, v) = post(
         &srv,
         "/auth/login",
+        None,
         &json!({"name": "mitra", "password": "a long password"}),
     )
     .await;
@@ -1036,12 +1024,12 @@ async fn staff_accounts_and_api_keys_come_from_the_command_line() {
 
 #[tokio::test]
 async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
     let (_, filed) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("heritage_damage", "Broken lamp"),
     )
     .await;
@@ -1051,7 +1039,7 @@ async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
         .text("note", "Lamp replaced")
         .part(
             "photo",
-            Part::bytes(jpeg_with_exif()).file_name("after.jpg"),
+            Part::bytes(photo_with_exif()).file_name("after.jpg"),
         );
     let r = reqwest::Client::new()
         .patch(srv.url(&format!("/complaints/{ticket}")))
@@ -1083,12 +1071,12 @@ async fn a_resolution_can_carry_a_photo_on_the_public_timeline() {
 
 #[tokio::test]
 async fn an_internal_note_on_a_step_hides_the_note_not_the_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("c.db"), true).await;
+    let (srv, _dir) = server().await;
     let officer = add_user(&srv, "officer", Role::Officer, None).await;
     let (_, a) = post(
         &srv,
         "/complaints",
+        None,
         &complaint("park_maintenance", "Broken bench"),
     )
     .await;
@@ -1098,7 +1086,7 @@ async fn an_internal_note_on_a_step_hides_the_note_not_the_step() {
         json!({"action": "note", "note": "Contractor's phone 98300 11111", "public": false}),
         json!({"action": "start", "note": "Crew sent", "public": true}),
     ] {
-        let (status, v) = patch(&srv, Some(&officer), t, &body).await;
+        let (status, v) = patch_ticket(&srv, Some(&officer), t, &body).await;
         assert_eq!(status, 200, "{body}: {v}");
     }
     let (_, shown) = srv.get(&format!("/complaints/{t}")).await;

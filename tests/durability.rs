@@ -1,17 +1,37 @@
 //! A complaint acknowledged is a complaint kept: many clients file complaints (some with
-//! photos) against the real binary, which is killed with SIGKILL at a random moment;
-//! after a restart every ticket that was answered is there, with its text and photos.
+//! photos) against the real binary, which is killed with SIGKILL at a moment drawn from a
+//! seeded RNG; after each restart every ticket that was answered is there, with its text
+//! and photos.
+//!
+//! The seed is printed; `DURABILITY_SEED=N cargo test --test durability` replays a run's
+//! kill moments, or tries others.
 
 mod common;
 
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use sha2::Digest;
+
+/// The default seed: fixed, so a run is repeatable as far as a kill moment can be.
+const SEED: u64 = 0x5EED_D00A;
+
+/// SIGKILLs per run, each followed by a restart and a check.
+const ROUNDS: u64 = 2;
+
+/// `DURABILITY_SEED` if set, else [`SEED`].
+fn seed() -> u64 {
+    match std::env::var("DURABILITY_SEED") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("DURABILITY_SEED={v:?} is not an unsigned integer")),
+        Err(_) => SEED,
+    }
+}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -21,66 +41,69 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[allow(clippy::zombie_processes)] // the caller kills and waits for it
-async fn start(db: &std::path::Path, port: u16) -> Child {
-    let child = common::bin()
-        .args(["--db", db.to_str().unwrap(), "serve", "--bind"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["--complaints-per-minute", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start server");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/health")).await {
-            if r.status().is_success() {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// The server process, SIGKILLed and reaped when dropped (so a failed assertion leaves
+/// no server behind).
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) {
+        let _ = self.0.kill(); // SIGKILL
+        let _ = self.0.wait();
     }
-    panic!("server did not come up");
 }
 
-/// A tiny JPEG whose scan data is unique to `n` (so every photo is a distinct file).
-fn jpeg(n: u64) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-    v.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    v.extend([0xFF, 0xDA, 0x00, 0x0C]);
-    v.extend([0; 10]);
-    v.extend(n.to_be_bytes().iter().map(|b| b & 0x7F));
-    v.extend([0xFF, 0xD9]);
-    v
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn start(db: &std::path::Path, port: u16) -> Server {
+    let child = Server(
+        common::bin()
+            .args(["--db", db.to_str().unwrap(), "serve", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--complaints-per-minute", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server"),
+    );
+    let health = format!("http://127.0.0.1:{port}/health");
+    let health = &health;
+    common::eventually(
+        "the server to come up",
+        Duration::from_secs(60),
+        || async move {
+            let r = reqwest::get(health).await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+    child
 }
 
 #[derive(Debug, Clone)]
 struct Acked {
+    /// The round in which the server answered 201.
+    round: u64,
     ticket: String,
     description: String,
     photo: Option<String>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_acknowledged_complaint_survives_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("durable.db");
-    let port = free_port();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
-
-    for round in 0..2u64 {
-        let mut server = start(&db, port).await;
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut clients = Vec::new();
-        for c in 0..16u64 {
-            let acked = acked.clone();
+/// Starts 16 clients filing complaints until the server stops answering or `stop` is
+/// set; each returns what was acknowledged to it.
+fn file_until_killed(
+    round: u64,
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Vec<Acked>>> {
+    (0..16u64)
+        .map(|c| {
             let stop = stop.clone();
-            clients.push(tokio::spawn(async move {
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
                 let http = reqwest::Client::new();
                 let url = format!("http://127.0.0.1:{port}/complaints");
                 let mut i = 0u64;
@@ -90,14 +113,13 @@ async fn every_acknowledged_complaint_survives_sigkill() {
                     let description = format!("round {round} client {c} complaint {i}");
                     let lon = 88.30 + (n % 97) as f64 * 0.001;
                     let lat = 22.50 + (n % 89) as f64 * 0.001;
-                    let with_photo = i.is_multiple_of(4);
-                    let req = if with_photo {
+                    let req = if i.is_multiple_of(4) {
                         let form = Form::new()
                             .text("lon", lon.to_string())
                             .text("lat", lat.to_string())
                             .text("category", "other")
                             .text("description", description.clone())
-                            .part("photo", Part::bytes(jpeg(n)).file_name("p.jpg"));
+                            .part("photo", Part::bytes(common::jpeg(n)).file_name("p.jpg"));
                         http.post(&url).multipart(form)
                     } else {
                         http.post(&url).json(&json!({
@@ -111,62 +133,108 @@ async fn every_acknowledged_complaint_survives_sigkill() {
                     let Ok(v) = r.json::<Value>().await else {
                         break;
                     };
-                    acked.lock().unwrap().push(Acked {
+                    acked.push(Acked {
+                        round,
                         ticket: v["ticket"].as_str().unwrap().to_string(),
                         description,
                         photo: v["photos"][0].as_str().map(str::to_string),
                     });
                 }
-            }));
-        }
-        let wait = rng.random_range(300..1500);
-        tokio::time::sleep(Duration::from_millis(wait)).await;
-        server.kill().unwrap(); // SIGKILL
-        server.wait().unwrap();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        for c in clients {
-            c.await.unwrap();
-        }
-        assert!(
-            !acked.lock().unwrap().is_empty(),
-            "round {round}: nothing was acknowledged before the kill at {wait} ms (seed {seed})"
-        );
-    }
+                acked
+            })
+        })
+        .collect()
+}
 
-    let mut server = start(&db, port).await;
+/// Checks, on the restarted server, every complaint acknowledged so far; `after` names
+/// the kill it has just survived.
+async fn check_survivors(port: u16, acked: &[Acked], after: &str) {
     let http = reqwest::Client::new();
-    let acked = acked.lock().unwrap().clone();
-    let mut tickets = std::collections::HashSet::new();
-    for a in &acked {
-        assert!(
-            tickets.insert(a.ticket.clone()),
-            "ticket {} given twice",
-            a.ticket
-        );
+    for a in acked {
+        let round = a.round;
         let r = http
             .get(format!("http://127.0.0.1:{port}/complaints/{}", a.ticket))
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{} lost (seed {seed})", a.ticket);
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "{after}: {} (acknowledged in round {round}) is lost",
+            a.ticket
+        );
         let v: Value = r.json().await.unwrap();
-        assert_eq!(v["description"], a.description.as_str());
+        assert_eq!(
+            v["description"],
+            a.description.as_str(),
+            "{after}: {} (acknowledged in round {round}) changed",
+            a.ticket
+        );
         if let Some(p) = &a.photo {
             let r = http
                 .get(format!("http://127.0.0.1:{port}{p}"))
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status().as_u16(), 200, "photo {p} of {} lost", a.ticket);
+            assert_eq!(
+                r.status().as_u16(),
+                200,
+                "{after}: photo {p} of {} (acknowledged in round {round}) is lost",
+                a.ticket
+            );
             let bytes = r.bytes().await.unwrap();
-            assert!(p.ends_with(&hex::encode(sha2::Sha256::digest(&bytes))));
+            assert!(
+                p.ends_with(&common::sha256_hex(&bytes)),
+                "{after}: photo {p} of {} (acknowledged in round {round}) has other bytes",
+                a.ticket
+            );
         }
     }
-    eprintln!(
-        "{} acknowledged complaints ({} with photos) all survived two SIGKILLs (seed {seed})",
-        acked.len(),
-        acked.iter().filter(|a| a.photo.is_some()).count()
-    );
-    server.kill().unwrap();
-    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_complaint_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("durable.db");
+    let port = free_port();
+    let seed = seed();
+    eprintln!("durability: seed {seed} (DURABILITY_SEED={seed} to replay)");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut acked: Vec<Acked> = Vec::new();
+    let mut tickets = std::collections::HashSet::new();
+
+    let mut server = start(&db, port).await;
+    for round in 0..ROUNDS {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let clients = file_until_killed(round, port, stop.clone());
+        let wait = rng.random_range(300..1500);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        server.kill();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let before = acked.len();
+        for c in clients {
+            acked.extend(c.await.unwrap());
+        }
+        let this_round = &acked[before..];
+        let after = format!("round {round}, after the SIGKILL at {wait} ms (seed {seed})");
+        assert!(
+            !this_round.is_empty(),
+            "{after}: nothing was acknowledged before the kill"
+        );
+        for a in this_round {
+            assert!(
+                tickets.insert(a.ticket.clone()),
+                "{after}: ticket {} was given twice",
+                a.ticket
+            );
+        }
+        // Restarted on the same file: this round's complaints and every earlier one.
+        server = start(&db, port).await;
+        check_survivors(port, &acked, &after).await;
+        eprintln!(
+            "{after}: {} acknowledged ({} with photos), all there after the restart",
+            this_round.len(),
+            this_round.iter().filter(|a| a.photo.is_some()).count()
+        );
+    }
 }

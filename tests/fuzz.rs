@@ -35,6 +35,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use common::enc;
 use geo_types::{Geometry, LineString, MultiPoint, MultiPolygon, Point};
 use geozero::mvt::{Message, Tile};
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
@@ -359,23 +360,6 @@ fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(common::fixture(name)).expect("read fixture")
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn enc_bytes(b: &[u8]) -> String {
-    b.iter()
-        .map(|&c| {
-            if c.is_ascii_alphanumeric() || b"-_.~".contains(&c) {
-                (c as char).to_string()
-            } else {
-                format!("%{c:02X}")
-            }
-        })
-        .collect()
-}
-
-fn enc(s: &str) -> String {
-    enc_bytes(s.as_bytes())
 }
 
 /// Text a client might send to trip a parser up: NaN and infinities spelled out, numbers
@@ -2155,55 +2139,6 @@ fn fuzz_cql2_text() {
 // Complaint photos and submissions.
 // ---------------------------------------------------------------------------------------
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A minimal JPEG carrying EXIF (with a GPS tag) and a comment.
-fn jpeg() -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8];
-    let seg = |v: &mut Vec<u8>, marker: u8, body: &[u8]| {
-        v.extend([0xFF, marker]);
-        v.extend(((body.len() + 2) as u16).to_be_bytes());
-        v.extend(body);
-    };
-    seg(&mut v, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    seg(&mut v, 0xE1, b"Exif\0\0GPSLatitude 22.5726 Canon EOS");
-    seg(&mut v, 0xFE, b"shot by someone");
-    seg(&mut v, 0xDA, &[0; 10]);
-    v.extend([0x12, 0x34, 0xFF, 0xD9]);
-    v
-}
-
-/// A 1×1 PNG with a text chunk naming the phone.
-fn png() -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    let chunk = |v: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]| {
-        v.extend((data.len() as u32).to_be_bytes());
-        v.extend(kind);
-        v.extend(data);
-        let mut crc_in = kind.to_vec();
-        crc_in.extend(data);
-        v.extend(crc32(&crc_in).to_be_bytes());
-    };
-    chunk(&mut v, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
-    chunk(&mut v, b"tEXt", b"Author\0GPSLatitude phone");
-    chunk(&mut v, b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1]);
-    chunk(&mut v, b"IEND", &[]);
-    v
-}
-
 /// An extended WebP (VP8X) with EXIF and XMP chunks.
 fn webp() -> Vec<u8> {
     let chunk = |id: &[u8; 4], data: &[u8]| {
@@ -2225,6 +2160,16 @@ fn webp() -> Vec<u8> {
     v.extend((body.len() as u32).to_le_bytes());
     v.extend(body);
     v
+}
+
+/// A minimal JPEG carrying EXIF (with a GPS tag) and a comment.
+fn jpeg() -> Vec<u8> {
+    common::jpeg_with_exif(b"GPSLatitude 22.5726 Canon EOS", b"shot by someone")
+}
+
+/// A 1×1 PNG with a text chunk naming the phone.
+fn png() -> Vec<u8> {
+    common::png_with_text(b"Author\0GPSLatitude phone")
 }
 
 fn photos() -> [Vec<u8>; 3] {
@@ -2323,8 +2268,7 @@ fn fuzz_photo() {
                     Some(p.media_type),
                     "cleaned bytes lost their signature"
                 );
-                use sha2::Digest;
-                prop_assert_eq!(&p.sha256, &hex::encode(sha2::Sha256::digest(&p.bytes)));
+                prop_assert_eq!(&p.sha256, &common::sha256_hex(&p.bytes));
                 let left = metadata_left(&p.bytes, p.media_type);
                 prop_assert!(left.is_empty(), "metadata left after cleaning: {:?}", left);
                 match again {

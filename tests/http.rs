@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{enc, TestServer};
 use serde_json::Value;
 
 fn names(fc: &Value) -> Vec<String> {
@@ -12,18 +12,6 @@ fn names(fc: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|f| f["properties"]["name"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
         .collect()
 }
 

@@ -255,6 +255,9 @@ async fn at_matches_brute_force_and_respects_holes() {
 async fn bbox_matches_brute_force() {
     let (srv, all, _dir) = server(3).await;
     let mut rng = ChaCha8Rng::seed_from_u64(5);
+    // Boxes with something in them, per layer: an index answering nothing would agree
+    // with every empty box, so most boxes must not be empty in any layer.
+    let mut nonempty = [0usize; Layer::ALL.len()];
     for _ in 0..200 {
         let (x, y) = (
             rng.random_range(AREA[0]..AREA[2]),
@@ -265,7 +268,7 @@ async fn bbox_matches_brute_force() {
             rng.random_range(0.0001..0.03),
         );
         let r = Rect::new(Coord { x, y }, Coord { x: x + w, y: y + h });
-        for layer in Layer::ALL {
+        for (i, layer) in Layer::ALL.iter().enumerate() {
             let got: BTreeSet<String> = srv
                 .atlas
                 .index()
@@ -280,7 +283,14 @@ async fn bbox_matches_brute_force() {
                 .map(|a| a.code.clone())
                 .collect();
             assert_eq!(got, want, "{layer} in {r:?}");
+            nonempty[i] += usize::from(!want.is_empty());
         }
+    }
+    for (layer, n) in Layer::ALL.iter().zip(nonempty) {
+        assert!(
+            n > 100,
+            "the oracle compared mostly empty {layer} boxes ({n} of 200 had anything)"
+        );
     }
     srv.stop().await;
 }

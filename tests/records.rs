@@ -4,63 +4,17 @@
 
 mod common;
 
-use common::TestServer;
+use std::path::Path;
+
+use common::{add_user, get_as, post, sha256_hex, upload_document, TestServer};
 use geozero::mvt::{tile, Message, Tile};
 use heritage_atlas::model::{now_rfc3339, Role};
 use heritage_atlas::tiles::TileCoord;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Inside Victoria Memorial (HER-0001), ward 79.
 const VM: (f64, f64) = (88.3425, 22.5449);
-
-async fn add_user(srv: &TestServer, name: &str, role: Role, ward: Option<i64>) -> String {
-    let hash = heritage_atlas::auth::hash_password("a long password").unwrap();
-    srv.atlas
-        .store()
-        .put_user(name, role, ward, &hash, &now_rfc3339())
-        .await
-        .unwrap();
-    let r = reqwest::Client::new()
-        .post(srv.url("/auth/login"))
-        .json(&json!({"name": name, "password": "a long password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn post(srv: &TestServer, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut req = reqwest::Client::new().post(srv.url(path)).json(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn upload(srv: &TestServer, token: &str, code: &str, form: Form) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(srv.url(&format!("/assets/{code}/documents")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-fn sha256(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
 
 fn pdf(text: &str) -> Vec<u8> {
     format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
@@ -87,6 +41,27 @@ async fn tile_condition(srv: &TestServer) -> String {
         .find(|f| value(f, key("code")).as_deref() == Some("HER-0001"))
         .expect("HER-0001 in its tile");
     value(vm, key("condition")).unwrap()
+}
+
+/// When every bundled asset was last changed, for [`start_with_old_assets`].
+const LONG_AGO: &str = "2020-01-01T00:00:00Z";
+
+/// Starts over the bundled data with every asset last changed [`LONG_AGO`], as in a
+/// register that has been in use a while: a write now moves the collection's temporal
+/// extent without waiting for the clock to reach the next second (timestamps are stored
+/// to the second).
+async fn start_with_old_assets(db: &Path) -> TestServer {
+    TestServer::start(db, true).await.stop().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE assets SET updated_at = ?")
+        .bind(LONG_AGO)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    TestServer::start(db, true).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,7 +94,7 @@ async fn the_bundled_history_is_there_once_and_its_documents_verify() {
         .unwrap()
         .contains("immutable"));
     let bytes = r.bytes().await.unwrap().to_vec();
-    assert_eq!(sha256(&bytes), sha);
+    assert_eq!(sha256_hex(&bytes), sha);
     assert!(bytes.starts_with(b"%PDF-"));
     assert_eq!(doc["size"], bytes.len());
 
@@ -164,16 +139,15 @@ async fn the_bundled_history_is_there_once_and_its_documents_verify() {
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
     let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let srv = start_with_old_assets(&dir.path().join("atlas.db")).await;
     let officer = add_user(&srv, "officer1", Role::Officer, None).await;
     let here = add_user(&srv, "field79", Role::FieldStaff, Some(79)).await;
     let elsewhere = add_user(&srv, "field5", Role::FieldStaff, Some(5)).await;
     assert_eq!(tile_condition(&srv).await, "good");
-    // The collection's temporal extent is worked out now, and must move with the write
-    // (a second later, so the timestamps differ).
+    // The collection's temporal extent is worked out now, and must move with the write.
     let (_, before) = srv.get("/collections/heritage").await;
     let before_end = before["extent"]["temporal"]["interval"][0][1].clone();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(before_end, LONG_AGO);
 
     let path = "/assets/HER-0001/inspections";
     let today = now_rfc3339()[..10].to_string();
@@ -281,14 +255,8 @@ async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
     assert_eq!(vm["maintenance"].as_array().unwrap().len(), 3);
 
     // The staff list is for officers (they assign complaints).
-    let r = reqwest::Client::new()
-        .get(srv.url("/auth/staff"))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let staff: Value = r.json().await.unwrap();
+    let (s, staff) = get_as(&srv, Some(&officer), "/auth/staff").await;
+    assert_eq!(s, 200, "{staff}");
     let names: Vec<&str> = staff
         .as_array()
         .unwrap()
@@ -297,13 +265,8 @@ async fn staff_record_inspections_and_maintenance_and_the_map_follows() {
         .collect();
     assert_eq!(names, ["field5", "field79", "officer1"]);
     assert!(staff[0].get("password_hash").is_none());
-    let r = reqwest::Client::new()
-        .get(srv.url("/auth/staff"))
-        .bearer_auth(&here)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
+    let (s, _) = get_as(&srv, Some(&here), "/auth/staff").await;
+    assert_eq!(s, 403);
     srv.stop().await;
 }
 
@@ -322,7 +285,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     };
 
     let notice = pdf("NOC for repainting the railings");
-    let (s, v) = upload(
+    let (s, v) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -330,7 +293,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 201, "{v}");
-    assert_eq!(v["sha256"], sha256(&notice));
+    assert_eq!(v["sha256"], sha256_hex(&notice));
     assert_eq!(v["asset"]["code"], "WAT-0003");
     let url = v["url"].as_str().unwrap().to_string();
     let got = reqwest::get(srv.url(&url))
@@ -344,7 +307,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     assert_eq!(rec["documents"][0]["title"], "NOC: railings");
 
     // The same bytes twice, a type we do not take, no title, field staff: refused.
-    let (s, _) = upload(
+    let (s, _) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -352,7 +315,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 409);
-    let (s, _) = upload(
+    let (s, _) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -360,7 +323,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 415);
-    let (s, v) = upload(
+    let (s, v) = upload_document(
         &srv,
         &officer,
         "WAT-0003",
@@ -368,7 +331,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!((s, v["field"].as_str()), (400, Some("title")));
-    let (s, _) = upload(
+    let (s, _) = upload_document(
         &srv,
         &field,
         "HER-0001",
@@ -376,12 +339,13 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 403);
-    let (s, _) = upload(&srv, &officer, "WAT-0003", form(pdf("odd"), "odd", "maybe")).await;
+    let (s, _) =
+        upload_document(&srv, &officer, "WAT-0003", form(pdf("odd"), "odd", "maybe")).await;
     assert_eq!(s, 400);
 
     // A private document: not listed, not served, but its holder can verify it.
     let private = pdf("Legal opinion on the encroachment");
-    let (s, v) = upload(
+    let (s, v) = upload_document(
         &srv,
         &officer,
         "WAT-0012",
@@ -390,7 +354,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     .await;
     assert_eq!(s, 201, "{v}");
     assert!(v["url"].is_null());
-    let path = format!("/documents/{}", sha256(&private));
+    let path = format!("/documents/{}", sha256_hex(&private));
     assert_eq!(
         reqwest::get(srv.url(&path))
             .await
@@ -417,7 +381,7 @@ async fn officers_put_documents_on_record_public_or_private() {
         &srv,
         "/documents/verify",
         None,
-        &json!({"sha256": sha256(&private)}),
+        &json!({"sha256": sha256_hex(&private)}),
     )
     .await;
     assert_eq!(v["on_record"], true);
@@ -483,7 +447,7 @@ fn rehash(e: &Value) -> String {
         e["prev_hash"],
     ])
     .to_string();
-    sha256(canonical.as_bytes())
+    sha256_hex(canonical.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -513,19 +477,19 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
         .part("file", Part::bytes(pdf("private opinion")))
         .text("title", "Opinion")
         .text("public", "false");
-    let (s, _) = upload(&srv, &officer, "HER-0002", form).await;
+    let (s, _) = upload_document(&srv, &officer, "HER-0002", form).await;
     assert_eq!(s, 201);
     let (s, filed) = post(&srv, "/complaints", None, &json!({"lon": VM.0, "lat": VM.1, "category": "park_maintenance", "description": "Broken bench by the gate"})).await;
     assert_eq!(s, 201, "{filed}");
     let ticket = filed["ticket"].as_str().unwrap();
-    let r = reqwest::Client::new()
-        .patch(srv.url(&format!("/complaints/{ticket}")))
-        .bearer_auth(&officer)
-        .json(&json!({"action": "acknowledge", "note": "Seen; the parks team is told."}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    let (s, v) = common::patch(
+        &srv,
+        &format!("/complaints/{ticket}"),
+        Some(&officer),
+        &json!({"action": "acknowledge", "note": "Seen; the parks team is told."}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
 
     // The public trail: every public change, each hash re-computable by anyone and
     // linked to the one before.
@@ -556,15 +520,7 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
     );
 
     // Staff see the private entry too, and the chain runs through it.
-    let all: Value = reqwest::Client::new()
-        .get(srv.url("/audit"))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, all) = get_as(&srv, Some(&officer), "/audit").await;
     let all = all["entries"].as_array().unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!(all[2]["action"], "document.add");

@@ -1,6 +1,7 @@
 //! Vector tiles over real HTTP: the HTTP contract (ETag/304, gzip, 204, 400, 404),
 //! exact invalidation on edits, and geometric properties on seeded random data checked
-//! against a brute-force oracle.
+//! against a brute-force oracle; and the clipper's areas on seeded random polygons
+//! checked against geo's boolean operations.
 
 mod common;
 
@@ -11,7 +12,7 @@ use common::{asset, rect_polygon, TestServer};
 use geo::Intersects;
 use geo_types::{Coord, Geometry, LineString, Rect};
 use geozero::mvt::{Message, Tile};
-use heritage_atlas::model::{Kind, Layer, NewAsset};
+use heritage_atlas::model::{Asset, Kind, Layer, NewAsset};
 use heritage_atlas::tiles::cache::TileKey;
 use heritage_atlas::tiles::{coord, LayerSet, TileCoord, BUFFER, EXTENT};
 use rand::{Rng, SeedableRng};
@@ -375,6 +376,7 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
     let srv = TestServer::start(&db, false).await;
 
     let mut checked = 0;
+    let mut islands = 0;
     for _ in 0..60 {
         let z = rng.random_range(12..=16u8);
         let t = TileCoord::containing(
@@ -443,22 +445,11 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
                         }
                     }
                     if f.r#type == Some(3) {
-                        let area = |r: &Vec<(i64, i64)>| {
-                            (0..r.len())
-                                .map(|i| {
-                                    r[i].0 * r[(i + 1) % r.len()].1
-                                        - r[(i + 1) % r.len()].0 * r[i].1
-                                })
-                                .sum::<i64>()
-                        };
-                        assert!(
-                            area(&parts[0]) > 0,
-                            "first ring of a polygon must be exterior (positive)"
-                        );
-                        assert!(
-                            parts.iter().all(|r| r.len() >= 3 && area(r) != 0),
-                            "degenerate ring"
-                        );
+                        let pond = all
+                            .iter()
+                            .find(|a| Some(a.id.0 as u64) == f.id)
+                            .expect("a feature of ours");
+                        islands += check_rings(t, &parts, pond);
                     }
                     if f.r#type == Some(2) {
                         assert!(
@@ -474,7 +465,86 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
         checked += got.len();
     }
     assert!(checked > 200, "too few features checked ({checked})");
+    assert!(
+        islands > 200,
+        "too few islands (holes) checked ({islands}): their winding went untested"
+    );
     srv.stop().await;
+}
+
+/// Twice the signed area of a decoded ring by MVT 2.1's formula (tile units, y down).
+fn area2(r: &[(i64, i64)]) -> i64 {
+    (0..r.len())
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % r.len()]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum()
+}
+
+/// Checks the rings of `pond`'s polygon as decoded from tile `t`, and returns how many
+/// holes it had. MVT 2.1 (4.3.4.4): by the spec's formula an exterior ring has positive
+/// area (clockwise on screen, y down) and an interior ring negative; a hole wound like an
+/// exterior is read as a second polygon drawn over the first. These ponds are single
+/// rectangles with at most one rectangular island and their rings are clipped one by one,
+/// so the first ring is the exterior and any other is the island's, lying where it does.
+fn check_rings(t: TileCoord, parts: &[Vec<(i64, i64)>], pond: &Asset) -> usize {
+    let code = &pond.code;
+    assert!(
+        parts.iter().all(|r| r.len() >= 3 && area2(r) != 0),
+        "{t:?}: degenerate ring in {code}"
+    );
+    assert!(
+        area2(&parts[0]) > 0,
+        "{t:?}: the first ring of {code} must be exterior (positive)"
+    );
+    let Geometry::Polygon(pg) = &pond.geometry else {
+        panic!("{code} is a polygon in the tile only");
+    };
+    // The island's box in tile units, clipped to the buffered square like the ring.
+    let [mx0, _, mx1, my1] = t.mercator_bounds();
+    let k = f64::from(EXTENT) / (mx1 - mx0);
+    let (lo, hi) = (-f64::from(BUFFER), f64::from(EXTENT + BUFFER));
+    let island = pg.interiors().first().map(|h| {
+        let units: Vec<(f64, f64)> = h
+            .coords()
+            .map(|c| {
+                let (mx, my) = coord::to_mercator(c.x, c.y);
+                (
+                    ((mx - mx0) * k).clamp(lo, hi),
+                    ((my1 - my) * k).clamp(lo, hi),
+                )
+            })
+            .collect();
+        let min = |f: fn(&(f64, f64)) -> f64| units.iter().map(f).fold(f64::MAX, f64::min);
+        let max = |f: fn(&(f64, f64)) -> f64| units.iter().map(f).fold(f64::MIN, f64::max);
+        (min(|p| p.0), min(|p| p.1), max(|p| p.0), max(|p| p.1))
+    });
+    let holes = &parts[1..];
+    for (i, r) in holes.iter().enumerate() {
+        assert!(
+            area2(r) < 0,
+            "{t:?}: ring {} of {code} is its island's but winds like an exterior \
+             (twice the area {})",
+            i + 1,
+            area2(r)
+        );
+        let (x0, y0, x1, y1) =
+            island.unwrap_or_else(|| panic!("{t:?}: {code} has no island but a second ring"));
+        let near = |v: i64, a: f64, b: f64| (a - 1.0..=b + 1.0).contains(&(v as f64));
+        assert!(
+            r.iter().all(|&(x, y)| near(x, x0, x1) && near(y, y0, y1)),
+            "{t:?}: ring {} of {code} is not where its island is",
+            i + 1
+        );
+    }
+    // An island with at least 4×4 units inside the buffered tile is drawn, as a hole.
+    if let Some((x0, y0, x1, y1)) = island {
+        if x1 - x0 >= 4.0 && y1 - y0 >= 4.0 {
+            assert_eq!(holes.len(), 1, "{t:?}: the island of {code} is missing");
+        }
+    }
+    holes.len()
 }
 
 fn bare_asset(
@@ -643,5 +713,158 @@ fn an_area_cut_by_tile_edges_is_labelled_once_inside_itself() {
     assert!(
         park.geometry.contains(&geo_types::Point::new(*lon, *lat)),
         "label at {lon},{lat} is not inside the park (or is in its hole)"
+    );
+}
+
+/// A random simple polygon in tile units: star-shaped about a centre (so never
+/// self-intersecting), often concave, sometimes squashed into a sliver, sometimes with a
+/// star-shaped hole kept inside it. Centres range well beyond the tile so that many
+/// polygons cross its edges, some at a corner, and some miss it.
+fn random_polygon(rng: &mut ChaCha8Rng) -> geo_types::Polygon<f64> {
+    use std::f64::consts::TAU;
+    let (cx, cy) = (
+        rng.random_range(-1200.0..5300.0),
+        rng.random_range(-1200.0..5300.0),
+    );
+    let r = rng.random_range(20.0..3500.0);
+    // Slivers too, under a unit to 40 units across: snapping to the grid would hide
+    // a clipping error in them from any check on the finished tile.
+    let (sx, sy) = match rng.random_range(0..4) {
+        0 => (1.0, rng.random_range(0.2..20.0) / r),
+        1 => (rng.random_range(0.2..20.0) / r, 1.0),
+        _ => (1.0, 1.0),
+    };
+    // Angles about the centre with no gap of π or more: each edge then stays in its own
+    // wedge, so the ring is simple. (Redrawn until so; small counts take a few tries.)
+    let angles = |rng: &mut ChaCha8Rng, n: usize| loop {
+        let mut a: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..TAU)).collect();
+        a.sort_by(f64::total_cmp);
+        let widest = a
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .chain([a[0] + TAU - a[n - 1]])
+            .fold(0.0, f64::max);
+        if widest < 2.5 {
+            return (a, widest);
+        }
+    };
+    let ring = |angles: &[f64], radii: &[f64]| {
+        let mut pts: Vec<(f64, f64)> = angles
+            .iter()
+            .zip(radii)
+            .map(|(a, rr)| (cx + rr * a.cos() * sx, cy + rr * a.sin() * sy))
+            .collect();
+        pts.push(pts[0]);
+        LineString::from(pts)
+    };
+    let n = rng.random_range(3..40);
+    let (ea, widest) = angles(rng, n);
+    let er: Vec<f64> = (0..n).map(|_| rng.random_range(0.15 * r..r)).collect();
+    // The exterior's edges come no nearer the centre than min radius × cos(widest gap / 2)
+    // (squashed along with it), so a hole within that stays inside.
+    let clear = er.iter().copied().fold(f64::MAX, f64::min) * (widest / 2.0).cos();
+    let holes = if rng.random_bool(0.5) {
+        let m = rng.random_range(3..12);
+        let (ha, _) = angles(rng, m);
+        let hr: Vec<f64> = (0..m)
+            .map(|_| rng.random_range(0.3 * clear..0.95 * clear))
+            .collect();
+        vec![ring(&ha, &hr)]
+    } else {
+        vec![]
+    };
+    let exterior = ring(&ea, &er);
+    geo_types::Polygon::new(exterior, holes)
+}
+
+/// Twice the signed area of an open ring of floats (shoelace).
+fn area2_f(r: &[Coord<f64>]) -> f64 {
+    (0..r.len())
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % r.len()]);
+            a.x * b.y - b.x * a.y
+        })
+        .sum()
+}
+
+#[test]
+fn clipping_matches_geo_boolean_ops() {
+    use geo::{Area, BooleanOps};
+    use heritage_atlas::tiles::clip::{clip_ring, Square};
+    // The square a tile is clipped to: the tile and its buffer.
+    let b = f64::from(BUFFER);
+    let sq = Square {
+        min: -b,
+        max: f64::from(EXTENT) + b,
+    };
+    let square = Rect::new(
+        Coord {
+            x: sq.min,
+            y: sq.min,
+        },
+        Coord {
+            x: sq.max,
+            y: sq.max,
+        },
+    )
+    .to_polygon();
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    // Cases by what the square does to them, so the oracle cannot pass on easy ones.
+    let (mut outside, mut inside, mut cut, mut thin, mut hole_cut) = (0, 0, 0, 0, 0);
+    for case in 0..2000 {
+        let p = random_polygon(&mut rng);
+        // Ours: each ring clipped on its own (as the renderer does); Sutherland–Hodgman
+        // may leave zero-width spurs along the square for a concave shape, which add no
+        // area, so the clipped area is the exterior's less the hole's.
+        let clipped = |r: &LineString<f64>| {
+            let open = &r.0[..r.0.len() - 1];
+            let out = clip_ring(open, sq);
+            let eps = 1e-9 * sq.max;
+            assert!(
+                out.iter().all(|c| c.x >= sq.min - eps
+                    && c.x <= sq.max + eps
+                    && c.y >= sq.min - eps
+                    && c.y <= sq.max + eps),
+                "case {case}: a clipped vertex is outside the square"
+            );
+            (area2_f(&out) / 2.0).abs()
+        };
+        let holes: Vec<f64> = p.interiors().iter().map(clipped).collect();
+        let ours = clipped(p.exterior()) - holes.iter().sum::<f64>();
+        let theirs = p.intersection(&square).unsigned_area();
+        let whole = p.unsigned_area();
+        // i_overlay computes on a fixed-point grid fitted to the operands' bounds, so its
+        // areas are a little off (up to about 0.02 unit² here): allow a twentieth of a
+        // unit² and a ten-millionth of the area, far below the unit² a tile can show.
+        let tolerance = 0.05 + 1e-7 * theirs;
+        assert!(
+            (ours - theirs).abs() <= tolerance,
+            "case {case}: clipped area {ours} but geo's intersection has {theirs} \
+             (polygon area {whole}): {p:?}"
+        );
+        if theirs == 0.0 {
+            outside += 1;
+        } else if (theirs - whole).abs() <= tolerance {
+            inside += 1;
+        } else {
+            cut += 1;
+            // Thinner than two units on average: snapping would hide a clipping error.
+            let perimeter: f64 = p
+                .exterior()
+                .lines()
+                .map(|l| (l.dx() * l.dx() + l.dy() * l.dy()).sqrt())
+                .sum();
+            thin += usize::from(whole / perimeter < 1.0);
+            let hole_area = p.interiors().first().map(|h| {
+                let open = &h.0[..h.0.len() - 1];
+                (area2_f(open) / 2.0).abs()
+            });
+            hole_cut += usize::from(hole_area.is_some_and(|a| holes[0] > 0.0 && holes[0] < a));
+        }
+    }
+    assert!(
+        outside > 100 && inside > 100 && cut > 800 && thin > 100 && hole_cut > 100,
+        "too few cases of a kind: outside {outside}, inside {inside}, cut {cut} \
+         (thin {thin}, through a hole {hole_cut})"
     );
 }
