@@ -169,20 +169,6 @@ mod tests {
     }
 
     #[test]
-    fn ascii_fast_path_agrees_with_the_general_one() {
-        for s in [
-            "Writers' Building",
-            "  St. Paul's  Cathedral ",
-            "HER-0001",
-            "a--b__c",
-            "X'Y Z9",
-            "",
-        ] {
-            assert_eq!(normalize_ascii(s), normalize_unicode(s), "{s:?}");
-        }
-    }
-
-    #[test]
     fn the_top_k_selection_equals_the_head_of_a_full_sort() {
         let index = crate::index::Index::new();
         let mut by_layer: std::collections::HashMap<Layer, Vec<Asset>> = Default::default();

@@ -68,3 +68,22 @@ fn normalize_ascii(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_general_one() {
+        for s in [
+            "Writers' Building",
+            "  St. Paul's  Cathedral ",
+            "HER-0001",
+            "a--b__c",
+            "X'Y Z9",
+            "",
+        ] {
+            assert_eq!(normalize_ascii(s), normalize_unicode(s), "{s:?}");
+        }
+    }
+}
