@@ -224,7 +224,7 @@ impl<'a> StaffComplaint<'a> {
                 .collect(),
             assigned_to: c.assigned_to.as_deref(),
             source: &c.source,
-            reporter: (viewer != Role::FieldStaff).then(|| Reporter {
+            reporter: (viewer != Role::FieldStaff).then_some(Reporter {
                 name: c.reporter_name.as_deref(),
                 phone: c.reporter_phone.as_deref(),
                 email: c.reporter_email.as_deref(),
