@@ -3,15 +3,16 @@
 //! millions never sits in memory: the same writers as `/collections/{id}/items`, so an
 //! export and a download are the same bytes.
 //!
-//! GeoJSON and CSV read the layer twice (first to count, or to find the extra columns,
-//! then to write). FlatGeobuf, whose index precedes its features, plans from the stored
-//! boxes (or, with a filter or another CRS, from a first read), then fetches the features
-//! in index order a batch at a time and writes them behind the space kept for the index,
-//! which is written last: a few dozen bytes a feature are held, never a geometry.
+//! GeoJSON reads the layer twice (to count, then to write); CSV and FlatGeobuf learn their
+//! extra columns from the stored property names (or, filtered, from a first read).
+//! FlatGeobuf, whose index precedes its features, encodes each feature once into a spool
+//! file as it reads them in id order, keeping its Hilbert value and where it starts (12
+//! bytes a feature, never a geometry); then writes the header and the index, and copies
+//! the features from the spool in index order.
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use crate::atlas::with_located_ward;
 use crate::features::crs::Crs;
 use crate::features::{self, fgb, write, Collection, Item, Selection};
 use crate::index::{Index, LayerIndex};
-use crate::model::{Asset, AssetId, Layer};
+use crate::model::{Asset, Layer};
 use crate::store::{Store, StoreError};
 
 /// Output formats of `heritage-atlas export`.
@@ -58,9 +59,6 @@ pub struct Request<'a> {
     /// Output CRS (`EPSG:NNNN`); CRS84 when absent.
     pub crs: Option<&'a str>,
 }
-
-/// Features fetched by id at a time when writing FlatGeobuf in index order.
-const FETCH: usize = 500;
 
 /// Exports to the file at `path`, or to standard output when `None`; returns the number
 /// of features written.
@@ -116,16 +114,7 @@ pub async fn export(
         };
     }
     match req.format {
-        ExportFormat::Fgb => {
-            // Standard output cannot seek back to the index: the file is made aside first.
-            let spool = Spool::new()?;
-            let n = plan.fgb(File::create(&spool.0)?).await?;
-            let mut f = File::open(&spool.0)?;
-            let mut out = std::io::stdout().lock();
-            std::io::copy(&mut f, &mut out)?;
-            out.flush()?;
-            Ok(n)
-        }
+        ExportFormat::Fgb => plan.fgb(std::io::stdout().lock()).await,
         format => {
             plan.text(format, BufWriter::new(std::io::stdout().lock()))
                 .await
@@ -161,7 +150,8 @@ async fn wards_of(store: &Store) -> Result<Index, StoreError> {
     Ok(index)
 }
 
-/// A temporary file, removed when dropped.
+/// A temporary file (the features of a FlatGeobuf export before their index), removed
+/// when dropped.
 struct Spool(PathBuf);
 
 impl Spool {
@@ -170,7 +160,7 @@ impl Spool {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = std::env::temp_dir().join(format!(
-            "heritage-atlas-export-{}-{nanos}.fgb",
+            "heritage-atlas-export-{}-{nanos}.features",
             std::process::id()
         ));
         Ok(Spool(path))
@@ -281,72 +271,107 @@ impl Plan<'_> {
         Ok(keys.into_iter().collect())
     }
 
-    /// FlatGeobuf with its packed Hilbert R-tree, into a file it can seek in.
-    async fn fgb(&self, file: File) -> Result<u64, ExportError> {
+    /// FlatGeobuf with its packed Hilbert R-tree. The columns and the extent come first:
+    /// from the stored property names and boxes for the whole layer, else from a first
+    /// read of the selection. Then each feature is encoded once, in id order, into a spool
+    /// file after its box, keeping only its Hilbert value and where it starts (12 bytes a
+    /// feature); the index is written from the boxes read back in index order, and the
+    /// features are copied from the spool in that order.
+    async fn fgb<W: Write>(&self, out: W) -> Result<u64, ExportError> {
         let c = Collection::Assets(self.layer);
-        // The plan: each selected feature's id and box, in id order (24 bytes a feature).
-        let mut ids: Vec<AssetId> = Vec::new();
-        let mut boxes: Vec<fgb::Box32> = Vec::new();
-        let extra = if self.whole_layer() {
-            let mut rows = std::pin::pin!(self.store.layer_boxes(self.layer));
-            while let Some(r) = rows.next().await {
-                let (id, b) = r?;
-                ids.push(id);
-                boxes.push(fgb::box_of_bounds(b));
-            }
-            self.store.layer_extra_keys(self.layer).await?
+        let (extra, extent) = if self.whole_layer() {
+            let extent = self.store.layer_extent(self.layer).await?;
+            let extent = extent.map_or([0.0; 4], |(b, _)| fgb::round_out(b));
+            (self.store.layer_extra_keys(self.layer).await?, extent)
         } else {
             let mut keys = BTreeSet::new();
+            let mut extent: Option<[f64; 4]> = None;
             self.each(|it| {
                 if let Item::Asset(a) = &it {
-                    ids.push(a.id);
                     keys.extend(a.attrs.extra.keys().cloned());
                 }
-                boxes.push(fgb::box_in(&it, self.crs));
+                let b = fgb::extent_of(std::iter::once(fgb::box_in(&it, self.crs)));
+                let e = extent.get_or_insert(b);
+                *e = [
+                    e[0].min(b[0]),
+                    e[1].min(b[1]),
+                    e[2].max(b[2]),
+                    e[3].max(b[3]),
+                ];
                 Ok(())
             })
             .await?;
-            keys.into_iter().collect()
+            (keys.into_iter().collect(), extent.unwrap_or([0.0; 4]))
         };
-        let n = ids.len();
-        let extent = fgb::extent_of(boxes.iter().copied());
-        let order = fgb::leaf_order(boxes.iter().copied(), &extent);
         let columns = features::columns_with(c, extra);
-        let header = fgb::header(c, &columns, self.crs, extent, n);
-        let features_at = header.len() as u64 + fgb::tree_len(n);
-
-        // The features, in leaf order, after the space the index will take.
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        out.seek(SeekFrom::Start(features_at))?;
+        let spool = Spool::new()?;
+        let mut file = BufWriter::with_capacity(1 << 20, File::create(&spool.0)?);
         let mut enc = fgb::Encoder::new(&columns, self.crs);
-        let mut sizes: Vec<u32> = Vec::with_capacity(n);
-        let mut batch: Vec<AssetId> = Vec::with_capacity(FETCH);
-        for chunk in order.chunks(FETCH) {
-            batch.clear();
-            batch.extend(chunk.iter().map(|&i| ids[i as usize]));
-            for a in self.store.assets_in_order(&batch).await? {
-                let bytes = enc.encode(&self.item(a));
-                sizes.push(bytes.len() as u32);
-                out.write_all(bytes)?;
+        let mut keys: Vec<u32> = Vec::new();
+        let mut starts: Vec<u64> = vec![0];
+        self.each(|it| {
+            let b = fgb::box_in(&it, self.crs);
+            keys.push(fgb::hilbert_of(&b, &extent));
+            for v in b {
+                file.write_all(&v.to_le_bytes())?;
             }
-        }
-        drop(ids);
+            let bytes = enc.encode(&it);
+            file.write_all(bytes)?;
+            starts.push(starts[starts.len() - 1] + BOX_BYTES + bytes.len() as u64);
+            Ok(())
+        })
+        .await?;
+        file.flush()?;
+        drop(file);
+        let n = keys.len();
+        let order = fgb::order_by_keys(&keys);
+        drop(keys);
 
-        // Then the header and the index in front of them.
-        out.seek(SeekFrom::Start(0))?;
-        out.write_all(&header)?;
+        let spooled = File::open(&spool.0)?;
+        let record = |i: u32| {
+            (
+                starts[i as usize],
+                starts[i as usize + 1] - starts[i as usize],
+            )
+        };
+        let box_at = |k: usize| -> std::io::Result<fgb::Box32> {
+            let mut raw = [0u8; BOX_BYTES as usize];
+            read_exact_at(&spooled, &mut raw, record(order[k]).0)?;
+            let f = |j: usize| f32::from_le_bytes([raw[j], raw[j + 1], raw[j + 2], raw[j + 3]]);
+            Ok([f(0), f(4), f(8), f(12)])
+        };
+        let mut out = BufWriter::with_capacity(1 << 20, out);
+        out.write_all(&fgb::header(c, &columns, self.crs, extent, n))?;
         let mut offset = 0u64;
-        fgb::write_tree(
-            &mut out,
-            n,
-            |k| boxes[order[k] as usize],
-            |k| {
-                let at = offset;
-                offset += u64::from(sizes[k]);
-                Ok(at)
-            },
-        )?;
+        fgb::write_tree(&mut out, n, box_at, |k| {
+            let at = offset;
+            offset += record(order[k]).1 - BOX_BYTES;
+            Ok(at)
+        })?;
+        let mut buf = Vec::new();
+        for &i in &order {
+            let (at, len) = record(i);
+            buf.resize((len - BOX_BYTES) as usize, 0);
+            read_exact_at(&spooled, &mut buf, at + BOX_BYTES)?;
+            out.write_all(&buf)?;
+        }
         out.flush()?;
         Ok(n as u64)
     }
+}
+
+/// Bytes of a feature's box before it in the spool.
+const BOX_BYTES: u64 = 16;
+
+#[cfg(unix)]
+fn read_exact_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = f;
+    f.seek(SeekFrom::Start(at))?;
+    f.read_exact(buf)
 }

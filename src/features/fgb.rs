@@ -63,7 +63,7 @@ fn bbox(g: &Geometry<f64>) -> Box32 {
 }
 
 /// The Hilbert value of a box's centre within the extent (as the reference writers do).
-fn hilbert_of(b: &Box32, e: &[f64; 4]) -> u32 {
+pub fn hilbert_of(b: &Box32, e: &[f64; 4]) -> u32 {
     const MAX: f64 = ((1u32 << 16) - 1) as f64;
     let (w, h) = (
         (e[2] - e[0]).max(f64::MIN_POSITIVE),
@@ -311,12 +311,6 @@ pub fn box_in(it: &Item, crs: &Crs) -> Box32 {
     }
 }
 
-/// A stored lon/lat box (west, south, east, north) rounded outwards to `f32`: the same
-/// box [`box_in`] computes from the geometry in CRS84.
-pub fn box_of_bounds(b: [f64; 4]) -> Box32 {
-    [down(b[0]), down(b[1]), up(b[2]), up(b[3])]
-}
-
 /// The extent of all boxes (zeros when there are none).
 pub fn extent_of(boxes: impl Iterator<Item = Box32>) -> [f64; 4] {
     let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
@@ -340,12 +334,27 @@ pub fn extent_of(boxes: impl Iterator<Item = Box32>) -> [f64; 4] {
 /// The leaf order: positions sorted by descending Hilbert value of the box centre
 /// (ties by position), as the reference writers order features.
 pub fn leaf_order(boxes: impl Iterator<Item = Box32>, extent: &[f64; 4]) -> Vec<u32> {
-    let mut keyed: Vec<(u32, u32)> = boxes
-        .enumerate()
-        .map(|(i, b)| (hilbert_of(&b, extent), i as u32))
-        .collect();
-    keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    keyed.into_iter().map(|(_, i)| i).collect()
+    let keys: Vec<u32> = boxes.map(|b| hilbert_of(&b, extent)).collect();
+    order_by_keys(&keys)
+}
+
+/// Positions sorted by descending key, ties by position: the leaf order from the
+/// features' Hilbert values.
+pub fn order_by_keys(keys: &[u32]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| keys[b as usize].cmp(&keys[a as usize]).then(a.cmp(&b)));
+    order
+}
+
+/// A box rounded outwards to `f32` from a lon/lat box (west, south, east, north): the
+/// same as rounding each box it holds, for the extent of many.
+pub fn round_out(b: [f64; 4]) -> [f64; 4] {
+    [
+        f64::from(down(b[0])),
+        f64::from(down(b[1])),
+        f64::from(up(b[2])),
+        f64::from(up(b[3])),
+    ]
 }
 
 /// Magic bytes and the size-prefixed header for `n` features of `c`.
@@ -433,7 +442,7 @@ pub fn tree_len(n: usize) -> u64 {
 pub fn write_tree<W: Write>(
     out: &mut W,
     n: usize,
-    leaf_box: impl Fn(usize) -> Box32,
+    mut leaf_box: impl FnMut(usize) -> std::io::Result<Box32>,
     mut leaf_offset: impl FnMut(usize) -> std::io::Result<u64>,
 ) -> std::io::Result<()> {
     if n == 0 {
@@ -459,7 +468,7 @@ pub fn write_tree<W: Write>(
             let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
             for k in first..(first + NODE_SIZE).min(children) {
                 let cb = if level == 1 {
-                    wide(leaf_box(k))
+                    wide(leaf_box(k)?)
                 } else {
                     upper[level - 2][k].0
                 };
@@ -489,7 +498,7 @@ pub fn write_tree<W: Write>(
     }
     for k in 0..n {
         let offset = leaf_offset(k)?;
-        node(out, wide(leaf_box(k)), offset)?;
+        node(out, wide(leaf_box(k)?), offset)?;
     }
     Ok(())
 }
@@ -517,7 +526,7 @@ pub fn write<W: Write>(
     write_tree(
         &mut out,
         n,
-        |k| box_in(item(k), crs),
+        |k| Ok(box_in(item(k), crs)),
         |k| {
             let at = offset;
             offset += enc.encode(item(k)).len() as u64;

@@ -1,41 +1,38 @@
-//! What a streamed export reads: a layer's boxes and extra-property names without
-//! decoding a geometry, and assets by id in the order asked for.
+//! What a streamed export reads besides the assets themselves.
 
-use futures_util::{Stream, StreamExt};
 use sqlx::Row;
 
-use super::{decode_asset, Result, Store, StoreError};
-use crate::model::{Asset, AssetId, Layer};
-
-/// Ids asked for in one `IN (…)`: well under SQLite's 32,766 bound parameters.
-const BATCH: usize = 500;
+use super::{Result, Store, StoreError};
+use crate::model::Layer;
 
 impl Store {
-    /// Every asset of a layer as its id and stored lon/lat box (west, south, east,
-    /// north), in id order: what a FlatGeobuf index needs, read without a geometry.
-    pub fn layer_boxes(
-        &self,
-        layer: Layer,
-    ) -> impl Stream<Item = Result<(AssetId, [f64; 4])>> + Send + '_ {
-        sqlx::query("SELECT id, minx, miny, maxx, maxy FROM assets WHERE layer = ? ORDER BY id")
-            .bind(layer.as_str())
-            .fetch(&self.pool)
-            .map(|row| {
-                let r = row?;
-                Ok((
-                    AssetId(r.try_get("id")?),
-                    [
-                        r.try_get("minx")?,
-                        r.try_get("miny")?,
-                        r.try_get("maxx")?,
-                        r.try_get("maxy")?,
-                    ],
-                ))
-            })
+    /// The stored box around a whole layer (west, south, east, north) and how many assets
+    /// it holds; `None` for an empty layer.
+    pub async fn layer_extent(&self, layer: Layer) -> Result<Option<([f64; 4], u64)>> {
+        let r = sqlx::query(
+            "SELECT min(minx) AS w, min(miny) AS s, max(maxx) AS e, max(maxy) AS n, \
+             count(*) AS c FROM assets WHERE layer = ?",
+        )
+        .bind(layer.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        let c: i64 = r.try_get("c")?;
+        if c == 0 {
+            return Ok(None);
+        }
+        Ok(Some((
+            [
+                r.try_get("w")?,
+                r.try_get("s")?,
+                r.try_get("e")?,
+                r.try_get("n")?,
+            ],
+            c as u64,
+        )))
     }
 
     /// The names of the extra properties (those with no column) any asset of the layer
-    /// carries, in name order.
+    /// carries, in name order: a download's extra columns, found without decoding a row.
     pub async fn layer_extra_keys(&self, layer: Layer) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT DISTINCT j.key AS key FROM assets, json_each(assets.extra) AS j \
@@ -47,30 +44,5 @@ impl Store {
         rows.iter()
             .map(|r| r.try_get::<String, _>("key").map_err(StoreError::from))
             .collect()
-    }
-
-    /// The assets with these ids, in the order given (a batch at a time; a missing id is
-    /// an error: the export was planned from rows that must still be there).
-    pub async fn assets_in_order(&self, ids: &[AssetId]) -> Result<Vec<Asset>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!("SELECT * FROM assets WHERE id IN ({marks})");
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(id.0);
-            }
-            let mut found: rustc_hash::FxHashMap<i64, Asset> = rustc_hash::FxHashMap::default();
-            for row in q.fetch_all(&self.pool).await? {
-                let a = decode_asset(&row)?;
-                found.insert(a.id.0, a);
-            }
-            for id in chunk {
-                out.push(found.remove(&id.0).ok_or_else(|| {
-                    StoreError::Encode(format!("asset {} vanished during the export", id.0))
-                })?);
-            }
-        }
-        Ok(out)
     }
 }
