@@ -21,11 +21,11 @@ use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 pub mod audit;
 mod auth;
 mod complaints;
-mod records;
+mod history;
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
-pub use records::{DocumentRecord, NewDocument, RecordsBatch};
+pub use history::{DocumentRecord, HistoryBatch, NewDocument};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

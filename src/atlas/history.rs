@@ -10,13 +10,13 @@ use geo_types::Rect;
 
 use super::Atlas;
 use crate::geom;
+use crate::history::{self, FieldError, InspectionForm, MaintenanceForm};
 use crate::model::{Asset, Role};
-use crate::records::{self, FieldError, InspectionForm, MaintenanceForm};
 use crate::store::{AuditEntry, DocumentRecord, NewDocument, StoreError, User};
 use crate::tiles::LayerSet;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RecordError {
+pub enum HistoryError {
     #[error(transparent)]
     Field(#[from] FieldError),
     #[error("no asset {0}")]
@@ -86,7 +86,7 @@ impl Atlas {
 
     /// Field staff record history only for assets in their ward; officers and admins
     /// anywhere.
-    fn may_record(&self, by: &User, a: &Asset) -> Result<(), RecordError> {
+    fn may_record(&self, by: &User, a: &Asset) -> Result<(), HistoryError> {
         if by.role != Role::FieldStaff {
             return Ok(());
         }
@@ -94,7 +94,7 @@ impl Atlas {
         if by.ward.is_some() && by.ward == ward {
             Ok(())
         } else {
-            Err(RecordError::Forbidden(format!(
+            Err(HistoryError::Forbidden(format!(
                 "{} is in ward {}; field staff record assets of their own ward ({})",
                 a.code,
                 ward.map_or("unknown".into(), |w| w.to_string()),
@@ -103,10 +103,10 @@ impl Atlas {
         }
     }
 
-    async fn found(&self, code: &str) -> Result<Arc<Asset>, RecordError> {
+    async fn found(&self, code: &str) -> Result<Arc<Asset>, HistoryError> {
         self.asset_by_code(code)
             .await?
-            .ok_or_else(|| RecordError::NotFound(code.to_string()))
+            .ok_or_else(|| HistoryError::NotFound(code.to_string()))
     }
 
     /// Puts a changed asset into the index and drops the tiles it touches.
@@ -126,7 +126,7 @@ impl Atlas {
         code: &str,
         form: InspectionForm,
         by: &User,
-    ) -> Result<Recorded, RecordError> {
+    ) -> Result<Recorded, HistoryError> {
         let asset = self.found(code).await?;
         self.may_record(by, &asset)?;
         let i = form.check(&by.name, today())?;
@@ -158,7 +158,7 @@ impl Atlas {
         code: &str,
         form: MaintenanceForm,
         by: &User,
-    ) -> Result<Recorded, RecordError> {
+    ) -> Result<Recorded, HistoryError> {
         let asset = self.found(code).await?;
         self.may_record(by, &asset)?;
         let m = form.check(today())?;
@@ -195,14 +195,14 @@ impl Atlas {
         title: Option<String>,
         public: bool,
         by: &User,
-    ) -> Result<DocumentRecord, RecordError> {
+    ) -> Result<DocumentRecord, HistoryError> {
         let asset = self.found(code).await?;
         if by.role == Role::FieldStaff {
-            return Err(RecordError::Forbidden(
+            return Err(HistoryError::Forbidden(
                 "documents are put on record by officers and admins".into(),
             ));
         }
-        let title = records::text("title", title, records::MAX_TITLE)?.ok_or(FieldError {
+        let title = history::text("title", title, history::MAX_TITLE)?.ok_or(FieldError {
             field: "title",
             reason: "required: what the document is".into(),
         })?;
@@ -213,32 +213,32 @@ impl Atlas {
             }
             .into());
         }
-        if bytes.len() > records::MAX_DOCUMENT_BYTES {
-            return Err(RecordError::TooLarge(format!(
+        if bytes.len() > history::MAX_DOCUMENT_BYTES {
+            return Err(HistoryError::TooLarge(format!(
                 "a document may be at most {} MB",
-                records::MAX_DOCUMENT_BYTES >> 20
+                history::MAX_DOCUMENT_BYTES >> 20
             )));
         }
-        let media_type = records::document_type(&bytes).ok_or_else(|| {
-            RecordError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
+        let media_type = history::document_type(&bytes).ok_or_else(|| {
+            HistoryError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
         })?;
-        let sha256 = records::sha256_hex(&bytes);
+        let sha256 = history::sha256_hex(&bytes);
         if let Some(existing) = self.store.document(&sha256).await? {
-            return Err(RecordError::Conflict(format!(
+            return Err(HistoryError::Conflict(format!(
                 "this document is already on record ({}, {})",
                 existing.title, existing.created_at
             )));
         }
         let store = self.documents.clone();
         let (hash, size) = (sha256.clone(), bytes.len() as i64);
-        tokio::task::spawn_blocking(move || store.put_bytes(&hash, &bytes))
+        tokio::task::spawn_blocking(move || store.put(&hash, &bytes))
             .await
-            .map_err(|e| RecordError::Io(e.to_string()))?
+            .map_err(|e| HistoryError::Io(e.to_string()))?
             .map_err(|e| {
-                if crate::complaints::photo::storage_unavailable(&e) {
-                    RecordError::Unavailable(e.to_string())
+                if crate::blobs::storage_unavailable(&e) {
+                    HistoryError::Unavailable(e.to_string())
                 } else {
-                    RecordError::Io(e.to_string())
+                    HistoryError::Io(e.to_string())
                 }
             })?;
         let d = NewDocument {
@@ -266,24 +266,24 @@ impl Atlas {
             .add_document(&d, &crate::model::now_rfc3339(), &log)
             .await?
         {
-            return Err(RecordError::Conflict(
+            return Err(HistoryError::Conflict(
                 "this document was put on record just now by someone else".into(),
             ));
         }
         self.store
             .document(&sha256)
             .await?
-            .ok_or_else(|| RecordError::Io("the document vanished after it was stored".into()))
+            .ok_or_else(|| HistoryError::Io("the document vanished after it was stored".into()))
     }
 
     /// A document's bytes, if it is on record (public or not: the caller decides).
-    pub async fn document_bytes(&self, sha256: &str) -> Result<Vec<u8>, RecordError> {
+    pub async fn document_bytes(&self, sha256: &str) -> Result<Vec<u8>, HistoryError> {
         let store = self.documents.clone();
         let h = sha256.to_string();
         tokio::task::spawn_blocking(move || store.get(&h))
             .await
-            .map_err(|e| RecordError::Io(e.to_string()))?
-            .map_err(|e| RecordError::Io(e.to_string()))
+            .map_err(|e| HistoryError::Io(e.to_string()))?
+            .map_err(|e| HistoryError::Io(e.to_string()))
     }
 }
 
@@ -301,7 +301,7 @@ const BUNDLED_DOCUMENTS: [(&str, &[u8]); 2] = [
 ];
 /// `meta` key recording that the bundled history was loaded (apart from the assets, so a
 /// database seeded before there was any history gets it once too).
-pub(super) const BUNDLED_RECORDS_KEY: &str = "bundled_records_loaded_at";
+pub(super) const BUNDLED_HISTORY_KEY: &str = "bundled_records_loaded_at";
 
 #[derive(serde::Deserialize)]
 struct Bundle {
@@ -335,14 +335,14 @@ struct BundledDocument {
 
 /// Loads the bundled history once: the documents' bytes first, then every record in one
 /// transaction. Bundled data that fails its own checks is a bug in this build: an error.
-pub(super) async fn load_bundled_records(
+pub(super) async fn load_bundled_history(
     store: &crate::store::Store,
-    documents: &crate::complaints::photo::PhotoStore,
+    documents: &crate::blobs::BlobStore,
 ) -> Result<u64, String> {
     let b: Bundle =
         serde_json::from_slice(BUNDLED_RECORDS).map_err(|e| format!("records.json: {e}"))?;
     let today = today();
-    let mut batch = crate::store::RecordsBatch::default();
+    let mut batch = crate::store::HistoryBatch::default();
     for i in b.inspections {
         let checked = i
             .form
@@ -363,11 +363,11 @@ pub(super) async fn load_bundled_records(
             .find(|(name, _)| *name == d.file)
             .map(|(_, b)| *b)
             .ok_or_else(|| format!("document {} is not bundled", d.file))?;
-        let media_type = records::document_type(bytes)
+        let media_type = history::document_type(bytes)
             .ok_or_else(|| format!("document {} is of no accepted type", d.file))?;
-        let sha256 = records::sha256_hex(bytes);
+        let sha256 = history::sha256_hex(bytes);
         documents
-            .put_bytes(&sha256, bytes)
+            .put(&sha256, bytes)
             .map_err(|e| format!("storing {}: {e}", d.file))?;
         batch.documents.push((
             d.asset,
@@ -382,7 +382,7 @@ pub(super) async fn load_bundled_records(
         ));
     }
     store
-        .load_records(&batch, BUNDLED_RECORDS_KEY, &crate::model::now_rfc3339())
+        .load_history(&batch, BUNDLED_HISTORY_KEY, &crate::model::now_rfc3339())
         .await
         .map_err(|e| e.to_string())
 }

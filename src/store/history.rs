@@ -6,8 +6,8 @@ use sqlx::Row;
 
 use super::audit::{self, AuditEntry};
 use super::{decode_asset, Result, Store};
+use crate::history::{NewInspection, NewMaintenance};
 use crate::model::{Asset, AssetId};
-use crate::records::{NewInspection, NewMaintenance};
 
 /// A document on record, with what only staff and verification need.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -160,7 +160,7 @@ impl Store {
 
 /// History to load in one go (the bundled sample records), by asset code.
 #[derive(Debug, Default)]
-pub struct RecordsBatch {
+pub struct HistoryBatch {
     pub inspections: Vec<(String, NewInspection)>,
     pub maintenance: Vec<(String, NewMaintenance)>,
     /// Documents whose bytes are already stored; `asset_id` is ignored (looked up by code).
@@ -172,7 +172,7 @@ impl Store {
     /// and once. Records of codes not in the register are skipped; each asset's summary
     /// (condition and when assessed, last maintained) is brought in line with its history.
     /// Returns how many records were added.
-    pub async fn load_records(&self, b: &RecordsBatch, meta_key: &str, now: &str) -> Result<u64> {
+    pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
         let mut tx = self.durable.begin().await?;
         let mut added = 0;
         let id_of = "SELECT id FROM assets WHERE code = ?";
