@@ -303,6 +303,29 @@ const BUNDLED_DOCUMENTS: [(&str, &[u8]); 2] = [
 /// database seeded before there was any history gets it once too).
 pub(super) const BUNDLED_HISTORY_KEY: &str = "bundled_records_loaded_at";
 
+/// Why the bundled history did not load: a bug in this build (its data fails its own
+/// checks) or a store that cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundledHistoryError {
+    #[error("records.json: {0}")]
+    Json(serde_json::Error),
+    #[error("inspection of {asset}: {reason}")]
+    Inspection { asset: String, reason: FieldError },
+    #[error("maintenance of {asset}: {reason}")]
+    Maintenance { asset: String, reason: FieldError },
+    #[error("document {0} is not bundled")]
+    NotBundled(String),
+    #[error("document {0} is of no accepted type")]
+    NoAcceptedType(String),
+    #[error("storing {file}: {reason}")]
+    Io {
+        file: String,
+        reason: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 #[derive(serde::Deserialize)]
 struct Bundle {
     inspections: Vec<BundledInspection>,
@@ -338,23 +361,27 @@ struct BundledDocument {
 pub(super) async fn load_bundled_history(
     store: &crate::store::Store,
     documents: &crate::blobs::BlobStore,
-) -> Result<u64, String> {
-    let b: Bundle =
-        serde_json::from_slice(BUNDLED_RECORDS).map_err(|e| format!("records.json: {e}"))?;
+) -> Result<u64, BundledHistoryError> {
+    let b: Bundle = serde_json::from_slice(BUNDLED_RECORDS).map_err(BundledHistoryError::Json)?;
     let today = today();
     let mut batch = crate::store::HistoryBatch::default();
     for i in b.inspections {
-        let checked = i
-            .form
-            .check(&i.inspector, today)
-            .map_err(|e| format!("inspection of {}: {e}", i.asset))?;
+        let checked = i.form.check(&i.inspector, today).map_err(|reason| {
+            BundledHistoryError::Inspection {
+                asset: i.asset.clone(),
+                reason,
+            }
+        })?;
         batch.inspections.push((i.asset, checked));
     }
     for m in b.maintenance {
         let checked = m
             .form
             .check(today)
-            .map_err(|e| format!("maintenance of {}: {e}", m.asset))?;
+            .map_err(|reason| BundledHistoryError::Maintenance {
+                asset: m.asset.clone(),
+                reason,
+            })?;
         batch.maintenance.push((m.asset, checked));
     }
     for d in b.documents {
@@ -362,13 +389,16 @@ pub(super) async fn load_bundled_history(
             .iter()
             .find(|(name, _)| *name == d.file)
             .map(|(_, b)| *b)
-            .ok_or_else(|| format!("document {} is not bundled", d.file))?;
+            .ok_or_else(|| BundledHistoryError::NotBundled(d.file.clone()))?;
         let media_type = history::document_type(bytes)
-            .ok_or_else(|| format!("document {} is of no accepted type", d.file))?;
+            .ok_or_else(|| BundledHistoryError::NoAcceptedType(d.file.clone()))?;
         let sha256 = history::sha256_hex(bytes);
         documents
             .put(&sha256, bytes)
-            .map_err(|e| format!("storing {}: {e}", d.file))?;
+            .map_err(|reason| BundledHistoryError::Io {
+                file: d.file.clone(),
+                reason,
+            })?;
         batch.documents.push((
             d.asset,
             NewDocument {
@@ -381,8 +411,7 @@ pub(super) async fn load_bundled_history(
             },
         ));
     }
-    store
+    Ok(store
         .load_history(&batch, BUNDLED_HISTORY_KEY, &crate::model::now_rfc3339())
-        .await
-        .map_err(|e| e.to_string())
+        .await?)
 }

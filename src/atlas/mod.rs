@@ -16,7 +16,7 @@ use geo_types::{MultiPolygon, Rect};
 use crate::blobs::BlobStore;
 use crate::complaints::intake::Intake;
 pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
-pub use history::{HistoryError, Recorded};
+pub use history::{BundledHistoryError, HistoryError, Recorded};
 
 use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
@@ -61,7 +61,7 @@ pub enum AtlasError {
     #[error("bundled data: {0}")]
     Bundled(ImportError),
     #[error("bundled history: {0}")]
-    BundledHistory(String),
+    BundledHistory(history::BundledHistoryError),
     #[error("photo directory {0}: {1}")]
     Photos(PathBuf, std::io::Error),
 }
