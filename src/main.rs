@@ -125,7 +125,7 @@ async fn user_add(
         password.chars().count() >= 8,
         "the password (read from standard input) must be at least 8 characters"
     );
-    let hash = heritage_atlas::auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    let hash = heritage_atlas::auth::hash_password(password)?;
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
@@ -230,15 +230,14 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             heritage_atlas::http::serve::origin_of(bound)
         }
     };
-    let state =
-        AppState::from_args(Arc::new(atlas), &args, &public_url).map_err(anyhow::Error::msg)?;
+    let state = AppState::from_args(Arc::new(atlas), &args, &public_url)?;
     let app = heritage_atlas::app(state);
     tracing::info!(
         "serving {db} on http://{bound} as {public_url} (ready in {} ms)",
         started.elapsed().as_millis()
     );
     heritage_atlas::http::warm_static_files();
-    let opts = ServeOptions::from_args(&args).map_err(anyhow::Error::msg)?;
+    let opts = ServeOptions::from_args(&args)?;
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -315,7 +314,7 @@ async fn export_cmd(db: &str, args: ExportArgs) -> anyhow::Result<()> {
     use heritage_atlas::features::{self, crs::Crs, Collection, Selection};
     let collection = Collection::Assets(args.layer);
     let crs = match &args.crs {
-        Some(c) => Crs::parse(c).map_err(anyhow::Error::msg)?,
+        Some(c) => Crs::parse(c)?,
         None => Crs::crs84(),
     };
     let filter = args
@@ -349,9 +348,7 @@ async fn export_cmd(db: &str, args: ExportArgs) -> anyhow::Result<()> {
             out.flush()?;
         }
         export::ExportFormat::Csv => features::write::csv(collection, &items, &crs, out)?,
-        export::ExportFormat::Fgb => {
-            features::write::fgb(collection, &items, &crs, out).map_err(anyhow::Error::msg)?
-        }
+        export::ExportFormat::Fgb => features::write::fgb(collection, &items, &crs, out)?,
     }
     eprintln!("exported {n} features of {}", args.layer);
     Ok(())

@@ -58,15 +58,23 @@ pub struct Photo {
     pub sha256: String,
 }
 
-/// Checks and cleans one uploaded photo. The error says what is wrong, for the client.
-pub fn prepare(raw: Bytes) -> Result<Photo, String> {
+/// Why an uploaded photo is refused; the text is for the client (after the field name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    #[error("larger than {} MB", MAX_PHOTO_BYTES / (1024 * 1024))]
+    TooLarge,
+    #[error("not a JPEG, PNG or WebP image (judged by its bytes)")]
+    NotAnImage,
+    #[error("damaged image: {0}")]
+    Damaged(img_parts::Error),
+}
+
+/// Checks and cleans one uploaded photo.
+pub fn prepare(raw: Bytes) -> Result<Photo, PhotoError> {
     if raw.len() > MAX_PHOTO_BYTES {
-        return Err(format!(
-            "larger than {} MB",
-            MAX_PHOTO_BYTES / (1024 * 1024)
-        ));
+        return Err(PhotoError::TooLarge);
     }
-    let media_type = sniff(&raw).ok_or("not a JPEG, PNG or WebP image (judged by its bytes)")?;
+    let media_type = sniff(&raw).ok_or(PhotoError::NotAnImage)?;
     let bytes = strip(raw, media_type)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     Ok(Photo {
@@ -78,11 +86,10 @@ pub fn prepare(raw: Bytes) -> Result<Photo, String> {
 
 /// Removes location, camera and text metadata, keeping what decoding needs (JFIF, ICC
 /// colour profiles, Adobe colour transforms).
-pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, String> {
-    let bad = |e: img_parts::Error| format!("damaged image: {e}");
+pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, PhotoError> {
     let out = match ty {
         MediaType::Jpeg => {
-            let mut j = Jpeg::from_bytes(raw).map_err(bad)?;
+            let mut j = Jpeg::from_bytes(raw).map_err(PhotoError::Damaged)?;
             // APP1 is EXIF and XMP; APP3–APP13 and APP15 carry maker notes, IPTC and
             // the like; COM is free text. APP0 (JFIF), APP2 (ICC), APP14 (Adobe) stay.
             j.segments_mut()
@@ -90,13 +97,13 @@ pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, String> {
             j.encoder().bytes()
         }
         MediaType::Png => {
-            let mut p = Png::from_bytes(raw).map_err(bad)?;
+            let mut p = Png::from_bytes(raw).map_err(PhotoError::Damaged)?;
             p.chunks_mut()
                 .retain(|c| !matches!(&c.kind(), b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"));
             p.encoder().bytes()
         }
         MediaType::Webp => {
-            let mut w = WebP::from_bytes(raw).map_err(bad)?;
+            let mut w = WebP::from_bytes(raw).map_err(PhotoError::Damaged)?;
             w.remove_chunks_by_id(*b"XMP ");
             // Also rewrites the VP8X flags to say there is no EXIF (or XMP) any more.
             w.set_exif(None);
@@ -151,7 +158,18 @@ mod tests {
 
     #[test]
     fn damaged_or_unknown_images_are_refused() {
-        assert!(prepare(Bytes::from_static(b"GIF89a......")).is_err());
-        assert!(prepare(Bytes::from_static(b"\xFF\xD8\xFF\xE1\xFF")).is_err());
+        assert_eq!(
+            prepare(Bytes::from_static(b"GIF89a......")).unwrap_err(),
+            PhotoError::NotAnImage
+        );
+        let damaged = prepare(Bytes::from_static(b"\xFF\xD8\xFF\xE1\xFF")).unwrap_err();
+        assert!(matches!(damaged, PhotoError::Damaged(_)), "{damaged}");
+        assert!(damaged.to_string().starts_with("damaged image: "));
+        assert_eq!(
+            prepare(Bytes::from(vec![0xFF; MAX_PHOTO_BYTES + 1]))
+                .unwrap_err()
+                .to_string(),
+            "larger than 10 MB"
+        );
     }
 }

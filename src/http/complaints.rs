@@ -257,7 +257,7 @@ async fn read_photo(
     tokio::task::spawn_blocking(move || photo::prepare(raw))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|reason| ApiError::field(label, reason))
+        .map_err(|reason| ApiError::field(label, reason.to_string()))
 }
 
 /// A text part of a multipart body: at most [`SMALL_BODY`] bytes of UTF-8.

@@ -78,7 +78,7 @@ impl AppState {
         atlas: Arc<Atlas>,
         args: &ServeArgs,
         public_url: &str,
-    ) -> Result<AppState, String> {
+    ) -> Result<AppState, guard::BadProxy> {
         let proxies = Arc::new(guard::Proxies::parse(&args.trusted_proxies)?);
         Ok(AppState {
             atlas,
