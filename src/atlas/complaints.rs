@@ -169,7 +169,7 @@ impl Atlas {
             lon: c.lon,
             lat: c.lat,
             ward,
-            asset_id: asset.as_ref().map(|a| a.id.0),
+            asset_id: asset.as_ref().map(|a| a.id),
             description: c.description,
             attributes: serde_json::Value::Object(c.attributes).to_string(),
             address: c.address,

@@ -243,7 +243,6 @@ impl Atlas {
             })?;
         let d = NewDocument {
             sha256: sha256.clone(),
-            asset_id: asset.id,
             title,
             media_type: media_type.into(),
             size,
@@ -263,7 +262,7 @@ impl Atlas {
         );
         if !self
             .store
-            .add_document(&d, &crate::model::now_rfc3339(), &log)
+            .add_document(asset.id, &d, &crate::model::now_rfc3339(), &log)
             .await?
         {
             return Err(HistoryError::Conflict(
@@ -403,7 +402,6 @@ pub(super) async fn load_bundled_history(
             d.asset,
             NewDocument {
                 sha256,
-                asset_id: crate::model::AssetId(0),
                 title: d.title,
                 media_type: media_type.into(),
                 size: bytes.len() as i64,

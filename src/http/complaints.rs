@@ -22,7 +22,7 @@ use super::{ApiError, AppState, NoParams, Params};
 use crate::atlas::{Change, Filed, Source};
 use crate::complaints::photo::{self, Photo, MAX_PHOTOS, MAX_PHOTO_BYTES};
 use crate::complaints::{parse_ticket, Action, Category, Role, Status, Submission};
-use crate::model::{now_rfc3339, Asset, AssetId};
+use crate::model::{now_rfc3339, Asset};
 use crate::store::{ComplaintFilter, ComplaintRecord};
 
 /// Room for five full-size photos and the form around them.
@@ -138,7 +138,7 @@ pub fn staff_view(c: &ComplaintRecord, asset: Option<&Asset>, viewer: Role) -> V
 }
 
 fn asset_of(s: &AppState, c: &ComplaintRecord) -> Option<Arc<Asset>> {
-    c.asset_id.and_then(|id| s.atlas.index().get(AssetId(id)))
+    c.asset_id.and_then(|id| s.atlas.index().get(id))
 }
 
 /// A string or number field of a JSON body.

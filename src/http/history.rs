@@ -308,14 +308,10 @@ async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, 
             "created_at": d.created_at,
         })));
     }
-    let asset = match d.asset_id {
-        Some(id) => s
-            .atlas
-            .index()
-            .get(crate::model::AssetId(id))
-            .map(|a| asset_ref(&a)),
-        None => None,
-    };
+    let asset = d
+        .asset_id
+        .and_then(|id| s.atlas.index().get(id))
+        .map(|a| asset_ref(&a));
     let mut v = public_document(&d, asset);
     v["on_record"] = json!(true);
     Ok(Json(v))

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{Result, Store, StoreError};
-use crate::model::{Action, Category, Pin, Status};
+use crate::model::{Action, AssetId, Category, Pin, Status};
 
 /// A complaint to insert (already validated and placed).
 #[derive(Debug, Clone)]
@@ -15,7 +15,7 @@ pub struct NewComplaint {
     pub lon: f64,
     pub lat: f64,
     pub ward: Option<i64>,
-    pub asset_id: Option<i64>,
+    pub asset_id: Option<AssetId>,
     pub description: String,
     /// JSON object of answers to the category's questions.
     pub attributes: String,
@@ -60,7 +60,7 @@ pub struct ComplaintRecord {
     pub lon: f64,
     pub lat: f64,
     pub ward: Option<i64>,
-    pub asset_id: Option<i64>,
+    pub asset_id: Option<AssetId>,
     pub description: String,
     pub attributes: serde_json::Map<String, serde_json::Value>,
     pub address: Option<String>,
@@ -136,7 +136,7 @@ fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
         lon: r.get("lon"),
         lat: r.get("lat"),
         ward: r.get("ward"),
-        asset_id: r.get("asset_id"),
+        asset_id: r.get::<Option<i64>, _>("asset_id").map(AssetId),
         description: r.get("description"),
         attributes: serde_json::from_str(&attributes).unwrap_or_default(),
         address: r.get("address"),
@@ -197,7 +197,7 @@ impl Store {
             .bind(c.lon)
             .bind(c.lat)
             .bind(c.ward)
-            .bind(c.asset_id)
+            .bind(c.asset_id.map(|a| a.0))
             .bind(&c.description)
             .bind(&c.attributes)
             .bind(&c.address)

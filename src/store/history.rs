@@ -13,7 +13,8 @@ use crate::model::{Asset, AssetId};
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DocumentRecord {
     pub sha256: String,
-    pub asset_id: Option<i64>,
+    /// `None` once the asset is deleted: the document stays on record, detached.
+    pub asset_id: Option<AssetId>,
     pub title: String,
     pub media_type: String,
     pub size: i64,
@@ -21,11 +22,10 @@ pub struct DocumentRecord {
     pub created_at: String,
 }
 
-/// A document to put on record.
+/// A document to put on record (for the asset named beside it).
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub sha256: String,
-    pub asset_id: AssetId,
     pub title: String,
     pub media_type: String,
     pub size: i64,
@@ -114,15 +114,21 @@ impl Store {
         Ok((id, changed))
     }
 
-    /// Puts a document on record. Returns `false` if these bytes already are.
-    pub async fn add_document(&self, d: &NewDocument, now: &str, log: &AuditEntry) -> Result<bool> {
+    /// Puts a document on record for `asset`. Returns `false` if these bytes already are.
+    pub async fn add_document(
+        &self,
+        asset: AssetId,
+        d: &NewDocument,
+        now: &str,
+        log: &AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.durable.begin().await?;
         let r = sqlx::query(
             "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
         )
         .bind(&d.sha256)
-        .bind(d.asset_id.0)
+        .bind(asset.0)
         .bind(&d.title)
         .bind(&d.media_type)
         .bind(d.size)
@@ -148,7 +154,7 @@ impl Store {
         .await?;
         Ok(row.map(|r| DocumentRecord {
             sha256: r.get("sha256"),
-            asset_id: r.get("asset_id"),
+            asset_id: r.get::<Option<i64>, _>("asset_id").map(AssetId),
             title: r.get("title"),
             media_type: r.get("media_type"),
             size: r.get("size"),
@@ -163,7 +169,7 @@ impl Store {
 pub struct HistoryBatch {
     pub inspections: Vec<(String, NewInspection)>,
     pub maintenance: Vec<(String, NewMaintenance)>,
-    /// Documents whose bytes are already stored; `asset_id` is ignored (looked up by code).
+    /// Documents whose bytes are already stored.
     pub documents: Vec<(String, NewDocument)>,
 }
 
