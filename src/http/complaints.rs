@@ -519,6 +519,9 @@ async fn queue(
     Staff(user): Staff,
     Params(q): Params<QueueParams>,
 ) -> Result<Json<Value>, ApiError> {
+    // Field staff see their own ward's complaints, so one with no ward sees none; `ward`
+    // is `None` for them then, which the filter would read as every ward.
+    let wardless = user.role == Role::FieldStaff && user.ward.is_none();
     let ward = match (user.role, q.ward) {
         (Role::FieldStaff, Some(w)) if Some(w) != user.ward => {
             return Err(ApiError::Forbidden(format!(
@@ -526,7 +529,7 @@ async fn queue(
                 user.ward.map_or("none".into(), |w| w.to_string())
             )))
         }
-        (Role::FieldStaff, _) => Some(user.ward.unwrap_or(-1)),
+        (Role::FieldStaff, _) => user.ward,
         (_, w) => w,
     };
     let filter = ComplaintFilter {
@@ -537,7 +540,11 @@ async fn queue(
         limit: q.limit.unwrap_or(500).clamp(1, 10_000),
         ..Default::default()
     };
-    let rows = s.atlas.store().complaints(&filter).await?;
+    let rows = if wardless {
+        Vec::new()
+    } else {
+        s.atlas.store().complaints(&filter).await?
+    };
     let items: Vec<Value> = rows
         .iter()
         .map(|c| staff_view(c, asset_of(&s, c).as_deref(), user.role))
