@@ -152,14 +152,15 @@ impl Store {
         .bind(sha256)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| DocumentRecord {
-            sha256: r.get("sha256"),
-            asset_id: r.get::<Option<i64>, _>("asset_id").map(AssetId),
-            title: r.get("title"),
-            media_type: r.get("media_type"),
-            size: r.get("size"),
-            public: r.get::<i64, _>("public") != 0,
-            created_at: r.get("created_at"),
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(DocumentRecord {
+            sha256: r.try_get("sha256")?,
+            asset_id: r.try_get::<Option<i64>, _>("asset_id")?.map(AssetId),
+            title: r.try_get("title")?,
+            media_type: r.try_get("media_type")?,
+            size: r.try_get("size")?,
+            public: r.try_get::<i64, _>("public")? != 0,
+            created_at: r.try_get("created_at")?,
         }))
     }
 }
