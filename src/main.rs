@@ -1,7 +1,7 @@
 //! heritage-atlas: parse the command line, open the store, and serve or run a command.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -292,65 +292,16 @@ async fn export_cmd(db: &str, args: ExportArgs) -> anyhow::Result<()> {
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
-    let out: Box<dyn Write> = match &args.output {
-        Some(p) if p.as_os_str() != "-" => Box::new(BufWriter::new(
-            File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        _ => Box::new(BufWriter::new(std::io::stdout().lock())),
+    let req = export::Request {
+        layer: args.layer,
+        format: args.format,
+        filter: args.filter.as_deref(),
+        crs: args.crs.as_deref(),
     };
-    let plain = args.filter.is_none()
-        && args.crs.is_none()
-        && matches!(
-            args.format,
-            export::ExportFormat::Geojson | export::ExportFormat::Geojsonseq
-        );
-    if plain {
-        // Straight from the store, streamed: no index, little memory.
-        let n = export::write_layer(&store, args.layer, args.format, out).await?;
-        eprintln!("exported {n} features of {}", args.layer);
-        return Ok(());
-    }
-    // The same selection and writers as the OGC items endpoint.
-    use heritage_atlas::features::{self, crs::Crs, Collection, Selection};
-    let collection = Collection::Assets(args.layer);
-    let crs = match &args.crs {
-        Some(c) => Crs::parse(c)?,
-        None => Crs::crs84(),
-    };
-    let filter = args
-        .filter
-        .as_deref()
-        .map(|f| features::cql2::parse(f, &collection))
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let assets = store.load_layer(args.layer).await?;
-    let index = heritage_atlas::index::Index::new();
-    index.set_layer(args.layer, heritage_atlas::index::LayerIndex::bulk(assets));
-    let items = features::select(
-        &index,
-        collection,
-        &Selection {
-            filter,
-            ..Default::default()
-        },
-    );
-    let n = items.len();
-    match args.format {
-        export::ExportFormat::Geojson => {
-            features::write::geojson(&items, &crs, collection.id(), out)?
-        }
-        export::ExportFormat::Geojsonseq => {
-            let mut out = out;
-            for it in &items {
-                serde_json::to_writer(&mut out, &features::write::feature(it, &crs))?;
-                out.write_all(b"\n")?;
-            }
-            out.flush()?;
-        }
-        export::ExportFormat::Csv => features::write::csv(collection, &items, &crs, out)?,
-        export::ExportFormat::Fgb => features::write::fgb(collection, &items, &crs, out)?,
-    }
-    eprintln!("exported {n} features of {}", args.layer);
+    let path = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let n = export::export(&store, &req, path).await;
+    store.close().await;
+    eprintln!("exported {} features of {}", n?, args.layer);
     Ok(())
 }
 

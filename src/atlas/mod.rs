@@ -90,6 +90,22 @@ impl Default for AtlasOptions {
     }
 }
 
+/// An asset with no ward on record, given the ward a point inside it lies in (marked
+/// `ward_from_location`), so tiles, filters and exports all see the ward the record page
+/// shows; `index` need hold only the wards. Nothing is written to the store.
+pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
+    use geo::InteriorPoint;
+    if a.attrs.ward.is_none() && a.layer != Layer::Wards {
+        let p = a.geometry.interior_point();
+        let wards = index.read(Layer::Wards);
+        if let Some(w) = p.and_then(|p| wards.containing(p).iter().find_map(|w| w.attrs.ward)) {
+            a.attrs.ward = Some(w);
+            a.ward_from_location = true;
+        }
+    }
+    a
+}
+
 /// Store + index.
 #[derive(Debug)]
 pub struct Atlas {
@@ -170,18 +186,9 @@ impl Atlas {
         Ok(())
     }
 
-    /// An asset as the index keeps it: with no ward on record, it is given the ward a
-    /// point inside it lies in (marked `ward_from_location`), so tiles, filters and
-    /// exports all see the ward the record page shows. Nothing is written to the store.
-    pub fn locate_ward(&self, mut a: Asset) -> Asset {
-        if a.attrs.ward.is_none() && a.layer != Layer::Wards {
-            use geo::InteriorPoint;
-            if let Some(w) = a.geometry.interior_point().and_then(|p| self.ward_at(p)) {
-                a.attrs.ward = Some(w);
-                a.ward_from_location = true;
-            }
-        }
-        a
+    /// An asset as the index keeps it (see [`with_located_ward`]).
+    pub fn locate_ward(&self, a: Asset) -> Asset {
+        with_located_ward(&self.index, a)
     }
 
     pub fn index(&self) -> &Index {

@@ -30,7 +30,7 @@ const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
 const NODE_SIZE: usize = 16;
 
 /// `[min_x, min_y, max_x, max_y]` rounded outwards to `f32`.
-type Box32 = [f32; 4];
+pub type Box32 = [f32; 4];
 
 fn down(x: f64) -> f32 {
     let f = x as f32;
@@ -233,8 +233,8 @@ fn geometry_table<'a>(
     })
 }
 
-/// Encodes one feature (size-prefixed) into `out`, reusing the builder and buffers.
-struct Encoder<'c> {
+/// Encodes one feature (size-prefixed), reusing the builder and buffers.
+pub struct Encoder<'c> {
     fbb: FlatBufferBuilder<'static>,
     props: Vec<u8>,
     xy: Vec<f64>,
@@ -243,8 +243,20 @@ struct Encoder<'c> {
     crs: &'c Crs,
 }
 
-impl Encoder<'_> {
-    fn encode(&mut self, it: &Item) -> &[u8] {
+impl<'c> Encoder<'c> {
+    pub fn new(columns: &'c [(String, &'static str)], crs: &'c Crs) -> Self {
+        Encoder {
+            fbb: FlatBufferBuilder::with_capacity(4096),
+            props: Vec::new(),
+            xy: Vec::new(),
+            ends: Vec::new(),
+            columns,
+            crs,
+        }
+    }
+
+    /// The feature's bytes as they go into the file (size prefix included).
+    pub fn encode(&mut self, it: &Item) -> &[u8] {
         self.fbb.reset();
         self.props.clear();
         for (i, (name, ty)) in self.columns.iter().enumerate() {
@@ -290,26 +302,27 @@ impl Encoder<'_> {
     }
 }
 
-/// Writes `items` of `c` as FlatGeobuf with a packed Hilbert R-tree, geometry in `crs`.
-pub fn write<W: Write>(
-    c: Collection,
-    items: &[Item],
-    crs: &Crs,
-    mut out: W,
-) -> std::io::Result<()> {
-    let n = items.len();
-    // A box is recomputed whenever it is needed (four passes, one geometry each) rather
-    // than kept: the leaf order is all that is stored, 8 bytes a feature.
-    let box_of = |it: &Item| -> Box32 {
-        if crs.is_crs84() {
-            bbox(it.geometry())
-        } else {
-            bbox(&crs.geometry(it.geometry()))
-        }
-    };
+/// A feature's box in the output CRS, rounded outwards to `f32`.
+pub fn box_in(it: &Item, crs: &Crs) -> Box32 {
+    if crs.is_crs84() {
+        bbox(it.geometry())
+    } else {
+        bbox(&crs.geometry(it.geometry()))
+    }
+}
+
+/// A stored lon/lat box (west, south, east, north) rounded outwards to `f32`: the same
+/// box [`box_in`] computes from the geometry in CRS84.
+pub fn box_of_bounds(b: [f64; 4]) -> Box32 {
+    [down(b[0]), down(b[1]), up(b[2]), up(b[3])]
+}
+
+/// The extent of all boxes (zeros when there are none).
+pub fn extent_of(boxes: impl Iterator<Item = Box32>) -> [f64; 4] {
     let mut extent = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    for it in items {
-        let b = box_of(it);
+    let mut any = false;
+    for b in boxes {
+        any = true;
         extent = [
             extent[0].min(f64::from(b[0])),
             extent[1].min(f64::from(b[1])),
@@ -317,158 +330,202 @@ pub fn write<W: Write>(
             extent[3].max(f64::from(b[3])),
         ];
     }
-    if n == 0 {
-        extent = [0.0; 4];
+    if any {
+        extent
+    } else {
+        [0.0; 4]
     }
-    // Leaf order: descending Hilbert value of the box centre.
-    let mut leaves: Vec<(u32, u32)> = items
-        .iter()
+}
+
+/// The leaf order: positions sorted by descending Hilbert value of the box centre
+/// (ties by position), as the reference writers order features.
+pub fn leaf_order(boxes: impl Iterator<Item = Box32>, extent: &[f64; 4]) -> Vec<u32> {
+    let mut keyed: Vec<(u32, u32)> = boxes
         .enumerate()
-        .map(|(i, it)| (hilbert_of(&box_of(it), &extent), i as u32))
+        .map(|(i, b)| (hilbert_of(&b, extent), i as u32))
         .collect();
-    leaves.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
 
-    let columns = super::columns(c, items);
-    let mut enc = Encoder {
-        fbb: FlatBufferBuilder::with_capacity(4096),
-        props: Vec::new(),
-        xy: Vec::new(),
-        ends: Vec::new(),
-        columns: &columns,
-        crs,
+/// Magic bytes and the size-prefixed header for `n` features of `c`.
+pub fn header(
+    c: Collection,
+    columns: &[(String, &'static str)],
+    crs: &Crs,
+    extent: [f64; 4],
+    n: usize,
+) -> Vec<u8> {
+    let mut fbb = FlatBufferBuilder::with_capacity(4096);
+    let cols: Vec<_> = columns
+        .iter()
+        .map(|(name, ty)| {
+            let name = fbb.create_string(name);
+            Column::create(
+                &mut fbb,
+                &ColumnArgs {
+                    name: Some(name),
+                    type_: column_type(ty),
+                    nullable: true,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let columns = fbb.create_vector(&cols);
+    let org = fbb.create_string("EPSG");
+    let crs_t = FgbCrs::create(
+        &mut fbb,
+        &CrsArgs {
+            code: crs.code.map_or(4326, i32::from),
+            org: Some(org),
+            ..Default::default()
+        },
+    );
+    let name = fbb.create_string(c.id());
+    let title = fbb.create_string(c.title());
+    let envelope = fbb.create_vector(&extent);
+    let h = Header::create(
+        &mut fbb,
+        &HeaderArgs {
+            name: Some(name),
+            title: Some(title),
+            envelope: Some(envelope),
+            geometry_type: GeometryType::Unknown,
+            columns: Some(columns),
+            features_count: n as u64,
+            index_node_size: if n > 0 { NODE_SIZE as u16 } else { 0 },
+            crs: Some(crs_t),
+            ..Default::default()
+        },
+    );
+    fbb.finish_size_prefixed(h, None);
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(fbb.finished_data());
+    out
+}
+
+/// Node counts per level, leaves first, as readers compute them: always at least one
+/// level above the leaves (a single feature has a root and a leaf).
+fn level_sizes(n: usize) -> Vec<usize> {
+    let mut sizes = vec![n];
+    loop {
+        let next = sizes[sizes.len() - 1].div_ceil(NODE_SIZE);
+        sizes.push(next);
+        if next == 1 {
+            break;
+        }
+    }
+    sizes
+}
+
+/// Bytes of the packed tree over `n` features (none without features).
+pub fn tree_len(n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    level_sizes(n).iter().sum::<usize>() as u64 * 40
+}
+
+/// Writes the packed Hilbert R-tree, root level first: `leaf_box(k)` is the `k`-th leaf's
+/// box, `leaf_offset(k)` (called once per leaf, in order) its feature's byte offset from
+/// the first feature. Only the ~n/15 upper nodes are held.
+pub fn write_tree<W: Write>(
+    out: &mut W,
+    n: usize,
+    leaf_box: impl Fn(usize) -> Box32,
+    mut leaf_offset: impl FnMut(usize) -> std::io::Result<u64>,
+) -> std::io::Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let sizes = level_sizes(n);
+    let total: usize = sizes.iter().sum();
+    let mut starts = Vec::with_capacity(sizes.len());
+    let mut acc = total;
+    for s in &sizes {
+        acc -= s;
+        starts.push(acc);
+    }
+    let wide = |b: Box32| b.map(f64::from);
+    let mut upper: Vec<Vec<([f64; 4], u64)>> = Vec::new();
+    // Children are leaves (by sorted position) or the nodes of the level below.
+    #[allow(clippy::needless_range_loop)]
+    for level in 1..sizes.len() {
+        let children = sizes[level - 1];
+        let mut nodes = Vec::with_capacity(sizes[level]);
+        for p in 0..sizes[level] {
+            let first = p * NODE_SIZE;
+            let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+            for k in first..(first + NODE_SIZE).min(children) {
+                let cb = if level == 1 {
+                    wide(leaf_box(k))
+                } else {
+                    upper[level - 2][k].0
+                };
+                b = [
+                    b[0].min(cb[0]),
+                    b[1].min(cb[1]),
+                    b[2].max(cb[2]),
+                    b[3].max(cb[3]),
+                ];
+            }
+            nodes.push((b, (starts[level - 1] + first) as u64));
+        }
+        upper.push(nodes);
+    }
+    let node = |out: &mut W, b: [f64; 4], offset: u64| -> std::io::Result<()> {
+        let mut buf = [0u8; 40];
+        for (i, v) in b.iter().enumerate() {
+            buf[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        buf[32..].copy_from_slice(&offset.to_le_bytes());
+        out.write_all(&buf)
     };
-
-    // Header.
-    {
-        let mut fbb = FlatBufferBuilder::with_capacity(4096);
-        let cols: Vec<_> = columns
-            .iter()
-            .map(|(name, ty)| {
-                let name = fbb.create_string(name);
-                Column::create(
-                    &mut fbb,
-                    &ColumnArgs {
-                        name: Some(name),
-                        type_: column_type(ty),
-                        nullable: true,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect();
-        let columns = fbb.create_vector(&cols);
-        let org = fbb.create_string("EPSG");
-        let crs_t = FgbCrs::create(
-            &mut fbb,
-            &CrsArgs {
-                code: crs.code.map_or(4326, i32::from),
-                org: Some(org),
-                ..Default::default()
-            },
-        );
-        let name = fbb.create_string(c.id());
-        let title = fbb.create_string(c.title());
-        let envelope = fbb.create_vector(&extent);
-        let h = Header::create(
-            &mut fbb,
-            &HeaderArgs {
-                name: Some(name),
-                title: Some(title),
-                envelope: Some(envelope),
-                geometry_type: GeometryType::Unknown,
-                columns: Some(columns),
-                features_count: n as u64,
-                index_node_size: if n > 0 { NODE_SIZE as u16 } else { 0 },
-                crs: Some(crs_t),
-                ..Default::default()
-            },
-        );
-        fbb.finish_size_prefixed(h, None);
-        out.write_all(&MAGIC)?;
-        out.write_all(fbb.finished_data())?;
-    }
-
-    if n > 0 {
-        // Level sizes from the leaves up, then storage offsets (root level first).
-        // As readers compute them: always at least one level above the leaves (a single
-        // feature has a root and a leaf).
-        let mut level_sizes = vec![n];
-        loop {
-            let next = level_sizes[level_sizes.len() - 1].div_ceil(NODE_SIZE);
-            level_sizes.push(next);
-            if next == 1 {
-                break;
-            }
-        }
-        let total: usize = level_sizes.iter().sum();
-        let mut starts = Vec::with_capacity(level_sizes.len());
-        let mut acc = total;
-        for s in &level_sizes {
-            acc -= s;
-            starts.push(acc);
-        }
-        // Upper levels (everything but the leaves): about n/15 nodes.
-        let leaf_box = |k: usize| -> [f64; 4] {
-            let b = box_of(&items[leaves[k].1 as usize]);
-            [
-                f64::from(b[0]),
-                f64::from(b[1]),
-                f64::from(b[2]),
-                f64::from(b[3]),
-            ]
-        };
-        let mut upper: Vec<Vec<([f64; 4], u64)>> = Vec::new();
-        // Children are leaves (by sorted position) or the nodes of the level below.
-        #[allow(clippy::needless_range_loop)]
-        for level in 1..level_sizes.len() {
-            let children = level_sizes[level - 1];
-            let mut nodes = Vec::with_capacity(level_sizes[level]);
-            for p in 0..level_sizes[level] {
-                let first = p * NODE_SIZE;
-                let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-                for k in first..(first + NODE_SIZE).min(children) {
-                    let cb = if level == 1 {
-                        leaf_box(k)
-                    } else {
-                        upper[level - 2][k].0
-                    };
-                    b = [
-                        b[0].min(cb[0]),
-                        b[1].min(cb[1]),
-                        b[2].max(cb[2]),
-                        b[3].max(cb[3]),
-                    ];
-                }
-                nodes.push((b, (starts[level - 1] + first) as u64));
-            }
-            upper.push(nodes);
-        }
-        let node = |out: &mut W, b: [f64; 4], offset: u64| -> std::io::Result<()> {
-            let mut buf = [0u8; 40];
-            for (i, v) in b.iter().enumerate() {
-                buf[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
-            }
-            buf[32..].copy_from_slice(&offset.to_le_bytes());
-            out.write_all(&buf)
-        };
-        for level in (1..level_sizes.len()).rev() {
-            for (b, off) in &upper[level - 1] {
-                node(&mut out, *b, *off)?;
-            }
-        }
-        // Pass 1, as the leaves are written: each feature encoded once to learn its size,
-        // which places the next one (no table of sizes is kept).
-        let mut offset = 0u64;
-        for (k, (_, i)) in leaves.iter().enumerate() {
-            node(&mut out, leaf_box(k), offset)?;
-            offset += enc.encode(&items[*i as usize]).len() as u64;
+    for level in (1..sizes.len()).rev() {
+        for (b, off) in &upper[level - 1] {
+            node(out, *b, *off)?;
         }
     }
+    for k in 0..n {
+        let offset = leaf_offset(k)?;
+        node(out, wide(leaf_box(k)), offset)?;
+    }
+    Ok(())
+}
 
-    // Pass 2: the features, in leaf order.
-    for (_, i) in &leaves {
-        let bytes = enc.encode(&items[*i as usize]);
-        out.write_all(bytes)?;
+/// Writes `items` of `c` as FlatGeobuf with a packed Hilbert R-tree, geometry in `crs`.
+///
+/// Boxes are recomputed whenever needed (four passes, one geometry each) rather than
+/// kept: the leaf order is all that is stored, 4 bytes a feature. Each feature is encoded
+/// twice: once to learn its size as its leaf is written (which places the next one; no
+/// table of sizes is kept), once to write it.
+pub fn write<W: Write>(
+    c: Collection,
+    items: &[Item],
+    crs: &Crs,
+    mut out: W,
+) -> std::io::Result<()> {
+    let n = items.len();
+    let extent = extent_of(items.iter().map(|it| box_in(it, crs)));
+    let leaves = leaf_order(items.iter().map(|it| box_in(it, crs)), &extent);
+    let columns = super::columns(c, items);
+    let mut enc = Encoder::new(&columns, crs);
+    out.write_all(&header(c, &columns, crs, extent, n))?;
+    let item = |k: usize| &items[leaves[k] as usize];
+    let mut offset = 0u64;
+    write_tree(
+        &mut out,
+        n,
+        |k| box_in(item(k), crs),
+        |k| {
+            let at = offset;
+            offset += enc.encode(item(k)).len() as u64;
+            Ok(at)
+        },
+    )?;
+    for k in 0..n {
+        out.write_all(enc.encode(item(k)))?;
     }
     out.flush()
 }

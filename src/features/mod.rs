@@ -165,21 +165,28 @@ pub fn feature(a: &Asset, extra: &[(&str, serde_json::Value)]) -> serde_json::Va
 /// The columns of a download: the collection's properties, then every extra property
 /// any selected asset carries (as text), in name order.
 pub fn columns(c: Collection, items: &[Item]) -> Vec<(String, &'static str)> {
+    let extra = items.iter().flat_map(|it| match it {
+        Item::Asset(a) => a.attrs.extra.keys().cloned().collect::<Vec<_>>(),
+        Item::Complaint(..) => Vec::new(),
+    });
+    columns_with(c, extra)
+}
+
+/// The columns of a download whose items carry these extra property names (in any
+/// order, repeated or not): the collection's properties, then the extras in name order.
+pub fn columns_with(
+    c: Collection,
+    extra: impl IntoIterator<Item = String>,
+) -> Vec<(String, &'static str)> {
     let mut cols: Vec<(String, &'static str)> = c
         .properties()
         .into_iter()
         .map(|(n, t)| (n.to_string(), t))
         .collect();
-    let mut extra = std::collections::BTreeSet::new();
-    for it in items {
-        if let Item::Asset(a) = it {
-            for k in a.attrs.extra.keys() {
-                if c.property_type(k).is_none() && k != "created_at" {
-                    extra.insert(k.clone());
-                }
-            }
-        }
-    }
+    let extra: std::collections::BTreeSet<String> = extra
+        .into_iter()
+        .filter(|k| c.property_type(k).is_none() && k != "created_at")
+        .collect();
     cols.extend(extra.into_iter().map(|k| (k, "string")));
     cols
 }
@@ -197,7 +204,8 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn keeps(&self, item: &Item) -> bool {
+    /// Whether the selection keeps this item.
+    pub fn keeps(&self, item: &Item) -> bool {
         use cql2::Record;
         if let Some(b) = &self.bbox {
             if !item.geometry().intersects(b) {

@@ -37,19 +37,37 @@ pub fn feature(item: &Item, crs: &Crs) -> Json {
 
 /// A whole selection as one GeoJSON FeatureCollection, written as it goes.
 pub fn geojson<W: Write>(items: &[Item], crs: &Crs, name: &str, mut out: W) -> std::io::Result<()> {
+    geojson_start(&mut out, name, items.len())?;
+    for (i, it) in items.iter().enumerate() {
+        geojson_feature(&mut out, it, crs, i)?;
+    }
+    geojson_end(&mut out)
+}
+
+/// A FeatureCollection's opening, for `n` features.
+pub fn geojson_start<W: Write>(out: &mut W, name: &str, n: usize) -> std::io::Result<()> {
     write!(
         out,
-        "{{\"type\":\"FeatureCollection\",\"name\":{},\"numberMatched\":{},\"numberReturned\":{},\"features\":[",
+        "{{\"type\":\"FeatureCollection\",\"name\":{},\"numberMatched\":{n},\"numberReturned\":{n},\"features\":[",
         Json::from(name),
-        items.len(),
-        items.len()
-    )?;
-    for (i, it) in items.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",\n")?;
-        }
-        serde_json::to_writer(&mut out, &feature(it, crs)).map_err(std::io::Error::from)?;
+    )
+}
+
+/// The `i`-th feature of a FeatureCollection (comma-separated from the one before).
+pub fn geojson_feature<W: Write>(
+    out: &mut W,
+    it: &Item,
+    crs: &Crs,
+    i: usize,
+) -> std::io::Result<()> {
+    if i > 0 {
+        out.write_all(b",\n")?;
     }
+    serde_json::to_writer(&mut *out, &feature(it, crs)).map_err(std::io::Error::from)
+}
+
+/// A FeatureCollection's closing.
+pub fn geojson_end<W: Write>(out: &mut W) -> std::io::Result<()> {
     out.write_all(b"]}\n")?;
     out.flush()
 }
@@ -66,22 +84,42 @@ fn csv_cell(v: &Value) -> String {
 
 /// CSV: a `WKT` column (GDAL's CSV driver reads it as the geometry), then every property.
 pub fn csv<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> std::io::Result<()> {
-    use wkt::ToWkt;
+    let cols = super::columns(c, items);
+    let mut w = csv_start(out, &cols)?;
+    for it in items {
+        csv_row(&mut w, &cols, it, crs)?;
+    }
+    w.flush()
+}
+
+/// A CSV writer with the byte-order mark and the header row written.
+pub fn csv_start<W: Write>(
+    out: W,
+    cols: &[(String, &'static str)],
+) -> std::io::Result<csv::Writer<W>> {
     let mut out = out;
     // A byte-order mark, so Excel reads the file as UTF-8 (Bengali names); GDAL, pandas
     // (`utf-8-sig`) and LibreOffice skip it.
     out.write_all("\u{feff}".as_bytes())?;
     let mut w = csv::Writer::from_writer(out);
-    let cols = super::columns(c, items);
     let mut header = vec!["WKT"];
     header.extend(cols.iter().map(|(n, _)| n.as_str()));
     w.write_record(&header)?;
-    for it in items {
-        let mut row = vec![crs.geometry(it.geometry()).wkt_string()];
-        row.extend(cols.iter().map(|(n, _)| csv_cell(&it.get(n))));
-        w.write_record(&row)?;
-    }
-    w.flush()
+    Ok(w)
+}
+
+/// One item as a CSV row under `cols`.
+pub fn csv_row<W: Write>(
+    w: &mut csv::Writer<W>,
+    cols: &[(String, &'static str)],
+    it: &Item,
+    crs: &Crs,
+) -> std::io::Result<()> {
+    use wkt::ToWkt;
+    let mut row = vec![crs.geometry(it.geometry()).wkt_string()];
+    row.extend(cols.iter().map(|(n, _)| csv_cell(&it.get(n))));
+    w.write_record(&row)?;
+    Ok(())
 }
 
 /// FlatGeobuf with a spatial index, every property a column (see [`super::fgb`]).

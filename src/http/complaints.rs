@@ -2,8 +2,8 @@
 //! `GET /complaints/{ticket}`, `POST /complaints/{ticket}/support`, `GET /photos/{sha256}`.
 //! Staff: `GET /complaints` (the queue) and `PATCH /complaints/{ticket}` (triage).
 //!
-//! A reporter's name, phone and email appear only in staff answers ([`staff_view`] for
-//! officers and admins); [`public_view`] never reads them.
+//! A reporter's name, phone and email appear only in staff answers ([`StaffComplaint`]
+//! for officers and admins); a [`PublicComplaint`] has no field that could hold them.
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::auth::{Client, Staff};
@@ -22,7 +22,7 @@ use super::{ApiError, AppState, NoParams, Params};
 use crate::atlas::{Change, Filed, Source};
 use crate::complaints::photo::{self, Photo, MAX_PHOTOS, MAX_PHOTO_BYTES};
 use crate::complaints::{parse_ticket, Action, Category, Role, Status, Submission};
-use crate::model::{now_rfc3339, Asset};
+use crate::model::{now_rfc3339, Asset, AssetId, Kind, Layer};
 use crate::store::{ComplaintFilter, ComplaintRecord};
 
 /// Room for five full-size photos and the form around them.
@@ -47,94 +47,190 @@ fn ticket_param(t: &str) -> Result<String, ApiError> {
         })
 }
 
-fn asset_summary(a: &Asset) -> Value {
-    json!({
-        "id": a.id.0,
-        "code": a.code,
-        "layer": a.layer,
-        "kind": a.kind,
-        "name": a.attrs.name,
-        "name_bn": a.attrs.name_bn,
-    })
+/// The asset a complaint is about, as its answers name it.
+#[derive(Serialize)]
+pub struct AssetRef<'a> {
+    id: AssetId,
+    code: &'a str,
+    layer: Layer,
+    kind: Kind,
+    name: Option<&'a str>,
+    name_bn: Option<&'a str>,
+}
+
+impl<'a> From<&'a Asset> for AssetRef<'a> {
+    fn from(a: &'a Asset) -> Self {
+        AssetRef {
+            id: a.id,
+            code: &a.code,
+            layer: a.layer,
+            kind: a.kind,
+            name: a.attrs.name.as_deref(),
+            name_bn: a.attrs.name_bn.as_deref(),
+        }
+    }
 }
 
 fn photo_url(sha: &str) -> String {
     format!("/photos/{sha}")
 }
 
-/// What anyone may see of a complaint.
-pub fn public_view(c: &ComplaintRecord, asset: Option<&Asset>) -> Value {
-    // A step of the work (acknowledged, resolved …) is public whatever its note; an
-    // internal note's text and photo are not, and an internal note on its own is left out.
-    let timeline: Vec<Value> = c
-        .events
-        .iter()
-        .filter(|e| e.public || e.action != "note")
-        .map(|e| {
-            json!({
-                "at": e.at,
-                "action": e.action,
-                "status": e.status,
-                "note": e.note.as_ref().filter(|_| e.public),
-                "photo": e.photo_sha256.as_deref().filter(|_| e.public).map(photo_url),
+/// What every view of a complaint shows: nothing here can name or reach the reporter.
+#[derive(Serialize)]
+struct Core<'a> {
+    ticket: &'a str,
+    url: String,
+    category: Category,
+    category_name: &'static str,
+    status: Status,
+    lon: f64,
+    lat: f64,
+    ward: Option<i64>,
+    address: Option<&'a str>,
+    asset: Option<AssetRef<'a>>,
+    description: &'a str,
+    attributes: &'a Map<String, Value>,
+    photos: Vec<String>,
+    supporters: i64,
+    duplicate_of: Option<&'a str>,
+    deadline: &'a str,
+    overdue: bool,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+impl<'a> Core<'a> {
+    fn of(c: &'a ComplaintRecord, asset: Option<&'a Asset>) -> Self {
+        Core {
+            ticket: &c.ticket,
+            url: format!("/complaints/{}", c.ticket),
+            category: c.category,
+            category_name: c.category.name(),
+            status: c.status,
+            lon: c.lon,
+            lat: c.lat,
+            ward: c.ward,
+            address: c.address.as_deref(),
+            asset: asset.map(AssetRef::from),
+            description: &c.description,
+            attributes: &c.attributes,
+            photos: c.photos.iter().map(|p| photo_url(&p.sha256)).collect(),
+            supporters: c.supporters,
+            duplicate_of: c.duplicate_of.as_deref(),
+            deadline: &c.deadline,
+            overdue: c.status.is_open() && c.deadline < now_rfc3339(),
+            created_at: &c.created_at,
+            updated_at: &c.updated_at,
+        }
+    }
+}
+
+/// A step of the work as the public sees it: an internal note's text and photo are not
+/// there (the step is).
+#[derive(Serialize)]
+struct PublicStep<'a> {
+    at: &'a str,
+    action: &'a str,
+    status: Status,
+    note: Option<&'a str>,
+    photo: Option<String>,
+}
+
+/// What anyone may see of a complaint. It has no field for the reporter, so no code path
+/// can put their name, phone or email into a public answer.
+#[derive(Serialize)]
+pub struct PublicComplaint<'a> {
+    #[serde(flatten)]
+    core: Core<'a>,
+    timeline: Vec<PublicStep<'a>>,
+}
+
+impl<'a> PublicComplaint<'a> {
+    pub fn of(c: &'a ComplaintRecord, asset: Option<&'a Asset>) -> Self {
+        // A step of the work (acknowledged, resolved …) is public whatever its note; an
+        // internal note on its own is left out.
+        let timeline = c
+            .events
+            .iter()
+            .filter(|e| e.public || e.action != "note")
+            .map(|e| PublicStep {
+                at: &e.at,
+                action: &e.action,
+                status: e.status,
+                note: e.note.as_deref().filter(|_| e.public),
+                photo: e
+                    .photo_sha256
+                    .as_deref()
+                    .filter(|_| e.public)
+                    .map(photo_url),
             })
-        })
-        .collect();
-    json!({
-        "ticket": c.ticket,
-        "url": format!("/complaints/{}", c.ticket),
-        "category": c.category,
-        "category_name": c.category.name(),
-        "status": c.status,
-        "lon": c.lon,
-        "lat": c.lat,
-        "ward": c.ward,
-        "address": c.address,
-        "asset": asset.map(asset_summary),
-        "description": c.description,
-        "attributes": c.attributes,
-        "photos": c.photos.iter().map(|p| photo_url(&p.sha256)).collect::<Vec<_>>(),
-        "supporters": c.supporters,
-        "duplicate_of": c.duplicate_of,
-        "deadline": c.deadline,
-        "overdue": c.status.is_open() && c.deadline < now_rfc3339(),
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-        "timeline": timeline,
-    })
+            .collect();
+        PublicComplaint {
+            core: Core::of(c, asset),
+            timeline,
+        }
+    }
+}
+
+/// A step as staff see it: every note, whether it is public, and who acted.
+#[derive(Serialize)]
+struct StaffStep<'a> {
+    at: &'a str,
+    action: &'a str,
+    status: Status,
+    note: Option<&'a str>,
+    public: bool,
+    by: Option<&'a str>,
+    photo: Option<String>,
+}
+
+/// How to reach the reporter: in answers to officers and admins only.
+#[derive(Serialize)]
+struct Reporter<'a> {
+    name: Option<&'a str>,
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
 }
 
 /// What staff see: everything public, the assignee, internal notes and who wrote them,
 /// and (officers and admins only) how to reach the reporter.
-pub fn staff_view(c: &ComplaintRecord, asset: Option<&Asset>, viewer: Role) -> Value {
-    let mut v = public_view(c, asset);
-    v["assigned_to"] = json!(c.assigned_to);
-    v["source"] = json!(c.source);
-    if !c.events.is_empty() {
-        v["timeline"] = c
-            .events
-            .iter()
-            .map(|e| {
-                json!({
-                    "at": e.at,
-                    "action": e.action,
-                    "status": e.status,
-                    "note": e.note,
-                    "public": e.public,
-                    "by": e.actor,
-                    "photo": e.photo_sha256.as_deref().map(photo_url),
+#[derive(Serialize)]
+pub struct StaffComplaint<'a> {
+    #[serde(flatten)]
+    core: Core<'a>,
+    timeline: Vec<StaffStep<'a>>,
+    assigned_to: Option<&'a str>,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reporter: Option<Reporter<'a>>,
+}
+
+impl<'a> StaffComplaint<'a> {
+    pub fn of(c: &'a ComplaintRecord, asset: Option<&'a Asset>, viewer: Role) -> Self {
+        StaffComplaint {
+            core: Core::of(c, asset),
+            timeline: c
+                .events
+                .iter()
+                .map(|e| StaffStep {
+                    at: &e.at,
+                    action: &e.action,
+                    status: e.status,
+                    note: e.note.as_deref(),
+                    public: e.public,
+                    by: e.actor.as_deref(),
+                    photo: e.photo_sha256.as_deref().map(photo_url),
                 })
-            })
-            .collect();
+                .collect(),
+            assigned_to: c.assigned_to.as_deref(),
+            source: &c.source,
+            reporter: (viewer != Role::FieldStaff).then_some(Reporter {
+                name: c.reporter_name.as_deref(),
+                phone: c.reporter_phone.as_deref(),
+                email: c.reporter_email.as_deref(),
+            }),
+        }
     }
-    if viewer != Role::FieldStaff {
-        v["reporter"] = json!({
-            "name": c.reporter_name,
-            "phone": c.reporter_phone,
-            "email": c.reporter_email,
-        });
-    }
-    v
 }
 
 fn asset_of(s: &AppState, c: &ComplaintRecord) -> Option<Arc<Asset>> {
@@ -337,7 +433,7 @@ pub fn filed_view(f: &Filed) -> Value {
         "category": f.category,
         "category_name": f.category.name(),
         "ward": f.ward,
-        "asset": f.asset.as_deref().map(asset_summary),
+        "asset": f.asset.as_deref().map(AssetRef::from),
         "deadline": f.deadline,
         "created_at": f.created_at,
         "photos": f.photos.iter().map(|p| photo_url(&p.sha256)).collect::<Vec<_>>(),
@@ -397,7 +493,7 @@ async fn show(
     let asset = asset_of(&s, &c);
     Ok((
         [(header::CACHE_CONTROL, "no-cache")],
-        Json(public_view(&c, asset.as_deref())),
+        Json(PublicComplaint::of(&c, asset.as_deref())),
     )
         .into_response())
 }
@@ -420,7 +516,7 @@ async fn change(
     Staff(user): Staff,
     Path(ticket): Path<String>,
     req: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let t = ticket_param(&ticket)?;
     let (fields, json_body, mut photos) = fields_and_photos(req, &s).await?;
     let mut m: Map<String, Value> = match json_body {
@@ -484,7 +580,7 @@ async fn change(
         )
         .await?;
     let asset = asset_of(&s, &c);
-    Ok(Json(staff_view(&c, asset.as_deref(), user.role)))
+    Ok(Json(StaffComplaint::of(&c, asset.as_deref(), user.role)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -518,7 +614,7 @@ async fn queue(
     State(s): State<AppState>,
     Staff(user): Staff,
     Params(q): Params<QueueParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     // Field staff see their own ward's complaints, so one with no ward sees none; `ward`
     // is `None` for them then, which the filter would read as every ward.
     let wardless = user.role == Role::FieldStaff && user.ward.is_none();
@@ -545,14 +641,25 @@ async fn queue(
     } else {
         s.atlas.store().complaints(&filter).await?
     };
-    let items: Vec<Value> = rows
+    let assets: Vec<Option<Arc<Asset>>> = rows.iter().map(|c| asset_of(&s, c)).collect();
+    let complaints: Vec<StaffComplaint> = rows
         .iter()
-        .map(|c| staff_view(c, asset_of(&s, c).as_deref(), user.role))
+        .zip(&assets)
+        .map(|(c, a)| StaffComplaint::of(c, a.as_deref(), user.role))
         .collect();
-    Ok(Json(json!({
-        "numberReturned": items.len(),
-        "complaints": items,
-    })))
+    Ok(Json(QueuePage {
+        number_returned: complaints.len(),
+        complaints,
+    })
+    .into_response())
+}
+
+/// A page of the staff queue.
+#[derive(Serialize)]
+struct QueuePage<'a> {
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    complaints: Vec<StaffComplaint<'a>>,
 }
 
 async fn photo_bytes(

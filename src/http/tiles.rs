@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use tilejson::{Bounds, Center, TileJSON, VectorLayer};
 
 use super::{ApiError, AppState};
 use crate::tiles::cache::{CachedTile, Coding, TileKey};
@@ -185,13 +185,25 @@ async fn tilejson(
     Path(file): Path<String>,
     super::BaseUrl(base): super::BaseUrl,
     super::Params(_): super::Params<TileParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TileJSON>, ApiError> {
     let name = file
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(format!("no such resource: /tiles/{file}")))?;
     let layers = layer_set(name)?;
     let index = s.atlas.index();
     let mut bounds: Option<[f64; 4]> = None;
+    let vector_layer = |id: &str, description: &str, fields: Vec<(&str, &str)>| {
+        let fields = fields
+            .into_iter()
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .collect();
+        VectorLayer {
+            description: Some(description.to_string()),
+            minzoom: Some(0),
+            maxzoom: Some(MAX_ZOOM),
+            ..VectorLayer::new(id.to_string(), fields)
+        }
+    };
     let mut vector_layers = Vec::new();
     for layer in layers.layers() {
         if let Some(env) = index.read(layer).extent() {
@@ -203,63 +215,39 @@ async fn tilejson(
                 b[3].max(env[3]),
             ];
         }
-        let fields: serde_json::Map<String, Value> = tiles::fields(layer)
-            .into_iter()
-            .map(|(k, t)| (k.to_string(), json!(t)))
-            .collect();
-        vector_layers.push(json!({
-            "id": layer.as_str(),
-            "description": layer.title(),
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "fields": fields,
-        }));
+        vector_layers.push(vector_layer(
+            layer.as_str(),
+            layer.title(),
+            tiles::fields(layer),
+        ));
     }
     if layers.layers().next().is_some() {
-        let fields: serde_json::Map<String, Value> = tiles::label_fields()
-            .into_iter()
-            .map(|(k, t)| (k.to_string(), json!(t)))
-            .collect();
-        vector_layers.push(json!({
-            "id": tiles::LABELS,
-            "description": "One point per named area (and per ward) where its label goes, in the tile holding it: an area cut by tile edges is labelled once",
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "fields": fields,
-        }));
+        vector_layers.push(vector_layer(
+            tiles::LABELS,
+            "One point per named area (and per ward) where its label goes, in the tile holding it: an area cut by tile edges is labelled once",
+            tiles::label_fields(),
+        ));
     }
     if layers.has_complaints() {
-        let fields: serde_json::Map<String, Value> = tiles::complaint_fields()
-            .into_iter()
-            .map(|(k, t)| (k.to_string(), json!(t)))
-            .collect();
-        vector_layers.push(json!({
-            "id": "complaints",
-            "description": "Citizens' complaints (public fields only)",
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "fields": fields,
-        }));
+        vector_layers.push(vector_layer(
+            "complaints",
+            "Citizens' complaints (public fields only)",
+            tiles::complaint_fields(),
+        ));
     }
-    let bounds = bounds.unwrap_or(crate::model::KMC_BOUNDS);
-    let center = [
-        (bounds[0] + bounds[2]) / 2.0,
-        (bounds[1] + bounds[3]) / 2.0,
-        12.0,
-    ];
-    Ok(Json(json!({
-        "tilejson": "3.0.0",
-        "name": format!("heritage-atlas: {}", layers.name()),
-        "description": format!(
+    let [w, so, e, n] = bounds.unwrap_or(crate::model::KMC_BOUNDS);
+    Ok(Json(tilejson::tilejson! {
+        tiles: vec![format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layers.name())],
+        name: format!("heritage-atlas: {}", layers.name()),
+        description: format!(
             "Kolkata Environment & Heritage register. Polygons smaller than {} px become points; below z{} points are thinned to one per pixel; features are dropped smallest-first to keep any tile under {} KB (the X-Features-Dropped header counts them).",
             tiles::COLLAPSE_UNITS / 8.0, tiles::THIN_BELOW_ZOOM, tiles::MAX_TILE_BYTES / 1024),
-        "attribution": "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)",
-        "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layers.name())],
-        "minzoom": 0,
-        "maxzoom": MAX_ZOOM,
-        "bounds": bounds,
-        "center": center,
-        "vector_layers": vector_layers,
-    })))
+        attribution: "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)".to_string(),
+        scheme: "xyz".to_string(),
+        minzoom: 0,
+        maxzoom: MAX_ZOOM,
+        bounds: Bounds::new(w, so, e, n),
+        center: Center::new((w + e) / 2.0, (so + n) / 2.0, 12),
+        vector_layers: vector_layers,
+    }))
 }

@@ -21,6 +21,7 @@ use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 pub mod audit;
 mod auth;
 mod complaints;
+mod export;
 mod history;
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
