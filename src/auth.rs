@@ -16,14 +16,22 @@ pub const SESSION_HOURS: i64 = 12;
 /// waits for one of these instead of allocating without bound.
 pub const PARALLEL_HASHES: usize = 2;
 
+/// Why a password could not be hashed: the salt or argon2 failed, never the password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    #[error("cannot make a salt: {0}")]
+    Salt(argon2::password_hash::Error),
+    #[error("cannot hash password: {0}")]
+    Hash(argon2::password_hash::Error),
+}
+
 /// An argon2id PHC string for `password` (OWASP's parameters: 19 MiB, 2 passes).
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| format!("cannot make a salt: {e}"))?;
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(HashError::Salt)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash password: {e}"))
+        .map_err(HashError::Hash)
 }
 
 /// Whether `password` matches `hash`. A malformed hash never matches.

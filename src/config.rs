@@ -111,9 +111,9 @@ pub enum ApikeyCommand {
     },
 }
 
-fn parse_role(s: &str) -> Result<Role, String> {
+/// clap takes any error type for a value parser and shows its message.
+fn parse_role(s: &str) -> Result<Role, crate::model::UnknownValue> {
     s.parse()
-        .map_err(|e: crate::model::UnknownValue| e.to_string())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -268,9 +268,8 @@ pub struct GenerateArgs {
     pub seed: u64,
 }
 
-fn parse_layer(s: &str) -> Result<Layer, String> {
+fn parse_layer(s: &str) -> Result<Layer, crate::model::UnknownValue> {
     s.parse()
-        .map_err(|e: crate::model::UnknownValue| e.to_string())
 }
 
 /// Where photos go by default: beside the database file (`heritage-atlas.db` →

@@ -44,9 +44,12 @@ pub enum ExportError {
     Store(#[from] StoreError),
     #[error("write failed: {0}")]
     Io(#[from] std::io::Error),
-    /// A bad `--filter` or `--crs`.
+    /// A bad `--crs`.
     #[error("{0}")]
-    Request(String),
+    Crs(crate::features::crs::CrsError),
+    /// A bad `--filter`.
+    #[error("{0}")]
+    Filter(crate::features::cql2::ParseError),
 }
 
 /// What to export.
@@ -69,14 +72,14 @@ pub async fn export(
 ) -> Result<u64, ExportError> {
     let c = Collection::Assets(req.layer);
     let crs = match req.crs {
-        Some(s) => Crs::parse(s).map_err(ExportError::Request)?,
+        Some(s) => Crs::parse(s).map_err(ExportError::Crs)?,
         None => Crs::crs84(),
     };
     let filter = req
         .filter
         .map(|f| features::cql2::parse(f, &c))
         .transpose()
-        .map_err(|e| ExportError::Request(e.to_string()))?;
+        .map_err(ExportError::Filter)?;
     let sel = Selection {
         filter,
         ..Default::default()

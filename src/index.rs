@@ -27,6 +27,9 @@ pub struct Entry {
     pub point: bool,
 }
 
+// The size docs/design.md quotes: what a national layer pays per asset.
+const _: () = assert!(std::mem::size_of::<Entry>() == 40);
+
 fn entry(a: &Asset, slot: u32) -> Entry {
     let point = matches!(
         a.geometry,

@@ -125,7 +125,7 @@ async fn user_add(
         password.chars().count() >= 8,
         "the password (read from standard input) must be at least 8 characters"
     );
-    let hash = heritage_atlas::auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    let hash = heritage_atlas::auth::hash_password(password)?;
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
@@ -230,15 +230,14 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             heritage_atlas::http::serve::origin_of(bound)
         }
     };
-    let state =
-        AppState::from_args(Arc::new(atlas), &args, &public_url).map_err(anyhow::Error::msg)?;
+    let state = AppState::from_args(Arc::new(atlas), &args, &public_url)?;
     let app = heritage_atlas::app(state);
     tracing::info!(
         "serving {db} on http://{bound} as {public_url} (ready in {} ms)",
         started.elapsed().as_millis()
     );
     heritage_atlas::http::warm_static_files();
-    let opts = ServeOptions::from_args(&args).map_err(anyhow::Error::msg)?;
+    let opts = ServeOptions::from_args(&args)?;
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

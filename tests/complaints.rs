@@ -475,6 +475,16 @@ async fn every_staff_endpoint_answers_each_role_as_it_should() {
     }
     let (status, _) = get_as(&srv, Some(&field_here), "/complaints?ward=12").await;
     assert_eq!(status, 403, "field staff cannot list another ward");
+    // Field staff with no ward have no queue: not every ward's.
+    let field_nowhere = add_user(&srv, "field_none", Role::FieldStaff, None).await;
+    let (status, v) = get_as(&srv, Some(&field_nowhere), "/complaints?status=submitted").await;
+    assert_eq!(
+        (status, v["numberReturned"].as_u64()),
+        (200, Some(0)),
+        "{v}"
+    );
+    let (status, _) = get_as(&srv, Some(&field_nowhere), "/complaints?ward=79").await;
+    assert_eq!(status, 403, "nor another ward's");
     // /auth/me
     for ((name, tok), want) in who.iter().zip([401, 200, 200, 200, 200]) {
         let (status, _) = get_as(&srv, *tok, "/auth/me").await;

@@ -915,7 +915,8 @@ fn fuzz_import_roundtrip() {
                 let c = Collection::Assets(Layer::Heritage);
                 let mut bytes = Vec::new();
                 if format == Format::Fgb {
-                    write::fgb(c, &items, &Crs::crs84(), &mut bytes).map_err(fail)?;
+                    write::fgb(c, &items, &Crs::crs84(), &mut bytes)
+                        .map_err(|e| fail(e.to_string()))?;
                 } else {
                     write::csv(c, &items, &Crs::crs84(), &mut bytes)
                         .map_err(|e| fail(e.to_string()))?;
@@ -2260,7 +2261,7 @@ fn fuzz_photo() {
         prop_assert_eq!(sniffed, signature(&bytes));
         tally.add(prepared.is_ok());
         match prepared {
-            Err(e) => prop_assert!(!e.is_empty()),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
             Ok(p) => {
                 prop_assert_eq!(Some(p.media_type), sniffed);
                 prop_assert_eq!(
@@ -3426,7 +3427,7 @@ fn fuzz_layer_lists() {
                 prop_assert_eq!(s.has_complaints(), items.contains(&Some(None)));
                 prop_assert_eq!(LayerSet::parse(&s.name()), Ok(*s), "by its own name");
             }
-            (Err(e), false) => prop_assert!(!e.is_empty()),
+            (Err(e), false) => prop_assert!(!e.to_string().is_empty()),
             (got, _) => return Err(fail(format!("LayerSet::parse({text:?}) = {got:?}"))),
         }
         tally.add(set.is_ok());

@@ -133,7 +133,7 @@ async fn bundled_kolkata_answers_the_everyday_questions() {
         .unwrap()
         .contains("approximation"));
     assert_eq!(rec["geometry"]["type"], "Polygon");
-    // The bundled sample history (tests/records.rs checks it in full).
+    // The bundled sample history (tests/history.rs checks it in full).
     for list in ["inspections", "maintenance", "documents"] {
         assert!(!rec[list].as_array().unwrap().is_empty(), "{list}");
     }

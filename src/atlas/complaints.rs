@@ -143,9 +143,13 @@ impl Atlas {
 
         let store = self.photos.clone();
         let to_store = photos.clone();
-        tokio::task::spawn_blocking(move || to_store.iter().try_for_each(|ph| store.put(ph)))
-            .await
-            .map_err(|e| ComplaintError::Io(e.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            to_store
+                .iter()
+                .try_for_each(|ph| store.put(&ph.sha256, &ph.bytes))
+        })
+        .await
+        .map_err(|e| ComplaintError::Io(e.to_string()))??;
 
         let now = time::OffsetDateTime::now_utc();
         let created_at = rfc3339(now);
@@ -165,7 +169,7 @@ impl Atlas {
             lon: c.lon,
             lat: c.lat,
             ward,
-            asset_id: asset.as_ref().map(|a| a.id.0),
+            asset_id: asset.as_ref().map(|a| a.id),
             description: c.description,
             attributes: serde_json::Value::Object(c.attributes).to_string(),
             address: c.address,
@@ -307,7 +311,7 @@ impl Atlas {
             Some(ph) => {
                 let store = self.photos.clone();
                 let p2 = ph.clone();
-                tokio::task::spawn_blocking(move || store.put(&p2))
+                tokio::task::spawn_blocking(move || store.put(&p2.sha256, &p2.bytes))
                     .await
                     .map_err(|e| ComplaintError::Io(e.to_string()))??;
                 Some(PhotoRef {

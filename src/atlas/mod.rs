@@ -3,7 +3,7 @@
 //! two separately.
 
 mod complaints;
-mod records;
+mod history;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,10 +13,10 @@ use futures_util::TryStreamExt;
 
 use geo_types::{MultiPolygon, Rect};
 
+use crate::blobs::BlobStore;
 use crate::complaints::intake::Intake;
-use crate::complaints::photo::PhotoStore;
 pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
-pub use records::{RecordError, Recorded};
+pub use history::{BundledHistoryError, HistoryError, Recorded};
 
 use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
@@ -61,7 +61,7 @@ pub enum AtlasError {
     #[error("bundled data: {0}")]
     Bundled(ImportError),
     #[error("bundled history: {0}")]
-    BundledRecords(String),
+    BundledHistory(history::BundledHistoryError),
     #[error("photo directory {0}: {1}")]
     Photos(PathBuf, std::io::Error),
 }
@@ -112,9 +112,9 @@ pub struct Atlas {
     store: Store,
     index: Index,
     tiles: TileCache,
-    photos: PhotoStore,
+    photos: BlobStore,
     /// Documents, by SHA-256, in `documents/` inside the photos directory.
-    documents: PhotoStore,
+    documents: BlobStore,
     intake: Intake,
     service_area: Option<MultiPolygon<f64>>,
 }
@@ -130,20 +130,20 @@ impl Atlas {
                 "loaded bundled Kolkata data (first start)"
             );
         }
-        let photos = PhotoStore::open(&opts.photos_dir)
+        let photos = BlobStore::open(&opts.photos_dir)
             .map_err(|e| AtlasError::Photos(opts.photos_dir.clone(), e))?;
         let documents_dir = opts.photos_dir.join("documents");
-        let documents = PhotoStore::open(&documents_dir)
+        let documents = BlobStore::open(&documents_dir)
             .map_err(|e| AtlasError::Photos(documents_dir.clone(), e))?;
         if opts.load_bundled
             && store
-                .meta_get(records::BUNDLED_RECORDS_KEY)
+                .meta_get(history::BUNDLED_HISTORY_KEY)
                 .await?
                 .is_none()
         {
-            let n = records::load_bundled_records(&store, &documents)
+            let n = history::load_bundled_history(&store, &documents)
                 .await
-                .map_err(AtlasError::BundledRecords)?;
+                .map_err(AtlasError::BundledHistory)?;
             tracing::info!(
                 records = n,
                 "loaded the bundled sample history (first start)"
@@ -203,7 +203,7 @@ impl Atlas {
         &self.tiles
     }
 
-    pub fn photos(&self) -> &PhotoStore {
+    pub fn photos(&self) -> &BlobStore {
         &self.photos
     }
 

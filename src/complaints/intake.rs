@@ -11,7 +11,9 @@ use crate::store::{NewComplaint, Store, StoreError};
 /// Most complaints in one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<(i64, String), String>>;
+/// Where a submitter hears how its complaint fared: (id, ticket), or why it was not
+/// stored.
+type Reply = oneshot::Sender<Result<(i64, String), StoreError>>;
 
 /// The handle submitters use; cheap to clone.
 #[derive(Debug, Clone)]
@@ -40,7 +42,7 @@ impl Intake {
                         }
                     }
                     Err(e) if jobs.len() == 1 => {
-                        let _ = jobs.pop().map(|(_, r)| r.send(Err(e.to_string())));
+                        let _ = jobs.pop().map(|(_, r)| r.send(Err(e)));
                     }
                     Err(_) => {
                         // One bad row must not sink its neighbours: retry each alone.
@@ -48,8 +50,7 @@ impl Intake {
                             let r = store
                                 .insert_complaints(std::slice::from_ref(&c))
                                 .await
-                                .map(|mut v| v.remove(0))
-                                .map_err(|e| e.to_string());
+                                .map(|mut v| v.remove(0));
                             let _ = reply.send(r);
                         }
                     }

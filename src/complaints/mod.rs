@@ -294,7 +294,7 @@ pub enum ComplaintError {
 
 impl From<std::io::Error> for ComplaintError {
     fn from(e: std::io::Error) -> Self {
-        if photo::storage_unavailable(&e) {
+        if crate::blobs::storage_unavailable(&e) {
             ComplaintError::Unavailable(e.to_string())
         } else {
             ComplaintError::Io(e.to_string())

@@ -1,10 +1,7 @@
 //! Complaint photos: recognised by their bytes (JPEG, PNG, WebP — never by name or
-//! declared type), stripped of EXIF, XMP and text metadata (a phone's photo carries where
-//! it was taken and on what), and stored durably under their SHA-256.
-
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+//! declared type) and stripped of EXIF, XMP and text metadata (a phone's photo carries
+//! where it was taken and on what). They are kept, like documents, in a
+//! [`BlobStore`](crate::blobs::BlobStore) under their SHA-256.
 
 use img_parts::{jpeg::Jpeg, png::Png, webp::WebP, Bytes, ImageEXIF};
 use sha2::{Digest, Sha256};
@@ -61,15 +58,23 @@ pub struct Photo {
     pub sha256: String,
 }
 
-/// Checks and cleans one uploaded photo. The error says what is wrong, for the client.
-pub fn prepare(raw: Bytes) -> Result<Photo, String> {
+/// Why an uploaded photo is refused; the text is for the client (after the field name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    #[error("larger than {} MB", MAX_PHOTO_BYTES / (1024 * 1024))]
+    TooLarge,
+    #[error("not a JPEG, PNG or WebP image (judged by its bytes)")]
+    NotAnImage,
+    #[error("damaged image: {0}")]
+    Damaged(img_parts::Error),
+}
+
+/// Checks and cleans one uploaded photo.
+pub fn prepare(raw: Bytes) -> Result<Photo, PhotoError> {
     if raw.len() > MAX_PHOTO_BYTES {
-        return Err(format!(
-            "larger than {} MB",
-            MAX_PHOTO_BYTES / (1024 * 1024)
-        ));
+        return Err(PhotoError::TooLarge);
     }
-    let media_type = sniff(&raw).ok_or("not a JPEG, PNG or WebP image (judged by its bytes)")?;
+    let media_type = sniff(&raw).ok_or(PhotoError::NotAnImage)?;
     let bytes = strip(raw, media_type)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     Ok(Photo {
@@ -81,11 +86,10 @@ pub fn prepare(raw: Bytes) -> Result<Photo, String> {
 
 /// Removes location, camera and text metadata, keeping what decoding needs (JFIF, ICC
 /// colour profiles, Adobe colour transforms).
-pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, String> {
-    let bad = |e: img_parts::Error| format!("damaged image: {e}");
+pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, PhotoError> {
     let out = match ty {
         MediaType::Jpeg => {
-            let mut j = Jpeg::from_bytes(raw).map_err(bad)?;
+            let mut j = Jpeg::from_bytes(raw).map_err(PhotoError::Damaged)?;
             // APP1 is EXIF and XMP; APP3–APP13 and APP15 carry maker notes, IPTC and
             // the like; COM is free text. APP0 (JFIF), APP2 (ICC), APP14 (Adobe) stay.
             j.segments_mut()
@@ -93,13 +97,13 @@ pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, String> {
             j.encoder().bytes()
         }
         MediaType::Png => {
-            let mut p = Png::from_bytes(raw).map_err(bad)?;
+            let mut p = Png::from_bytes(raw).map_err(PhotoError::Damaged)?;
             p.chunks_mut()
                 .retain(|c| !matches!(&c.kind(), b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"));
             p.encoder().bytes()
         }
         MediaType::Webp => {
-            let mut w = WebP::from_bytes(raw).map_err(bad)?;
+            let mut w = WebP::from_bytes(raw).map_err(PhotoError::Damaged)?;
             w.remove_chunks_by_id(*b"XMP ");
             // Also rewrites the VP8X flags to say there is no EXIF (or XMP) any more.
             w.set_exif(None);
@@ -107,84 +111,6 @@ pub fn strip(raw: Bytes, ty: MediaType) -> Result<Bytes, String> {
         }
     };
     Ok(out)
-}
-
-/// Photos on disk, one file per SHA-256, written so that once [`PhotoStore::put`] returns
-/// the file survives a crash or a power cut.
-#[derive(Debug, Clone)]
-pub struct PhotoStore {
-    dir: PathBuf,
-}
-
-impl PhotoStore {
-    pub fn open(dir: &Path) -> std::io::Result<PhotoStore> {
-        fs::create_dir_all(dir.join("tmp"))?;
-        Ok(PhotoStore {
-            dir: dir.to_path_buf(),
-        })
-    }
-
-    fn path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(&sha256[..2]).join(sha256)
-    }
-
-    /// Writes the photo (if not already stored) and fsyncs it and its directory.
-    pub fn put(&self, p: &Photo) -> std::io::Result<()> {
-        self.put_bytes(&p.sha256, &p.bytes)
-    }
-
-    /// Writes bytes under their (already computed, lower-case hex) SHA-256, durably.
-    pub fn put_bytes(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(std::io::ErrorKind::InvalidInput.into());
-        }
-        let path = self.path(sha256);
-        if path.exists() {
-            // Written by an earlier put, which renamed it into place only after fsync.
-            return Ok(());
-        }
-        let shard = path.parent().unwrap_or(&self.dir);
-        if !shard.exists() {
-            fs::create_dir_all(shard)?;
-            sync_dir(&self.dir)?;
-        }
-        let tmp = self
-            .dir
-            .join("tmp")
-            .join(format!("{sha256}.{}", rand::random::<u64>()));
-        let written = File::create(&tmp).and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        });
-        if let Err(e) = written.and_then(|()| fs::rename(&tmp, &path)) {
-            // A disk that filled up mid-write leaves no half file behind.
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        sync_dir(shard)
-    }
-
-    /// The stored bytes of a photo.
-    pub fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(std::io::ErrorKind::NotFound.into());
-        }
-        fs::read(self.path(&sha256.to_ascii_lowercase()))
-    }
-}
-
-/// Whether an I/O error is the storage's state (full, read-only, over quota) rather than
-/// a fault of ours: the request is then a 503 to retry later, and the server serves on.
-pub fn storage_unavailable(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind as K;
-    matches!(
-        e.kind(),
-        K::StorageFull | K::ReadOnlyFilesystem | K::QuotaExceeded | K::PermissionDenied
-    )
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -232,7 +158,18 @@ mod tests {
 
     #[test]
     fn damaged_or_unknown_images_are_refused() {
-        assert!(prepare(Bytes::from_static(b"GIF89a......")).is_err());
-        assert!(prepare(Bytes::from_static(b"\xFF\xD8\xFF\xE1\xFF")).is_err());
+        assert_eq!(
+            prepare(Bytes::from_static(b"GIF89a......")).unwrap_err(),
+            PhotoError::NotAnImage
+        );
+        let damaged = prepare(Bytes::from_static(b"\xFF\xD8\xFF\xE1\xFF")).unwrap_err();
+        assert!(matches!(damaged, PhotoError::Damaged(_)), "{damaged}");
+        assert!(damaged.to_string().starts_with("damaged image: "));
+        assert_eq!(
+            prepare(Bytes::from(vec![0xFF; MAX_PHOTO_BYTES + 1]))
+                .unwrap_err()
+                .to_string(),
+            "larger than 10 MB"
+        );
     }
 }

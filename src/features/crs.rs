@@ -3,6 +3,7 @@
 
 use geo::MapCoords;
 use geo_types::{Coord, Geometry, Rect};
+use proj4rs::errors::Error as ProjError;
 use proj4rs::proj::Proj;
 
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -20,6 +21,27 @@ pub fn supported() -> Vec<String> {
 
 pub fn uri(code: u16) -> String {
     format!("http://www.opengis.net/def/crs/EPSG/0/{code}")
+}
+
+/// Why a CRS is not served, or a coordinate or box not taken back to lon/lat. proj4rs's
+/// error is part of the message, not a `source()`.
+#[derive(Debug, thiserror::Error)]
+pub enum CrsError {
+    #[error("unsupported CRS {given:?}; supported: {}", supported().join(", "))]
+    Unsupported { given: String },
+    #[error("WGS84: {0}")]
+    Wgs84(ProjError),
+    #[error("EPSG:{code}: {reason}")]
+    Proj { code: u16, reason: ProjError },
+    #[error("cannot transform ({x}, {y}) from {crs}: {reason}")]
+    Transform {
+        x: f64,
+        y: f64,
+        crs: String,
+        reason: ProjError,
+    },
+    #[error("bbox is outside the area of {0}")]
+    OutsideArea(String),
 }
 
 /// An output (or `bbox-crs`) CRS and the way there from WGS84 lon/lat.
@@ -49,7 +71,7 @@ impl Crs {
     }
 
     /// Parses a CRS URI (or `EPSG:n`); an unsupported one is an error listing ours.
-    pub fn parse(s: &str) -> Result<Crs, String> {
+    pub fn parse(s: &str) -> Result<Crs, CrsError> {
         let t = s.trim();
         let upper = t.to_ascii_uppercase();
         if upper.ends_with("CRS84") || upper.ends_with("CRS84]") {
@@ -59,11 +81,8 @@ impl Crs {
             .ok()
             .flatten()
             .filter(|c| EPSG.contains(c) && !upper.contains("CRS84"))
-            .ok_or_else(|| {
-                format!(
-                    "unsupported CRS {t:?}; supported: {}",
-                    supported().join(", ")
-                )
+            .ok_or_else(|| CrsError::Unsupported {
+                given: t.to_string(),
             })?;
         if code == 4326 {
             return Ok(Crs {
@@ -74,8 +93,8 @@ impl Crs {
             });
         }
         let wgs = Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
-            .map_err(|e| format!("WGS84: {e}"))?;
-        let dst = Proj::from_epsg_code(code).map_err(|e| format!("EPSG:{code}: {e}"))?;
+            .map_err(CrsError::Wgs84)?;
+        let dst = Proj::from_epsg_code(code).map_err(|reason| CrsError::Proj { code, reason })?;
         Ok(Crs {
             uri: uri(code),
             code: Some(code),
@@ -112,7 +131,7 @@ impl Crs {
     }
 
     /// One coordinate of this CRS back to lon/lat (for `bbox-crs`).
-    pub fn inverse(&self, c: Coord<f64>) -> Result<Coord<f64>, String> {
+    pub fn inverse(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
         if self.lat_first {
             return Ok(Coord { x: c.y, y: c.x });
         }
@@ -120,8 +139,12 @@ impl Crs {
             return Ok(c);
         };
         let mut p = (c.x, c.y, 0.0);
-        proj4rs::transform::transform(proj, wgs, &mut p)
-            .map_err(|e| format!("cannot transform ({}, {}) from {}: {e}", c.x, c.y, self.uri))?;
+        proj4rs::transform::transform(proj, wgs, &mut p).map_err(|reason| CrsError::Transform {
+            x: c.x,
+            y: c.y,
+            crs: self.uri.clone(),
+            reason,
+        })?;
         Ok(Coord {
             x: p.0.to_degrees(),
             y: p.1.to_degrees(),
@@ -138,7 +161,7 @@ impl Crs {
 
     /// A box given in this CRS (its axis order) as a lon/lat box; corners and edge
     /// midpoints are transformed so a projected box's curved edges are covered.
-    pub fn bbox_to_lonlat(&self, b: [f64; 4]) -> Result<Rect<f64>, String> {
+    pub fn bbox_to_lonlat(&self, b: [f64; 4]) -> Result<Rect<f64>, CrsError> {
         let (x0, y0, x1, y1) = (b[0], b[1], b[2], b[3]);
         let pts = [
             (x0, y0),
@@ -170,7 +193,7 @@ impl Crs {
             };
         }
         if !(lo.x.is_finite() && lo.y.is_finite() && hi.x.is_finite() && hi.y.is_finite()) {
-            return Err(format!("bbox is outside the area of {}", self.uri));
+            return Err(CrsError::OutsideArea(self.uri.clone()));
         }
         Ok(Rect::new(lo, hi))
     }
@@ -204,7 +227,13 @@ mod tests {
             utm.x > 600_000.0 && utm.x < 700_000.0 && utm.y > 2_400_000.0,
             "{utm:?}"
         );
-        assert!(Crs::parse("EPSG:27700").is_err());
+        assert_eq!(
+            Crs::parse("EPSG:27700").unwrap_err().to_string(),
+            format!(
+                "unsupported CRS \"EPSG:27700\"; supported: {}",
+                supported().join(", ")
+            )
+        );
         assert!(Crs::parse(CRS84).unwrap().is_crs84());
     }
 }

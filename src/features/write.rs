@@ -123,8 +123,8 @@ pub fn csv_row<W: Write>(
 }
 
 /// FlatGeobuf with a spatial index, every property a column (see [`super::fgb`]).
-pub fn fgb<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> Result<(), String> {
-    super::fgb::write(c, items, crs, out).map_err(|e| e.to_string())
+pub fn fgb<W: Write>(c: Collection, items: &[Item], crs: &Crs, out: W) -> std::io::Result<()> {
+    super::fgb::write(c, items, crs, out)
 }
 
 /// Properties of an item as a JSON map (for tests and the CLI's checks).

@@ -50,7 +50,7 @@ fn ticket_param(t: &str) -> Result<String, ApiError> {
 /// The asset a complaint is about, as its answers name it.
 #[derive(Serialize)]
 pub struct AssetRef<'a> {
-    id: i64,
+    id: AssetId,
     code: &'a str,
     layer: Layer,
     kind: Kind,
@@ -61,7 +61,7 @@ pub struct AssetRef<'a> {
 impl<'a> From<&'a Asset> for AssetRef<'a> {
     fn from(a: &'a Asset) -> Self {
         AssetRef {
-            id: a.id.0,
+            id: a.id,
             code: &a.code,
             layer: a.layer,
             kind: a.kind,
@@ -234,7 +234,7 @@ impl<'a> StaffComplaint<'a> {
 }
 
 fn asset_of(s: &AppState, c: &ComplaintRecord) -> Option<Arc<Asset>> {
-    c.asset_id.and_then(|id| s.atlas.index().get(AssetId(id)))
+    c.asset_id.and_then(|id| s.atlas.index().get(id))
 }
 
 /// A string or number field of a JSON body.
@@ -353,7 +353,7 @@ async fn read_photo(
     tokio::task::spawn_blocking(move || photo::prepare(raw))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|reason| ApiError::field(label, reason))
+        .map_err(|reason| ApiError::field(label, reason.to_string()))
 }
 
 /// A text part of a multipart body: at most [`SMALL_BODY`] bytes of UTF-8.
@@ -615,6 +615,9 @@ async fn queue(
     Staff(user): Staff,
     Params(q): Params<QueueParams>,
 ) -> Result<Response, ApiError> {
+    // Field staff see their own ward's complaints, so one with no ward sees none; `ward`
+    // is `None` for them then, which the filter would read as every ward.
+    let wardless = user.role == Role::FieldStaff && user.ward.is_none();
     let ward = match (user.role, q.ward) {
         (Role::FieldStaff, Some(w)) if Some(w) != user.ward => {
             return Err(ApiError::Forbidden(format!(
@@ -622,7 +625,7 @@ async fn queue(
                 user.ward.map_or("none".into(), |w| w.to_string())
             )))
         }
-        (Role::FieldStaff, _) => Some(user.ward.unwrap_or(-1)),
+        (Role::FieldStaff, _) => user.ward,
         (_, w) => w,
     };
     let filter = ComplaintFilter {
@@ -633,7 +636,11 @@ async fn queue(
         limit: q.limit.unwrap_or(500).clamp(1, 10_000),
         ..Default::default()
     };
-    let rows = s.atlas.store().complaints(&filter).await?;
+    let rows = if wardless {
+        Vec::new()
+    } else {
+        s.atlas.store().complaints(&filter).await?
+    };
     let assets: Vec<Option<Arc<Asset>>> = rows.iter().map(|c| asset_of(&s, c)).collect();
     let complaints: Vec<StaffComplaint> = rows
         .iter()

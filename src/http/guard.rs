@@ -57,7 +57,7 @@ impl Default for Limits {
 /// charged). Every other route takes at most [`SMALL_BODY`].
 fn upload_limit(method: &Method, route: &str) -> Option<(usize, bool)> {
     let photos = super::complaints::MAX_BODY;
-    let documents = super::records::MAX_BODY;
+    let documents = super::history::MAX_BODY;
     match (method.as_str(), route) {
         ("POST", "/complaints") => Some((photos, true)),
         ("PATCH", "/complaints/{ticket}") => Some((photos, false)),
@@ -89,6 +89,11 @@ pub fn is_multipart(media_type: &str) -> bool {
     media_type == "multipart/form-data"
 }
 
+/// A `--trusted-proxies` entry that is neither an address nor a CIDR block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an address or CIDR block")]
+pub struct BadProxy(pub String);
+
 /// Who may speak for the client: with `--trust-proxy`, the proxies in
 /// `--trusted-proxies`. A request that comes from one of them is attributed to the
 /// right-most address in `X-Forwarded-For` that is not a trusted proxy — the left part
@@ -110,13 +115,13 @@ impl Proxies {
     }
 
     /// A comma-separated list of addresses or CIDR blocks.
-    pub fn parse(list: &str) -> Result<Proxies, String> {
+    pub fn parse(list: &str) -> Result<Proxies, BadProxy> {
         let mut trusted = Vec::new();
         for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let net = part
                 .parse::<IpNet>()
                 .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("{part:?} is not an address or CIDR block"))?;
+                .map_err(|_| BadProxy(part.to_string()))?;
             trusted.push(net);
         }
         Ok(Proxies { trusted })
@@ -446,7 +451,10 @@ mod tests {
             ip("2001:db8::1")
         );
         assert_eq!(p.client(ip("127.0.0.1"), &[]), ip("127.0.0.1"));
-        assert!(Proxies::parse("10.0.0.0/33").is_err());
+        assert_eq!(
+            Proxies::parse("10.0.0.0/33").unwrap_err().to_string(),
+            "\"10.0.0.0/33\" is not an address or CIDR block"
+        );
     }
 
     #[test]

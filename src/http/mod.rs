@@ -9,12 +9,12 @@ pub mod complaints;
 pub mod error;
 pub mod guard;
 mod health;
+mod history;
 pub mod metrics;
 mod ogc;
 mod open311;
 mod openapi;
 mod query;
-mod records;
 pub mod serve;
 mod tiles;
 
@@ -78,7 +78,7 @@ impl AppState {
         atlas: Arc<Atlas>,
         args: &ServeArgs,
         public_url: &str,
-    ) -> Result<AppState, String> {
+    ) -> Result<AppState, guard::BadProxy> {
         let proxies = Arc::new(guard::Proxies::parse(&args.trusted_proxies)?);
         Ok(AppState {
             atlas,
@@ -191,7 +191,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(query::router())
         .merge(assets::router())
-        .merge(records::router())
+        .merge(history::router())
         .merge(audit::router())
         .merge(auth::router())
         .merge(complaints::router())

@@ -194,7 +194,7 @@ fn agency(s: &AppState, c: &ComplaintRecord) -> String {
 fn request_view(s: &AppState, c: &ComplaintRecord, base: &str) -> Value {
     let address_id = c
         .asset_id
-        .and_then(|id| s.atlas.index().get(crate::model::AssetId(id)))
+        .and_then(|id| s.atlas.index().get(id))
         .map(|a| a.code.clone());
     json!({
         "service_request_id": c.ticket,

@@ -178,7 +178,7 @@ fn record_paths() -> serde_json::Map<String, Value> {
     let inspection = json!({"type": "object", "required": ["condition"], "additionalProperties": false, "properties": {
         "condition": {"type": "string", "enum": ["good", "fair", "poor", "critical", "unknown"]},
         "inspected_at": {"type": "string", "description": "YYYY-MM-DD or RFC 3339; default now"},
-        "notes": {"type": "string", "maxLength": crate::records::MAX_TEXT},
+        "notes": {"type": "string", "maxLength": crate::history::MAX_TEXT},
     }});
     let maintenance = json!({"type": "object", "required": ["description"], "additionalProperties": false, "properties": {
         "description": {"type": "string"},

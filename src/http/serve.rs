@@ -42,7 +42,9 @@ pub struct ServeOptions {
 impl ServeOptions {
     /// The accept loop's options from `serve`'s arguments; trusted proxies (with
     /// `--trust-proxy`) are exempt from the per-address cap.
-    pub fn from_args(args: &crate::config::ServeArgs) -> Result<ServeOptions, String> {
+    pub fn from_args(
+        args: &crate::config::ServeArgs,
+    ) -> Result<ServeOptions, super::guard::BadProxy> {
         let proxies = super::guard::Proxies::parse(&args.trusted_proxies)?;
         Ok(ServeOptions {
             max_connections: args.max_connections,

@@ -5,7 +5,30 @@
 
 use geo::MapCoords;
 use geo_types::{Coord, Geometry};
+use proj4rs::errors::Error as ProjError;
 use proj4rs::proj::Proj;
+
+/// Why a source CRS cannot be used, or a coordinate not reprojected from it. proj4rs's
+/// error is part of the message, not a `source()`, so a `{:#}` chain (the command line's)
+/// prints it once.
+#[derive(Debug, thiserror::Error)]
+pub enum CrsError {
+    #[error("unrecognised CRS {0:?}: use EPSG:NNNN")]
+    Unrecognised(String),
+    #[error("CRS EPSG:{code} is not known to proj4rs: {reason}")]
+    UnknownCode { code: u16, reason: ProjError },
+    #[error("CRS {name:?}: {reason}")]
+    ProjString { name: String, reason: ProjError },
+    #[error("WGS84: {0}")]
+    Wgs84(ProjError),
+    #[error("cannot reproject ({x}, {y}) from {crs}: {reason}")]
+    Transform {
+        x: f64,
+        y: f64,
+        crs: String,
+        reason: ProjError,
+    },
+}
 
 /// A source CRS and the way to WGS84.
 pub struct Reprojector {
@@ -24,7 +47,7 @@ impl std::fmt::Debug for Reprojector {
 
 /// Parses a CRS name to an EPSG code, or `None` for a `+proj` string. CRS84 is 4326:
 /// both are taken in lon/lat order, as GeoJSON and GDAL's traditional GIS order do.
-pub fn epsg_code(name: &str) -> Result<Option<u16>, String> {
+pub fn epsg_code(name: &str) -> Result<Option<u16>, CrsError> {
     let s = name.trim();
     if s.starts_with('+') {
         return Ok(None);
@@ -37,11 +60,11 @@ pub fn epsg_code(name: &str) -> Result<Option<u16>, String> {
         .rsplit([':', '/'])
         .next()
         .filter(|_| upper.contains("EPSG") || upper.chars().all(|c| c.is_ascii_digit()))
-        .ok_or_else(|| format!("unrecognised CRS {s:?}: use EPSG:NNNN"))?;
+        .ok_or_else(|| CrsError::Unrecognised(s.to_string()))?;
     digits
         .parse::<u16>()
         .map(Some)
-        .map_err(|_| format!("unrecognised CRS {s:?}: use EPSG:NNNN"))
+        .map_err(|_| CrsError::Unrecognised(s.to_string()))
 }
 
 impl Reprojector {
@@ -54,18 +77,21 @@ impl Reprojector {
     }
 
     /// Builds the transform from `name` to WGS84; an unknown code is an error naming it.
-    pub fn new(name: &str) -> Result<Self, String> {
+    pub fn new(name: &str) -> Result<Self, CrsError> {
         let code = epsg_code(name)?;
         if code == Some(4326) {
             return Ok(Self::wgs84());
         }
         let src = match code {
-            Some(c) => Proj::from_epsg_code(c)
-                .map_err(|e| format!("CRS EPSG:{c} is not known to proj4rs: {e}"))?,
-            None => Proj::from_proj_string(name).map_err(|e| format!("CRS {name:?}: {e}"))?,
+            Some(code) => Proj::from_epsg_code(code)
+                .map_err(|reason| CrsError::UnknownCode { code, reason })?,
+            None => Proj::from_proj_string(name).map_err(|reason| CrsError::ProjString {
+                name: name.to_string(),
+                reason,
+            })?,
         };
         let dst = Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
-            .map_err(|e| format!("WGS84: {e}"))?;
+            .map_err(CrsError::Wgs84)?;
         let label = code
             .map(|c| format!("EPSG:{c}"))
             .unwrap_or_else(|| name.to_string());
@@ -85,7 +111,7 @@ impl Reprojector {
 
     /// Transforms one coordinate to lon/lat degrees. Non-finite input stays non-finite so
     /// that validation reports it rather than the projection.
-    pub fn coord(&self, c: Coord<f64>) -> Result<Coord<f64>, String> {
+    pub fn coord(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
         let Some((src, dst)) = &self.from else {
             return Ok(c);
         };
@@ -97,11 +123,11 @@ impl Reprojector {
         } else {
             (c.x, c.y, 0.0)
         };
-        proj4rs::transform::transform(src, dst, &mut p).map_err(|e| {
-            format!(
-                "cannot reproject ({}, {}) from {}: {e}",
-                c.x, c.y, self.name
-            )
+        proj4rs::transform::transform(src, dst, &mut p).map_err(|reason| CrsError::Transform {
+            x: c.x,
+            y: c.y,
+            crs: self.name.clone(),
+            reason,
         })?;
         Ok(Coord {
             x: p.0.to_degrees(),
@@ -110,7 +136,7 @@ impl Reprojector {
     }
 
     /// Transforms every coordinate of a geometry.
-    pub fn geometry(&self, g: Geometry<f64>) -> Result<Geometry<f64>, String> {
+    pub fn geometry(&self, g: Geometry<f64>) -> Result<Geometry<f64>, CrsError> {
         if self.from.is_none() {
             return Ok(g);
         }

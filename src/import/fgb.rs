@@ -157,6 +157,17 @@ impl Read for Framing {
     }
 }
 
+/// Why a feature's property bytes cannot be read as its header's columns say.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum PropertiesError {
+    #[error("a value runs past the end of the feature ({0} bytes)")]
+    PastEnd(usize),
+    #[error("column {column} of {columns}")]
+    NoSuchColumn { column: usize, columns: usize },
+    #[error("unknown column type {0:?}")]
+    UnknownType(flatgeobuf::ColumnType),
+}
+
 /// Checks that every property value of a feature lies inside its bytes, as
 /// `process_properties` will read them. The crate slices without checking and panics on
 /// a damaged length (flatgeobuf 6.0.1, `properties_reader.rs:176`); this walk mirrors its
@@ -164,7 +175,7 @@ impl Read for Framing {
 fn properties_fit(
     feature: &flatgeobuf::FgbFeature,
     columns: &[flatgeobuf::ColumnType],
-) -> Result<(), String> {
+) -> Result<(), PropertiesError> {
     use flatgeobuf::ColumnType as T;
     if columns.is_empty() {
         // The crate reads no properties without columns.
@@ -175,17 +186,12 @@ fn properties_fit(
     };
     let b = props.bytes();
     let mut at = 0usize;
-    let take = |at: &mut usize, n: usize| -> Result<usize, String> {
+    let take = |at: &mut usize, n: usize| -> Result<usize, PropertiesError> {
         let start = *at;
         let end = start
             .checked_add(n)
             .filter(|e| *e <= b.len())
-            .ok_or_else(|| {
-                format!(
-                    "a value runs past the end of the feature ({} bytes)",
-                    b.len()
-                )
-            })?;
+            .ok_or(PropertiesError::PastEnd(b.len()))?;
         *at = end;
         Ok(start)
     };
@@ -194,7 +200,10 @@ fn properties_fit(
         let i = take(&mut at, 2)?;
         let column = usize::from(u16::from_le_bytes([b[i], b[i + 1]]));
         if column >= columns.len() {
-            return Err(format!("column {column} of {}", columns.len()));
+            return Err(PropertiesError::NoSuchColumn {
+                column,
+                columns: columns.len(),
+            });
         }
         let size = match columns[column] {
             T::Byte | T::UByte | T::Bool => 1,
@@ -205,7 +214,7 @@ fn properties_fit(
                 let i = take(&mut at, 4)?;
                 u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as usize
             }
-            other => return Err(format!("unknown column type {other:?}")),
+            other => return Err(PropertiesError::UnknownType(other)),
         };
         take(&mut at, size)?;
     }

@@ -125,6 +125,7 @@ pub(crate) fn geometry_from(
     id: &Option<String>,
 ) -> Result<Geometry<f64>, ImportError> {
     let fail = |reason: String| ImportError::feature(index, id.clone(), reason);
+    let bad_position = |e: PositionError| fail(e.to_string());
     let ty = g
         .get("type")
         .and_then(Value::as_str)
@@ -140,7 +141,7 @@ pub(crate) fn geometry_from(
         }
         let mut out = Vec::with_capacity(rings.len());
         for r in rings {
-            let pts = positions(r).map_err(&fail)?;
+            let pts = positions(r).map_err(bad_position)?;
             check_ring_closed(&pts, ring_no, index, id)?;
             ring_no += 1;
             out.push(LineString::from(pts));
@@ -150,23 +151,25 @@ pub(crate) fn geometry_from(
     };
     Ok(match ty {
         "Point" => {
-            let (x, y) = position(c()?).map_err(&fail)?;
+            let (x, y) = position(c()?).map_err(bad_position)?;
             Geometry::Point(Point::new(x, y))
         }
         "MultiPoint" => Geometry::MultiPoint(MultiPoint::from(
             positions(c()?)
-                .map_err(&fail)?
+                .map_err(bad_position)?
                 .into_iter()
                 .map(|(x, y)| Point::new(x, y))
                 .collect::<Vec<_>>(),
         )),
-        "LineString" => Geometry::LineString(LineString::from(positions(c()?).map_err(&fail)?)),
+        "LineString" => {
+            Geometry::LineString(LineString::from(positions(c()?).map_err(bad_position)?))
+        }
         "MultiLineString" => {
             let lines = array(c()?)
                 .ok_or_else(|| fail("MultiLineString coordinates must be an array".into()))?;
             let lines = lines
                 .iter()
-                .map(|l| positions(l).map(LineString::from).map_err(&fail))
+                .map(|l| positions(l).map(LineString::from).map_err(bad_position))
                 .collect::<Result<Vec<_>, _>>()?;
             Geometry::MultiLineString(MultiLineString::new(lines))
         }
@@ -193,24 +196,37 @@ fn array(v: &Value) -> Option<&Vec<Value>> {
     v.as_array()
 }
 
-fn position(v: &Value) -> Result<(f64, f64), String> {
+/// A GeoJSON position, or list of positions, that is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum PositionError {
+    #[error("position {0} is not an array")]
+    NotArray(Value),
+    #[error("position {0} needs at least two numbers")]
+    TooShort(Value),
+    #[error("position {0} holds a non-number")]
+    NotNumber(Value),
+    #[error("expected an array of positions, got {0}")]
+    NotList(Value),
+}
+
+fn position(v: &Value) -> Result<(f64, f64), PositionError> {
     let a = v
         .as_array()
-        .ok_or_else(|| format!("position {v} is not an array"))?;
+        .ok_or_else(|| PositionError::NotArray(v.clone()))?;
     if a.len() < 2 {
-        return Err(format!("position {v} needs at least two numbers"));
+        return Err(PositionError::TooShort(v.clone()));
     }
     let n = |i: usize| {
         a[i].as_f64()
-            .ok_or_else(|| format!("position {v} holds a non-number"))
+            .ok_or_else(|| PositionError::NotNumber(v.clone()))
     };
     Ok((n(0)?, n(1)?))
 }
 
-fn positions(v: &Value) -> Result<Vec<(f64, f64)>, String> {
+fn positions(v: &Value) -> Result<Vec<(f64, f64)>, PositionError> {
     let a = v
         .as_array()
-        .ok_or_else(|| format!("expected an array of positions, got {v}"))?;
+        .ok_or_else(|| PositionError::NotList(v.clone()))?;
     a.iter().map(position).collect()
 }
 

@@ -19,7 +19,7 @@ use geo_types::Geometry;
 use serde_json::{Map, Value};
 
 use crate::geom;
-use crate::model::{Attributes, Kind, Layer, NewAsset, Shape};
+use crate::model::{Attributes, Kind, Layer, NewAsset, Shape, UnknownValue};
 use crate::store::{ImportTx, Store, StoreError};
 
 pub use crs::Reprojector;
@@ -83,8 +83,8 @@ pub enum ImportError {
         format: &'static str,
         reason: String,
     },
-    #[error("{0}")]
-    Crs(String),
+    #[error(transparent)]
+    Crs(#[from] crs::CrsError),
     #[error("feature {index}{}: {reason}", id.as_ref().map(|i| format!(" (id {i:?})")).unwrap_or_default())]
     Feature {
         index: usize,
@@ -93,6 +93,31 @@ pub enum ImportError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a feature's property cannot be mapped onto the asset's columns.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PropertyError {
+    #[error("property {key:?} must be text, not {value}")]
+    NotText { key: String, value: Value },
+    #[error(transparent)]
+    Unknown(#[from] UnknownValue),
+    #[error("kind {kind} does not belong in layer {layer} (expected one of: {})", kind_list(*.layer))]
+    KindNotInLayer { kind: Kind, layer: Layer },
+    #[error("property {key:?} must be a whole number between {min} and {max}, not {value}")]
+    NotWholeNumber {
+        key: String,
+        min: i64,
+        max: i64,
+        value: Value,
+    },
+    #[error("property {key:?} must be true or false, not {value}")]
+    NotBool { key: String, value: Value },
+}
+
+fn kind_list(layer: Layer) -> String {
+    let kinds: Vec<&str> = layer.kinds().iter().map(|k| k.as_str()).collect();
+    kinds.join(", ")
 }
 
 impl ImportError {
@@ -218,7 +243,7 @@ pub async fn import_reader(
         let reproject = match crs_name.as_deref().map(Reprojector::new).transpose() {
             Ok(r) => r.unwrap_or_else(Reprojector::wgs84),
             Err(e) => {
-                let _ = sender.blocking_send(Err(ImportError::Crs(e)));
+                let _ = sender.blocking_send(Err(e.into()));
                 return;
             }
         };
@@ -308,7 +333,9 @@ pub fn to_new_asset(
         properties,
     } = raw;
     let fail = |reason: String| ImportError::feature(index, id.clone(), reason);
-    let geometry = reproject.geometry(geometry).map_err(&fail)?;
+    let geometry = reproject
+        .geometry(geometry)
+        .map_err(|e| fail(e.to_string()))?;
     geom::validate(&geometry, opts.max_vertices).map_err(|e| fail(e.to_string()))?;
     let shape = crate::model::shape_of(&geometry)
         .ok_or_else(|| fail("geometry collections are not accepted".into()))?;
@@ -323,7 +350,7 @@ pub fn to_new_asset(
             opts.layer
         )));
     }
-    let (code, attrs) = attributes(properties, opts.layer).map_err(&fail)?;
+    let (code, attrs) = attributes(properties, opts.layer).map_err(|e| fail(e.to_string()))?;
     let kind = attrs.kind.unwrap_or(opts.layer.kinds()[0]);
     let code = code.or(id.clone()).filter(|c| !c.is_empty());
     if let Some(c) = &code {
@@ -358,7 +385,7 @@ const SERVER_MANAGED: &[&str] = &[
 pub fn attributes(
     props: Map<String, Value>,
     layer: Layer,
-) -> Result<(Option<String>, Attributes), String> {
+) -> Result<(Option<String>, Attributes), PropertyError> {
     let mut a = Attributes::default();
     let mut code = None;
     for (key, value) in props {
@@ -366,12 +393,15 @@ pub fn attributes(
         if value.is_null() || SERVER_MANAGED.contains(&k.as_str()) {
             continue;
         }
-        let text = || -> Result<String, String> {
+        let text = || -> Result<String, PropertyError> {
             match &value {
                 Value::String(s) => Ok(s.trim().to_string()),
                 Value::Number(n) => Ok(n.to_string()),
                 Value::Bool(b) => Ok(b.to_string()),
-                _ => Err(format!("property {key:?} must be text, not {value}")),
+                _ => Err(PropertyError::NotText {
+                    key: key.clone(),
+                    value: value.clone(),
+                }),
             }
         };
         let opt_text = || text().map(|s| Some(s).filter(|s| !s.is_empty()));
@@ -382,15 +412,9 @@ pub fn attributes(
                 if s.is_empty() {
                     continue;
                 }
-                let kind: Kind = s
-                    .parse()
-                    .map_err(|e: crate::model::UnknownValue| e.to_string())?;
+                let kind: Kind = s.parse()?;
                 if !layer.kinds().contains(&kind) {
-                    let allowed: Vec<&str> = layer.kinds().iter().map(|k| k.as_str()).collect();
-                    return Err(format!(
-                        "kind {kind} does not belong in layer {layer} (expected one of: {})",
-                        allowed.join(", ")
-                    ));
+                    return Err(PropertyError::KindNotInLayer { kind, layer });
                 }
                 a.kind = Some(kind);
             }
@@ -416,14 +440,13 @@ pub fn attributes(
     Ok((code, a))
 }
 
-fn parse_enum<T: std::str::FromStr<Err = crate::model::UnknownValue>>(
+fn parse_enum<T: std::str::FromStr<Err = UnknownValue>>(
     v: Option<String>,
-) -> Result<Option<T>, String> {
-    v.map(|s| s.parse::<T>().map_err(|e| e.to_string()))
-        .transpose()
+) -> Result<Option<T>, PropertyError> {
+    Ok(v.map(|s| s.parse::<T>()).transpose()?)
 }
 
-fn parse_int(v: &Value, key: &str, min: i64, max: i64) -> Result<Option<i64>, String> {
+fn parse_int(v: &Value, key: &str, min: i64, max: i64) -> Result<Option<i64>, PropertyError> {
     let n = match v {
         Value::Number(n) => n
             .as_i64()
@@ -434,13 +457,20 @@ fn parse_int(v: &Value, key: &str, min: i64, max: i64) -> Result<Option<i64>, St
     };
     match n {
         Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(format!(
-            "property {key:?} must be a whole number between {min} and {max}, not {v}"
-        )),
+        _ => Err(PropertyError::NotWholeNumber {
+            key: key.to_string(),
+            min,
+            max,
+            value: v.clone(),
+        }),
     }
 }
 
-fn parse_bool(v: &Value, key: &str) -> Result<Option<bool>, String> {
+fn parse_bool(v: &Value, key: &str) -> Result<Option<bool>, PropertyError> {
+    let refuse = || PropertyError::NotBool {
+        key: key.to_string(),
+        value: v.clone(),
+    };
     match v {
         Value::Bool(b) => Ok(Some(*b)),
         Value::Number(n) if n.as_i64() == Some(0) => Ok(Some(false)),
@@ -449,9 +479,9 @@ fn parse_bool(v: &Value, key: &str) -> Result<Option<bool>, String> {
             "" => Ok(None),
             "true" | "yes" | "y" | "1" => Ok(Some(true)),
             "false" | "no" | "n" | "0" => Ok(Some(false)),
-            _ => Err(format!("property {key:?} must be true or false, not {v}")),
+            _ => Err(refuse()),
         },
-        _ => Err(format!("property {key:?} must be true or false, not {v}")),
+        _ => Err(refuse()),
     }
 }
 
@@ -530,12 +560,17 @@ mod tests {
 
     #[test]
     fn wrong_kind_for_layer_and_bad_values_are_errors() {
-        assert!(attributes(props(json!({"kind": "pond"})), Layer::Heritage)
-            .unwrap_err()
-            .contains("does not belong"));
+        assert_eq!(
+            attributes(props(json!({"kind": "pond"})), Layer::Heritage)
+                .unwrap_err()
+                .to_string(),
+            "kind pond does not belong in layer heritage \
+             (expected one of: building, statue, structure, monument)"
+        );
         assert!(
             attributes(props(json!({"kind": "castle"})), Layer::Heritage)
                 .unwrap_err()
+                .to_string()
                 .contains("castle")
         );
         assert!(attributes(props(json!({"grade": "V"})), Layer::Heritage).is_err());

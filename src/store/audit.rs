@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -137,20 +137,26 @@ pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str
     Ok(())
 }
 
-fn decode(r: &sqlx::sqlite::SqliteRow) -> AuditRecord {
-    let detail: String = r.get("detail");
-    AuditRecord {
-        seq: r.get("seq"),
-        at: r.get("at"),
-        actor: r.get("actor"),
-        role: r.get("role"),
-        action: r.get("action"),
-        subject: r.get("subject"),
-        public: r.get::<i64, _>("public") != 0,
-        detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
-        prev_hash: r.get("prev_hash"),
-        hash: r.get("hash"),
-    }
+fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord> {
+    let seq: i64 = r.try_get("seq")?;
+    let detail: String = r.try_get("detail")?;
+    Ok(AuditRecord {
+        seq,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        role: r.try_get("role")?,
+        action: r.try_get("action")?,
+        subject: r.try_get("subject")?,
+        public: r.try_get::<i64, _>("public")? != 0,
+        // Always written as canonical JSON: text that is not JSON was put there by hand.
+        detail: serde_json::from_str(&detail).map_err(|e| StoreError::Corrupt {
+            table: "audit entry",
+            id: seq,
+            what: format!("detail: {e}"),
+        })?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }
 
 impl Store {
@@ -174,7 +180,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(decode).collect())
+        rows.iter().map(decode).collect()
     }
 
     /// Re-computes every hash and link of the chain, in order.
@@ -217,5 +223,50 @@ impl Store {
             head: prev,
             broken_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn detail_that_is_not_json_is_an_error_not_a_string() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("audit.db").to_str().unwrap())
+            .await
+            .unwrap();
+        // Entries are never updated (triggers refuse it): a bad one can only be written
+        // by hand, as here.
+        let detail = "{\"condition\": \"poor\"";
+        let hash = entry_hash(
+            1,
+            "2026-01-01T00:00:00Z",
+            "x",
+            None,
+            "inspection.add",
+            "HER-0001",
+            true,
+            detail,
+            GENESIS,
+        );
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, role, action, subject, public, detail, prev_hash, hash) \
+             VALUES (1, '2026-01-01T00:00:00Z', 'x', NULL, 'inspection.add', 'HER-0001', 1, ?, ?, ?)",
+        )
+        .bind(detail)
+        .bind(GENESIS)
+        .bind(&hash)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let e = store.audit(None, 0, 10, true).await.unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("stored value of audit entry 1 is invalid: detail: "),
+            "{e}"
+        );
+        // The chain itself still verifies: the hash covers the text as stored.
+        assert!(store.verify_audit().await.unwrap().ok);
     }
 }

@@ -26,17 +26,18 @@ pub struct ApiKey {
 }
 
 fn decode_user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
-    let id: i64 = r.get("id");
-    let role: String = r.get("role");
+    let id: i64 = r.try_get("id")?;
+    let role: String = r.try_get("role")?;
     Ok(User {
         id,
-        name: r.get("name"),
+        name: r.try_get("name")?,
         role: role.parse().map_err(|e| StoreError::Corrupt {
+            table: "user",
             id,
-            what: format!("user role: {e}"),
+            what: format!("role: {e}"),
         })?,
-        ward: r.get("ward"),
-        password_hash: r.get("password_hash"),
+        ward: r.try_get("ward")?,
+        password_hash: r.try_get("password_hash")?,
     })
 }
 

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{Result, Store, StoreError};
-use crate::model::{Action, Category, Pin, Status};
+use crate::model::{Action, AssetId, Category, Pin, Status};
 
 /// A complaint to insert (already validated and placed).
 #[derive(Debug, Clone)]
@@ -15,7 +15,7 @@ pub struct NewComplaint {
     pub lon: f64,
     pub lat: f64,
     pub ward: Option<i64>,
-    pub asset_id: Option<i64>,
+    pub asset_id: Option<AssetId>,
     pub description: String,
     /// JSON object of answers to the category's questions.
     pub attributes: String,
@@ -60,7 +60,7 @@ pub struct ComplaintRecord {
     pub lon: f64,
     pub lat: f64,
     pub ward: Option<i64>,
-    pub asset_id: Option<i64>,
+    pub asset_id: Option<AssetId>,
     pub description: String,
     pub attributes: serde_json::Map<String, serde_json::Value>,
     pub address: Option<String>,
@@ -119,41 +119,55 @@ const COLUMNS: &str = "c.id, c.ticket, c.category, c.status, c.lon, c.lat, c.war
     (SELECT e.note FROM complaint_events e WHERE e.complaint_id = c.id AND e.public = 1 \
      AND e.note IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS status_notes";
 
+/// The error for a complaint's stored value that does not read back.
 fn corrupt(id: i64, what: String) -> StoreError {
-    StoreError::Corrupt { id, what }
+    StoreError::Corrupt {
+        table: "complaint",
+        id,
+        what,
+    }
 }
 
 fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
-    let id: i64 = r.get("id");
-    let category: String = r.get("category");
-    let status: String = r.get("status");
-    let attributes: String = r.get("attributes");
+    let id: i64 = r.try_get("id")?;
+    let category: String = r.try_get("category")?;
+    let status: String = r.try_get("status")?;
+    let attributes: String = r.try_get("attributes")?;
     Ok(ComplaintRecord {
         id,
-        ticket: r.get("ticket"),
+        ticket: r.try_get("ticket")?,
         category: category.parse().map_err(|e| corrupt(id, format!("{e}")))?,
         status: status.parse().map_err(|e| corrupt(id, format!("{e}")))?,
-        lon: r.get("lon"),
-        lat: r.get("lat"),
-        ward: r.get("ward"),
-        asset_id: r.get("asset_id"),
-        description: r.get("description"),
-        attributes: serde_json::from_str(&attributes).unwrap_or_default(),
-        address: r.get("address"),
-        reporter_name: r.get("reporter_name"),
-        reporter_phone: r.get("reporter_phone"),
-        reporter_email: r.get("reporter_email"),
-        source: r.get("source"),
-        token: r.get("token"),
-        assigned_to: r.get("assigned_name"),
-        duplicate_of: r.get("duplicate_of"),
-        supporters: r.get("supporters"),
-        deadline: r.get("deadline"),
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
+        lon: r.try_get("lon")?,
+        lat: r.try_get("lat")?,
+        ward: r.try_get("ward")?,
+        asset_id: r.try_get::<Option<i64>, _>("asset_id")?.map(AssetId),
+        description: r.try_get("description")?,
+        attributes: serde_json::from_str(&attributes)
+            .map_err(|e| corrupt(id, format!("attributes: {e}")))?,
+        address: r.try_get("address")?,
+        reporter_name: r.try_get("reporter_name")?,
+        reporter_phone: r.try_get("reporter_phone")?,
+        reporter_email: r.try_get("reporter_email")?,
+        source: r.try_get("source")?,
+        token: r.try_get("token")?,
+        assigned_to: r.try_get("assigned_name")?,
+        duplicate_of: r.try_get("duplicate_of")?,
+        supporters: r.try_get("supporters")?,
+        deadline: r.try_get("deadline")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
         photos: Vec::new(),
-        status_notes: r.get("status_notes"),
+        status_notes: r.try_get("status_notes")?,
         events: Vec::new(),
+    })
+}
+
+fn decode_photo(r: &SqliteRow) -> Result<PhotoRef> {
+    Ok(PhotoRef {
+        sha256: r.try_get("sha256")?,
+        media_type: r.try_get("media_type")?,
+        size: r.try_get("size")?,
     })
 }
 
@@ -197,7 +211,7 @@ impl Store {
             .bind(c.lon)
             .bind(c.lat)
             .bind(c.ward)
-            .bind(c.asset_id)
+            .bind(c.asset_id.map(|a| a.0))
             .bind(&c.description)
             .bind(&c.attributes)
             .bind(&c.address)
@@ -255,15 +269,15 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for e in events {
-            let status: String = e.get("status");
+            let status: String = e.try_get("status")?;
             c.events.push(Event {
-                at: e.get("at"),
-                action: e.get("action"),
+                at: e.try_get("at")?,
+                action: e.try_get("action")?,
                 status: status.parse().map_err(|x| corrupt(c.id, format!("{x}")))?,
-                note: e.get("note"),
-                public: e.get::<i64, _>("public") != 0,
-                actor: e.get("actor"),
-                photo_sha256: e.get("photo_sha256"),
+                note: e.try_get("note")?,
+                public: e.try_get::<i64, _>("public")? != 0,
+                actor: e.try_get("actor")?,
+                photo_sha256: e.try_get("photo_sha256")?,
             });
         }
         Ok(Some(c))
@@ -274,14 +288,7 @@ impl Store {
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| PhotoRef {
-                sha256: r.get("sha256"),
-                media_type: r.get("media_type"),
-                size: r.get("size"),
-            })
-            .collect())
+        rows.iter().map(decode_photo).collect()
     }
 
     /// Whether a photo belongs to some complaint or a complaint's timeline (only those
@@ -347,13 +354,9 @@ impl Store {
         let mut photos: std::collections::HashMap<i64, Vec<PhotoRef>> = Default::default();
         for r in pq.build().fetch_all(&self.pool).await? {
             photos
-                .entry(r.get("complaint_id"))
+                .entry(r.try_get("complaint_id")?)
                 .or_default()
-                .push(PhotoRef {
-                    sha256: r.get("sha256"),
-                    media_type: r.get("media_type"),
-                    size: r.get("size"),
-                });
+                .push(decode_photo(&r)?);
         }
         for c in &mut out {
             c.photos = photos.remove(&c.id).unwrap_or_default();
@@ -378,18 +381,18 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
-                let id: i64 = r.get("id");
-                let category: String = r.get("category");
-                let status: String = r.get("status");
+                let id: i64 = r.try_get("id")?;
+                let category: String = r.try_get("category")?;
+                let status: String = r.try_get("status")?;
                 Ok(Pin {
                     id,
-                    ticket: r.get("ticket"),
+                    ticket: r.try_get("ticket")?,
                     category: category.parse().map_err(|e| corrupt(id, format!("{e}")))?,
                     status: status.parse().map_err(|e| corrupt(id, format!("{e}")))?,
-                    lon: r.get("lon"),
-                    lat: r.get("lat"),
-                    created_at: r.get("created_at"),
-                    updated_at: r.get("updated_at"),
+                    lon: r.try_get("lon")?,
+                    lat: r.try_get("lat")?,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
                 })
             })
             .collect()
@@ -456,5 +459,94 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store_with_one_complaint() -> (tempfile::TempDir, Store, i64, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("corrupt.db");
+        let store = Store::open(db.to_str().unwrap()).await.unwrap();
+        let c = NewComplaint {
+            year: 2026,
+            category: Category::WaterBodyFilling,
+            lon: 88.35,
+            lat: 22.55,
+            ward: Some(63),
+            asset_id: None,
+            description: "Trucks dumping earth into the pond".into(),
+            attributes: r#"{"filling_in_progress":"yes"}"#.into(),
+            address: None,
+            reporter_name: None,
+            reporter_phone: None,
+            reporter_email: None,
+            source: "web",
+            token: "t".repeat(32),
+            deadline: "2026-01-03T00:00:00Z".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            photos: Vec::new(),
+        };
+        let (id, ticket) = store.insert_complaints(&[c]).await.unwrap().remove(0);
+        (dir, store, id, ticket)
+    }
+
+    /// Writes `value` into `column` of the complaint, bypassing every check (the schema's
+    /// CHECK constraints included, as a hand edit or another program might).
+    async fn overwrite(store: &Store, id: i64, column: &str, value: &str) {
+        let mut conn = store.pool.acquire().await.unwrap();
+        sqlx::query("PRAGMA ignore_check_constraints = ON")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query(&format!("UPDATE complaints SET {column} = ? WHERE id = ?"))
+            .bind(value)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA ignore_check_constraints = OFF")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn unreadable_attributes_are_an_error_not_an_empty_object() {
+        let (_dir, store, id, ticket) = store_with_one_complaint().await;
+        let c = store.complaint(&ticket).await.unwrap().unwrap();
+        assert_eq!(c.attributes["filling_in_progress"], "yes");
+
+        for bad in [r#"{"filling_in_progress":"#, "[]", ""] {
+            overwrite(&store, id, "attributes", bad).await;
+            let e = store.complaint(&ticket).await.unwrap_err();
+            let text = e.to_string();
+            assert!(
+                matches!(e, StoreError::Corrupt { table: "complaint", id: i, .. } if i == id),
+                "{bad:?}: {text}"
+            );
+            assert!(
+                text.starts_with(&format!(
+                    "stored value of complaint {id} is invalid: attributes: "
+                )),
+                "{bad:?}: {text}"
+            );
+            let all = ComplaintFilter {
+                limit: 10,
+                ..Default::default()
+            };
+            assert!(store.complaints(&all).await.is_err(), "{bad:?} listed");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_status_is_an_error_everywhere_it_is_read() {
+        let (_dir, store, id, ticket) = store_with_one_complaint().await;
+        overwrite(&store, id, "status", "lost").await;
+        let e = store.complaint(&ticket).await.unwrap_err();
+        assert!(e.to_string().contains("unknown status \"lost\""), "{e}");
+        assert!(store.complaint_pins().await.is_err());
     }
 }

@@ -22,11 +22,11 @@ pub mod audit;
 mod auth;
 mod complaints;
 mod export;
-mod records;
+mod history;
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
-pub use records::{DocumentRecord, NewDocument, RecordsBatch};
+pub use history::{DocumentRecord, HistoryBatch, NewDocument};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -37,8 +37,14 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored geometry of asset {0} cannot be decoded: {1}")]
     Geometry(i64, String),
-    #[error("stored value of asset {id} is invalid: {what}")]
-    Corrupt { id: i64, what: String },
+    /// A stored value that cannot be read back (an unknown enum text, JSON that does not
+    /// parse): an error, never an empty or default value.
+    #[error("stored value of {table} {id} is invalid: {what}")]
+    Corrupt {
+        table: &'static str,
+        id: i64,
+        what: String,
+    },
     #[error("code {code} already belongs to an asset of layer {existing}, not {wanted}")]
     CodeInOtherLayer {
         code: String,
@@ -605,7 +611,11 @@ impl AssetRow {
 
 fn decode_asset(r: &SqliteRow) -> Result<Asset> {
     let id: i64 = r.try_get("id")?;
-    let corrupt = |what: String| StoreError::Corrupt { id, what };
+    let corrupt = |what: String| StoreError::Corrupt {
+        table: "asset",
+        id,
+        what,
+    };
     let parse = |col: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<String>, _>(col)?) };
     let layer: String = r.try_get("layer")?;
     let layer = Layer::from_str(&layer).map_err(|e| corrupt(e.to_string()))?;

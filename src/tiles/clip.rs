@@ -269,7 +269,8 @@ mod tests {
 
     #[test]
     fn ring_clipped_to_square_keeps_inside_area() {
-        // A 20×20 square centred on the clip square's corner: a 10×10 quarter remains...
+        // A 15×15 square overlapping the clip square's corner by 5×5: that 5×5 remains
+        // (the doubled area is 50).
         let ring = [c(-10.0, -10.0), c(5.0, -10.0), c(5.0, 5.0), c(-10.0, 5.0)];
         let out = clip_ring(&ring, SQ);
         let snapped = simplify_snap(out, 0.0, true);

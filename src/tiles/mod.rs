@@ -37,6 +37,11 @@ pub const THIN_BELOW_ZOOM: u8 = 14;
 /// finer than it can represent.
 pub const TOLERANCE: f64 = 1.0;
 
+/// A name in a tile's layer list that is neither a layer nor `complaints`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}, or complaints")]
+pub struct UnknownTileLayer(pub crate::model::UnknownValue);
+
 /// A set of layers requested together, in canonical order (the order of [`Layer::ALL`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LayerSet(u8);
@@ -47,16 +52,14 @@ impl LayerSet {
 
     /// Parses `heritage,water_bodies,complaints`; an unknown or empty name is an error
     /// naming it.
-    pub fn parse(s: &str) -> Result<LayerSet, String> {
+    pub fn parse(s: &str) -> Result<LayerSet, UnknownTileLayer> {
         let mut bits = 0u8;
         for part in s.split(',') {
             if part.trim() == "complaints" {
                 bits |= Self::COMPLAINTS.0;
                 continue;
             }
-            let l: Layer = part
-                .parse()
-                .map_err(|e: crate::model::UnknownValue| format!("{e}, or complaints"))?;
+            let l: Layer = part.parse().map_err(UnknownTileLayer)?;
             bits |= Self::bit(l);
         }
         Ok(LayerSet(bits))

@@ -10,13 +10,13 @@ use geo_types::Rect;
 
 use super::Atlas;
 use crate::geom;
+use crate::history::{self, FieldError, InspectionForm, MaintenanceForm};
 use crate::model::{Asset, Role};
-use crate::records::{self, FieldError, InspectionForm, MaintenanceForm};
 use crate::store::{AuditEntry, DocumentRecord, NewDocument, StoreError, User};
 use crate::tiles::LayerSet;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RecordError {
+pub enum HistoryError {
     #[error(transparent)]
     Field(#[from] FieldError),
     #[error("no asset {0}")]
@@ -86,7 +86,7 @@ impl Atlas {
 
     /// Field staff record history only for assets in their ward; officers and admins
     /// anywhere.
-    fn may_record(&self, by: &User, a: &Asset) -> Result<(), RecordError> {
+    fn may_record(&self, by: &User, a: &Asset) -> Result<(), HistoryError> {
         if by.role != Role::FieldStaff {
             return Ok(());
         }
@@ -94,7 +94,7 @@ impl Atlas {
         if by.ward.is_some() && by.ward == ward {
             Ok(())
         } else {
-            Err(RecordError::Forbidden(format!(
+            Err(HistoryError::Forbidden(format!(
                 "{} is in ward {}; field staff record assets of their own ward ({})",
                 a.code,
                 ward.map_or("unknown".into(), |w| w.to_string()),
@@ -103,10 +103,10 @@ impl Atlas {
         }
     }
 
-    async fn found(&self, code: &str) -> Result<Arc<Asset>, RecordError> {
+    async fn found(&self, code: &str) -> Result<Arc<Asset>, HistoryError> {
         self.asset_by_code(code)
             .await?
-            .ok_or_else(|| RecordError::NotFound(code.to_string()))
+            .ok_or_else(|| HistoryError::NotFound(code.to_string()))
     }
 
     /// Puts a changed asset into the index and drops the tiles it touches.
@@ -126,7 +126,7 @@ impl Atlas {
         code: &str,
         form: InspectionForm,
         by: &User,
-    ) -> Result<Recorded, RecordError> {
+    ) -> Result<Recorded, HistoryError> {
         let asset = self.found(code).await?;
         self.may_record(by, &asset)?;
         let i = form.check(&by.name, today())?;
@@ -158,7 +158,7 @@ impl Atlas {
         code: &str,
         form: MaintenanceForm,
         by: &User,
-    ) -> Result<Recorded, RecordError> {
+    ) -> Result<Recorded, HistoryError> {
         let asset = self.found(code).await?;
         self.may_record(by, &asset)?;
         let m = form.check(today())?;
@@ -195,14 +195,14 @@ impl Atlas {
         title: Option<String>,
         public: bool,
         by: &User,
-    ) -> Result<DocumentRecord, RecordError> {
+    ) -> Result<DocumentRecord, HistoryError> {
         let asset = self.found(code).await?;
         if by.role == Role::FieldStaff {
-            return Err(RecordError::Forbidden(
+            return Err(HistoryError::Forbidden(
                 "documents are put on record by officers and admins".into(),
             ));
         }
-        let title = records::text("title", title, records::MAX_TITLE)?.ok_or(FieldError {
+        let title = history::text("title", title, history::MAX_TITLE)?.ok_or(FieldError {
             field: "title",
             reason: "required: what the document is".into(),
         })?;
@@ -213,37 +213,36 @@ impl Atlas {
             }
             .into());
         }
-        if bytes.len() > records::MAX_DOCUMENT_BYTES {
-            return Err(RecordError::TooLarge(format!(
+        if bytes.len() > history::MAX_DOCUMENT_BYTES {
+            return Err(HistoryError::TooLarge(format!(
                 "a document may be at most {} MB",
-                records::MAX_DOCUMENT_BYTES >> 20
+                history::MAX_DOCUMENT_BYTES >> 20
             )));
         }
-        let media_type = records::document_type(&bytes).ok_or_else(|| {
-            RecordError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
+        let media_type = history::document_type(&bytes).ok_or_else(|| {
+            HistoryError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
         })?;
-        let sha256 = records::sha256_hex(&bytes);
+        let sha256 = history::sha256_hex(&bytes);
         if let Some(existing) = self.store.document(&sha256).await? {
-            return Err(RecordError::Conflict(format!(
+            return Err(HistoryError::Conflict(format!(
                 "this document is already on record ({}, {})",
                 existing.title, existing.created_at
             )));
         }
         let store = self.documents.clone();
         let (hash, size) = (sha256.clone(), bytes.len() as i64);
-        tokio::task::spawn_blocking(move || store.put_bytes(&hash, &bytes))
+        tokio::task::spawn_blocking(move || store.put(&hash, &bytes))
             .await
-            .map_err(|e| RecordError::Io(e.to_string()))?
+            .map_err(|e| HistoryError::Io(e.to_string()))?
             .map_err(|e| {
-                if crate::complaints::photo::storage_unavailable(&e) {
-                    RecordError::Unavailable(e.to_string())
+                if crate::blobs::storage_unavailable(&e) {
+                    HistoryError::Unavailable(e.to_string())
                 } else {
-                    RecordError::Io(e.to_string())
+                    HistoryError::Io(e.to_string())
                 }
             })?;
         let d = NewDocument {
             sha256: sha256.clone(),
-            asset_id: asset.id,
             title,
             media_type: media_type.into(),
             size,
@@ -263,27 +262,27 @@ impl Atlas {
         );
         if !self
             .store
-            .add_document(&d, &crate::model::now_rfc3339(), &log)
+            .add_document(asset.id, &d, &crate::model::now_rfc3339(), &log)
             .await?
         {
-            return Err(RecordError::Conflict(
+            return Err(HistoryError::Conflict(
                 "this document was put on record just now by someone else".into(),
             ));
         }
         self.store
             .document(&sha256)
             .await?
-            .ok_or_else(|| RecordError::Io("the document vanished after it was stored".into()))
+            .ok_or_else(|| HistoryError::Io("the document vanished after it was stored".into()))
     }
 
     /// A document's bytes, if it is on record (public or not: the caller decides).
-    pub async fn document_bytes(&self, sha256: &str) -> Result<Vec<u8>, RecordError> {
+    pub async fn document_bytes(&self, sha256: &str) -> Result<Vec<u8>, HistoryError> {
         let store = self.documents.clone();
         let h = sha256.to_string();
         tokio::task::spawn_blocking(move || store.get(&h))
             .await
-            .map_err(|e| RecordError::Io(e.to_string()))?
-            .map_err(|e| RecordError::Io(e.to_string()))
+            .map_err(|e| HistoryError::Io(e.to_string()))?
+            .map_err(|e| HistoryError::Io(e.to_string()))
     }
 }
 
@@ -301,7 +300,30 @@ const BUNDLED_DOCUMENTS: [(&str, &[u8]); 2] = [
 ];
 /// `meta` key recording that the bundled history was loaded (apart from the assets, so a
 /// database seeded before there was any history gets it once too).
-pub(super) const BUNDLED_RECORDS_KEY: &str = "bundled_records_loaded_at";
+pub(super) const BUNDLED_HISTORY_KEY: &str = "bundled_records_loaded_at";
+
+/// Why the bundled history did not load: a bug in this build (its data fails its own
+/// checks) or a store that cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundledHistoryError {
+    #[error("records.json: {0}")]
+    Json(serde_json::Error),
+    #[error("inspection of {asset}: {reason}")]
+    Inspection { asset: String, reason: FieldError },
+    #[error("maintenance of {asset}: {reason}")]
+    Maintenance { asset: String, reason: FieldError },
+    #[error("document {0} is not bundled")]
+    NotBundled(String),
+    #[error("document {0} is of no accepted type")]
+    NoAcceptedType(String),
+    #[error("storing {file}: {reason}")]
+    Io {
+        file: String,
+        reason: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 #[derive(serde::Deserialize)]
 struct Bundle {
@@ -335,26 +357,30 @@ struct BundledDocument {
 
 /// Loads the bundled history once: the documents' bytes first, then every record in one
 /// transaction. Bundled data that fails its own checks is a bug in this build: an error.
-pub(super) async fn load_bundled_records(
+pub(super) async fn load_bundled_history(
     store: &crate::store::Store,
-    documents: &crate::complaints::photo::PhotoStore,
-) -> Result<u64, String> {
-    let b: Bundle =
-        serde_json::from_slice(BUNDLED_RECORDS).map_err(|e| format!("records.json: {e}"))?;
+    documents: &crate::blobs::BlobStore,
+) -> Result<u64, BundledHistoryError> {
+    let b: Bundle = serde_json::from_slice(BUNDLED_RECORDS).map_err(BundledHistoryError::Json)?;
     let today = today();
-    let mut batch = crate::store::RecordsBatch::default();
+    let mut batch = crate::store::HistoryBatch::default();
     for i in b.inspections {
-        let checked = i
-            .form
-            .check(&i.inspector, today)
-            .map_err(|e| format!("inspection of {}: {e}", i.asset))?;
+        let checked = i.form.check(&i.inspector, today).map_err(|reason| {
+            BundledHistoryError::Inspection {
+                asset: i.asset.clone(),
+                reason,
+            }
+        })?;
         batch.inspections.push((i.asset, checked));
     }
     for m in b.maintenance {
         let checked = m
             .form
             .check(today)
-            .map_err(|e| format!("maintenance of {}: {e}", m.asset))?;
+            .map_err(|reason| BundledHistoryError::Maintenance {
+                asset: m.asset.clone(),
+                reason,
+            })?;
         batch.maintenance.push((m.asset, checked));
     }
     for d in b.documents {
@@ -362,18 +388,20 @@ pub(super) async fn load_bundled_records(
             .iter()
             .find(|(name, _)| *name == d.file)
             .map(|(_, b)| *b)
-            .ok_or_else(|| format!("document {} is not bundled", d.file))?;
-        let media_type = records::document_type(bytes)
-            .ok_or_else(|| format!("document {} is of no accepted type", d.file))?;
-        let sha256 = records::sha256_hex(bytes);
+            .ok_or_else(|| BundledHistoryError::NotBundled(d.file.clone()))?;
+        let media_type = history::document_type(bytes)
+            .ok_or_else(|| BundledHistoryError::NoAcceptedType(d.file.clone()))?;
+        let sha256 = history::sha256_hex(bytes);
         documents
-            .put_bytes(&sha256, bytes)
-            .map_err(|e| format!("storing {}: {e}", d.file))?;
+            .put(&sha256, bytes)
+            .map_err(|reason| BundledHistoryError::Io {
+                file: d.file.clone(),
+                reason,
+            })?;
         batch.documents.push((
             d.asset,
             NewDocument {
                 sha256,
-                asset_id: crate::model::AssetId(0),
                 title: d.title,
                 media_type: media_type.into(),
                 size: bytes.len() as i64,
@@ -381,8 +409,7 @@ pub(super) async fn load_bundled_records(
             },
         ));
     }
-    store
-        .load_records(&batch, BUNDLED_RECORDS_KEY, &crate::model::now_rfc3339())
-        .await
-        .map_err(|e| e.to_string())
+    Ok(store
+        .load_history(&batch, BUNDLED_HISTORY_KEY, &crate::model::now_rfc3339())
+        .await?)
 }

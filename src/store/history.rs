@@ -6,14 +6,15 @@ use sqlx::Row;
 
 use super::audit::{self, AuditEntry};
 use super::{decode_asset, Result, Store};
+use crate::history::{NewInspection, NewMaintenance};
 use crate::model::{Asset, AssetId};
-use crate::records::{NewInspection, NewMaintenance};
 
 /// A document on record, with what only staff and verification need.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DocumentRecord {
     pub sha256: String,
-    pub asset_id: Option<i64>,
+    /// `None` once the asset is deleted: the document stays on record, detached.
+    pub asset_id: Option<AssetId>,
     pub title: String,
     pub media_type: String,
     pub size: i64,
@@ -21,11 +22,10 @@ pub struct DocumentRecord {
     pub created_at: String,
 }
 
-/// A document to put on record.
+/// A document to put on record (for the asset named beside it).
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub sha256: String,
-    pub asset_id: AssetId,
     pub title: String,
     pub media_type: String,
     pub size: i64,
@@ -114,15 +114,21 @@ impl Store {
         Ok((id, changed))
     }
 
-    /// Puts a document on record. Returns `false` if these bytes already are.
-    pub async fn add_document(&self, d: &NewDocument, now: &str, log: &AuditEntry) -> Result<bool> {
+    /// Puts a document on record for `asset`. Returns `false` if these bytes already are.
+    pub async fn add_document(
+        &self,
+        asset: AssetId,
+        d: &NewDocument,
+        now: &str,
+        log: &AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.durable.begin().await?;
         let r = sqlx::query(
             "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
         )
         .bind(&d.sha256)
-        .bind(d.asset_id.0)
+        .bind(asset.0)
         .bind(&d.title)
         .bind(&d.media_type)
         .bind(d.size)
@@ -146,24 +152,25 @@ impl Store {
         .bind(sha256)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| DocumentRecord {
-            sha256: r.get("sha256"),
-            asset_id: r.get("asset_id"),
-            title: r.get("title"),
-            media_type: r.get("media_type"),
-            size: r.get("size"),
-            public: r.get::<i64, _>("public") != 0,
-            created_at: r.get("created_at"),
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(DocumentRecord {
+            sha256: r.try_get("sha256")?,
+            asset_id: r.try_get::<Option<i64>, _>("asset_id")?.map(AssetId),
+            title: r.try_get("title")?,
+            media_type: r.try_get("media_type")?,
+            size: r.try_get("size")?,
+            public: r.try_get::<i64, _>("public")? != 0,
+            created_at: r.try_get("created_at")?,
         }))
     }
 }
 
 /// History to load in one go (the bundled sample records), by asset code.
 #[derive(Debug, Default)]
-pub struct RecordsBatch {
+pub struct HistoryBatch {
     pub inspections: Vec<(String, NewInspection)>,
     pub maintenance: Vec<(String, NewMaintenance)>,
-    /// Documents whose bytes are already stored; `asset_id` is ignored (looked up by code).
+    /// Documents whose bytes are already stored.
     pub documents: Vec<(String, NewDocument)>,
 }
 
@@ -172,7 +179,7 @@ impl Store {
     /// and once. Records of codes not in the register are skipped; each asset's summary
     /// (condition and when assessed, last maintained) is brought in line with its history.
     /// Returns how many records were added.
-    pub async fn load_records(&self, b: &RecordsBatch, meta_key: &str, now: &str) -> Result<u64> {
+    pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
         let mut tx = self.durable.begin().await?;
         let mut added = 0;
         let id_of = "SELECT id FROM assets WHERE code = ?";

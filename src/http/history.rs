@@ -15,8 +15,8 @@ use super::auth::Staff;
 use super::body::JsonBody;
 use super::guard::{is_json, is_multipart, media_type};
 use super::{feature, ApiError, AppState, NoParams, Params};
-use crate::atlas::{RecordError, Recorded};
-use crate::records::{self, InspectionForm, MaintenanceForm, MAX_DOCUMENT_BYTES};
+use crate::atlas::{HistoryError, Recorded};
+use crate::history::{self, InspectionForm, MaintenanceForm, MAX_DOCUMENT_BYTES};
 use crate::store::DocumentRecord;
 
 /// A document and the form around it.
@@ -32,18 +32,18 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
-impl From<RecordError> for ApiError {
-    fn from(e: RecordError) -> Self {
+impl From<HistoryError> for ApiError {
+    fn from(e: HistoryError) -> Self {
         match e {
-            RecordError::Field(f) => ApiError::field(f.field, f.reason),
-            RecordError::NotFound(c) => ApiError::NotFound(format!("no asset {c}")),
-            RecordError::Forbidden(m) => ApiError::Forbidden(m),
-            RecordError::Conflict(m) => ApiError::Conflict(m),
-            RecordError::Unsupported(m) => ApiError::UnsupportedMediaType(m),
-            RecordError::TooLarge(m) => ApiError::TooLarge(m),
-            RecordError::Store(s) => s.into(),
-            RecordError::Io(m) => ApiError::Internal(m),
-            RecordError::Unavailable(m) => ApiError::Unavailable(m),
+            HistoryError::Field(f) => ApiError::field(f.field, f.reason),
+            HistoryError::NotFound(c) => ApiError::NotFound(format!("no asset {c}")),
+            HistoryError::Forbidden(m) => ApiError::Forbidden(m),
+            HistoryError::Conflict(m) => ApiError::Conflict(m),
+            HistoryError::Unsupported(m) => ApiError::UnsupportedMediaType(m),
+            HistoryError::TooLarge(m) => ApiError::TooLarge(m),
+            HistoryError::Store(s) => s.into(),
+            HistoryError::Io(m) => ApiError::Internal(m),
+            HistoryError::Unavailable(m) => ApiError::Unavailable(m),
         }
     }
 }
@@ -196,7 +196,7 @@ async fn document(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     let missing = || ApiError::NotFound(format!("no public document {sha}"));
-    let hash = records::parse_sha256(&sha).ok_or_else(missing)?;
+    let hash = history::parse_sha256(&sha).ok_or_else(missing)?;
     let d = s.atlas.store().document(&hash).await?.ok_or_else(missing)?;
     if !d.public && staff.is_none() {
         return Err(missing());
@@ -280,14 +280,14 @@ async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, 
     let ct = media_type(req.headers());
     let (hash, had_bytes) = if is_json(&ct) {
         let JsonBody::<VerifyHash>(v) = JsonBody::from_request(req, &s).await?;
-        let hash = records::parse_sha256(v.sha256.trim()).ok_or_else(|| {
+        let hash = history::parse_sha256(v.sha256.trim()).ok_or_else(|| {
             ApiError::field("sha256", "must be 64 hexadecimal digits (a SHA-256)")
         })?;
         (hash, false)
     } else if is_multipart(&ct) {
         let (file, _) = file_and_fields(req, &s, &[]).await?;
         let file = file.ok_or_else(|| ApiError::field("file", "required: the copy to check"))?;
-        (records::sha256_hex(&file), true)
+        (history::sha256_hex(&file), true)
     } else {
         let body = super::body::read(req.into_body(), MAX_DOCUMENT_BYTES).await?;
         if body.is_empty() {
@@ -295,7 +295,7 @@ async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, 
                 "send the document's bytes, a multipart `file`, or JSON {\"sha256\": …}".into(),
             ));
         }
-        (records::sha256_hex(&body), true)
+        (history::sha256_hex(&body), true)
     };
     let Some(d) = s.atlas.store().document(&hash).await? else {
         return Ok(Json(json!({ "sha256": hash, "on_record": false })));
@@ -308,14 +308,10 @@ async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, 
             "created_at": d.created_at,
         })));
     }
-    let asset = match d.asset_id {
-        Some(id) => s
-            .atlas
-            .index()
-            .get(crate::model::AssetId(id))
-            .map(|a| asset_ref(&a)),
-        None => None,
-    };
+    let asset = d
+        .asset_id
+        .and_then(|id| s.atlas.index().get(id))
+        .map(|a| asset_ref(&a));
     let mut v = public_document(&d, asset);
     v["on_record"] = json!(true);
     Ok(Json(v))
