@@ -22,6 +22,6 @@ measure() { # measure NAME CMD...: prints seconds and peak RSS
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 measure "heritage-atlas export --format fgb" "$BIN" --db "$WORK/india.db" export --layer water_bodies --format fgb -o "$WORK/cli.fgb"
 echo "  $(ogrinfo -ro -so "$WORK/cli.fgb" water_bodies | sed -n 's/^Feature Count: //p') features, $(du -m "$WORK/cli.fgb" | cut -f1) MB"
-measure "heritage-atlas export --format csv" "$BIN" --db "$WORK/india.db" export --layer water_bodies --format csv -o "$WORK/cli.csv"
 rm -f "$WORK/ogr.fgb"
 measure "ogr2ogr -f FlatGeobuf from GeoJSONSeq" ogr2ogr -f FlatGeobuf "$WORK/ogr.fgb" "$WORK/water_bodies_india.geojsonl"
+measure "heritage-atlas export --format csv" "$BIN" --db "$WORK/india.db" export --layer water_bodies --format csv -o "$WORK/cli.csv"
