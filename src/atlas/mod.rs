@@ -96,8 +96,15 @@ impl Default for AtlasOptions {
 pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
     use geo::InteriorPoint;
     if a.attrs.ward.is_none() && a.layer != Layer::Wards {
-        let p = a.geometry.interior_point();
         let wards = index.read(Layer::Wards);
+        // Most of a national layer lies in no ward: its box says so without the costly
+        // interior point.
+        let near_a_ward = crate::geom::bbox(&a.geometry)
+            .is_some_and(|b| wards.candidates(&b).next().is_some());
+        if !near_a_ward {
+            return a;
+        }
+        let p = a.geometry.interior_point();
         if let Some(w) = p.and_then(|p| wards.containing(p).iter().find_map(|w| w.attrs.ward)) {
             a.attrs.ward = Some(w);
             a.ward_from_location = true;
