@@ -25,6 +25,42 @@ pub enum HashError {
     Hash(argon2::password_hash::Error),
 }
 
+/// Why a staff account cannot be made as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewUserError {
+    #[error("a user name is 1 to 100 characters")]
+    Name,
+    #[error("field staff work in a ward: give --ward N")]
+    NoWard,
+    #[error("the password (read from standard input) must be at least 8 characters")]
+    ShortPassword,
+}
+
+/// Checks a new staff account before its password is asked for: a name of 1 to 100
+/// characters (trimmed), a ward for field staff. Returns the trimmed name.
+pub fn check_account(
+    name: &str,
+    role: crate::model::Role,
+    ward: Option<i64>,
+) -> Result<&str, NewUserError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(NewUserError::Name);
+    }
+    if role == crate::model::Role::FieldStaff && ward.is_none() {
+        return Err(NewUserError::NoWard);
+    }
+    Ok(name)
+}
+
+/// A new password is at least 8 characters.
+pub fn check_password(password: &str) -> Result<(), NewUserError> {
+    if password.chars().count() < 8 {
+        return Err(NewUserError::ShortPassword);
+    }
+    Ok(())
+}
+
 /// An argon2id PHC string for `password` (OWASP's parameters: 19 MiB, 2 passes).
 pub fn hash_password(password: &str) -> Result<String, HashError> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(HashError::Salt)?;

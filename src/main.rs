@@ -108,23 +108,13 @@ async fn user_add(
     role: heritage_atlas::model::Role,
     ward: Option<i64>,
 ) -> anyhow::Result<()> {
-    let name = name.trim();
-    anyhow::ensure!(
-        !name.is_empty() && name.len() <= 100,
-        "a user name is 1 to 100 characters"
-    );
-    if role == heritage_atlas::model::Role::FieldStaff && ward.is_none() {
-        anyhow::bail!("field staff work in a ward: give --ward N");
-    }
+    let name = heritage_atlas::auth::check_account(name, role, ward)?;
     let mut password = String::new();
     std::io::stdin()
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    anyhow::ensure!(
-        password.chars().count() >= 8,
-        "the password (read from standard input) must be at least 8 characters"
-    );
+    heritage_atlas::auth::check_password(password)?;
     let hash = heritage_atlas::auth::hash_password(password)?;
     let store = Store::open(db)
         .await

@@ -99,8 +99,8 @@ pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
         let wards = index.read(Layer::Wards);
         // Most of a national layer lies in no ward: its box says so without the costly
         // interior point.
-        let near_a_ward = crate::geom::bbox(&a.geometry)
-            .is_some_and(|b| wards.candidates(&b).next().is_some());
+        let near_a_ward =
+            crate::geom::bbox(&a.geometry).is_some_and(|b| wards.candidates(&b).next().is_some());
         if !near_a_ward {
             return a;
         }
