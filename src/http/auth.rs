@@ -2,10 +2,12 @@
 //! `POST /auth/logout`, `GET /auth/me`; the [`Staff`] extractor that guards staff routes;
 //! and the per-client address and rate limit used by public write endpoints.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use governor::clock::Clock;
 
 use super::body::JsonBody;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -93,44 +95,52 @@ impl FromRequestParts<AppState> for Client {
 }
 
 /// A token bucket per client: `per_minute` requests a minute, in bursts of as many.
+///
+/// governor's keyed GCRA limiter (`Quota::per_minute`, whose burst is the same size)
+/// holds one 8-byte state per client in a sharded map. A client whose bucket has refilled
+/// is indistinguishable from one never seen, so every [`RETAIN_EVERY`] checks the map
+/// drops those (`retain_recent`): it holds the clients of about the last minute, not
+/// every address that ever asked.
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// `None`: no limit.
+    limiter: Option<governor::DefaultKeyedRateLimiter<String>>,
+    checks: AtomicU32,
 }
+
+/// How many checks pass between sweeps of refilled buckets.
+const RETAIN_EVERY: u32 = 1024;
 
 impl RateLimiter {
     /// 0 turns the limit off.
     pub fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
-            per_minute,
-            buckets: Mutex::default(),
+            limiter: NonZeroU32::new(per_minute)
+                .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n))),
+            checks: AtomicU32::new(0),
         }
     }
 
     /// Takes one request from `key`'s bucket, or says how many seconds until one is free.
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
-        if self.per_minute == 0 {
+        let Some(limiter) = &self.limiter else {
             return Ok(());
+        };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
+            limiter.retain_recent();
         }
-        let cap = f64::from(self.per_minute);
-        let per_s = cap / 60.0;
-        let now = Instant::now();
-        let mut m = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() > 100_000 {
-            m.retain(|_, (tokens, t)| *tokens + now.duration_since(*t).as_secs_f64() * per_s < cap);
-        }
-        let (tokens, t) = m.entry(key.to_string()).or_insert((cap, now));
-        *tokens = (*tokens + now.duration_since(*t).as_secs_f64() * per_s).min(cap);
-        *t = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(ApiError::TooManyRequests {
-                retry_after_s: ((1.0 - *tokens) / per_s).ceil().max(1.0) as u64,
-            })
-        }
+        limiter.check_key(&key.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            ApiError::TooManyRequests {
+                retry_after_s: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }
+        })
+    }
+
+    /// Clients the limiter holds state for (those refilled are dropped every
+    /// [`RETAIN_EVERY`] checks).
+    pub fn tracked(&self) -> usize {
+        self.limiter.as_ref().map_or(0, |l| l.len())
     }
 }
 
@@ -243,4 +253,39 @@ async fn staff_list(
         ));
     }
     Ok(Json(s.atlas.store().users().await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_per_client_and_says_when_to_return() {
+        let l = RateLimiter::new(2);
+        assert!(l.check("a").is_ok());
+        assert!(l.check("a").is_ok());
+        match l.check("a") {
+            // The next token is 30 s away.
+            Err(ApiError::TooManyRequests { retry_after_s }) => {
+                assert!((29..=30).contains(&retry_after_s), "{retry_after_s}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(l.check("b").is_ok());
+        let off = RateLimiter::new(0);
+        assert!((0..1000).all(|_| off.check("a").is_ok()));
+    }
+
+    #[test]
+    fn refilled_buckets_are_dropped() {
+        // 60,000 a minute: a bucket of one request refills in a millisecond.
+        let l = RateLimiter::new(60_000);
+        for i in 0..RETAIN_EVERY - 1 {
+            let _ = l.check(&format!("client {i}"));
+        }
+        assert_eq!(l.tracked(), RETAIN_EVERY as usize - 1);
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = l.check("one more");
+        assert!(l.tracked() <= 1, "{}", l.tracked());
+    }
 }
