@@ -11,9 +11,9 @@ pub mod mvt;
 
 use std::sync::Arc;
 
-use geo_types::{Coord, Geometry, LineString, Polygon};
+use geo_types::{Coord, Geometry, LineString, Polygon, Rect};
 
-use crate::index::Index;
+use crate::index::{Entry, Index, LayerIndex};
 use crate::model::{Asset, Layer};
 use crate::schema::{self, Field, Prop, Shown};
 use clip::Square;
@@ -28,10 +28,32 @@ pub const MAX_TILE_BYTES: usize = 500 * 1024;
 /// pixels of a 512-pixel tile) is sent as a point, so small sites stay visible at city zoom.
 pub const COLLAPSE_UNITS: f64 = 16.0;
 
-/// Below this zoom, points falling in the same one-pixel cell (16 units) are thinned to
-/// the most important one: a national layer at z5 would otherwise put millions of points
-/// into one tile.
+/// Below this zoom, points falling in the same one-pixel cell ([`THIN_CELL_UNITS`]) are
+/// thinned to the most important one: a national layer at z5 would otherwise put millions
+/// of points into one tile.
 pub const THIN_BELOW_ZOOM: u8 = 14;
+
+/// Side, in MVT units, of the one-pixel cells points are thinned in below
+/// [`THIN_BELOW_ZOOM`] (asset dots and complaint pins alike).
+pub const THIN_CELL_UNITS: f64 = 16.0;
+
+/// Row stride of a thinning cell's number (`row · stride + column`): more than the
+/// (EXTENT + 2·BUFFER) / THIN_CELL_UNITS + 1 = 265 cells a buffered row holds, so no two
+/// cells share a number.
+const THIN_GRID_STRIDE: u32 = 1024;
+const _: () = assert!(
+    (((EXTENT + 2 * BUFFER) as f64 / THIN_CELL_UNITS) as u32) < THIN_GRID_STRIDE,
+    "two thinning cells would share a number"
+);
+
+/// Added to the importance (box area in square units) of a line or area drawn in full, so
+/// that one whose box has no area (a straight canal) still ranks above the points (0).
+const SHAPE_IMPORTANCE_BONUS: f64 = 1.0;
+
+/// Past [`MAX_TILE_BYTES`], the share of features kept shrinks by how far over the tile
+/// was, times this: bytes do not fall exactly in proportion to the features dropped, and
+/// aiming a little under saves another round of encoding.
+const BUDGET_AIM: f64 = 0.95;
 
 /// Simplification tolerance in MVT units: the tile's own grid, so a tile carries no detail
 /// finer than it can represent.
@@ -262,129 +284,16 @@ fn tag<'a, R>(w: &mut LayerWriter<'a>, f: &Field<R>, r: &'a R) {
 
 /// Draws one tile of the given layers.
 pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
-    let frame = Frame::new(t);
-    let b = f64::from(BUFFER);
-    let sq = Square {
-        min: -b,
-        max: f64::from(EXTENT) + b,
-    };
-    let query = t.lonlat_bounds(BUFFER);
-    let thin = t.z < THIN_BELOW_ZOOM;
-    let mut per_layer: Vec<(Layer, Vec<Drawn>, Arena)> = Vec::new();
+    let view = View::new(t);
     // One label point per named area whose label point lies in this tile proper (not its
     // buffer): an area cut by tile edges is still named once.
     let mut labels: Vec<Label> = Vec::new();
-    let in_tile = |c: Coord<f64>| {
-        c.x >= 0.0 && c.x < f64::from(EXTENT) && c.y >= 0.0 && c.y < f64::from(EXTENT)
-    };
-    for layer in layers.layers() {
-        let li = index.read(layer);
-        let mut drawn = Vec::new();
-        let mut arena = Arena::default();
-        // Points that compete for a pixel when thinning: (cell, importance, slot, x, y).
-        let mut dots: Vec<(u32, f64, u32, i32, i32)> = Vec::new();
-        let cell = |x: i32, y: i32| {
-            let cx = ((f64::from(x) - sq.min) / 16.0) as u32;
-            let cy = ((f64::from(y) - sq.min) / 16.0) as u32;
-            cy * 1024 + cx
-        };
-        for e in li.candidates(&query) {
-            // Decide from the box alone whether this is a dot at this zoom: at low zoom on
-            // a national layer that is millions of candidates, and the asset itself is
-            // only read for what will be drawn in full.
-            let lo = frame.unit(Coord {
-                x: e.env.lower()[0],
-                y: e.env.upper()[1],
-            });
-            let hi = frame.unit(Coord {
-                x: e.env.upper()[0],
-                y: e.env.lower()[1],
-            });
-            let (w, h) = (hi.x - lo.x, hi.y - lo.y);
-            if !e.point && w < COLLAPSE_UNITS && h < COLLAPSE_UNITS {
-                let c = Coord {
-                    x: ((lo.x + hi.x) / 2.0).round(),
-                    y: ((lo.y + hi.y) / 2.0).round(),
-                };
-                if c.x < sq.min || c.x > sq.max || c.y < sq.min || c.y > sq.max {
-                    continue;
-                }
-                let (x, y) = (c.x as i32, c.y as i32);
-                if thin {
-                    dots.push((cell(x, y), w * h, e.slot, x, y));
-                } else if let Some(asset) = li.slot(e.slot) {
-                    drawn.push(Drawn {
-                        asset: asset.clone(),
-                        shape: Shape::Dot(x, y),
-                        importance: w * h,
-                    });
-                }
-                continue;
-            }
-            let Some(asset) = li.slot(e.slot) else {
-                continue;
-            };
-            let Some(shape) = draw(&asset.geometry, &frame, sq, &mut arena) else {
-                continue;
-            };
-            let importance = if e.point { 0.0 } else { w * h + 1.0 };
-            if let Shape::Parts {
-                ty: mvt::GeomType::Polygon,
-                ..
-            } = shape
-            {
-                // Only areas big enough on screen to carry a name: a label point for
-                // each of thousands of pond-sized polygons at city zoom is bytes nobody
-                // sees.
-                if (asset.attrs.name.is_some() || layer == Layer::Wards)
-                    && w.max(h) >= LABEL_MIN_UNITS
-                {
-                    if let Some(c) = li
-                        .label(e.slot)
-                        .map(|c| frame.unit(c))
-                        .filter(|c| in_tile(*c))
-                    {
-                        labels.push(Label {
-                            asset: asset.clone(),
-                            layer,
-                            x: c.x.round() as i32,
-                            y: c.y.round() as i32,
-                            importance,
-                        });
-                    }
-                }
-            }
-            match (shape, thin) {
-                (Shape::Dot(x, y), true) => dots.push((cell(x, y), importance, e.slot, x, y)),
-                _ => drawn.push(Drawn {
-                    asset: asset.clone(),
-                    shape,
-                    importance,
-                }),
-            }
-        }
-        // One point per pixel: the most important (then the lowest slot) of each cell.
-        dots.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
-        dots.dedup_by_key(|d| d.0);
-        for (_, importance, slot, x, y) in dots {
-            if let Some(asset) = li.slot(slot) {
-                drawn.push(Drawn {
-                    asset: asset.clone(),
-                    shape: Shape::Dot(x, y),
-                    importance,
-                });
-            }
-        }
-        // Most important first: they are drawn under the rest and kept when trimming.
-        drawn.sort_unstable_by(|a, b| {
-            b.importance
-                .total_cmp(&a.importance)
-                .then(a.asset.id.cmp(&b.asset.id))
-        });
-        per_layer.push((layer, drawn, arena));
-    }
+    let per_layer: Vec<DrawnLayer> = layers
+        .layers()
+        .map(|layer| draw_layer(index, layer, &view, &mut labels))
+        .collect();
     let pins = if layers.has_complaints() {
-        complaint_points(index, t, &frame, sq)
+        complaint_points(index, t, &view.frame, view.sq)
     } else {
         Vec::new()
     };
@@ -393,18 +302,229 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
             .total_cmp(&a.importance)
             .then(a.asset.id.cmp(&b.asset.id))
     });
+    encode_within_budget(&per_layer, &pins, &labels)
+}
+
+/// Where one tile is drawn: its frame, the buffered square features are clipped to, the
+/// lon/lat box candidates are selected by, and whether points are thinned.
+struct View {
+    frame: Frame,
+    sq: Square,
+    query: Rect<f64>,
+    thin: bool,
+}
+
+impl View {
+    fn new(t: TileCoord) -> View {
+        let b = f64::from(BUFFER);
+        View {
+            frame: Frame::new(t),
+            sq: Square {
+                min: -b,
+                max: f64::from(EXTENT) + b,
+            },
+            query: t.lonlat_bounds(BUFFER),
+            thin: t.z < THIN_BELOW_ZOOM,
+        }
+    }
+}
+
+/// One asset layer's drawn features, most important first, and the arena holding their
+/// coordinates.
+struct DrawnLayer {
+    layer: Layer,
+    drawn: Vec<Drawn>,
+    arena: Arena,
+}
+
+/// A point competing for a thinning cell: (cell, importance, slot, x, y).
+type Dot = (u32, f64, u32, i32, i32);
+
+/// Draws one asset layer: each R-tree candidate is either collapsed to a dot from its box
+/// alone or drawn in full (a big enough named area also gives `labels` a point); below
+/// [`THIN_BELOW_ZOOM`] the dots are thinned to one per cell.
+fn draw_layer(index: &Index, layer: Layer, v: &View, labels: &mut Vec<Label>) -> DrawnLayer {
+    let li = index.read(layer);
+    let mut drawn = Vec::new();
+    let mut arena = Arena::default();
+    // Points that compete for a pixel when thinning.
+    let mut dots: Vec<Dot> = Vec::new();
+    for e in li.candidates(&v.query) {
+        // Decide from the box alone whether this is a dot at this zoom: at low zoom on
+        // a national layer that is millions of candidates, and the asset itself is
+        // only read for what will be drawn in full.
+        let (lo, hi) = box_in_units(e, &v.frame);
+        let (w, h) = (hi.x - lo.x, hi.y - lo.y);
+        if !e.point && w < COLLAPSE_UNITS && h < COLLAPSE_UNITS {
+            let Some((x, y)) = collapsed_dot(lo, hi, v.sq) else {
+                continue;
+            };
+            if v.thin {
+                dots.push((thin_cell(x, y, v.sq), w * h, e.slot, x, y));
+            } else if let Some(asset) = li.slot(e.slot) {
+                drawn.push(Drawn {
+                    asset: asset.clone(),
+                    shape: Shape::Dot(x, y),
+                    importance: w * h,
+                });
+            }
+            continue;
+        }
+        let Some(asset) = li.slot(e.slot) else {
+            continue;
+        };
+        let Some(shape) = draw(&asset.geometry, &v.frame, v.sq, &mut arena) else {
+            continue;
+        };
+        let importance = if e.point {
+            0.0
+        } else {
+            w * h + SHAPE_IMPORTANCE_BONUS
+        };
+        if let Shape::Parts {
+            ty: mvt::GeomType::Polygon,
+            ..
+        } = shape
+        {
+            if let Some((x, y)) = label_position(&li, e.slot, asset, layer, w.max(h), &v.frame) {
+                labels.push(Label {
+                    asset: asset.clone(),
+                    layer,
+                    x,
+                    y,
+                    importance,
+                });
+            }
+        }
+        match (shape, v.thin) {
+            (Shape::Dot(x, y), true) => {
+                dots.push((thin_cell(x, y, v.sq), importance, e.slot, x, y))
+            }
+            _ => drawn.push(Drawn {
+                asset: asset.clone(),
+                shape,
+                importance,
+            }),
+        }
+    }
+    keep_one_dot_per_cell(dots, &li, &mut drawn);
+    // Most important first: they are drawn under the rest and kept when trimming.
+    drawn.sort_unstable_by(|a, b| {
+        b.importance
+            .total_cmp(&a.importance)
+            .then(a.asset.id.cmp(&b.asset.id))
+    });
+    DrawnLayer {
+        layer,
+        drawn,
+        arena,
+    }
+}
+
+/// A tree entry's box in tile units: (top-left, bottom-right), y down.
+#[inline]
+fn box_in_units(e: &Entry, frame: &Frame) -> (Coord<f64>, Coord<f64>) {
+    let lo = frame.unit(Coord {
+        x: e.env.lower()[0],
+        y: e.env.upper()[1],
+    });
+    let hi = frame.unit(Coord {
+        x: e.env.upper()[0],
+        y: e.env.lower()[1],
+    });
+    (lo, hi)
+}
+
+/// Where a feature too small to draw is put as a dot: its box's centre, snapped; `None`
+/// outside the buffered tile.
+#[inline]
+fn collapsed_dot(lo: Coord<f64>, hi: Coord<f64>, sq: Square) -> Option<(i32, i32)> {
+    let c = Coord {
+        x: ((lo.x + hi.x) / 2.0).round(),
+        y: ((lo.y + hi.y) / 2.0).round(),
+    };
+    if c.x < sq.min || c.x > sq.max || c.y < sq.min || c.y > sq.max {
+        return None;
+    }
+    Some((c.x as i32, c.y as i32))
+}
+
+/// The number of the thinning cell a point of the buffered tile falls in.
+#[inline]
+fn thin_cell(x: i32, y: i32, sq: Square) -> u32 {
+    let cx = ((f64::from(x) - sq.min) / THIN_CELL_UNITS) as u32;
+    let cy = ((f64::from(y) - sq.min) / THIN_CELL_UNITS) as u32;
+    cy * THIN_GRID_STRIDE + cx
+}
+
+/// Where an area drawn in full is named, in tile units: only a named area (or a ward)
+/// at least [`LABEL_MIN_UNITS`] on its longer side, and only if its label point lies in
+/// the tile proper.
+fn label_position(
+    li: &LayerIndex,
+    slot: u32,
+    asset: &Asset,
+    layer: Layer,
+    size: f64,
+    frame: &Frame,
+) -> Option<(i32, i32)> {
+    // Only areas big enough on screen to carry a name: a label point for each of
+    // thousands of pond-sized polygons at city zoom is bytes nobody sees.
+    if !((asset.attrs.name.is_some() || layer == Layer::Wards) && size >= LABEL_MIN_UNITS) {
+        return None;
+    }
+    let c = li
+        .label(slot)
+        .map(|c| frame.unit(c))
+        .filter(|c| in_tile(*c))?;
+    Some((c.x.round() as i32, c.y.round() as i32))
+}
+
+/// Whether a point in tile units lies in the tile proper (not its buffer).
+#[inline]
+fn in_tile(c: Coord<f64>) -> bool {
+    c.x >= 0.0 && c.x < f64::from(EXTENT) && c.y >= 0.0 && c.y < f64::from(EXTENT)
+}
+
+/// One point per pixel: the most important (then the lowest slot) of each cell, appended
+/// to `drawn`.
+fn keep_one_dot_per_cell(mut dots: Vec<Dot>, li: &LayerIndex, drawn: &mut Vec<Drawn>) {
+    dots.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    dots.dedup_by_key(|d| d.0);
+    for (_, importance, slot, x, y) in dots {
+        if let Some(asset) = li.slot(slot) {
+            drawn.push(Drawn {
+                asset: asset.clone(),
+                shape: Shape::Dot(x, y),
+                importance,
+            });
+        }
+    }
+}
+
+/// Encodes the layers, pins and labels; if that passes [`MAX_TILE_BYTES`], encodes again
+/// keeping a shrinking share of each one's most important features until it fits.
+fn encode_within_budget(
+    per_layer: &[DrawnLayer],
+    pins: &[(Arc<crate::model::Pin>, Coord<f64>)],
+    labels: &[Label],
+) -> Rendered {
     let total: usize =
-        per_layer.iter().map(|(_, d, _)| d.len()).sum::<usize>() + pins.len() + labels.len();
+        per_layer.iter().map(|l| l.drawn.len()).sum::<usize>() + pins.len() + labels.len();
     if total == 0 {
         return Rendered::default();
     }
-    // Encode; if too big, keep a shrinking share of each layer's most important features.
     let mut keep = 1.0f64;
     let share = |n: usize, keep: f64| (((n as f64) * keep).ceil() as usize).min(n);
     loop {
         let mut bytes = Vec::new();
         let mut kept = 0;
-        for (layer, d, arena) in &per_layer {
+        for DrawnLayer {
+            layer,
+            drawn: d,
+            arena,
+        } in per_layer
+        {
             let w = encode_layer(*layer, &d[..share(d.len(), keep)], arena);
             kept += w.len();
             w.finish(&mut bytes);
@@ -426,7 +546,7 @@ pub fn render(index: &Index, layers: LayerSet, t: TileCoord) -> Rendered {
                 dropped: total - kept,
             };
         }
-        keep *= (MAX_TILE_BYTES as f64 / bytes.len() as f64) * 0.95;
+        keep *= (MAX_TILE_BYTES as f64 / bytes.len() as f64) * BUDGET_AIM;
     }
 }
 
@@ -455,7 +575,10 @@ fn complaint_points(
     if t.z < THIN_BELOW_ZOOM {
         let mut seen = rustc_hash::FxHashSet::default();
         pins.retain(|(_, c)| {
-            seen.insert(((c.x / 16.0).floor() as i64, (c.y / 16.0).floor() as i64))
+            seen.insert((
+                (c.x / THIN_CELL_UNITS).floor() as i64,
+                (c.y / THIN_CELL_UNITS).floor() as i64,
+            ))
         });
     }
     pins
