@@ -284,7 +284,7 @@ impl Plan<'_> {
         let c = Collection::Assets(self.layer);
         let (extra, extent) = if self.whole_layer() {
             let extent = self.store.layer_extent(self.layer).await?;
-            let extent = extent.map_or([0.0; 4], |(b, _)| fgb::round_out(b));
+            let extent = extent.map_or([0.0; 4], fgb::round_out);
             (self.store.layer_extra_keys(self.layer).await?, extent)
         } else {
             let mut keys = BTreeSet::new();
@@ -293,7 +293,7 @@ impl Plan<'_> {
                 if let Item::Asset(a) = &it {
                     keys.extend(a.attrs.extra.keys().cloned());
                 }
-                let b = fgb::extent_of(std::iter::once(fgb::box_in(&it, self.crs)));
+                let b = fgb::box_in(&it, self.crs).map(f64::from);
                 let e = extent.get_or_insert(b);
                 *e = [
                     e[0].min(b[0]),

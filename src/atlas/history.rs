@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use geo::InteriorPoint;
 use geo_types::Rect;
 
 use super::Atlas;
@@ -81,7 +80,7 @@ impl Atlas {
     pub fn ward_of(&self, a: &Asset) -> Option<i64> {
         a.attrs
             .ward
-            .or_else(|| a.geometry.interior_point().and_then(|p| self.ward_at(p)))
+            .or_else(|| super::ward_containing(&self.index, a))
     }
 
     /// Field staff record history only for assets in their ward; officers and admins

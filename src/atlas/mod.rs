@@ -94,23 +94,25 @@ impl Default for AtlasOptions {
 /// `ward_from_location`), so tiles, filters and exports all see the ward the record page
 /// shows; `index` need hold only the wards. Nothing is written to the store.
 pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
-    use geo::InteriorPoint;
     if a.attrs.ward.is_none() && a.layer != Layer::Wards {
-        let wards = index.read(Layer::Wards);
-        // Most of a national layer lies in no ward: its box says so without the costly
-        // interior point.
-        let near_a_ward =
-            crate::geom::bbox(&a.geometry).is_some_and(|b| wards.candidates(&b).next().is_some());
-        if !near_a_ward {
-            return a;
-        }
-        let p = a.geometry.interior_point();
-        if let Some(w) = p.and_then(|p| wards.containing(p).iter().find_map(|w| w.attrs.ward)) {
+        if let Some(w) = ward_containing(index, &a) {
             a.attrs.ward = Some(w);
             a.ward_from_location = true;
         }
     }
     a
+}
+
+/// The ward a point inside the asset lies in.
+fn ward_containing(index: &Index, a: &Asset) -> Option<i64> {
+    use geo::InteriorPoint;
+    let wards = index.read(Layer::Wards);
+    // Most of a national layer lies in no ward: its box says so without the costly
+    // interior point.
+    let b = crate::geom::bbox(&a.geometry)?;
+    wards.candidates(&b).next()?;
+    let p = a.geometry.interior_point()?;
+    wards.containing(p).iter().find_map(|w| w.attrs.ward)
 }
 
 /// Store + index.

@@ -77,10 +77,16 @@ impl Collection {
     }
 
     pub fn property_type(self, name: &str) -> Option<&'static str> {
-        self.properties()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| t)
+        let ty = match self {
+            Collection::Assets(layer) => schema::field(layer, name)
+                .filter(|f| f.is(Shown::FEATURES))
+                .map(|f| f.ty),
+            Collection::Complaints => schema::COMPLAINT_FIELDS
+                .iter()
+                .find(|f| f.name == name && f.is(Shown::FEATURES))
+                .map(|f| f.ty),
+        };
+        ty.map(schema::Type::json_name)
     }
 }
 
@@ -165,11 +171,14 @@ pub fn feature(a: &Asset, extra: &[(&str, serde_json::Value)]) -> serde_json::Va
 /// The columns of a download: the collection's properties, then every extra property
 /// any selected asset carries (as text), in name order.
 pub fn columns(c: Collection, items: &[Item]) -> Vec<(String, &'static str)> {
-    let extra = items.iter().flat_map(|it| match it {
-        Item::Asset(a) => a.attrs.extra.keys().cloned().collect::<Vec<_>>(),
-        Item::Complaint(..) => Vec::new(),
-    });
-    columns_with(c, extra)
+    // Names borrowed while a national layer's items are scanned; copied once each.
+    let mut extra = std::collections::BTreeSet::new();
+    for it in items {
+        if let Item::Asset(a) = it {
+            extra.extend(a.attrs.extra.keys().map(String::as_str));
+        }
+    }
+    columns_with(c, extra.into_iter().map(String::from))
 }
 
 /// The columns of a download whose items carry these extra property names (in any

@@ -45,8 +45,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            request_timeout: Duration::from_secs(60),
-            upload_timeout: Duration::from_secs(600),
+            request_timeout: Duration::from_secs(crate::config::defaults::REQUEST_TIMEOUT_S),
+            upload_timeout: Duration::from_secs(crate::config::defaults::UPLOAD_TIMEOUT_S),
             body_idle_timeout: Duration::from_secs(30),
         }
     }

@@ -6,9 +6,9 @@ use super::{Result, Store, StoreError};
 use crate::model::Layer;
 
 impl Store {
-    /// The stored box around a whole layer (west, south, east, north) and how many assets
-    /// it holds; `None` for an empty layer.
-    pub async fn layer_extent(&self, layer: Layer) -> Result<Option<([f64; 4], u64)>> {
+    /// The stored box around a whole layer (west, south, east, north); `None` for an
+    /// empty layer.
+    pub async fn layer_extent(&self, layer: Layer) -> Result<Option<[f64; 4]>> {
         let r = sqlx::query(
             "SELECT min(minx) AS w, min(miny) AS s, max(maxx) AS e, max(maxy) AS n, \
              count(*) AS c FROM assets WHERE layer = ?",
@@ -16,19 +16,16 @@ impl Store {
         .bind(layer.as_str())
         .fetch_one(&self.pool)
         .await?;
-        let c: i64 = r.try_get("c")?;
-        if c == 0 {
+        let count: i64 = r.try_get("c")?;
+        if count == 0 {
             return Ok(None);
         }
-        Ok(Some((
-            [
-                r.try_get("w")?,
-                r.try_get("s")?,
-                r.try_get("e")?,
-                r.try_get("n")?,
-            ],
-            c as u64,
-        )))
+        Ok(Some([
+            r.try_get("w")?,
+            r.try_get("s")?,
+            r.try_get("e")?,
+            r.try_get("n")?,
+        ]))
     }
 
     /// The names of the extra properties (those with no column) any asset of the layer

@@ -763,14 +763,34 @@ pub fn fields(layer: Layer) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// Per layer: the fields its full features carry, and those a polygon shrunk to a dot
+/// carries. A dot is never labelled at its zoom, and its unique strings would be most of
+/// the tile's bytes: it carries what the style colours it by, and the feature id (clients
+/// get the rest from deeper tiles or /assets/{id}). Built once, not per tile.
+type FieldLists = (Vec<&'static Field<Asset>>, Vec<&'static Field<Asset>>);
+
+fn layer_tile_fields(layer: Layer) -> &'static FieldLists {
+    static LISTS: std::sync::OnceLock<Vec<(Layer, FieldLists)>> = std::sync::OnceLock::new();
+    let lists = LISTS.get_or_init(|| {
+        Layer::ALL
+            .iter()
+            .map(|&l| {
+                let full: Vec<_> = schema::tile_fields(l).collect();
+                let dots = full.iter().copied().filter(|f| f.is(Shown::DOT)).collect();
+                (l, (full, dots))
+            })
+            .collect()
+    });
+    lists
+        .iter()
+        .find(|(l, _)| *l == layer)
+        .map(|(_, f)| f)
+        .expect("every layer has its tile fields")
+}
+
 fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWriter<'a> {
     let mut w = LayerWriter::new(layer.as_str(), drawn.len());
-    let full: Vec<&Field<Asset>> = schema::tile_fields(layer).collect();
-    // A polygon shrunk to a dot is never labelled at this zoom, and its unique strings
-    // would be most of the tile's bytes: it carries what the style colours it by, and
-    // the feature id (clients get the rest from deeper tiles or /assets/{id}).
-    let dot_fields: Vec<&Field<Asset>> =
-        full.iter().copied().filter(|f| f.is(Shown::DOT)).collect();
+    let (full, dot_fields) = layer_tile_fields(layer);
     for d in drawn {
         let f = match d.shape {
             Shape::Dot(x, y) => w.begin_point(x, y),
@@ -790,7 +810,7 @@ fn encode_layer<'a>(layer: Layer, drawn: &'a [Drawn], arena: &Arena) -> LayerWri
         let area = matches!(a.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
         let dot = matches!(d.shape, Shape::Dot(..))
             && !matches!(a.geometry, Geometry::Point(_) | Geometry::MultiPoint(_));
-        for field in if dot { &dot_fields } else { &full } {
+        for field in if dot { dot_fields } else { full } {
             if field.is(Shown::TILE) || !area {
                 tag(&mut w, field, a);
             }
