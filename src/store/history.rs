@@ -4,8 +4,9 @@
 
 use sqlx::Row;
 
+use super::assets::decode_asset;
 use super::audit::{self, AuditEntry};
-use super::{decode_asset, Result, Store};
+use super::{Result, Store};
 use crate::history::{NewInspection, NewMaintenance};
 use crate::model::{Asset, AssetId};
 
@@ -32,7 +33,91 @@ pub struct NewDocument {
     pub public: bool,
 }
 
+/// One inspection of an asset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inspection {
+    pub id: i64,
+    pub inspected_at: String,
+    pub condition: String,
+    pub notes: Option<String>,
+    pub inspector: Option<String>,
+}
+
+/// One maintenance work on an asset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Maintenance {
+    pub id: i64,
+    pub started_on: Option<String>,
+    pub completed_on: Option<String>,
+    pub description: String,
+    pub contractor: Option<String>,
+    pub cost_inr: Option<i64>,
+}
+
+/// A public document attached to an asset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Document {
+    pub sha256: String,
+    pub title: String,
+    pub media_type: String,
+    pub size: i64,
+    pub created_at: String,
+}
+
 impl Store {
+    pub async fn inspections(&self, id: AssetId) -> Result<Vec<Inspection>> {
+        let rows = sqlx::query("SELECT id, inspected_at, condition, notes, inspector FROM inspections WHERE asset_id = ? ORDER BY inspected_at DESC, id DESC")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Inspection {
+                id: r.get("id"),
+                inspected_at: r.get("inspected_at"),
+                condition: r.get("condition"),
+                notes: r.get("notes"),
+                inspector: r.get("inspector"),
+            })
+            .collect())
+    }
+
+    pub async fn maintenance(&self, id: AssetId) -> Result<Vec<Maintenance>> {
+        let rows = sqlx::query("SELECT id, started_on, completed_on, description, contractor, cost_inr FROM maintenance WHERE asset_id = ? ORDER BY started_on DESC, id DESC")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Maintenance {
+                id: r.get("id"),
+                started_on: r.get("started_on"),
+                completed_on: r.get("completed_on"),
+                description: r.get("description"),
+                contractor: r.get("contractor"),
+                cost_inr: r.get("cost_inr"),
+            })
+            .collect())
+    }
+
+    /// Documents of an asset that may be shown to the public.
+    pub async fn public_documents(&self, id: AssetId) -> Result<Vec<Document>> {
+        let rows = sqlx::query("SELECT sha256, title, media_type, size, created_at FROM documents WHERE asset_id = ? AND public = 1 ORDER BY created_at DESC")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Document {
+                sha256: r.get("sha256"),
+                title: r.get("title"),
+                media_type: r.get("media_type"),
+                size: r.get("size"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+
     /// Stores an inspection and makes its condition the asset's, unless a later inspection
     /// is already on record. Returns the inspection's id and the asset as it now stands.
     pub async fn add_inspection(

@@ -1,0 +1,401 @@
+//! The register's assets: reading them back, and the import transaction that writes them.
+
+use std::str::FromStr;
+
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use geozero::wkb::Wkb;
+use geozero::{CoordDimensions, ToGeo, ToWkb};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{Result, Store, StoreError};
+use crate::geom;
+use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
+
+/// What happened to one feature written by [`ImportTx::upsert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Inserted,
+    Updated,
+}
+
+impl Store {
+    /// Number of assets per layer.
+    pub async fn count_by_layer(&self) -> Result<Vec<(Layer, i64)>> {
+        let mut out = Vec::new();
+        for layer in Layer::ALL {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM assets WHERE layer = ?")
+                .bind(layer.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+            out.push((*layer, n));
+        }
+        Ok(out)
+    }
+
+    /// Streams every asset of a layer in id order, decoding as it goes.
+    pub fn stream_layer(&self, layer: Layer) -> impl Stream<Item = Result<Asset>> + Send + '_ {
+        sqlx::query("SELECT * FROM assets WHERE layer = ? ORDER BY id")
+            .bind(layer.as_str())
+            .fetch(&self.pool)
+            .map(|row| decode_asset(&row?))
+    }
+
+    /// Every asset of a layer, in id order.
+    pub async fn load_layer(&self, layer: Layer) -> Result<Vec<Asset>> {
+        self.stream_layer(layer).try_collect().await
+    }
+
+    pub async fn get_asset(&self, id: AssetId) -> Result<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| decode_asset(&r)).transpose()
+    }
+
+    pub async fn get_asset_by_code(&self, code: &str) -> Result<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| decode_asset(&r)).transpose()
+    }
+
+    /// Deletes an asset (its inspections and maintenance go with it; documents stay, on
+    /// record, detached). Returns whether it existed.
+    pub async fn delete_asset(&self, id: AssetId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM assets WHERE id = ?")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Starts a write transaction for an import: nothing is visible until
+    /// [`ImportTx::commit`], and dropping it rolls everything back.
+    pub async fn begin_import(&self) -> Result<ImportTx> {
+        let tx = self.pool.begin().await?;
+        Ok(ImportTx {
+            tx,
+            next_code: Default::default(),
+        })
+    }
+}
+
+/// A write transaction that inserts or updates assets by code.
+pub struct ImportTx {
+    tx: Transaction<'static, Sqlite>,
+    /// Next free number per code prefix, read once per transaction.
+    next_code: std::collections::HashMap<&'static str, i64>,
+}
+
+impl ImportTx {
+    /// Inserts the asset, or updates the one with the same code (bumping its version).
+    /// Returns the stored asset as the index should hold it.
+    pub async fn upsert(&mut self, a: &NewAsset) -> Result<(Asset, Upserted)> {
+        let now = crate::model::now_rfc3339();
+        let code = match &a.code {
+            Some(c) => c.clone(),
+            None => self.next_code(a.layer).await?,
+        };
+        let r = AssetRow::new(a, code)?;
+        let sql = upsert_sql(1);
+        let row = r
+            .bind(sqlx::query(&sql), &a.attrs, &now)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else {
+            return Err(self.code_conflict(r.code, a.layer).await);
+        };
+        let (code, area, condition) = (
+            r.code,
+            r.area,
+            a.attrs
+                .condition
+                .unwrap_or(crate::model::Condition::Unknown),
+        );
+        let (id, version, created_at): (i64, i64, String) =
+            (row.get("id"), row.get("version"), row.get("created_at"));
+        let outcome = if version == 1 {
+            Upserted::Inserted
+        } else {
+            Upserted::Updated
+        };
+        let mut attrs = a.attrs.clone();
+        attrs.kind = Some(a.kind);
+        attrs.condition = Some(condition);
+        Ok((
+            Asset {
+                id: AssetId(id),
+                code,
+                layer: a.layer,
+                kind: a.kind,
+                attrs,
+                area_m2: area,
+                geometry: a.geometry.clone(),
+                created_at,
+                updated_at: now,
+                version,
+                ward_from_location: false,
+            },
+            outcome,
+        ))
+    }
+
+    /// Inserts or updates many assets in as few statements as SQLite's parameter limit
+    /// allows: an import's writes, without a round trip to the database thread per row.
+    /// Returns (inserted, updated).
+    pub async fn upsert_many(&mut self, assets: &[NewAsset]) -> Result<(u64, u64)> {
+        // 26 parameters a row; SQLite allows 32,766 per statement.
+        const ROWS_PER_STATEMENT: usize = 1_000;
+        let now = crate::model::now_rfc3339();
+        let (mut inserted, mut updated) = (0, 0);
+        for chunk in assets.chunks(ROWS_PER_STATEMENT) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let code = match &a.code {
+                    Some(c) => c.clone(),
+                    None => self.next_code(a.layer).await?,
+                };
+                rows.push(AssetRow::new(a, code)?);
+            }
+            let sql = upsert_sql(rows.len());
+            let mut q = sqlx::query(&sql);
+            for (r, a) in rows.iter().zip(chunk) {
+                q = r.bind(q, &a.attrs, &now);
+            }
+            let returned = q.fetch_all(&mut *self.tx).await?;
+            if returned.len() < rows.len() {
+                let written: std::collections::HashSet<String> = returned
+                    .iter()
+                    .map(|r| r.get::<String, _>("code"))
+                    .collect();
+                if let Some((r, a)) = rows
+                    .iter()
+                    .zip(chunk)
+                    .find(|(r, _)| !written.contains(&r.code))
+                {
+                    return Err(self.code_conflict(r.code.clone(), a.layer).await);
+                }
+            }
+            for r in &returned {
+                if r.get::<i64, _>("version") == 1 {
+                    inserted += 1;
+                } else {
+                    updated += 1;
+                }
+            }
+        }
+        Ok((inserted, updated))
+    }
+
+    /// The error for a code that another layer holds.
+    async fn code_conflict(&mut self, code: String, wanted: Layer) -> StoreError {
+        match sqlx::query_scalar::<_, String>("SELECT layer FROM assets WHERE code = ?")
+            .bind(&code)
+            .fetch_one(&mut *self.tx)
+            .await
+        {
+            Ok(existing) => StoreError::CodeInOtherLayer {
+                code,
+                existing,
+                wanted,
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    async fn next_code(&mut self, layer: Layer) -> Result<String> {
+        let prefix = layer.code_prefix();
+        let n = match self.next_code.get(prefix) {
+            Some(n) => *n,
+            None => {
+                let max: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(CAST(substr(code, 5) AS INTEGER)) FROM assets WHERE code GLOB ?",
+                )
+                .bind(format!("{prefix}-[0-9]*"))
+                .fetch_one(&mut *self.tx)
+                .await?;
+                max.unwrap_or(0) + 1
+            }
+        };
+        self.next_code.insert(prefix, n + 1);
+        Ok(format!("{prefix}-{n:04}"))
+    }
+
+    /// Records a fact in the same transaction (e.g. "bundled data loaded").
+    pub async fn meta_set(&mut self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+const UPSERT_COLUMNS: &str = "code, layer, kind, name, name_bn, ward, borough, address, condition, \
+     condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
+     source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version";
+
+/// Insert-or-update of `rows` assets by code. A row whose code is held by another layer
+/// matches nothing: nothing is written for it and nothing returned.
+fn upsert_sql(rows: usize) -> String {
+    let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+    let values = vec![one; rows].join(", ");
+    format!(
+        "INSERT INTO assets ({UPSERT_COLUMNS}) VALUES {values} \
+         ON CONFLICT(code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+         name_bn = excluded.name_bn, ward = excluded.ward, borough = excluded.borough, \
+         address = excluded.address, condition = excluded.condition, \
+         condition_assessed_at = excluded.condition_assessed_at, \
+         last_maintained_at = excluded.last_maintained_at, grade = excluded.grade, \
+         year_built = excluded.year_built, owner = excluded.owner, area_m2 = excluded.area_m2, \
+         status = excluded.status, protected = excluded.protected, source = excluded.source, \
+         extra = excluded.extra, geom = excluded.geom, minx = excluded.minx, miny = excluded.miny, \
+         maxx = excluded.maxx, maxy = excluded.maxy, updated_at = excluded.updated_at, \
+         version = assets.version + 1 \
+         WHERE assets.layer = excluded.layer \
+         RETURNING code, id, version, created_at"
+    )
+}
+
+/// One asset's column values, bound in [`UPSERT_COLUMNS`] order (less `version`).
+struct AssetRow {
+    code: String,
+    layer: Layer,
+    kind: &'static str,
+    wkb: Vec<u8>,
+    bbox: geo_types::Rect<f64>,
+    area: Option<f64>,
+    extra: String,
+    condition: &'static str,
+}
+
+impl AssetRow {
+    fn new(a: &NewAsset, code: String) -> Result<AssetRow> {
+        let wkb = a
+            .geometry
+            .to_wkb(CoordDimensions::xy())
+            .map_err(|e| StoreError::Encode(e.to_string()))?;
+        let bbox =
+            geom::bbox(&a.geometry).ok_or_else(|| StoreError::Encode("empty geometry".into()))?;
+        Ok(AssetRow {
+            code,
+            layer: a.layer,
+            kind: a.kind.as_str(),
+            wkb,
+            bbox,
+            area: geom::geodesic_area_m2(&a.geometry),
+            extra: serde_json::to_string(&a.attrs.extra).unwrap_or_else(|_| "{}".into()),
+            condition: a
+                .attrs
+                .condition
+                .unwrap_or(crate::model::Condition::Unknown)
+                .as_str(),
+        })
+    }
+
+    fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        at: &'q Attributes,
+        now: &'q str,
+    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        q.bind(&self.code)
+            .bind(self.layer.as_str())
+            .bind(self.kind)
+            .bind(&at.name)
+            .bind(&at.name_bn)
+            .bind(at.ward)
+            .bind(&at.borough)
+            .bind(&at.address)
+            .bind(self.condition)
+            .bind(&at.condition_assessed_at)
+            .bind(&at.last_maintained_at)
+            .bind(at.grade.map(|g| g.as_str()))
+            .bind(at.year_built)
+            .bind(&at.owner)
+            .bind(self.area)
+            .bind(at.status.map(|s| s.as_str()))
+            .bind(at.protected)
+            .bind(&at.source)
+            .bind(&self.extra)
+            .bind(&self.wkb)
+            .bind(self.bbox.min().x)
+            .bind(self.bbox.min().y)
+            .bind(self.bbox.max().x)
+            .bind(self.bbox.max().y)
+            .bind(now)
+            .bind(now)
+    }
+}
+
+pub(super) fn decode_asset(r: &SqliteRow) -> Result<Asset> {
+    let id: i64 = r.try_get("id")?;
+    let corrupt = |what: String| StoreError::Corrupt {
+        table: "asset",
+        id,
+        what,
+    };
+    let parse = |col: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<String>, _>(col)?) };
+    let layer: String = r.try_get("layer")?;
+    let layer = Layer::from_str(&layer).map_err(|e| corrupt(e.to_string()))?;
+    let kind: String = r.try_get("kind")?;
+    let kind = kind
+        .parse()
+        .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?;
+    let blob: Vec<u8> = r.try_get("geom")?;
+    let geometry = Wkb(&blob)
+        .to_geo()
+        .map_err(|e| StoreError::Geometry(id, e.to_string()))?;
+    let extra: String = r.try_get("extra")?;
+    let extra = serde_json::from_str(&extra).map_err(|e| corrupt(format!("extra: {e}")))?;
+    let enum_col = |col: &str| -> Result<Option<String>> { parse(col) };
+    let attrs = Attributes {
+        kind: Some(kind),
+        name: parse("name")?,
+        name_bn: parse("name_bn")?,
+        ward: r.try_get("ward")?,
+        borough: parse("borough")?,
+        address: parse("address")?,
+        condition: enum_col("condition")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
+        condition_assessed_at: parse("condition_assessed_at")?,
+        last_maintained_at: parse("last_maintained_at")?,
+        grade: enum_col("grade")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
+        year_built: r.try_get("year_built")?,
+        owner: parse("owner")?,
+        status: enum_col("status")?
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
+        protected: r.try_get("protected")?,
+        source: parse("source")?,
+        extra,
+    };
+    Ok(Asset {
+        id: AssetId(id),
+        code: r.try_get("code")?,
+        layer,
+        kind,
+        attrs,
+        area_m2: r.try_get("area_m2")?,
+        geometry,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+        ward_from_location: false,
+    })
+}
