@@ -50,7 +50,7 @@ use heritage_atlas::index::{Index, LayerIndex};
 use heritage_atlas::model::{
     now_rfc3339, Asset, AssetId, Attributes, Condition, Grade, Kind, Layer, NewAsset,
 };
-use heritage_atlas::store::Store;
+use heritage_atlas::store::{EditContext, Store};
 use heritage_atlas::tiles::coord::to_lonlat;
 use heritage_atlas::tiles::mvt::{GeomType, LayerWriter, Val};
 use heritage_atlas::tiles::{self, LayerSet, TileCoord, BUFFER, EXTENT, MAX_ZOOM};
@@ -475,7 +475,10 @@ impl Importer {
         let len = bytes.len();
         let outcome = self.rt.block_on(async {
             tokio::time::timeout(DEADLINE, async {
-                let mut tx = self.store.begin_import().await?;
+                let mut tx = self
+                    .store
+                    .begin_import(&EditContext::import("fuzz"))
+                    .await?;
                 let input = Box::new(Cursor::new(bytes));
                 let report =
                     import::import_reader(&mut tx, input, len as u64, format, opts).await?;
@@ -517,9 +520,17 @@ impl Importer {
 
     fn clear(&self) {
         self.rt.block_on(async {
+            let mut tx = self
+                .store
+                .begin_import(&EditContext::import("fuzz"))
+                .await
+                .expect("begin");
             for a in self.store.load_layer(Layer::Heritage).await.expect("load") {
-                self.store.delete_asset(a.id).await.expect("delete");
+                tx.delist(a.id, a.version, "cleared between cases")
+                    .await
+                    .expect("delist");
             }
+            tx.commit().await.expect("commit");
         });
     }
 }
@@ -2744,7 +2755,10 @@ impl Http {
             let atlas = Arc::new(Atlas::open(store, &opts).await.expect("open atlas"));
             let mut assets = Vec::new();
             for (a, rec) in seeded_sites() {
-                let stored = atlas.upsert(&a).await.expect("seed an asset");
+                let stored = atlas
+                    .upsert(&a, &EditContext::import("fuzz"))
+                    .await
+                    .expect("seed an asset");
                 assets.push((stored.id.0, rec));
             }
             atlas

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{enc, TestServer};
+use heritage_atlas::store::EditContext;
 use serde_json::Value;
 
 fn names(fc: &Value) -> Vec<String> {
@@ -215,7 +216,10 @@ async fn a_restart_reuses_the_file_and_loses_nothing() {
         .await
         .unwrap()
         .unwrap();
-    srv.atlas.delete(gone.id).await.unwrap();
+    srv.atlas
+        .delist(gone.id, "demolished", &EditContext::import("test"))
+        .await
+        .unwrap();
     let first = srv.get("/health").await.1;
     srv.stop().await;
 

@@ -10,7 +10,7 @@ use geo::Intersects;
 use geo_types::{Coord, Geometry, Point, Rect};
 use heritage_atlas::geom;
 use heritage_atlas::model::{Asset, Kind, Layer, NewAsset};
-use heritage_atlas::store::Store;
+use heritage_atlas::store::{EditContext, Store};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -86,7 +86,10 @@ async fn server(seed: u64) -> (TestServer, Vec<Asset>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("oracle.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
-    let mut tx = store.begin_import().await.unwrap();
+    let mut tx = store
+        .begin_import(&EditContext::import("test"))
+        .await
+        .unwrap();
     let mut all = Vec::new();
     for a in random_assets(seed) {
         all.push(tx.upsert(&a).await.unwrap().0);

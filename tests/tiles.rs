@@ -13,6 +13,7 @@ use geo::Intersects;
 use geo_types::{Coord, Geometry, LineString, Rect};
 use geozero::mvt::{Message, Tile};
 use heritage_atlas::model::{Asset, Kind, Layer, NewAsset};
+use heritage_atlas::store::EditContext;
 use heritage_atlas::tiles::cache::TileKey;
 use heritage_atlas::tiles::{coord, LayerSet, TileCoord, BUFFER, EXTENT};
 use rand::{Rng, SeedableRng};
@@ -274,7 +275,10 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
         geometry: vm.geometry.clone(),
     };
     edit.attrs.name = Some("Victoria Memorial Hall".into());
-    atlas.upsert(&edit).await.unwrap();
+    atlas
+        .upsert(&edit, &EditContext::import("test"))
+        .await
+        .unwrap();
 
     for t in &near_tiles {
         assert!(
@@ -305,7 +309,10 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
     };
     let new_tile = TileCoord::containing(lon + 0.03, lat, 16);
     tile(&srv, "heritage", new_tile).await;
-    atlas.upsert(&edit).await.unwrap();
+    atlas
+        .upsert(&edit, &EditContext::import("test"))
+        .await
+        .unwrap();
     assert!(!ids(
         &tile(&srv, "heritage", near_tiles[6])
             .await
@@ -319,7 +326,10 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
     );
 
     // Deleted: gone everywhere, and from the store.
-    atlas.delete(vm.id).await.unwrap();
+    atlas
+        .delist(vm.id, "demolished", &EditContext::import("test"))
+        .await
+        .unwrap();
     assert!(!ids(
         &tile(&srv, "heritage", new_tile).await.unwrap_or_default(),
         "heritage"
@@ -336,7 +346,10 @@ async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() 
     let store = heritage_atlas::store::Store::open(db.to_str().unwrap())
         .await
         .unwrap();
-    let mut tx = store.begin_import().await.unwrap();
+    let mut tx = store
+        .begin_import(&EditContext::import("test"))
+        .await
+        .unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut all = Vec::new();
     for i in 0..300 {

@@ -3,6 +3,7 @@
 //! two separately.
 
 mod complaints;
+mod edits;
 mod history;
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};
 use crate::index::{Index, LayerIndex};
 use crate::model::{Asset, AssetId, Layer, NewAsset};
-use crate::store::{Store, StoreError};
+use crate::store::{Edit, EditContext, Store, StoreError};
 use crate::tiles::cache::TileCache;
 use crate::tiles::LayerSet;
 
@@ -216,48 +217,68 @@ impl Atlas {
         &self.photos
     }
 
-    /// Adds or replaces an asset (by code): commit, then index, then drop the cached
-    /// tiles its old and new geometry touch.
-    pub async fn upsert(&self, a: &NewAsset) -> Result<Asset, StoreError> {
-        let mut tx = self.store.begin_import().await?;
+    /// Adds or replaces an asset (by code) as `change`: commit, then index, then drop
+    /// the cached tiles its old and new geometry touch.
+    pub async fn upsert(&self, a: &NewAsset, change: &EditContext) -> Result<Asset, StoreError> {
+        let mut tx = self.store.begin_import(change).await?;
         let (asset, _) = tx.upsert(a).await?;
         tx.commit().await?;
+        Ok((*self.apply(asset, true)).clone())
+    }
+
+    /// Puts an asset as just committed into the index (or takes it out, when it was
+    /// delisted) and drops the cached tiles its old and new geometry touch. Returns the
+    /// asset as the index holds it.
+    fn apply(&self, asset: Asset, listed: bool) -> Arc<Asset> {
         let asset = self.locate_ward(asset);
-        let old = self.index.write(asset.layer).upsert(asset.clone());
+        let (layer, id) = (asset.layer, asset.id);
+        let new_box = geom::bbox(&asset.geometry);
+        let old = if listed {
+            self.index.write(layer).upsert(asset.clone())
+        } else {
+            self.index.write(layer).remove(id)
+        };
         let boxes: Vec<Rect<f64>> = [
             old.as_deref().and_then(|o| geom::bbox(&o.geometry)),
-            geom::bbox(&asset.geometry),
+            new_box,
         ]
         .into_iter()
         .flatten()
         .collect();
-        self.tiles.invalidate(LayerSet::of(&[asset.layer]), &boxes);
-        Ok(asset)
+        self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
+        self.index.get(id).unwrap_or_else(|| Arc::new(asset))
     }
 
-    /// Deletes an asset: commit, then index, then tiles. Returns the deleted asset.
-    pub async fn delete(&self, id: AssetId) -> Result<Option<Asset>, StoreError> {
+    /// Takes an asset off the register as `change` (its history stays). Returns the
+    /// asset as it was, or `None` if the index does not hold it.
+    pub async fn delist(
+        &self,
+        id: AssetId,
+        reason: &str,
+        change: &EditContext,
+    ) -> Result<Option<Asset>, StoreError> {
         let Some(existing) = self.index.get(id) else {
             return Ok(None);
         };
-        if !self.store.delete_asset(id).await? {
-            return Ok(None);
+        let mut tx = self.store.begin_import(change).await?;
+        let edit = tx.delist(id, existing.version, reason).await?;
+        tx.commit().await?;
+        match edit {
+            Edit::Written(gone) => {
+                self.apply(gone, false);
+                Ok(Some((*existing).clone()))
+            }
+            Edit::Stale(_) | Edit::Missing => Ok(None),
         }
-        self.index.write(existing.layer).remove(id);
-        self.tiles.invalidate(
-            LayerSet::of(&[existing.layer]),
-            &geom::bbox(&existing.geometry)
-                .into_iter()
-                .collect::<Vec<_>>(),
-        );
-        Ok(Some((*existing).clone()))
     }
 }
 
 /// Imports the bundled files in one transaction, marking the database as seeded in the
 /// same transaction: either all of it lands, or none and the next start tries again.
 pub async fn load_bundled(store: &Store) -> Result<ImportReport, AtlasError> {
-    let mut tx = store.begin_import().await?;
+    let mut tx = store
+        .begin_import(&crate::store::EditContext::import("bundled data"))
+        .await?;
     let mut total = ImportReport::default();
     for (layer, name, bytes) in BUNDLED {
         let opts = ImportOptions::new(layer);

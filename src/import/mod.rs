@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::geom;
 use crate::model::{Attributes, Kind, Layer, NewAsset, Shape, UnknownValue};
-use crate::store::{ImportTx, Store, StoreError};
+use crate::store::{RegisterTx, Store, StoreError};
 
 pub use crs::Reprojector;
 
@@ -194,7 +194,9 @@ pub async fn import_file(
     })?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let format = opts.format.unwrap_or_else(|| Format::from_path(path));
-    let mut tx = store.begin_import().await?;
+    let mut tx = store
+        .begin_import(&crate::store::EditContext::import(&path.to_string_lossy()))
+        .await?;
     let report = import_reader(&mut tx, Box::new(file), len, format, opts).await?;
     tx.commit().await?;
     Ok(report)
@@ -202,7 +204,7 @@ pub async fn import_file(
 
 /// Imports from any byte source into an open transaction. The caller commits.
 pub async fn import_reader(
-    tx: &mut ImportTx,
+    tx: &mut RegisterTx,
     input: Box<dyn Read + Send>,
     len: u64,
     format: Format,

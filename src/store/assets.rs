@@ -8,11 +8,13 @@ use geozero::{CoordDimensions, ToGeo, ToWkb};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::audit::AuditEntry;
+use super::versions::{self, EditContext};
 use super::{Result, Store, StoreError};
 use crate::geom;
 use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 
-/// What happened to one feature written by [`ImportTx::upsert`].
+/// What happened to one feature written by [`RegisterTx::upsert`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {
     Inserted,
@@ -24,10 +26,12 @@ impl Store {
     pub async fn count_by_layer(&self) -> Result<Vec<(Layer, i64)>> {
         let mut out = Vec::new();
         for layer in Layer::ALL {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM assets WHERE layer = ?")
-                .bind(layer.as_str())
-                .fetch_one(&self.pool)
-                .await?;
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
+            )
+            .bind(layer.as_str())
+            .fetch_one(&self.pool)
+            .await?;
             out.push((*layer, n));
         }
         Ok(out)
@@ -35,7 +39,7 @@ impl Store {
 
     /// Streams every asset of a layer in id order, decoding as it goes.
     pub fn stream_layer(&self, layer: Layer) -> impl Stream<Item = Result<Asset>> + Send + '_ {
-        sqlx::query("SELECT * FROM assets WHERE layer = ? ORDER BY id")
+        sqlx::query("SELECT * FROM assets WHERE layer = ? AND delisted_at IS NULL ORDER BY id")
             .bind(layer.as_str())
             .fetch(&self.pool)
             .map(|row| decode_asset(&row?))
@@ -62,39 +66,68 @@ impl Store {
         row.map(|r| decode_asset(&r)).transpose()
     }
 
-    /// Deletes an asset (its inspections and maintenance go with it; documents stay, on
-    /// record, detached). Returns whether it existed.
-    pub async fn delete_asset(&self, id: AssetId) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM assets WHERE id = ?")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() > 0)
+    /// Starts a write transaction for an import by `change` (its audit entry appended
+    /// first): nothing is visible until [`RegisterTx::commit`], and dropping it rolls
+    /// everything back.
+    pub async fn begin_import(&self, change: &EditContext) -> Result<RegisterTx> {
+        let log = AuditEntry {
+            actor: change.actor.clone(),
+            role: change.role.clone(),
+            action: change.action.clone(),
+            subject: "register".into(),
+            public: true,
+            detail: serde_json::json!({ "note": change.note }),
+        };
+        let mut tx = self.begin(&self.pool, change).await?;
+        tx.log(&log).await?;
+        Ok(tx)
     }
 
-    /// Starts a write transaction for an import: nothing is visible until
-    /// [`ImportTx::commit`], and dropping it rolls everything back.
-    pub async fn begin_import(&self) -> Result<ImportTx> {
-        let tx = self.pool.begin().await?;
-        Ok(ImportTx {
+    /// Starts a staff edit: like an import, but committed with `synchronous=FULL`, so an
+    /// acknowledged edit survives a power cut. The caller logs it
+    /// ([`RegisterTx::log`]) before its first write to an asset.
+    pub async fn begin_edit(&self, change: &EditContext) -> Result<RegisterTx> {
+        self.begin(&self.durable, change).await
+    }
+
+    async fn begin(&self, pool: &sqlx::SqlitePool, change: &EditContext) -> Result<RegisterTx> {
+        let mut tx = pool.begin().await?;
+        let now = crate::model::now_rfc3339();
+        versions::open(&mut tx, change, &now).await?;
+        Ok(RegisterTx {
             tx,
+            now,
             next_code: Default::default(),
         })
     }
 }
 
+/// What a conditional edit found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// Written: the asset as it now stands.
+    Written(Asset),
+    /// Not written: the asset has moved on from the version the edit was made against;
+    /// here it is as it stands.
+    Stale(Asset),
+    /// No such asset.
+    Missing,
+}
+
 /// A write transaction that inserts or updates assets by code.
-pub struct ImportTx {
+pub struct RegisterTx {
     tx: Transaction<'static, Sqlite>,
+    /// The instant every write of the transaction is stamped with.
+    now: String,
     /// Next free number per code prefix, read once per transaction.
     next_code: std::collections::HashMap<&'static str, i64>,
 }
 
-impl ImportTx {
+impl RegisterTx {
     /// Inserts the asset, or updates the one with the same code (bumping its version).
     /// Returns the stored asset as the index should hold it.
     pub async fn upsert(&mut self, a: &NewAsset) -> Result<(Asset, Upserted)> {
-        let now = crate::model::now_rfc3339();
+        let now = self.now.clone();
         let code = match &a.code {
             Some(c) => c.clone(),
             None => self.next_code(a.layer).await?,
@@ -149,7 +182,7 @@ impl ImportTx {
     pub async fn upsert_many(&mut self, assets: &[NewAsset]) -> Result<(u64, u64)> {
         // 26 parameters a row; SQLite allows 32,766 per statement.
         const ROWS_PER_STATEMENT: usize = 1_000;
-        let now = crate::model::now_rfc3339();
+        let now = self.now.clone();
         let (mut inserted, mut updated) = (0, 0);
         for chunk in assets.chunks(ROWS_PER_STATEMENT) {
             let mut rows = Vec::with_capacity(chunk.len());
@@ -234,9 +267,116 @@ impl ImportTx {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        versions::close(&mut self.tx).await?;
         self.tx.commit().await?;
         Ok(())
+    }
+
+    /// Appends the change's audit entry; the versions written after it carry its `seq`.
+    pub async fn log(&mut self, e: &AuditEntry) -> Result<i64> {
+        versions::log(&mut self.tx, e, &self.now).await
+    }
+
+    /// The code a new asset of `layer` would get.
+    pub async fn assign_code(&mut self, layer: Layer) -> Result<String> {
+        self.next_code(layer).await
+    }
+
+    /// The asset with `id` as this transaction sees it, delisted or not.
+    pub async fn current(&mut self, id: AssetId) -> Result<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|r| decode_asset(&r)).transpose()
+    }
+
+    /// Adds a new asset; its code, when given, must be free.
+    pub async fn create(&mut self, a: &NewAsset) -> Result<Asset> {
+        if let Some(code) = &a.code {
+            let taken: Option<String> =
+                sqlx::query_scalar("SELECT layer FROM assets WHERE code = ?")
+                    .bind(code)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if taken.is_some() {
+                return Err(StoreError::CodeTaken(code.clone()));
+            }
+        }
+        Ok(self.upsert(a).await?.0)
+    }
+
+    /// Replaces the asset `id` with `a` (its code and layer stay), if it is still at
+    /// `expected` version; a delisted asset is listed again.
+    pub async fn replace(&mut self, id: AssetId, expected: i64, a: &NewAsset) -> Result<Edit> {
+        let Some(current) = self.current(id).await? else {
+            return Ok(Edit::Missing);
+        };
+        if current.version != expected {
+            return Ok(Edit::Stale(current));
+        }
+        let r = AssetRow::new(a, current.code.clone())?;
+        let at = &a.attrs;
+        let row = sqlx::query(
+            "UPDATE assets SET kind = ?, name = ?, name_bn = ?, ward = ?, borough = ?, \
+             address = ?, condition = ?, condition_assessed_at = ?, last_maintained_at = ?, \
+             grade = ?, year_built = ?, owner = ?, area_m2 = ?, status = ?, protected = ?, \
+             source = ?, extra = ?, geom = ?, minx = ?, miny = ?, maxx = ?, maxy = ?, \
+             updated_at = ?, delisted_at = NULL, delisted_reason = NULL, version = version + 1 \
+             WHERE id = ? AND version = ? RETURNING *",
+        )
+        .bind(r.kind)
+        .bind(&at.name)
+        .bind(&at.name_bn)
+        .bind(at.ward)
+        .bind(&at.borough)
+        .bind(&at.address)
+        .bind(r.condition)
+        .bind(&at.condition_assessed_at)
+        .bind(&at.last_maintained_at)
+        .bind(at.grade.map(|g| g.as_str()))
+        .bind(at.year_built)
+        .bind(&at.owner)
+        .bind(r.area)
+        .bind(at.status.map(|s| s.as_str()))
+        .bind(at.protected)
+        .bind(&at.source)
+        .bind(&r.extra)
+        .bind(&r.wkb)
+        .bind(r.bbox.min().x)
+        .bind(r.bbox.min().y)
+        .bind(r.bbox.max().x)
+        .bind(r.bbox.max().y)
+        .bind(&self.now)
+        .bind(id.0)
+        .bind(expected)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(Edit::Written(decode_asset(&row)?))
+    }
+
+    /// Takes the asset `id` off the register with `reason`, if it is still at `expected`
+    /// version: its row and history stay.
+    pub async fn delist(&mut self, id: AssetId, expected: i64, reason: &str) -> Result<Edit> {
+        let Some(current) = self.current(id).await? else {
+            return Ok(Edit::Missing);
+        };
+        if current.version != expected {
+            return Ok(Edit::Stale(current));
+        }
+        let row = sqlx::query(
+            "UPDATE assets SET delisted_at = ?, delisted_reason = ?, updated_at = ?, \
+             version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+        )
+        .bind(&self.now)
+        .bind(reason)
+        .bind(&self.now)
+        .bind(id.0)
+        .bind(expected)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(Edit::Written(decode_asset(&row)?))
     }
 }
 
@@ -260,7 +400,7 @@ fn upsert_sql(rows: usize) -> String {
          status = excluded.status, protected = excluded.protected, source = excluded.source, \
          extra = excluded.extra, geom = excluded.geom, minx = excluded.minx, miny = excluded.miny, \
          maxx = excluded.maxx, maxy = excluded.maxy, updated_at = excluded.updated_at, \
-         version = assets.version + 1 \
+         delisted_at = NULL, delisted_reason = NULL, version = assets.version + 1 \
          WHERE assets.layer = excluded.layer \
          RETURNING code, id, version, created_at"
     )

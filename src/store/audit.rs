@@ -96,8 +96,8 @@ pub fn canonical(v: &Value) -> String {
     sorted(v).to_string()
 }
 
-/// Appends an entry on `conn` (inside the caller's transaction).
-pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str) -> Result<()> {
+/// Appends an entry on `conn` (inside the caller's transaction); returns its `seq`.
+pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str) -> Result<i64> {
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
@@ -134,7 +134,7 @@ pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(seq)
 }
 
 fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord> {

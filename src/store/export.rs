@@ -11,7 +11,7 @@ impl Store {
     pub async fn layer_extent(&self, layer: Layer) -> Result<Option<[f64; 4]>> {
         let r = sqlx::query(
             "SELECT min(minx) AS w, min(miny) AS s, max(maxx) AS e, max(maxy) AS n, \
-             count(*) AS c FROM assets WHERE layer = ?",
+             count(*) AS c FROM assets WHERE layer = ? AND delisted_at IS NULL",
         )
         .bind(layer.as_str())
         .fetch_one(&self.pool)
@@ -33,7 +33,7 @@ impl Store {
     pub async fn layer_extra_keys(&self, layer: Layer) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT DISTINCT j.key AS key FROM assets, json_each(assets.extra) AS j \
-             WHERE assets.layer = ? ORDER BY j.key",
+             WHERE assets.layer = ? AND assets.delisted_at IS NULL ORDER BY j.key",
         )
         .bind(layer.as_str())
         .fetch_all(&self.pool)

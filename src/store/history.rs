@@ -5,7 +5,8 @@
 use sqlx::Row;
 
 use super::assets::decode_asset;
-use super::audit::{self, AuditEntry};
+use super::audit::AuditEntry;
+use super::versions::{self, EditContext};
 use super::{Result, Store};
 use crate::history::{NewInspection, NewMaintenance};
 use crate::model::{Asset, AssetId};
@@ -140,7 +141,8 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        audit::append(&mut tx, log, now).await?;
+        versions::open(&mut tx, &EditContext::of(log), now).await?;
+        versions::log(&mut tx, log, now).await?;
         // Dates and instants compare as text: `2026-11-01` < `2026-11-01T…`.
         let row = sqlx::query(
             "UPDATE assets SET condition = ?, condition_assessed_at = ?, updated_at = ?, version = version + 1 \
@@ -153,6 +155,7 @@ impl Store {
         .bind(&i.inspected_at)
         .fetch_optional(&mut *tx)
         .await?;
+        versions::close(&mut tx).await?;
         tx.commit().await?;
         Ok((id, row.map(|r| decode_asset(&r)).transpose()?))
     }
@@ -180,7 +183,8 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        audit::append(&mut tx, log, now).await?;
+        versions::open(&mut tx, &EditContext::of(log), now).await?;
+        versions::log(&mut tx, log, now).await?;
         let mut changed = None;
         if let Some(done) = &m.completed_on {
             let row = sqlx::query(
@@ -195,6 +199,7 @@ impl Store {
             .await?;
             changed = row.map(|r| decode_asset(&r)).transpose()?;
         }
+        versions::close(&mut tx).await?;
         tx.commit().await?;
         Ok((id, changed))
     }
@@ -224,7 +229,7 @@ impl Store {
         if r.rows_affected() == 0 {
             return Ok(false);
         }
-        audit::append(&mut tx, log, now).await?;
+        super::audit::append(&mut tx, log, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -266,6 +271,7 @@ impl Store {
     /// Returns how many records were added.
     pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
         let mut tx = self.durable.begin().await?;
+        versions::open(&mut tx, &EditContext::import("bundled history"), now).await?;
         let mut added = 0;
         let id_of = "SELECT id FROM assets WHERE code = ?";
         for (code, i) in &b.inspections {
@@ -289,7 +295,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE assets SET condition = ?, condition_assessed_at = ? \
+                "UPDATE assets SET condition = ?, condition_assessed_at = ?, version = version + 1 \
                  WHERE id = ? AND (condition_assessed_at IS NULL OR condition_assessed_at <= ?)",
             )
             .bind(i.condition.as_str())
@@ -323,7 +329,7 @@ impl Store {
             .await?;
             if let Some(done) = &m.completed_on {
                 sqlx::query(
-                    "UPDATE assets SET last_maintained_at = ? \
+                    "UPDATE assets SET last_maintained_at = ?, version = version + 1 \
                      WHERE id = ? AND (last_maintained_at IS NULL OR last_maintained_at < ?)",
                 )
                 .bind(done)
@@ -362,6 +368,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        versions::close(&mut tx).await?;
         tx.commit().await?;
         Ok(added)
     }

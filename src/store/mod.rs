@@ -18,11 +18,13 @@ mod auth;
 mod complaints;
 mod export;
 mod history;
-pub use assets::{ImportTx, Upserted};
+mod versions;
+pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
 pub use history::{Document, DocumentRecord, HistoryBatch, Inspection, Maintenance, NewDocument};
+pub use versions::{Delisting, EditContext, Version, VersionInfo};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,8 @@ pub enum StoreError {
         existing: String,
         wanted: Layer,
     },
+    #[error("code {0} is already taken")]
+    CodeTaken(String),
     #[error("geometry cannot be encoded: {0}")]
     Encode(String),
     #[error("{0}")]

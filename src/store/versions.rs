@@ -1,0 +1,246 @@
+//! Every version of every asset. The rows are written by triggers on `assets` (see
+//! `migrations/0004_versions.sql`); this module puts down who makes a change and why
+//! before it is written, and reads versions back: one asset's list, one version, the
+//! register as it stood at an instant.
+
+use sqlx::{Row, SqliteConnection};
+
+use super::assets::decode_asset;
+use super::audit::{self, AuditEntry};
+use super::{Result, Store, StoreError};
+use crate::model::{Asset, AssetId, Layer};
+
+/// Who changes the register, how, and why: copied into every version the change writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditContext {
+    /// A staff member's name, or `import:<file name>` for the CLI.
+    pub actor: String,
+    pub role: Option<String>,
+    /// `create`, `replace`, `update`, `delist`, `restore`, `import`, `inspection.add` …
+    pub action: String,
+    pub note: Option<String>,
+}
+
+impl EditContext {
+    /// An import of `file` (its name only: where it lay on the server is nobody's business).
+    pub fn import(file: &str) -> EditContext {
+        let name = std::path::Path::new(file)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(file);
+        EditContext {
+            actor: format!("import:{name}"),
+            role: None,
+            action: "import".into(),
+            note: None,
+        }
+    }
+
+    /// The change an audit entry records (history entries name their actor and action).
+    pub fn of(log: &AuditEntry) -> EditContext {
+        EditContext {
+            actor: log.actor.clone(),
+            role: log.role.clone(),
+            action: log.action.clone(),
+            note: None,
+        }
+    }
+}
+
+/// Puts down who makes the change on `conn`'s transaction: the first write, so the
+/// transaction holds the write lock from here on.
+pub(super) async fn open(conn: &mut SqliteConnection, c: &EditContext, at: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO edit_context (id, at, actor, role, action, note, audit_seq) \
+         VALUES (1, ?, ?, ?, ?, ?, NULL)",
+    )
+    .bind(at)
+    .bind(&c.actor)
+    .bind(&c.role)
+    .bind(&c.action)
+    .bind(&c.note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends `log` to the audit chain: every version the transaction writes from here on
+/// carries the entry's `seq`.
+pub(super) async fn log(conn: &mut SqliteConnection, log: &AuditEntry, at: &str) -> Result<i64> {
+    let seq = audit::append(conn, log, at).await?;
+    sqlx::query("UPDATE edit_context SET audit_seq = ? WHERE id = 1")
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq)
+}
+
+/// Takes the context away again before the transaction commits, so a later write that
+/// forgot to say who makes it is refused rather than credited to this one.
+pub(super) async fn close(conn: &mut SqliteConnection) -> Result<()> {
+    sqlx::query("DELETE FROM edit_context")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One version's record: who, when, why — without the asset itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VersionInfo {
+    pub version: i64,
+    pub at: String,
+    pub actor: String,
+    pub role: Option<String>,
+    pub action: String,
+    pub note: Option<String>,
+    /// The audit entry that records the change, and its hash.
+    pub audit_seq: Option<i64>,
+    pub audit_hash: Option<String>,
+    pub area_m2: Option<f64>,
+    pub delisted: bool,
+}
+
+/// An asset as one version left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub info: VersionInfo,
+    pub asset: Asset,
+    pub delisting: Option<Delisting>,
+}
+
+/// When and why an asset left the register.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Delisting {
+    pub at: String,
+    pub reason: String,
+}
+
+/// The columns of a version row, named as `decode_asset` reads an asset row.
+const VERSION_COLUMNS: &str = "v.asset_id AS id, v.version, v.at, v.actor, v.role, v.action, \
+     v.note, v.audit_seq, a.hash AS audit_hash, v.code, v.layer, v.kind, v.name, v.name_bn, \
+     v.ward, v.borough, v.address, v.condition, v.condition_assessed_at, v.last_maintained_at, \
+     v.grade, v.year_built, v.owner, v.area_m2, v.status, v.protected, v.source, v.extra, \
+     v.geom, v.minx, v.miny, v.maxx, v.maxy, v.created_at, v.updated_at, v.delisted_at, \
+     v.delisted_reason";
+
+fn decode_info(r: &sqlx::sqlite::SqliteRow) -> Result<VersionInfo> {
+    Ok(VersionInfo {
+        version: r.try_get("version")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        role: r.try_get("role")?,
+        action: r.try_get("action")?,
+        note: r.try_get("note")?,
+        audit_seq: r.try_get("audit_seq")?,
+        audit_hash: r.try_get("audit_hash")?,
+        area_m2: r.try_get("area_m2")?,
+        delisted: r.try_get::<Option<String>, _>("delisted_at")?.is_some(),
+    })
+}
+
+/// Reads a row's delisting (`assets` and `asset_versions` rows both carry it).
+pub(super) fn decode_delisting(r: &sqlx::sqlite::SqliteRow) -> Result<Option<Delisting>> {
+    let at: Option<String> = r.try_get("delisted_at")?;
+    let reason: Option<String> = r.try_get("delisted_reason")?;
+    Ok(at.map(|at| Delisting {
+        at,
+        reason: reason.unwrap_or_default(),
+    }))
+}
+
+fn decode_version(r: &sqlx::sqlite::SqliteRow) -> Result<Version> {
+    Ok(Version {
+        info: decode_info(r)?,
+        asset: decode_asset(r)?,
+        delisting: decode_delisting(r)?,
+    })
+}
+
+/// An instant as stored (`2026-11-30T18:29:59Z`), checked, so a malformed one cannot
+/// compare as text with the stored ones in a way nobody meant.
+fn check_instant(t: &str) -> Result<()> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .map(|_| ())
+        .map_err(|e| StoreError::Encode(format!("instant {t:?}: {e}")))
+}
+
+impl Store {
+    /// An asset's versions, oldest first.
+    pub async fn versions(&self, id: AssetId) -> Result<Vec<VersionInfo>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VERSION_COLUMNS} FROM asset_versions v \
+             LEFT JOIN audit_log a ON a.seq = v.audit_seq \
+             WHERE v.asset_id = ? ORDER BY v.version"
+        ))
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_info).collect()
+    }
+
+    /// One version of an asset.
+    pub async fn version(&self, id: AssetId, version: i64) -> Result<Option<Version>> {
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLUMNS} FROM asset_versions v \
+             LEFT JOIN audit_log a ON a.seq = v.audit_seq \
+             WHERE v.asset_id = ? AND v.version = ?"
+        ))
+        .bind(id.0)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| decode_version(&r)).transpose()
+    }
+
+    /// The asset as it stood at instant `t` (RFC 3339, UTC): its last version at or
+    /// before `t`; `None` if it did not exist yet. A delisted version is returned as
+    /// such ([`Version::delisting`]).
+    pub async fn version_at(&self, id: AssetId, t: &str) -> Result<Option<Version>> {
+        check_instant(t)?;
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLUMNS} FROM asset_versions v \
+             LEFT JOIN audit_log a ON a.seq = v.audit_seq \
+             WHERE v.asset_id = ? AND v.at <= ? ORDER BY v.version DESC LIMIT 1"
+        ))
+        .bind(id.0)
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| decode_version(&r)).transpose()
+    }
+
+    /// Every asset of a layer as the register listed it at instant `t`: for each, its
+    /// last version at or before `t`, unless that version delisted it. In id order.
+    pub async fn layer_at(&self, layer: Layer, t: &str) -> Result<Vec<Asset>> {
+        check_instant(t)?;
+        let rows = sqlx::query(
+            "SELECT v.asset_id AS id, v.* FROM asset_versions v \
+             JOIN (SELECT asset_id, max(version) AS version FROM asset_versions \
+                   WHERE layer = ? AND at <= ? GROUP BY asset_id) last \
+               ON last.asset_id = v.asset_id AND last.version = v.version \
+             WHERE v.delisted_at IS NULL ORDER BY v.asset_id",
+        )
+        .bind(layer.as_str())
+        .bind(t)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_asset).collect()
+    }
+
+    /// The instant of the register's latest change (any layer), if any: as-of answers at
+    /// or after it are today's register.
+    pub async fn last_change_at(&self) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT max(at) FROM asset_versions")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// When and why an asset was delisted, if it is.
+    pub async fn delisting(&self, id: AssetId) -> Result<Option<Delisting>> {
+        let row = sqlx::query("SELECT delisted_at, delisted_reason FROM assets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| decode_delisting(&r)).transpose()?.flatten())
+    }
+}
