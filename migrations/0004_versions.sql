@@ -71,9 +71,10 @@ CREATE TRIGGER asset_versions_no_delete BEFORE DELETE ON asset_versions
 BEGIN SELECT RAISE(ABORT, 'asset versions are append-only'); END;
 
 -- The versions the register already holds (a database from before versions were kept):
--- each asset's current state, as of its last change.
+-- each asset's current state, as of its last change (stamped to the millisecond, as
+-- every version is, so stamps compare as text).
 INSERT INTO asset_versions
-SELECT id, version, updated_at, 'register', NULL, 'recorded', 'the state on record when versions began to be kept', NULL,
+SELECT id, version, strftime('%Y-%m-%dT%H:%M:%fZ', updated_at), 'register', NULL, 'recorded', 'the state on record when versions began to be kept', NULL,
        code, layer, kind, name, name_bn, ward, borough, address, condition,
        condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status,
        protected, source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at,

@@ -348,9 +348,69 @@ pub fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// An instant as versions are stamped: UTC to the millisecond, always three digits
+/// (`2026-12-01T10:19:23.041Z`), so that stamps compare as text in time order.
+pub fn instant_ms(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// Kolkata's offset from UTC (IST, +05:30): a date a user gives means a day there.
+pub const IST: time::UtcOffset = match time::UtcOffset::from_hms(5, 30, 0) {
+    Ok(o) => o,
+    Err(_) => time::UtcOffset::UTC,
+};
+
+/// Why an `as_of` value is not an instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("as_of {0:?} is not a date (2025-03-31) or an RFC 3339 date-time (2025-03-31T17:00:00+05:30)")]
+pub struct BadInstant(pub String);
+
+/// An `as_of` value as a version stamp ([`instant_ms`]): an RFC 3339 date-time as given,
+/// or a date meaning the end of that day in Kolkata (the register as it stood when the
+/// day was over).
+pub fn as_of_instant(s: &str) -> Result<String, BadInstant> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(instant_ms(t));
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(s, &format).map_err(|_| BadInstant(s.to_string()))?;
+    let next = day.next_day().ok_or_else(|| BadInstant(s.to_string()))?;
+    let end = next.midnight().assume_offset(IST) - time::Duration::milliseconds(1);
+    Ok(instant_ms(end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_of_dates_end_in_kolkata_and_stamps_sort_as_text() {
+        assert_eq!(
+            as_of_instant("2025-03-31").unwrap(),
+            "2025-03-31T18:29:59.999Z"
+        );
+        assert_eq!(
+            as_of_instant("2025-03-31T17:00:00+05:30").unwrap(),
+            "2025-03-31T11:30:00.000Z"
+        );
+        assert!(as_of_instant("last year").is_err());
+        assert!(as_of_instant("2025-02-30").is_err());
+        let a = instant_ms(time::macros::datetime!(2025-01-01 00:00:00.5 UTC));
+        let b = instant_ms(time::macros::datetime!(2025-01-01 00:00:01 UTC));
+        assert!(a < b, "{a} < {b}");
+    }
 
     #[test]
     fn enums_round_trip_through_their_strings() {

@@ -2,6 +2,7 @@
 //! happens — commit to the store, then update the index — so handlers never touch the
 //! two separately.
 
+mod as_of;
 mod complaints;
 mod edits;
 mod history;
@@ -17,6 +18,8 @@ use geo_types::{MultiPolygon, Rect};
 use crate::blobs::BlobStore;
 use crate::complaints::intake::Intake;
 pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
+pub use as_of::Register;
+pub use edits::{diff, Diff, EditError, Rewrite};
 pub use history::{BundledHistoryError, HistoryError, Recorded};
 
 use crate::geom;
@@ -127,6 +130,8 @@ pub struct Atlas {
     documents: BlobStore,
     intake: Intake,
     service_area: Option<MultiPolygon<f64>>,
+    /// Registers of past instants, built for `as_of` answers.
+    past: as_of::PastRegisters,
 }
 
 impl Atlas {
@@ -167,6 +172,7 @@ impl Atlas {
             photos,
             documents,
             service_area: opts.service_area.clone(),
+            past: Default::default(),
         };
         atlas.reload().await?;
         atlas.load_pins().await?;

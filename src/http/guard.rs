@@ -67,6 +67,16 @@ fn upload_limit(method: &Method, route: &str) -> Option<(usize, bool)> {
     }
 }
 
+/// The body limit of a JSON route: a whole feature for the OGC edits, [`SMALL_BODY`]
+/// for every other.
+fn json_limit(method: &Method, route: &str) -> usize {
+    match (method.as_str(), route) {
+        ("POST", "/collections/{id}/items")
+        | ("PUT" | "PATCH", "/collections/{id}/items/{fid}") => super::ogc::edits::FEATURE_BODY,
+        _ => SMALL_BODY,
+    }
+}
+
 /// The media type of a request, without parameters, lower case (`""` when absent).
 pub fn media_type(headers: &HeaderMap) -> String {
     headers
@@ -299,7 +309,7 @@ fn admit(
         .unwrap_or_default();
     let media = media_type(req.headers());
     let upload = upload_limit(req.method(), &route).filter(|_| !is_json(&media));
-    let limit = upload.map_or(SMALL_BODY, |(n, _)| n);
+    let limit = upload.map_or(json_limit(req.method(), &route), |(n, _)| n);
     let declared = match req.headers().get(header::CONTENT_LENGTH) {
         None => None,
         Some(v) => Some(

@@ -17,6 +17,7 @@ mod openapi;
 mod query;
 pub mod serve;
 mod tiles;
+mod versions;
 
 use std::sync::Arc;
 
@@ -192,6 +193,7 @@ pub fn app(state: AppState) -> Router {
         .merge(query::router())
         .merge(assets::router())
         .merge(history::router())
+        .merge(versions::router())
         .merge(audit::router())
         .merge(auth::router())
         .merge(complaints::router())

@@ -25,23 +25,36 @@ fn layer_set(s: &str) -> Result<LayerSet, ApiError> {
     LayerSet::parse(s).map_err(|e| ApiError::NotFound(format!("no such tile layer: {e}")))
 }
 
-/// The one query parameter a tile takes: `v`, any value, which clients add to ask past
-/// their HTTP cache after a change (the web app does after a report or an inspection).
-/// Anything else is refused, as everywhere.
+/// The query parameters a tile takes: `v`, any value, which clients add to ask past
+/// their HTTP cache after a change (the web app does after a report or an inspection),
+/// and `as_of`, the register as it stood then. Anything else is refused, as everywhere.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TileParams {
     #[allow(dead_code)]
     v: Option<String>,
+    as_of: Option<String>,
 }
 
 async fn tile(
     State(s): State<AppState>,
     Path((layers, z, x, y)): Path<(String, String, String, String)>,
-    super::Params(_): super::Params<TileParams>,
+    super::Params(p): super::Params<TileParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layers = layer_set(&layers)?;
+    let as_of = p
+        .as_of
+        .as_deref()
+        .map(|v| {
+            if layers.has_complaints() {
+                return Err(ApiError::param(
+                    "as_of: complaints are not versioned; ask for the asset layers only",
+                ));
+            }
+            crate::model::as_of_instant(v).map_err(|e| ApiError::param(e.to_string()))
+        })
+        .transpose()?;
     let y = y
         .strip_suffix(".mvt")
         .or_else(|| y.strip_suffix(".pbf"))
@@ -69,9 +82,22 @@ async fn tile(
             .unwrap_or(""),
     );
     let atlas = s.atlas.clone();
-    let cached = match atlas.tiles().get(&key) {
-        Some(t) => t,
-        None => {
+    let past = match &as_of {
+        Some(t) => atlas.register_at(t).await?,
+        None => None,
+    };
+    let is_past = past.is_some();
+    let cached = match (past, atlas.tiles().get(&key)) {
+        // A past register: drawn for this request (the cache holds today's tiles).
+        (Some(index), _) => tokio::task::spawn_blocking(move || {
+            let t = Arc::new(CachedTile::new(tiles::render(&index, layers, coord)));
+            t.encoded(coding);
+            t
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?,
+        (None, Some(t)) => t,
+        (None, None) => {
             let epoch = atlas.tiles().epoch();
             let a = atlas.clone();
             // Drawing (and compressing, for the coding this client asked) is CPU work:
@@ -94,7 +120,12 @@ async fn tile(
     } else {
         s.tile_max_age
     };
-    let cc = format!("public, max-age={max_age}");
+    // The past does not change (an `as_of` not yet past is today's register).
+    let cc = if is_past {
+        "public, max-age=31536000, immutable".to_string()
+    } else {
+        format!("public, max-age={max_age}")
+    };
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_str(&cc).unwrap_or(HeaderValue::from_static("no-cache")),

@@ -73,7 +73,7 @@ pub(crate) fn read(
 }
 
 /// Converts one Feature (or bare Geometry) object.
-fn feature(index: usize, v: Value) -> Result<RawFeature, ImportError> {
+pub(crate) fn feature(index: usize, v: Value) -> Result<RawFeature, ImportError> {
     let Value::Object(mut o) = v else {
         return Err(ImportError::feature(
             index,

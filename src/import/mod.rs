@@ -322,6 +322,12 @@ pub async fn import_reader(
     outcome.map(|()| report)
 }
 
+/// One GeoJSON Feature (or bare geometry), as read from a file, checked position by
+/// position: what an edit over HTTP sends.
+pub fn raw_feature(v: Value) -> Result<RawFeature, ImportError> {
+    geojson::feature(0, v)
+}
+
 /// Reprojects, maps properties to columns and validates one feature.
 pub fn to_new_asset(
     raw: RawFeature,

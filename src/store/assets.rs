@@ -93,7 +93,7 @@ impl Store {
     async fn begin(&self, pool: &sqlx::SqlitePool, change: &EditContext) -> Result<RegisterTx> {
         let mut tx = pool.begin().await?;
         let now = crate::model::now_rfc3339();
-        versions::open(&mut tx, change, &now).await?;
+        versions::open(&mut tx, change).await?;
         Ok(RegisterTx {
             tx,
             now,

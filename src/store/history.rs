@@ -141,7 +141,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        versions::open(&mut tx, &EditContext::of(log), now).await?;
+        versions::open(&mut tx, &EditContext::of(log)).await?;
         versions::log(&mut tx, log, now).await?;
         // Dates and instants compare as text: `2026-11-01` < `2026-11-01T…`.
         let row = sqlx::query(
@@ -183,7 +183,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        versions::open(&mut tx, &EditContext::of(log), now).await?;
+        versions::open(&mut tx, &EditContext::of(log)).await?;
         versions::log(&mut tx, log, now).await?;
         let mut changed = None;
         if let Some(done) = &m.completed_on {
@@ -271,7 +271,7 @@ impl Store {
     /// Returns how many records were added.
     pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
         let mut tx = self.durable.begin().await?;
-        versions::open(&mut tx, &EditContext::import("bundled history"), now).await?;
+        versions::open(&mut tx, &EditContext::import("bundled history")).await?;
         let mut added = 0;
         let id_of = "SELECT id FROM assets WHERE code = ?";
         for (code, i) in &b.inspections {

@@ -48,13 +48,15 @@ impl EditContext {
 }
 
 /// Puts down who makes the change on `conn`'s transaction: the first write, so the
-/// transaction holds the write lock from here on.
-pub(super) async fn open(conn: &mut SqliteConnection, c: &EditContext, at: &str) -> Result<()> {
+/// transaction holds the write lock from here on. Its versions are stamped now, to the
+/// millisecond ([`crate::model::instant_ms`]): taken under the write lock, so stamps
+/// follow the order changes commit in.
+pub(super) async fn open(conn: &mut SqliteConnection, c: &EditContext) -> Result<()> {
     sqlx::query(
         "INSERT OR REPLACE INTO edit_context (id, at, actor, role, action, note, audit_seq) \
          VALUES (1, ?, ?, ?, ?, ?, NULL)",
     )
-    .bind(at)
+    .bind(crate::model::instant_ms(time::OffsetDateTime::now_utc()))
     .bind(&c.actor)
     .bind(&c.role)
     .bind(&c.action)
@@ -156,12 +158,16 @@ fn decode_version(r: &sqlx::sqlite::SqliteRow) -> Result<Version> {
     })
 }
 
-/// An instant as stored (`2026-11-30T18:29:59Z`), checked, so a malformed one cannot
-/// compare as text with the stored ones in a way nobody meant.
+/// A version stamp as [`crate::model::instant_ms`] writes it, checked, so a malformed
+/// one cannot compare as text with the stored ones in a way nobody meant.
 fn check_instant(t: &str) -> Result<()> {
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .map(|_| ())
-        .map_err(|e| StoreError::Encode(format!("instant {t:?}: {e}")))
+    let parsed = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339);
+    match parsed {
+        Ok(p) if crate::model::instant_ms(p) == t => Ok(()),
+        _ => Err(StoreError::Encode(format!(
+            "instant {t:?} is not a version stamp (2026-11-30T18:29:59.000Z)"
+        ))),
+    }
 }
 
 impl Store {
@@ -192,7 +198,7 @@ impl Store {
         row.map(|r| decode_version(&r)).transpose()
     }
 
-    /// The asset as it stood at instant `t` (RFC 3339, UTC): its last version at or
+    /// The asset as it stood at instant `t` (a version stamp): its last version at or
     /// before `t`; `None` if it did not exist yet. A delisted version is returned as
     /// such ([`Version::delisting`]).
     pub async fn version_at(&self, id: AssetId, t: &str) -> Result<Option<Version>> {
@@ -209,7 +215,8 @@ impl Store {
         row.map(|r| decode_version(&r)).transpose()
     }
 
-    /// Every asset of a layer as the register listed it at instant `t`: for each, its
+    /// Every asset of a layer as the register listed it at instant `t` (a version
+    /// stamp): for each, its
     /// last version at or before `t`, unless that version delisted it. In id order.
     pub async fn layer_at(&self, layer: Layer, t: &str) -> Result<Vec<Asset>> {
         check_instant(t)?;

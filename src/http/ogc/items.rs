@@ -53,10 +53,17 @@ pub(super) async fn items(
     let b = base;
     let atlas = s.atlas.clone();
     let sel = req.sel.clone();
+    let past = match &req.as_of {
+        Some(t) => atlas.register_at(t).await?,
+        None => None,
+    };
     // Selecting scans the layer (or the R-tree under a bbox): a national layer is CPU
     // work, kept off the async workers.
-    let all = tokio::task::spawn_blocking(move || features::select(atlas.index(), c, &sel))
-        .await
+    let all = tokio::task::spawn_blocking(move || {
+        let index = past.as_deref().unwrap_or(atlas.index());
+        features::select(index, c, &sel)
+    })
+    .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let matched = all.len();
 
@@ -117,18 +124,21 @@ pub(super) async fn one(
     let c = collection_of(&id)?;
     let q = pairs(&q)?;
     let mut crs = Crs::crs84();
+    let mut as_of = None;
     for (k, v) in &q {
         match k.as_str() {
             "crs" => crs = Crs::parse(v).map_err(|e| ApiError::param(format!("crs: {e}")))?,
+            "as_of" => as_of = Some(super::params::as_of(c, v)?),
             "f" if v == "json" || v == "geojson" => {}
             _ => {
                 return Err(ApiError::param(format!(
-                    "unknown parameter {k:?} (expected crs, f=json)"
+                    "unknown parameter {k:?} (expected crs, as_of, f=json)"
                 )))
             }
         }
     }
-    let item = features::item(s.atlas.index(), c, &fid)
+    let register = s.atlas.register(as_of.as_deref()).await?;
+    let item = features::item(&register, c, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", c.id())))?;
     let b = base;
     let mut f = write::feature(&item, &crs);
@@ -137,7 +147,12 @@ pub(super) async fn one(
         {"href": format!("{b}/collections/{}", c.id()), "rel": "collection", "type": "application/json"},
     ]);
     let body = f.to_string();
-    let etag = format!("\"{:016x}\"", crate::tiles::cache::fnv1a(body.as_bytes()));
+    // Assets: their id and version, which `If-Match` on an edit names; complaint pins
+    // (not edited here): a hash of the bytes.
+    let etag = match &item {
+        features::Item::Asset(a) => super::edits::etag(a, &crs),
+        _ => format!("\"{:016x}\"", crate::tiles::cache::fnv1a(body.as_bytes())),
+    };
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
     if let Ok(v) = HeaderValue::from_str(&etag) {

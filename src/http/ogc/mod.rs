@@ -14,6 +14,7 @@ use super::AppState;
 
 mod documents;
 mod downloads;
+pub mod edits;
 mod items;
 mod params;
 use documents::{collection, collections, conformance, landing, queryables};
@@ -26,8 +27,14 @@ pub fn router() -> Router<AppState> {
         .route("/collections", get(collections))
         .route("/collections/{id}", get(collection))
         .route("/collections/{id}/queryables", get(queryables))
-        .route("/collections/{id}/items", get(items))
-        .route("/collections/{id}/items/{fid}", get(one))
+        .route("/collections/{id}/items", get(items).post(edits::create))
+        .route(
+            "/collections/{id}/items/{fid}",
+            get(one)
+                .put(edits::replace)
+                .patch(edits::update)
+                .delete(edits::delist),
+        )
 }
 
 const GEOJSON: &str = "application/geo+json";

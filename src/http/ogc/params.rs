@@ -89,6 +89,16 @@ pub(super) fn collection_of(id: &str) -> Result<Collection, ApiError> {
     })
 }
 
+/// `as_of`: the register as it stood at that instant; complaints are not versioned.
+pub(super) fn as_of(c: Collection, v: &str) -> Result<String, ApiError> {
+    if c == Collection::Complaints {
+        return Err(ApiError::param(
+            "as_of: complaints are not versioned; their timeline is at /complaints/{ticket}",
+        ));
+    }
+    crate::model::as_of_instant(v).map_err(|e| ApiError::param(e.to_string()))
+}
+
 /// Output format of an items request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Format {
@@ -105,6 +115,8 @@ pub(super) struct ItemsRequest {
     pub(super) crs: Crs,
     pub(super) format: Format,
     pub(super) download: bool,
+    /// The register as it stood then (a version stamp), when asked.
+    pub(super) as_of: Option<String>,
 }
 
 fn parse_datetime(s: &str) -> Result<(Option<String>, Option<String>), ApiError> {
@@ -163,6 +175,7 @@ pub(super) fn parse_items(c: Collection, q: &[(String, String)]) -> Result<Items
         crs: Crs::crs84(),
         format: Format::Json,
         download: false,
+        as_of: None,
     };
     let mut bbox: Option<Vec<f64>> = None;
     let mut bbox_crs: Option<Crs> = None;
@@ -214,6 +227,7 @@ pub(super) fn parse_items(c: Collection, q: &[(String, String)]) -> Result<Items
                 r.offset = n as usize;
             }
             "datetime" => r.sel.datetime = Some(parse_datetime(v)?),
+            "as_of" => r.as_of = Some(as_of(c, v)?),
             "filter" => filter = Some(v.clone()),
             "filter-lang" => {
                 if v != "cql2-text" {
