@@ -372,7 +372,9 @@ pub const IST: time::UtcOffset = match time::UtcOffset::from_hms(5, 30, 0) {
 
 /// Why an `as_of` value is not an instant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("as_of {0:?} is not a date (2025-03-31) or an RFC 3339 date-time (2025-03-31T17:00:00+05:30)")]
+#[error(
+    "as_of {0:?} is not a date (2025-03-31) or an RFC 3339 date-time (2025-03-31T17:00:00+05:30)"
+)]
 pub struct BadInstant(pub String);
 
 /// An `as_of` value as a version stamp ([`instant_ms`]): an RFC 3339 date-time as given,

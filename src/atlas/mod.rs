@@ -17,8 +17,8 @@ use geo_types::{MultiPolygon, Rect};
 
 use crate::blobs::BlobStore;
 use crate::complaints::intake::Intake;
-pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
 pub use as_of::Register;
+pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
 pub use edits::{diff, Diff, EditError, Rewrite};
 pub use history::{BundledHistoryError, HistoryError, Recorded};
 

@@ -117,7 +117,11 @@ async fn between(
 ) -> Result<Json<DiffAnswer>, ApiError> {
     let a = asset(&s, &id).await?;
     let from = version_number(&p.from)?;
-    let to = p.to.as_deref().map(version_number).transpose()?.unwrap_or(a.version);
+    let to =
+        p.to.as_deref()
+            .map(version_number)
+            .transpose()?
+            .unwrap_or(a.version);
     let mut states = Vec::with_capacity(2);
     for n in [from, to] {
         let v = s

@@ -139,7 +139,11 @@ async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Valu
         return Err(ApiError::UnsupportedMediaType(format!(
             "send a GeoJSON Feature as application/geo+json (or a merge patch as \
              application/merge-patch+json), not {}",
-            if ct.is_empty() { "a body without a Content-Type" } else { &ct }
+            if ct.is_empty() {
+                "a body without a Content-Type"
+            } else {
+                &ct
+            }
         )));
     }
     let bytes = read(body, FEATURE_BODY).await?;
@@ -178,7 +182,8 @@ fn new_asset(o: Map<String, Value>, layer: Layer, crs: &Crs) -> Result<NewAsset,
         import::ImportError::Feature { reason, .. } => reason,
         e => e.to_string(),
     };
-    let mut raw = import::raw_feature(Value::Object(o)).map_err(|e| ApiError::BadRequest(reason(e)))?;
+    let mut raw =
+        import::raw_feature(Value::Object(o)).map_err(|e| ApiError::BadRequest(reason(e)))?;
     if !crs.is_crs84() {
         raw.geometry = raw
             .geometry
@@ -221,8 +226,10 @@ fn stale_response(e: EditError, id: &str, base: &str) -> Response {
         "description": e.to_string(),
         "current": write::feature(&Item::Asset(current.clone()), &Crs::crs84()),
     });
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     *r.body_mut() = Body::from(body.to_string());
     r
 }
@@ -276,7 +283,14 @@ pub(super) async fn replace(
     let a = new_asset(o, layer, &crs)?;
     let done = s
         .atlas
-        .rewrite_asset(&current.code, expected, a, Rewrite::Replace, &user, note.as_deref())
+        .rewrite_asset(
+            &current.code,
+            expected,
+            a,
+            Rewrite::Replace,
+            &user,
+            note.as_deref(),
+        )
         .await;
     answer(done, StatusCode::OK, &id, &base)
 }
@@ -361,12 +375,21 @@ pub(super) async fn update(
     }
     merge_patch(&mut f, &Value::Object(patch));
     let Value::Object(o) = f else {
-        return Err(ApiError::BadRequest("the patch must be a JSON object".into()));
+        return Err(ApiError::BadRequest(
+            "the patch must be a JSON object".into(),
+        ));
     };
     let a = new_asset(o, layer, &crs)?;
     let done = s
         .atlas
-        .rewrite_asset(&current.code, expected, a, Rewrite::Update, &user, note.as_deref())
+        .rewrite_asset(
+            &current.code,
+            expected,
+            a,
+            Rewrite::Update,
+            &user,
+            note.as_deref(),
+        )
         .await;
     answer(done, StatusCode::OK, &id, &base)
 }
@@ -412,7 +435,11 @@ mod tests {
             (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
             (json!({"a":"b"}), json!({"a":null}), json!({})),
-            (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+            (
+                json!({"a":"b","b":"c"}),
+                json!({"a":null}),
+                json!({"b":"c"}),
+            ),
             (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
             (
@@ -421,13 +448,17 @@ mod tests {
                 json!({"a":{"b":"d"}}),
             ),
             (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
-            (json!(["a","b"]), json!(["c","d"]), json!(["c","d"])),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
             (json!({"a":"b"}), json!(["c"]), json!(["c"])),
             (json!({"a":"foo"}), json!(null), json!(null)),
             (json!({"a":"foo"}), json!("bar"), json!("bar")),
             (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
-            (json!([1,2]), json!({"a":"b","c":null}), json!({"a":"b"})),
-            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (
+                json!({}),
+                json!({"a":{"bb":{"ccc":null}}}),
+                json!({"a":{"bb":{}}}),
+            ),
         ];
         for (target, patch, want) in cases {
             let mut t = target.clone();

@@ -64,7 +64,7 @@ pub(super) async fn items(
         features::select(index, c, &sel)
     })
     .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let matched = all.len();
 
     if req.download {
