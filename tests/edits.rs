@@ -219,7 +219,7 @@ async fn roles_decide_who_edits_and_every_edit_is_a_version() {
     let etag3 = r.etag.clone().unwrap();
 
     // DELETE delists, with a reason.
-    let r = delete_item(&srv, &officer, &format!("{path}"), Some(&etag3)).await;
+    let r = delete_item(&srv, &officer, path, Some(&etag3)).await;
     assert_eq!(r.status, 400, "a reason is required: {}", r.body);
     let gone = format!("{path}?reason=Demolished%20in%202026");
     let r = delete_item(&srv, &officer, &gone, None).await;
