@@ -56,7 +56,7 @@ ASSETS = ["heritage", "water_bodies", "parks", "wards"]
 BOX = (88.33, 22.53, 88.36, 22.57)
 DEG_TOL = 1e-6  # degrees, about 0.1 m
 M_TOL = 0.01  # metres
-FILL = {"lon": "88.3426", "lat": "22.5448", "q": "Victoria"}
+FILL = {"lon": "88.3426", "lat": "22.5448", "q": "Victoria", "from": "1"}
 
 checks = checklib.Checks()
 check, attempt = checks.check, checks.attempt
@@ -356,7 +356,8 @@ def concrete_paths(path, op):
     paths = [path]
     if "{collectionId}" in path:
         paths = [path.replace("{collectionId}", c) for c in COLLECTIONS]
-    paths = [p.replace("{layers}", "heritage").replace("{id}", "HER-0001") for p in paths]
+    paths = [p.replace("{layers}", "heritage").replace("{id}", "HER-0001").replace("{n}", "1")
+             for p in paths]
     if "{sha256}" in path:
         docs = getjson("/assets/HER-0001")["documents"]
         paths = [p.replace("{sha256}", docs[0]["sha256"]) for p in paths] if docs else paths

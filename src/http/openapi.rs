@@ -89,12 +89,24 @@ pub fn document(base: &str) -> Value {
         json!({"type": "string", "enum": ["json"]}),
         false,
     );
+    let staff = json!([{"staff": []}]);
+    let as_of = param(
+        "as_of",
+        "query",
+        "The register as it stood then: a date (the end of that day in Kolkata) or an RFC 3339 date-time",
+        json!({"type": "string"}),
+        false,
+    );
+    let if_match = json!({"name": "If-Match", "in": "header", "required": true, "description": "The ETag of the version the edit is made against (428 without it, 412 when another edit came first)", "schema": {"type": "string"}});
+    let content_crs = json!({"name": "Content-Crs", "in": "header", "required": false, "description": "CRS of the body's coordinates, as <URI> (default CRS84)", "schema": {"type": "string", "enum": crs::supported().iter().map(|c| format!("<{c}>")).collect::<Vec<_>>()}});
+    let feature_body = json!({"required": true, "content": {"application/geo+json": {"schema": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {"type": {"type": "string", "enum": ["Feature"]}, "geometry": {"type": "object"}, "properties": {"type": "object"}, "note": {"type": "string", "description": "Why (kept with the version)"}}}}}});
+    let edit_responses = json!({"200": ok("The feature as stored; its new ETag", &["application/geo+json"]), "202": ok("A proposal, for an officer to decide (field staff)", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors(), "412": ok("Another edit came first: the current version, with its ETag", &["application/json"]), "413": errors(), "415": errors(), "428": errors()});
     let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "heritage-atlas",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Kolkata Municipal Corporation Environment & Heritage register: OGC API - Features (Parts 1, 2 and 3 with CQL2 text), vector tiles, complaints and Open311 GeoReport v2.",
+            "description": "Kolkata Municipal Corporation Environment & Heritage register: OGC API - Features (Parts 1, 2, 3 with CQL2 text, and 4: create, replace, update, delete), every version of every asset, vector tiles, complaints and Open311 GeoReport v2.",
             "license": {"name": "Apache-2.0"},
         },
         "servers": [{"url": base}],
@@ -132,10 +144,16 @@ pub fn document(base: &str) -> Value {
                     param("filter-lang", "query", "Filter language", json!({"type": "string", "enum": ["cql2-text"]}), false),
                     param("f", "query", "Format: json (paged), fgb or csv (whole selection)", json!({"type": "string", "enum": ["json", "fgb", "csv"]}), false),
                     param("download", "query", "With f=json: the whole selection as an attachment", json!({"type": "boolean"}), false),
+                    as_of.clone(),
                 ],
                 "responses": {"200": ok("Features", &["application/geo+json", "application/flatgeobuf", "text/csv"]), "400": errors(), "404": errors()},
-            }},
-            "/collections/{collectionId}/items/{featureId}": {"get": {"summary": "One feature", "operationId": "item", "parameters": [collection_id, {"$ref": "#/components/parameters/featureId"}, param("crs", "query", "CRS of the geometry", json!({"type": "string", "enum": crs::supported()}), false)], "responses": {"200": ok("Feature", &["application/geo+json"]), "304": {"description": "Not modified"}, "404": errors()}}},
+            }, "post": {"summary": "Add a feature (OGC API - Features Part 4; officers and admins, field staff propose)", "operationId": "createItem", "security": staff.clone(), "parameters": [collection_id.clone(), content_crs.clone()], "requestBody": feature_body.clone(), "responses": {"201": ok("The feature as stored; Location and ETag", &["application/geo+json"]), "202": ok("A proposal, for an officer to decide (field staff)", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "409": errors(), "413": errors(), "415": errors()}}},
+            "/collections/{collectionId}/items/{featureId}": {
+                "get": {"summary": "One feature (its ETag names its version)", "operationId": "item", "parameters": [collection_id.clone(), {"$ref": "#/components/parameters/featureId"}, param("crs", "query", "CRS of the geometry", json!({"type": "string", "enum": crs::supported()}), false), as_of.clone()], "responses": {"200": ok("Feature", &["application/geo+json"]), "304": {"description": "Not modified"}, "404": errors()}},
+                "put": {"summary": "Replace a feature (Part 4; officers and admins, field staff propose)", "operationId": "replaceItem", "security": staff.clone(), "parameters": [collection_id.clone(), {"$ref": "#/components/parameters/featureId"}, if_match.clone(), content_crs.clone()], "requestBody": feature_body.clone(), "responses": edit_responses.clone()},
+                "patch": {"summary": "Update a feature with a JSON Merge Patch, RFC 7396 (Part 4)", "operationId": "updateItem", "security": staff.clone(), "parameters": [collection_id.clone(), {"$ref": "#/components/parameters/featureId"}, if_match.clone(), content_crs.clone()], "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}, "responses": edit_responses.clone()},
+                "delete": {"summary": "Delist a feature: it leaves the map, queries, tiles and downloads; its history stays (Part 4)", "operationId": "deleteItem", "security": staff.clone(), "parameters": [collection_id, {"$ref": "#/components/parameters/featureId"}, if_match, param("reason", "query", "Why it is delisted", json!({"type": "string", "maxLength": 500}), true)], "responses": {"204": {"description": "Delisted"}, "202": ok("A proposal, for an officer to decide (field staff)", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors(), "412": errors(), "428": errors()}},
+            },
             "/nearby": {"get": {"summary": "Assets nearest a point, with distances", "operationId": "nearby", "parameters": [
                 param("lon", "query", "Longitude", json!({"type": "number", "minimum": -180, "maximum": 180}), true),
                 param("lat", "query", "Latitude", json!({"type": "number", "minimum": -90, "maximum": 90}), true),
@@ -193,7 +211,11 @@ fn record_paths() -> serde_json::Map<String, Value> {
         "public": {"type": "boolean", "default": true},
     }}}}});
     let paths = json!({
-        "/assets/{id}": {"get": {"summary": "An asset's whole record: properties, inspections, maintenance, public documents", "operationId": "asset", "parameters": [asset_id.clone()], "responses": {"200": ok("Feature with its history", &["application/json"]), "404": errors()}}},
+        "/assets/{id}": {"get": {"summary": "An asset's whole record: properties, inspections, maintenance, public documents (410 with when and why, once delisted)", "operationId": "asset", "parameters": [asset_id.clone(), param("as_of", "query", "The record as it stood then: a date or an RFC 3339 date-time", json!({"type": "string"}), false)], "responses": {"200": ok("Feature with its history", &["application/json"]), "404": errors(), "410": ok("Delisted: the record as it was, with when and why", &["application/json"])}}},
+        "/assets/{id}/versions": {"get": {"summary": "Every version of an asset: who, when, why, its audit entry", "operationId": "assetVersions", "parameters": [asset_id.clone()], "responses": {"200": ok("Versions, oldest first", &["application/json"]), "404": errors()}}},
+        "/assets/{id}/versions/{n}": {"get": {"summary": "An asset as version n left it", "operationId": "assetVersion", "parameters": [asset_id.clone(), path_param("n", "Version number", json!({"type": "integer", "minimum": 1}))], "responses": {"200": ok("Feature with the version's record", &["application/json"]), "404": errors()}}},
+        "/assets/{id}/versions/{n}/restore": {"post": {"summary": "Make version n the asset's state again, as a new version (officers, admins)", "operationId": "restoreVersion", "security": staff.clone(), "parameters": [asset_id.clone(), path_param("n", "Version number", json!({"type": "integer", "minimum": 1})), {"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"}}], "responses": {"200": ok("The asset as restored", &["application/json"]), "401": errors(), "403": errors(), "404": errors(), "412": errors(), "428": errors()}}},
+        "/assets/{id}/diff": {"get": {"summary": "What changed between two versions: properties before and after, geometry, area", "operationId": "assetDiff", "parameters": [asset_id.clone(), param("from", "query", "Version", json!({"type": "integer", "minimum": 1}), true), param("to", "query", "Version (default: the current one)", json!({"type": "integer", "minimum": 1}), false)], "responses": {"200": ok("Diff", &["application/json"]), "400": errors(), "404": errors()}}},
         "/assets/{id}/inspections": {"post": {"summary": "Record an inspection (staff; field staff in their ward). Its condition becomes the asset's unless a later one is on record", "operationId": "addInspection", "security": staff.clone(), "parameters": [asset_id.clone()], "requestBody": json_body(inspection), "responses": {"201": created("The inspection's id and the asset"), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
         "/assets/{id}/maintenance": {"post": {"summary": "Record a maintenance work (staff; field staff in their ward)", "operationId": "addMaintenance", "security": staff.clone(), "parameters": [asset_id.clone()], "requestBody": json_body(maintenance), "responses": {"201": created("The work's id and the asset"), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
         "/assets/{id}/documents": {"post": {"summary": "Put a document on record (officers, admins)", "operationId": "addDocument", "security": staff.clone(), "parameters": [asset_id], "requestBody": upload, "responses": {"201": created("The document's record"), "400": errors(), "401": errors(), "403": errors(), "409": errors(), "413": errors(), "415": errors()}}},
