@@ -186,6 +186,25 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What a proposal would do.
+    ProposalAction, "proposal action" {
+        Create = "create",
+        Replace = "replace",
+        Update = "update",
+        Delist = "delist",
+    }
+);
+
+string_enum!(
+    /// Where a proposal stands.
+    ProposalStatus, "proposal status" {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+);
+
 /// What the map and the duplicate check need of a complaint: its public face.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pin {

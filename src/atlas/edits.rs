@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 
 use super::Atlas;
 use crate::model::{Asset, AssetId, Layer, NewAsset, Role};
-use crate::store::{AuditEntry, Edit, EditContext, StoreError, User, Version};
+use crate::store::{
+    AuditEntry, Edit, EditContext, Proposal, RegisterTx, StoreError, User, Version,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -24,6 +26,8 @@ pub enum EditError {
     Stale { expected: i64, current: Arc<Asset> },
     #[error("code {0} is already taken")]
     CodeTaken(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -35,6 +39,26 @@ impl From<StoreError> for EditError {
                 EditError::CodeTaken(c)
             }
             e => EditError::Store(e),
+        }
+    }
+}
+
+/// Who makes an edit, and why: the signed-in user, their note, and the proposal the
+/// edit approves (whose decision is written in the edit's own transaction).
+#[derive(Debug, Clone, Copy)]
+pub struct EditBy<'a> {
+    pub user: &'a User,
+    pub note: Option<&'a str>,
+    pub approves: Option<&'a Proposal>,
+}
+
+impl<'a> EditBy<'a> {
+    /// A staff member's own edit.
+    pub fn user(user: &'a User, note: Option<&'a str>) -> Self {
+        EditBy {
+            user,
+            note,
+            approves: None,
         }
     }
 }
@@ -98,7 +122,7 @@ pub fn diff(before: Option<&Asset>, after: &Asset) -> Diff {
 
 /// The properties an edit can change (what is recorded, not what is derived or kept by
 /// the server: no computed ward, no timestamps or version).
-fn stored_properties(a: &Asset) -> Map<String, Value> {
+pub(super) fn stored_properties(a: &Asset) -> Map<String, Value> {
     let mut a = a.clone();
     if a.ward_from_location {
         a.attrs.ward = None;
@@ -133,10 +157,10 @@ fn may_edit(by: &User, layer: Layer) -> Result<(), EditError> {
     }
 }
 
-fn context(by: &User, action: &str, note: Option<&str>) -> EditContext {
+fn context(by: &EditBy<'_>, action: &str, note: Option<&str>) -> EditContext {
     EditContext {
-        actor: by.name.clone(),
-        role: Some(by.role.as_str().into()),
+        actor: by.user.name.clone(),
+        role: Some(by.user.role.as_str().into()),
         action: action.into(),
         note: note.map(str::to_string),
     }
@@ -177,11 +201,10 @@ impl Atlas {
     pub async fn create_asset(
         &self,
         mut a: NewAsset,
-        by: &User,
-        note: Option<&str>,
+        by: &EditBy<'_>,
     ) -> Result<Arc<Asset>, EditError> {
-        may_edit(by, a.layer)?;
-        let c = context(by, "asset.create", note);
+        may_edit(by.user, a.layer)?;
+        let c = context(by, "asset.create", by.note);
         let mut tx = self.store.begin_edit(&c).await?;
         let code = match &a.code {
             Some(code) => code.clone(),
@@ -191,6 +214,7 @@ impl Atlas {
         let preview = preview(&a, &code, 1);
         tx.log(&entry(&c, &code, 1, &diff(None, &preview))).await?;
         let stored = tx.create(&a).await?;
+        settle(&mut tx, by, &stored).await?;
         tx.commit().await?;
         Ok(self.apply(stored, true))
     }
@@ -203,10 +227,9 @@ impl Atlas {
         expected: i64,
         a: NewAsset,
         how: Rewrite,
-        by: &User,
-        note: Option<&str>,
+        by: &EditBy<'_>,
     ) -> Result<Arc<Asset>, EditError> {
-        may_edit(by, a.layer)?;
+        may_edit(by.user, a.layer)?;
         let current = self.listed(a.layer, code)?;
         if current.version != expected {
             return Err(EditError::Stale { expected, current });
@@ -219,8 +242,8 @@ impl Atlas {
                 )));
             }
         }
-        let c = context(by, how.action(), note);
-        self.write(&current, expected, &c, &a).await
+        let c = context(by, how.action(), by.note);
+        self.write(&current, expected, &c, &a, by).await
     }
 
     /// Takes the asset `code` of `layer` off the register (made against version
@@ -232,9 +255,9 @@ impl Atlas {
         code: &str,
         expected: i64,
         reason: &str,
-        by: &User,
+        by: &EditBy<'_>,
     ) -> Result<Asset, EditError> {
-        may_edit(by, layer)?;
+        may_edit(by.user, layer)?;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(EditError::Invalid(
@@ -257,6 +280,9 @@ impl Atlas {
         })
         .await?;
         let edit = tx.delist(current.id, expected, reason).await?;
+        if let Edit::Written(gone) = &edit {
+            settle(&mut tx, by, gone).await?;
+        }
         tx.commit().await?;
         match edit {
             Edit::Written(gone) => {
@@ -278,13 +304,12 @@ impl Atlas {
         id: AssetId,
         n: i64,
         expected: i64,
-        by: &User,
-        note: Option<&str>,
+        by: &EditBy<'_>,
     ) -> Result<Arc<Asset>, EditError> {
         let Some(old) = self.store.version(id, n).await? else {
             return Err(EditError::NotFound(format!("no version {n}")));
         };
-        may_edit(by, old.asset.layer)?;
+        may_edit(by.user, old.asset.layer)?;
         if old.delisting.is_some() {
             return Err(EditError::Invalid(format!(
                 "version {n} is a delisting; delist the asset instead"
@@ -298,9 +323,11 @@ impl Atlas {
             return Err(EditError::Stale { expected, current });
         }
         let a = new_asset_of(&old);
-        let note = note.map_or_else(|| format!("restores version {n}"), str::to_string);
+        let note = by
+            .note
+            .map_or_else(|| format!("restores version {n}"), str::to_string);
         let c = context(by, "asset.restore", Some(&note));
-        self.write(&current, expected, &c, &a).await
+        self.write(&current, expected, &c, &a, by).await
     }
 
     /// Logs and writes `a` over `current` (made against version `expected`) in one
@@ -311,6 +338,7 @@ impl Atlas {
         expected: i64,
         c: &EditContext,
         a: &NewAsset,
+        by: &EditBy<'_>,
     ) -> Result<Arc<Asset>, EditError> {
         let mut tx = self.store.begin_edit(c).await?;
         // The audit entry goes first, so the version carries its seq.
@@ -318,6 +346,7 @@ impl Atlas {
         tx.log(&entry(c, &current.code, expected + 1, &d)).await?;
         match tx.replace(current.id, expected, a).await? {
             Edit::Written(after) => {
+                settle(&mut tx, by, &after).await?;
                 tx.commit().await?;
                 Ok(self.apply(after, true))
             }
@@ -338,8 +367,28 @@ impl Atlas {
     }
 }
 
+/// Marks the proposal an edit approves as approved, in the edit's transaction; if
+/// another officer decided it meanwhile, the edit is not written (the transaction is
+/// dropped, so rolled back).
+async fn settle(tx: &mut RegisterTx, by: &EditBy<'_>, written: &Asset) -> Result<(), EditError> {
+    let Some(p) = by.approves else {
+        return Ok(());
+    };
+    let pending = tx
+        .approve_proposal(p.id, &by.user.name, by.note, written.id, written.version)
+        .await?;
+    if pending {
+        Ok(())
+    } else {
+        Err(EditError::Conflict(format!(
+            "proposal {} was decided meanwhile",
+            p.id
+        )))
+    }
+}
+
 /// The asset `a` would become, for the audit entry's diff of a new asset.
-fn preview(a: &NewAsset, code: &str, version: i64) -> Asset {
+pub(super) fn preview(a: &NewAsset, code: &str, version: i64) -> Asset {
     let mut attrs = a.attrs.clone();
     attrs.kind = Some(a.kind);
     Asset {

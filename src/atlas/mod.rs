@@ -6,6 +6,7 @@ mod as_of;
 mod complaints;
 mod edits;
 mod history;
+mod proposals;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,8 +20,9 @@ use crate::blobs::BlobStore;
 use crate::complaints::intake::Intake;
 pub use as_of::Register;
 pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
-pub use edits::{diff, Diff, EditError, Rewrite};
+pub use edits::{diff, Diff, EditBy, EditError, Rewrite};
 pub use history::{BundledHistoryError, HistoryError, Recorded};
+pub use proposals::{ProposalView, Proposed};
 
 use crate::geom;
 use crate::import::{self, Format, ImportError, ImportOptions, ImportReport};

@@ -5,6 +5,7 @@
 
 pub mod cql2;
 pub mod crs;
+pub mod edit;
 pub mod fgb;
 pub mod write;
 

@@ -32,6 +32,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// `Option<JsonBody<T>>`: `None` for a request without a body (no Content-Type and
+/// nothing sent), else as [`JsonBody`].
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Option<Self>, ApiError> {
+        let ct = media_type(req.headers());
+        let body = read(req.into_body(), SMALL_BODY).await?;
+        if body.is_empty() && ct.is_empty() {
+            return Ok(None);
+        }
+        if !is_json(&ct) {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "send JSON (Content-Type: application/json) or no body, not {}",
+                if ct.is_empty() {
+                    "a body without a Content-Type"
+                } else {
+                    &ct
+                }
+            )));
+        }
+        parse(&body).map(|v| Some(JsonBody(v)))
+    }
+}
+
 /// JSON bytes into `T`, with the API's message for what is wrong and where.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {

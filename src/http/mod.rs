@@ -14,6 +14,7 @@ pub mod metrics;
 mod ogc;
 mod open311;
 mod openapi;
+mod proposals;
 mod query;
 pub mod serve;
 mod tiles;
@@ -194,6 +195,7 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .merge(history::router())
         .merge(versions::router())
+        .merge(proposals::router())
         .merge(audit::router())
         .merge(auth::router())
         .merge(complaints::router())

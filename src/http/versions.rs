@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::auth::Staff;
+use super::body::JsonBody;
 use super::{feature, ApiError, AppState, NoParams, Params};
-use crate::atlas::{diff, Diff};
+use crate::atlas::{diff, Diff, EditBy};
 use crate::features::crs::Crs;
 use crate::model::Asset;
 use crate::store::{Delisting, VersionInfo};
@@ -152,25 +153,15 @@ async fn restore(
     Path((id, n)): Path<(String, String)>,
     Staff(user): Staff,
     headers: HeaderMap,
-    body: axum::body::Body,
+    body: Option<JsonBody<RestoreBody>>,
 ) -> Result<Response, ApiError> {
     let a = asset(&s, &id).await?;
     let n = version_number(&n)?;
     let expected = super::ogc::edits::expected_version(&headers, &a)?;
-    // The body is optional: `{"note": "…"}`, or nothing.
-    let bytes = super::body::read(body, super::guard::SMALL_BODY).await?;
-    let note = if bytes.is_empty() {
-        None
-    } else if super::guard::is_json(&super::guard::media_type(&headers)) {
-        super::body::parse::<RestoreBody>(&bytes)?.note
-    } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the note as JSON (Content-Type: application/json), or no body".into(),
-        ));
-    };
+    let note = body.and_then(|JsonBody(b)| b.note);
     let restored = s
         .atlas
-        .restore_version(a.id, n, expected, &user, note.as_deref())
+        .restore_version(a.id, n, expected, &EditBy::user(&user, note.as_deref()))
         .await?;
     let mut r = (StatusCode::OK, Json(feature(&restored, &[]))).into_response();
     if let Ok(v) = HeaderValue::from_str(&super::ogc::edits::etag(&restored, &Crs::crs84())) {

@@ -273,6 +273,16 @@ impl RegisterTx {
         Ok(())
     }
 
+    /// The instant the transaction's writes are stamped with.
+    pub fn now(&self) -> &str {
+        &self.now
+    }
+
+    /// The transaction's connection, for the store's other modules.
+    pub(super) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
+    }
+
     /// Appends the change's audit entry; the versions written after it carry its `seq`.
     pub async fn log(&mut self, e: &AuditEntry) -> Result<i64> {
         versions::log(&mut self.tx, e, &self.now).await

@@ -18,12 +18,14 @@ mod auth;
 mod complaints;
 mod export;
 mod history;
+mod proposals;
 mod versions;
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
 pub use history::{Document, DocumentRecord, HistoryBatch, Inspection, Maintenance, NewDocument};
+pub use proposals::{NewProposal, Proposal};
 pub use versions::{Delisting, EditContext, Version, VersionInfo};
 
 /// Everything that can go wrong in the store.

@@ -13,20 +13,19 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-use geo::MapCoords;
 use serde_json::{Map, Value};
 
 use super::params::collection_of;
 use super::GEOJSON;
-use crate::atlas::{EditError, Rewrite};
+use crate::atlas::{EditBy, EditError, Proposed, Rewrite};
 use crate::features::crs::Crs;
-use crate::features::{write, Collection, Item};
+use crate::features::{edit, write, Collection, Item};
 use crate::http::auth::Staff;
 use crate::http::body::read;
 use crate::http::guard::{is_json, media_type};
 use crate::http::{ApiError, AppState, BaseUrl, Params};
-use crate::import::{self, ImportOptions, Reprojector};
-use crate::model::{Asset, Layer, NewAsset};
+use crate::model::{Asset, Layer, NewAsset, Role};
+use crate::store::{Proposal, User};
 
 /// The largest feature an edit may send: room for the city's most intricate outline
 /// (East Kolkata Wetlands, ~20,000 vertices, ~1 MB as GeoJSON) many times over, within
@@ -40,6 +39,7 @@ impl From<EditError> for ApiError {
             EditError::Forbidden(m) => ApiError::Forbidden(m),
             EditError::Invalid(m) => ApiError::BadRequest(m),
             EditError::CodeTaken(c) => ApiError::Conflict(format!("code {c} is already taken")),
+            EditError::Conflict(m) => ApiError::Conflict(m),
             e @ EditError::Stale { .. } => ApiError::Other {
                 status: StatusCode::PRECONDITION_FAILED,
                 description: e.to_string(),
@@ -167,36 +167,9 @@ fn take_note(o: &mut Map<String, Value>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// A Feature body into the asset it describes: the import's own checks (positions,
-/// rings, vertex cap, kinds per layer, property types), coordinates taken from `crs`.
+/// A Feature body into the asset it describes (see [`edit::new_asset`]).
 fn new_asset(o: Map<String, Value>, layer: Layer, crs: &Crs) -> Result<NewAsset, ApiError> {
-    match o.get("type").and_then(Value::as_str) {
-        Some("Feature") => {}
-        _ => {
-            return Err(ApiError::BadRequest(
-                "the body must be a GeoJSON Feature (\"type\": \"Feature\")".into(),
-            ))
-        }
-    }
-    let reason = |e: import::ImportError| match e {
-        import::ImportError::Feature { reason, .. } => reason,
-        e => e.to_string(),
-    };
-    let mut raw =
-        import::raw_feature(Value::Object(o)).map_err(|e| ApiError::BadRequest(reason(e)))?;
-    if !crs.is_crs84() {
-        raw.geometry = raw
-            .geometry
-            .try_map_coords(|c| crs.inverse(c))
-            .map_err(|e| {
-                ApiError::BadRequest(format!(
-                    "the geometry cannot be taken from {}: {e}",
-                    crs.uri
-                ))
-            })?;
-    }
-    import::to_new_asset(raw, &Reprojector::wgs84(), &ImportOptions::new(layer))
-        .map_err(|e| ApiError::BadRequest(reason(e)))
+    edit::new_asset(o, layer, crs).map_err(ApiError::BadRequest)
 }
 
 /// An item as the edit answers with it: the feature, its ETag and `Location`.
@@ -247,7 +220,69 @@ fn answer(
     }
 }
 
-/// `POST /collections/{id}/items`: a new asset → 201, `Location`, `ETag`.
+/// 202 with the proposal: field staff's change waits for an officer (`Location`: the
+/// proposal).
+fn proposal_response(p: &Proposal, base: &str) -> Response {
+    let mut r = (StatusCode::ACCEPTED, axum::Json(p)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{base}/proposals/{}", p.id)) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Writes an edit (officers, admins) or keeps it as a proposal (field staff).
+async fn edit_or_propose(
+    s: &AppState,
+    user: &User,
+    note: Option<&str>,
+    change: Proposed,
+    id: &str,
+    base: &str,
+) -> Result<Response, ApiError> {
+    let by = EditBy::user(user, note);
+    let (done, status) = match change {
+        change if user.role == Role::FieldStaff => {
+            return match s.atlas.propose(change, user, note).await {
+                Ok(p) => Ok(proposal_response(&p, base)),
+                Err(e @ EditError::Stale { .. }) => Ok(stale_response(e, id, base)),
+                Err(e) => Err(e.into()),
+            };
+        }
+        Proposed::Create(a) => (s.atlas.create_asset(a, &by).await, StatusCode::CREATED),
+        Proposed::Rewrite {
+            current,
+            expected,
+            state,
+            how,
+            ..
+        } => (
+            s.atlas
+                .rewrite_asset(&current.code, expected, state, how, &by)
+                .await,
+            StatusCode::OK,
+        ),
+        Proposed::Delist {
+            current,
+            expected,
+            reason,
+        } => {
+            let by = EditBy::user(user, Some(&reason));
+            return match s
+                .atlas
+                .delist_asset(current.layer, &current.code, expected, &reason, &by)
+                .await
+            {
+                Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+                Err(e @ EditError::Stale { .. }) => Ok(stale_response(e, id, base)),
+                Err(e) => Err(e.into()),
+            };
+        }
+    };
+    answer(done, status, id, base)
+}
+
+/// `POST /collections/{id}/items`: a new asset → 201, `Location`, `ETag` (field staff:
+/// 202 and the proposal).
 pub(super) async fn create(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -261,8 +296,7 @@ pub(super) async fn create(
     let mut o = json_object(&headers, body).await?;
     let note = take_note(&mut o)?;
     let a = new_asset(o, layer, &crs)?;
-    let done = s.atlas.create_asset(a, &user, note.as_deref()).await;
-    answer(done, StatusCode::CREATED, &id, &base)
+    edit_or_propose(&s, &user, note.as_deref(), Proposed::Create(a), &id, &base).await
 }
 
 /// `PUT /collections/{id}/items/{fid}`: the whole new state of an asset.
@@ -280,66 +314,15 @@ pub(super) async fn replace(
     let crs = content_crs(&headers)?;
     let mut o = json_object(&headers, body).await?;
     let note = take_note(&mut o)?;
-    let a = new_asset(o, layer, &crs)?;
-    let done = s
-        .atlas
-        .rewrite_asset(
-            &current.code,
-            expected,
-            a,
-            Rewrite::Replace,
-            &user,
-            note.as_deref(),
-        )
-        .await;
-    answer(done, StatusCode::OK, &id, &base)
-}
-
-/// RFC 7396: `patch` merged into `target` (objects member by member, `null` removes,
-/// anything else replaces).
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
+    let state = new_asset(o, layer, &crs)?;
+    let change = Proposed::Rewrite {
+        current,
+        expected,
+        state,
+        how: Rewrite::Replace,
+        patch: None,
     };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(t) = target {
-        for (k, v) in p {
-            if v.is_null() {
-                t.remove(k);
-            } else {
-                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-    }
-}
-
-/// The stored state of an asset as a Feature a patch applies to: its recorded
-/// properties only (no computed ward, area, timestamps or version).
-fn editable_feature(a: &Asset) -> Value {
-    let mut f = crate::features::feature(a, &[]);
-    if let Some(Value::Object(p)) = f.get_mut("properties") {
-        for k in [
-            "id",
-            "layer",
-            "area_m2",
-            "created_at",
-            "updated_at",
-            "version",
-            "ward_source",
-        ] {
-            p.remove(k);
-        }
-        if a.ward_from_location {
-            p.remove("ward");
-        }
-    }
-    if let Some(o) = f.as_object_mut() {
-        o.remove("id");
-    }
-    f
+    edit_or_propose(&s, &user, note.as_deref(), change, &id, &base).await
 }
 
 /// `PATCH /collections/{id}/items/{fid}`: a JSON Merge Patch of the Feature — its
@@ -367,31 +350,38 @@ pub(super) async fn update(
     for k in ["type", "id"] {
         patch.remove(k);
     }
-    let mut f = editable_feature(&current);
+    let mut f = edit::editable_feature(&current);
     if !crs.is_crs84() {
         if let Some(o) = f.as_object_mut() {
             o.remove("geometry");
         }
     }
-    merge_patch(&mut f, &Value::Object(patch));
+    edit::merge_patch(&mut f, &Value::Object(patch.clone()));
     let Value::Object(o) = f else {
         return Err(ApiError::BadRequest(
             "the patch must be a JSON object".into(),
         ));
     };
-    let a = new_asset(o, layer, &crs)?;
-    let done = s
-        .atlas
-        .rewrite_asset(
-            &current.code,
-            expected,
-            a,
-            Rewrite::Update,
-            &user,
-            note.as_deref(),
-        )
-        .await;
-    answer(done, StatusCode::OK, &id, &base)
+    let state = new_asset(o, layer, &crs)?;
+    // The patch as a proposal keeps it, to apply again on a newer version: its geometry
+    // (if any) as stored, in CRS84.
+    if patch.contains_key("geometry") {
+        patch.insert(
+            "geometry".into(),
+            serde_json::to_value(geojson::Geometry::new(geojson::Value::from(
+                &state.geometry,
+            )))
+            .unwrap_or(Value::Null),
+        );
+    }
+    let change = Proposed::Rewrite {
+        current,
+        expected,
+        state,
+        how: Rewrite::Update,
+        patch: Some(Value::Object(patch)),
+    };
+    edit_or_propose(&s, &user, note.as_deref(), change, &id, &base).await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -404,6 +394,7 @@ pub(super) struct DelistParams {
 pub(super) async fn delist(
     State(s): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
+    BaseUrl(base): BaseUrl,
     Staff(user): Staff,
     headers: HeaderMap,
     Params(p): Params<DelistParams>,
@@ -411,59 +402,10 @@ pub(super) async fn delist(
     let layer = layer_of(&id)?;
     let current = s.atlas.listed(layer, &fid)?;
     let expected = expected_version(&headers, &current)?;
-    let reason = p.reason.unwrap_or_default();
-    match s
-        .atlas
-        .delist_asset(layer, &current.code, expected, &reason, &user)
-        .await
-    {
-        Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(e @ EditError::Stale { .. }) => Ok(stale_response(e, &id, "")),
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::merge_patch;
-    use serde_json::json;
-
-    /// The examples of RFC 7396, appendix A.
-    #[test]
-    fn rfc7396_examples() {
-        let cases = [
-            (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
-            (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
-            (json!({"a":"b"}), json!({"a":null}), json!({})),
-            (
-                json!({"a":"b","b":"c"}),
-                json!({"a":null}),
-                json!({"b":"c"}),
-            ),
-            (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
-            (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
-            (
-                json!({"a":{"b":"c"}}),
-                json!({"a":{"b":"d","c":null}}),
-                json!({"a":{"b":"d"}}),
-            ),
-            (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
-            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
-            (json!({"a":"b"}), json!(["c"]), json!(["c"])),
-            (json!({"a":"foo"}), json!(null), json!(null)),
-            (json!({"a":"foo"}), json!("bar"), json!("bar")),
-            (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
-            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
-            (
-                json!({}),
-                json!({"a":{"bb":{"ccc":null}}}),
-                json!({"a":{"bb":{}}}),
-            ),
-        ];
-        for (target, patch, want) in cases {
-            let mut t = target.clone();
-            merge_patch(&mut t, &patch);
-            assert_eq!(t, want, "{target} + {patch}");
-        }
-    }
+    let change = Proposed::Delist {
+        current,
+        expected,
+        reason: p.reason.unwrap_or_default(),
+    };
+    edit_or_propose(&s, &user, None, change, &id, &base).await
 }
