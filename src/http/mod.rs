@@ -277,6 +277,17 @@ pub fn layers(param: Option<&str>, default: &[Layer]) -> Result<Vec<Layer>, ApiE
 
 pub use crate::features::feature;
 
+/// Writes `(name, value)` pairs as one JSON object, in their order: for a typed answer
+/// whose keys are data (layer names, property names), with `#[serde(serialize_with)]`.
+pub(crate) fn ordered_map<S, K, V>(pairs: &[(K, V)], s: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    K: serde::Serialize,
+    V: serde::Serialize,
+{
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
 /// A FeatureCollection of already-built features.
 pub fn collection(features: Vec<Value>) -> Value {
     json!({
