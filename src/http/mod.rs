@@ -25,7 +25,6 @@ use axum::http::request::Parts;
 use axum::Router;
 use geo_types::Point;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::CorsLayer;
@@ -288,11 +287,20 @@ where
     s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
-/// A FeatureCollection of already-built features.
-pub fn collection(features: Vec<Value>) -> Value {
-    json!({
-        "type": "FeatureCollection",
-        "numberReturned": features.len(),
-        "features": features,
-    })
+/// A GeoJSON FeatureCollection of already-built features, with their count.
+#[derive(serde::Serialize)]
+pub struct FeatureList<F> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    features: Vec<F>,
+}
+
+pub fn collection<F>(features: Vec<F>) -> FeatureList<F> {
+    FeatureList {
+        kind: "FeatureCollection",
+        number_returned: features.len(),
+        features,
+    }
 }
