@@ -1,42 +1,94 @@
 //! Open311 GeoReport v2: our categories as services, complaints as service requests, in
 //! JSON or XML. This file holds the mapping and the XML writer; routes are in http.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{Category, Question};
 
 /// Open311 `services` list entry for a category.
-pub fn service(c: Category) -> Value {
-    json!({
-        "service_code": c.as_str(),
-        "service_name": c.name(),
-        "description": c.description(),
-        "metadata": !c.questions().is_empty(),
-        "type": "realtime",
-        "keywords": c.keywords(),
-        "group": c.group(),
-    })
+#[derive(Debug, Serialize)]
+pub struct Service {
+    service_code: &'static str,
+    service_name: &'static str,
+    description: &'static str,
+    /// Whether the service has attributes (a definition to fetch).
+    metadata: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    keywords: &'static str,
+    group: &'static str,
 }
 
-fn attribute(order: usize, q: &Question) -> Value {
-    json!({
-        "variable": true,
-        "code": q.code,
-        "datatype": if q.values.is_empty() { "string" } else { "singlevaluelist" },
-        "required": q.required,
-        "datatype_description": if q.values.is_empty() { Value::Null } else { json!("Pick one key") },
-        "order": order + 1,
-        "description": q.description,
-        "values": q.values.iter().map(|(k, n)| json!({"key": k, "name": n})).collect::<Vec<_>>(),
-    })
+pub fn service(c: Category) -> Service {
+    Service {
+        service_code: c.as_str(),
+        service_name: c.name(),
+        description: c.description(),
+        metadata: !c.questions().is_empty(),
+        kind: "realtime",
+        keywords: c.keywords(),
+        group: c.group(),
+    }
+}
+
+/// One attribute of a service definition: a category's extra question.
+#[derive(Debug, Serialize)]
+pub struct Attribute {
+    variable: bool,
+    code: &'static str,
+    datatype: &'static str,
+    required: bool,
+    /// `null` for free text: the spec lists the key, so it is written either way.
+    datatype_description: Option<&'static str>,
+    /// From 1.
+    order: usize,
+    description: &'static str,
+    values: Vec<AttributeValue>,
+}
+
+/// An allowed answer of a `singlevaluelist` attribute.
+#[derive(Debug, Serialize)]
+pub struct AttributeValue {
+    key: &'static str,
+    name: &'static str,
+}
+
+fn attribute(order: usize, q: &Question) -> Attribute {
+    let list = !q.values.is_empty();
+    Attribute {
+        variable: true,
+        code: q.code,
+        datatype: if list { "singlevaluelist" } else { "string" },
+        required: q.required,
+        datatype_description: list.then_some("Pick one key"),
+        order: order + 1,
+        description: q.description,
+        values: q
+            .values
+            .iter()
+            .map(|&(key, name)| AttributeValue { key, name })
+            .collect(),
+    }
 }
 
 /// Open311 service definition (`services/{code}`).
-pub fn definition(c: Category) -> Value {
-    json!({
-        "service_code": c.as_str(),
-        "attributes": c.questions().iter().enumerate().map(|(i, q)| attribute(i, q)).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Serialize)]
+pub struct Definition {
+    service_code: &'static str,
+    attributes: Vec<Attribute>,
+}
+
+pub fn definition(c: Category) -> Definition {
+    Definition {
+        service_code: c.as_str(),
+        attributes: c
+            .questions()
+            .iter()
+            .enumerate()
+            .map(|(i, q)| attribute(i, q))
+            .collect(),
+    }
 }
 
 /// The element name of one item of a list element.
@@ -134,6 +186,7 @@ pub fn to_xml(root: &str, v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn xml_lists_and_escaping() {
@@ -148,10 +201,10 @@ mod tests {
     #[test]
     fn every_category_is_a_service_with_its_questions() {
         for c in Category::ALL {
-            let s = service(*c);
+            let s = serde_json::to_value(service(*c)).unwrap();
             assert_eq!(s["service_code"], c.as_str());
             assert_eq!(s["metadata"], !c.questions().is_empty());
-            let d = definition(*c);
+            let d = serde_json::to_value(definition(*c)).unwrap();
             assert_eq!(
                 d["attributes"].as_array().unwrap().len(),
                 c.questions().len()

@@ -5,12 +5,11 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::auth::Staff;
 use super::{ApiError, AppState, NoParams, Params};
-use crate::store::AuditCheck;
+use crate::store::{AuditCheck, AuditRecord};
 
 const MAX_LIMIT: i64 = 1000;
 
@@ -28,11 +27,23 @@ struct ListParams {
     limit: Option<i64>,
 }
 
+/// How an entry's `hash` is computed, so anyone can check it.
+const HASH_RULE: &str = "SHA-256 (hex) of the compact JSON array [seq, at, actor, role, action, subject, public, detail, prev_hash], with detail as its compact JSON text (keys sorted)";
+
+/// A page of the audit trail, oldest first.
+#[derive(Serialize)]
+struct AuditPage {
+    entries: Vec<AuditRecord>,
+    /// The `after` of the next page; `null` on the last.
+    next_after: Option<i64>,
+    hash: &'static str,
+}
+
 async fn list(
     State(s): State<AppState>,
     staff: Option<Staff>,
     Params(q): Params<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditPage>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::param(format!(
@@ -53,11 +64,11 @@ async fn list(
     let next = (entries.len() as i64 == limit)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
-    Ok(Json(json!({
-        "entries": entries,
-        "next_after": next,
-        "hash": "SHA-256 (hex) of the compact JSON array [seq, at, actor, role, action, subject, public, detail, prev_hash], with detail as its compact JSON text (keys sorted)",
-    })))
+    Ok(Json(AuditPage {
+        entries,
+        next_after: next,
+        hash: HASH_RULE,
+    }))
 }
 
 async fn verify(

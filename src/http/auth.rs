@@ -16,8 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState, NoParams, Params};
 use crate::auth::{self, SESSION_HOURS};
@@ -151,6 +150,16 @@ struct Login {
     password: String,
 }
 
+/// A new session: the token is shown once, here, and kept only as its hash.
+#[derive(Serialize)]
+struct Session {
+    token: String,
+    token_type: &'static str,
+    expires_at: String,
+    /// Who signed in (no password hash: [`User`] never writes it).
+    user: User,
+}
+
 async fn login(
     State(s): State<AppState>,
     Client(client): Client,
@@ -211,12 +220,12 @@ async fn login(
     Ok((
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({
-            "token": token,
-            "token_type": "Bearer",
-            "expires_at": expires_at,
-            "user": user,
-        })),
+        Json(Session {
+            token,
+            token_type: "Bearer",
+            expires_at,
+            user,
+        }),
     )
         .into_response())
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::auth::{Client, Staff};
 use super::guard::{is_json, is_multipart, media_type, SMALL_BODY};
@@ -424,29 +424,63 @@ async fn fields_and_photos(
     }
 }
 
-/// The answer to a new complaint.
-pub fn filed_view(f: &Filed) -> Value {
-    json!({
-        "ticket": f.ticket,
-        "url": format!("/complaints/{}", f.ticket),
-        "status": Status::Submitted,
-        "category": f.category,
-        "category_name": f.category.name(),
-        "ward": f.ward,
-        "asset": f.asset.as_deref().map(AssetRef::from),
-        "deadline": f.deadline,
-        "created_at": f.created_at,
-        "photos": f.photos.iter().map(|p| photo_url(&p.sha256)).collect::<Vec<_>>(),
-        "possible_duplicates": f.duplicates.iter().map(|(p, d)| json!({
-            "ticket": p.ticket,
-            "url": format!("/complaints/{}", p.ticket),
-            "support": format!("/complaints/{}/support", p.ticket),
-            "category": p.category,
-            "status": p.status,
-            "distance_m": (d * 10.0).round() / 10.0,
-            "created_at": p.created_at,
-        })).collect::<Vec<_>>(),
-    })
+/// The answer to a new complaint: its ticket and where to follow it, and open complaints
+/// nearby that may be the same (to support instead). Its reporter is not echoed back.
+#[derive(Serialize)]
+pub struct FiledView<'a> {
+    ticket: &'a str,
+    url: String,
+    status: Status,
+    category: Category,
+    category_name: &'static str,
+    ward: Option<i64>,
+    asset: Option<AssetRef<'a>>,
+    deadline: &'a str,
+    created_at: &'a str,
+    photos: Vec<String>,
+    possible_duplicates: Vec<PossibleDuplicate<'a>>,
+}
+
+/// A complaint near a new one, of the same category: only its public pin.
+#[derive(Serialize)]
+struct PossibleDuplicate<'a> {
+    ticket: &'a str,
+    url: String,
+    support: String,
+    category: Category,
+    status: Status,
+    distance_m: f64,
+    created_at: &'a str,
+}
+
+impl<'a> FiledView<'a> {
+    pub fn of(f: &'a Filed) -> Self {
+        FiledView {
+            ticket: &f.ticket,
+            url: format!("/complaints/{}", f.ticket),
+            status: Status::Submitted,
+            category: f.category,
+            category_name: f.category.name(),
+            ward: f.ward,
+            asset: f.asset.as_deref().map(AssetRef::from),
+            deadline: &f.deadline,
+            created_at: &f.created_at,
+            photos: f.photos.iter().map(|p| photo_url(&p.sha256)).collect(),
+            possible_duplicates: f
+                .duplicates
+                .iter()
+                .map(|(p, d)| PossibleDuplicate {
+                    ticket: &p.ticket,
+                    url: format!("/complaints/{}", p.ticket),
+                    support: format!("/complaints/{}/support", p.ticket),
+                    category: p.category,
+                    status: p.status,
+                    distance_m: (d * 10.0).round() / 10.0,
+                    created_at: &p.created_at,
+                })
+                .collect(),
+        }
+    }
 }
 
 async fn file(
@@ -475,7 +509,7 @@ async fn file(
     if let Ok(v) = HeaderValue::from_str(&format!("/complaints/{}", filed.ticket)) {
         h.insert(header::LOCATION, v);
     }
-    Ok((StatusCode::CREATED, h, Json(filed_view(&filed))).into_response())
+    Ok((StatusCode::CREATED, h, Json(FiledView::of(&filed))).into_response())
 }
 
 async fn show(
@@ -498,17 +532,27 @@ async fn show(
         .into_response())
 }
 
+/// A complaint's supporters after one more.
+#[derive(Serialize)]
+struct Supported {
+    ticket: String,
+    supporters: i64,
+}
+
 async fn support(
     State(s): State<AppState>,
     Client(client): Client,
     Path(ticket): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Supported>, ApiError> {
     s.limiter.check(&client)?;
     let t = ticket_param(&ticket)?;
     // One vote per client address, stored only as a hash.
     let who = crate::auth::sha256_hex(&format!("support:{client}"));
     let n = s.atlas.support_complaint(&t, &who).await?;
-    Ok(Json(json!({ "ticket": t, "supporters": n })))
+    Ok(Json(Supported {
+        ticket: t,
+        supporters: n,
+    }))
 }
 
 async fn change(

@@ -3,13 +3,18 @@
 //! `file`, `title`, `public`). Everyone: `GET /documents/{sha256}` (public documents) and
 //! `POST /documents/verify` — is this copy the one on record? Send the file itself (raw
 //! body or multipart `file`), or JSON `{"sha256": "…"}`.
+//!
+//! A document is named (title, type, asset) only by [`NamedDocument`]: to staff, and to
+//! whoever sends its bytes. Asked by hash alone about a private document, the answer is a
+//! [`Verified::Private`], which has no field that could name it.
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::auth::Staff;
 use super::body::JsonBody;
@@ -17,6 +22,7 @@ use super::guard::{is_json, is_multipart, media_type};
 use super::{feature, ApiError, AppState, NoParams, Params};
 use crate::atlas::{HistoryError, Recorded};
 use crate::history::{self, InspectionForm, MaintenanceForm, MAX_DOCUMENT_BYTES};
+use crate::model::{Asset, Layer};
 use crate::store::DocumentRecord;
 
 /// A document and the form around it.
@@ -48,12 +54,29 @@ impl From<HistoryError> for ApiError {
     }
 }
 
-fn recorded(r: Recorded, what: &str) -> Response {
-    (
-        StatusCode::CREATED,
-        Json(json!({ what: r.id, "asset": feature(&r.asset, &[]) })),
-    )
-        .into_response()
+/// The answer to a new inspection or maintenance work: its id, under its kind's name,
+/// and the asset as it now stands.
+#[derive(Serialize)]
+struct RecordedAnswer {
+    #[serde(flatten)]
+    id: RecordId,
+    asset: Value,
+}
+
+/// `{"inspection": id}` or `{"maintenance": id}`.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum RecordId {
+    Inspection(i64),
+    Maintenance(i64),
+}
+
+fn recorded(r: Recorded, id: fn(i64) -> RecordId) -> Response {
+    let answer = RecordedAnswer {
+        id: id(r.id),
+        asset: feature(&r.asset, &[]),
+    };
+    (StatusCode::CREATED, Json(answer)).into_response()
 }
 
 async fn inspection(
@@ -63,7 +86,7 @@ async fn inspection(
     JsonBody(form): JsonBody<InspectionForm>,
 ) -> Result<Response, ApiError> {
     let r = s.atlas.record_inspection(&code, form, &user).await?;
-    Ok(recorded(r, "inspection"))
+    Ok(recorded(r, RecordId::Inspection))
 }
 
 async fn maintenance(
@@ -73,25 +96,60 @@ async fn maintenance(
     JsonBody(form): JsonBody<MaintenanceForm>,
 ) -> Result<Response, ApiError> {
     let r = s.atlas.record_maintenance(&code, form, &user).await?;
-    Ok(recorded(r, "maintenance"))
+    Ok(recorded(r, RecordId::Maintenance))
 }
 
 fn document_url(sha: &str) -> String {
     format!("/documents/{sha}")
 }
 
-/// What anyone may know of a public document.
-fn public_document(d: &DocumentRecord, asset: Option<Value>) -> Value {
-    json!({
-        "sha256": d.sha256,
-        "title": d.title,
-        "media_type": d.media_type,
-        "size": d.size,
-        "created_at": d.created_at,
-        "public": d.public,
-        "url": d.public.then(|| document_url(&d.sha256)),
-        "asset": asset,
-    })
+/// The asset a document is on record for, as document answers name it.
+#[derive(Serialize)]
+struct DocumentAsset<'a> {
+    code: &'a str,
+    name: Option<&'a str>,
+    name_bn: Option<&'a str>,
+    layer: Layer,
+}
+
+impl<'a> From<&'a Asset> for DocumentAsset<'a> {
+    fn from(a: &'a Asset) -> Self {
+        DocumentAsset {
+            code: &a.code,
+            name: a.attrs.name.as_deref(),
+            name_bn: a.attrs.name_bn.as_deref(),
+            layer: a.layer,
+        }
+    }
+}
+
+/// A document by name: to staff who put it on record, and to whoever holds its bytes. A
+/// private document has no `url` (staff fetch it by hash with their token).
+#[derive(Serialize)]
+struct NamedDocument<'a> {
+    sha256: &'a str,
+    title: &'a str,
+    media_type: &'a str,
+    size: i64,
+    created_at: &'a str,
+    public: bool,
+    url: Option<String>,
+    asset: Option<DocumentAsset<'a>>,
+}
+
+impl<'a> NamedDocument<'a> {
+    fn of(d: &'a DocumentRecord, asset: Option<&'a Asset>) -> Self {
+        NamedDocument {
+            sha256: &d.sha256,
+            title: &d.title,
+            media_type: &d.media_type,
+            size: d.size,
+            created_at: &d.created_at,
+            public: d.public,
+            url: d.public.then(|| document_url(&d.sha256)),
+            asset: asset.map(DocumentAsset::from),
+        }
+    }
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
@@ -178,12 +236,9 @@ async fn upload(
             &user,
         )
         .await?;
-    let asset = s.atlas.asset_by_code(&code).await?.map(|a| asset_ref(&a));
-    Ok((StatusCode::CREATED, Json(public_document(&d, asset))).into_response())
-}
-
-fn asset_ref(a: &crate::model::Asset) -> Value {
-    json!({ "code": a.code, "name": a.attrs.name, "name_bn": a.attrs.name_bn, "layer": a.layer })
+    let asset = s.atlas.asset_by_code(&code).await?;
+    let answer = NamedDocument::of(&d, asset.as_deref());
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// A public document's bytes; a document kept private is not found (staff read it with
@@ -273,10 +328,31 @@ struct VerifyHash {
     sha256: String,
 }
 
+/// The answer to `POST /documents/verify`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Verified<'a> {
+    /// Nothing with this hash is on record (`on_record` is false).
+    Unknown { sha256: String, on_record: bool },
+    /// A private document asked about by hash alone: that it is on record, and since when.
+    Private {
+        sha256: String,
+        on_record: bool,
+        public: bool,
+        created_at: String,
+    },
+    /// A public document, or one whose bytes were sent (`on_record` is true).
+    Named {
+        #[serde(flatten)]
+        document: NamedDocument<'a>,
+        on_record: bool,
+    },
+}
+
 /// Whether a copy (or a hash) is on record. Holding the bytes proves you hold the
 /// document, so the answer names it even if it is not public; a bare hash of a private
 /// document is told only that it is on record.
-async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, ApiError> {
+async fn verify(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let ct = media_type(req.headers());
     let (hash, had_bytes) = if is_json(&ct) {
         let JsonBody::<VerifyHash>(v) = JsonBody::from_request(req, &s).await?;
@@ -298,21 +374,25 @@ async fn verify(State(s): State<AppState>, req: Request) -> Result<Json<Value>, 
         (history::sha256_hex(&body), true)
     };
     let Some(d) = s.atlas.store().document(&hash).await? else {
-        return Ok(Json(json!({ "sha256": hash, "on_record": false })));
+        let answer = Verified::Unknown {
+            sha256: hash,
+            on_record: false,
+        };
+        return Ok(Json(answer).into_response());
     };
     if !d.public && !had_bytes {
-        return Ok(Json(json!({
-            "sha256": hash,
-            "on_record": true,
-            "public": false,
-            "created_at": d.created_at,
-        })));
+        let answer = Verified::Private {
+            sha256: hash,
+            on_record: true,
+            public: false,
+            created_at: d.created_at,
+        };
+        return Ok(Json(answer).into_response());
     }
-    let asset = d
-        .asset_id
-        .and_then(|id| s.atlas.index().get(id))
-        .map(|a| asset_ref(&a));
-    let mut v = public_document(&d, asset);
-    v["on_record"] = json!(true);
-    Ok(Json(v))
+    let asset = d.asset_id.and_then(|id| s.atlas.index().get(id));
+    let answer = Verified::Named {
+        document: NamedDocument::of(&d, asset.as_deref()),
+        on_record: true,
+    };
+    Ok(Json(answer).into_response())
 }

@@ -27,7 +27,6 @@ use axum::http::request::Parts;
 use axum::Router;
 use geo_types::Point;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::CorsLayer;
@@ -281,11 +280,31 @@ pub fn layers(param: Option<&str>, default: &[Layer]) -> Result<Vec<Layer>, ApiE
 
 pub use crate::features::feature;
 
-/// A FeatureCollection of already-built features.
-pub fn collection(features: Vec<Value>) -> Value {
-    json!({
-        "type": "FeatureCollection",
-        "numberReturned": features.len(),
-        "features": features,
-    })
+/// Writes `(name, value)` pairs as one JSON object, in their order: for a typed answer
+/// whose keys are data (layer names, property names), with `#[serde(serialize_with)]`.
+pub(crate) fn ordered_map<S, K, V>(pairs: &[(K, V)], s: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    K: serde::Serialize,
+    V: serde::Serialize,
+{
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+/// A GeoJSON FeatureCollection of already-built features, with their count.
+#[derive(serde::Serialize)]
+pub struct FeatureList<F> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    features: Vec<F>,
+}
+
+pub fn collection<F>(features: Vec<F>) -> FeatureList<F> {
+    FeatureList {
+        kind: "FeatureCollection",
+        number_returned: features.len(),
+        features,
+    }
 }

@@ -1,6 +1,9 @@
 //! Open311 GeoReport v2 at `/open311/v2/`: `discovery`, `services`, `services/{code}`,
 //! `requests` (GET, and POST with an API key), `requests/{id}`, `tokens/{token}`; each as
 //! `.json` or `.xml`. Errors are the spec's `errors[]{code, description}`.
+//!
+//! Every answer is a typed struct, written as JSON or through [`to_xml`]. A service
+//! request ([`ServiceRequest`]) has no field for the reporter: Open311 is public.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -8,7 +11,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::auth::Client;
 use super::{ApiError, AppState};
@@ -59,9 +63,19 @@ fn err(fmt: Fmt, status: StatusCode, description: impl Into<String>) -> Open311E
     }
 }
 
+/// One entry of the spec's `errors` list.
+#[derive(Serialize)]
+struct ErrorEntry {
+    code: u16,
+    description: String,
+}
+
 impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
-        let v = json!([{ "code": self.status.as_u16(), "description": self.description }]);
+        let v = [ErrorEntry {
+            code: self.status.as_u16(),
+            description: self.description,
+        }];
         let mut r = render(self.fmt, self.status, "errors", &v);
         if let Some(s) = self.retry_after {
             r.headers_mut()
@@ -85,7 +99,13 @@ fn from_api(fmt: Fmt, e: ApiError) -> Open311Error {
     }
 }
 
-fn render(fmt: Fmt, status: StatusCode, root: &str, v: &Value) -> Response {
+/// An answer as JSON, or as XML under `root`.
+fn render(fmt: Fmt, status: StatusCode, root: &str, body: &impl Serialize) -> Response {
+    // Our answers are structs and lists with text keys: they always make a JSON value.
+    let v = match serde_json::to_value(body) {
+        Ok(v) => v,
+        Err(e) => return from_api(fmt, ApiError::Internal(e.to_string())).into_response(),
+    };
     match fmt {
         Fmt::Json => (
             status,
@@ -96,7 +116,7 @@ fn render(fmt: Fmt, status: StatusCode, root: &str, v: &Value) -> Response {
         Fmt::Xml => (
             status,
             [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-            to_xml(root, v),
+            to_xml(root, &v),
         )
             .into_response(),
     }
@@ -107,6 +127,28 @@ fn pairs(q: Option<String>) -> Vec<(String, String)> {
     q.map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).unwrap_or_default())
         .unwrap_or_default()
 }
+
+/// `discovery`: where the endpoint is and what it speaks.
+#[derive(Serialize)]
+struct Discovery {
+    changeset: &'static str,
+    contact: &'static str,
+    key_service: &'static str,
+    endpoints: [Endpoint; 1],
+}
+
+#[derive(Serialize)]
+struct Endpoint {
+    specification: &'static str,
+    url: String,
+    changeset: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    formats: [&'static str; 2],
+}
+
+/// When the service list or definitions last changed.
+const CHANGESET: &str = "2026-11-28T00:00:00Z";
 
 async fn top(
     State(s): State<AppState>,
@@ -120,22 +162,22 @@ async fn top(
             fmt,
             StatusCode::OK,
             "discovery",
-            &json!({
-                "changeset": "2026-11-28T00:00:00Z",
-                "contact": "Environment & Heritage Department, Kolkata Municipal Corporation",
-                "key_service": "API keys are issued by the department (heritage-atlas apikey add)",
-                "endpoints": [{
-                    "specification": "http://wiki.open311.org/GeoReport_v2",
-                    "url": format!("{base}/open311/v2"),
-                    "changeset": "2026-11-28T00:00:00Z",
-                    "type": "production",
-                    "formats": ["application/json", "text/xml"],
+            &Discovery {
+                changeset: CHANGESET,
+                contact: "Environment & Heritage Department, Kolkata Municipal Corporation",
+                key_service: "API keys are issued by the department (heritage-atlas apikey add)",
+                endpoints: [Endpoint {
+                    specification: "http://wiki.open311.org/GeoReport_v2",
+                    url: format!("{base}/open311/v2"),
+                    changeset: CHANGESET,
+                    kind: "production",
+                    formats: ["application/json", "text/xml"],
                 }],
-            }),
+            },
         )),
         "services" => {
-            let v: Vec<Value> = Category::ALL.iter().map(|c| service(*c)).collect();
-            Ok(render(fmt, StatusCode::OK, "services", &Value::Array(v)))
+            let v: Vec<_> = Category::ALL.iter().map(|c| service(*c)).collect();
+            Ok(render(fmt, StatusCode::OK, "services", &v))
         }
         "requests" => list_requests(&s, fmt, pairs(q), &base).await,
         _ => Err(err(
@@ -191,30 +233,62 @@ fn agency(s: &AppState, c: &ComplaintRecord) -> String {
     }
 }
 
-fn request_view(s: &AppState, c: &ComplaintRecord, base: &str) -> Value {
+/// A complaint as Open311 publishes it: to anyone, so it has no field for the reporter's
+/// name, phone or email, nor for internal notes (`status_notes` is the latest public one).
+#[derive(Serialize)]
+struct ServiceRequest<'a> {
+    service_request_id: &'a str,
+    status: &'static str,
+    status_notes: Option<&'a str>,
+    service_name: &'static str,
+    service_code: &'static str,
+    description: &'a str,
+    agency_responsible: String,
+    service_notice: String,
+    requested_datetime: &'a str,
+    updated_datetime: &'a str,
+    expected_datetime: &'a str,
+    address: Option<&'a str>,
+    /// The code of the asset the complaint is about.
+    address_id: Option<String>,
+    /// Always `null`: we keep no postcodes.
+    zipcode: (),
+    lat: f64,
+    long: f64,
+    media_url: Option<String>,
+}
+
+fn request_view<'a>(s: &AppState, c: &'a ComplaintRecord, base: &str) -> ServiceRequest<'a> {
     let address_id = c
         .asset_id
         .and_then(|id| s.atlas.index().get(id))
         .map(|a| a.code.clone());
-    json!({
-        "service_request_id": c.ticket,
-        "status": c.status.open311(),
-        "status_notes": c.status_notes,
-        "service_name": c.category.name(),
-        "service_code": c.category.as_str(),
-        "description": c.description,
-        "agency_responsible": agency(s, c),
-        "service_notice": format!("The department responds to {} within {} hours.", c.category.name().to_lowercase(), c.category.deadline_hours()),
-        "requested_datetime": c.created_at,
-        "updated_datetime": c.updated_at,
-        "expected_datetime": c.deadline,
-        "address": c.address,
-        "address_id": address_id,
-        "zipcode": Value::Null,
-        "lat": c.lat,
-        "long": c.lon,
-        "media_url": c.photos.first().map(|p| format!("{base}/photos/{}", p.sha256)),
-    })
+    ServiceRequest {
+        service_request_id: &c.ticket,
+        status: c.status.open311(),
+        status_notes: c.status_notes.as_deref(),
+        service_name: c.category.name(),
+        service_code: c.category.as_str(),
+        description: &c.description,
+        agency_responsible: agency(s, c),
+        service_notice: format!(
+            "The department responds to {} within {} hours.",
+            c.category.name().to_lowercase(),
+            c.category.deadline_hours()
+        ),
+        requested_datetime: &c.created_at,
+        updated_datetime: &c.updated_at,
+        expected_datetime: &c.deadline,
+        address: c.address.as_deref(),
+        address_id,
+        zipcode: (),
+        lat: c.lat,
+        long: c.lon,
+        media_url: c
+            .photos
+            .first()
+            .map(|p| format!("{base}/photos/{}", p.sha256)),
+    }
 }
 
 fn rfc3339_param(fmt: Fmt, name: &str, v: &str) -> Result<String, Open311Error> {
@@ -291,13 +365,8 @@ async fn list_requests(
         .complaints(&f)
         .await
         .map_err(|e| from_api(fmt, e.into()))?;
-    let v: Vec<Value> = rows.iter().map(|c| request_view(s, c, base)).collect();
-    Ok(render(
-        fmt,
-        StatusCode::OK,
-        "service_requests",
-        &Value::Array(v),
-    ))
+    let v: Vec<_> = rows.iter().map(|c| request_view(s, c, base)).collect();
+    Ok(render(fmt, StatusCode::OK, "service_requests", &v))
 }
 
 async fn one_request(
@@ -321,8 +390,15 @@ async fn one_request(
                 format!("no service request {id}"),
             )
         })?;
-    let v = json!([request_view(&s, &c, &base)]);
+    let v = [request_view(&s, &c, &base)];
     Ok(render(fmt, StatusCode::OK, "service_requests", &v))
+}
+
+/// `tokens/{token}`: the request a token became.
+#[derive(Serialize)]
+struct TokenAnswer<'a> {
+    service_request_id: String,
+    token: &'a str,
 }
 
 async fn token(
@@ -339,8 +415,21 @@ async fn token(
         .await
         .map_err(|e| from_api(fmt, e.into()))?
         .ok_or_else(|| err(fmt, StatusCode::NOT_FOUND, format!("no token {tok}")))?;
-    let v = json!([{ "service_request_id": ticket, "token": tok }]);
+    let v = [TokenAnswer {
+        service_request_id: ticket,
+        token: tok,
+    }];
     Ok(render(fmt, StatusCode::OK, "service_requests", &v))
+}
+
+/// The answer to a new request.
+#[derive(Serialize)]
+struct Posted {
+    service_request_id: String,
+    token: String,
+    service_notice: String,
+    /// Always `null`: we keep no accounts.
+    account_id: (),
 }
 
 async fn post_request(
@@ -453,11 +542,17 @@ async fn post_request(
         .file_complaint(checked, Vec::new(), Source::Open311)
         .await
         .map_err(|e| from_api(fmt, e.into()))?;
-    let v = json!([{
-        "service_request_id": filed.ticket,
-        "token": filed.token,
-        "service_notice": format!("Filed. The department responds within {} hours; track it at {}/complaints/{}.", filed.category.deadline_hours(), base, filed.ticket),
-        "account_id": Value::Null,
-    }]);
+    let service_notice = format!(
+        "Filed. The department responds within {} hours; track it at {}/complaints/{}.",
+        filed.category.deadline_hours(),
+        base,
+        filed.ticket
+    );
+    let v = [Posted {
+        service_request_id: filed.ticket,
+        token: filed.token,
+        service_notice,
+        account_id: (),
+    }];
     Ok(render(fmt, StatusCode::CREATED, "service_requests", &v))
 }

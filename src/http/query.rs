@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use geo::InteriorPoint;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::{collection, feature, layers, point, ApiError, AppState, Params};
+use super::{collection, feature, layers, point, ApiError, AppState, FeatureList, Params};
 use crate::model::Layer;
 use crate::query;
 
@@ -37,14 +37,15 @@ struct NearbyParams {
     layers: Option<String>,
 }
 
+/// A distance to a tenth of a metre, as a feature's extra property.
 fn round1(v: f64) -> Value {
-    json!((v * 10.0).round() / 10.0)
+    Value::from((v * 10.0).round() / 10.0)
 }
 
 async fn nearby(
     State(s): State<AppState>,
     Params(p): Params<NearbyParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureList<Value>>, ApiError> {
     let pt = point(p.lon, p.lat)?;
     let radius = p.radius_m.unwrap_or(DEFAULT_RADIUS_M);
     if !(0.0..=query::MAX_RADIUS_M).contains(&radius) {
@@ -75,24 +76,37 @@ struct AtParams {
     lat: f64,
 }
 
-async fn at(
-    State(s): State<AppState>,
-    Params(p): Params<AtParams>,
-) -> Result<Json<Value>, ApiError> {
+/// What is at a point: the features containing it, and the nearest heritage asset.
+#[derive(Serialize)]
+struct At {
+    lon: f64,
+    lat: f64,
+    ward: Option<Value>,
+    water_bodies: Vec<Value>,
+    parks: Vec<Value>,
+    heritage: Vec<Value>,
+    /// With its `distance_m`.
+    nearest_heritage: Option<Value>,
+}
+
+async fn at(State(s): State<AppState>, Params(p): Params<AtParams>) -> Result<Json<At>, ApiError> {
     let pt = point(p.lon, p.lat)?;
     let at = query::at(s.atlas.index(), pt);
     let many = |v: &[std::sync::Arc<crate::model::Asset>]| {
         v.iter().map(|a| feature(a, &[])).collect::<Vec<_>>()
     };
-    Ok(Json(json!({
-        "lon": p.lon,
-        "lat": p.lat,
-        "ward": at.ward.as_ref().map(|a| feature(a, &[])),
-        "water_bodies": many(&at.water_bodies),
-        "parks": many(&at.parks),
-        "heritage": many(&at.heritage),
-        "nearest_heritage": at.nearest_heritage.as_ref().map(|n| feature(&n.asset, &[("distance_m", round1(n.distance_m))])),
-    })))
+    Ok(Json(At {
+        lon: p.lon,
+        lat: p.lat,
+        ward: at.ward.as_ref().map(|a| feature(a, &[])),
+        water_bodies: many(&at.water_bodies),
+        parks: many(&at.parks),
+        heritage: many(&at.heritage),
+        nearest_heritage: at
+            .nearest_heritage
+            .as_ref()
+            .map(|n| feature(&n.asset, &[("distance_m", round1(n.distance_m))])),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -103,13 +117,26 @@ struct SearchParams {
     layers: Option<String>,
 }
 
+/// A search hit: a GeoJSON Feature whose geometry is a point inside the asset, with the
+/// asset's bbox.
+#[derive(Serialize)]
+struct Hit {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: i64,
+    geometry: Option<geojson::Geometry>,
+    properties: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bbox: Option<[f64; 4]>,
+}
+
 /// Search results carry a point inside each asset (where to put a marker) and the
 /// asset's `bbox` (where to fly the map), not its whole outline: as-you-type search must
 /// stay small even when a hit is a 20,000-vertex wetland.
 async fn search(
     State(s): State<AppState>,
     Params(p): Params<SearchParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureList<Hit>>, ApiError> {
     let q = p.q.trim();
     if q.is_empty() || q.chars().count() > 200 {
         return Err(ApiError::param("q must be 1 to 200 characters"));
@@ -126,16 +153,17 @@ async fn search(
         .iter()
         .map(|h| {
             let a = &h.asset;
-            let mut f = json!({
-                "type": "Feature",
-                "id": a.id.0,
-                "geometry": a.geometry.interior_point().map(|p| json!({"type": "Point", "coordinates": [p.x(), p.y()]})),
-                "properties": crate::schema::properties(a),
-            });
-            if let Some(b) = crate::geom::bbox(&a.geometry) {
-                f["bbox"] = json!([b.min().x, b.min().y, b.max().x, b.max().y]);
+            Hit {
+                kind: "Feature",
+                id: a.id.0,
+                geometry: a
+                    .geometry
+                    .interior_point()
+                    .map(|p| geojson::Geometry::new(geojson::Value::Point(vec![p.x(), p.y()]))),
+                properties: crate::schema::properties(a),
+                bbox: crate::geom::bbox(&a.geometry)
+                    .map(|b| [b.min().x, b.min().y, b.max().x, b.max().y]),
             }
-            f
         })
         .collect();
     Ok(Json(collection(features)))

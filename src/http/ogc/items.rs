@@ -4,9 +4,11 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::downloads::{download, download_name};
+use super::links::Link;
 use super::params::{collection_of, pairs, parse_items};
 use super::{FGB, GEOJSON};
 use crate::features::crs::Crs;
@@ -39,6 +41,32 @@ fn page_url(
 
 fn now() -> String {
     crate::model::now_rfc3339()
+}
+
+/// A page of items: OGC API Features' FeatureCollection with its counts and links. The
+/// features are built by [`write::feature`] (in the asked-for CRS).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time_stamp: String,
+    number_matched: usize,
+    number_returned: usize,
+    features: Vec<Value>,
+    links: Vec<Link>,
+}
+
+/// One feature with its own links after its members.
+#[derive(Serialize)]
+struct One {
+    #[serde(flatten)]
+    feature: Value,
+    links: [Link; 2],
+}
+
+fn to_json(body: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 pub(super) async fn items(
@@ -84,34 +112,55 @@ pub(super) async fn items(
         .iter()
         .map(|it| write::feature(it, &crs))
         .collect();
+    let url = |offset, f| page_url(&b, c.id(), &q, offset, limit, f);
     let mut links = vec![
-        json!({"href": page_url(&b, c.id(), &q, req.offset, limit, None), "rel": "self", "type": GEOJSON, "title": "This page"}),
-        json!({"href": page_url(&b, c.id(), &q, req.offset, limit, Some("fgb")), "rel": "alternate", "type": FGB, "title": "This page as FlatGeobuf"}),
-        json!({"href": page_url(&b, c.id(), &q, req.offset, limit, Some("csv")), "rel": "alternate", "type": "text/csv", "title": "This page as CSV"}),
-        json!({"href": format!("{b}/collections/{}", c.id()), "rel": "collection", "type": "application/json", "title": c.title()}),
+        Link::titled(url(req.offset, None), "self", GEOJSON, "This page"),
+        Link::titled(
+            url(req.offset, Some("fgb")),
+            "alternate",
+            FGB,
+            "This page as FlatGeobuf",
+        ),
+        Link::titled(
+            url(req.offset, Some("csv")),
+            "alternate",
+            "text/csv",
+            "This page as CSV",
+        ),
+        Link::titled(
+            format!("{b}/collections/{}", c.id()),
+            "collection",
+            "application/json",
+            c.title(),
+        ),
     ];
     // No next page when a page holds nothing (limit=0) or the last one has been given.
     if end < matched && limit > 0 {
-        links.push(json!({"href": page_url(&b, c.id(), &q, end, limit, None), "rel": "next", "type": GEOJSON, "title": "Next page"}));
+        links.push(Link::titled(url(end, None), "next", GEOJSON, "Next page"));
     }
     if req.offset > 0 && limit > 0 {
         let prev = req.offset.min(matched).saturating_sub(limit);
-        links.push(json!({"href": page_url(&b, c.id(), &q, prev, limit, None), "rel": "prev", "type": GEOJSON, "title": "Previous page"}));
+        links.push(Link::titled(
+            url(prev, None),
+            "prev",
+            GEOJSON,
+            "Previous page",
+        ));
     }
-    let body = json!({
-        "type": "FeatureCollection",
-        "timeStamp": now(),
-        "numberMatched": matched,
-        "numberReturned": page.len(),
-        "features": page,
-        "links": links,
-    });
+    let body = to_json(&Page {
+        kind: "FeatureCollection",
+        time_stamp: now(),
+        number_matched: matched,
+        number_returned: page.len(),
+        features: page,
+        links,
+    })?;
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
     if let Ok(v) = HeaderValue::from_str(&crs.header()) {
         h.insert("content-crs", v);
     }
-    Ok((StatusCode::OK, h, body.to_string()).into_response())
+    Ok((StatusCode::OK, h, body).into_response())
 }
 
 pub(super) async fn one(
@@ -141,12 +190,21 @@ pub(super) async fn one(
     let item = features::item(&register, c, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", c.id())))?;
     let b = base;
-    let mut f = write::feature(&item, &crs);
-    f["links"] = json!([
-        {"href": format!("{b}/collections/{}/items/{fid}", c.id()), "rel": "self", "type": GEOJSON},
-        {"href": format!("{b}/collections/{}", c.id()), "rel": "collection", "type": "application/json"},
-    ]);
-    let body = f.to_string();
+    let body = to_json(&One {
+        feature: write::feature(&item, &crs),
+        links: [
+            Link::new(
+                format!("{b}/collections/{}/items/{fid}", c.id()),
+                "self",
+                GEOJSON,
+            ),
+            Link::new(
+                format!("{b}/collections/{}", c.id()),
+                "collection",
+                "application/json",
+            ),
+        ],
+    })?;
     // Assets: their id and version, which `If-Match` on an edit names; complaint pins
     // (not edited here): a hash of the bytes.
     let etag = match &item {

@@ -4,8 +4,8 @@
 //! downloads as GeoJSON, FlatGeobuf or CSV, streamed) and `/collections/{id}/items/{fid}`.
 //!
 //! `params.rs` reads what a request asks for, `documents.rs` answers the descriptive
-//! documents, `items.rs` the feature pages and single features, and `downloads.rs`
-//! streams whole selections as files.
+//! documents, `items.rs` the feature pages and single features, `downloads.rs`
+//! streams whole selections as files, and `links.rs` holds the link object they share.
 
 use axum::routing::get;
 use axum::Router;
@@ -16,6 +16,7 @@ mod documents;
 mod downloads;
 pub mod edits;
 mod items;
+mod links;
 mod params;
 use documents::{collection, collections, conformance, landing, queryables};
 use items::{items, one};
