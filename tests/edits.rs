@@ -139,10 +139,11 @@ async fn roles_decide_who_edits_and_every_edit_is_a_version() {
         square(SPOT.0, SPOT.1),
     );
 
-    // Anonymous: 401. Field staff: 403 (they propose). An officer: 201.
+    // Anonymous: 401. Field staff: 202, a proposal (see below). An officer: 201.
     assert_eq!(create(&srv, None, "heritage", &new).await.status, 401);
     let a = create(&srv, Some(&field), "heritage", &new).await;
-    assert_eq!(a.status, 403, "{}", a.body);
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(a.body["status"], "pending");
     let a = create(&srv, Some(&officer), "heritage", &new).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let location = a.location.clone().expect("Location");
@@ -197,9 +198,10 @@ async fn roles_decide_who_edits_and_every_edit_is_a_version() {
     assert_eq!(stale.status, 412, "{}", stale.body);
     assert_eq!(stale.etag.as_deref(), Some(etag2.as_str()));
     assert_eq!(stale.body["current"]["properties"]["version"], 2);
-    // Field staff cannot update either.
+    // Field staff's update is a proposal: nothing changes yet.
     let r = patch_item(&srv, &field, path, Some(&etag2), &p).await;
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 202);
+    assert_eq!(get_item(&srv, path).await.etag.as_deref(), Some(etag2.as_str()));
 
     // PUT replaces: properties not sent are gone.
     let r = put_item(
@@ -509,5 +511,326 @@ async fn geometry_in_another_crs_and_tiles_follow_at_once() {
         .get("/collections/complaints/items?as_of=2025-01-01")
         .await;
     assert_eq!(s, 400);
+    srv.stop().await;
+}
+
+/// Inside Victoria Memorial (HER-0001), ward 79.
+const VM: (f64, f64) = (88.3425, 22.5449);
+
+async fn post_json(srv: &TestServer, token: &str, path: &str, body: Option<Value>) -> Answer {
+    let mut r = client().post(srv.url(path));
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    send(r, Some(token)).await
+}
+
+#[tokio::test]
+async fn field_staff_propose_and_an_officer_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let officer = add_user(&srv, "officer1", Role::Officer, None).await;
+    let field = add_user(&srv, "field79", Role::FieldStaff, Some(79)).await;
+    let elsewhere = add_user(&srv, "field1", Role::FieldStaff, Some(1)).await;
+    let vm = get_item(&srv, "/collections/heritage/items/HER-0001").await;
+    let id = vm.body["id"].as_i64().unwrap();
+    let path = format!("/collections/heritage/items/{id}");
+    let etag = vm.etag.clone().unwrap();
+
+    // Field staff of another ward may not; of ward 79, their change waits (202).
+    let p = json!({"properties": {"owner": "Victoria Memorial Hall trustees"}, "note": "per the 2026 survey"});
+    let r = patch_item(&srv, &elsewhere, &path, Some(&etag), &p).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = patch_item(&srv, &field, &path, Some(&etag), &p).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let owner_proposal = r.body["id"].as_i64().unwrap();
+    assert!(r
+        .location
+        .unwrap()
+        .ends_with(&format!("/proposals/{owner_proposal}")));
+    // The public sees the register unchanged.
+    let now = get_item(&srv, &path).await;
+    assert_eq!(now.etag.as_deref(), Some(etag.as_str()));
+    assert_ne!(
+        now.body["properties"]["owner"],
+        "Victoria Memorial Hall trustees"
+    );
+
+    // Who sees proposals: not the public; field staff their own; officers all.
+    assert_eq!(get_as(&srv, None, "/proposals").await.0, 401);
+    let (_, mine) = get_as(&srv, Some(&elsewhere), "/proposals").await;
+    assert_eq!(mine["proposals"].as_array().unwrap().len(), 0);
+    let (s, queue) = get_as(&srv, Some(&officer), "/proposals?status=pending&ward=79").await;
+    assert_eq!(s, 200, "{queue}");
+    assert_eq!(queue["proposals"][0]["id"], owner_proposal);
+    let (s, one) = get_as(
+        &srv,
+        Some(&officer),
+        &format!("/proposals/{owner_proposal}"),
+    )
+    .await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(
+        one["diff"]["properties"]["owner"]["after"],
+        "Victoria Memorial Hall trustees"
+    );
+    assert_eq!(one["before"]["geometry"], one["after"]["geometry"]);
+    assert_eq!(one["stale"], false);
+
+    // Meanwhile an officer renames it: the proposal is stale, approval refused (409),
+    // a rebase (other fields) carries it over, then it is approved.
+    let r = patch_item(
+        &srv,
+        &officer,
+        &path,
+        Some(&etag),
+        &json!({"properties": {"name_bn": "ভিক্টোরিয়া মেমোরিয়াল হল"}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let approve = format!("/proposals/{owner_proposal}/approve");
+    let r = post_json(&srv, &field, &approve, None).await;
+    assert_eq!(r.status, 403, "field staff do not approve");
+    let r = post_json(&srv, &officer, &approve, None).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post_json(
+        &srv,
+        &field,
+        &format!("/proposals/{owner_proposal}/rebase"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["base_version"],
+        vm.body["properties"]["version"].as_i64().unwrap() + 1
+    );
+    let r = post_json(&srv, &officer, &approve, Some(json!({"note": "checked"}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["properties"]["owner"],
+        "Victoria Memorial Hall trustees"
+    );
+    assert_eq!(r.body["properties"]["name_bn"], "ভিক্টোরিয়া মেমোরিয়াল হল");
+    let r = post_json(&srv, &officer, &approve, None).await;
+    assert_eq!(r.status, 409, "approved once only");
+    let (_, v) = srv.get("/assets/HER-0001/versions").await;
+    let last = v["versions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "officer1");
+    assert!(last["note"].as_str().unwrap().contains("field79"), "{last}");
+
+    // A clash: both change the name. The rebase is refused; the officer rejects it.
+    let cur = get_item(&srv, &path).await;
+    let r = patch_item(
+        &srv,
+        &field,
+        &path,
+        cur.etag.as_deref(),
+        &json!({"properties": {"name": "VM"}}),
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    let clash = r.body["id"].as_i64().unwrap();
+    let r = patch_item(
+        &srv,
+        &officer,
+        &path,
+        cur.etag.as_deref(),
+        &json!({"properties": {"name": "Victoria Memorial Hall"}}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = post_json(&srv, &field, &format!("/proposals/{clash}/rebase"), None).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body["description"].as_str().unwrap().contains("name"));
+    let reject = format!("/proposals/{clash}/reject");
+    assert_eq!(
+        post_json(&srv, &officer, &reject, Some(json!({})))
+            .await
+            .status,
+        400,
+        "a reason"
+    );
+    let r = post_json(
+        &srv,
+        &officer,
+        &reject,
+        Some(json!({"note": "the name stays"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "rejected");
+
+    // A new asset in their ward: proposed, approved, on the map.
+    let new = feature(
+        json!({"name": "Gate lamp", "kind": "structure"}),
+        square(SPOT.0, SPOT.1),
+    );
+    let r = create(&srv, Some(&elsewhere), "heritage", &new).await;
+    assert_eq!(r.status, 403, "outside their ward: {}", r.body);
+    let r = create(&srv, Some(&field), "heritage", &new).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let pid = r.body["id"].as_i64().unwrap();
+    let r = post_json(&srv, &officer, &format!("/proposals/{pid}/approve"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new_id = r.body["id"].as_u64().unwrap();
+    assert!(
+        tile_ids(&srv, "heritage", SPOT.0 + 0.0005, SPOT.1 + 0.0005, "")
+            .await
+            .contains(&new_id)
+    );
+    let (_, p) = get_as(&srv, Some(&officer), &format!("/proposals/{pid}")).await;
+    assert_eq!(p["status"], "approved");
+    assert_eq!(p["asset_id"], new_id);
+
+    // A delisting, proposed and approved.
+    let lamp = get_item(&srv, &format!("/collections/heritage/items/{new_id}")).await;
+    let r = delete_item(
+        &srv,
+        &field,
+        &format!("/collections/heritage/items/{new_id}?reason=Stolen"),
+        lamp.etag.as_deref(),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let pid = r.body["id"].as_i64().unwrap();
+    assert_eq!(
+        post_json(&srv, &officer, &format!("/proposals/{pid}/approve"), None)
+            .await
+            .status,
+        200
+    );
+    let (s, gone) = srv.get(&format!("/assets/{new_id}")).await;
+    assert_eq!(s, 410);
+    assert_eq!(gone["delisted"]["reason"], "Stolen");
+    let _ = VM;
+    srv.stop().await;
+}
+
+/// The register as of any instant equals what it was when that instant passed: random
+/// edits (seeded), the layer recorded after each as the oracle, then every recorded
+/// instant asked for again.
+#[tokio::test]
+async fn as_of_matches_a_replay_of_random_edits() {
+    use heritage_atlas::atlas::{EditBy, Rewrite};
+    use heritage_atlas::model::{Asset, Layer, NewAsset};
+    use rand::{Rng, SeedableRng};
+
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    common::put_user(&srv, "officer1", Role::Officer, None).await;
+    let officer = srv
+        .atlas
+        .store()
+        .user_by_name("officer1")
+        .await
+        .unwrap()
+        .unwrap();
+    let by = EditBy::user(&officer, Some("replay"));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+    let layer = Layer::Heritage;
+    let snapshot = |atlas: &heritage_atlas::atlas::Atlas| -> Vec<(i64, i64, Value)> {
+        let li = atlas.index().read(layer);
+        let mut all: Vec<(i64, i64, Value)> = li
+            .iter_keys()
+            .map(|(a, _)| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
+            .collect();
+        all.sort_by_key(|x| x.0);
+        all
+    };
+    let state = |a: &Asset| NewAsset {
+        layer: a.layer,
+        code: Some(a.code.clone()),
+        kind: a.kind,
+        attrs: a.attrs.clone(),
+        geometry: a.geometry.clone(),
+    };
+    let mut history: Vec<(String, Vec<(i64, i64, Value)>)> = Vec::new();
+    let start = heritage_atlas::model::instant_ms(time::OffsetDateTime::now_utc());
+    let before = snapshot(&srv.atlas);
+    let mut delisted: Vec<(heritage_atlas::model::AssetId, i64)> = Vec::new();
+    for step in 0..60 {
+        let listed: Vec<Asset> = srv
+            .atlas
+            .index()
+            .read(layer)
+            .iter_keys()
+            .map(|(a, _)| (**a).clone())
+            .collect();
+        let a = listed[rng.random_range(0..listed.len())].clone();
+        let written = match rng.random_range(0..10) {
+            0 => {
+                srv.atlas
+                    .delist_asset(layer, &a.code, a.version, "replay", &by)
+                    .await
+                    .unwrap();
+                delisted.push((a.id, a.version + 1));
+                a.id
+            }
+            1 if !delisted.is_empty() => {
+                let (id, v) = delisted.swap_remove(0);
+                let r = srv.atlas.restore_version(id, v - 1, v, &by).await.unwrap();
+                r.id
+            }
+            2 | 3 => {
+                let mut s = state(&a);
+                let (dx, dy) = (rng.random_range(-1e-3..1e-3), rng.random_range(-1e-3..1e-3));
+                use geo::Translate;
+                s.geometry = s.geometry.translate(dx, dy);
+                srv.atlas
+                    .rewrite_asset(&a.code, a.version, s, Rewrite::Update, &by)
+                    .await
+                    .unwrap()
+                    .id
+            }
+            _ => {
+                let mut s = state(&a);
+                s.attrs.name = Some(format!("step {step}"));
+                srv.atlas
+                    .rewrite_asset(&a.code, a.version, s, Rewrite::Replace, &by)
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        let versions = srv.atlas.store().versions(written).await.unwrap();
+        let stamp = versions.last().unwrap().at.clone();
+        history.push((stamp, snapshot(&srv.atlas)));
+    }
+    // Just before the first edit: the register as loaded.
+    let mut checks = vec![(start.clone(), before)];
+    for (i, (t, _)) in history.iter().enumerate() {
+        // The last edit stamped at or before t (several may share a millisecond).
+        let last = history.iter().rposition(|(u, _)| u <= t).unwrap_or(i);
+        checks.push((t.clone(), history[last].1.clone()));
+    }
+    assert!(
+        history.windows(2).all(|w| w[0].0 <= w[1].0),
+        "stamps follow commits"
+    );
+    let distinct: std::collections::BTreeSet<&String> = history.iter().map(|(t, _)| t).collect();
+    assert!(
+        distinct.len() > 10,
+        "the edits spread over {} instants",
+        distinct.len()
+    );
+    for (t, want) in checks {
+        let past = srv
+            .atlas
+            .register_at(&t)
+            .await
+            .unwrap()
+            .expect("a past instant");
+        let li = past.read(layer);
+        let mut got: Vec<(i64, i64, Value)> = li
+            .iter_keys()
+            .map(|(a, _)| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
+            .collect();
+        got.sort_by_key(|x| x.0);
+        assert_eq!(got.len(), want.len(), "at {t}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w, "at {t}");
+        }
+    }
     srv.stop().await;
 }

@@ -244,11 +244,11 @@ async fn a_restart_reuses_the_file_and_loses_nothing() {
     assert_eq!(srv.get("/assets/1").await.1, record);
     let (s, _) = srv.get("/assets/T-HER-2").await;
     assert_eq!(s, 200);
-    assert_eq!(
-        srv.get("/assets/HER-0002").await.0,
-        404,
-        "a deleted bundled asset came back"
-    );
+    // Delisted, it stays gone (410, saying when and why) and is not listed again.
+    let (s, gone) = srv.get("/assets/HER-0002").await;
+    assert_eq!(s, 410, "a delisted bundled asset came back: {gone}");
+    assert_eq!(gone["delisted"]["reason"], "demolished");
+    assert_eq!(srv.get("/collections/heritage/items/HER-0002").await.0, 404);
     srv.stop().await;
 }
 

@@ -102,10 +102,16 @@ impl Atlas {
         }
     }
 
+    /// A listed asset: a delisted one takes no more history.
     async fn found(&self, code: &str) -> Result<Arc<Asset>, HistoryError> {
-        self.asset_by_code(code)
+        let a = self
+            .asset_by_code(code)
             .await?
-            .ok_or_else(|| HistoryError::NotFound(code.to_string()))
+            .ok_or_else(|| HistoryError::NotFound(code.to_string()))?;
+        match self.index.get(a.id) {
+            Some(listed) => Ok(listed),
+            None => Err(HistoryError::NotFound(format!("{code} (delisted)"))),
+        }
     }
 
     /// Puts a changed asset into the index and drops the tiles it touches.

@@ -78,7 +78,7 @@ pub(super) async fn landing(
     ))
 }
 
-pub const CONFORMANCE: [&str; 12] = [
+pub const CONFORMANCE: [&str; 16] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -91,6 +91,11 @@ pub const CONFORMANCE: [&str; 12] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    // Part 4 (Create, Replace, Update and Delete), on the asset collections.
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ];
 
 #[derive(Serialize)]
