@@ -707,6 +707,9 @@ async fn field_staff_propose_and_an_officer_decides() {
     srv.stop().await;
 }
 
+/// A layer as the oracle keeps it: (id, version, feature), by id.
+type LayerState = Vec<(i64, i64, Value)>;
+
 /// The register as of any instant equals what it was when that instant passed: random
 /// edits (seeded), the layer recorded after each as the oracle, then every recorded
 /// instant asked for again.
@@ -729,9 +732,9 @@ async fn as_of_matches_a_replay_of_random_edits() {
     let by = EditBy::user(&officer, Some("replay"));
     let mut rng = rand::rngs::StdRng::seed_from_u64(14);
     let layer = Layer::Heritage;
-    let snapshot = |atlas: &heritage_atlas::atlas::Atlas| -> Vec<(i64, i64, Value)> {
+    let snapshot = |atlas: &heritage_atlas::atlas::Atlas| -> LayerState {
         let li = atlas.index().read(layer);
-        let mut all: Vec<(i64, i64, Value)> = li
+        let mut all: LayerState = li
             .iter_keys()
             .map(|(a, _)| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
             .collect();
@@ -745,7 +748,7 @@ async fn as_of_matches_a_replay_of_random_edits() {
         attrs: a.attrs.clone(),
         geometry: a.geometry.clone(),
     };
-    let mut history: Vec<(String, Vec<(i64, i64, Value)>)> = Vec::new();
+    let mut history: Vec<(String, LayerState)> = Vec::new();
     let start = heritage_atlas::model::instant_ms(time::OffsetDateTime::now_utc());
     let before = snapshot(&srv.atlas);
     let mut delisted: Vec<(heritage_atlas::model::AssetId, i64)> = Vec::new();
@@ -822,7 +825,7 @@ async fn as_of_matches_a_replay_of_random_edits() {
             .unwrap()
             .expect("a past instant");
         let li = past.read(layer);
-        let mut got: Vec<(i64, i64, Value)> = li
+        let mut got: LayerState = li
             .iter_keys()
             .map(|(a, _)| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
             .collect();
