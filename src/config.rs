@@ -24,6 +24,9 @@ pub mod defaults {
     pub const UPLOAD_TIMEOUT_S: u64 = 600;
     /// Four complaints with five full-size phone photos each, with room to spare.
     pub const UPLOAD_MB_PER_HOUR: u64 = 200;
+    /// The water-body watch flags a loss of more than this share of the first recorded
+    /// area (percent).
+    pub const WATCH_AREA_LOSS_PERCENT: f64 = 2.0;
 }
 use crate::import::{Format, DEFAULT_MAX_VERTICES};
 use crate::model::{Layer, Role};
@@ -185,6 +188,17 @@ pub struct ServeArgs {
     /// past it, 429 with `Retry-After`.
     #[arg(long, env = "HERITAGE_ATLAS_UPLOAD_MB_PER_HOUR", default_value_t = defaults::UPLOAD_MB_PER_HOUR)]
     pub upload_mb_per_hour: u64,
+    /// The water-body watch (`/watch`) flags a water body whose recorded area has fallen
+    /// by more than this percentage of its first recorded area.
+    #[arg(long, default_value_t = defaults::WATCH_AREA_LOSS_PERCENT, value_parser = parse_percent)]
+    pub watch_area_loss: f64,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{s:?} is not a percentage from 0 to 100")),
+    }
 }
 
 impl Default for ServeArgs {
@@ -207,6 +221,7 @@ impl Default for ServeArgs {
             request_timeout: defaults::REQUEST_TIMEOUT_S,
             upload_timeout: defaults::UPLOAD_TIMEOUT_S,
             upload_mb_per_hour: defaults::UPLOAD_MB_PER_HOUR,
+            watch_area_loss: defaults::WATCH_AREA_LOSS_PERCENT,
         }
     }
 }

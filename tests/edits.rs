@@ -201,7 +201,10 @@ async fn roles_decide_who_edits_and_every_edit_is_a_version() {
     // Field staff's update is a proposal: nothing changes yet.
     let r = patch_item(&srv, &field, path, Some(&etag2), &p).await;
     assert_eq!(r.status, 202);
-    assert_eq!(get_item(&srv, path).await.etag.as_deref(), Some(etag2.as_str()));
+    assert_eq!(
+        get_item(&srv, path).await.etag.as_deref(),
+        Some(etag2.as_str())
+    );
 
     // PUT replaces: properties not sent are gone.
     let r = put_item(
@@ -835,5 +838,111 @@ async fn as_of_matches_a_replay_of_random_edits() {
             assert_eq!(g, w, "at {t}");
         }
     }
+    srv.stop().await;
+}
+
+/// Every position of a GeoJSON geometry's coordinates moved towards `o` by factor `k`.
+fn shrink(coords: &Value, o: (f64, f64), k: f64) -> Value {
+    match coords {
+        Value::Array(a) if a.len() >= 2 && a[0].is_number() => {
+            let (x, y) = (a[0].as_f64().unwrap(), a[1].as_f64().unwrap());
+            json!([o.0 + (x - o.0) * k, o.1 + (y - o.1) * k])
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|c| shrink(c, o, k)).collect()),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_watch_flags_a_shrinking_pond_and_a_filled_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("atlas.db"), true).await;
+    let officer = add_user(&srv, "officer1", Role::Officer, None).await;
+    let (_, page) = srv
+        .get("/collections/water_bodies/items?limit=3&filter=kind%20IN%20(%27tank%27%2C%27pond%27)")
+        .await;
+    let ponds = page["features"].as_array().unwrap().clone();
+    assert_eq!(
+        ponds.len(),
+        3,
+        "three tanks and ponds in the bundled register"
+    );
+    let (_, before) = srv.get("/watch").await;
+    let flagged_before = before["count"].as_u64().unwrap();
+
+    // Pond 0 loses ~19 % (each side ×0.9); pond 1 ~0.6 %, under the 2 % line; pond 2 is
+    // marked filled.
+    let mut lost = 0.0;
+    for (i, k) in [(0usize, 0.9), (1, 0.997)] {
+        let f = &ponds[i];
+        let path = format!("/collections/water_bodies/items/{}", f["id"]);
+        let item = get_item(&srv, &path).await;
+        let g = &item.body["geometry"];
+        let first = &g["coordinates"];
+        let origin = {
+            let mut c = first;
+            while c[0].is_array() {
+                c = &c[0];
+            }
+            (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+        };
+        let smaller = json!({"type": g["type"], "coordinates": shrink(first, origin, k)});
+        let r = patch_item(
+            &srv,
+            &officer,
+            &path,
+            item.etag.as_deref(),
+            &json!({"geometry": smaller, "note": "resurvey"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if i == 0 {
+            lost = item.body["properties"]["area_m2"].as_f64().unwrap()
+                - r.body["properties"]["area_m2"].as_f64().unwrap();
+        }
+    }
+    let path = format!("/collections/water_bodies/items/{}", ponds[2]["id"]);
+    let item = get_item(&srv, &path).await;
+    let r = patch_item(
+        &srv,
+        &officer,
+        &path,
+        item.etag.as_deref(),
+        &json!({"properties": {"status": "filled"}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let (s, w) = srv.get("/watch").await;
+    assert_eq!(s, 200, "{w}");
+    assert_eq!(w["count"].as_u64().unwrap(), flagged_before + 2, "{w}");
+    let find = |code: &Value| {
+        w["water_bodies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| &x["code"] == code)
+            .cloned()
+    };
+    let shrunk = find(&ponds[0]["properties"]["code"]).expect("the shrunk pond is flagged");
+    assert_eq!(shrunk["reasons"], json!(["area_loss"]));
+    let reported = shrunk["area_lost_m2"].as_f64().unwrap();
+    // Features carry the area to 0.1 m².
+    assert!((reported - lost).abs() < 0.2, "{reported} vs {lost}");
+    assert!(
+        (shrunk["share_lost"].as_f64().unwrap() - 0.19).abs() < 0.01,
+        "{shrunk}"
+    );
+    assert_eq!(shrunk["versions"].as_array().unwrap().len(), 2);
+    assert!(
+        find(&ponds[1]["properties"]["code"]).is_none(),
+        "0.6 % is under the line"
+    );
+    let filled = find(&ponds[2]["properties"]["code"]).expect("the filled pond is flagged");
+    assert_eq!(filled["reasons"], json!(["status_filled"]));
+    // The asset's record carries its flag.
+    let code = ponds[0]["properties"]["code"].as_str().unwrap();
+    let (_, record) = srv.get(&format!("/assets/{code}")).await;
+    assert_eq!(record["watch"]["reasons"], json!(["area_loss"]));
     srv.stop().await;
 }

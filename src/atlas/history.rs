@@ -76,6 +76,24 @@ impl Atlas {
         Ok(stored.map(|a| self.index.get(a.id).unwrap_or_else(|| Arc::new(a))))
     }
 
+    /// The water-body watch ([`crate::store::Store::water_watch`]), each with its ward
+    /// found from its location when none is recorded.
+    pub async fn water_watch(
+        &self,
+        share: f64,
+        asset: Option<crate::model::AssetId>,
+    ) -> Result<Vec<crate::store::Watched>, StoreError> {
+        let mut all = self.store.water_watch(share, asset).await?;
+        for w in &mut all {
+            if w.ward.is_none() {
+                if let Some(a) = self.asset_by_code(&w.code).await? {
+                    w.ward = self.ward_of(&a);
+                }
+            }
+        }
+        Ok(all)
+    }
+
     /// The ward an asset is in: its own `ward`, else the ward at a point inside it.
     pub fn ward_of(&self, a: &Asset) -> Option<i64> {
         a.attrs

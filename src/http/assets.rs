@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{feature, ApiError, AppState, Params};
-use crate::store::{Delisting, Document, Inspection, Maintenance};
+use crate::model::Layer;
+use crate::store::{Delisting, Document, Inspection, Maintenance, Watched};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/assets/{id}", get(asset))
@@ -32,6 +33,9 @@ struct AssetRecord {
     documents: Vec<Document>,
     #[serde(skip_serializing_if = "Option::is_none")]
     delisted: Option<Delisting>,
+    /// A water body the watch flags: why, the area lost, its outlines over time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watch: Option<Watched>,
     /// The instant the record is shown as of, when asked (`as_of`).
     #[serde(skip_serializing_if = "Option::is_none")]
     as_of: Option<String>,
@@ -86,6 +90,15 @@ async fn asset(
         documents: (store.public_documents(asset.id).await?.into_iter())
             .filter(|d| by_then(&d.created_at))
             .collect(),
+        watch: match asset.layer {
+            Layer::WaterBodies => (s
+                .atlas
+                .water_watch(s.watch_area_loss, Some(asset.id))
+                .await?)
+                .into_iter()
+                .next(),
+            _ => None,
+        },
         as_of: t,
         delisted,
     };

@@ -19,6 +19,7 @@ mod query;
 pub mod serve;
 mod tiles;
 mod versions;
+mod watch;
 
 use std::sync::Arc;
 
@@ -70,6 +71,9 @@ pub struct AppState {
     pub uploads_in_flight: Arc<tokio::sync::Semaphore>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The share of its first recorded area a water body may lose before the watch
+    /// flags it (0.02: 2 %).
+    pub watch_area_loss: f64,
 }
 
 impl AppState {
@@ -100,6 +104,7 @@ impl AppState {
                 guard::UPLOADS_IN_FLIGHT_MB as usize,
             )),
             metrics: Arc::default(),
+            watch_area_loss: args.watch_area_loss / 100.0,
         })
     }
 
@@ -195,6 +200,7 @@ pub fn app(state: AppState) -> Router {
         .merge(history::router())
         .merge(versions::router())
         .merge(proposals::router())
+        .merge(watch::router())
         .merge(audit::router())
         .merge(auth::router())
         .merge(complaints::router())

@@ -20,6 +20,7 @@ mod export;
 mod history;
 mod proposals;
 mod versions;
+mod watch;
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
@@ -27,6 +28,7 @@ pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, Phot
 pub use history::{Document, DocumentRecord, HistoryBatch, Inspection, Maintenance, NewDocument};
 pub use proposals::{NewProposal, Proposal};
 pub use versions::{Delisting, EditContext, Version, VersionInfo};
+pub use watch::{LinkedComplaint, Watched, WatchedVersion};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
