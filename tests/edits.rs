@@ -946,3 +946,43 @@ async fn the_watch_flags_a_shrinking_pond_and_a_filled_one() {
     assert_eq!(record["watch"]["reasons"], json!(["area_loss"]));
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn the_cli_import_goes_through_the_same_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atlas.db");
+    for _ in 0..2 {
+        let out = common::bin()
+            .arg("--db")
+            .arg(&db)
+            .arg("import")
+            .arg(common::fixture("sample_4326.geojson"))
+            .args(["--layer", "heritage"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let srv = TestServer::start(&db, false).await;
+    let (s, v) = srv.get("/assets/T-HER-2/versions").await;
+    assert_eq!(s, 200, "{v}");
+    let versions = v["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "imported twice, two versions: {v}");
+    for v in versions {
+        assert_eq!(v["actor"], "import:sample_4326.geojson");
+        assert_eq!(v["action"], "import");
+        assert_eq!(v["audit_hash"].as_str().map(str::len), Some(64));
+    }
+    let (_, audit) = srv.get("/audit").await;
+    let imports: Vec<&Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "import:sample_4326.geojson")
+        .collect();
+    assert_eq!(imports.len(), 2, "{audit}");
+    srv.stop().await;
+}
