@@ -325,7 +325,7 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
             .contains(&(vm.id.0 as u64))
     );
 
-    // Deleted: gone everywhere, and from the store.
+    // Delisted: gone from the map and the index; kept on record, marked delisted.
     atlas
         .delist(vm.id, "demolished", &EditContext::import("test"))
         .await
@@ -335,7 +335,11 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
         "heritage"
     )
     .contains(&(vm.id.0 as u64)));
-    assert!(atlas.store().get_asset(vm.id).await.unwrap().is_none());
+    assert!(atlas.index().get(vm.id).is_none());
+    assert_eq!(
+        atlas.store().delisting(vm.id).await.unwrap().map(|d| d.reason),
+        Some("demolished".to_string())
+    );
     srv.stop().await;
 }
 
