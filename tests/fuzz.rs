@@ -4128,3 +4128,97 @@ mod own_process {
         assert!(r.is_err(), "{r:?}");
     }
 }
+
+/// `as_of` values: anything is an answer or a clear error (never a panic), and every
+/// instant accepted is a version stamp that sorts with time: a date-time one
+/// millisecond later sorts after it, and a date is the end of that day in Kolkata.
+#[test]
+fn fuzz_as_of() {
+    use heritage_atlas::model::{as_of_instant, instant_ms};
+    let tally = Tally::default();
+    let shaped = (
+        1900i32..2200,
+        1u8..13,
+        1u8..32,
+        0u8..24,
+        0u8..60,
+        0u8..60,
+        0u16..1000,
+        -12i8..15,
+    )
+        .prop_map(|(y, mo, d, h, mi, s, ms, off)| {
+            let sign = if off < 0 { '-' } else { '+' };
+            format!(
+                "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}{sign}{:02}:30",
+                off.unsigned_abs()
+            )
+        });
+    let text = prop_oneof![
+        shaped,
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+        ".{0,40}",
+        "[0-9T:.Z+-]{0,30}",
+    ];
+    fuzz("as_of", text, |s| {
+        let t = s.clone();
+        let got = within(move || as_of_instant(&t))?;
+        match got {
+            Ok(stamp) => {
+                let parsed = time::OffsetDateTime::parse(
+                    &stamp,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_err(|e| fail(format!("{s:?} gave {stamp:?}, not RFC 3339: {e}")))?;
+                prop_assert_eq!(instant_ms(parsed), stamp.clone(), "a stamp is canonical");
+                let later = instant_ms(parsed + time::Duration::milliseconds(1));
+                prop_assert!(later > stamp, "{} sorts after {}", later, stamp);
+                tally.add(true);
+            }
+            Err(e) => {
+                prop_assert!(e.to_string().contains("as_of"));
+                tally.add(false);
+            }
+        }
+        Ok(())
+    });
+    tally.both_seen("as_of");
+}
+
+/// RFC 7396 merge patches: applying a patch twice changes nothing more (idempotence),
+/// a patch's `null` members are gone afterwards, and its other scalars are there.
+#[test]
+fn fuzz_merge_patch() {
+    use heritage_atlas::features::edit::merge_patch;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i32>().prop_map(serde_json::Value::from),
+        "[a-c]{0,3}".prop_map(serde_json::Value::from),
+    ];
+    let value = leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+            vec(("[a-d]", inner), 0..4)
+                .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+        ]
+    });
+    fuzz("merge_patch", (value.clone(), value), |(target, patch)| {
+        let mut once = target.clone();
+        merge_patch(&mut once, &patch);
+        let mut twice = once.clone();
+        merge_patch(&mut twice, &patch);
+        prop_assert_eq!(&once, &twice, "idempotent");
+        if let (serde_json::Value::Object(p), serde_json::Value::Object(r)) = (&patch, &once) {
+            for (k, v) in p {
+                match v {
+                    serde_json::Value::Null => prop_assert!(!r.contains_key(k), "{} removed", k),
+                    serde_json::Value::Object(_) => prop_assert!(r[k].is_object()),
+                    other => prop_assert_eq!(&r[k], other),
+                }
+            }
+        } else if !patch.is_object() {
+            prop_assert_eq!(&once, &patch, "a non-object patch replaces");
+        }
+        Ok(())
+    });
+}

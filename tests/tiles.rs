@@ -337,7 +337,12 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
     .contains(&(vm.id.0 as u64)));
     assert!(atlas.index().get(vm.id).is_none());
     assert_eq!(
-        atlas.store().delisting(vm.id).await.unwrap().map(|d| d.reason),
+        atlas
+            .store()
+            .delisting(vm.id)
+            .await
+            .unwrap()
+            .map(|d| d.reason),
         Some("demolished".to_string())
     );
     srv.stop().await;
