@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Register edits under load (not run by CI; results go in BENCHMARKS.md): the city
 # synthetic register (8,000 ponds, 1,400 heritage footprints, 750 parks) imported, then
-# the water bodies imported again eleven times, so the register holds over 100,000
+# the water bodies imported again twelve times, so the register holds over 100,000
 # versions, with an instant in the middle to ask `as_of` for. Then scripts/edit_bench.py:
 # PATCH edits/s at 16 clients with durable commits, edit -> tile latency, as_of answers.
 # Usage: scripts/edit-bench.sh [seconds] [clients]
@@ -20,7 +20,7 @@ for l in heritage water_bodies parks; do
   "$BIN" --db "$DB" import "$WORK/$l.geojsonl" --layer "$l" 2>&1 | tail -1
 done
 AS_OF=""
-for round in $(seq 1 11); do
+for round in $(seq 1 12); do
   "$BIN" --db "$DB" import "$WORK/water_bodies.geojsonl" --layer water_bodies >/dev/null 2>&1
   if [ "$round" = 6 ]; then
     sleep 0.01
@@ -38,5 +38,5 @@ echo "bench password 123" | "$BIN" --db "$DB" user add bench --role officer >/de
 "$BIN" --db "$DB" serve --no-bundled-data --bind "127.0.0.1:$PORT" 2>"$WORK/server.log" &
 PID=$!
 until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.05; done
-echo "as_of instant: $AS_OF (after the sixth of eleven re-imports); database on $(df --output=source,fstype "$WORK" | tail -1)"
+echo "as_of instant: $AS_OF (after the sixth of twelve re-imports); database on $(df --output=source,fstype "$WORK" | tail -1)"
 python3 scripts/edit_bench.py "http://127.0.0.1:$PORT" bench "bench password 123" "$AS_OF" "$CLIENTS" "$SECS"

@@ -41,7 +41,7 @@ def call(c, method, path, body=None, headers=None):
     c.request(method, path, body=data, headers=h)
     r = c.getresponse()
     raw = r.read()
-    return r.status, dict(r.getheaders()), raw
+    return r.status, r.headers, raw  # case-insensitive header lookup
 
 
 def pct(xs, p):
@@ -125,7 +125,8 @@ for k in range(200):
     s, h, raw = call(c, "GET", f"/collections/heritage/items/{i}")
     f = json.loads(raw)
     g = f["geometry"]
-    dx = rng.uniform(-2e-4, 2e-4)
+    # 5 to 20 m east or west: always more than a z16 tile unit (0.15 m).
+    dx = rng.choice([-1, 1]) * rng.uniform(5e-5, 2e-4)
 
     def move(v):
         if isinstance(v[0], (int, float)):

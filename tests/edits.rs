@@ -823,7 +823,7 @@ async fn as_of_matches_a_replay_of_random_edits() {
     for (t, want) in checks {
         let past = srv
             .atlas
-            .register_at(&t)
+            .register_at(&t, &[layer])
             .await
             .unwrap()
             .expect("a past instant");

@@ -31,6 +31,14 @@ pub enum Collection {
 }
 
 impl Collection {
+    /// The asset layer a collection serves (none for the complaints).
+    pub fn layers(self) -> Vec<Layer> {
+        match self {
+            Collection::Assets(l) => vec![l],
+            Collection::Complaints => Vec::new(),
+        }
+    }
+
     pub const ALL: [Collection; 5] = [
         Collection::Assets(Layer::Heritage),
         Collection::Assets(Layer::WaterBodies),

@@ -83,7 +83,10 @@ async fn tile(
     );
     let atlas = s.atlas.clone();
     let past = match &as_of {
-        Some(t) => atlas.register_at(t).await?,
+        Some(t) => {
+            let wanted: Vec<_> = layers.layers().collect();
+            atlas.register_at(t, &wanted).await?
+        }
         None => None,
     };
     let is_past = past.is_some();

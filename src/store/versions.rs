@@ -215,23 +215,76 @@ impl Store {
         row.map(|r| decode_version(&r)).transpose()
     }
 
-    /// Every asset of a layer as the register listed it at instant `t` (a version
-    /// stamp): for each, its
-    /// last version at or before `t`, unless that version delisted it. In id order.
-    pub async fn layer_at(&self, layer: Layer, t: &str) -> Result<Vec<Asset>> {
+    /// A layer as it stood at instant `t` (a version stamp), in two parts: the ids of the
+    /// listed assets whose version then is still their current one (a caller holding
+    /// today's register takes those from it), and the assets that have changed since, as
+    /// their version then left them. Delisted then: in neither.
+    pub async fn layer_at_parts(
+        &self,
+        layer: Layer,
+        t: &str,
+    ) -> Result<(Vec<(AssetId, i64)>, Vec<Asset>)> {
         check_instant(t)?;
-        let rows = sqlx::query(
-            "SELECT v.asset_id AS id, v.* FROM asset_versions v \
-             JOIN (SELECT asset_id, max(version) AS version FROM asset_versions \
-                   WHERE layer = ? AND at <= ? GROUP BY asset_id) last \
-               ON last.asset_id = v.asset_id AND last.version = v.version \
-             WHERE v.delisted_at IS NULL ORDER BY v.asset_id",
-        )
+        // Each asset's version then: one seek of the (asset_id, at) index.
+        const THEN: &str = "(SELECT w.version FROM asset_versions w \
+             WHERE w.asset_id = a.id AND w.at <= ?2 ORDER BY w.at DESC, w.version DESC LIMIT 1)";
+        let same = sqlx::query(&format!(
+            "SELECT a.id, a.version FROM assets a \
+             WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {THEN} = a.version ORDER BY a.id"
+        ))
         .bind(layer.as_str())
         .bind(t)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(decode_asset).collect()
+        .await?
+        .iter()
+        .map(|r| Ok((AssetId(r.try_get("id")?), r.try_get("version")?)))
+        .collect::<Result<Vec<_>>>()?;
+        let changed = sqlx::query(&format!(
+            "SELECT v.asset_id AS id, v.* FROM assets a \
+             JOIN asset_versions v ON v.asset_id = a.id AND v.version = {THEN} \
+             WHERE a.layer = ?1 AND v.version <> a.version AND v.delisted_at IS NULL \
+             ORDER BY a.id"
+        ))
+        .bind(layer.as_str())
+        .bind(t)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(decode_asset)
+        .collect::<Result<Vec<_>>>()?;
+        Ok((same, changed))
+    }
+
+    /// The assets as the given (asset, version) pairs left them.
+    pub async fn versions_of(&self, wanted: &[(AssetId, i64)]) -> Result<Vec<Asset>> {
+        // Two parameters a pair; well under SQLite's 32,766 per statement.
+        const PAIRS_PER_STATEMENT: usize = 4_000;
+        let mut out = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(PAIRS_PER_STATEMENT) {
+            let pairs = vec!["(?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT v.asset_id AS id, v.* FROM asset_versions v \
+                 WHERE (v.asset_id, v.version) IN (VALUES {pairs}) ORDER BY v.asset_id"
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, version) in chunk {
+                q = q.bind(id.0).bind(*version);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(decode_asset(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every asset of a layer as the register listed it at instant `t` (a version
+    /// stamp): for each, its last version at or before `t`, unless that version delisted
+    /// it. In id order.
+    pub async fn layer_at(&self, layer: Layer, t: &str) -> Result<Vec<Asset>> {
+        let (same, mut assets) = self.layer_at_parts(layer, t).await?;
+        assets.extend(self.versions_of(&same).await?);
+        assets.sort_by_key(|a| a.id);
+        Ok(assets)
     }
 
     /// The instant of the register's latest change (any layer), if any: as-of answers at

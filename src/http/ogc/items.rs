@@ -82,13 +82,13 @@ pub(super) async fn items(
     let atlas = s.atlas.clone();
     let sel = req.sel.clone();
     let past = match &req.as_of {
-        Some(t) => atlas.register_at(t).await?,
+        Some(t) => atlas.register_at(t, &c.layers()).await?,
         None => None,
     };
     // Selecting scans the layer (or the R-tree under a bbox): a national layer is CPU
     // work, kept off the async workers.
     let all = tokio::task::spawn_blocking(move || {
-        let index = past.as_deref().unwrap_or(atlas.index());
+        let index = past.as_deref().map_or(atlas.index(), |p| p);
         features::select(index, c, &sel)
     })
     .await
@@ -186,7 +186,7 @@ pub(super) async fn one(
             }
         }
     }
-    let register = s.atlas.register(as_of.as_deref()).await?;
+    let register = s.atlas.register(as_of.as_deref(), &c.layers()).await?;
     let item = features::item(&register, c, &fid)
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in {}", c.id())))?;
     let b = base;
