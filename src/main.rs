@@ -221,13 +221,15 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let state = AppState::from_args(Arc::new(atlas), &args, &public_url)?;
+    // The proxies `--trusted-proxies` names, parsed once: believed for client addresses,
+    // and exempt from the per-address connection cap.
+    let opts = ServeOptions::from_args(&args, state.proxies.clone());
     let app = heritage_atlas::app(state);
     tracing::info!(
         "serving {db} on http://{bound} as {public_url} (ready in {} ms)",
         started.elapsed().as_millis()
     );
     heritage_atlas::http::warm_static_files();
-    let opts = ServeOptions::from_args(&args)?;
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -40,19 +40,19 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    /// The accept loop's options from `serve`'s arguments; trusted proxies (with
-    /// `--trust-proxy`) are exempt from the per-address cap.
+    /// The accept loop's options from `serve`'s arguments; the trusted proxies
+    /// (`AppState::proxies`, set with `--trust-proxy`) are exempt from the per-address cap.
     pub fn from_args(
         args: &crate::config::ServeArgs,
-    ) -> Result<ServeOptions, super::guard::BadProxy> {
-        let proxies = super::guard::Proxies::parse(&args.trusted_proxies)?;
-        Ok(ServeOptions {
+        trusted: Option<Arc<super::guard::Proxies>>,
+    ) -> ServeOptions {
+        ServeOptions {
             max_connections: args.max_connections,
             max_connections_per_client: args.max_connections_per_client,
             header_timeout: Duration::from_secs(args.header_timeout.max(1)),
-            uncapped: args.trust_proxy.then(|| Arc::new(proxies)),
+            uncapped: trusted,
             ..ServeOptions::default()
-        })
+        }
     }
 }
 
