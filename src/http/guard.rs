@@ -185,21 +185,36 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address for rate limits and budgets (see [`Proxies`]).
+/// The client for rate limits and budgets (see [`Proxies`]): its IPv4 address, or the
+/// /64 its IPv6 address is in — one subscriber's line gets a whole /64, and an address
+/// per request from it must not be a new client per request.
 pub fn client_ip(s: &AppState, headers: &HeaderMap, peer: Option<IpAddr>) -> String {
     let Some(peer) = peer else {
         return "unknown".into();
     };
-    match &s.proxies {
+    let ip = match &s.proxies {
         Some(p) => {
             let xff: Vec<&str> = headers
                 .get_all("x-forwarded-for")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            p.client(peer, &xff).to_string()
+            canonical(p.client(peer, &xff))
         }
-        None => canonical(peer).to_string(),
+        None => canonical(peer),
+    };
+    client_key(ip)
+}
+
+/// An address as a rate-limit key: IPv4 whole, IPv6 by its /64.
+fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
     }
 }
 
@@ -435,6 +450,11 @@ mod tests {
     #[test]
     fn the_right_most_untrusted_hop_is_the_client() {
         let p = Proxies::parse("127.0.0.1, 10.0.0.0/8").unwrap();
+        // Rate-limit keys: IPv6 by its /64, IPv4 whole.
+        let v6 = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(v6("2001:db8:1:2:aaaa::1"), v6("2001:db8:1:2:bbbb::9"));
+        assert_ne!(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1"));
+        assert_eq!(v6("203.0.113.7"), "203.0.113.7");
         // Not from a proxy: the header is the client's own words.
         assert_eq!(p.client(ip("203.0.113.9"), &["1.1.1.1"]), ip("203.0.113.9"));
         // From the proxy: its entry (right-most) is believed, the client's are not.
