@@ -22,9 +22,9 @@ use flatgeobuf::{
 };
 use geo_types::{Coord, Geometry, LineString, Polygon};
 
-use super::cql2::{Record, Value};
+use super::cql2::Record;
 use super::crs::Crs;
-use super::{Collection, Item};
+use super::{Collection, Item, ValueRef};
 
 const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
 const NODE_SIZE: usize = 16;
@@ -260,23 +260,23 @@ impl<'c> Encoder<'c> {
         self.fbb.reset();
         self.props.clear();
         for (i, (name, ty)) in self.columns.iter().enumerate() {
-            let v = it.get(name);
+            let v = it.value(name);
             let start = self.props.len();
             self.props.extend((i as u16).to_le_bytes());
             match (&v, *ty) {
-                (Value::Null, _) => self.props.truncate(start),
-                (Value::Num(n), "integer") => self.props.extend((*n as i64).to_le_bytes()),
-                (Value::Num(n), "number") => self.props.extend(n.to_le_bytes()),
-                (Value::Bool(b), "boolean") => self.props.push(u8::from(*b)),
-                (Value::Str(s), "string") => {
+                (ValueRef::Null, _) => self.props.truncate(start),
+                (ValueRef::Num(n), "integer") => self.props.extend((*n as i64).to_le_bytes()),
+                (ValueRef::Num(n), "number") => self.props.extend(n.to_le_bytes()),
+                (ValueRef::Bool(b), "boolean") => self.props.push(u8::from(*b)),
+                (ValueRef::Str(s), "string") => {
                     self.props.extend((s.len() as u32).to_le_bytes());
                     self.props.extend(s.as_bytes());
                 }
                 // Extra properties are text columns whatever their JSON type.
                 (v, "string") => {
                     let t = match v {
-                        Value::Num(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
+                        ValueRef::Num(n) => n.to_string(),
+                        ValueRef::Bool(b) => b.to_string(),
                         _ => String::new(),
                     };
                     self.props.extend((t.len() as u32).to_le_bytes());
