@@ -13,8 +13,10 @@
 //! the stored property names (or, filtered, from a first read). FlatGeobuf, whose index
 //! precedes its features, encodes each feature once into a spool file as it reads them in
 //! id order, keeping its Hilbert value and where it starts (12 bytes a feature, never a
-//! geometry); then writes the header and the index, and copies the features from the
-//! spool in index order.
+//! geometry); then reads the spool once in index order, each box and feature at one read,
+//! writing each leaf and each feature at its place in the output file, and last the
+//! header and the levels above the leaves before them. Standard output gets a file
+//! written so, then copied.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -99,7 +101,7 @@ pub fn export(store: &Store, req: &Request<'_>, path: Option<&Path>) -> Result<u
         part.push(".part");
         let part = PathBuf::from(part);
         let n = match req.format {
-            ExportFormat::Fgb => plan.fgb(&mut snap, File::create(&part)?),
+            ExportFormat::Fgb => plan.fgb(&mut snap, &File::create(&part)?),
             format => plan.text(
                 &mut snap,
                 format,
@@ -118,7 +120,14 @@ pub fn export(store: &Store, req: &Request<'_>, path: Option<&Path>) -> Result<u
         };
     }
     match req.format {
-        ExportFormat::Fgb => plan.fgb(&mut snap, std::io::stdout().lock()),
+        ExportFormat::Fgb => {
+            // FlatGeobuf is written out of order (its index last, before the features):
+            // into a file first.
+            let whole = Spool::new("fgb")?;
+            let n = plan.fgb(&mut snap, &File::create(&whole.0)?)?;
+            std::io::copy(&mut File::open(&whole.0)?, &mut std::io::stdout().lock())?;
+            Ok(n)
+        }
         format => plan.text(
             &mut snap,
             format,
@@ -163,17 +172,17 @@ fn wards_of(snap: &Snapshot) -> Result<Index, StoreError> {
     Ok(index)
 }
 
-/// A temporary file (the features of a FlatGeobuf export before their index), removed
-/// when dropped.
+/// A temporary file (the features of a FlatGeobuf export before their index, or the
+/// whole file before it goes to standard output), removed when dropped.
 struct Spool(PathBuf);
 
 impl Spool {
-    fn new() -> std::io::Result<Spool> {
+    fn new(what: &str) -> std::io::Result<Spool> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = std::env::temp_dir().join(format!(
-            "heritage-atlas-export-{}-{nanos}.features",
+            "heritage-atlas-export-{}-{nanos}.{what}",
             std::process::id()
         ));
         Ok(Spool(path))
@@ -318,9 +327,10 @@ impl Plan<'_> {
     /// from the stored property names and boxes for the whole layer, else from a first
     /// read of the selection. Then each feature is encoded once, in id order, into a spool
     /// file after its box, keeping only its Hilbert value and where it starts (12 bytes a
-    /// feature); the index is written from the boxes read back in index order, and the
-    /// features are copied from the spool in that order.
-    fn fgb<W: Write>(&self, snap: &mut Snapshot, out: W) -> Result<u64, ExportError> {
+    /// feature); the spool is read back once in index order, leaves and features written
+    /// at their places in `out`, the upper levels and the header last.
+    fn fgb(&self, snap: &mut Snapshot, out: &File) -> Result<u64, ExportError> {
+        let started = std::time::Instant::now();
         let c = Collection::Assets(self.layer);
         let (extra, extent, count) = if self.whole_layer() {
             let extent = snap.layer_extent(self.layer)?;
@@ -353,7 +363,7 @@ impl Plan<'_> {
             )
         };
         let columns = features::columns_with(c, extra);
-        let spool = Spool::new()?;
+        let spool = Spool::new("features")?;
         let mut file = BufWriter::with_capacity(OUT_BUFFER, File::create(&spool.0)?);
         let mut enc = fgb::Encoder::new(&columns, self.crs);
         // Sized once: doubling would hold both the old and the new array for a moment.
@@ -373,45 +383,96 @@ impl Plan<'_> {
         })?;
         file.flush()?;
         drop(file);
+        tracing::debug!(elapsed = ?started.elapsed(), "fgb export: features spooled");
         let n = keys.len();
         let order = fgb::order_by_keys(&keys);
         drop(keys);
 
-        let spooled = File::open(&spool.0)?;
-        let record = |i: u32| {
-            (
-                starts[i as usize],
-                starts[i as usize + 1] - starts[i as usize],
-            )
-        };
-        let box_at = |k: usize| -> std::io::Result<fgb::Box32> {
-            let mut raw = [0u8; BOX_BYTES as usize];
-            read_exact_at(&spooled, &mut raw, record(order[k]).0)?;
-            let f = |j: usize| f32::from_le_bytes([raw[j], raw[j + 1], raw[j + 2], raw[j + 3]]);
-            Ok([f(0), f(4), f(8), f(12)])
-        };
-        let mut out = BufWriter::with_capacity(OUT_BUFFER, out);
-        out.write_all(&fgb::header(c, &columns, self.crs, extent, n))?;
-        let mut offset = 0u64;
-        fgb::write_tree(&mut out, n, box_at, |k| {
-            let at = offset;
-            offset += record(order[k]).1 - BOX_BYTES;
-            Ok(at)
-        })?;
-        let mut buf = Vec::new();
-        for &i in &order {
-            let (at, len) = record(i);
-            buf.resize((len - BOX_BYTES) as usize, 0);
-            read_exact_at(&spooled, &mut buf, at + BOX_BYTES)?;
-            out.write_all(&buf)?;
+        let header = fgb::header(c, &columns, self.crs, extent, n);
+        if n == 0 {
+            WriteAt { file: out, at: 0 }.write_all(&header)?;
+            return Ok(0);
         }
-        out.flush()?;
+        // One read of the spool in leaf order, each record (box and feature) read at
+        // once: its leaf and its feature are written at their places in the file, and
+        // the levels above the leaves, known only at the end, before them.
+        let spooled = File::open(&spool.0)?;
+        let mut upper = fgb::UpperLevels::new(n);
+        let leaves_at = header.len() as u64 + upper.byte_len();
+        let features_at = leaves_at + fgb::LEAF_BYTES * n as u64;
+        let mut leaves = BufWriter::with_capacity(
+            OUT_BUFFER,
+            WriteAt {
+                file: out,
+                at: leaves_at,
+            },
+        );
+        let mut features = BufWriter::with_capacity(
+            OUT_BUFFER,
+            WriteAt {
+                file: out,
+                at: features_at,
+            },
+        );
+        let mut record = Vec::new();
+        let mut offset = 0u64;
+        for &i in &order {
+            let (at, end) = (starts[i as usize], starts[i as usize + 1]);
+            record.resize((end - at) as usize, 0);
+            read_exact_at(&spooled, &mut record, at)?;
+            let (b, feature) = record.split_at(BOX_BYTES as usize);
+            let f = |j: usize| f32::from_le_bytes([b[j], b[j + 1], b[j + 2], b[j + 3]]);
+            let b = [f(0), f(4), f(8), f(12)];
+            upper.push(b);
+            leaves.write_all(&fgb::leaf_node(b, offset))?;
+            features.write_all(feature)?;
+            offset += feature.len() as u64;
+        }
+        leaves.flush()?;
+        features.flush()?;
+        let mut head = BufWriter::new(WriteAt { file: out, at: 0 });
+        head.write_all(&header)?;
+        upper.write(&mut head)?;
+        head.flush()?;
+        tracing::debug!(elapsed = ?started.elapsed(), "fgb export: index and features written");
         Ok(n as u64)
     }
 }
 
 /// Bytes of a feature's box before it in the spool.
 const BOX_BYTES: u64 = 16;
+
+/// Writes into a file from a place on, without moving the file's own cursor: the leaves
+/// and the features of a FlatGeobuf are written at once, each at its place.
+struct WriteAt<'f> {
+    file: &'f File,
+    at: u64,
+}
+
+impl Write for WriteAt<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = write_at(self.file, buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_at(f: &File, buf: &[u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::write_at(f, buf, at)
+}
+
+#[cfg(not(unix))]
+fn write_at(f: &File, buf: &[u8], at: u64) -> std::io::Result<usize> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = f;
+    f.seek(SeekFrom::Start(at))?;
+    f.write(buf)
+}
 
 #[cfg(unix)]
 fn read_exact_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
