@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 WORK="${1:-/tmp/india}"
 mkdir -p "$WORK"
 cargo build --release --quiet
-BIN="$PWD/target/release/heritage-atlas"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/heritage-atlas"
 [ -f "$WORK/water_bodies_india.geojsonl" ] || "$BIN" generate --scale india -o "$WORK"
 if [ ! -f "$WORK/india.db" ]; then
   "$BIN" --db "$WORK/india.db" import "$WORK/water_bodies_india.geojsonl" --layer water_bodies 2>&1 | tail -1

@@ -3,12 +3,20 @@
 //! millions never sits in memory: the same writers as `/collections/{id}/items`, so an
 //! export and a download are the same bytes.
 //!
-//! GeoJSON reads the layer twice (to count, then to write); CSV and FlatGeobuf learn their
-//! extra columns from the stored property names (or, filtered, from a first read).
-//! FlatGeobuf, whose index precedes its features, encodes each feature once into a spool
-//! file as it reads them in id order, keeping its Hilbert value and where it starts (12
-//! bytes a feature, never a geometry); then writes the header and the index, and copies
-//! the features from the spool in index order.
+//! Rows are read from a [`Snapshot`] (one read transaction on a connection of its own)
+//! and decoded on a thread of their own, handed over a batch at a time while this thread
+//! encodes and writes: on two cores reading and writing overlap, and no message is sent
+//! per row.
+//!
+//! GeoJSON, which states its count first, takes it from the layer index, or counts a
+//! filtered selection in a first read; CSV and FlatGeobuf learn their extra columns from
+//! the stored property names (or, filtered, from a first read). FlatGeobuf, whose index
+//! precedes its features, encodes each feature once into a spool file as it reads them in
+//! id order, keeping its Hilbert value and where it starts (12 bytes a feature, never a
+//! geometry); then reads the spool once in index order, each box and feature at one read,
+//! writing each leaf and each feature at its place in the output file, and last the
+//! header and the levels above the leaves before them. Standard output gets a file
+//! written so, then copied.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -16,14 +24,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures_util::StreamExt;
-
 use crate::atlas::with_located_ward;
 use crate::features::crs::Crs;
 use crate::features::{self, fgb, write, Collection, Item, Selection};
 use crate::index::{Index, LayerIndex};
 use crate::model::{Asset, Layer};
-use crate::store::{Store, StoreError};
+use crate::store::{Snapshot, Store, StoreError};
 
 /// Output formats of `heritage-atlas export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,12 +70,8 @@ pub struct Request<'a> {
 }
 
 /// Exports to the file at `path`, or to standard output when `None`; returns the number
-/// of features written.
-pub async fn export(
-    store: &Store,
-    req: &Request<'_>,
-    path: Option<&Path>,
-) -> Result<u64, ExportError> {
+/// of features written. Blocking: it reads and writes files throughout.
+pub fn export(store: &Store, req: &Request<'_>, path: Option<&Path>) -> Result<u64, ExportError> {
     let c = Collection::Assets(req.layer);
     let crs = match req.crs {
         Some(s) => Crs::parse(s).map_err(ExportError::Crs)?,
@@ -84,9 +86,9 @@ pub async fn export(
         filter,
         ..Default::default()
     };
-    let wards = wards_of(store).await?;
+    let mut snap = store.snapshot()?;
+    let wards = wards_of(&snap)?;
     let plan = Plan {
-        store,
         layer: req.layer,
         crs: &crs,
         sel: &sel,
@@ -99,11 +101,12 @@ pub async fn export(
         part.push(".part");
         let part = PathBuf::from(part);
         let n = match req.format {
-            ExportFormat::Fgb => plan.fgb(File::create(&part)?).await,
-            format => {
-                plan.text(format, BufWriter::new(File::create(&part)?))
-                    .await
-            }
+            ExportFormat::Fgb => plan.fgb(&mut snap, &File::create(&part)?),
+            format => plan.text(
+                &mut snap,
+                format,
+                BufWriter::with_capacity(OUT_BUFFER, File::create(&part)?),
+            ),
         };
         return match n {
             Ok(n) => {
@@ -117,53 +120,69 @@ pub async fn export(
         };
     }
     match req.format {
-        ExportFormat::Fgb => plan.fgb(std::io::stdout().lock()).await,
-        format => {
-            plan.text(format, BufWriter::new(std::io::stdout().lock()))
-                .await
+        ExportFormat::Fgb => {
+            // FlatGeobuf is written out of order (its index last, before the features):
+            // into a file first.
+            let whole = Spool::new("fgb")?;
+            let n = plan.fgb(&mut snap, &File::create(&whole.0)?)?;
+            std::io::copy(&mut File::open(&whole.0)?, &mut std::io::stdout().lock())?;
+            Ok(n)
         }
+        format => plan.text(
+            &mut snap,
+            format,
+            BufWriter::with_capacity(OUT_BUFFER, std::io::stdout().lock()),
+        ),
     }
 }
 
 /// Streams a whole layer to `out` as GeoJSON or GeoJSONSeq; returns the number of
-/// features written.
-pub async fn write_layer<W: Write>(
+/// features written. Blocking, as [`export`].
+pub fn write_layer<W: Write>(
     store: &Store,
     layer: Layer,
     format: ExportFormat,
     out: W,
 ) -> Result<u64, ExportError> {
-    let wards = wards_of(store).await?;
+    let mut snap = store.snapshot()?;
+    let wards = wards_of(&snap)?;
     let plan = Plan {
-        store,
         layer,
         crs: &Crs::crs84(),
         sel: &Selection::default(),
         wards: &wards,
     };
-    plan.text(format, out).await
+    plan.text(&mut snap, format, out)
 }
+
+/// Bytes buffered before a write to the output.
+const OUT_BUFFER: usize = 1 << 20;
+
+/// Items the reading thread hands over at a time, and how many such batches may wait:
+/// one channel message per batch rather than per row, and a few MB in flight at most.
+const BATCH: usize = 1024;
+const BATCHES_AHEAD: usize = 4;
 
 /// The wards, so that assets with no ward on record get the one they lie in, as the
 /// server's index gives them.
-async fn wards_of(store: &Store) -> Result<Index, StoreError> {
+fn wards_of(snap: &Snapshot) -> Result<Index, StoreError> {
     let index = Index::new();
-    let wards = store.load_layer(Layer::Wards).await?;
+    let wards = snap.load_layer(Layer::Wards)?;
     index.set_layer(Layer::Wards, LayerIndex::bulk(wards));
     Ok(index)
 }
 
-/// A temporary file (the features of a FlatGeobuf export before their index), removed
-/// when dropped.
+/// A temporary file (the features of a FlatGeobuf export before their index, or the
+/// whole file before it goes to standard output), removed when dropped.
 struct Spool(PathBuf);
 
 impl Spool {
-    fn new() -> std::io::Result<Spool> {
+    fn new(what: &str) -> std::io::Result<Spool> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = std::env::temp_dir().join(format!(
-            "heritage-atlas-export-{}-{nanos}.features",
+            "heritage-atlas-export-{}-{nanos}.{what}",
             std::process::id()
         ));
         Ok(Spool(path))
@@ -177,7 +196,6 @@ impl Drop for Spool {
 }
 
 struct Plan<'a> {
-    store: &'a Store,
     layer: Layer,
     crs: &'a Crs,
     sel: &'a Selection,
@@ -195,62 +213,94 @@ impl Plan<'_> {
         self.sel.filter.is_none() && self.sel.bbox.is_none() && self.crs.is_crs84()
     }
 
-    /// Visits every selected item in id order.
-    async fn each(
+    /// Visits every selected item in id order. The rows are read, decoded, given their
+    /// ward and filtered on a thread of their own, which hands them over [`BATCH`] at a
+    /// time while `f` runs on this one.
+    fn each(
         &self,
+        snap: &mut Snapshot,
         mut f: impl FnMut(Item) -> Result<(), ExportError>,
     ) -> Result<(), ExportError> {
-        let mut rows = std::pin::pin!(self.store.stream_layer(self.layer));
-        while let Some(a) = rows.next().await {
-            let it = self.item(a?);
-            if self.sel.keeps(&it) {
-                f(it)?;
-            }
-        }
-        Ok(())
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_AHEAD);
+        std::thread::scope(|s| {
+            let reader = s.spawn(move || -> Result<(), ExportError> {
+                let mut batch = Vec::with_capacity(BATCH);
+                snap.each_asset(self.layer, |a| {
+                    let it = self.item(a);
+                    if self.sel.keeps(&it) {
+                        batch.push(it);
+                    }
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // Refused only once the writing side has stopped on an error,
+                        // which is the one reported.
+                        tx.send(full)
+                            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+                    }
+                    Ok::<_, ExportError>(())
+                })?;
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                Ok(())
+            });
+            let written = rx.iter().flatten().try_for_each(&mut f);
+            // Closed before the join: a reader blocked on a full channel then returns.
+            drop(rx);
+            let read = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            written.and(read)
+        })
     }
 
     /// GeoJSON, GeoJSONSeq or CSV.
-    async fn text<W: Write>(&self, format: ExportFormat, mut out: W) -> Result<u64, ExportError> {
+    fn text<W: Write>(
+        &self,
+        snap: &mut Snapshot,
+        format: ExportFormat,
+        mut out: W,
+    ) -> Result<u64, ExportError> {
         let c = Collection::Assets(self.layer);
         let mut n = 0u64;
         match format {
             ExportFormat::Geojsonseq => {
-                self.each(|it| {
+                self.each(snap, |it| {
                     serde_json::to_writer(&mut out, &write::feature(&it, self.crs))
                         .map_err(std::io::Error::from)?;
                     out.write_all(b"\n")?;
                     n += 1;
                     Ok(())
-                })
-                .await?;
+                })?;
                 out.flush()?;
             }
             ExportFormat::Geojson => {
-                let mut count = 0usize;
-                self.each(|_| {
-                    count += 1;
-                    Ok(())
-                })
-                .await?;
-                write::geojson_start(&mut out, c.id(), count)?;
-                self.each(|it| {
+                let count = if self.whole_layer() {
+                    snap.layer_count(self.layer)?
+                } else {
+                    let mut count = 0;
+                    self.each(snap, |_| {
+                        count += 1;
+                        Ok(())
+                    })?;
+                    count
+                };
+                write::geojson_start(&mut out, c.id(), count as usize)?;
+                self.each(snap, |it| {
                     write::geojson_feature(&mut out, &it, self.crs, n as usize)?;
                     n += 1;
                     Ok(())
-                })
-                .await?;
+                })?;
                 write::geojson_end(&mut out)?;
             }
             ExportFormat::Csv => {
-                let cols = features::columns_with(c, self.extra_keys().await?);
+                let cols = features::columns_with(c, self.extra_keys(snap)?);
                 let mut w = write::csv_start(out, &cols)?;
-                self.each(|it| {
+                self.each(snap, |it| {
                     write::csv_row(&mut w, &cols, &it, self.crs)?;
                     n += 1;
                     Ok(())
-                })
-                .await?;
+                })?;
                 w.flush()?;
             }
             ExportFormat::Fgb => unreachable!("FlatGeobuf is written by Plan::fgb"),
@@ -259,18 +309,17 @@ impl Plan<'_> {
     }
 
     /// The extra-property names the selected items carry.
-    async fn extra_keys(&self) -> Result<Vec<String>, ExportError> {
+    fn extra_keys(&self, snap: &mut Snapshot) -> Result<Vec<String>, ExportError> {
         if self.whole_layer() {
-            return Ok(self.store.layer_extra_keys(self.layer).await?);
+            return Ok(snap.layer_extra_keys(self.layer)?);
         }
         let mut keys = BTreeSet::new();
-        self.each(|it| {
+        self.each(snap, |it| {
             if let Item::Asset(a) = &it {
                 keys.extend(a.attrs.extra.keys().cloned());
             }
             Ok(())
-        })
-        .await?;
+        })?;
         Ok(keys.into_iter().collect())
     }
 
@@ -278,18 +327,22 @@ impl Plan<'_> {
     /// from the stored property names and boxes for the whole layer, else from a first
     /// read of the selection. Then each feature is encoded once, in id order, into a spool
     /// file after its box, keeping only its Hilbert value and where it starts (12 bytes a
-    /// feature); the index is written from the boxes read back in index order, and the
-    /// features are copied from the spool in that order.
-    async fn fgb<W: Write>(&self, out: W) -> Result<u64, ExportError> {
+    /// feature); the spool is read back once in index order, leaves and features written
+    /// at their places in `out`, the upper levels and the header last.
+    fn fgb(&self, snap: &mut Snapshot, out: &File) -> Result<u64, ExportError> {
+        let started = std::time::Instant::now();
         let c = Collection::Assets(self.layer);
-        let (extra, extent) = if self.whole_layer() {
-            let extent = self.store.layer_extent(self.layer).await?;
+        let (extra, extent, count) = if self.whole_layer() {
+            let extent = snap.layer_extent(self.layer)?;
             let extent = extent.map_or([0.0; 4], fgb::round_out);
-            (self.store.layer_extra_keys(self.layer).await?, extent)
+            let count = snap.layer_count(self.layer)? as usize;
+            (snap.layer_extra_keys(self.layer)?, extent, count)
         } else {
             let mut keys = BTreeSet::new();
             let mut extent: Option<[f64; 4]> = None;
-            self.each(|it| {
+            let mut count = 0;
+            self.each(snap, |it| {
+                count += 1;
                 if let Item::Asset(a) = &it {
                     keys.extend(a.attrs.extra.keys().cloned());
                 }
@@ -302,17 +355,22 @@ impl Plan<'_> {
                     e[3].max(b[3]),
                 ];
                 Ok(())
-            })
-            .await?;
-            (keys.into_iter().collect(), extent.unwrap_or([0.0; 4]))
+            })?;
+            (
+                keys.into_iter().collect(),
+                extent.unwrap_or([0.0; 4]),
+                count,
+            )
         };
         let columns = features::columns_with(c, extra);
-        let spool = Spool::new()?;
-        let mut file = BufWriter::with_capacity(1 << 20, File::create(&spool.0)?);
+        let spool = Spool::new("features")?;
+        let mut file = BufWriter::with_capacity(OUT_BUFFER, File::create(&spool.0)?);
         let mut enc = fgb::Encoder::new(&columns, self.crs);
-        let mut keys: Vec<u32> = Vec::new();
-        let mut starts: Vec<u64> = vec![0];
-        self.each(|it| {
+        // Sized once: doubling would hold both the old and the new array for a moment.
+        let mut keys: Vec<u32> = Vec::with_capacity(count);
+        let mut starts: Vec<u64> = Vec::with_capacity(count + 1);
+        starts.push(0);
+        self.each(snap, |it| {
             let b = fgb::box_in(&it, self.crs);
             keys.push(fgb::hilbert_of(&b, &extent));
             for v in b {
@@ -322,49 +380,99 @@ impl Plan<'_> {
             file.write_all(bytes)?;
             starts.push(starts[starts.len() - 1] + BOX_BYTES + bytes.len() as u64);
             Ok(())
-        })
-        .await?;
+        })?;
         file.flush()?;
         drop(file);
+        tracing::debug!(elapsed = ?started.elapsed(), "fgb export: features spooled");
         let n = keys.len();
         let order = fgb::order_by_keys(&keys);
         drop(keys);
 
-        let spooled = File::open(&spool.0)?;
-        let record = |i: u32| {
-            (
-                starts[i as usize],
-                starts[i as usize + 1] - starts[i as usize],
-            )
-        };
-        let box_at = |k: usize| -> std::io::Result<fgb::Box32> {
-            let mut raw = [0u8; BOX_BYTES as usize];
-            read_exact_at(&spooled, &mut raw, record(order[k]).0)?;
-            let f = |j: usize| f32::from_le_bytes([raw[j], raw[j + 1], raw[j + 2], raw[j + 3]]);
-            Ok([f(0), f(4), f(8), f(12)])
-        };
-        let mut out = BufWriter::with_capacity(1 << 20, out);
-        out.write_all(&fgb::header(c, &columns, self.crs, extent, n))?;
-        let mut offset = 0u64;
-        fgb::write_tree(&mut out, n, box_at, |k| {
-            let at = offset;
-            offset += record(order[k]).1 - BOX_BYTES;
-            Ok(at)
-        })?;
-        let mut buf = Vec::new();
-        for &i in &order {
-            let (at, len) = record(i);
-            buf.resize((len - BOX_BYTES) as usize, 0);
-            read_exact_at(&spooled, &mut buf, at + BOX_BYTES)?;
-            out.write_all(&buf)?;
+        let header = fgb::header(c, &columns, self.crs, extent, n);
+        if n == 0 {
+            WriteAt { file: out, at: 0 }.write_all(&header)?;
+            return Ok(0);
         }
-        out.flush()?;
+        // One read of the spool in leaf order, each record (box and feature) read at
+        // once: its leaf and its feature are written at their places in the file, and
+        // the levels above the leaves, known only at the end, before them.
+        let spooled = File::open(&spool.0)?;
+        let mut upper = fgb::UpperLevels::new(n);
+        let leaves_at = header.len() as u64 + upper.byte_len();
+        let features_at = leaves_at + fgb::LEAF_BYTES * n as u64;
+        let mut leaves = BufWriter::with_capacity(
+            OUT_BUFFER,
+            WriteAt {
+                file: out,
+                at: leaves_at,
+            },
+        );
+        let mut features = BufWriter::with_capacity(
+            OUT_BUFFER,
+            WriteAt {
+                file: out,
+                at: features_at,
+            },
+        );
+        let mut record = Vec::new();
+        let mut offset = 0u64;
+        for &i in &order {
+            let (at, end) = (starts[i as usize], starts[i as usize + 1]);
+            record.resize((end - at) as usize, 0);
+            read_exact_at(&spooled, &mut record, at)?;
+            let (b, feature) = record.split_at(BOX_BYTES as usize);
+            let f = |j: usize| f32::from_le_bytes([b[j], b[j + 1], b[j + 2], b[j + 3]]);
+            let b = [f(0), f(4), f(8), f(12)];
+            upper.push(b);
+            leaves.write_all(&fgb::leaf_node(b, offset))?;
+            features.write_all(feature)?;
+            offset += feature.len() as u64;
+        }
+        leaves.flush()?;
+        features.flush()?;
+        let mut head = BufWriter::new(WriteAt { file: out, at: 0 });
+        head.write_all(&header)?;
+        upper.write(&mut head)?;
+        head.flush()?;
+        tracing::debug!(elapsed = ?started.elapsed(), "fgb export: index and features written");
         Ok(n as u64)
     }
 }
 
 /// Bytes of a feature's box before it in the spool.
 const BOX_BYTES: u64 = 16;
+
+/// Writes into a file from a place on, without moving the file's own cursor: the leaves
+/// and the features of a FlatGeobuf are written at once, each at its place.
+struct WriteAt<'f> {
+    file: &'f File,
+    at: u64,
+}
+
+impl Write for WriteAt<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = write_at(self.file, buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_at(f: &File, buf: &[u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::write_at(f, buf, at)
+}
+
+#[cfg(not(unix))]
+fn write_at(f: &File, buf: &[u8], at: u64) -> std::io::Result<usize> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = f;
+    f.seek(SeekFrom::Start(at))?;
+    f.write(buf)
+}
 
 #[cfg(unix)]
 fn read_exact_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {

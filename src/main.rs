@@ -291,7 +291,8 @@ async fn export_cmd(db: &str, args: ExportArgs) -> anyhow::Result<()> {
         crs: args.crs.as_deref(),
     };
     let path = args.output.as_deref().filter(|p| p.as_os_str() != "-");
-    let n = export::export(&store, &req, path).await;
+    // Blocking throughout (files, and SQLite stepped on the exporting threads).
+    let n = tokio::task::block_in_place(|| export::export(&store, &req, path));
     store.close().await;
     eprintln!("exported {} features of {}", n?, args.layer);
     Ok(())

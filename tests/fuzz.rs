@@ -881,13 +881,7 @@ fn fuzz_import_roundtrip() {
 
             // Out through the exporter, parsed here.
             let mut out = Vec::new();
-            im.rt
-                .block_on(export::write_layer(
-                    &im.store,
-                    Layer::Heritage,
-                    ExportFormat::Geojson,
-                    &mut out,
-                ))
+            export::write_layer(&im.store, Layer::Heritage, ExportFormat::Geojson, &mut out)
                 .map_err(|e| fail(format!("export: {e}")))?;
             let fc: Json = serde_json::from_slice(&out)
                 .map_err(|e| fail(format!("the export is not JSON: {e}")))?;

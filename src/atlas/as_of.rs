@@ -91,7 +91,12 @@ impl Atlas {
     }
 
     /// One layer as it stood at `t`; `past` holds the wards of then.
-    async fn layer_at(&self, past: &Index, layer: Layer, t: &str) -> Result<LayerIndex, StoreError> {
+    async fn layer_at(
+        &self,
+        past: &Index,
+        layer: Layer,
+        t: &str,
+    ) -> Result<LayerIndex, StoreError> {
         let start = std::time::Instant::now();
         let (same, changed) = self.store.layer_at_parts(layer, t).await?;
         let read_ms = start.elapsed().as_secs_f64() * 1e3;
@@ -110,7 +115,10 @@ impl Atlas {
             }
         }
         let (reused, read) = (assets.len(), changed.len() + behind.len());
-        for a in changed.into_iter().chain(self.store.versions_of(&behind).await?) {
+        for a in changed
+            .into_iter()
+            .chain(self.store.versions_of(&behind).await?)
+        {
             assets.push(Arc::new(with_located_ward(past, a)));
         }
         let located_ms = start.elapsed().as_secs_f64() * 1e3;

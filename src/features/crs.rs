@@ -1,6 +1,8 @@
 //! Coordinate reference systems of OGC API - Features Part 2: the ones we serve, their
 //! URIs, axis order, and the transforms from our WGS84 lon/lat storage (proj4rs).
 
+use std::borrow::Cow;
+
 use geo::MapCoords;
 use geo_types::{Coord, Geometry, Rect};
 use proj4rs::errors::Error as ProjError;
@@ -151,12 +153,12 @@ impl Crs {
         })
     }
 
-    /// A geometry into this CRS.
-    pub fn geometry(&self, g: &Geometry<f64>) -> Geometry<f64> {
+    /// A geometry into this CRS (borrowed as it is in CRS84: no copy of every feature).
+    pub fn geometry<'g>(&self, g: &'g Geometry<f64>) -> Cow<'g, Geometry<f64>> {
         if self.is_crs84() {
-            return g.clone();
+            return Cow::Borrowed(g);
         }
-        g.map_coords(|c| self.forward(c))
+        Cow::Owned(g.map_coords(|c| self.forward(c)))
     }
 
     /// A box given in this CRS (its axis order) as a lon/lat box; corners and edge

@@ -22,9 +22,9 @@ use flatgeobuf::{
 };
 use geo_types::{Coord, Geometry, LineString, Polygon};
 
-use super::cql2::{Record, Value};
+use super::cql2::Record;
 use super::crs::Crs;
-use super::{Collection, Item};
+use super::{Collection, Item, ValueRef};
 
 const MAGIC: [u8; 8] = [b'f', b'g', b'b', 3, b'f', b'g', b'b', 0];
 const NODE_SIZE: usize = 16;
@@ -260,23 +260,23 @@ impl<'c> Encoder<'c> {
         self.fbb.reset();
         self.props.clear();
         for (i, (name, ty)) in self.columns.iter().enumerate() {
-            let v = it.get(name);
+            let v = it.value(name);
             let start = self.props.len();
             self.props.extend((i as u16).to_le_bytes());
             match (&v, *ty) {
-                (Value::Null, _) => self.props.truncate(start),
-                (Value::Num(n), "integer") => self.props.extend((*n as i64).to_le_bytes()),
-                (Value::Num(n), "number") => self.props.extend(n.to_le_bytes()),
-                (Value::Bool(b), "boolean") => self.props.push(u8::from(*b)),
-                (Value::Str(s), "string") => {
+                (ValueRef::Null, _) => self.props.truncate(start),
+                (ValueRef::Num(n), "integer") => self.props.extend((*n as i64).to_le_bytes()),
+                (ValueRef::Num(n), "number") => self.props.extend(n.to_le_bytes()),
+                (ValueRef::Bool(b), "boolean") => self.props.push(u8::from(*b)),
+                (ValueRef::Str(s), "string") => {
                     self.props.extend((s.len() as u32).to_le_bytes());
                     self.props.extend(s.as_bytes());
                 }
                 // Extra properties are text columns whatever their JSON type.
                 (v, "string") => {
                     let t = match v {
-                        Value::Num(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
+                        ValueRef::Num(n) => n.to_string(),
+                        ValueRef::Bool(b) => b.to_string(),
                         _ => String::new(),
                     };
                     self.props.extend((t.len() as u32).to_le_bytes());
@@ -436,9 +436,105 @@ pub fn tree_len(n: usize) -> u64 {
     level_sizes(n).iter().sum::<usize>() as u64 * 40
 }
 
+/// The packed tree's levels above the leaves, built from the leaves' boxes as they come
+/// in leaf order: only the ~n/15 upper nodes are held. They precede the leaves in the
+/// file, so a writer either reads the leaf boxes twice ([`write_tree`]) or writes the
+/// leaves first at their place and these after them (`heritage-atlas export`).
+pub struct UpperLevels {
+    sizes: Vec<usize>,
+    /// Level 1 (the leaves' parents), filled one leaf at a time.
+    parents: Vec<[f64; 4]>,
+    leaves: usize,
+}
+
+const EMPTY: [f64; 4] = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+
+fn union(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[2].max(b[2]),
+        a[3].max(b[3]),
+    ]
+}
+
+/// One node: its box and the byte offset of its first child (or its feature).
+fn node(b: [f64; 4], offset: u64) -> [u8; 40] {
+    let mut buf = [0u8; 40];
+    for (i, v) in b.iter().enumerate() {
+        buf[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    buf[32..].copy_from_slice(&offset.to_le_bytes());
+    buf
+}
+
+/// Bytes of a node of the tree.
+pub const LEAF_BYTES: u64 = 40;
+
+/// A leaf node: a feature's box and the offset of its feature from the first one.
+pub fn leaf_node(b: Box32, offset: u64) -> [u8; LEAF_BYTES as usize] {
+    node(b.map(f64::from), offset)
+}
+
+impl UpperLevels {
+    /// For a tree over `n` features (`n > 0`).
+    pub fn new(n: usize) -> UpperLevels {
+        let sizes = level_sizes(n);
+        UpperLevels {
+            parents: Vec::with_capacity(sizes[1]),
+            sizes,
+            leaves: 0,
+        }
+    }
+
+    /// Bytes of the upper levels, which the leaves follow.
+    pub fn byte_len(&self) -> u64 {
+        self.sizes[1..].iter().sum::<usize>() as u64 * 40
+    }
+
+    /// The next leaf's box, in leaf order.
+    pub fn push(&mut self, b: Box32) {
+        if self.leaves.is_multiple_of(NODE_SIZE) {
+            self.parents.push(EMPTY);
+        }
+        let last = self.parents.len() - 1;
+        self.parents[last] = union(self.parents[last], b.map(f64::from));
+        self.leaves += 1;
+    }
+
+    /// Writes every level above the leaves, root first, once all leaves are pushed.
+    pub fn write<W: Write>(self, out: &mut W) -> std::io::Result<()> {
+        let sizes = &self.sizes;
+        let total: usize = sizes.iter().sum();
+        // Where each level starts, in nodes from the root's.
+        let mut starts = Vec::with_capacity(sizes.len());
+        let mut acc = total;
+        for s in sizes {
+            acc -= s;
+            starts.push(acc);
+        }
+        let first_children = |level: usize, p: usize| (starts[level - 1] + p * NODE_SIZE) as u64;
+        let mut levels: Vec<Vec<[f64; 4]>> = vec![self.parents];
+        for level in 2..sizes.len() {
+            let below = &levels[level - 2];
+            let nodes = below
+                .chunks(NODE_SIZE)
+                .map(|c| c.iter().copied().fold(EMPTY, union))
+                .collect();
+            levels.push(nodes);
+        }
+        for level in (1..sizes.len()).rev() {
+            for (p, b) in levels[level - 1].iter().enumerate() {
+                out.write_all(&node(*b, first_children(level, p)))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes the packed Hilbert R-tree, root level first: `leaf_box(k)` is the `k`-th leaf's
-/// box, `leaf_offset(k)` (called once per leaf, in order) its feature's byte offset from
-/// the first feature. Only the ~n/15 upper nodes are held.
+/// box (asked twice: for its parent, then for its leaf), `leaf_offset(k)` (called once
+/// per leaf, in order) its feature's byte offset from the first feature.
 pub fn write_tree<W: Write>(
     out: &mut W,
     n: usize,
@@ -448,57 +544,14 @@ pub fn write_tree<W: Write>(
     if n == 0 {
         return Ok(());
     }
-    let sizes = level_sizes(n);
-    let total: usize = sizes.iter().sum();
-    let mut starts = Vec::with_capacity(sizes.len());
-    let mut acc = total;
-    for s in &sizes {
-        acc -= s;
-        starts.push(acc);
+    let mut upper = UpperLevels::new(n);
+    for k in 0..n {
+        upper.push(leaf_box(k)?);
     }
-    let wide = |b: Box32| b.map(f64::from);
-    let mut upper: Vec<Vec<([f64; 4], u64)>> = Vec::new();
-    // Children are leaves (by sorted position) or the nodes of the level below.
-    #[allow(clippy::needless_range_loop)]
-    for level in 1..sizes.len() {
-        let children = sizes[level - 1];
-        let mut nodes = Vec::with_capacity(sizes[level]);
-        for p in 0..sizes[level] {
-            let first = p * NODE_SIZE;
-            let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-            for k in first..(first + NODE_SIZE).min(children) {
-                let cb = if level == 1 {
-                    wide(leaf_box(k)?)
-                } else {
-                    upper[level - 2][k].0
-                };
-                b = [
-                    b[0].min(cb[0]),
-                    b[1].min(cb[1]),
-                    b[2].max(cb[2]),
-                    b[3].max(cb[3]),
-                ];
-            }
-            nodes.push((b, (starts[level - 1] + first) as u64));
-        }
-        upper.push(nodes);
-    }
-    let node = |out: &mut W, b: [f64; 4], offset: u64| -> std::io::Result<()> {
-        let mut buf = [0u8; 40];
-        for (i, v) in b.iter().enumerate() {
-            buf[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
-        }
-        buf[32..].copy_from_slice(&offset.to_le_bytes());
-        out.write_all(&buf)
-    };
-    for level in (1..sizes.len()).rev() {
-        for (b, off) in &upper[level - 1] {
-            node(out, *b, *off)?;
-        }
-    }
+    upper.write(out)?;
     for k in 0..n {
         let offset = leaf_offset(k)?;
-        node(out, wide(leaf_box(k)?), offset)?;
+        out.write_all(&leaf_node(leaf_box(k)?, offset))?;
     }
     Ok(())
 }

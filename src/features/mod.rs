@@ -9,6 +9,7 @@ pub mod edit;
 pub mod fgb;
 pub mod write;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use geo::Intersects;
@@ -113,15 +114,23 @@ pub enum Item {
     Complaint(Arc<Pin>, Box<Geometry<f64>>),
 }
 
-impl cql2::Record for Item {
-    fn get(&self, name: &str) -> Value {
+impl Item {
+    /// A property as [`cql2::Record::get`] gives it, its text borrowed from the item: a
+    /// download of the national layer reads tens of millions.
+    pub fn value(&self, name: &str) -> ValueRef<'_> {
         match self {
-            Item::Asset(a) => asset_value(a, name),
+            Item::Asset(a) => asset_value_ref(a, name),
             Item::Complaint(p, _) => schema::COMPLAINT_FIELDS
                 .iter()
                 .find(|f| f.name == name)
-                .map_or(Value::Null, |f| value((f.read)(p))),
+                .map_or(ValueRef::Null, |f| value((f.read)(p))),
         }
+    }
+}
+
+impl cql2::Record for Item {
+    fn get(&self, name: &str) -> Value {
+        self.value(name).into_owned()
     }
 
     fn geometry(&self) -> &Geometry<f64> {
@@ -132,33 +141,57 @@ impl cql2::Record for Item {
     }
 }
 
-fn value(p: Prop) -> Value {
+/// A [`Value`] whose text may be borrowed from the record it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Cow<'a, str>),
+}
+
+impl ValueRef<'_> {
+    pub fn into_owned(self) -> Value {
+        match self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Num(n) => Value::Num(n),
+            ValueRef::Str(s) => Value::Str(s.into_owned()),
+        }
+    }
+}
+
+fn value(p: Prop<'_>) -> ValueRef<'_> {
     match p {
-        Prop::Null => Value::Null,
-        Prop::Str(s) => Value::Str(s.to_string()),
-        Prop::Name(s) => Value::Str(s.to_string()),
-        Prop::Int(n) => Value::Num(n as f64),
-        Prop::Id(n) => Value::Num(n as f64),
-        Prop::Num(x) => Value::Num(x),
-        Prop::Bool(b) => Value::Bool(b),
+        Prop::Null => ValueRef::Null,
+        Prop::Str(s) => ValueRef::Str(Cow::Borrowed(s)),
+        Prop::Name(s) => ValueRef::Str(Cow::Borrowed(s)),
+        Prop::Int(n) => ValueRef::Num(n as f64),
+        Prop::Id(n) => ValueRef::Num(n as f64),
+        Prop::Num(x) => ValueRef::Num(x),
+        Prop::Bool(b) => ValueRef::Bool(b),
     }
 }
 
 /// A property of an asset as a filter sees it: a field of its layer, `created_at`, or a
 /// property the source file carried with no column of its own.
 pub fn asset_value(a: &Asset, name: &str) -> Value {
+    asset_value_ref(a, name).into_owned()
+}
+
+fn asset_value_ref<'a>(a: &'a Asset, name: &str) -> ValueRef<'a> {
     if let Some(f) = schema::field(a.layer, name) {
         return value((f.read)(a));
     }
     if name == "created_at" {
-        return Value::Str(a.created_at.clone());
+        return ValueRef::Str(Cow::Borrowed(&a.created_at));
     }
     match a.attrs.extra.get(name) {
-        None | Some(serde_json::Value::Null) => Value::Null,
-        Some(serde_json::Value::String(t)) => Value::Str(t.clone()),
-        Some(serde_json::Value::Bool(b)) => Value::Bool(*b),
-        Some(serde_json::Value::Number(n)) => n.as_f64().map_or(Value::Null, Value::Num),
-        Some(v) => Value::Str(v.to_string()),
+        None | Some(serde_json::Value::Null) => ValueRef::Null,
+        Some(serde_json::Value::String(t)) => ValueRef::Str(Cow::Borrowed(t)),
+        Some(serde_json::Value::Bool(b)) => ValueRef::Bool(*b),
+        Some(serde_json::Value::Number(n)) => n.as_f64().map_or(ValueRef::Null, ValueRef::Num),
+        Some(v) => ValueRef::Str(Cow::Owned(v.to_string())),
     }
 }
 

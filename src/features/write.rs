@@ -2,13 +2,14 @@
 //! as GeoJSON, CSV (WKT geometry column first, UTF-8) or FlatGeobuf (with its packed
 //! Hilbert R-tree index, which QGIS and GDAL use for bbox reads).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde_json::{json, Map, Value as Json};
 
 use super::cql2::{Record, Value};
 use super::crs::Crs;
-use super::{Collection, Item};
+use super::{Collection, Item, ValueRef};
 
 /// An item as a GeoJSON Feature, geometry in `crs`.
 pub fn feature(item: &Item, crs: &Crs) -> Json {
@@ -17,7 +18,7 @@ pub fn feature(item: &Item, crs: &Crs) -> Json {
             let mut f = super::feature(a, &[]);
             if !crs.is_crs84() {
                 f["geometry"] = json!(geojson::Geometry::new(geojson::Value::from(
-                    &crs.geometry(&a.geometry)
+                    &*crs.geometry(&a.geometry)
                 )));
             }
             f
@@ -25,7 +26,7 @@ pub fn feature(item: &Item, crs: &Crs) -> Json {
         Item::Complaint(p, g) => json!({
             "type": "Feature",
             "id": p.ticket,
-            "geometry": geojson::Geometry::new(geojson::Value::from(&crs.geometry(g))),
+            "geometry": geojson::Geometry::new(geojson::Value::from(&*crs.geometry(g))),
             "properties": crate::schema::COMPLAINT_FIELDS
                 .iter()
                 .filter(|f| f.is(crate::schema::Shown::FEATURES))
@@ -72,13 +73,15 @@ pub fn geojson_end<W: Write>(out: &mut W) -> std::io::Result<()> {
     out.flush()
 }
 
-fn csv_cell(v: &Value) -> String {
+fn csv_cell<'a>(v: &'a ValueRef<'_>) -> Cow<'a, str> {
     match v {
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
-        Value::Num(n) => n.to_string(),
-        Value::Str(s) => s.clone(),
+        ValueRef::Null => Cow::Borrowed(""),
+        ValueRef::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        ValueRef::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+            Cow::Owned(format!("{}", *n as i64))
+        }
+        ValueRef::Num(n) => Cow::Owned(n.to_string()),
+        ValueRef::Str(s) => Cow::Borrowed(s),
     }
 }
 
@@ -116,9 +119,12 @@ pub fn csv_row<W: Write>(
     crs: &Crs,
 ) -> std::io::Result<()> {
     use wkt::ToWkt;
-    let mut row = vec![crs.geometry(it.geometry()).wkt_string()];
-    row.extend(cols.iter().map(|(n, _)| csv_cell(&it.get(n))));
-    w.write_record(&row)?;
+    // Field by field: no row of copied text per item.
+    w.write_field(crs.geometry(it.geometry()).wkt_string())?;
+    for (n, _) in cols {
+        w.write_field(csv_cell(&it.value(n)).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)?;
     Ok(())
 }
 

@@ -487,65 +487,191 @@ impl AssetRow {
     }
 }
 
-pub(super) fn decode_asset(r: &SqliteRow) -> Result<Asset> {
-    let id: i64 = r.try_get("id")?;
+/// The columns an asset is decoded from, in the order [`asset_columns`] lists them.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Col {
+    Id,
+    Code,
+    Layer,
+    Kind,
+    Name,
+    NameBn,
+    Ward,
+    Borough,
+    Address,
+    Condition,
+    ConditionAssessedAt,
+    LastMaintainedAt,
+    Grade,
+    YearBuilt,
+    Owner,
+    AreaM2,
+    Status,
+    Protected,
+    Source,
+    Extra,
+    Geom,
+    CreatedAt,
+    UpdatedAt,
+    Version,
+}
+
+impl Col {
+    pub(super) const ALL: [Col; 24] = [
+        Col::Id,
+        Col::Code,
+        Col::Layer,
+        Col::Kind,
+        Col::Name,
+        Col::NameBn,
+        Col::Ward,
+        Col::Borough,
+        Col::Address,
+        Col::Condition,
+        Col::ConditionAssessedAt,
+        Col::LastMaintainedAt,
+        Col::Grade,
+        Col::YearBuilt,
+        Col::Owner,
+        Col::AreaM2,
+        Col::Status,
+        Col::Protected,
+        Col::Source,
+        Col::Extra,
+        Col::Geom,
+        Col::CreatedAt,
+        Col::UpdatedAt,
+        Col::Version,
+    ];
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Col::Id => "id",
+            Col::Code => "code",
+            Col::Layer => "layer",
+            Col::Kind => "kind",
+            Col::Name => "name",
+            Col::NameBn => "name_bn",
+            Col::Ward => "ward",
+            Col::Borough => "borough",
+            Col::Address => "address",
+            Col::Condition => "condition",
+            Col::ConditionAssessedAt => "condition_assessed_at",
+            Col::LastMaintainedAt => "last_maintained_at",
+            Col::Grade => "grade",
+            Col::YearBuilt => "year_built",
+            Col::Owner => "owner",
+            Col::AreaM2 => "area_m2",
+            Col::Status => "status",
+            Col::Protected => "protected",
+            Col::Source => "source",
+            Col::Extra => "extra",
+            Col::Geom => "geom",
+            Col::CreatedAt => "created_at",
+            Col::UpdatedAt => "updated_at",
+            Col::Version => "version",
+        }
+    }
+}
+
+/// `id, code, layer, …`: every [`Col`], in order, for a query whose rows are read by
+/// position.
+pub(super) fn asset_columns() -> String {
+    Col::ALL.map(Col::name).join(", ")
+}
+
+/// A stored asset's row, whichever driver stepped it: sqlx's rows are read by column
+/// name (`SELECT *`, `RETURNING *`), a layer read on its own connection by position
+/// (`store::export`). Text and blobs are borrowed from the row.
+pub(super) trait AssetColumns {
+    fn text(&self, c: Col) -> Result<Option<&str>>;
+    fn int(&self, c: Col) -> Result<Option<i64>>;
+    fn real(&self, c: Col) -> Result<Option<f64>>;
+    fn blob(&self, c: Col) -> Result<&[u8]>;
+}
+
+impl AssetColumns for SqliteRow {
+    fn text(&self, c: Col) -> Result<Option<&str>> {
+        Ok(self.try_get(c.name())?)
+    }
+
+    fn int(&self, c: Col) -> Result<Option<i64>> {
+        Ok(self.try_get(c.name())?)
+    }
+
+    fn real(&self, c: Col) -> Result<Option<f64>> {
+        Ok(self.try_get(c.name())?)
+    }
+
+    fn blob(&self, c: Col) -> Result<&[u8]> {
+        Ok(self.try_get(c.name())?)
+    }
+}
+
+pub(super) fn decode_asset(r: &impl AssetColumns) -> Result<Asset> {
+    let null = |id: i64, c: Col| StoreError::Corrupt {
+        table: "asset",
+        id,
+        what: format!("{} is null", c.name()),
+    };
+    let id = r.int(Col::Id)?.ok_or_else(|| null(0, Col::Id))?;
     let corrupt = |what: String| StoreError::Corrupt {
         table: "asset",
         id,
         what,
     };
-    let parse = |col: &str| -> Result<Option<String>> { Ok(r.try_get::<Option<String>, _>(col)?) };
-    let layer: String = r.try_get("layer")?;
-    let layer = Layer::from_str(&layer).map_err(|e| corrupt(e.to_string()))?;
-    let kind: String = r.try_get("kind")?;
-    let kind = kind
+    let required = |c: Col| -> Result<&str> { r.text(c)?.ok_or_else(|| null(id, c)) };
+    let text = |c: Col| -> Result<Option<String>> { Ok(r.text(c)?.map(str::to_owned)) };
+    let layer = Layer::from_str(required(Col::Layer)?).map_err(|e| corrupt(e.to_string()))?;
+    let kind = required(Col::Kind)?
         .parse()
         .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?;
-    let blob: Vec<u8> = r.try_get("geom")?;
-    let geometry = Wkb(&blob)
+    let geometry = Wkb(r.blob(Col::Geom)?)
         .to_geo()
         .map_err(|e| StoreError::Geometry(id, e.to_string()))?;
-    let extra: String = r.try_get("extra")?;
-    let extra = serde_json::from_str(&extra).map_err(|e| corrupt(format!("extra: {e}")))?;
-    let enum_col = |col: &str| -> Result<Option<String>> { parse(col) };
+    let extra =
+        serde_json::from_str(required(Col::Extra)?).map_err(|e| corrupt(format!("extra: {e}")))?;
     let attrs = Attributes {
         kind: Some(kind),
-        name: parse("name")?,
-        name_bn: parse("name_bn")?,
-        ward: r.try_get("ward")?,
-        borough: parse("borough")?,
-        address: parse("address")?,
-        condition: enum_col("condition")?
-            .map(|s| s.parse())
+        name: text(Col::Name)?,
+        name_bn: text(Col::NameBn)?,
+        ward: r.int(Col::Ward)?,
+        borough: text(Col::Borough)?,
+        address: text(Col::Address)?,
+        condition: r
+            .text(Col::Condition)?
+            .map(str::parse)
             .transpose()
             .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
-        condition_assessed_at: parse("condition_assessed_at")?,
-        last_maintained_at: parse("last_maintained_at")?,
-        grade: enum_col("grade")?
-            .map(|s| s.parse())
+        condition_assessed_at: text(Col::ConditionAssessedAt)?,
+        last_maintained_at: text(Col::LastMaintainedAt)?,
+        grade: r
+            .text(Col::Grade)?
+            .map(str::parse)
             .transpose()
             .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
-        year_built: r.try_get("year_built")?,
-        owner: parse("owner")?,
-        status: enum_col("status")?
-            .map(|s| s.parse())
+        year_built: r.int(Col::YearBuilt)?,
+        owner: text(Col::Owner)?,
+        status: r
+            .text(Col::Status)?
+            .map(str::parse)
             .transpose()
             .map_err(|e: crate::model::UnknownValue| corrupt(e.to_string()))?,
-        protected: r.try_get("protected")?,
-        source: parse("source")?,
+        protected: r.int(Col::Protected)?.map(|p| p != 0),
+        source: text(Col::Source)?,
         extra,
     };
     Ok(Asset {
         id: AssetId(id),
-        code: r.try_get("code")?,
+        code: required(Col::Code)?.to_owned(),
         layer,
         kind,
         attrs,
-        area_m2: r.try_get("area_m2")?,
+        area_m2: r.real(Col::AreaM2)?,
         geometry,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        version: r.try_get("version")?,
+        created_at: required(Col::CreatedAt)?.to_owned(),
+        updated_at: required(Col::UpdatedAt)?.to_owned(),
+        version: r.int(Col::Version)?.ok_or_else(|| null(id, Col::Version))?,
         ward_from_location: false,
     })
 }

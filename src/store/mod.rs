@@ -3,7 +3,7 @@
 //! Every write lands here first; the in-memory index is rebuilt from here at start and
 //! updated only after a write has committed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -25,6 +25,7 @@ pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
+pub use export::Snapshot;
 pub use history::{Document, DocumentRecord, HistoryBatch, Inspection, Maintenance, NewDocument};
 pub use proposals::{NewProposal, Proposal};
 pub use versions::{Delisting, EditContext, Version, VersionInfo};
@@ -35,6 +36,9 @@ pub use watch::{LinkedComplaint, Watched, WatchedVersion};
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// From a connection of its own, outside sqlx ([`Store::snapshot`]).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored geometry of asset {0} cannot be decoded: {1}")]
@@ -71,15 +75,22 @@ impl StoreError {
             StoreError::Sqlx(sqlx::Error::Database(d)) => d
                 .code()
                 .and_then(|c| c.parse::<i32>().ok())
-                // SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13,
-                // CANTOPEN 14 (extended codes keep them in the low byte).
-                .is_some_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14)),
+                .is_some_and(unavailable_code),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                unavailable_code(e.extended_code)
+            }
             StoreError::Sqlx(
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
             ) => true,
             _ => false,
         }
     }
+}
+
+/// SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14
+/// (extended codes keep them in the low byte).
+fn unavailable_code(c: i32) -> bool {
+    matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14)
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -93,6 +104,9 @@ pub struct Store {
     /// Connections with `synchronous=FULL`, for writes that must survive a power cut the
     /// moment they are acknowledged: complaints, their timeline, staff accounts.
     durable: SqlitePool,
+    /// The database file, for reads on a connection of their own ([`Store::snapshot`]);
+    /// `None` in memory, where no other connection would see the same database.
+    file: Option<PathBuf>,
 }
 
 /// SQLite says only "unable to open database file"; say why when the file system can
@@ -148,11 +162,17 @@ impl Store {
             Err(e) => return Err(explain_open_error(options.get_filename(), e)),
         };
         MIGRATOR.run(&pool).await?;
+        let in_memory = url_or_path.contains(":memory:") || url_or_path.contains("mode=memory");
+        let file = (!in_memory).then(|| options.get_filename().to_owned());
         let durable = SqlitePoolOptions::new()
             .max_connections(2)
             .connect_with(options.synchronous(SqliteSynchronous::Full))
             .await?;
-        Ok(Store { pool, durable })
+        Ok(Store {
+            pool,
+            durable,
+            file,
+        })
     }
 
     pub async fn close(&self) {
