@@ -86,7 +86,7 @@ function render(focus) {
   }
   const field = s.user && s.user.role === 'field_staff';
   const status = h('p', {
-    id: 'add-status', class: `form-status${state.message ? ` ${state.message.kind}` : ''}`, role: 'status', tabindex: '-1',
+    id: 'add-message', class: `form-status${state.message ? ` ${state.message.kind}` : ''}`, role: 'status', tabindex: '-1',
     text: state.message ? (state.message.error ? refusal(state.message.error) : t(state.message.key, state.message.vars)) : '',
   });
   if (state.done) {
@@ -195,7 +195,7 @@ async function submit(fields, note, send) {
   const feature = { type: 'Feature', geometry, properties };
   if (note.value.trim()) feature.note = note.value.trim();
   send.disabled = true;
-  const line = $('#add-status');
+  const line = $('#add-message');
   line.className = 'form-status';
   line.textContent = t('rec.saving');
   try {
@@ -213,7 +213,7 @@ async function submit(fields, note, send) {
       mapctl.highlight(r.data.geometry);
     }
     render(false);
-    $('#add-status')?.focus();
+    $('#add-message')?.focus();
   } catch (err) {
     send.disabled = false;
     state.message = { kind: 'error', error: err };

@@ -22,6 +22,10 @@ export function init() {
   });
   mapctl.onAsOf(render);
   onLangChange(render);
+  // On phones the legend and the map's buttons move down by the banner's height (app.css).
+  const banner = $('#asof-banner');
+  const sync = () => document.documentElement.style.setProperty('--asof-h', `${Math.ceil(banner.getBoundingClientRect().height)}px`);
+  if (window.ResizeObserver) new ResizeObserver(sync).observe(banner);
   render();
 }
 

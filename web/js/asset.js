@@ -599,7 +599,7 @@ async function openEdit(p, which, outline) {
   } catch (err) {
     Object.assign(e, { loading: false, message: { kind: 'error', error: err } });
     render();
-    document.getElementById('edit-status')?.focus();
+    document.getElementById('edit-message')?.focus();
   }
 }
 
@@ -657,7 +657,7 @@ function editTools(p, user) {
   const e = state.edit || (state.edit = {});
   const field = user.role === 'field_staff';
   const status = h('p', {
-    id: 'edit-status', class: `form-status${e.message ? ` ${e.message.kind}` : ''}`, role: 'status', tabindex: '-1', text: editMessage(),
+    id: 'edit-message', class: `form-status${e.message ? ` ${e.message.kind}` : ''}`, role: 'status', tabindex: '-1', text: editMessage(),
   });
   const heading = h('h4', { id: 'edit-heading', text: t('edit.title') });
   const hint = field ? h('p', { class: 'hint', id: 'edit-proposal-hint', text: t('edit.fieldHint') }) : null;
@@ -681,7 +681,7 @@ function editTools(p, user) {
         state.dropTyped = true;
         render();
         if (wasOutline) await startOutline();
-        document.getElementById('edit-status')?.focus();
+        document.getElementById('edit-message')?.focus();
       },
     })) : null;
 
@@ -716,7 +716,7 @@ function editTools(p, user) {
         if (r.status === 202) {
           e.message = { kind: 'success', key: 'edit.proposed', vars: { id: digits(r.data.id) } };
           render();
-          document.getElementById('edit-status')?.focus();
+          document.getElementById('edit-message')?.focus();
         } else {
           e.message = { kind: 'success', key: 'edit.delisted' };
           await afterWrite(null);
@@ -817,7 +817,7 @@ function editTools(p, user) {
         e.message = { kind: 'success', key: 'edit.saved', vars: { version: digits(r.data.properties.version) } };
         afterWrite(r.data);
       }
-      document.getElementById('edit-status')?.focus();
+      document.getElementById('edit-message')?.focus();
     } catch (err) {
       saveFailed(err, save);
     }
@@ -831,7 +831,7 @@ function saveFailed(err, button) {
   const e = state.edit;
   const btn = document.getElementById(button.id);
   if (btn) btn.disabled = false;
-  const line = document.getElementById('edit-status');
+  const line = document.getElementById('edit-message');
   if (err.status === 412 && err.body && err.body.current) {
     e.conflict = { ...err.body.current, etag: err.etag };
     e.message = null;

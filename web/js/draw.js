@@ -125,6 +125,7 @@ export function stop() {
   if (!session) return;
   const s = session;
   session = null;
+  if (s.keyed && s.keyed.length && !s.ids.length) mapctl.clearHighlight();
   try { s.draw.stop(); } catch { /* the map may be gone */ }
   mapctl.setEditing(false);
 }
@@ -199,6 +200,8 @@ export function addCorner(lngLat) {
   } else {
     s.keyed.push(c);
     const need = { point: 1, linestring: 2, polygon: 3 }[s.shape];
+    // Until there are enough for the shape, the corners placed so far are marked.
+    mapctl.highlight(s.keyed.length < need ? { type: 'MultiPoint', coordinates: s.keyed } : null);
     if (s.keyed.length >= need) {
       const geometry = s.shape === 'point' ? { type: 'Point', coordinates: c }
         : s.shape === 'linestring' ? { type: 'LineString', coordinates: s.keyed.slice() }
