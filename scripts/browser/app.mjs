@@ -1688,7 +1688,7 @@ await run('editing: officer', async () => {
 
 await run('editing: field staff reshape, officer approves', async () => {
   if (!fieldUser || !editUser || !reshapeTarget) {
-    check('the issue\'s scenario (set FIELD_USER/FIELD_PASSWORD and STAFF_USER/STAFF_PASSWORD)', false, 'missing');
+    info('the issue\'s scenario skipped (set FIELD_USER/FIELD_PASSWORD for a field staff member of ward 79)');
     return;
   }
   const logged = errors.length;
@@ -1953,7 +1953,7 @@ for (const [width, height] of [[360, 740], [1280, 800]]) {
       await p.goto(`${base}/#proposals`);
       await p.waitForSelector('#proposals-status', { timeout: 10000 });
       await p.selectOption('#proposals-status', '');
-      await p.waitForSelector('#proposals-list li button', { timeout: 10000 });
+      await p.waitForFunction(() => /[^…]$/.test(document.querySelector('#proposals-count')?.textContent || ''), null, { timeout: 10000 });
       await axe('the proposal queue');
       await shot('proposals');
       const pending = (await apiAs(await tokenOf(p), 'GET', '/proposals?status=pending')).body.proposals || [];
