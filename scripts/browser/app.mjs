@@ -1777,6 +1777,9 @@ await run('editing: field staff reshape, officer approves', async () => {
     .then(() => true, () => false);
   const after = (await apiAs(await tokenOf(p), 'GET', `/proposals/${id}`)).body;
   check(`Approve: the proposal is approved and the register holds it (version ${after.result_version})`, approved && after.status === 'approved' && after.result_version > reshapeTarget.properties.version);
+  const areaAfter = await p.waitForFunction(() => document.querySelector('#proposal-area')?.textContent, null, { timeout: 10000 }).then((x) => x.jsonValue(), () => '');
+  check(`an approved proposal still shows what it changed (the version it was made against and the one it became: "${areaAfter}")`,
+    areaAfter === area && !(await p.isVisible('#proposal-stale')));
   const changed = await p.waitForFunction(([c, code]) => window.map.queryRenderedFeatures(window.map.project(c), { layers: ['heritage-fill'] }).some((f) => f.properties.code === code),
     [probe, code], { timeout: 15000 }).then(() => true, () => false);
   const corner = await p.evaluate(([code, nc]) => window.map.queryRenderedFeatures({ layers: ['heritage-fill'] })

@@ -92,6 +92,16 @@ async function loadDetail(id, { focus = true } = {}) {
   detailError = null;
   try {
     const r = await api.proposal(id);
+    // Once approved, the server compares the proposal with the asset as it stands now
+    // (which is the proposal itself, or later): what it changed is the version it was
+    // made against and the one it became.
+    const code = r.before && r.before.properties ? r.before.properties.code : null;
+    if (r.status === 'approved' && code && r.base_version && r.result_version) {
+      try {
+        const [b, a, d] = await Promise.all([api.version(code, r.base_version), api.version(code, r.result_version), api.diff(code, r.base_version, r.result_version)]);
+        Object.assign(r, { before: b, after: a, diff: d, stale: false });
+      } catch { /* the server's comparison stands */ }
+    }
     if (mine !== seq) return;
     detail = r;
     mapctl.compare(r.before, r.after);
