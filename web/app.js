@@ -2,9 +2,10 @@
 // and is vendored under /vendor/maplibre-gl/ (see docs/frontend.md). The worker
 // (/vendor/maplibre-gl/maplibre-gl-worker.mjs) is found relative to that module's URL.
 //
-// This file starts the map and the panel and keeps the URL: `#asset/CODE`,
-// `#track/TICKET`, `#report`, `#near`, `#export`, `#staff`, or `#zoom/lat/lng` when no
-// panel is open. Each view lives in web/js/.
+// This file starts the map and the panel and keeps the URL: `#asset/CODE` (and
+// `#asset/CODE/history`), `#track/TICKET`, `#report`, `#near`, `#export`, `#staff`,
+// `#proposals` (and `#proposals/ID`), `#add`, or `#zoom/lat/lng` when no panel is open.
+// Each view lives in web/js/.
 import { maplibregl, createMap, onFeatureClick, setPaddingProvider } from './js/mapctl.js';
 import * as mapctl from './js/mapctl.js';
 import { $, $$ } from './js/dom.js';
@@ -17,6 +18,9 @@ import * as track from './js/track.js';
 import * as near from './js/near.js';
 import * as planner from './js/planner.js';
 import * as staff from './js/staff.js';
+import * as proposals from './js/proposals.js';
+import * as add from './js/add.js';
+import * as asof from './js/asof.js';
 
 function showError(message) {
   const el = document.getElementById('map-error');
@@ -26,7 +30,7 @@ function showError(message) {
 
 // ---- the URL ---------------------------------------------------------------------------
 
-const VIEWS = { asset, report, track, near, export: planner, staff };
+const VIEWS = { asset, report, track, near, export: planner, staff, proposals, add };
 let lastRouted = null;
 
 /** Parses '#asset/HER-0001' into {view: 'asset', arg: 'HER-0001'}; null for a map position. */
@@ -104,6 +108,7 @@ async function start() {
   panel.init(ctx, VIEWS);
   for (const v of Object.values(VIEWS)) v.init(ctx);
   search.init(ctx);
+  asof.init();
 
   // Layer toggles in the legend.
   for (const box of $$('#legend input[data-group]')) {

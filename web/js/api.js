@@ -13,6 +13,8 @@ export class ApiError extends Error {
     this.field = body && body.field ? String(body.field) : null;
     this.description = description;
     this.retryAfter = retryAfter;
+    this.body = body && typeof body === 'object' ? body : null; // a 412's `current` feature
+    this.etag = null; // a 412's ETag: the current version's
   }
 }
 
@@ -37,11 +39,17 @@ export function setStaffSession(s) {
 const unauthorizedListeners = new Set();
 export function onUnauthorized(fn) { unauthorizedListeners.add(fn); }
 
-async function request(method, url, { json, form, raw, auth = false, signal } = {}) {
+/**
+ * One request. JSON in (`json`, with `type` for its media type), JSON out. With `full`
+ * the answer is {status, data, etag, location}; `keep` lists error statuses answered as
+ * data rather than thrown (a delisted asset's 410 carries its record).
+ */
+async function request(method, url, { json, type, form, raw, auth = false, signal, ifMatch, full = false, keep = [] } = {}) {
   const headers = { Accept: 'application/json' };
   let body;
+  if (ifMatch) headers['If-Match'] = ifMatch;
   if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
+    headers['Content-Type'] = type || 'application/json';
     body = JSON.stringify(json);
   } else if (form) {
     body = form; // the browser sets multipart/form-data with its boundary
@@ -65,16 +73,18 @@ async function request(method, url, { json, form, raw, auth = false, signal } = 
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
-  if (!res.ok) {
+  if (!res.ok && !keep.includes(res.status)) {
     const retry = Number(res.headers.get('Retry-After'));
     const err = new ApiError(res.status, data, Number.isFinite(retry) ? retry : null);
+    err.etag = res.headers.get('ETag');
     if (res.status === 401 && auth) {
       setStaffSession(null);
       for (const fn of unauthorizedListeners) fn(err);
     }
     throw err;
   }
-  return data;
+  if (!full) return data;
+  return { status: res.status, data, etag: res.headers.get('ETag'), location: res.headers.get('Location') };
 }
 
 const qs = (params) => {
@@ -88,7 +98,8 @@ const qs = (params) => {
 export const api = {
   qs,
   search: (q, signal, limit = 8) => request('GET', `/search?${qs({ q, limit })}`, { signal }),
-  asset: (id) => request('GET', `/assets/${encodeURIComponent(id)}`),
+  /** An asset's record; a delisted one (410) too, with `delisted: {at, reason}`. */
+  asset: (id, asOf) => request('GET', `/assets/${encodeURIComponent(id)}${asOf ? `?${qs({ as_of: asOf })}` : ''}`, { keep: [410] }),
   nearby: (p, signal) => request('GET', `/nearby?${qs(p)}`, { signal }),
   at: (lon, lat, signal) => request('GET', `/at?${qs({ lon, lat })}`, { signal }),
   services: () => request('GET', '/open311/v2/services.json'),
@@ -113,6 +124,32 @@ export const api = {
   inspect: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/inspections`, { json: body, auth: true }),
   maintain: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/maintenance`, { json: body, auth: true }),
   addDocument: (code, form) => request('POST', `/assets/${encodeURIComponent(code)}/documents`, { form, auth: true }),
+  // Editing the register (OGC API Features Part 4): officers write, field staff propose
+  // (202 with the proposal). Every answer is {status, data, etag, location}.
+  /** An item with its ETag (the version an edit is made against). */
+  item: (layer, id) => request('GET', `/collections/${encodeURIComponent(layer)}/items/${encodeURIComponent(id)}`, { full: true }),
+  /** A JSON Merge Patch: `{properties: {...changed}, geometry?, note?}`. */
+  patchItem: (layer, id, etag, patch) => request('PATCH', `/collections/${encodeURIComponent(layer)}/items/${encodeURIComponent(id)}`, {
+    json: patch, type: 'application/merge-patch+json', ifMatch: etag, auth: true, full: true,
+  }),
+  createItem: (layer, feature) => request('POST', `/collections/${encodeURIComponent(layer)}/items`, {
+    json: feature, type: 'application/geo+json', auth: true, full: true,
+  }),
+  delist: (layer, id, etag, reason) => request('DELETE', `/collections/${encodeURIComponent(layer)}/items/${encodeURIComponent(id)}?${qs({ reason })}`, {
+    ifMatch: etag, auth: true, full: true,
+  }),
+  proposals: (p) => request('GET', `/proposals?${qs(p)}`, { auth: true }),
+  proposal: (id) => request('GET', `/proposals/${encodeURIComponent(id)}`, { auth: true }),
+  approve: (id, note) => request('POST', `/proposals/${encodeURIComponent(id)}/approve`, { json: note ? { note } : {}, auth: true }),
+  reject: (id, note) => request('POST', `/proposals/${encodeURIComponent(id)}/reject`, { json: { note }, auth: true }),
+  rebase: (id) => request('POST', `/proposals/${encodeURIComponent(id)}/rebase`, { auth: true }),
+  // An asset's versions (public; restoring is for officers)
+  versions: (code) => request('GET', `/assets/${encodeURIComponent(code)}/versions`),
+  version: (code, n) => request('GET', `/assets/${encodeURIComponent(code)}/versions/${encodeURIComponent(n)}`),
+  diff: (code, from, to) => request('GET', `/assets/${encodeURIComponent(code)}/diff?${qs({ from, to })}`),
+  restore: (code, n, etag, note) => request('POST', `/assets/${encodeURIComponent(code)}/versions/${encodeURIComponent(n)}/restore`, {
+    json: note ? { note } : undefined, ifMatch: etag, auth: true, full: true,
+  }),
   /** Is this copy (a File/Blob) the document on record? Sent as the raw body. */
   verifyFile: (file) => request('POST', '/documents/verify', { raw: file }),
   verifyHash: (sha256) => request('POST', '/documents/verify', { json: { sha256 } }),

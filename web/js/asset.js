@@ -2,7 +2,11 @@
 // condition and when it was assessed, address and ward, maintenance, inspections and
 // public documents, and "report a problem here". Signed-in staff who may record work on
 // this asset get the forms first, right under its name; field staff of another ward get
-// a line saying why there are none.
+// a line saying why there are none. Below the forms, staff edit the register entry
+// (its attributes and outline: officers' edits are written, field staff's become
+// proposals) or delist it. The History tab (#asset/CODE/history) lists its versions
+// (versions.js). A delisted asset says when and why instead of an error; with "Map as
+// of" on, the record is the one of that day.
 import { h, replace, dl, $, fieldError } from './dom.js';
 import { t, label, fmtDate, fmtNumber, digits, getLang, kolkataDate } from './i18n.js';
 import { api, errorText, staffSession } from './api.js';
@@ -10,25 +14,43 @@ import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import * as report from './report.js';
 import * as near from './near.js';
+import * as drawing from './draw.js';
+import * as versions from './versions.js';
+import { attributeFields, changedProperties, refusedField, refusal, NOTE_MAX, REASON_MAX, EDITABLE_LAYERS } from './edit.js';
+import { reveal } from './panel.js';
 import { verifyForm, forget } from './verify.js';
 
 let ctx;
 let seq = 0;
-let state = null; // {id, loading, error, data, ward, wardChecked, changes, forms}
+let state = null; // {id, tab, loading, error, data, asOf, ward, wardChecked, changes, forms, edit}
+let tab = 'record'; // 'record' or 'history': the tab the URL asked for
 const clickPoints = new Map();
 
 const el = () => $('#view-asset');
 
-export function init(c) { ctx = c; }
+export function init(c) {
+  ctx = c;
+  versions.init(() => { if (state && state.data && tab === 'history') render(); });
+  // "Map as of" on or off: the open record is reloaded as of that day (or today).
+  mapctl.onAsOf(() => { if (state && state.id && !el().hidden) load(state.id); });
+}
+
+/** The asset's code and tab from the URL's argument ('HER-0001' or 'HER-0001/history'). */
+function parseArg(arg) {
+  const a = String(arg);
+  return a.endsWith('/history') ? { id: a.slice(0, -8), tab: 'history' } : { id: a, tab: 'record' };
+}
 
 /** Remembers where the asset was clicked, so the map need not move. */
 export function setClickPoint(id, lngLat) {
   clickPoints.set(String(id), { lon: lngLat.lng, lat: lngLat.lat });
 }
 
-export function show(id) {
-  if (!id) return;
-  if (state && state.id === id && state.data) {
+export function show(arg) {
+  if (!arg) return;
+  const { id, tab: which } = parseArg(arg);
+  tab = which;
+  if (state && state.id === id && state.data && state.asOf === mapctl.getAsOf()) {
     render();
     return;
   }
@@ -37,27 +59,54 @@ export function show(id) {
 
 export function hide() {
   seq++;
+  stopEditing();
+  versions.reset();
   mapctl.clearHighlight();
+}
+
+/** Takes an outline being edited off the map. */
+function stopEditing() {
+  drawing.stop();
+  if (state && state.edit) state.edit.outline = false;
+}
+
+/** Switches between the record and its History, keeping the URL in step (no new history entry). */
+function setTab(which) {
+  if (tab === which) return;
+  tab = which;
+  const code = state && state.data ? state.data.properties.code || state.id : state.id;
+  window.history.replaceState(null, '', `#asset/${encodeURIComponent(String(code))}${which === 'history' ? '/history' : ''}`);
+  if (which !== 'history') mapctl.clearCompare();
+  render();
+  document.getElementById(`asset-tab-${which}`)?.focus();
 }
 
 export function rerender() { render(); }
 
-async function load(id) {
+async function load(id, { keep = false } = {}) {
   const mine = ++seq;
   const click = clickPoints.get(id);
   clickPoints.delete(id);
   forget('asset-verify-result');
-  state = { id, loading: true, click };
-  render();
+  const asOf = mapctl.getAsOf();
+  // After an edit the record is reloaded in place: the messages and open forms stay.
+  const kept = keep && state && state.id === id ? state : null;
+  if (!kept) {
+    stopEditing();
+    versions.reset();
+    state = { id, loading: true, click, asOf };
+    render();
+  }
   try {
-    const data = await api.asset(id);
+    const data = await api.asset(id, asOf);
     if (mine !== seq) return;
-    state = { id, data, click };
-    loadChanges(mine);
+    state = kept ? { ...kept, data, asOf, loading: false } : { id, data, click, asOf };
+    if (kept) state.dropTyped = true;
+    if (!asOf) loadChanges(mine);
     const p = data.properties || {};
     mapctl.highlight(data.geometry);
     const bbox = mapctl.geometryBbox(data.geometry);
-    if (!click && bbox) mapctl.fitBbox(bbox, p.layer === 'wards' ? 15 : 17);
+    if (!click && !kept && bbox) mapctl.fitBbox(bbox, p.layer === 'wards' ? 15 : 17);
     render();
     if ((p.ward === null || p.ward === undefined) && p.layer !== 'wards') {
       // A point inside the asset (as the server takes for field staff's ward check).
@@ -77,7 +126,7 @@ async function load(id) {
     }
   } catch (e) {
     if (mine !== seq) return;
-    state = { id, error: e };
+    state = { id, error: e, asOf };
     render();
   }
 }
@@ -151,7 +200,11 @@ function render() {
   const typed = [];
   // Only into the same asset's forms: another record starts empty.
   const same = state && el().dataset.asset === state.id;
-  for (const c of same ? el().querySelectorAll('.staff-tools input, .staff-tools select, .staff-tools textarea') : []) {
+  // After a reload for a newer version the edit form starts from that version.
+  const drop = state && state.dropTyped;
+  if (state) state.dropTyped = false;
+  for (const c of same ? el().querySelectorAll('.staff-tools input, .staff-tools select, .staff-tools textarea, .versions textarea') : []) {
+    if (drop && c.id.startsWith('edit-')) continue;
     if (c.id && c.type !== 'file') typed.push([c.id, c.type === 'checkbox' ? c.checked : c.value]);
   }
   draw();
@@ -175,11 +228,13 @@ function draw() {
   }
   if (state.error) {
     const notFound = state.error.status === 404;
-    return replace(root,
-      h('h2', { tabindex: '-1', text: notFound ? t('asset.notFound', { id: state.id }) : t('asset.error', { error: errorText(state.error) }) }));
+    let text = notFound ? t('asset.notFound', { id: state.id }) : t('asset.error', { error: errorText(state.error) });
+    if (notFound && state.asOf) text = t('asset.notThen', { id: state.id, date: fmtDate(state.asOf, false) });
+    return replace(root, h('h2', { tabindex: '-1', text }));
   }
   const d = state.data;
   const p = d.properties || {};
+  const delisted = d.delisted || null;
   const bn = getLang() === 'bn';
   const en = p.name || p.code || t('unnamed');
   const primary = bn && p.name_bn ? p.name_bn : en;
@@ -195,7 +250,25 @@ function draw() {
     h('p', { class: 'badges' },
       p.layer === 'heritage' ? badge(`grade grade-${p.grade || 'none'}`, p.grade ? label('grade', p.grade) : t('asset.ungraded')) : null,
       p.condition ? badge(`cond cond-${p.condition}`, `${t('asset.condition')}: ${label('condition', p.condition)}`) : null,
-      p.layer === 'water_bodies' && p.status ? badge(`water water-${p.status}`, label('water', p.status)) : null));
+      p.layer === 'water_bodies' && p.status ? badge(`water water-${p.status}`, label('water', p.status)) : null),
+    // A delisted asset's record is its last one, and says when and why it left the register.
+    delisted ? h('p', { class: 'notice delisted-notice', id: 'asset-delisted', tabindex: '-1', text: t('asset.delistedOn', { date: fmtDate(delisted.at, false), reason: delisted.reason }) }) : null,
+    state.asOf ? h('p', { class: 'notice', id: 'asset-as-of', text: t('asset.asOf', { date: fmtDate(state.asOf, false) }) }) : null);
+
+  // Two tabs: the record, and its History (every version on record).
+  const tabs = h('div', { class: 'asset-tabs', role: 'group', 'aria-label': t('asset.views') },
+    ['record', 'history'].map((which) => h('button', {
+      type: 'button', class: 'btn btn-tab', id: `asset-tab-${which}`, 'aria-pressed': String(tab === which),
+      text: t(`asset.tab.${which}`), onclick: () => setTab(which),
+    })));
+  if (tab === 'history') {
+    const s = staffSession();
+    const officer = !!(s && s.user && (s.user.role === 'officer' || s.user.role === 'admin'));
+    return replace(root, head, tabs, versions.section(p, {
+      officer, delisted: !!delisted,
+      onRestored: (f) => afterWrite(f),
+    }));
+  }
 
   const condition = p.condition
     ? `${label('condition', p.condition)} (${p.condition_assessed_at ? t('asset.assessed', { date: fmtDate(p.condition_assessed_at, false) }) : t('asset.notAssessed')})`
@@ -262,9 +335,9 @@ function draw() {
   const docs = section('asset-docs', t('asset.documents'), documents, t('asset.noDocuments'));
   docs.append(verifyForm());
 
-  replace(el(), head,
-    staffTools(p),
-    facts, actions,
+  replace(el(), head, tabs,
+    delisted || state.asOf ? null : staffTools(p),
+    facts, delisted || state.asOf ? null : actions,
     section('asset-maint', t('asset.maintenance'), maintenance, t('asset.noMaintenance')),
     section('asset-insp', t('asset.inspections'), inspections, t('asset.noInspections')),
     docs,
@@ -480,5 +553,302 @@ function staffTools(p) {
   return h('section', { class: 'record staff-tools', 'aria-labelledby': 'rec-heading' },
     heading, insp,
     folded('maintenance', t('rec.maintenance'), maint),
-    docForm ? folded('document', t('rec.document'), docForm) : null);
+    docForm ? folded('document', t('rec.document'), docForm) : null,
+    EDITABLE_LAYERS.includes(p.layer) ? editTools(p, s.user) : null);
+}
+
+// ---- editing the register entry ------------------------------------------------------------
+
+/** After an edit was written (officers): fresh tiles, the record and its history again. */
+function afterWrite(feature) {
+  mapctl.refreshAssets();
+  if (feature && feature.geometry) mapctl.highlight(feature.geometry);
+  const code = state.data.properties.code || state.id;
+  versions.reset();
+  return load(code, { keep: true });
+}
+
+/** The line under the edit buttons: what the last save did, in the current language. */
+function editMessage() {
+  const m = state.edit && state.edit.message;
+  if (!m) return '';
+  return m.error ? refusal(m.error) : t(m.key, m.vars);
+}
+
+/**
+ * Opens the edit form ('form', with `outline` the outline on the map too) or the delist
+ * form ('delist'), after reading the item's ETag: the edit is made against that version.
+ */
+async function openEdit(p, which, outline) {
+  const e = state.edit || (state.edit = {});
+  e.message = null;
+  e.loading = true;
+  render();
+  try {
+    const r = await api.item(p.layer, p.id);
+    Object.assign(e, { open: which, etag: r.etag, item: r.data, loading: false, conflict: null, outline: false });
+    state.fieldErrors = {};
+    state.dropTyped = true;
+    render();
+    if (outline) await startOutline();
+    const first = document.getElementById(which === 'delist' ? 'edit-reason' : (outline ? 'edit-outline' : 'edit-name'));
+    if (first) {
+      reveal(first.closest('form') || first);
+      first.focus({ preventScroll: true });
+    }
+  } catch (err) {
+    Object.assign(e, { loading: false, message: { kind: 'error', error: err } });
+    render();
+    document.getElementById('edit-message')?.focus();
+  }
+}
+
+/** Puts the outline being edited on the map with draggable corners. */
+async function startOutline() {
+  const e = state.edit;
+  if (!e || !e.item || !e.item.geometry) return;
+  e.outline = true;
+  e.outlineChanged = false;
+  render();
+  const ok = await drawing.edit(e.item.geometry);
+  if (!ok) {
+    e.outline = false;
+    e.message = { kind: 'error', key: 'edit.outlineUnsupported' };
+    drawing.stop();
+  }
+  drawing.onChange(() => {
+    e.outlineChanged = true;
+    // In place: a redraw would move focus while a corner is being dragged.
+    const line = document.getElementById('edit-outline-status');
+    if (line) line.textContent = outlineText();
+    refreshCorners();
+  });
+  render();
+}
+
+function outlineText() {
+  const e = state.edit;
+  if (!e || !e.outline) return '';
+  return t(e.outlineChanged ? 'edit.outlineMoved' : 'edit.outlineHint');
+}
+
+/** The keyboard's list of corners, refreshed as corners move. */
+function refreshCorners() {
+  const sel = document.getElementById('edit-corner');
+  if (!sel) return;
+  const keep = sel.value;
+  replace(sel, drawing.corners().map((c, i) => h('option', {
+    value: String(i), text: t('edit.corner', { n: digits(i + 1), lat: c.lngLat[1].toFixed(6), lon: c.lngLat[0].toFixed(6) }),
+  })));
+  if (keep && Number(keep) < sel.options.length) sel.value = keep;
+}
+
+function closeEdit(focusId) {
+  stopEditing();
+  if (state.edit) Object.assign(state.edit, { open: null, conflict: null, outline: false });
+  state.fieldErrors = {};
+  mapctl.highlight(state.data.geometry);
+  render();
+  document.getElementById(focusId || 'asset-edit')?.focus();
+}
+
+/** Edit, Edit outline and Delist, and the forms they open. */
+function editTools(p, user) {
+  const e = state.edit || (state.edit = {});
+  const field = user.role === 'field_staff';
+  const status = h('p', {
+    id: 'edit-message', class: `form-status${e.message ? ` ${e.message.kind}` : ''}`, role: 'status', tabindex: '-1', text: editMessage(),
+  });
+  const heading = h('h4', { id: 'edit-heading', text: t('edit.title') });
+  const hint = field ? h('p', { class: 'hint', id: 'edit-proposal-hint', text: t('edit.fieldHint') }) : null;
+  if (!e.open) {
+    return h('div', { class: 'edit-tools', role: 'group', 'aria-labelledby': 'edit-heading' }, heading, hint,
+      h('div', { class: 'button-row' },
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'asset-edit', text: t('edit.edit'), disabled: !!e.loading, onclick: () => openEdit(p, 'form', false) }),
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'asset-edit-outline', text: t('edit.editOutline'), disabled: !!e.loading, onclick: () => openEdit(p, 'form', true) }),
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'asset-delist', text: t('edit.delist'), disabled: !!e.loading, onclick: () => openEdit(p, 'delist', false) })),
+      status);
+  }
+  const conflict = e.conflict ? h('div', { class: 'confirm', id: 'edit-conflict', role: 'alert' },
+    h('p', { text: t('edit.conflict', { version: digits(e.conflict.properties.version), name: e.conflict.properties.name || e.conflict.properties.code }) }),
+    h('button', {
+      type: 'button', class: 'btn btn-primary', id: 'edit-reload', text: t('edit.reload'),
+      onclick: async () => {
+        const wasOutline = e.outline;
+        stopEditing();
+        Object.assign(e, { etag: e.conflict.etag || e.etag, item: e.conflict, conflict: null, message: { kind: 'success', key: 'edit.reloaded', vars: { version: digits(e.conflict.properties.version) } } });
+        state.fieldErrors = {};
+        state.dropTyped = true;
+        render();
+        if (wasOutline) await startOutline();
+        document.getElementById('edit-message')?.focus();
+      },
+    })) : null;
+
+  if (e.open === 'delist') {
+    const reason = h('textarea', { id: 'edit-reason', name: 'reason', rows: 3, maxLength: REASON_MAX, required: true, 'aria-describedby': 'edit-reason-hint' });
+    const go = h('button', { type: 'submit', class: 'btn btn-primary', id: 'edit-delist-go', text: t(field ? 'edit.delistPropose' : 'edit.delistGo') });
+    const form = h('form', { id: 'edit-delist-form', class: 'edit-form', novalidate: true },
+      h('h4', { text: t('edit.delistTitle') }),
+      h('div', { class: 'field' },
+        h('label', { htmlFor: 'edit-reason' }, t('edit.reason'), ' ', h('span', { class: 'req', text: t('report.required') })),
+        h('p', { class: 'hint', id: 'edit-reason-hint', text: t('edit.reasonHint') }),
+        reason),
+      conflict,
+      h('div', { class: 'button-row' }, go,
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'edit-cancel', text: t('edit.cancel'), onclick: () => closeEdit('asset-delist') })),
+      status);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      fieldError(reason, null);
+      const why = reason.value.trim();
+      if (!why) {
+        fieldError(reason, t('edit.needReason'));
+        return reason.focus();
+      }
+      go.disabled = true;
+      status.className = 'form-status';
+      status.textContent = t('rec.saving');
+      try {
+        const r = await api.delist(p.layer, p.id, e.etag, why);
+        stopEditing();
+        Object.assign(e, { open: null, conflict: null });
+        if (r.status === 202) {
+          e.message = { kind: 'success', key: 'edit.proposed', vars: { id: digits(r.data.id) } };
+          render();
+          document.getElementById('edit-message')?.focus();
+        } else {
+          e.message = { kind: 'success', key: 'edit.delisted' };
+          await afterWrite(null);
+          // The record now says when and why it was delisted.
+          document.getElementById('asset-delisted')?.focus();
+        }
+      } catch (err) {
+        saveFailed(err, go);
+      }
+      return undefined;
+    });
+    return h('div', { class: 'edit-tools', role: 'group', 'aria-labelledby': 'edit-heading' }, heading, hint, form);
+  }
+
+  // The attribute form, and the outline on the map.
+  const props = e.item ? e.item.properties : p;
+  const fields = attributeFields(p.layer, props, 'edit');
+  const note = h('textarea', { id: 'edit-note', name: 'note', rows: 2, maxLength: NOTE_MAX, 'aria-describedby': 'edit-note-hint' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'edit-save', text: t(field ? 'edit.propose' : 'edit.save') });
+  const outlineBtn = h('button', {
+    type: 'button', class: 'btn btn-secondary', id: 'edit-outline', 'aria-pressed': String(!!e.outline),
+    text: t(e.outline ? 'edit.outlineUndo' : 'edit.outlineStart'),
+    onclick: async () => {
+      if (e.outline) {
+        stopEditing();
+        e.outlineChanged = false;
+        mapctl.highlight(state.data.geometry);
+        render();
+      } else await startOutline();
+      document.getElementById('edit-outline')?.focus();
+    },
+  });
+  const corner = e.outline ? h('div', { class: 'corner-keys' },
+    h('div', { class: 'field' },
+      h('label', { htmlFor: 'edit-corner', text: t('edit.cornerLabel') }),
+      h('p', { class: 'hint', id: 'edit-corner-hint', text: t('edit.cornerHint') }),
+      h('select', { id: 'edit-corner', name: 'corner', 'aria-describedby': 'edit-corner-hint' })),
+    h('button', {
+      type: 'button', class: 'btn btn-secondary', id: 'edit-corner-move', text: t('edit.cornerMove'),
+      onclick: () => {
+        const i = Number(document.getElementById('edit-corner').value);
+        const c = drawing.corners()[i];
+        const centre = mapctl.map.getCenter();
+        if (c) drawing.moveCorner(c, [centre.lng, centre.lat]);
+      },
+    })) : null;
+  const form = h('form', { id: 'edit-form', class: 'edit-form', novalidate: true },
+    h('h4', { text: t('edit.formTitle') }),
+    hint,
+    fields.nodes,
+    h('div', { class: 'field outline-field' },
+      h('p', { class: 'label', text: t('edit.outline') }),
+      outlineBtn,
+      h('p', { id: 'edit-outline-status', class: 'hint', 'aria-live': 'polite', text: outlineText() }),
+      corner),
+    h('div', { class: 'field' },
+      h('label', { htmlFor: 'edit-note', text: t('edit.note') }),
+      h('p', { class: 'hint', id: 'edit-note-hint', text: t('edit.noteHint') }),
+      note),
+    conflict,
+    h('div', { class: 'button-row' }, save,
+      h('button', { type: 'button', class: 'btn btn-secondary', id: 'edit-cancel', text: t('edit.cancel'), onclick: () => closeEdit('asset-edit') })),
+    status);
+  if (e.outline) queueMicrotask(refreshCorners);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    fieldError(note, null);
+    const bad = fields.check();
+    if (bad) return bad.focus();
+    if (note.value.trim().length > NOTE_MAX) {
+      fieldError(note, t('err.tooLong.other', { n: fmtNumber(NOTE_MAX) }));
+      return note.focus();
+    }
+    const patch = { properties: changedProperties(fields.read(), props, p.layer) };
+    const geometry = e.outline && e.outlineChanged ? drawing.geometry() : null;
+    if (geometry) patch.geometry = geometry;
+    if (!Object.keys(patch.properties).length) delete patch.properties;
+    if (!patch.properties && !patch.geometry) {
+      status.className = 'form-status error';
+      status.textContent = t('edit.nothing');
+      return status.focus();
+    }
+    if (note.value.trim()) patch.note = note.value.trim();
+    save.disabled = true;
+    status.className = 'form-status';
+    status.textContent = t('rec.saving');
+    try {
+      const r = await api.patchItem(p.layer, p.id, e.etag, patch);
+      stopEditing();
+      Object.assign(e, { open: null, conflict: null });
+      state.fieldErrors = {};
+      if (r.status === 202) {
+        // Field staff: the change waits for an officer; the record is as it was.
+        e.message = { kind: 'success', key: 'edit.proposed', vars: { id: digits(r.data.id) } };
+        mapctl.highlight(state.data.geometry);
+        render();
+      } else {
+        e.message = { kind: 'success', key: 'edit.saved', vars: { version: digits(r.data.properties.version) } };
+        afterWrite(r.data);
+      }
+      document.getElementById('edit-message')?.focus();
+    } catch (err) {
+      saveFailed(err, save);
+    }
+    return undefined;
+  });
+  return h('div', { class: 'edit-tools', role: 'group', 'aria-labelledby': 'edit-heading' }, heading, form);
+}
+
+/** A refused edit: 412 offers the newer version, a 400 marks the field it names, else the line says why. */
+function saveFailed(err, button) {
+  const e = state.edit;
+  const btn = document.getElementById(button.id);
+  if (btn) btn.disabled = false;
+  const line = document.getElementById('edit-message');
+  if (err.status === 412 && err.body && err.body.current) {
+    e.conflict = { ...err.body.current, etag: err.etag };
+    e.message = null;
+    render();
+    document.getElementById('edit-reload')?.focus();
+    return;
+  }
+  const key = refusedField(err);
+  const control = key ? document.getElementById(`edit-${key}`) : null;
+  e.message = { kind: 'error', error: err };
+  if (line) {
+    line.className = 'form-status error';
+    line.textContent = editMessage();
+  }
+  if (control) {
+    state.fieldErrors[control.id] = err;
+    fieldError(control, refusal(err));
+    control.focus();
+  } else line?.focus();
 }

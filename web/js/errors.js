@@ -55,6 +55,11 @@ export function explain(e) {
         return t('err.notYourWard', { its: digits(m[1]), mine: digits(m[2]) });
       }
       if (/is not in your ward/.test(d)) return t('err.complaintNotYourWard');
+      if ((m = /is in ward (\w+); field staff propose changes in their own ward \((\w+)\)/.exec(d))) {
+        return m[1] === 'none' ? t('err.proposeOutside', { mine: digits(m[2]) }) : t('err.proposeNotYourWard', { its: digits(m[1]), mine: digits(m[2]) });
+      }
+      if (/ward boundaries are changed by an admin/.test(d)) return t('err.wardsAdmin');
+      if (/an officer decides on proposals/.test(d)) return t('err.officerDecides');
       if (/may not \w+ complaints/.test(d)) return t('err.roleMayNot');
       if (/documents are put on record by officers/.test(d)) return t('err.officersOnly');
       return t('err.forbidden');
@@ -64,6 +69,10 @@ export function explain(e) {
       if (/on record just now/.test(d)) return t('err.docJustNow');
       if ((m = /^cannot \w+ a complaint that is (\w+)/.exec(d))) return t('err.notNow', { status: label('status', m[1]) });
       if (/changed while this was being applied/.test(d)) return t('err.changedMeanwhile');
+      if (/has changed since proposal \d+ was made/.test(d)) return t('err.proposalStale');
+      if (/was (approved|rejected) already|decided meanwhile/.test(d)) return t('err.proposalDecided');
+      if (/only an update can be rebased/.test(d)) return t('err.rebaseOnlyUpdates');
+      if (/is already taken/.test(d)) return t('err.codeTaken');
       break;
     default:
       break;

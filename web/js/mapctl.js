@@ -31,6 +31,8 @@ export let map = null;
 
 let complaintsVersion = session.get('atlas.complaintsVersion');
 let assetsVersion = session.get('atlas.assetsVersion');
+let asOf = null; // 'YYYY-MM-DD' while the map shows the register as of that day
+let editing = false; // while terra-draw has the map, clicks are its own
 let paddingProvider = () => ({ top: 20, bottom: 20, left: 20, right: 20 });
 let pickHandler = null;
 const featureListeners = new Set();
@@ -73,10 +75,13 @@ export function createMap(container) {
       if (complaintsVersion && type === 'Tile' && url.includes('/tiles/complaints/')) {
         return { url: `${url}${url.includes('?') ? '&' : '?'}v=${complaintsVersion}` };
       }
-      // Likewise asset tiles after staff record an inspection (it changes the condition
-      // the map shows); the browser would otherwise keep the old tile for 5 minutes.
-      if (assetsVersion && type === 'Tile' && url.includes('/tiles/') && !url.includes('/tiles/complaints/')) {
-        return { url: `${url}${url.includes('?') ? '&' : '?'}v=${assetsVersion}` };
+      // Likewise asset tiles after staff record an inspection or edit the register (it
+      // changes what the map shows); the browser would otherwise keep the old tile for 5
+      // minutes. With "Map as of" on, the register of that day (asset tiles only: the
+      // complaints layer is off meanwhile).
+      if ((assetsVersion || asOf) && type === 'Tile' && url.includes('/tiles/') && !url.includes('/tiles/complaints/')) {
+        const extra = [assetsVersion ? `v=${assetsVersion}` : null, asOf ? `as_of=${asOf}` : null].filter(Boolean).join('&');
+        return { url: `${url}${url.includes('?') ? '&' : '?'}${extra}` };
       }
       return undefined;
     },
@@ -114,6 +119,7 @@ export function createMap(container) {
   const clickable = () => CLICKABLE.filter((id) => map.getLayer(id));
 
   map.on('click', (e) => {
+    if (editing) return;
     if (pickHandler) {
       pickHandler(e.lngLat);
       return;
@@ -126,6 +132,7 @@ export function createMap(container) {
   });
 
   map.on('mousemove', (e) => {
+    if (editing) return; // terra-draw sets the cursor
     if (pickHandler) {
       map.getCanvas().style.cursor = 'crosshair';
       return;
@@ -266,6 +273,12 @@ function relabelControls() {
 
 export function onFeatureClick(fn) { featureListeners.add(fn); }
 
+/** While on, clicks on the map are terra-draw's (drawing, dragging corners), not ours. */
+export function setEditing(on) {
+  editing = !!on;
+  if (map && !on) map.getCanvas().style.cursor = '';
+}
+
 /** While set, a click on the map calls fn(lngLat) instead of opening what is there. */
 export function setPickHandler(fn) {
   pickHandler = fn;
@@ -281,10 +294,16 @@ function groupLayerIds(group) {
 
 export function setGroupVisible(group, visible) {
   if (!map) return;
-  for (const id of groupLayerIds(group)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
   const saved = store.get('atlas.layers', {});
   saved[group] = visible;
   store.set('atlas.layers', saved);
+  showGroup(group, visible);
+}
+
+/** Shows or hides a group's style layers (complaints stay off while the map is as of a day). */
+function showGroup(group, visible) {
+  const on = visible && !(group === 'complaints' && asOf);
+  for (const id of groupLayerIds(group)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
 }
 
 export function isGroupVisible(group) {
@@ -321,7 +340,62 @@ function addSelectionLayers() {
       'circle-stroke-color': '#0b5394', 'circle-stroke-width': 3,
     },
   });
+  // Two states of an asset side by side (a proposal, a version and the one before it):
+  // before dashed amber, after solid violet, neither the selection's blue.
+  map.addSource('compare', { type: 'geojson', data: EMPTY });
+  const role = (r) => ['==', ['get', 'role'], r];
+  const notPoint = ['!=', ['geometry-type'], 'Point'];
+  const isPoint = ['==', ['geometry-type'], 'Point'];
+  map.addLayer({
+    id: 'compare-after-fill', type: 'fill', source: 'compare',
+    filter: ['all', role('after'), ['==', ['geometry-type'], 'Polygon']],
+    paint: { 'fill-color': COMPARE.after, 'fill-opacity': 0.15 },
+  });
+  map.addLayer({
+    id: 'compare-casing', type: 'line', source: 'compare', filter: notPoint,
+    paint: { 'line-color': '#ffffff', 'line-width': 6, 'line-opacity': 0.85 },
+  });
+  map.addLayer({
+    id: 'compare-before-line', type: 'line', source: 'compare', filter: ['all', role('before'), notPoint],
+    paint: { 'line-color': COMPARE.before, 'line-width': 3, 'line-dasharray': [2, 1.5] },
+  });
+  map.addLayer({
+    id: 'compare-after-line', type: 'line', source: 'compare', filter: ['all', role('after'), notPoint],
+    paint: { 'line-color': COMPARE.after, 'line-width': 3 },
+  });
+  map.addLayer({
+    id: 'compare-before-point', type: 'circle', source: 'compare', filter: ['all', role('before'), isPoint],
+    paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': COMPARE.before, 'circle-stroke-width': 3 },
+  });
+  map.addLayer({
+    id: 'compare-after-point', type: 'circle', source: 'compare', filter: ['all', role('after'), isPoint],
+    paint: { 'circle-radius': 6, 'circle-color': COMPARE.after, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 },
+  });
 }
+
+/** The colours of the two states compared on the map (the panel's key uses them too). */
+export const COMPARE = { before: '#b45309', after: '#6d28d9' };
+
+/**
+ * Draws two states of an asset: `before` dashed, `after` solid (either may be null), and
+ * fits the map to both.
+ */
+export function compare(before, after, { fit = true } = {}) {
+  whenReady(() => {
+    const features = [];
+    for (const [r, g] of [['before', before], ['after', after]]) {
+      const geom = g && g.type === 'Feature' ? g.geometry : g;
+      if (geom) features.push({ type: 'Feature', properties: { role: r }, geometry: geom });
+    }
+    map.getSource('compare').setData({ type: 'FeatureCollection', features });
+    if (!fit || !features.length) return;
+    const boxes = features.map((f) => geometryBbox(f.geometry)).filter(Boolean);
+    const b = boxes.reduce((a, x) => [Math.min(a[0], x[0]), Math.min(a[1], x[1]), Math.max(a[2], x[2]), Math.max(a[3], x[3])]);
+    fitBbox(b, 18);
+  });
+}
+
+export function clearCompare() { compare(null, null, { fit: false }); }
 
 /** Outlines a geometry (or Feature, or FeatureCollection) on the map. */
 export function highlight(geo) {
@@ -411,6 +485,29 @@ export function refreshComplaints() {
     if (typeof map.refreshTiles === 'function') map.refreshTiles('complaints');
     else if (src.tiles) src.setTiles(src.tiles.map((u) => u.split('?')[0]));
   });
+}
+
+// ---- the register as of a day ---------------------------------------------------------------
+
+const asOfListeners = new Set();
+/** fn(date or null) when the map starts or stops showing the register as of a day. */
+export function onAsOf(fn) { asOfListeners.add(fn); }
+export const getAsOf = () => asOf;
+
+/**
+ * Shows the register as it stood at the end of `date` (YYYY-MM-DD; null: today's): the
+ * asset tiles are asked for again with `as_of`, and complaints (not versioned) are off
+ * meanwhile.
+ */
+export function setAsOf(date) {
+  const next = date || null;
+  if (next === asOf) return;
+  asOf = next;
+  whenReady(() => {
+    showGroup('complaints', isGroupVisible('complaints'));
+    if (typeof map.refreshTiles === 'function') map.refreshTiles('atlas');
+  });
+  for (const fn of asOfListeners) fn(asOf);
 }
 
 /** Asks for fresh asset tiles (after an inspection changed what the map shows). */

@@ -95,6 +95,9 @@ export function reveal(el) {
 
 export const currentView = () => current;
 
+/** The tab a view belongs to: its own, or (proposals, adding an asset) the one it opens from. */
+const tabOf = (id) => (views[id] && views[id].tabOf) || id;
+
 /** Opens view `id` with its argument (an asset code, a ticket, …). */
 export function show(id, arg) {
   const view = views[id];
@@ -112,7 +115,7 @@ export function show(id, arg) {
   panelEl.classList.add('open');
   for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
   panelEl.classList.add(`view-${id}`);
-  for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === id));
+  for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === tabOf(id)));
   $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track'));
   current = id;
   view.show(arg);
@@ -147,7 +150,7 @@ export function close({ updateUrl = true } = {}) {
   panelEl.classList.remove('open', 'expanded');
   for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', 'false');
   for (const sec of $$('#panel-body > .view')) sec.hidden = true;
-  if (hadFocus) ($(`#tabs .tab[data-view="${closing}"]`) || $('#tabs .tab')).focus();
+  if (hadFocus) ($(`#tabs .tab[data-view="${closing ? tabOf(closing) : ''}"]`) || $('#tabs .tab')).focus();
   if (updateUrl) ctx.navigate(mapctl.positionHash());
 }
 
@@ -162,7 +165,8 @@ export function mapPadding() {
   const hgt = window.innerHeight;
   let pad;
   if (isSheet()) {
-    const top = $('#topbar').getBoundingClientRect().bottom + 10;
+    const banner = $('#asof-banner');
+    const top = Math.max($('#topbar').getBoundingClientRect().bottom, banner && !banner.hidden ? banner.getBoundingClientRect().bottom : 0) + 10;
     // The sheet grows as its content arrives: leave room for its full height.
     const panel = $('#panel');
     const open = panel.classList.contains('open');

@@ -35,6 +35,8 @@ export function init(c) {
     signIn();
   });
   $('#staff-signout').addEventListener('click', signOut);
+  $('#staff-proposals').addEventListener('click', () => ctx.navigate('#proposals'));
+  $('#staff-add').addEventListener('click', () => ctx.navigate('#add'));
   $('#staff-filters').addEventListener('submit', (e) => {
     e.preventDefault();
     loadQueue();
