@@ -206,6 +206,18 @@ async fn roles_decide_who_edits_and_every_edit_is_a_version() {
         Some(etag2.as_str())
     );
 
+    // A patch that changes nothing writes no version.
+    let same = patch_item(
+        &srv,
+        &officer,
+        path,
+        Some(&etag2),
+        &json!({"properties": {"name": "Old Mint Gate House"}, "note": "no change"}),
+    )
+    .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+    assert_eq!(same.etag.as_deref(), Some(etag2.as_str()));
+
     // PUT replaces: properties not sent are gone.
     let r = put_item(
         &srv,
@@ -610,6 +622,29 @@ async fn field_staff_propose_and_an_officer_decides() {
     );
     let r = post_json(&srv, &officer, &approve, Some(json!({"note": "checked"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.etag,
+        get_item(&srv, &path).await.etag,
+        "the approval names its version"
+    );
+    // Once approved, the proposal shows the version it was made against and the one it
+    // wrote.
+    let (_, decided) = get_as(
+        &srv,
+        Some(&officer),
+        &format!("/proposals/{owner_proposal}"),
+    )
+    .await;
+    assert_eq!(decided["status"], "approved");
+    assert_eq!(decided["stale"], false);
+    assert_eq!(
+        decided["diff"]["properties"]["owner"]["after"], "Victoria Memorial Hall trustees",
+        "{decided}"
+    );
+    assert_eq!(
+        decided["after"]["properties"]["version"],
+        decided["result_version"]
+    );
     assert_eq!(
         r.body["properties"]["owner"],
         "Victoria Memorial Hall trustees"

@@ -340,9 +340,19 @@ impl Atlas {
         a: &NewAsset,
         by: &EditBy<'_>,
     ) -> Result<Arc<Asset>, EditError> {
+        let d = diff(Some(current), &preview(a, &current.code, expected + 1));
+        // Nothing would change (a listed asset written as it stands): no version, no
+        // audit entry; the answer is the asset as it is. An approval still records its
+        // decision, so it goes on.
+        if d.properties.is_empty() && !d.geometry_changed && by.approves.is_none() {
+            if let Some(listed) = self.index.get(current.id) {
+                if listed.version == expected {
+                    return Ok(listed);
+                }
+            }
+        }
         let mut tx = self.store.begin_edit(c).await?;
         // The audit entry goes first, so the version carries its seq.
-        let d = diff(Some(current), &preview(a, &current.code, expected + 1));
         tx.log(&entry(c, &current.code, expected + 1, &d)).await?;
         match tx.replace(current.id, expected, a).await? {
             Edit::Written(after) => {

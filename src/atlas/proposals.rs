@@ -12,7 +12,7 @@ use super::edits::{diff, preview, stored_properties, EditBy, EditError, Rewrite}
 use super::Atlas;
 use crate::features::crs::Crs;
 use crate::features::edit;
-use crate::model::{Asset, Layer, NewAsset, ProposalAction, Role};
+use crate::model::{Asset, Layer, NewAsset, ProposalAction, ProposalStatus, Role};
 use crate::store::{AuditEntry, NewProposal, Proposal, User};
 
 /// A change field staff propose.
@@ -259,7 +259,7 @@ impl Atlas {
             .proposal(id)
             .await?
             .ok_or_else(|| EditError::NotFound(format!("no proposal {id}")))?;
-        if p.status != crate::model::ProposalStatus::Pending {
+        if p.status != ProposalStatus::Pending {
             return Err(EditError::Conflict(format!(
                 "proposal {id} was {} already",
                 p.status
@@ -372,24 +372,47 @@ impl Atlas {
         self.pending(id).await
     }
 
-    /// What a proposal would change: its diff against the asset as it stands (for a new
-    /// asset, against nothing), and both outlines.
+    /// What a proposal changes. Pending: against the asset as it stands (for a new
+    /// asset, against nothing), `stale` if the asset has moved on. Approved: the version
+    /// it was made against and the version its approval wrote. Rejected: the version it
+    /// was made against and what it proposed.
     pub async fn proposal_view(&self, p: &Proposal) -> Result<ProposalView, EditError> {
+        let version = |n: Option<i64>| {
+            let id = p.asset_id;
+            async move {
+                match (id, n) {
+                    (Some(id), Some(n)) => {
+                        Ok::<_, EditError>(self.asset_version(id, n).await?.map(|v| v.asset))
+                    }
+                    _ => Ok(None),
+                }
+            }
+        };
         let current = p.asset_id.and_then(|id| self.index.get(id));
-        let proposed = match p.action {
-            ProposalAction::Delist => None,
-            _ => Some(state_of(p)?),
+        let before = match p.status {
+            ProposalStatus::Pending => current.as_deref().cloned(),
+            _ => version(p.base_version).await?,
         };
-        let after = proposed
-            .as_ref()
-            .map(|a| preview(a, current.as_ref().map_or("", |c| c.code.as_str()), 0));
-        let d = match (&current, &after) {
-            (c, Some(a)) => Some(diff(c.as_deref(), a)),
-            _ => None,
+        let after = match (p.status, p.action) {
+            (ProposalStatus::Approved, _) => version(p.result_version).await?,
+            (_, ProposalAction::Delist) => None,
+            _ => {
+                let state = state_of(p)?;
+                let code = before.as_ref().map_or("", |c| c.code.as_str());
+                let mut a = self.locate_ward(preview(&state, code, 0));
+                if let Some(b) = &before {
+                    a.id = b.id;
+                    a.version = b.version + 1;
+                    a.created_at = b.created_at.clone();
+                }
+                Some(a)
+            }
         };
+        let d = after.as_ref().map(|a| diff(before.as_ref(), a));
         Ok(ProposalView {
-            stale: matches!((&current, p.base_version), (Some(c), Some(b)) if c.version != b),
-            before: current.map(|c| (*c).clone()),
+            stale: p.status == ProposalStatus::Pending
+                && matches!((&current, p.base_version), (Some(c), Some(b)) if c.version != b),
+            before,
             after,
             diff: d,
         })

@@ -4,7 +4,8 @@
 //! `/reject` and `/rebase`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use super::auth::Staff;
 use super::body::JsonBody;
 use super::{feature, ApiError, AppState, NoParams, Params};
 use crate::atlas::Diff;
+use crate::features::crs::Crs;
 use crate::model::{ProposalStatus, Role};
 use crate::store::{Proposal, User};
 
@@ -136,12 +138,17 @@ async fn approve(
     Path(id): Path<String>,
     Staff(user): Staff,
     body: Option<JsonBody<Decision>>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     officer(&user)?;
     let p = found(&s, &user, &id).await?;
     let note = body.and_then(|JsonBody(d)| d.note);
     let asset = s.atlas.approve(p.id, &user, note.as_deref()).await?;
-    Ok((StatusCode::OK, Json(feature(&asset, &[]))))
+    let mut r = (StatusCode::OK, Json(feature(&asset, &[]))).into_response();
+    // The version the approval wrote (a delisting: the last listed one's).
+    if let Ok(v) = HeaderValue::from_str(&super::ogc::edits::etag(&asset, &Crs::crs84())) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(r)
 }
 
 /// `POST /proposals/{id}/reject` with `{"note": "why"}`.
