@@ -93,6 +93,45 @@ impl Snapshot {
         Ok(all)
     }
 
+    /// [`Store::layer_at_parts`] read in this snapshot's one transaction: the listed
+    /// assets whose version at `t` is still their current one (id, version), and the
+    /// others as their version at `t` left them.
+    pub fn layer_at_parts(
+        &self,
+        layer: Layer,
+        t: &str,
+    ) -> Result<(Vec<(crate::model::AssetId, i64)>, Vec<Asset>)> {
+        let then = super::versions::VERSION_THEN;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT a.id, a.version FROM assets a \
+             WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {then} = a.version ORDER BY a.id"
+        ))?;
+        let same = stmt
+            .query_map((layer.as_str(), t), |r| {
+                Ok((crate::model::AssetId(r.get(0)?), r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // A version row's columns in `Col` order (its `asset_id` as the id).
+        let columns = Col::ALL
+            .map(|c| match c {
+                Col::Id => "v.asset_id".to_string(),
+                c => format!("v.{}", c.name()),
+            })
+            .join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {columns} FROM assets a \
+             JOIN asset_versions v ON v.asset_id = a.id AND v.version = {then} \
+             WHERE a.layer = ?1 AND v.version <> a.version AND v.delisted_at IS NULL \
+             ORDER BY a.id"
+        ))?;
+        let mut rows = stmt.query((layer.as_str(), t))?;
+        let mut changed = Vec::new();
+        while let Some(row) = rows.next()? {
+            changed.push(decode_asset(row)?);
+        }
+        Ok((same, changed))
+    }
+
     /// Decodes the assets of a layer in id order, each handed to `f` as soon as it is
     /// read; stops at the first error, `f`'s included.
     pub fn each_asset<E: From<StoreError>>(

@@ -86,6 +86,10 @@ pub(super) async fn close(conn: &mut SqliteConnection) -> Result<()> {
     Ok(())
 }
 
+/// Each asset's (`a`) version at instant `?2`: one seek of the (asset_id, at) index.
+pub(super) const VERSION_THEN: &str = "(SELECT w.version FROM asset_versions w \
+     WHERE w.asset_id = a.id AND w.at <= ?2 ORDER BY w.at DESC, w.version DESC LIMIT 1)";
+
 /// One version's record: who, when, why — without the asset itself.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VersionInfo {
@@ -225,9 +229,15 @@ impl Store {
         t: &str,
     ) -> Result<(Vec<(AssetId, i64)>, Vec<Asset>)> {
         check_instant(t)?;
-        // Each asset's version then: one seek of the (asset_id, at) index.
-        const THEN: &str = "(SELECT w.version FROM asset_versions w \
-             WHERE w.asset_id = a.id AND w.at <= ?2 ORDER BY w.at DESC, w.version DESC LIMIT 1)";
+        // A file's rows are stepped on a connection of their own, off the async workers,
+        // in one read transaction (both parts of one state; no channel message a row).
+        if let Ok(snapshot) = self.snapshot() {
+            let (layer, t) = (layer, t.to_string());
+            return tokio::task::spawn_blocking(move || snapshot.layer_at_parts(layer, &t))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("reading the past: {e}")))?;
+        }
+        const THEN: &str = VERSION_THEN;
         let same = sqlx::query(&format!(
             "SELECT a.id, a.version FROM assets a \
              WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {THEN} = a.version ORDER BY a.id"
