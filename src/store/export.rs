@@ -100,7 +100,7 @@ impl Snapshot {
         &self,
         layer: Layer,
         t: &str,
-    ) -> Result<(Vec<(crate::model::AssetId, i64)>, Vec<Asset>)> {
+    ) -> Result<super::versions::LayerAtParts> {
         let then = super::versions::VERSION_THEN;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT a.id, a.version FROM assets a \

@@ -86,6 +86,10 @@ pub(super) async fn close(conn: &mut SqliteConnection) -> Result<()> {
     Ok(())
 }
 
+/// A layer at an instant in two parts (see [`Store::layer_at_parts`]): the unchanged
+/// assets' (id, version), and the changed ones as they were.
+pub type LayerAtParts = (Vec<(AssetId, i64)>, Vec<Asset>);
+
 /// Each asset's (`a`) version at instant `?2`: one seek of the (asset_id, at) index.
 pub(super) const VERSION_THEN: &str = "(SELECT w.version FROM asset_versions w \
      WHERE w.asset_id = a.id AND w.at <= ?2 ORDER BY w.at DESC, w.version DESC LIMIT 1)";
@@ -227,7 +231,7 @@ impl Store {
         &self,
         layer: Layer,
         t: &str,
-    ) -> Result<(Vec<(AssetId, i64)>, Vec<Asset>)> {
+    ) -> Result<LayerAtParts> {
         check_instant(t)?;
         // A file's rows are stepped on a connection of their own, off the async workers,
         // in one read transaction (both parts of one state; no channel message a row).
