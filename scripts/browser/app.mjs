@@ -1874,6 +1874,39 @@ await run('editing: stale proposals, rebase, reject; field staff add by keyboard
   await context.close();
 });
 
+await run('the water-body watch in the asset panel', async () => {
+  if (!editUser) return;
+  const { context, page: p } = await newPage();
+  await p.goto(`${base}/#staff`);
+  await p.waitForFunction(() => window.map && typeof window.map.isStyleLoaded === 'function' && window.map.isStyleLoaded(), null, { timeout: 30000 });
+  await signIn(p, editUser, editPassword);
+  const token = await tokenOf(p);
+  // A tank marked encroached by an officer: flagged, in the panel and in /watch.
+  const tanks = (await api("/collections/water_bodies/items?limit=20&filter=kind%3D'tank'")).body.features || [];
+  const tank = tanks[0];
+  const it = await itemOf('water_bodies', tank.id);
+  const r = await apiAs(token, 'PATCH', `/collections/water_bodies/items/${tank.id}`, {
+    json: { properties: { status: 'encroached' }, note: 'Boundary wall inside the bank (browser test)' }, type: 'application/merge-patch+json', ifMatch: it.etag,
+  });
+  check('an officer marks a tank encroached (200)', r.status === 200, `${r.status}`);
+  const watch = (await api('/watch')).body;
+  check('/watch lists it, marked encroached', (watch.water_bodies || []).some((w) => w.code === tank.properties.code && w.reasons.includes('status_encroached')));
+  await p.goto(`${base}/#asset/${tank.properties.code}`);
+  await p.waitForSelector('#asset-watch', { timeout: 10000 });
+  const text = await p.textContent('#asset-watch p');
+  const want = await p.evaluate(async () => { const { t } = await import('/js/i18n.js'); return t('asset.watch', { why: t('asset.watch.encroached') }); });
+  check(`the asset panel shows the watch flag: "${text}"`, text === want);
+  await p.click('#asset-watch-history');
+  await p.waitForSelector('button[id^="ver-show-"]', { timeout: 10000 });
+  check('"See its outlines over time" opens the History tab', await p.getAttribute('#asset-tab-history', 'aria-pressed') === 'true');
+  const v = await axeViolations(p);
+  check('axe: no WCAG 2.1 A/AA violations, a flagged water body\'s History', v.length === 0, v.join('; '));
+  await p.screenshot({ path: path.join(outdir, 'app-1280-watch.png') });
+  await p.goto(`${base}/#staff`);
+  await p.click('#staff-signout');
+  await context.close();
+});
+
 await run('map as of a day', async () => {
   const { context, page: p } = await newPage();
   const tiles = [];

@@ -183,6 +183,21 @@ function fmtSize(bytes) {
   return `${fmtNumber(bytes / 1024 / 1024, { maximumFractionDigits: 1 })} MB`;
 }
 
+/** What the water-body watch says of an asset: why it is flagged, and the area lost. */
+function watchText(w) {
+  const why = [];
+  if ((w.reasons || []).includes('area_loss')) {
+    why.push(t('asset.watch.lost', {
+      area: fmtArea(w.area_lost_m2),
+      share: t('unit.percent', { n: fmtNumber((w.share_lost || 0) * 100, { maximumFractionDigits: 1 }) }),
+      date: fmtDate(w.first_recorded_at, false),
+    }));
+  }
+  if ((w.reasons || []).includes('status_filled')) why.push(t('asset.watch.filled'));
+  if ((w.reasons || []).includes('status_encroached')) why.push(t('asset.watch.encroached'));
+  return t('asset.watch', { why: why.join('; ') });
+}
+
 function fmtArea(m2) {
   if (m2 === null || m2 === undefined) return '';
   if (m2 >= 10000) return t('unit.ha', { n: fmtNumber(m2 / 10000, { maximumFractionDigits: 2 }) });
@@ -253,6 +268,14 @@ function draw() {
       p.layer === 'water_bodies' && p.status ? badge(`water water-${p.status}`, label('water', p.status)) : null),
     // A delisted asset's record is its last one, and says when and why it left the register.
     delisted ? h('p', { class: 'notice delisted-notice', id: 'asset-delisted', tabindex: '-1', text: t('asset.delistedOn', { date: fmtDate(delisted.at, false), reason: delisted.reason }) }) : null,
+    // A water body the watch flags (its area fell past the line, or it is filled or
+    // encroached): why, and its outlines over time in the History tab.
+    d.watch ? h('div', { class: 'notice watch-notice', id: 'asset-watch', role: 'note' },
+      h('p', { text: watchText(d.watch) }),
+      tab === 'history' ? null : h('button', {
+        type: 'button', class: 'btn btn-secondary', id: 'asset-watch-history', text: t('asset.watch.outlines'),
+        onclick: () => setTab('history'),
+      })) : null,
     state.asOf ? h('p', { class: 'notice', id: 'asset-as-of', text: t('asset.asOf', { date: fmtDate(state.asOf, false) }) }) : null);
 
   // Two tabs: the record, and its History (every version on record).
