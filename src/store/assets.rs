@@ -327,42 +327,23 @@ impl RegisterTx {
             return Ok(Edit::Stale(current));
         }
         let r = AssetRow::new(a, current.code.clone())?;
-        let at = &a.attrs;
-        let row = sqlx::query(
-            "UPDATE assets SET kind = ?, name = ?, name_bn = ?, ward = ?, borough = ?, \
-             address = ?, condition = ?, condition_assessed_at = ?, last_maintained_at = ?, \
-             grade = ?, year_built = ?, owner = ?, area_m2 = ?, status = ?, protected = ?, \
-             source = ?, extra = ?, geom = ?, minx = ?, miny = ?, maxx = ?, maxy = ?, \
-             updated_at = ?, delisted_at = NULL, delisted_reason = NULL, version = version + 1 \
-             WHERE id = ? AND version = ? RETURNING *",
-        )
-        .bind(r.kind)
-        .bind(&at.name)
-        .bind(&at.name_bn)
-        .bind(at.ward)
-        .bind(&at.borough)
-        .bind(&at.address)
-        .bind(r.condition)
-        .bind(&at.condition_assessed_at)
-        .bind(&at.last_maintained_at)
-        .bind(at.grade.map(|g| g.as_str()))
-        .bind(at.year_built)
-        .bind(&at.owner)
-        .bind(r.area)
-        .bind(at.status.map(|s| s.as_str()))
-        .bind(at.protected)
-        .bind(&at.source)
-        .bind(&r.extra)
-        .bind(&r.wkb)
-        .bind(r.bbox.min().x)
-        .bind(r.bbox.min().y)
-        .bind(r.bbox.max().x)
-        .bind(r.bbox.max().y)
-        .bind(&self.now)
-        .bind(id.0)
-        .bind(expected)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let assignments = STATE_COLUMNS
+            .iter()
+            .map(|c| format!("{c} = ?"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE assets SET {assignments}, updated_at = ?, delisted_at = NULL, \
+             delisted_reason = NULL, version = version + 1 \
+             WHERE id = ? AND version = ? RETURNING *"
+        );
+        let row = r
+            .bind_state(sqlx::query(&sql), &a.attrs)
+            .bind(&self.now)
+            .bind(id.0)
+            .bind(expected)
+            .fetch_one(&mut *self.tx)
+            .await?;
         Ok(Edit::Written(decode_asset(&row)?))
     }
 
@@ -393,6 +374,33 @@ impl RegisterTx {
 const UPSERT_COLUMNS: &str = "code, layer, kind, name, name_bn, ward, borough, address, condition, \
      condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status, protected, \
      source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at, version";
+
+/// The columns of an asset's state, as [`AssetRow::bind_state`] binds them (the middle
+/// of [`UPSERT_COLUMNS`]).
+const STATE_COLUMNS: [&str; 22] = [
+    "kind",
+    "name",
+    "name_bn",
+    "ward",
+    "borough",
+    "address",
+    "condition",
+    "condition_assessed_at",
+    "last_maintained_at",
+    "grade",
+    "year_built",
+    "owner",
+    "area_m2",
+    "status",
+    "protected",
+    "source",
+    "extra",
+    "geom",
+    "minx",
+    "miny",
+    "maxx",
+    "maxy",
+];
 
 /// Insert-or-update of `rows` assets by code. A row whose code is held by another layer
 /// matches nothing: nothing is written for it and nothing returned.
@@ -458,9 +466,18 @@ impl AssetRow {
         at: &'q Attributes,
         now: &'q str,
     ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-        q.bind(&self.code)
-            .bind(self.layer.as_str())
-            .bind(self.kind)
+        let q = q.bind(&self.code).bind(self.layer.as_str());
+        self.bind_state(q, at).bind(now).bind(now)
+    }
+
+    /// The columns that hold an asset's state, `kind` to `maxy` in [`UPSERT_COLUMNS`]
+    /// order ([`STATE_COLUMNS`]): what an insert and a replace both write.
+    fn bind_state<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        at: &'q Attributes,
+    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        q.bind(self.kind)
             .bind(&at.name)
             .bind(&at.name_bn)
             .bind(at.ward)
@@ -482,8 +499,6 @@ impl AssetRow {
             .bind(self.bbox.min().y)
             .bind(self.bbox.max().x)
             .bind(self.bbox.max().y)
-            .bind(now)
-            .bind(now)
     }
 }
 
@@ -674,4 +689,17 @@ pub(super) fn decode_asset(r: &impl AssetColumns) -> Result<Asset> {
         version: r.int(Col::Version)?.ok_or_else(|| null(id, Col::Version))?,
         ward_from_location: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{STATE_COLUMNS, UPSERT_COLUMNS};
+
+    /// An insert and a replace bind the state in one order: UPSERT_COLUMNS without code
+    /// and layer (first) and the timestamps and version (last).
+    #[test]
+    fn the_state_columns_are_the_middle_of_the_upsert_columns() {
+        let all: Vec<&str> = UPSERT_COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(&all[2..all.len() - 3], &STATE_COLUMNS[..]);
+    }
 }

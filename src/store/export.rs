@@ -96,11 +96,7 @@ impl Snapshot {
     /// [`Store::layer_at_parts`] read in this snapshot's one transaction: the listed
     /// assets whose version at `t` is still their current one (id, version), and the
     /// others as their version at `t` left them.
-    pub fn layer_at_parts(
-        &self,
-        layer: Layer,
-        t: &str,
-    ) -> Result<super::versions::LayerAtParts> {
+    pub fn layer_at_parts(&self, layer: Layer, t: &str) -> Result<super::versions::LayerAtParts> {
         let then = super::versions::VERSION_THEN;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT a.id, a.version FROM assets a \

@@ -227,11 +227,7 @@ impl Store {
     /// listed assets whose version then is still their current one (a caller holding
     /// today's register takes those from it), and the assets that have changed since, as
     /// their version then left them. Delisted then: in neither.
-    pub async fn layer_at_parts(
-        &self,
-        layer: Layer,
-        t: &str,
-    ) -> Result<LayerAtParts> {
+    pub async fn layer_at_parts(&self, layer: Layer, t: &str) -> Result<LayerAtParts> {
         check_instant(t)?;
         // A file's rows are stepped on a connection of their own, off the async workers,
         // in one read transaction (both parts of one state; no channel message a row).

@@ -167,6 +167,19 @@ fn take_note(o: &mut Map<String, Value>) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// A Feature body (in its `Content-Crs`) into the asset of `layer` it describes, and the
+/// edit's note.
+async fn feature_body(
+    headers: &HeaderMap,
+    body: Body,
+    layer: Layer,
+) -> Result<(NewAsset, Option<String>), ApiError> {
+    let crs = content_crs(headers)?;
+    let mut o = json_object(headers, body).await?;
+    let note = take_note(&mut o)?;
+    Ok((new_asset(o, layer, &crs)?, note))
+}
+
 /// A Feature body into the asset it describes (see [`edit::new_asset`]).
 fn new_asset(o: Map<String, Value>, layer: Layer, crs: &Crs) -> Result<NewAsset, ApiError> {
     edit::new_asset(o, layer, crs).map_err(ApiError::BadRequest)
@@ -291,11 +304,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let layer = layer_of(&id)?;
-    let crs = content_crs(&headers)?;
-    let mut o = json_object(&headers, body).await?;
-    let note = take_note(&mut o)?;
-    let a = new_asset(o, layer, &crs)?;
+    let (a, note) = feature_body(&headers, body, layer_of(&id)?).await?;
     edit_or_propose(&s, &user, note.as_deref(), Proposed::Create(a), &id, &base).await
 }
 
@@ -311,10 +320,7 @@ pub(super) async fn replace(
     let layer = layer_of(&id)?;
     let current = s.atlas.listed(layer, &fid)?;
     let expected = expected_version(&headers, &current)?;
-    let crs = content_crs(&headers)?;
-    let mut o = json_object(&headers, body).await?;
-    let note = take_note(&mut o)?;
-    let state = new_asset(o, layer, &crs)?;
+    let (state, note) = feature_body(&headers, body, layer).await?;
     let change = Proposed::Rewrite {
         current,
         expected,
