@@ -71,10 +71,13 @@ CREATE TRIGGER asset_versions_no_delete BEFORE DELETE ON asset_versions
 BEGIN SELECT RAISE(ABORT, 'asset versions are append-only'); END;
 
 -- The versions the register already holds (a database from before versions were kept):
--- each asset's current state, as of its last change (stamped to the millisecond, as
--- every version is, so stamps compare as text).
+-- each asset's current state, the only one on record, stamped from when the asset was
+-- created (to the millisecond, as every version is, so stamps compare as text). As of a
+-- date before this migration an asset shows this state, and its note says that changes
+-- before versions were kept are not known.
 INSERT INTO asset_versions
-SELECT id, version, strftime('%Y-%m-%dT%H:%M:%fZ', updated_at), 'register', NULL, 'recorded', 'the state on record when versions began to be kept', NULL,
+SELECT id, version, strftime('%Y-%m-%dT%H:%M:%fZ', created_at), 'register', NULL, 'recorded',
+       'the state on record when versions began to be kept; earlier changes were not kept', NULL,
        code, layer, kind, name, name_bn, ward, borough, address, condition,
        condition_assessed_at, last_maintained_at, grade, year_built, owner, area_m2, status,
        protected, source, extra, geom, minx, miny, maxx, maxy, created_at, updated_at,
