@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Register edits under load (not run by CI; results go in BENCHMARKS.md): the city
 # synthetic register (8,000 ponds, 1,400 heritage footprints, 750 parks) imported, then
-# the water bodies imported again twelve times, so the register holds over 100,000
+# the water bodies imported again twelve times, each from another seed (same codes, other
+# outlines: an import that changes nothing writes no version), so the register holds over 100,000
 # versions, with an instant in the middle to ask `as_of` for. Then scripts/edit_bench.py:
 # PATCH edits/s at 16 clients with durable commits, edit -> tile latency, as_of answers.
 # Usage: scripts/edit-bench.sh [seconds] [clients]
@@ -21,7 +22,8 @@ for l in heritage water_bodies parks; do
 done
 AS_OF=""
 for round in $(seq 1 12); do
-  "$BIN" --db "$DB" import "$WORK/water_bodies.geojsonl" --layer water_bodies >/dev/null 2>&1
+  "$BIN" generate --scale city --seed "$((100 + round))" -o "$WORK/r$round" 2>/dev/null
+  "$BIN" --db "$DB" import "$WORK/r$round/water_bodies.geojsonl" --layer water_bodies >/dev/null 2>&1
   if [ "$round" = 6 ]; then
     sleep 0.01
     AS_OF="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"

@@ -270,11 +270,12 @@ async fn import_cmd(db: &str, args: ImportArgs) -> anyhow::Result<()> {
         .with_context(|| format!("importing {} (nothing was written)", args.file.display()))?;
     store.close().await;
     eprintln!(
-        "imported {} features into {} ({} new, {} updated) in {:.1} s",
+        "imported {} features into {} ({} new, {} updated, {} unchanged) in {:.1} s",
         report.total(),
         args.layer,
         report.inserted,
         report.updated,
+        report.unchanged,
         t.elapsed().as_secs_f64()
     );
     Ok(())

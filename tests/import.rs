@@ -132,7 +132,18 @@ async fn a_single_feature_imports_and_reimport_updates_instead_of_duplicating() 
         by_code(&got, "T-STATUE-1").attrs.name.as_deref(),
         Some("Netaji statue, Shyambazar")
     );
-    assert_eq!(by_code(&got, "T-HER-1").version, 2);
+    // The same file again changes nothing: no new version.
+    assert_eq!(by_code(&got, "T-HER-1").version, 1);
+    let out = import(&db, &fixture("sample_4326.geojson"), &[]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("(0 new, 0 updated, 3 unchanged)"), "{said}");
+    // A changed file updates in place, one version more.
+    let changed = dir.path().join("changed.geojson");
+    std::fs::write(&changed, r#"{"type":"Feature","id":"T-STATUE-1","properties":{"kind":"statue","name":"Netaji Subhas Chandra Bose statue, Shyambazar"},"geometry":{"type":"Point","coordinates":[88.3745,22.6012]}}"#).unwrap();
+    assert!(import(&db, &changed, &[]).status.success());
+    let got = heritage(&db).await;
+    assert_eq!(got.len(), 4);
+    assert_eq!(by_code(&got, "T-STATUE-1").version, 2);
 }
 
 /// Each bad file: (name, content, extra args, text the error must contain).

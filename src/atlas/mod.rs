@@ -306,6 +306,7 @@ pub async fn load_bundled(store: &Store) -> Result<ImportReport, AtlasError> {
         })?;
         total.inserted += r.inserted;
         total.updated += r.updated;
+        total.unchanged += r.unchanged;
     }
     tx.meta_set(BUNDLED_KEY, &crate::model::now_rfc3339())
         .await?;

@@ -159,11 +159,13 @@ impl ImportOptions {
 pub struct ImportReport {
     pub inserted: u64,
     pub updated: u64,
+    /// Features whose asset was already exactly so: nothing written, no new version.
+    pub unchanged: u64,
 }
 
 impl ImportReport {
     pub fn total(&self) -> u64 {
-        self.inserted + self.updated
+        self.inserted + self.updated + self.unchanged
     }
 }
 
@@ -285,9 +287,10 @@ pub async fn import_reader(
         }
         if batch.len() >= BATCH || (done && !batch.is_empty()) {
             match tx.upsert_many(&batch).await {
-                Ok((inserted, updated)) => {
+                Ok((inserted, updated, unchanged)) => {
                     report.inserted += inserted;
                     report.updated += updated;
+                    report.unchanged += unchanged;
                 }
                 Err(e) => {
                     outcome = Err(e.into());

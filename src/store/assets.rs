@@ -19,6 +19,8 @@ use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 pub enum Upserted {
     Inserted,
     Updated,
+    /// The asset was already so: nothing written, no new version.
+    Unchanged,
 }
 
 impl Store {
@@ -139,7 +141,11 @@ impl RegisterTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         let Some(row) = row else {
-            return Err(self.code_conflict(r.code, a.layer).await);
+            // Nothing written: the code is another layer's, or the asset is as it was.
+            return match self.unchanged(&r.code, a.layer).await? {
+                Some(same) => Ok((same, Upserted::Unchanged)),
+                None => Err(self.code_conflict(r.code, a.layer).await),
+            };
         };
         let (code, area, condition) = (
             r.code,
@@ -178,12 +184,12 @@ impl RegisterTx {
 
     /// Inserts or updates many assets in as few statements as SQLite's parameter limit
     /// allows: an import's writes, without a round trip to the database thread per row.
-    /// Returns (inserted, updated).
-    pub async fn upsert_many(&mut self, assets: &[NewAsset]) -> Result<(u64, u64)> {
+    /// Returns (inserted, updated, unchanged).
+    pub async fn upsert_many(&mut self, assets: &[NewAsset]) -> Result<(u64, u64, u64)> {
         // 26 parameters a row; SQLite allows 32,766 per statement.
         const ROWS_PER_STATEMENT: usize = 1_000;
         let now = self.now.clone();
-        let (mut inserted, mut updated) = (0, 0);
+        let (mut inserted, mut updated, mut unchanged) = (0, 0, 0);
         for chunk in assets.chunks(ROWS_PER_STATEMENT) {
             let mut rows = Vec::with_capacity(chunk.len());
             for a in chunk {
@@ -204,12 +210,15 @@ impl RegisterTx {
                     .iter()
                     .map(|r| r.get::<String, _>("code"))
                     .collect();
-                if let Some((r, a)) = rows
-                    .iter()
-                    .zip(chunk)
-                    .find(|(r, _)| !written.contains(&r.code))
-                {
-                    return Err(self.code_conflict(r.code.clone(), a.layer).await);
+                for (r, a) in rows.iter().zip(chunk) {
+                    if written.contains(&r.code) {
+                        continue;
+                    }
+                    if self.unchanged(&r.code, a.layer).await?.is_some() {
+                        unchanged += 1;
+                    } else {
+                        return Err(self.code_conflict(r.code.clone(), a.layer).await);
+                    }
                 }
             }
             for r in &returned {
@@ -220,7 +229,18 @@ impl RegisterTx {
                 }
             }
         }
-        Ok((inserted, updated))
+        Ok((inserted, updated, unchanged))
+    }
+
+    /// The listed asset of `layer` with `code`, which an upsert left as it was; `None`
+    /// when the code is another layer's.
+    async fn unchanged(&mut self, code: &str, layer: Layer) -> Result<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE code = ? AND layer = ?")
+            .bind(code)
+            .bind(layer.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|r| decode_asset(&r)).transpose()
     }
 
     /// The error for a code that another layer holds.
@@ -403,10 +423,17 @@ const STATE_COLUMNS: [&str; 22] = [
 ];
 
 /// Insert-or-update of `rows` assets by code. A row whose code is held by another layer
-/// matches nothing: nothing is written for it and nothing returned.
+/// matches nothing, and neither does one that would change nothing (a listed asset with
+/// the same state: no new version for a re-import of the same file): nothing is written
+/// for them and nothing returned.
 fn upsert_sql(rows: usize) -> String {
     let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
     let values = vec![one; rows].join(", ");
+    let differs = STATE_COLUMNS
+        .iter()
+        .map(|c| format!("assets.{c} IS NOT excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
     format!(
         "INSERT INTO assets ({UPSERT_COLUMNS}) VALUES {values} \
          ON CONFLICT(code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
@@ -420,6 +447,7 @@ fn upsert_sql(rows: usize) -> String {
          maxx = excluded.maxx, maxy = excluded.maxy, updated_at = excluded.updated_at, \
          delisted_at = NULL, delisted_reason = NULL, version = assets.version + 1 \
          WHERE assets.layer = excluded.layer \
+           AND (assets.delisted_at IS NOT NULL OR {differs}) \
          RETURNING code, id, version, created_at"
     )
 }
