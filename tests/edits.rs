@@ -173,6 +173,20 @@ async fn roles_decide_who_edits_and_every_edit_is_a_version() {
         403
     );
     assert_eq!(create(&srv, Some(&admin), "wards", &ward).await.status, 201);
+    // The Part 4 classes are declared.
+    let (_, conf) = srv.get("/conformance").await;
+    for class in [
+        "create-replace-delete",
+        "update",
+        "optimistic-locking-etags",
+        "features",
+    ] {
+        let uri = format!("http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/{class}");
+        assert!(
+            conf["conformsTo"].as_array().unwrap().contains(&json!(uri)),
+            "{uri}"
+        );
+    }
     // Complaints are not edited here.
     assert_eq!(
         create(&srv, Some(&officer), "complaints", &new)
@@ -529,9 +543,6 @@ async fn geometry_in_another_crs_and_tiles_follow_at_once() {
     srv.stop().await;
 }
 
-/// Inside Victoria Memorial (HER-0001), ward 79.
-const VM: (f64, f64) = (88.3425, 22.5449);
-
 async fn post_json(srv: &TestServer, token: &str, path: &str, body: Option<Value>) -> Answer {
     let mut r = client().post(srv.url(path));
     if let Some(b) = body {
@@ -620,6 +631,9 @@ async fn field_staff_propose_and_an_officer_decides() {
         r.body["base_version"],
         vm.body["properties"]["version"].as_i64().unwrap() + 1
     );
+    let long = "x".repeat(2_001);
+    let r = post_json(&srv, &officer, &approve, Some(json!({"note": long}))).await;
+    assert_eq!(r.status, 400, "a note past 2,000 characters: {}", r.body);
     let r = post_json(&srv, &officer, &approve, Some(json!({"note": "checked"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
@@ -655,7 +669,13 @@ async fn field_staff_propose_and_an_officer_decides() {
     let (_, v) = srv.get("/assets/HER-0001/versions").await;
     let last = v["versions"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["actor"], "officer1");
-    assert!(last["note"].as_str().unwrap().contains("field79"), "{last}");
+    let kept = last["note"].as_str().unwrap();
+    assert!(
+        kept.contains("field79")
+            && kept.contains("per the 2026 survey")
+            && kept.contains("checked"),
+        "{last}"
+    );
 
     // A clash: both change the name. The rebase is refused; the officer rejects it.
     let cur = get_item(&srv, &path).await;
@@ -741,7 +761,6 @@ async fn field_staff_propose_and_an_officer_decides() {
     let (s, gone) = srv.get(&format!("/assets/{new_id}")).await;
     assert_eq!(s, 410);
     assert_eq!(gone["delisted"]["reason"], "Stolen");
-    let _ = VM;
     srv.stop().await;
 }
 

@@ -30,9 +30,21 @@ pub struct PastRegister {
 }
 
 /// The registers of past instants most recently asked for, newest first.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PastRegisters {
     kept: Mutex<Vec<(String, Arc<PastRegister>)>>,
+    /// One layer is built at a time: every millisecond is an instant of its own, and a
+    /// client asking for many must not make the server build them all at once.
+    building: tokio::sync::Semaphore,
+}
+
+impl Default for PastRegisters {
+    fn default() -> Self {
+        PastRegisters {
+            kept: Mutex::default(),
+            building: tokio::sync::Semaphore::new(1),
+        }
+    }
 }
 
 /// The register an answer reads: today's (the live index) or a past one.
@@ -82,6 +94,12 @@ impl Atlas {
             if built[pos(*layer)] {
                 continue;
             }
+            let _one_at_a_time = self
+                .past
+                .building
+                .acquire()
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
             let index = self.layer_at(&past.index, *layer, t).await?;
             past.index.set_layer(*layer, index);
             built[pos(*layer)] = true;

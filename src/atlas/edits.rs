@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::Atlas;
+use crate::features::edit;
 use crate::model::{Asset, AssetId, Layer, NewAsset, Role};
 use crate::store::{
     AuditEntry, Edit, EditContext, Proposal, RegisterTx, StoreError, User, Version,
@@ -120,26 +121,16 @@ pub fn diff(before: Option<&Asset>, after: &Asset) -> Diff {
     }
 }
 
-/// The properties an edit can change (what is recorded, not what is derived or kept by
-/// the server: no computed ward, no timestamps or version).
+/// The properties an edit can change: the Feature an edit starts from
+/// ([`edit::editable_feature`]: no computed ward, area, timestamps or version), less
+/// the code, which no edit changes.
 pub(super) fn stored_properties(a: &Asset) -> Map<String, Value> {
-    let mut a = a.clone();
-    if a.ward_from_location {
-        a.attrs.ward = None;
-        a.ward_from_location = false;
-    }
-    let mut p = crate::schema::properties(&a);
-    for k in [
-        "id",
-        "code",
-        "layer",
-        "area_m2",
-        "created_at",
-        "updated_at",
-        "version",
-    ] {
-        p.remove(k);
-    }
+    let mut f = edit::editable_feature(a);
+    let mut p = match f.get_mut("properties").map(Value::take) {
+        Some(Value::Object(p)) => p,
+        _ => Map::new(),
+    };
+    p.remove("code");
     p
 }
 

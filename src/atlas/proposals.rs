@@ -204,13 +204,16 @@ impl Atlas {
         note: Option<&str>,
     ) -> Result<Arc<Asset>, EditError> {
         let p = self.pending(id).await?;
+        // The version's note says whose proposal it was and why, and keeps the
+        // approver's own note beside the proposer's.
         let why = format!(
-            "approves proposal {id} by {}{}",
+            "approves proposal {id} by {}{}{}",
             p.proposer,
             p.note
                 .as_deref()
-                .or(note)
                 .map(|n| format!(": {n}"))
+                .unwrap_or_default(),
+            note.map(|n| format!(" (approved: {n})"))
                 .unwrap_or_default()
         );
         let edit_by = EditBy {
@@ -277,7 +280,7 @@ impl Atlas {
             ));
         }
         let note = note.trim();
-        if note.is_empty() || note.chars().count() > 2_000 {
+        if note.is_empty() || note.chars().count() > edit::NOTE_MAX_CHARS {
             return Err(EditError::Invalid(
                 "say why the proposal is rejected (1 to 2,000 characters)".into(),
             ));

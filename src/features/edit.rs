@@ -35,16 +35,9 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 pub fn editable_feature(a: &Asset) -> Value {
     let mut f = crate::features::feature(a, &[]);
     if let Some(Value::Object(p)) = f.get_mut("properties") {
-        for k in [
-            "id",
-            "layer",
-            "area_m2",
-            "created_at",
-            "updated_at",
-            "version",
-            "ward_source",
-        ] {
-            p.remove(k);
+        // What an import ignores, and the note that a ward was found from the location.
+        for k in import::SERVER_MANAGED.iter().chain(&["ward_source"]) {
+            p.remove(*k);
         }
         if a.ward_from_location {
             p.remove("ward");
@@ -75,6 +68,20 @@ pub fn new_asset(o: Map<String, Value>, layer: Layer, crs: &Crs) -> Result<NewAs
             .map_err(|e| format!("the geometry cannot be taken from {}: {e}", crs.uri))?;
     }
     import::to_new_asset(raw, &Reprojector::wgs84(), &ImportOptions::new(layer)).map_err(reason)
+}
+
+/// The longest note an edit, restore or decision may carry, in characters.
+pub const NOTE_MAX_CHARS: usize = 2_000;
+
+/// A note as kept: trimmed, `None` when empty; longer than [`NOTE_MAX_CHARS`] is refused.
+pub fn note(s: Option<&str>) -> Result<Option<String>, String> {
+    match s.map(str::trim) {
+        Some(n) if n.chars().count() > NOTE_MAX_CHARS => {
+            Err(format!("a note is at most {NOTE_MAX_CHARS} characters"))
+        }
+        Some(n) if !n.is_empty() => Ok(Some(n.to_string())),
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]

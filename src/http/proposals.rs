@@ -142,6 +142,8 @@ async fn approve(
     officer(&user)?;
     let p = found(&s, &user, &id).await?;
     let note = body.and_then(|JsonBody(d)| d.note);
+    let note =
+        crate::features::edit::note(note.as_deref()).map_err(|e| ApiError::field("note", e))?;
     let asset = s.atlas.approve(p.id, &user, note.as_deref()).await?;
     let mut r = (StatusCode::OK, Json(feature(&asset, &[]))).into_response();
     // The version the approval wrote (a delisting: the last listed one's).

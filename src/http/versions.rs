@@ -159,6 +159,8 @@ async fn restore(
     let n = version_number(&n)?;
     let expected = super::ogc::edits::expected_version(&headers, &a)?;
     let note = body.and_then(|JsonBody(b)| b.note);
+    let note =
+        crate::features::edit::note(note.as_deref()).map_err(|e| ApiError::field("note", e))?;
     let restored = s
         .atlas
         .restore_version(a.id, n, expected, &EditBy::user(&user, note.as_deref()))

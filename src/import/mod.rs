@@ -382,7 +382,7 @@ pub fn to_new_asset(
 
 /// Properties computed or managed by the server: an incoming value is ignored, so that a
 /// file exported by us imports back cleanly.
-const SERVER_MANAGED: &[&str] = &[
+pub const SERVER_MANAGED: &[&str] = &[
     "id",
     "layer",
     "area_m2",

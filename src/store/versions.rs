@@ -287,24 +287,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Every asset of a layer as the register listed it at instant `t` (a version
-    /// stamp): for each, its last version at or before `t`, unless that version delisted
-    /// it. In id order.
-    pub async fn layer_at(&self, layer: Layer, t: &str) -> Result<Vec<Asset>> {
-        let (same, mut assets) = self.layer_at_parts(layer, t).await?;
-        assets.extend(self.versions_of(&same).await?);
-        assets.sort_by_key(|a| a.id);
-        Ok(assets)
-    }
-
-    /// The instant of the register's latest change (any layer), if any: as-of answers at
-    /// or after it are today's register.
-    pub async fn last_change_at(&self) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT max(at) FROM asset_versions")
-            .fetch_one(&self.pool)
-            .await?)
-    }
-
     /// When and why an asset was delisted, if it is.
     pub async fn delisting(&self, id: AssetId) -> Result<Option<Delisting>> {
         let row = sqlx::query("SELECT delisted_at, delisted_reason FROM assets WHERE id = ?")

@@ -160,9 +160,7 @@ async fn json_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Valu
 fn take_note(o: &mut Map<String, Value>) -> Result<Option<String>, ApiError> {
     match o.remove("note") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.chars().count() <= 2_000 => {
-            Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty()))
-        }
+        Some(Value::String(s)) => edit::note(Some(&s)).map_err(|e| ApiError::field("note", e)),
         Some(_) => Err(ApiError::field("note", "text of at most 2,000 characters")),
     }
 }
