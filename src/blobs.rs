@@ -60,6 +60,15 @@ impl BlobStore {
         sync_dir(shard)
     }
 
+    /// Where the bytes of a SHA-256 are, if they are stored (for a program to read).
+    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let p = self.path(&sha256.to_ascii_lowercase());
+        p.is_file().then_some(p)
+    }
+
     /// The stored bytes under a SHA-256.
     pub fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -11,6 +11,8 @@ use crate::export::ExportFormat;
 /// Every default of `serve`, in one place: the command line, [`ServeArgs::default`] (what
 /// tests and `cargo run` get), the app state and the accept loop all read these.
 pub mod defaults {
+    /// Background text workers.
+    pub const TEXT_WORKERS: usize = 1;
     pub const BIND: &str = "127.0.0.1:8080";
     pub const TILE_CACHE_MB: u64 = 256;
     pub const TILE_MAX_AGE_S: u32 = 300;
@@ -73,6 +75,45 @@ pub enum Command {
     /// Copy the register (database, photos, documents) into DIR while it is in use; the
     /// copy serves as it is (`--db DIR/heritage-atlas.db serve`).
     Backup(BackupArgs),
+    /// The department's documents: bulk ingest of scans, and reading their text.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Put a folder of documents on record from a manifest (CSV with a header: file, type,
+    /// reference, date, assets, public; optionally title, issuer, valid_until, language,
+    /// ward). The same bytes twice are one document: run it again to finish a cut-short
+    /// ingest. Exits non-zero if any line failed (each is reported with why).
+    Ingest {
+        /// The folder the manifest's `file` paths are in.
+        dir: PathBuf,
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Also write the failed lines (line, file, reason) to this CSV file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Who is putting them on record (for the audit log).
+        #[arg(long, default_value = "ingest")]
+        actor: String,
+        /// Where the documents are kept (default: beside the database, as `serve`).
+        #[arg(long, env = "HERITAGE_ATLAS_PHOTOS")]
+        photos_dir: Option<PathBuf>,
+    },
+    /// Read the text of every document still waiting (PDF text layers, OCR of scans) and
+    /// exit when none is left; `serve` does the same in the background.
+    Extract {
+        /// Documents read at once (each OCR job takes one core).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long, env = "HERITAGE_ATLAS_PHOTOS")]
+        photos_dir: Option<PathBuf>,
+    },
+    /// (Internal) print a PDF's text layer as JSON: run by the text workers as a child
+    /// process, so a broken PDF cannot take the server down.
+    #[command(hide = true)]
+    ReadPdf { file: PathBuf },
 }
 
 #[derive(Debug, Parser)]
@@ -192,6 +233,10 @@ pub struct ServeArgs {
     /// by more than this percentage of its first recorded area.
     #[arg(long, default_value_t = defaults::WATCH_AREA_LOSS_PERCENT, value_parser = parse_percent)]
     pub watch_area_loss: f64,
+    /// Background workers reading documents' text (PDF text layers; OCR of scans, one
+    /// core each while they work); 0 leaves it to `documents extract`.
+    #[arg(long, default_value_t = defaults::TEXT_WORKERS)]
+    pub text_workers: usize,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -222,6 +267,7 @@ impl Default for ServeArgs {
             upload_timeout: defaults::UPLOAD_TIMEOUT_S,
             upload_mb_per_hour: defaults::UPLOAD_MB_PER_HOUR,
             watch_area_loss: defaults::WATCH_AREA_LOSS_PERCENT,
+            text_workers: defaults::TEXT_WORKERS,
         }
     }
 }

@@ -23,7 +23,7 @@ pub struct FieldError {
     pub reason: String,
 }
 
-fn bad(field: &'static str, reason: impl Into<String>) -> FieldError {
+pub(crate) fn bad(field: &'static str, reason: impl Into<String>) -> FieldError {
     FieldError {
         field,
         reason: reason.into(),
@@ -154,7 +154,7 @@ const DAY: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
 /// A calendar date `YYYY-MM-DD` from 1800 to tomorrow (a day's grace for time zones).
-fn day(field: &'static str, s: &str, today: time::Date) -> Result<String, FieldError> {
+pub(crate) fn day(field: &'static str, s: &str, today: time::Date) -> Result<String, FieldError> {
     let d = time::Date::parse(s, DAY)
         .map_err(|_| bad(field, format!("must be a date YYYY-MM-DD, not {s:?}")))?;
     in_range(field, d, today)?;

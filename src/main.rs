@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Parser;
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
 use heritage_atlas::config::{
-    default_photos_dir, ApikeyCommand, AuditCommand, BackupArgs, Cli, Command, ExportArgs,
-    GenerateArgs, ImportArgs, Scale, ServeArgs, UserCommand,
+    default_photos_dir, ApikeyCommand, AuditCommand, BackupArgs, Cli, Command, DocumentsCommand,
+    ExportArgs, GenerateArgs, ImportArgs, Scale, ServeArgs, UserCommand,
 };
 use heritage_atlas::http::serve::ServeOptions;
 use heritage_atlas::import::{self, ImportOptions};
@@ -74,6 +74,132 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey(ApikeyCommand::Add { label }) => apikey_add(&cli.db, &label).await,
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.db).await,
         Command::Backup(args) => backup(&cli.db, args).await,
+        Command::Documents(c) => documents_cmd(&cli.db, c).await,
+    }
+}
+
+async fn documents_cmd(db: &str, c: DocumentsCommand) -> anyhow::Result<()> {
+    use heritage_atlas::blobs::BlobStore;
+    use heritage_atlas::documents::{extract, ingest};
+    let photos_of = |p: Option<std::path::PathBuf>| {
+        p.unwrap_or_else(|| default_photos_dir(db))
+            .join("documents")
+    };
+    match c {
+        DocumentsCommand::ReadPdf { file } => extract::read_pdf_main(&file),
+        DocumentsCommand::Ingest {
+            dir,
+            manifest,
+            report,
+            actor,
+            photos_dir,
+        } => {
+            let store = Store::open(db)
+                .await
+                .with_context(|| format!("opening database {db}"))?;
+            let blobs = BlobStore::open(&photos_of(photos_dir))?;
+            let bar =
+                indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} files ({per_sec}, {eta} left)",
+                )?);
+            let started = Instant::now();
+            let r = ingest::ingest(&store, &blobs, &dir, &manifest, &actor, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await;
+            bar.finish_and_clear();
+            store.close().await;
+            let r = r?;
+            eprintln!(
+                "{} added, {} already on record, {} failed ({:.1} MB in {:.1} s); their text is read by `serve` or `documents extract`",
+                r.added,
+                r.already_on_record,
+                r.failed.len(),
+                r.bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+            for f in &r.failed {
+                eprintln!("  line {}: {}: {}", f.line, f.file, f.reason);
+            }
+            if let Some(path) = report {
+                let mut w = csv::Writer::from_path(&path)?;
+                for f in &r.failed {
+                    w.serialize(f)?;
+                }
+                w.flush()?;
+            }
+            println!(
+                "{}",
+                serde_json::to_string(&serde_json::json!({
+                    "added": r.added,
+                    "already_on_record": r.already_on_record,
+                    "failed": r.failed.len(),
+                }))?
+            );
+            anyhow::ensure!(r.failed.is_empty(), "{} lines failed", r.failed.len());
+            Ok(())
+        }
+        DocumentsCommand::Extract {
+            workers,
+            photos_dir,
+        } => {
+            let store = Store::open(db)
+                .await
+                .with_context(|| format!("opening database {db}"))?;
+            store
+                .requeue_text_jobs(&heritage_atlas::model::now_rfc3339())
+                .await?;
+            let blobs = BlobStore::open(&photos_of(photos_dir))?;
+            let queued = |counts: &[(String, i64)]| {
+                counts
+                    .iter()
+                    .filter(|(s, _)| s == "queued" || s == "running")
+                    .map(|(_, n)| *n)
+                    .sum::<i64>()
+            };
+            let total = queued(&store.text_job_counts().await?) as u64;
+            let bar = indicatif::ProgressBar::new(total).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} documents read ({per_sec}, {eta} left)",
+                )?,
+            );
+            let worker = extract::Worker {
+                store: store.clone(),
+                blobs,
+                reader: extract::Reader::new(None),
+                wake: Default::default(),
+            };
+            let started = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..workers.max(1) {
+                let w = worker.clone();
+                let bar = bar.clone();
+                tasks.spawn(async move {
+                    while w.step().await? {
+                        bar.inc(1);
+                    }
+                    Ok::<_, heritage_atlas::store::StoreError>(())
+                });
+            }
+            while let Some(r) = tasks.join_next().await {
+                r??;
+            }
+            bar.finish_and_clear();
+            let counts = store.text_job_counts().await?;
+            store.close().await;
+            eprintln!(
+                "read {} documents in {:.1} s; jobs now: {}",
+                bar.position(),
+                started.elapsed().as_secs_f64(),
+                counts
+                    .iter()
+                    .map(|(s, n)| format!("{s} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
     }
 }
 
@@ -198,6 +324,20 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
+    let requeued = atlas
+        .store()
+        .requeue_text_jobs(&heritage_atlas::model::now_rfc3339())
+        .await?;
+    if requeued > 0 {
+        tracing::info!(
+            requeued,
+            "document text jobs cut short by the last stop queued again"
+        );
+    }
+    for _ in 0..args.text_workers {
+        let reader = heritage_atlas::documents::extract::Reader::new(None);
+        tokio::spawn(atlas.text_worker(reader).run());
+    }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use geo_types::Rect;
 
 use super::Atlas;
+use crate::documents::form::DocFields;
 use crate::geom;
 use crate::history::{self, FieldError, InspectionForm, MaintenanceForm};
 use crate::model::{Asset, Role};
-use crate::store::{AuditEntry, DocumentRecord, NewDocument, StoreError, User};
+use crate::store::{AuditEntry, NewDocument, StoreError, User};
 use crate::tiles::LayerSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum HistoryError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// A change made against a version that is no longer current.
+    #[error("{0}")]
+    Stale(String),
     #[error("{0}")]
     Unsupported(String),
     #[error("{0}")]
@@ -121,7 +125,7 @@ impl Atlas {
     }
 
     /// A listed asset: a delisted one takes no more history.
-    async fn found(&self, code: &str) -> Result<Arc<Asset>, HistoryError> {
+    pub(super) async fn found(&self, code: &str) -> Result<Arc<Asset>, HistoryError> {
         let a = self
             .asset_by_code(code)
             .await?
@@ -209,95 +213,6 @@ impl Atlas {
         Ok(Recorded { id, asset })
     }
 
-    /// Puts a document on record for an asset: the bytes durably first, then the row.
-    /// Officers and admins only (a document speaks for the department).
-    pub async fn add_document(
-        &self,
-        code: &str,
-        bytes: Vec<u8>,
-        title: Option<String>,
-        public: bool,
-        by: &User,
-    ) -> Result<DocumentRecord, HistoryError> {
-        let asset = self.found(code).await?;
-        if by.role == Role::FieldStaff {
-            return Err(HistoryError::Forbidden(
-                "documents are put on record by officers and admins".into(),
-            ));
-        }
-        let title = history::text("title", title, history::MAX_TITLE)?.ok_or(FieldError {
-            field: "title",
-            reason: "required: what the document is".into(),
-        })?;
-        if bytes.is_empty() {
-            return Err(FieldError {
-                field: "file",
-                reason: "required: the document's bytes".into(),
-            }
-            .into());
-        }
-        if bytes.len() > history::MAX_DOCUMENT_BYTES {
-            return Err(HistoryError::TooLarge(format!(
-                "a document may be at most {} MB",
-                history::MAX_DOCUMENT_BYTES >> 20
-            )));
-        }
-        let media_type = history::document_type(&bytes).ok_or_else(|| {
-            HistoryError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
-        })?;
-        let sha256 = history::sha256_hex(&bytes);
-        if let Some(existing) = self.store.document(&sha256).await? {
-            return Err(HistoryError::Conflict(format!(
-                "this document is already on record ({}, {})",
-                existing.title, existing.created_at
-            )));
-        }
-        let store = self.documents.clone();
-        let (hash, size) = (sha256.clone(), bytes.len() as i64);
-        tokio::task::spawn_blocking(move || store.put(&hash, &bytes))
-            .await
-            .map_err(|e| HistoryError::Io(e.to_string()))?
-            .map_err(|e| {
-                if crate::blobs::storage_unavailable(&e) {
-                    HistoryError::Unavailable(e.to_string())
-                } else {
-                    HistoryError::Io(e.to_string())
-                }
-            })?;
-        let d = NewDocument {
-            sha256: sha256.clone(),
-            title,
-            media_type: media_type.into(),
-            size,
-            public,
-        };
-        let log = entry(
-            by,
-            "document.add",
-            &asset,
-            d.public,
-            serde_json::json!({
-                "sha256": d.sha256,
-                "title": d.title,
-                "media_type": d.media_type,
-                "size": d.size,
-            }),
-        );
-        if !self
-            .store
-            .add_document(asset.id, &d, &crate::model::now_rfc3339(), &log)
-            .await?
-        {
-            return Err(HistoryError::Conflict(
-                "this document was put on record just now by someone else".into(),
-            ));
-        }
-        self.store
-            .document(&sha256)
-            .await?
-            .ok_or_else(|| HistoryError::Io("the document vanished after it was stored".into()))
-    }
-
     /// A document's bytes, if it is on record (public or not: the caller decides).
     pub async fn document_bytes(&self, sha256: &str) -> Result<Vec<u8>, HistoryError> {
         let store = self.documents.clone();
@@ -335,6 +250,8 @@ pub enum BundledHistoryError {
     Inspection { asset: String, reason: FieldError },
     #[error("maintenance of {asset}: {reason}")]
     Maintenance { asset: String, reason: FieldError },
+    #[error("document {file}: {reason}")]
+    Document { file: String, reason: FieldError },
     #[error("document {0} is not bundled")]
     NotBundled(String),
     #[error("document {0} is of no accepted type")]
@@ -374,8 +291,8 @@ struct BundledMaintenance {
 struct BundledDocument {
     asset: String,
     file: String,
-    title: String,
-    public: bool,
+    #[serde(flatten)]
+    fields: std::collections::BTreeMap<String, String>,
 }
 
 /// Loads the bundled history once: the documents' bytes first, then every record in one
@@ -421,14 +338,31 @@ pub(super) async fn load_bundled_history(
                 file: d.file.clone(),
                 reason,
             })?;
+        let pairs: Vec<(String, String)> = d.fields.into_iter().collect();
+        let fields = DocFields::from_pairs(&pairs, today).map_err(|reason| {
+            BundledHistoryError::Document {
+                file: d.file.clone(),
+                reason,
+            }
+        })?;
+        let title = fields
+            .title
+            .clone()
+            .flatten()
+            .unwrap_or_else(|| d.file.clone());
+        let meta = fields
+            .apply(crate::documents::form::blank(title))
+            .map_err(|reason| BundledHistoryError::Document {
+                file: d.file.clone(),
+                reason,
+            })?;
         batch.documents.push((
             d.asset,
             NewDocument {
                 sha256,
-                title: d.title,
                 media_type: media_type.into(),
                 size: bytes.len() as i64,
-                public: d.public,
+                meta,
             },
         ));
     }

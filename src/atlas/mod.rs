@@ -4,6 +4,7 @@
 
 mod as_of;
 mod complaints;
+mod documents;
 mod edits;
 mod history;
 mod proposals;
@@ -20,6 +21,7 @@ use crate::blobs::BlobStore;
 use crate::complaints::intake::Intake;
 pub use as_of::Register;
 pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M};
+pub use documents::StatusChange;
 pub use edits::{diff, Diff, EditBy, EditError, Rewrite};
 pub use history::{BundledHistoryError, HistoryError, Recorded};
 pub use proposals::{ProposalView, Proposed};
@@ -134,6 +136,8 @@ pub struct Atlas {
     service_area: Option<MultiPolygon<f64>>,
     /// Registers of past instants, built for `as_of` answers.
     past: as_of::PastRegisters,
+    /// Woken when a document is put on record: its text job is waiting.
+    doc_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Atlas {
@@ -175,6 +179,7 @@ impl Atlas {
             documents,
             service_area: opts.service_area.clone(),
             past: Default::default(),
+            doc_wake: Default::default(),
         };
         atlas.reload().await?;
         atlas.load_pins().await?;

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::{feature, ApiError, AppState, Params};
 use crate::model::Layer;
-use crate::store::{Delisting, Document, Inspection, Maintenance, Watched};
+use crate::store::{Delisting, Inspection, Maintenance, Watched};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/assets/{id}", get(asset))
@@ -30,7 +30,7 @@ struct AssetRecord {
     feature: Value,
     inspections: Vec<Inspection>,
     maintenance: Vec<Maintenance>,
-    documents: Vec<Document>,
+    documents: Vec<super::documents::DocumentSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     delisted: Option<Delisting>,
     /// A water body the watch flags: why, the area lost, its outlines over time.
@@ -87,8 +87,9 @@ async fn asset(
         maintenance: (store.maintenance(asset.id).await?.into_iter())
             .filter(|m| m.started_on.as_deref().is_none_or(by_then))
             .collect(),
-        documents: (store.public_documents(asset.id).await?.into_iter())
+        documents: (store.documents_of(asset.id, false).await?.iter())
             .filter(|d| by_then(&d.created_at))
+            .map(super::documents::DocumentSummary::of)
             .collect(),
         watch: match asset.layer {
             Layer::WaterBodies => (s

@@ -57,12 +57,13 @@ impl Default for Limits {
 /// charged). Every other route takes at most [`SMALL_BODY`].
 fn upload_limit(method: &Method, route: &str) -> Option<(usize, bool)> {
     let photos = super::complaints::MAX_BODY;
-    let documents = super::history::MAX_BODY;
+    let documents = super::documents::MAX_BODY;
     match (method.as_str(), route) {
         ("POST", "/complaints") => Some((photos, true)),
         ("PATCH", "/complaints/{ticket}") => Some((photos, false)),
         ("POST", "/documents/verify") => Some((documents, true)),
         ("POST", "/assets/{code}/documents") => Some((documents, false)),
+        ("POST", "/documents") => Some((documents, false)),
         _ => None,
     }
 }

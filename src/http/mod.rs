@@ -6,6 +6,7 @@ mod audit;
 pub mod auth;
 pub mod body;
 pub mod complaints;
+mod documents;
 pub mod error;
 pub mod guard;
 mod health;
@@ -198,6 +199,7 @@ pub fn app(state: AppState) -> Router {
         .merge(query::router())
         .merge(assets::router())
         .merge(history::router())
+        .merge(documents::router())
         .merge(versions::router())
         .merge(proposals::router())
         .merge(watch::router())

@@ -24,6 +24,19 @@ pub enum Upserted {
 }
 
 impl Store {
+    /// The id of the asset with this code (any layer, delisted or not).
+    pub async fn asset_id_by_code(&self, code: &str) -> Result<Option<AssetId>> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT id FROM assets WHERE code = ?")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(AssetId),
+        )
+    }
+}
+
+impl Store {
     /// Number of assets per layer.
     pub async fn count_by_layer(&self) -> Result<Vec<(Layer, i64)>> {
         let mut out = Vec::new();

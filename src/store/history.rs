@@ -6,33 +6,11 @@ use sqlx::Row;
 
 use super::assets::decode_asset;
 use super::audit::AuditEntry;
+use super::documents::{self, NewDocument};
 use super::versions::{self, EditContext};
 use super::{Result, Store};
 use crate::history::{NewInspection, NewMaintenance};
 use crate::model::{Asset, AssetId};
-
-/// A document on record, with what only staff and verification need.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct DocumentRecord {
-    pub sha256: String,
-    /// `None` once the asset is deleted: the document stays on record, detached.
-    pub asset_id: Option<AssetId>,
-    pub title: String,
-    pub media_type: String,
-    pub size: i64,
-    pub public: bool,
-    pub created_at: String,
-}
-
-/// A document to put on record (for the asset named beside it).
-#[derive(Debug, Clone)]
-pub struct NewDocument {
-    pub sha256: String,
-    pub title: String,
-    pub media_type: String,
-    pub size: i64,
-    pub public: bool,
-}
 
 /// One inspection of an asset.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -53,16 +31,6 @@ pub struct Maintenance {
     pub description: String,
     pub contractor: Option<String>,
     pub cost_inr: Option<i64>,
-}
-
-/// A public document attached to an asset.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Document {
-    pub sha256: String,
-    pub title: String,
-    pub media_type: String,
-    pub size: i64,
-    pub created_at: String,
 }
 
 impl Store {
@@ -97,24 +65,6 @@ impl Store {
                 description: r.get("description"),
                 contractor: r.get("contractor"),
                 cost_inr: r.get("cost_inr"),
-            })
-            .collect())
-    }
-
-    /// Documents of an asset that may be shown to the public.
-    pub async fn public_documents(&self, id: AssetId) -> Result<Vec<Document>> {
-        let rows = sqlx::query("SELECT sha256, title, media_type, size, created_at FROM documents WHERE asset_id = ? AND public = 1 ORDER BY created_at DESC")
-            .bind(id.0)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Document {
-                sha256: r.get("sha256"),
-                title: r.get("title"),
-                media_type: r.get("media_type"),
-                size: r.get("size"),
-                created_at: r.get("created_at"),
             })
             .collect())
     }
@@ -202,56 +152,6 @@ impl Store {
         versions::close(&mut tx).await?;
         tx.commit().await?;
         Ok((id, changed))
-    }
-
-    /// Puts a document on record for `asset`. Returns `false` if these bytes already are.
-    pub async fn add_document(
-        &self,
-        asset: AssetId,
-        d: &NewDocument,
-        now: &str,
-        log: &AuditEntry,
-    ) -> Result<bool> {
-        let mut tx = self.durable.begin().await?;
-        let r = sqlx::query(
-            "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
-        )
-        .bind(&d.sha256)
-        .bind(asset.0)
-        .bind(&d.title)
-        .bind(&d.media_type)
-        .bind(d.size)
-        .bind(d.public)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() == 0 {
-            return Ok(false);
-        }
-        super::audit::append(&mut tx, log, now).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// The record of a document, public or not.
-    pub async fn document(&self, sha256: &str) -> Result<Option<DocumentRecord>> {
-        let row = sqlx::query(
-            "SELECT sha256, asset_id, title, media_type, size, public, created_at FROM documents WHERE sha256 = ?",
-        )
-        .bind(sha256)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        Ok(Some(DocumentRecord {
-            sha256: r.try_get("sha256")?,
-            asset_id: r.try_get::<Option<i64>, _>("asset_id")?.map(AssetId),
-            title: r.try_get("title")?,
-            media_type: r.try_get("media_type")?,
-            size: r.try_get("size")?,
-            public: r.try_get::<i64, _>("public")? != 0,
-            created_at: r.try_get("created_at")?,
-        }))
     }
 }
 
@@ -348,20 +248,13 @@ impl Store {
             else {
                 continue;
             };
-            let r = sqlx::query(
-                "INSERT INTO documents (sha256, asset_id, title, media_type, size, public, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING",
-            )
-            .bind(&d.sha256)
-            .bind(id)
-            .bind(&d.title)
-            .bind(&d.media_type)
-            .bind(d.size)
-            .bind(d.public)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            added += r.rows_affected();
+            let mut d = d.clone();
+            d.meta.assets = vec![AssetId(id)];
+            if let Some(r) = documents::insert(&mut tx, &d, now).await? {
+                documents::first_version(&mut tx, &r, now, "system", Some("bundled history"))
+                    .await?;
+                added += 1;
+            }
         }
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(meta_key)

@@ -16,6 +16,7 @@ mod assets;
 pub mod audit;
 mod auth;
 mod complaints;
+mod documents;
 mod export;
 mod history;
 mod proposals;
@@ -25,8 +26,12 @@ pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
 pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
+pub use documents::{
+    DocEdit, DocHit, DocMeta, DocQuery, DocState, DocVersion, DocumentRecord, LinkedAsset,
+    NewDocument, TextJob, TextState,
+};
 pub use export::Snapshot;
-pub use history::{Document, DocumentRecord, HistoryBatch, Inspection, Maintenance, NewDocument};
+pub use history::{HistoryBatch, Inspection, Maintenance};
 pub use proposals::{NewProposal, Proposal};
 pub use versions::{Delisting, EditContext, Version, VersionInfo};
 pub use watch::{LinkedComplaint, Watched, WatchedVersion};

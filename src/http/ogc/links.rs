@@ -6,7 +6,7 @@ use serde::Serialize;
 /// One entry of a document's `links`. Links are written in the order a document lists
 /// them: clients (and OGC's own test suites) read them as given.
 #[derive(Debug, Serialize)]
-pub(super) struct Link {
+pub(crate) struct Link {
     href: String,
     rel: &'static str,
     #[serde(rename = "type")]
@@ -17,7 +17,7 @@ pub(super) struct Link {
 
 impl Link {
     /// A link without a title.
-    pub(super) fn new(href: String, rel: &'static str, media_type: &'static str) -> Link {
+    pub(crate) fn new(href: String, rel: &'static str, media_type: &'static str) -> Link {
         Link {
             href,
             rel,

@@ -16,8 +16,8 @@ mod documents;
 mod downloads;
 pub mod edits;
 mod items;
-mod links;
-mod params;
+pub(crate) mod links;
+pub(crate) mod params;
 use documents::{collection, collections, conformance, landing, queryables};
 use items::{items, one};
 

@@ -17,6 +17,15 @@ pub(super) fn pairs(q: &Option<String>) -> Result<Vec<(String, String)>, ApiErro
     }
 }
 
+/// Whether JSON is wanted by `Accept` alone (no `f`).
+pub(crate) fn accepts_json_first(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !prefers_html(accept)
+}
+
 pub(super) fn wants_json(headers: &HeaderMap, q: &[(String, String)]) -> Result<bool, ApiError> {
     if let Some((_, f)) = q.iter().find(|(k, _)| k == "f") {
         return match f.as_str() {
