@@ -26,6 +26,7 @@ pub mod backup;
 pub mod blobs;
 pub mod complaints;
 pub mod config;
+pub mod documents;
 pub mod export;
 pub mod features;
 pub mod geom;

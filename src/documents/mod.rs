@@ -1,0 +1,2 @@
+pub mod pdf;
+pub mod qr;
