@@ -42,8 +42,12 @@ const MARKER_KEY: &[u8] = b"HeritageAtlasOriginal";
 /// document's own names (a copy of a copy reuses it, with the same font).
 const FONT_NAME: &[u8] = b"HAStampF1";
 
-/// The side of the QR code's modules on the page, quiet zone not included (about 2 cm).
+/// The side of the QR code's modules on the page, quiet zone not included (about 2 cm)...
 const QR_SIDE_PT: f64 = 56.0;
+/// ...unless that makes a module smaller than this. At 1.37 pt (a 41-module code in 56 pt)
+/// neither zbar nor rqrr read poppler's 150 dpi rendering of a code on a plain white page
+/// reliably; at 1.5 pt (0.53 mm, over 3 px at 150 dpi) both do.
+const MIN_MODULE_PT: f64 = 1.5;
 /// The gap between the page's edge and the stamp.
 const MARGIN_PT: f64 = 6.0;
 /// The size of the verification line; smaller only when a narrow page needs it.
@@ -262,7 +266,8 @@ struct Marks {
 
 impl Marks {
     fn new(s: &Stamp) -> Result<Marks, PdfError> {
-        if s.original_sha256.len() != 64 || !s.original_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+        if s.original_sha256.len() != 64
+            || !s.original_sha256.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Err(PdfError::Unsupported(
                 "the original's SHA-256 must be 64 hex digits".into(),
@@ -298,11 +303,16 @@ impl Marks {
 /// in thousandths of the font size.
 fn helvetica_width(b: u8) -> f64 {
     const WIDTHS: [u16; 95] = [
-        278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, // ' '../
-        556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, // 0..?
-        1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, // @..O
-        667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, // P.._
-        333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, // `..o
+        278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278,
+        278, // ' '../
+        556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584,
+        556, // 0..?
+        1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722,
+        778, // @..O
+        667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469,
+        556, // P.._
+        333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556,
+        556, // `..o
         556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584, // p..~
     ];
     match b {
@@ -337,7 +347,12 @@ impl Geometry {
         let crop = inherited(doc, page, b"CropBox").and_then(|o| rect(doc, o));
         let [x0, y0, x1, y1] = match (media, crop) {
             (Some(m), Some(c)) => {
-                let inside = [m[0].max(c[0]), m[1].max(c[1]), m[2].min(c[2]), m[3].min(c[3])];
+                let inside = [
+                    m[0].max(c[0]),
+                    m[1].max(c[1]),
+                    m[2].min(c[2]),
+                    m[3].min(c[3]),
+                ];
                 if inside[0] < inside[2] && inside[1] < inside[3] {
                     inside
                 } else {
@@ -425,7 +440,12 @@ fn rect(doc: &Document, object: &Object) -> Option<[f64; 4]> {
             return None;
         }
     }
-    let r = [v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])];
+    let r = [
+        v[0].min(v[2]),
+        v[1].min(v[3]),
+        v[0].max(v[2]),
+        v[1].max(v[3]),
+    ];
     (r[2] - r[0] >= 1.0 && r[3] - r[1] >= 1.0).then_some(r)
 }
 
@@ -544,30 +564,15 @@ fn content_stream(content: Vec<u8>) -> Stream {
 /// level with the code's bottom row. A page too small for it gets it scaled down; a page too
 /// narrow for the line gets a smaller type size.
 fn stamp_content(geometry: &Geometry, marks: &Marks) -> Vec<u8> {
-    let (shown_w, shown_h) = geometry.shown();
-    let modules = (marks.qr.width + 2 * QUIET_ZONE) as f64;
-    let module = QR_SIDE_PT / marks.qr.width as f64;
-    let block = module * modules;
-
-    let mut margin = MARGIN_PT;
-    let room = shown_w.min(shown_h);
-    let mut scale = ((room - 2.0 * margin) / block).min(1.0);
-    if scale < 0.1 {
-        margin = 0.0;
-        scale = (room / block).min(1.0);
-    }
-    let module = module * scale;
-    let block = block * scale;
-
-    let text_x = margin + block;
-    let room_for_line = shown_w - text_x - margin;
-    let mut size = LINE_PT;
-    let width_at = |size: f64| marks.line_width * size / 1000.0;
-    if width_at(size) > room_for_line {
-        size = (LINE_PT * room_for_line / width_at(LINE_PT)).max(MIN_LINE_PT);
-    }
-    let baseline = margin + module * QUIET_ZONE as f64 + 0.25 * size;
-
+    let Layout {
+        margin,
+        module,
+        block,
+        text_x,
+        size,
+        baseline,
+        line_w,
+    } = Layout::new(geometry.shown(), marks);
     let mut out = Vec::with_capacity(4096);
     let [a, b, c, d, e, f] = geometry.shown_to_user();
     let _ = write!(
@@ -606,7 +611,6 @@ fn stamp_content(geometry: &Geometry, marks: &Marks) -> Vec<u8> {
     }
     out.extend_from_slice(b"f Q\n");
     // The line, on white so the page beneath cannot make it unreadable.
-    let line_w = width_at(size);
     let _ = writeln!(
         out,
         "1 g {} {} {} {} re f",
@@ -626,6 +630,65 @@ fn stamp_content(geometry: &Geometry, marks: &Marks) -> Vec<u8> {
     out.extend_from_slice(&marks.line);
     out.extend_from_slice(b") Tj ET\nQ\n");
     out
+}
+
+/// Where the stamp's parts go on a page shown `w` × `h` points, in shown space.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// The gap from the page's left and bottom edges to the code's white block.
+    margin: f64,
+    /// One module of the code.
+    module: f64,
+    /// The side of the code's white block, quiet zone included.
+    block: f64,
+    /// The left of the line's white backing; the text starts 1 pt in.
+    text_x: f64,
+    /// The line's type size.
+    size: f64,
+    baseline: f64,
+    /// The line's width at `size`.
+    line_w: f64,
+}
+
+impl Layout {
+    fn new((shown_w, shown_h): (f64, f64), marks: &Marks) -> Layout {
+        let modules = (marks.qr.width + 2 * QUIET_ZONE) as f64;
+        let module = module_pt(&marks.qr);
+        let block = module * modules;
+
+        let mut margin = MARGIN_PT;
+        let room = shown_w.min(shown_h);
+        let mut scale = ((room - 2.0 * margin) / block).min(1.0);
+        if scale < 0.1 {
+            margin = 0.0;
+            scale = (room / block).min(1.0);
+        }
+        let module = module * scale;
+        let block = block * scale;
+
+        let text_x = margin + block;
+        // 2 pt for the white backing's padding either side of the text.
+        let room_for_line = shown_w - text_x - margin - 2.0;
+        let width_at = |size: f64| marks.line_width * size / 1000.0;
+        let mut size = LINE_PT;
+        if width_at(size) > room_for_line {
+            size = (LINE_PT * room_for_line / width_at(LINE_PT)).max(MIN_LINE_PT);
+        }
+        Layout {
+            margin,
+            module,
+            block,
+            text_x,
+            size,
+            baseline: margin + module * QUIET_ZONE as f64 + 0.25 * size,
+            line_w: width_at(size),
+        }
+    }
+}
+
+/// The side of one module of the code, in points, before any scaling down for a small page.
+fn module_pt(qr: &QrMatrix) -> f64 {
+    (QR_SIDE_PT / qr.width as f64).max(MIN_MODULE_PT)
 }
 
 /// A number as a content stream writes it: at most three decimals, no exponent.
@@ -798,7 +861,8 @@ impl Picture {
         } else {
             decoded.into_rgb8().into_raw()
         };
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder
             .write_all(&rgb)
             .and_then(|_| encoder.finish())
@@ -823,7 +887,7 @@ fn picture_document(picture: Picture, marks: &Marks) -> Document {
         A4
     };
     let modules = (marks.qr.width + 2 * QUIET_ZONE) as f64;
-    let stamp_h = QR_SIDE_PT / marks.qr.width as f64 * modules + 2.0 * MARGIN_PT;
+    let stamp_h = module_pt(&marks.qr) * modules + 2.0 * MARGIN_PT;
     let (room_w, room_h) = (
         page_w - 2.0 * IMAGE_MARGIN_PT,
         page_h - IMAGE_MARGIN_PT - stamp_h,
@@ -886,4 +950,560 @@ fn picture_document(picture: Picture, marks: &Marks) -> Document {
     let catalog_id = doc.add_object(catalog);
     doc.trailer.set("Root", Object::Reference(catalog_id));
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::qr::tests::decode_all;
+    use lopdf::dictionary;
+    use proptest::prelude::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const URL: &str = "https://atlas.example.in/verify/\
+                       9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const LINE: &str = "Verified copy of 9f86d081884c: see atlas.example.in/verify (KMC Heritage)";
+
+    fn stamp_of() -> Stamp<'static> {
+        Stamp {
+            url: URL,
+            line: LINE,
+            original_sha256: SHA,
+        }
+    }
+
+    /// How a test PDF is put together.
+    #[derive(Clone)]
+    struct Fixture {
+        /// One page per entry; an empty string makes a page with no text.
+        texts: Vec<&'static str>,
+        media_box: [f32; 4],
+        /// Resources (and MediaBox) on the Pages node rather than on each page.
+        inherited: bool,
+        /// Resources as an indirect object.
+        resources_by_reference: bool,
+        rotate: Option<i64>,
+        /// Content that starts by scaling and colouring, and never restores: the stamp must
+        /// not inherit it.
+        leaves_state: bool,
+    }
+
+    impl Fixture {
+        fn new(texts: &[&'static str]) -> Fixture {
+            Fixture {
+                texts: texts.to_vec(),
+                media_box: [0.0, 0.0, 595.0, 842.0],
+                inherited: false,
+                resources_by_reference: false,
+                rotate: None,
+                leaves_state: false,
+            }
+        }
+
+        fn pdf(&self) -> Vec<u8> {
+            let mut doc = Document::with_version("1.5");
+            let pages_id = doc.new_object_id();
+            let font_id = doc.add_object(dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            });
+            let resources = dictionary! {
+                "Font" => dictionary! { "F1" => font_id },
+            };
+            let resources: Object = if self.resources_by_reference {
+                doc.add_object(resources).into()
+            } else {
+                resources.into()
+            };
+            let media_box: Object = self
+                .media_box
+                .iter()
+                .map(|v| Object::Real(*v))
+                .collect::<Vec<_>>()
+                .into();
+            let [x0, y0, ..] = self.media_box;
+            let mut kids = Vec::new();
+            for text in &self.texts {
+                let mut content = String::new();
+                if self.leaves_state {
+                    content.push_str("0.5 0 0 0.5 0 0 cm 1 0 0 rg 1 0 0 RG 7 Tr ");
+                }
+                let k = if self.leaves_state { 2.0 } else { 1.0 };
+                if !text.is_empty() {
+                    content.push_str(&format!(
+                        "BT /F1 {} Tf {} {} Td ({text}) Tj ET\n",
+                        24.0 * k,
+                        (x0 + 72.0) * k,
+                        (y0 + 700.0) * k
+                    ));
+                }
+                // Something drawn where the stamp goes, as a real page would have.
+                content.push_str(&format!("0 0 1 rg {} {} 200 100 re f\n", x0 * k, y0 * k));
+                let content_id =
+                    doc.add_object(Stream::new(Dictionary::new(), content.into_bytes()));
+                let mut page = dictionary! {
+                    "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+                };
+                if !self.inherited {
+                    page.set("Resources", resources.clone());
+                    page.set("MediaBox", media_box.clone());
+                }
+                if let Some(r) = self.rotate {
+                    page.set("Rotate", r);
+                }
+                kids.push(doc.add_object(page).into());
+            }
+            let mut pages = dictionary! {
+                "Type" => "Pages", "Count" => kids.len() as i64, "Kids" => kids,
+            };
+            if self.inherited {
+                pages.set("Resources", resources.clone());
+                pages.set("MediaBox", media_box.clone());
+            }
+            doc.objects.insert(pages_id, pages.into());
+            let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+            doc.trailer.set("Root", catalog);
+            let mut out = Vec::new();
+            doc.save_to(&mut out).unwrap();
+            out
+        }
+    }
+
+    fn fixtures() -> Vec<(&'static str, Fixture)> {
+        let one = Fixture::new(&["Howrah Bridge"]);
+        let three = Fixture::new(&["Howrah Bridge spans the Hooghly", "Marble Palace", ""]);
+        let inherited = Fixture {
+            inherited: true,
+            resources_by_reference: true,
+            ..Fixture::new(&["Victoria Memorial", "Writers Building"])
+        };
+        let offset = Fixture {
+            media_box: [1000.0, -500.0, 1612.0, 292.0],
+            ..Fixture::new(&["Town Hall"])
+        };
+        let stateful = Fixture {
+            leaves_state: true,
+            ..Fixture::new(&["Jorasanko Thakur Bari"])
+        };
+        vec![
+            ("one page", one),
+            ("three pages", three),
+            ("inherited resources", inherited),
+            ("offset media box", offset),
+            ("content that leaves its state", stateful),
+        ]
+    }
+
+    #[test]
+    fn text_is_read_page_by_page() {
+        let pdf = Fixture::new(&["Howrah Bridge spans the Hooghly", "Marble Palace", ""]).pdf();
+        let text = extract_text(&pdf).unwrap();
+        assert_eq!(text.pages.len(), 3);
+        assert!(
+            text.pages[0].contains("Howrah Bridge spans the Hooghly"),
+            "{:?}",
+            text.pages
+        );
+        assert!(text.pages[1].contains("Marble Palace"), "{:?}", text.pages);
+        assert!(!text.pages[1].contains("Howrah"));
+        assert_eq!(text.pages[2], "");
+        assert_eq!(page_count(&pdf).unwrap(), 3);
+        assert_eq!(page_count(&Fixture::new(&["x"]).pdf()).unwrap(), 1);
+
+        let inherited = Fixture {
+            inherited: true,
+            resources_by_reference: true,
+            ..Fixture::new(&["Victoria Memorial"])
+        };
+        assert!(extract_text(&inherited.pdf()).unwrap().pages[0].contains("Victoria Memorial"));
+    }
+
+    #[test]
+    fn white_space_is_tidied_not_lost() {
+        assert_eq!(tidy("  a   b\t c \n\n\n\nd\u{0}e\n"), "a b c\n\nd e");
+        assert_eq!(tidy("\n \n"), "");
+    }
+
+    #[test]
+    fn not_a_pdf_is_unreadable() {
+        assert!(matches!(
+            extract_text(b"hello"),
+            Err(PdfError::Unreadable(_))
+        ));
+        assert!(matches!(page_count(b""), Err(PdfError::Unreadable(_))));
+        assert!(stamp(b"%PDF-1.4\n", &stamp_of()).is_err());
+    }
+
+    #[test]
+    fn a_bad_stamp_is_refused_before_the_pdf_is_read() {
+        let pdf = Fixture::new(&["x"]).pdf();
+        let short_sha = Stamp {
+            original_sha256: "abc",
+            ..stamp_of()
+        };
+        assert!(matches!(
+            stamp(&pdf, &short_sha),
+            Err(PdfError::Unsupported(_))
+        ));
+        let long = "x".repeat(5_000);
+        let long_url = Stamp {
+            url: &long,
+            ..stamp_of()
+        };
+        assert!(matches!(
+            stamp(&pdf, &long_url),
+            Err(PdfError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn stamped_copies_keep_their_pages_and_carry_the_line_and_marker() {
+        for (name, fixture) in fixtures() {
+            let pdf = fixture.pdf();
+            let copy = stamp(&pdf, &stamp_of()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                copy,
+                stamp(&pdf, &stamp_of()).unwrap(),
+                "{name}: not deterministic"
+            );
+            let doc = Document::load_mem(&copy).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(doc.get_pages().len(), fixture.texts.len(), "{name}");
+            assert_eq!(stamped_original(&copy).as_deref(), Some(SHA), "{name}");
+            assert_eq!(stamped_original(&pdf), None, "{name}");
+
+            let text = extract_text(&copy).unwrap();
+            assert_eq!(text.pages.len(), fixture.texts.len(), "{name}");
+            for (page, original) in text.pages.iter().zip(&fixture.texts) {
+                assert!(page.contains(LINE), "{name}: {page:?}");
+                assert!(
+                    page.contains(original),
+                    "{name}: {page:?} lost {original:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stamped_codes_scan_in_the_bottom_left_of_every_page() {
+        for (name, fixture) in fixtures() {
+            let copy = stamp(&fixture.pdf(), &stamp_of()).unwrap();
+            let Some(pages) = rasterise(&copy) else {
+                return;
+            };
+            assert_eq!(pages.len(), fixture.texts.len(), "{name}");
+            for (i, page) in pages.iter().enumerate() {
+                assert_scans_bottom_left(page, &format!("{name}, page {}", i + 1));
+            }
+        }
+    }
+
+    #[test]
+    fn rotated_pages_get_the_stamp_at_their_shown_bottom() {
+        for rotate in [90, 180, 270, -90, 450] {
+            let fixture = Fixture {
+                rotate: Some(rotate),
+                media_box: [30.0, 40.0, 642.0, 832.0],
+                ..Fixture::new(&["Shaheed Minar"])
+            };
+            let copy = stamp(&fixture.pdf(), &stamp_of()).unwrap();
+            assert!(extract_text(&copy).unwrap().pages[0].contains(LINE));
+            let Some(pages) = rasterise(&copy) else {
+                return;
+            };
+            assert_scans_bottom_left(&pages[0], &format!("/Rotate {rotate}"));
+        }
+    }
+
+    #[test]
+    fn tiny_and_narrow_pages_keep_the_stamp_inside() {
+        let marks = Marks::new(&stamp_of()).unwrap();
+        let sizes = [
+            (595.0, 842.0),
+            (842.0, 595.0),
+            (200.0, 842.0),
+            (100.0, 60.0),
+            (20.0, 20.0),
+            (1.0, 1.0),
+        ];
+        for (w, h) in sizes {
+            let l = Layout::new((w, h), &marks);
+            let inside = |x0: f64, y0: f64, x1: f64, y1: f64| {
+                x0 >= 0.0 && y0 >= 0.0 && x1 <= w + 1e-9 && y1 <= h + 1e-9
+            };
+            assert!(
+                inside(l.margin, l.margin, l.margin + l.block, l.margin + l.block),
+                "code on {w}x{h}: {l:?}"
+            );
+            if l.size > MIN_LINE_PT {
+                let top = l.baseline + l.size;
+                assert!(
+                    inside(
+                        l.text_x,
+                        l.baseline - 0.3 * l.size,
+                        l.text_x + l.line_w + 2.0,
+                        top
+                    ),
+                    "line on {w}x{h}: {l:?}"
+                );
+            }
+        }
+        assert_eq!(Layout::new((595.0, 842.0), &marks).size, LINE_PT);
+        assert!(Layout::new((200.0, 842.0), &marks).size < LINE_PT);
+
+        // A small page's code is drawn smaller: it still reads at a finer resolution.
+        for media_box in [[0.0, 0.0, 100.0, 60.0], [0.0, 0.0, 200.0, 842.0]] {
+            let fixture = Fixture {
+                media_box,
+                ..Fixture::new(&[""])
+            };
+            let copy = stamp(&fixture.pdf(), &stamp_of()).unwrap();
+            assert!(extract_text(&copy).unwrap().pages[0].contains(LINE));
+            let Some(pages) = rasterise_at(&copy, 300) else {
+                return;
+            };
+            assert_eq!(
+                decode_all_luma(&pages[0]),
+                vec![URL.to_string()],
+                "{media_box:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_copy_of_a_copy_names_the_newer_original() {
+        let copy = stamp(&Fixture::new(&["x"]).pdf(), &stamp_of()).unwrap();
+        let other = "0".repeat(64);
+        let again = stamp(
+            &copy,
+            &Stamp {
+                original_sha256: &other,
+                ..stamp_of()
+            },
+        )
+        .unwrap();
+        assert_eq!(stamped_original(&again), Some(other));
+    }
+
+    #[test]
+    fn a_forged_marker_in_the_content_does_not_win() {
+        let forged = format!(
+            "BT /F1 9 Tf 10 10 Td (/HeritageAtlasOriginal ({})) Tj ET",
+            "1".repeat(64)
+        );
+        let mut doc = Document::load_mem(&Fixture::new(&["x"]).pdf()).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        doc.add_page_contents(page, forged.into_bytes()).unwrap();
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        assert_eq!(stamped_original(&pdf), Some("1".repeat(64)));
+        let copy = stamp(&pdf, &stamp_of()).unwrap();
+        assert_eq!(stamped_original(&copy).as_deref(), Some(SHA));
+    }
+
+    #[test]
+    fn stamped_original_reads_only_a_well_formed_marker() {
+        let sha = SHA.to_uppercase();
+        assert_eq!(
+            stamped_original(format!("x/HeritageAtlasOriginal ({sha})>>").as_bytes()).as_deref(),
+            Some(SHA)
+        );
+        assert_eq!(stamped_original(b"/HeritageAtlasOriginal (abc)"), None);
+        assert_eq!(
+            stamped_original(format!("/HeritageAtlasOriginal {SHA}").as_bytes()),
+            None
+        );
+        assert_eq!(stamped_original(b"/HeritageAtlasOriginal"), None);
+    }
+
+    #[test]
+    fn the_line_is_escaped_and_kept_ascii() {
+        let line = "Copy (verified) \\ Kolkata \u{0995} done";
+        let copy = stamp(&Fixture::new(&["x"]).pdf(), &Stamp { line, ..stamp_of() }).unwrap();
+        let text = extract_text(&copy).unwrap();
+        assert!(
+            text.pages[0].contains("Copy (verified) \\ Kolkata ? done"),
+            "{:?}",
+            text.pages
+        );
+    }
+
+    #[test]
+    fn a_png_becomes_a_stamped_page() {
+        let mut png = Vec::new();
+        let picture = image::RgbaImage::from_fn(300, 200, |x, y| {
+            image::Rgba([
+                (x % 256) as u8,
+                (y % 256) as u8,
+                128,
+                if x < 20 { 0 } else { 255 },
+            ])
+        });
+        picture
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let pdf = image_to_pdf(&png, "image/png", &stamp_of()).unwrap();
+        check_picture_pdf(&pdf, "PNG");
+        assert_eq!(pdf, image_to_pdf(&png, "image/png", &stamp_of()).unwrap());
+    }
+
+    #[test]
+    fn a_jpeg_is_embedded_as_it_is() {
+        let mut jpeg = Vec::new();
+        let picture = image::RgbImage::from_fn(120, 240, |x, y| image::Rgb([x as u8, y as u8, 60]));
+        picture
+            .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        let pdf = image_to_pdf(&jpeg, "image/jpeg; charset=binary", &stamp_of()).unwrap();
+        check_picture_pdf(&pdf, "JPEG");
+        let doc = Document::load_mem(&pdf).unwrap();
+        let embedded = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .find(|s| s.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image"))
+            .unwrap();
+        assert_eq!(embedded.content, jpeg);
+        assert_eq!(embedded.dict.get(b"Width").unwrap().as_i64().unwrap(), 120);
+        assert_eq!(embedded.dict.get(b"Height").unwrap().as_i64().unwrap(), 240);
+    }
+
+    #[test]
+    fn bad_images_are_errors() {
+        let s = stamp_of();
+        assert!(image_to_pdf(b"\xFF\xD8\xFF\xE0\x00\x10JFIF", "image/jpeg", &s).is_err());
+        assert!(image_to_pdf(b"\x89PNG\r\n\x1a\nxx", "image/png", &s).is_err());
+        assert!(image_to_pdf(b"RIFF0000WEBP", "image/webp", &s).is_err());
+        assert!(matches!(
+            image_to_pdf(b"GIF89a", "image/gif", &s),
+            Err(PdfError::Unsupported(_))
+        ));
+    }
+
+    fn check_picture_pdf(pdf: &[u8], name: &str) {
+        assert_eq!(page_count(pdf).unwrap(), 1, "{name}");
+        assert_eq!(stamped_original(pdf).as_deref(), Some(SHA), "{name}");
+        assert!(extract_text(pdf).unwrap().pages[0].contains(LINE), "{name}");
+        let Some(pages) = rasterise(pdf) else { return };
+        assert_scans_bottom_left(&pages[0], name);
+    }
+
+    /// The page's code decodes to the URL, and so does the bottom-left corner alone.
+    fn assert_scans_bottom_left(page: &image::GrayImage, what: &str) {
+        assert_eq!(
+            decode_all_luma(page),
+            vec![URL.to_string()],
+            "{what}: whole page"
+        );
+        let (w, h) = page.dimensions();
+        let (cw, ch) = (w.min(300), h.min(300));
+        let corner = image::imageops::crop_imm(page, 0, h - ch, cw, ch).to_image();
+        assert_eq!(
+            decode_all_luma(&corner),
+            vec![URL.to_string()],
+            "{what}: bottom left"
+        );
+    }
+
+    fn decode_all_luma(page: &image::GrayImage) -> Vec<String> {
+        let (w, h) = page.dimensions();
+        decode_all(w as usize, h as usize, page.as_raw())
+    }
+
+    /// Each page at 150 dpi (or `dpi`), as poppler draws it; zbarimg, where installed, must read the
+    /// same code. None when the tools are missing and the run says to skip them.
+    fn rasterise(pdf: &[u8]) -> Option<Vec<image::GrayImage>> {
+        rasterise_at(pdf, 150)
+    }
+
+    fn rasterise_at(pdf: &[u8], dpi: u32) -> Option<Vec<image::GrayImage>> {
+        if Command::new("pdftoppm").arg("-v").output().is_err() {
+            if std::env::var("HERITAGE_ATLAS_SKIP_TOOLS").as_deref() == Ok("1") {
+                eprintln!("!!!!! SKIPPED: pdftoppm is missing, stamped QR codes NOT checked !!!!!");
+                return None;
+            }
+            panic!("pdftoppm is missing: run scripts/install-deps.sh (or set HERITAGE_ATLAS_SKIP_TOOLS=1 to skip)");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.pdf");
+        std::fs::write(&input, pdf).unwrap();
+        let status = Command::new("pdftoppm")
+            .args(["-r", &dpi.to_string(), "-png"])
+            .arg(&input)
+            .arg(dir.path().join("page"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "pdftoppm failed");
+        let mut files: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| {
+                let path = e.ok()?.path();
+                let stem = path
+                    .file_stem()?
+                    .to_str()?
+                    .strip_prefix("page-")?
+                    .parse()
+                    .ok()?;
+                Some((stem, path))
+            })
+            .collect();
+        files.sort();
+        files.iter().for_each(|(_, path)| zbar_agrees(path));
+        Some(
+            files
+                .iter()
+                .map(|(_, path)| image::open(path).unwrap().to_luma8())
+                .collect(),
+        )
+    }
+
+    fn zbar_agrees(png: &Path) {
+        let Ok(out) = Command::new("zbarimg")
+            .args(["--quiet", "--raw"])
+            .arg(png)
+            .output()
+        else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.lines().any(|l| l == URL),
+            "zbarimg read {text:?} in {png:?}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
+            survive(&bytes);
+        }
+
+        #[test]
+        fn mutated_pdfs_never_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
+            keep in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut pdf = Fixture::new(&["Howrah Bridge", "Marble Palace"]).pdf();
+            for (at, byte) in flips {
+                let i = at.index(pdf.len());
+                pdf[i] = byte;
+            }
+            if truncate {
+                pdf.truncate(keep.index(pdf.len()));
+            }
+            survive(&pdf);
+        }
+    }
+
+    fn survive(bytes: &[u8]) {
+        let _ = extract_text(bytes);
+        let _ = page_count(bytes);
+        let _ = stamp(bytes, &stamp_of());
+        let _ = stamped_original(bytes);
+        let _ = image_to_pdf(bytes, "image/jpeg", &stamp_of());
+        let _ = image_to_pdf(bytes, "image/png", &stamp_of());
+    }
 }

@@ -51,7 +51,11 @@ pub fn encode(url: &str) -> Result<QrMatrix, String> {
     // code stays small beside a page's own content.
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
         .map_err(|e| format!("cannot make a QR code of this URL: {e}"))?;
-    let dark = code.to_colors().into_iter().map(|c| c == Color::Dark).collect();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == Color::Dark)
+        .collect();
     Ok(QrMatrix {
         width: code.width(),
         dark,
@@ -102,10 +106,7 @@ pub(crate) mod tests {
         for py in 0..side {
             for px in 0..side {
                 let (x, y) = (px / scale, py / scale);
-                if x >= QUIET_ZONE
-                    && y >= QUIET_ZONE
-                    && m.is_dark(x - QUIET_ZONE, y - QUIET_ZONE)
-                {
+                if x >= QUIET_ZONE && y >= QUIET_ZONE && m.is_dark(x - QUIET_ZONE, y - QUIET_ZONE) {
                     luma[py * side + px] = 0;
                 }
             }
