@@ -1328,6 +1328,43 @@ mod tests {
         );
     }
 
+    /// The fixture encrypted with RC4 (PDF 1.4's V2), as many issued PDFs are.
+    fn encrypted(user_password: &str) -> Vec<u8> {
+        let mut doc = Document::load_mem(&Fixture::new(&["Metcalfe Hall"]).pdf()).unwrap();
+        let id = Object::String(b"0123456789abcdef".to_vec(), StringFormat::Hexadecimal);
+        doc.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+        let version = lopdf::EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password,
+            key_length: 128,
+            permissions: lopdf::Permissions::PRINTABLE,
+        };
+        let state = lopdf::EncryptionState::try_from(version).unwrap();
+        doc.encrypt(&state).unwrap();
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn restricted_pdfs_open_and_password_protected_ones_are_refused() {
+        let open = encrypted("");
+        assert!(extract_text(&open).unwrap().pages[0].contains("Metcalfe Hall"));
+        let copy = stamp(&open, &stamp_of()).unwrap();
+        let doc = Document::load_mem(&copy).unwrap();
+        assert!(!doc.trailer.has(b"Encrypt"));
+        let text = extract_text(&copy).unwrap();
+        assert!(
+            text.pages[0].contains("Metcalfe Hall") && text.pages[0].contains(LINE),
+            "{text:?}"
+        );
+
+        let locked = encrypted("secret");
+        assert!(extract_text(&locked).is_err());
+        assert!(stamp(&locked, &stamp_of()).is_err());
+    }
+
     #[test]
     fn a_png_becomes_a_stamped_page() {
         let mut png = Vec::new();
@@ -1505,5 +1542,6 @@ mod tests {
         let _ = stamped_original(bytes);
         let _ = image_to_pdf(bytes, "image/jpeg", &stamp_of());
         let _ = image_to_pdf(bytes, "image/png", &stamp_of());
+        let _ = image_to_pdf(bytes, "image/webp", &stamp_of());
     }
 }
