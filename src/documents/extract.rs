@@ -207,7 +207,12 @@ async fn rescale(file: &Path, out: &Path) -> Result<(), String> {
         reader.limits(limits);
         let img = reader.decode().map_err(|e| e.to_string())?.to_luma8();
         let (w, h) = (img.width() * 2 / 3, img.height() * 2 / 3);
-        let small = image::imageops::resize(&img, w.max(1), h.max(1), image::imageops::FilterType::Triangle);
+        let small = image::imageops::resize(
+            &img,
+            w.max(1),
+            h.max(1),
+            image::imageops::FilterType::Lanczos3,
+        );
         small.save(&out).map_err(|e| e.to_string())
     })
     .await
