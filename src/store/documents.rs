@@ -1,7 +1,9 @@
 //! Documents on record: their metadata and the assets they concern, every version of
 //! that record, their text in the full-text index (`documents_fts`), and the queue of
 //! text jobs. A change to a record writes the record, its next version, the index and the
-//! audit entry in one transaction.
+//! audit entry in one transaction. Writing transactions here read before they write, so
+//! they take the write lock at BEGIN (IMMEDIATE): under WAL a reader that later writes
+//! would be refused at once, not made to wait, if another writer got in between.
 
 use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
@@ -410,7 +412,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Option<DocumentRecord>> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
         // The audit entry comes after the first write (see audit.rs): insert, then log.
         let Some(r) = insert(&mut tx, d, now).await? else {
             return Ok(None);
@@ -438,7 +440,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Vec<bool>> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
         let mut added = Vec::with_capacity(docs.len());
         for d in docs {
             added.push(insert(&mut tx, d, now).await?);
@@ -492,7 +494,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<DocEdit> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
         let Some(cur) = fetch(&mut tx, sha256).await? else {
             return Ok(DocEdit::Missing);
         };
@@ -711,7 +713,7 @@ impl Store {
         text: &str,
         now: &str,
     ) -> Result<()> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
         let (title, reference): (String, Option<String>) =
             sqlx::query_as("SELECT title, reference FROM documents WHERE id = ?")
                 .bind(id)
