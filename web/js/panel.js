@@ -98,8 +98,8 @@ export const currentView = () => current;
 /** The tab a view belongs to: its own, or (proposals, adding an asset) the one it opens from. */
 const tabOf = (id) => (views[id] && views[id].tabOf) || id;
 
-/** Opens view `id` with its argument (an asset code, a ticket, …). */
-export function show(id, arg) {
+/** Opens view `id` with its argument (an asset code, a ticket, …) and query ('q=pond&type=noc'). */
+export function show(id, arg, query = '') {
   const view = views[id];
   if (!view) return;
   if (current && current !== id) {
@@ -116,9 +116,9 @@ export function show(id, arg) {
   for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
   panelEl.classList.add(`view-${id}`);
   for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === tabOf(id)));
-  $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track'));
+  $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track' || id === 'verify'));
   current = id;
-  view.show(arg);
+  view.show(arg, query);
   syncSticky();
   if (!firstRoute) focusHeading(id);
   firstRoute = false;
