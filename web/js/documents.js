@@ -110,8 +110,12 @@ function render() {
   const hadFocus = root.contains(active);
   const values = {};
   for (const c of root.querySelectorAll('#docs-form input, #docs-form select')) values[c.id] = c.value;
-  const keepTyped = state && state.loading; // a search on its way: what is typed stays
+  // The form shows the URL's search when it is a new one; otherwise (its answer arriving, a
+  // language switch) what has been typed meanwhile stays.
+  const drawn = state ? hashOf(state.params) : '';
+  const keepTyped = root.dataset.search === drawn;
   draw(root);
+  root.dataset.search = drawn;
   if (keepTyped) {
     for (const [id, v] of Object.entries(values)) {
       const c = document.getElementById(id);

@@ -288,7 +288,7 @@ function draw(root) {
     h('p', { id: 'doc-text-state', role: 'status', text: textState(d.text) }),
     d.text && d.text.state === 'done' && d.text.source && d.text.source !== 'none' ? textDetails() : null);
 
-  replace(root, backLink(), head, viewer, links, facts, text,
+  replace(root, backLink(), head, facts, links, viewer, text,
     officer() ? officerTools(d) : null);
 }
 
