@@ -2,8 +2,9 @@
 // running server: map, asset panel and #asset/ links, search in English and Bengali,
 // filing and tracking a complaint (and that its text is never run as HTML), exports read
 // by GDAL, staff triage, Near me, the Bengali interface, phone and desktop screenshots,
-// and the cost of a cold first load; WCAG 2.1 A/AA with axe-core on every view at 1280 px
-// and 360 px, keyboard reach and visible focus.
+// and the cost of a cold first load; the documents (search, one document, officers'
+// changes, the verification page at /verify/SHA256); WCAG 2.1 A/AA with axe-core on every
+// view at 1280 px and 360 px, keyboard reach and visible focus.
 //
 // Usage: STAFF_USER=officer1 STAFF_PASSWORD='…' node app.mjs http://127.0.0.1:PORT OUTDIR
 // (the staff member must be an officer or admin, or field staff of the test pin's ward).

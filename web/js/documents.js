@@ -61,6 +61,9 @@ export function show(arg, query) {
   search(params);
 }
 
+/** Whether the view shows its search (not one document): its tab then closes it. */
+export const atStart = () => !docview.isOpen();
+
 export function hide() {
   seq++;
   docview.hide();
