@@ -63,7 +63,9 @@ async function newPage(viewport = { width: 1280, height: 800 }, options = {}) {
   page.on('pageerror', (e) => errors.push(`${viewport.width}px: ${e.message}`));
   page.on('request', (r) => {
     const u = r.url();
-    if (!u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:')) offsite.push(u);
+    // The browser's own PDF viewer (a document's view) loads its parts from chrome:// and
+    // chrome-extension:// inside the browser: nothing goes over the network.
+    if (!u.startsWith(base) && !/^(data|blob|chrome|chrome-extension):/.test(u)) offsite.push(u);
   });
   return { context, page };
 }
