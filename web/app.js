@@ -4,8 +4,11 @@
 //
 // This file starts the map and the panel and keeps the URL: `#asset/CODE` (and
 // `#asset/CODE/history`), `#track/TICKET`, `#report`, `#near`, `#export`, `#staff`,
-// `#proposals` (and `#proposals/ID`), `#add`, or `#zoom/lat/lng` when no panel is open.
-// Each view lives in web/js/.
+// `#proposals` (and `#proposals/ID`), `#add`, `#documents?q=…` (a search of the documents,
+// its words and filters in the query) and `#documents/SHA256` (one document), or
+// `#zoom/lat/lng` when no panel is open. A document's verification page is a path of its
+// own, `/verify/SHA256` (what its QR code holds): the server answers it with this page,
+// which then starts on that view. Each view lives in web/js/.
 import { maplibregl, createMap, onFeatureClick, setPaddingProvider } from './js/mapctl.js';
 import * as mapctl from './js/mapctl.js';
 import { $, $$ } from './js/dom.js';
@@ -21,6 +24,8 @@ import * as staff from './js/staff.js';
 import * as proposals from './js/proposals.js';
 import * as add from './js/add.js';
 import * as asof from './js/asof.js';
+import * as documents from './js/documents.js';
+import * as verifyPage from './js/verifypage.js';
 
 function showError(message) {
   const el = document.getElementById('map-error');
@@ -30,41 +35,61 @@ function showError(message) {
 
 // ---- the URL ---------------------------------------------------------------------------
 
-const VIEWS = { asset, report, track, near, export: planner, staff, proposals, add };
+const VIEWS = { asset, report, track, near, export: planner, staff, proposals, add, documents, verify: verifyPage };
 let lastRouted = null;
 
-/** Parses '#asset/HER-0001' into {view: 'asset', arg: 'HER-0001'}; null for a map position. */
+/**
+ * Parses '#asset/HER-0001' into {view: 'asset', arg: 'HER-0001', query: ''} and
+ * '#documents?q=pond' into {view: 'documents', arg: null, query: 'q=pond'}; null for a
+ * map position.
+ */
 function parseHash(hash) {
-  const m = /^#([a-z]+)(?:\/(.+))?$/.exec(hash || '');
+  const m = /^#([a-z]+)(?:\/([^?]+))?(?:\?(.*))?$/.exec(hash || '');
   if (!m || !VIEWS[m[1]]) return null;
   let arg = null;
   if (m[2]) {
     try { arg = decodeURIComponent(m[2]); } catch { arg = m[2]; }
   }
-  return { view: m[1], arg };
+  return { view: m[1], arg, query: m[3] || '' };
 }
 
+const VERIFY_PATH = /^\/verify\/([0-9a-fA-F]{64})\/?$/;
+
+/** The view the URL names: its hash, else a verification page's path (a QR code's link). */
+function parseUrl() {
+  const r = parseHash(window.location.hash);
+  if (r) return r;
+  const m = VERIFY_PATH.exec(window.location.pathname);
+  return m ? { view: 'verify', arg: m[1].toLowerCase(), query: '' } : null;
+}
+
+const here = () => window.location.pathname + window.location.hash;
+
 function route() {
-  const hash = window.location.hash;
-  if (hash === lastRouted) return;
-  lastRouted = hash;
-  const r = parseHash(hash);
+  if (here() === lastRouted) return;
+  lastRouted = here();
+  const r = parseUrl();
   if (!r) {
     panel.close({ updateUrl: false });
     return;
   }
-  panel.show(r.view, r.arg);
+  panel.show(r.view, r.arg, r.query);
 }
 
-/** Goes to an in-app URL ('#asset/HER-0001'), adding a history entry. */
-export function navigate(hash, { replace = false } = {}) {
-  if (hash === window.location.hash) {
+/**
+ * Goes to an in-app URL ('#asset/HER-0001', or a path: '/verify/SHA256'), adding a
+ * history entry. A hash leaves a verification page's path for the app's own, '/'.
+ */
+export function navigate(url, { replace = false } = {}) {
+  const target = url.startsWith('#') && window.location.pathname !== '/' ? `/${url}` : url;
+  const resolved = new URL(target, window.location.href);
+  if (resolved.pathname + resolved.hash === here()) {
     lastRouted = null;
     route();
     return;
   }
-  if (replace) window.history.replaceState(null, '', hash);
-  else window.history.pushState(null, '', hash);
+  if (replace) window.history.replaceState(null, '', target);
+  else window.history.pushState(null, '', target);
   route();
 }
 
@@ -138,11 +163,11 @@ async function start() {
 
   // The map position goes in the URL while no panel is open.
   map.on('moveend', () => {
-    if (parseHash(window.location.hash)) return;
+    if (parseUrl()) return;
     const h = mapctl.positionHash();
     if (h && h !== window.location.hash) {
       window.history.replaceState(null, '', h);
-      lastRouted = h;
+      lastRouted = here();
     }
   });
 

@@ -87,6 +87,33 @@ async function request(method, url, { json, type, form, raw, auth = false, signa
   return { status: res.status, data, etag: res.headers.get('ETag'), location: res.headers.get('Location') };
 }
 
+/** A SHA-256 as it may go into a path: 64 lower-case hex digits, or an error. */
+function docId(sha) {
+  const s = String(sha || '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(s)) throw new ApiError(404, { code: 'not_found', description: 'not a SHA-256' });
+  return s;
+}
+
+/** A GET whose answer is not JSON (a file, plain text): the Response, or an ApiError. */
+async function raw(url, signal) {
+  const headers = {};
+  const s = staffSession();
+  if (s) headers.Authorization = `Bearer ${s.token}`;
+  let res;
+  try {
+    res = await fetch(url, { headers, signal, credentials: 'same-origin' });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, null);
+  }
+  if (!res.ok) {
+    let body = null;
+    try { body = await res.json(); } catch { body = null; }
+    throw new ApiError(res.status, body);
+  }
+  return res;
+}
+
 const qs = (params) => {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -150,6 +177,27 @@ export const api = {
   restore: (code, n, etag, note) => request('POST', `/assets/${encodeURIComponent(code)}/versions/${encodeURIComponent(n)}/restore`, {
     json: note ? { note } : undefined, ifMatch: etag, auth: true, full: true,
   }),
+  // Documents: searched and read by anyone (staff see private ones too); their record,
+  // status and versions are written by officers.
+  /** {documents: [hit], numberMatched, numberReturned, links}: words, phrases, prefixes and filters. */
+  documents: (params, signal) => request('GET', `/documents?${qs(params)}`, { auth: true, signal }),
+  /** A document's record with its ETag ("doc.N": the version a change is made against). */
+  documentRecord: async (sha) => request('GET', `/documents/${docId(sha)}/record`, { auth: true, full: true }),
+  /** The document's bytes as a Blob (a private one needs the staff token, which a link cannot send). */
+  documentFile: async (sha, signal) => raw(`/documents/${docId(sha)}`, signal).then((r) => r.blob()),
+  /** The text read from the document (its PDF text layer or OCR), as plain text. */
+  documentText: async (sha) => raw(`/documents/${docId(sha)}/text`).then((r) => r.text()),
+  /** A new document (multipart: file, title, type, …; assets as codes separated by commas). */
+  createDocument: (form) => request('POST', '/documents', { form, auth: true }),
+  /** A JSON Merge Patch of the record's fields (+ `note`), against its ETag. */
+  patchDocument: async (sha, etag, patch) => request('PATCH', `/documents/${docId(sha)}/record`, {
+    json: patch, type: 'application/merge-patch+json', ifMatch: etag, auth: true, full: true,
+  }),
+  /** {status: 'revoked'|'superseded'|'current', reason, superseded_by?}. */
+  documentStatus: async (sha, body) => request('POST', `/documents/${docId(sha)}/status`, { json: body, auth: true, full: true }),
+  documentVersions: async (sha) => request('GET', `/documents/${docId(sha)}/versions`, { auth: true }),
+  /** What the verification page says of a SHA-256: {on_record: false} or the record. */
+  verification: async (sha) => request('GET', `/verify/${docId(sha)}?f=json`, { auth: true }),
   /** Is this copy (a File/Blob) the document on record? Sent as the raw body. */
   verifyFile: (file) => request('POST', '/documents/verify', { raw: file }),
   verifyHash: (sha256) => request('POST', '/documents/verify', { json: { sha256 } }),

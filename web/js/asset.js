@@ -19,6 +19,7 @@ import * as versions from './versions.js';
 import { attributeFields, changedProperties, refusedField, refusal, NOTE_MAX, REASON_MAX, EDITABLE_LAYERS } from './edit.js';
 import { reveal } from './panel.js';
 import { verifyForm, forget } from './verify.js';
+import { statusBadge, TYPES, LANGUAGES } from './docview.js';
 
 let ctx;
 let seq = 0;
@@ -345,9 +346,22 @@ function draw() {
     h('p', { class: 'when' }, fmtDate(i.inspected_at, false), ' · ', badge(`cond cond-${i.condition}`, label('condition', i.condition))),
     i.notes ? h('p', { text: i.notes }) : null,
     i.inspector ? h('p', { class: 'hint', text: t('asset.inspector', { name: i.inspector }) }) : null));
-  const documents = (d.documents || []).map((doc) => h('li', null,
+  // Each document with its type, reference, date and status; its title opens the
+  // document's view (the link is the file itself, for a new tab or a download).
+  const documents = (d.documents || []).map((doc) => h('li', { class: `doc-item doc-item-${doc.status || 'current'}` },
     h('p', { class: 'doc-title' },
-      h('a', { href: `/documents/${encodeURIComponent(doc.sha256)}`, target: '_blank', rel: 'noopener', text: doc.title })),
+      h('a', {
+        href: `/documents/${encodeURIComponent(doc.sha256)}`, text: doc.title,
+        onclick: (e) => {
+          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+          e.preventDefault();
+          ctx.navigate(`#documents/${encodeURIComponent(doc.sha256)}`);
+        },
+      })),
+    h('p', { class: 'badges' },
+      doc.type ? h('span', { class: 'badge doc-type', text: label('docType', doc.type) }) : null,
+      statusBadge(doc.status)),
+    h('p', { class: 'doc-facts', text: [doc.reference, doc.issued_on ? t('docs.issued', { date: fmtDate(doc.issued_on, false) }) : null].filter(Boolean).join(' · ') }),
     h('p', { class: 'hint', text: [label('media', doc.media_type) || doc.media_type, fmtSize(doc.size), doc.created_at ? fmtDate(doc.created_at, false) : null].filter(Boolean).join(' · ') }),
     h('p', { class: 'hint mono', text: t('asset.sha', { hash: String(doc.sha256).slice(0, 12) }) })));
 
@@ -541,17 +555,30 @@ function staffTools(p) {
   if (officer) {
     const file = h('input', { type: 'file', id: 'rec-doc-file', name: 'file', accept: 'application/pdf,image/jpeg,image/png,image/webp' });
     const title = h('input', { type: 'text', id: 'rec-doc-title', name: 'title', maxLength: 200 });
+    const type = h('select', { id: 'rec-doc-type', name: 'type' },
+      TYPES.map((x) => h('option', { value: x, text: label('docType', x), selected: x === 'notice' })));
+    const reference = h('input', { type: 'text', id: 'rec-doc-reference', name: 'reference', maxLength: 200, spellcheck: false });
+    const issuer = h('input', { type: 'text', id: 'rec-doc-issuer', name: 'issuer', maxLength: 200 });
+    const issuedOn = h('input', { type: 'date', id: 'rec-doc-issued_on', name: 'issued_on', max: today });
+    const language = h('select', { id: 'rec-doc-language', name: 'language' },
+      h('option', { value: '', text: t('doc.langUnknown') }),
+      LANGUAGES.map((x) => h('option', { value: x, text: label('docLang', x) })));
     const pub = h('input', { type: 'checkbox', id: 'rec-doc-public', name: 'public', checked: true });
     const docBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'rec-add-doc', text: t('rec.saveDocument') });
     docForm = h('form', { id: 'rec-document-form', novalidate: true },
       field('rec-doc-file', t('rec.docFile'), file),
       field('rec-doc-title', t('rec.docTitle'), title),
+      field('rec-doc-type', t('rec.docType'), type),
+      field('rec-doc-reference', t('rec.docReference'), reference),
+      field('rec-doc-issuer', t('rec.docIssuer'), issuer),
+      field('rec-doc-issued_on', t('rec.docIssuedOn'), issuedOn),
+      field('rec-doc-language', t('rec.docLanguage'), language),
       h('label', { class: 'check' }, pub, ' ', t('rec.docPublic')),
       docBtn, statusLine('document'));
     file.addEventListener('change', () => clear(file));
     docForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      clear(file, title);
+      clear(file, title, reference, issuer, issuedOn);
       const f = file.files && file.files[0];
       if (!f) {
         fieldError(file, t('rec.needFile'));
@@ -564,10 +591,14 @@ function staffTools(p) {
       const form = new FormData();
       form.append('file', f);
       form.append('title', title.value.trim());
+      form.append('type', type.value);
+      for (const [k, c] of [['reference', reference], ['issuer', issuer], ['issued_on', issuedOn], ['language', language]]) {
+        if (c.value.trim()) form.append(k, c.value.trim());
+      }
       form.append('public', pub.checked ? 'true' : 'false');
       const isPublic = pub.checked;
       saved('document', () => api.addDocument(p.code, form).then(() => (isPublic ? 'rec.savedDocument' : 'rec.savedDocumentPrivate')), docBtn, 'rec-doc-file', () => {
-        empty('rec-doc-file', 'rec-doc-title');
+        empty('rec-doc-file', 'rec-doc-title', 'rec-doc-reference', 'rec-doc-issuer', 'rec-doc-issued_on');
       });
       return undefined;
     });

@@ -64,8 +64,8 @@ export function explain(e) {
       if (/documents are put on record by officers/.test(d)) return t('err.officersOnly');
       return t('err.forbidden');
     case 409:
-      // "this document is already on record (TITLE, CREATED_AT)"
-      if ((m = /already on record \((.*), (\S+)\)$/.exec(d))) return t('err.docExists', { title: m[1], date: fmtDate(m[2]) });
+      // "this document is already on record (TITLE, CREATED_AT)", now followed by ": /documents/SHA256"
+      if ((m = /already on record \((.*), (\S+)\)(?::\s*\S+)?$/.exec(d))) return t('err.docExists', { title: m[1], date: fmtDate(m[2]) });
       if (/on record just now/.test(d)) return t('err.docJustNow');
       if ((m = /^cannot \w+ a complaint that is (\w+)/.exec(d))) return t('err.notNow', { status: label('status', m[1]) });
       if (/changed while this was being applied/.test(d)) return t('err.changedMeanwhile');

@@ -1,8 +1,9 @@
 // The one panel: a left-hand card on wide screens, a bottom sheet at phone widths. It
-// shows one view at a time (asset, report, track, near, export, staff); the tabs open
-// them through the URL so every view can be linked to and reloaded. Its ← ↕ ✕ buttons
-// sit in a bar of their own above the scrolling view, so they never cover a heading or
-// a control; Escape closes the panel as ✕ does.
+// shows one view at a time (asset, report, track, near, export, documents, staff, and
+// those opened from them); the tabs open them through the URL so every view can be
+// linked to and reloaded. Its ← ↕ ✕ buttons sit in a bar of their own above the
+// scrolling view, so they never cover a heading or a control; Escape closes the panel
+// as ✕ does.
 import { $, $$ } from './dom.js';
 import { t, onLangChange } from './i18n.js';
 import * as mapctl from './mapctl.js';
@@ -23,7 +24,9 @@ export function init(c, v) {
   for (const tab of $$('#tabs .tab')) {
     tab.addEventListener('click', () => {
       const id = tab.dataset.view;
-      if (current === id) close();
+      // A view's tab closes it, unless the view is deeper than its start (one document of
+      // the Documents view): then the tab goes back to that start.
+      if (current === id && !(views[id].atStart && !views[id].atStart())) close();
       else ctx.navigate(`#${id}`);
     });
   }
@@ -98,8 +101,8 @@ export const currentView = () => current;
 /** The tab a view belongs to: its own, or (proposals, adding an asset) the one it opens from. */
 const tabOf = (id) => (views[id] && views[id].tabOf) || id;
 
-/** Opens view `id` with its argument (an asset code, a ticket, …). */
-export function show(id, arg) {
+/** Opens view `id` with its argument (an asset code, a ticket, …) and query ('q=pond&type=noc'). */
+export function show(id, arg, query = '') {
   const view = views[id];
   if (!view) return;
   if (current && current !== id) {
@@ -116,9 +119,9 @@ export function show(id, arg) {
   for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
   panelEl.classList.add(`view-${id}`);
   for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === tabOf(id)));
-  $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track'));
+  $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track' || id === 'verify'));
   current = id;
-  view.show(arg);
+  view.show(arg, query);
   syncSticky();
   if (!firstRoute) focusHeading(id);
   firstRoute = false;

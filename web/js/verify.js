@@ -2,7 +2,7 @@
 // pasted SHA-256) go to POST /documents/verify; the file is compared there, not kept.
 // Each answer is kept (by the id of the line showing it) and put in words again after a
 // language switch or a redraw of the record.
-import { h, $, fieldError } from './dom.js';
+import { h, replace, $, fieldError } from './dom.js';
 import { t, fmtDate, getLang, onLangChange } from './i18n.js';
 import { api } from './api.js';
 import { explain } from './errors.js';
@@ -64,14 +64,21 @@ export function verifyForm(idPrefix = 'asset-verify') {
     file, out);
 }
 
-/** Writes the server's verdict on a copy into `out`. */
+/** Writes the server's verdict on a copy into `out`: on record or not, its status, a stamped copy. */
 export function showVerdict(out, v) {
   if (v && v.on_record) {
-    const asset = v.asset ? [v.asset.code, getLang() === 'bn' && v.asset.name_bn ? v.asset.name_bn : v.asset.name].filter(Boolean).join(' ') : '';
-    out.className = 'verify-result success';
-    out.textContent = v.title
-      ? t('verify.onRecord', { title: v.title, asset: asset || t('verify.noAsset'), date: fmtDate(v.created_at, false) })
-      : t('verify.onRecordPrivate', { date: fmtDate(v.created_at, false) });
+    const names = (v.assets || []).map((a) => [a.code, a.name].filter(Boolean).join(' ')).join(', ');
+    const old = v.asset ? [v.asset.code, getLang() === 'bn' && v.asset.name_bn ? v.asset.name_bn : v.asset.name].filter(Boolean).join(' ') : '';
+    const status = ['current', 'superseded', 'revoked'].includes(v.status) ? v.status : 'current';
+    out.className = `verify-result ${status === 'current' ? 'success' : status === 'revoked' ? 'error' : 'warning'}`;
+    const vars = { title: v.title, asset: names || old || t('verify.noAsset'), date: fmtDate(v.created_at, false) };
+    const said = v.title
+      ? t(v.copy === 'stamped' ? 'verify.onRecordStamped' : 'verify.onRecord', vars)
+      : t('verify.onRecordPrivate', vars);
+    const state = v.status ? t(`verify.status.${status}`, { reason: v.status_reason || t('doc.none') }) : '';
+    const page = /^[0-9a-f]{64}$/.test(v.sha256 || '') ? `/verify/${v.sha256}` : null;
+    replace(out, [said, state].filter(Boolean).join(' '), page ? ' ' : null,
+      page ? h('a', { href: page, class: 'verify-page-link', text: t('verify.pageLink') }) : null);
   } else {
     out.className = 'verify-result error';
     out.textContent = t('verify.notOnRecord', { hash: String(v && v.sha256 || '').slice(0, 12) });
