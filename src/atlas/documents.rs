@@ -179,6 +179,7 @@ impl Atlas {
         officers_only(by, "documents' records are changed")?;
         let note = history::text("note", note, MAX_NOTE)?;
         let cur = self.document_on_record(sha256).await?;
+        stale(&cur, expected)?;
         let mut meta = fields.apply(cur.meta.clone())?;
         if let Some(codes) = &fields.assets {
             meta.assets = self.asset_ids(codes).await?;
@@ -211,6 +212,7 @@ impl Atlas {
     ) -> Result<DocumentRecord, HistoryError> {
         officers_only(by, "documents are revoked or superseded")?;
         let cur = self.document_on_record(sha256).await?;
+        stale(&cur, expected)?;
         let reason = history::text("reason", change.reason, MAX_NOTE)?;
         let superseded_by = match (change.status, change.superseded_by) {
             (DocStatus::Superseded, Some(s)) => {
@@ -328,6 +330,18 @@ impl Atlas {
             reader,
             wake: self.doc_wake.clone(),
         }
+    }
+}
+
+/// A change made against another version than the record's is refused, even one that
+/// would change nothing (the maker must see what changed first).
+fn stale(cur: &DocumentRecord, expected: Option<i64>) -> Result<(), HistoryError> {
+    match expected {
+        Some(v) if v != cur.version => Err(HistoryError::Stale(format!(
+            "the record is at version {}, not {v}: read it again and reapply the change",
+            cur.version
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -90,7 +90,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Other { status, .. } => match status.as_u16() {
                 408 => "request_timeout",
+                412 => "precondition_failed",
                 422 => "unprocessable",
+                428 => "precondition_required",
                 s if s >= 500 => "internal_error",
                 _ => "bad_request",
             },
