@@ -208,8 +208,17 @@ fn record_paths() -> serde_json::Map<String, Value> {
     let upload = json!({"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file", "title"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "PDF, JPEG, PNG or WebP"},
         "title": {"type": "string"},
+        "type": {"type": "string", "enum": ["notice", "order", "noc", "minutes", "survey", "inspection_report", "photograph", "other"], "default": "other"},
+        "reference": {"type": "string"},
+        "issuer": {"type": "string"},
+        "issued_on": {"type": "string", "format": "date"},
+        "valid_until": {"type": "string", "format": "date"},
+        "language": {"type": "string", "enum": ["bn", "en", "bn+en"]},
+        "ward": {"type": "integer", "minimum": 1},
+        "assets": {"type": "string", "description": "Asset codes, separated by commas"},
         "public": {"type": "boolean", "default": true},
     }}}}});
+    let sha_param = path_param("sha256", "64 hex digits", json!({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}));
     let paths = json!({
         "/assets/{id}": {"get": {"summary": "An asset's whole record: properties, inspections, maintenance, public documents (410 with when and why, once delisted)", "operationId": "asset", "parameters": [asset_id.clone(), param("as_of", "query", "The record as it stood then: a date or an RFC 3339 date-time", json!({"type": "string"}), false)], "responses": {"200": ok("Feature with its history", &["application/json"]), "404": errors(), "410": ok("Delisted: the record as it was, with when and why", &["application/json"])}}},
         "/assets/{id}/versions": {"get": {"summary": "Every version of an asset: who, when, why, its audit entry", "operationId": "assetVersions", "parameters": [asset_id.clone()], "responses": {"200": ok("Versions, oldest first", &["application/json"]), "404": errors()}}},
@@ -219,6 +228,32 @@ fn record_paths() -> serde_json::Map<String, Value> {
         "/assets/{id}/inspections": {"post": {"summary": "Record an inspection (staff; field staff in their ward). Its condition becomes the asset's unless a later one is on record", "operationId": "addInspection", "security": staff.clone(), "parameters": [asset_id.clone()], "requestBody": json_body(inspection), "responses": {"201": created("The inspection's id and the asset"), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
         "/assets/{id}/maintenance": {"post": {"summary": "Record a maintenance work (staff; field staff in their ward)", "operationId": "addMaintenance", "security": staff.clone(), "parameters": [asset_id.clone()], "requestBody": json_body(maintenance), "responses": {"201": created("The work's id and the asset"), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
         "/assets/{id}/documents": {"post": {"summary": "Put a document on record (officers, admins)", "operationId": "addDocument", "security": staff.clone(), "parameters": [asset_id], "requestBody": upload, "responses": {"201": created("The document's record"), "400": errors(), "401": errors(), "403": errors(), "409": errors(), "413": errors(), "415": errors()}}},
+        "/documents": {
+            "get": {"summary": "Find documents by words in their text, title or reference (English and Bengali; \"phrases\", prefix*, -exclusions; ranked, with highlighted snippets) and by metadata; private ones for staff only", "operationId": "findDocuments", "parameters": [
+                param("q", "query", "Words", json!({"type": "string", "maxLength": 300}), false),
+                param("type", "query", "Document type", json!({"type": "string", "enum": ["notice", "order", "noc", "minutes", "survey", "inspection_report", "photograph", "other"]}), false),
+                param("asset", "query", "An asset code the document concerns", json!({"type": "string"}), false),
+                param("ward", "query", "Ward (the document's own, or an asset's it concerns)", json!({"type": "integer"}), false),
+                param("from", "query", "Issued on or after", json!({"type": "string", "format": "date"}), false),
+                param("to", "query", "Issued on or before", json!({"type": "string", "format": "date"}), false),
+                param("status", "query", "current, superseded or revoked", json!({"type": "string", "enum": ["current", "superseded", "revoked"]}), false),
+                param("language", "query", "bn, en or bn+en", json!({"type": "string", "enum": ["bn", "en", "bn+en"]}), false),
+                param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}), false),
+                param("offset", "query", "Skip this many", json!({"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}), false),
+            ], "responses": {"200": ok("Documents found, with numberMatched and paging links", &["application/json"]), "400": errors()}},
+            "post": {"summary": "Put a document on record with its metadata (officers, admins); its text is read in the background", "operationId": "putDocument", "security": staff.clone(), "requestBody": upload.clone(), "responses": {"201": created("The document's record"), "400": errors(), "401": errors(), "403": errors(), "409": errors(), "413": errors(), "415": errors()}},
+        },
+        "/documents/jobs": {"get": {"summary": "Text jobs by state (staff)", "operationId": "documentJobs", "security": staff.clone(), "responses": {"200": ok("Counts", &["application/json"]), "401": errors()}}},
+        "/documents/{sha256}/record": {
+            "get": {"summary": "A document's record (ETag \"doc.N\")", "operationId": "documentRecord", "parameters": [sha_param.clone()], "responses": {"200": ok("The record", &["application/json"]), "404": errors()}},
+            "patch": {"summary": "Change the record: a JSON merge patch of its fields, with an optional note (officers, admins); If-Match refuses a stale change", "operationId": "changeDocument", "security": staff.clone(), "parameters": [sha_param.clone(), {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}}], "requestBody": json_body(json!({"type": "object"})), "responses": {"200": ok("The record as changed", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors(), "412": errors()}},
+        },
+        "/documents/{sha256}/status": {"post": {"summary": "Mark a document current, superseded (by another on record) or revoked, with a reason (officers, admins)", "operationId": "documentStatus", "security": staff.clone(), "parameters": [sha_param.clone()], "requestBody": json_body(json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["current", "superseded", "revoked"]}, "reason": {"type": "string"}, "superseded_by": {"type": "string"}}})), "responses": {"200": ok("The record", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors(), "412": errors()}}},
+        "/documents/{sha256}/versions": {"get": {"summary": "Every version of a document's record (staff)", "operationId": "documentVersions", "security": staff.clone(), "parameters": [sha_param.clone()], "responses": {"200": ok("Versions, oldest first", &["application/json"]), "401": errors(), "404": errors()}}},
+        "/documents/{sha256}/text": {"get": {"summary": "The document's text as read and indexed", "operationId": "documentText", "parameters": [sha_param.clone()], "responses": {"200": ok("Text", &["text/plain"]), "404": errors()}}},
+        "/documents/{sha256}/stamped.pdf": {"get": {"summary": "A copy with a QR code of its verification page and a verification line on every page (the same bytes every time)", "operationId": "stampedDocument", "parameters": [sha_param.clone()], "responses": {"200": ok("PDF", &["application/pdf"]), "304": {"description": "Not modified"}, "404": errors(), "415": errors()}}},
+        "/documents/{sha256}/qr.svg": {"get": {"summary": "The QR code of the document's verification page", "operationId": "documentQr", "parameters": [sha_param.clone()], "responses": {"200": ok("SVG", &["image/svg+xml"]), "404": errors()}}},
+        "/verify/{sha256}": {"get": {"summary": "The verification page (HTML), or with Accept: application/json or f=json what is on record: title, type, reference, issuer, date, assets, status", "operationId": "verifyPage", "parameters": [sha_param.clone(), param("f", "query", "json or html", json!({"type": "string", "enum": ["json", "html"]}), false)], "responses": {"200": ok("Page or facts", &["text/html", "application/json"]), "404": errors()}}},
         "/documents/{sha256}": {"get": {"summary": "A public document's bytes, by the SHA-256 of its bytes", "operationId": "document", "parameters": [path_param("sha256", "64 hex digits", json!({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}))], "responses": {"200": ok("The document", &["application/pdf", "image/jpeg", "image/png", "image/webp"]), "304": {"description": "Not modified"}, "404": errors()}}},
         "/documents/verify": {"post": {"summary": "Is this copy (or this SHA-256) the one on record?", "operationId": "verifyDocument", "requestBody": {"required": true, "content": {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
