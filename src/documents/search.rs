@@ -57,7 +57,7 @@ pub fn parse(q: &str) -> Result<Option<Fts>, String> {
             let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
             let token = &rest[..end];
             rest = &rest[end..];
-            term_of(token)
+            term_of(token)?
         };
         if let Some(t) = term {
             if negated {
@@ -103,19 +103,26 @@ fn is_bengali(c: char) -> bool {
     ('\u{0980}'..='\u{09FF}').contains(&c)
 }
 
-fn term_of(token: &str) -> Option<Term> {
+/// Shortest prefix searched (a one-letter prefix would match most of the index).
+const MIN_PREFIX: usize = 2;
+
+fn term_of(token: &str) -> Result<Option<Term>, String> {
     let prefix = token.ends_with('*');
     let parts = words(token.trim_end_matches('*'));
-    match parts.len() {
+    let letters = |w: &str| w.chars().filter(|c| c.is_alphanumeric()).count();
+    Ok(match parts.len() {
         0 => None,
+        1 if prefix && letters(&parts[0]) < MIN_PREFIX => {
+            return Err(format!("at least {MIN_PREFIX} letters before *"))
+        }
         1 if prefix => Some(Term::Prefix(parts[0].clone())),
-        1 if parts[0].chars().any(is_bengali) => {
+        1 if parts[0].chars().any(is_bengali) && letters(&parts[0]) >= MIN_PREFIX => {
             let word = parts[0].clone();
             let stem = bengali_stem(&word).to_string();
             Some(Term::Bengali { word, stem })
         }
         _ => Some(Term::Phrase(parts)),
-    }
+    })
 }
 
 /// Case endings and plural markers of Bengali nouns, longest first.
@@ -239,6 +246,9 @@ mod tests {
         assert!(parse("-only").is_err());
         assert!(parse(&"x ".repeat(40)).is_err());
         assert!(parse(&"x".repeat(400)).is_err());
+        assert!(parse("a*").is_err());
+        // A one-letter Bengali word is itself, not a prefix of everything.
+        assert_eq!(expr("ও"), "\"ও\"");
     }
 
     #[test]

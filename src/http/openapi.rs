@@ -218,7 +218,11 @@ fn record_paths() -> serde_json::Map<String, Value> {
         "assets": {"type": "string", "description": "Asset codes, separated by commas"},
         "public": {"type": "boolean", "default": true},
     }}}}});
-    let sha_param = path_param("sha256", "64 hex digits", json!({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}));
+    let sha_param = path_param(
+        "sha256",
+        "64 hex digits",
+        json!({"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}),
+    );
     let paths = json!({
         "/assets/{id}": {"get": {"summary": "An asset's whole record: properties, inspections, maintenance, public documents (410 with when and why, once delisted)", "operationId": "asset", "parameters": [asset_id.clone(), param("as_of", "query", "The record as it stood then: a date or an RFC 3339 date-time", json!({"type": "string"}), false)], "responses": {"200": ok("Feature with its history", &["application/json"]), "404": errors(), "410": ok("Delisted: the record as it was, with when and why", &["application/json"])}}},
         "/assets/{id}/versions": {"get": {"summary": "Every version of an asset: who, when, why, its audit entry", "operationId": "assetVersions", "parameters": [asset_id.clone()], "responses": {"200": ok("Versions, oldest first", &["application/json"]), "404": errors()}}},
