@@ -122,6 +122,13 @@ async fn found(srv: &TestServer, token: Option<&str>, query: &str) -> Vec<String
         .collect()
 }
 
+/// A document to upload: title, lines of text, form fields.
+type Spec = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
 struct Doc {
     sha: String,
     words: Vec<String>,
@@ -137,7 +144,7 @@ async fn documents_are_found_by_words_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir.path().join("d.db"), true).await;
     let officer = add_user(&srv, "officer1", Role::Officer, None).await;
-    let specs: [(&str, &[&str], &[(&str, &str)]); 5] = [
+    let specs: [Spec; 5] = [
         (
             "NOC for the repair of the Park Street house",
             &[
@@ -451,8 +458,11 @@ async fn records_change_in_versions_and_revocation_is_verified() {
     let r = patch("\"doc.2\"", json!({"type": "memo"})).await.unwrap();
     assert_eq!(r.status(), 400);
     // The index follows the record.
-    assert_eq!(found(&srv, None, "q=KMC/EH/2024/9").await, [sha.clone()]);
-    assert_eq!(found(&srv, None, "asset=WAT-0003").await, [sha.clone()]);
+    assert_eq!(
+        found(&srv, None, "q=KMC/EH/2024/9").await,
+        vec![sha.clone()]
+    );
+    assert_eq!(found(&srv, None, "asset=WAT-0003").await, vec![sha.clone()]);
 
     // Revoked: with a reason, which verification reports, by hash and by the bytes.
     let (s, v) = post(
@@ -506,7 +516,7 @@ async fn records_change_in_versions_and_revocation_is_verified() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert_eq!(found(&srv, None, "status=revoked").await, [sha.clone()]);
+    assert_eq!(found(&srv, None, "status=revoked").await, vec![sha.clone()]);
 
     // Every version is kept, each with its audit entry; the chain holds.
     let (s, v) = get_as(&srv, Some(&officer), &format!("/documents/{sha}/versions")).await;
@@ -682,7 +692,7 @@ async fn ocr_reads_a_scan_in_bengali_and_english() {
     {
         assert_eq!(
             found(&srv, None, &format!("q={}", common::enc(q))).await,
-            [sha.clone()],
+            vec![sha.clone()],
             "q={q}"
         );
     }
@@ -831,7 +841,7 @@ async fn a_folder_is_ingested_once_with_a_report_of_what_failed() {
     let srv = TestServer::start(&db, true).await;
     let officer = add_user(&srv, "officer1", Role::Officer, None).await;
     let sha_b = sha256_hex(&files[1].1);
-    assert_eq!(found(&srv, None, "q=dalhousie").await, [sha_b.clone()]);
+    assert_eq!(found(&srv, None, "q=dalhousie").await, vec![sha_b.clone()]);
     assert_eq!(found(&srv, None, "q=tollygunge").await.len(), 0, "private");
     assert_eq!(found(&srv, Some(&officer), "q=tollygunge").await.len(), 1);
     let (_, rec) = get_as(&srv, None, &format!("/documents/{sha_b}/record")).await;

@@ -4222,3 +4222,82 @@ fn fuzz_merge_patch() {
         Ok(())
     });
 }
+
+/// A document's fields as staff send them (a JSON merge patch): never a panic; what is
+/// accepted applies to a record and keeps its dates in order, with a title.
+#[test]
+fn fuzz_document_fields() {
+    use heritage_atlas::documents::form::{blank, DocFields, FIELDS};
+    let tally = Tally::default();
+    let key = prop_oneof![
+        proptest::sample::select(FIELDS.to_vec()).prop_map(str::to_string),
+        "[a-z_]{0,12}",
+    ];
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        "(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]".prop_map(serde_json::Value::from),
+        "(notice|noc|order|minutes|bn|en|bn\\+en|true|false|[0-9]{1,3}|HER-000[1-9])"
+            .prop_map(serde_json::Value::from),
+        "\\PC{0,30}".prop_map(serde_json::Value::from),
+        vec("[A-Z]{3}-[0-9]{4}", 0..4).prop_map(serde_json::Value::from),
+    ];
+    let patch =
+        vec((key, leaf), 0..6).prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect()));
+    let today = time::macros::date!(2026 - 12 - 01);
+    fuzz("document fields", patch, |p| {
+        let got =
+            within(move || DocFields::from_patch(&p, today).map(|f| f.apply(blank("t".into()))))?;
+        match got {
+            Ok(Ok(m)) => {
+                tally.add(true);
+                prop_assert!(!m.title.is_empty());
+                if let (Some(a), Some(b)) = (&m.issued_on, &m.valid_until) {
+                    prop_assert!(a <= b);
+                }
+            }
+            _ => tally.add(false),
+        }
+        Ok(())
+    });
+    tally.both_seen("document fields");
+}
+
+/// What a searcher types: never a panic, and every query accepted runs in FTS5 (a real
+/// index) without a syntax error.
+#[test]
+fn fuzz_document_query() {
+    use heritage_atlas::documents::search::parse;
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(title, reference, body, tokenize = 'porter unicode61 remove_diacritics 2');
+         INSERT INTO t VALUES ('পুকুরের নোটিশ', 'KMC/EH/2019/17', 'repair of the Park Street house');",
+    )
+    .unwrap();
+    let conn = std::sync::Mutex::new(conn);
+    let tally = Tally::default();
+    let text = prop_oneof![
+        "\\PC{0,60}",
+        "[a-z \"*()^:+-]{0,40}",
+        "(NEAR|AND|OR|NOT|\"|\\*|-|\\(|\\)|পুকুর|park|\\{|\\}|:| ){0,12}",
+    ];
+    fuzz("document query", text, |q| {
+        let q2 = q.clone();
+        let got = within(move || parse(&q2))?;
+        match got {
+            Ok(Some(f)) => {
+                tally.add(true);
+                let c = conn.lock().unwrap();
+                let r: rusqlite::Result<i64> =
+                    c.query_row("SELECT count(*) FROM t WHERE t MATCH ?", [&f.expr], |r| {
+                        r.get(0)
+                    });
+                prop_assert!(r.is_ok(), "{:?} → {} : {:?}", q, f.expr, r);
+            }
+            _ => tally.add(false),
+        }
+        Ok(())
+    });
+    tally.both_seen("document query");
+}

@@ -204,7 +204,7 @@ impl DocFields {
                 )?)
             }
             "assets" => self.assets = Some(codes(v.unwrap_or(""))?),
-            _ => unreachable!("field_name returns only known names"),
+            other => return Err(bad("body", format!("unknown field {other:?}"))),
         }
         Ok(())
     }

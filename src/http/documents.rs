@@ -862,7 +862,7 @@ async fn verify_page(
             created_at: d.created_at.clone(),
         },
         Some(d) => Verified::Named {
-            document: DocumentView::of(d),
+            document: Box::new(DocumentView::of(d)),
             on_record: true,
             copy: None,
         },
@@ -935,7 +935,7 @@ enum Verified<'a> {
     /// `"stamped"` when the bytes sent were a stamped copy made by this server.
     Named {
         #[serde(flatten)]
-        document: DocumentView<'a>,
+        document: Box<DocumentView<'a>>,
         on_record: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         copy: Option<&'static str>,
@@ -984,7 +984,7 @@ async fn verify(
             }
         } else {
             Verified::Named {
-                document: DocumentView::of(&d),
+                document: Box::new(DocumentView::of(&d)),
                 on_record: true,
                 copy: None,
             }
@@ -998,7 +998,7 @@ async fn verify(
             if let Ok(again) = stamp_copy(&s, &base, &d).await {
                 if history::sha256_hex(&again) == hash {
                     let answer = Verified::Named {
-                        document: DocumentView::of(&d),
+                        document: Box::new(DocumentView::of(&d)),
                         on_record: true,
                         copy: Some("stamped"),
                     };
