@@ -306,6 +306,92 @@ def sigkill_during_backup():
           (r.returncode, r.stderr[-300:], os.listdir(small)))
 
 
+def text_pdf(text):
+    """A one-page PDF with the text in Helvetica (a real text layer)."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, o in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offsets:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def documents_state(db):
+    """(documents, rows missing their file, rows missing their text job or index row)."""
+    import sqlite3
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    shas = [r[0] for r in c.execute("SELECT sha256 FROM documents")]
+    photos = db[:-3] + ".photos" if db.endswith(".db") else db + ".photos"
+    missing = [s for s in shas if not os.path.exists(os.path.join(photos, "documents", s[:2], s))]
+    orphans = c.execute("SELECT count(*) FROM documents d WHERE NOT EXISTS "
+                        "(SELECT 1 FROM document_text t WHERE t.document_id = d.id) OR NOT EXISTS "
+                        "(SELECT 1 FROM documents_fts f WHERE f.rowid = d.id)").fetchone()[0]
+    done = c.execute("SELECT count(*) FROM document_text WHERE state = 'done'").fetchone()[0]
+    c.close()
+    return len(shas), len(missing), orphans, done
+
+
+def sigkill_during_document_ingest():
+    """Bulk ingest and text extraction killed part way: what was acknowledged (each
+    committed batch) is whole, files before rows, and running again finishes the job."""
+    folder = os.path.join(WORK, "scans")
+    os.makedirs(folder, exist_ok=True)
+    n = 1500
+    with open(os.path.join(WORK, "files.csv"), "w") as m:
+        m.write("file,type,reference,date,assets,public\n")
+        for i in range(n):
+            with open(os.path.join(folder, f"d{i:05}.pdf"), "wb") as f:
+                f.write(text_pdf(f"Notice number {i} on the tank at ward {i % 144 + 1} uniqueword{i}"))
+            m.write(f"d{i:05}.pdf,notice,KMC/EH/{i},2020-01-0{i % 9 + 1},,true\n")
+    manifest = os.path.join(WORK, "files.csv")
+    full = os.path.join(WORK, "ingest-full.db")
+    t = time.time()
+    r = cli("--db", full, "documents", "ingest", folder, "--manifest", manifest)
+    took = time.time() - t
+    check(f"ingest: {n} documents in {took:.1f} s uninterrupted",
+          r.returncode == 0 and documents_state(full)[0] == n, r.stderr[-300:])
+    killed_mid = 0
+    for i, share in enumerate((0.3, 0.7)):
+        db = os.path.join(WORK, f"ingest-{i}.db")
+        p = subprocess.Popen([BIN, "--db", db, "documents", "ingest", folder, "--manifest", manifest],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(took * share)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        docs, missing, orphans, _ = documents_state(db)
+        killed_mid += p.returncode == -9 and 0 < docs < n
+        check(f"SIGKILL at {int(share * 100)}% of an ingest: {docs} documents on record, each with "
+              f"its file, text job and index row", missing == 0 and orphans == 0, (missing, orphans))
+        r = cli("--db", db, "audit", "verify")
+        check(f"SIGKILL at {int(share * 100)}% of an ingest: the audit chain holds", r.returncode == 0, r.stderr[-300:])
+        r = cli("--db", db, "documents", "ingest", folder, "--manifest", manifest)
+        summary = json.loads(r.stdout or "{}")
+        check(f"SIGKILL at {int(share * 100)}% of an ingest: ingesting again adds the rest, once",
+              r.returncode == 0 and summary.get("added") == n - docs and documents_state(db)[0] == n, summary)
+    check("SIGKILL during ingest: at least one kill landed mid-ingest", killed_mid > 0, killed_mid)
+    # Reading the text, killed part way: the jobs cut short run again.
+    t = time.time()
+    p = subprocess.Popen([BIN, "--db", full, "documents", "extract", "--workers", "2"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    before = documents_state(full)[3]
+    r = cli("--db", full, "documents", "extract", "--workers", "2")
+    after = documents_state(full)[3]
+    check(f"SIGKILL during text extraction ({before} of {n} read): running again reads them all",
+          r.returncode == 0 and after == n and before < n, (before, after, r.stderr[-300:]))
+
+
 def main():
     if os.geteuid() != 0:
         print("faults.py mounts small tmpfs disks and needs root; skipped")
@@ -315,6 +401,7 @@ def main():
         database_disk_fills_up_then_goes_read_only()
         sigkill_during_import()
         sigkill_during_backup()
+        sigkill_during_document_ingest()
     finally:
         for p in servers:
             if p.poll() is None:
