@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text exposition of what operators watch — requests and
-//! their latency per route and status class, the tile cache, and the register's size.
+//! their latency per route and status class, the tile cache, the register's size and the
+//! documents' text backlog.
 //! Counted by a middleware on every request; routes are axum's matched paths (a bounded
 //! set), never raw URLs.
 
@@ -263,6 +264,21 @@ async fn metrics(State(s): State<AppState>, Params(NoParams {}): Params<NoParams
     let _ = writeln!(out, "# TYPE heritage_atlas_complaints gauge");
     for (status, n) in by_status {
         let _ = writeln!(out, "heritage_atlas_complaints{{status=\"{status}\"}} {n}");
+    }
+    // Documents waiting for their text (OCR backlog), by state: one small GROUP BY.
+    if let Ok(jobs) = s.atlas.store().text_job_counts().await {
+        let _ = writeln!(
+            out,
+            "# HELP heritage_atlas_document_text_jobs Documents' text jobs, by state (queued and running: the OCR backlog)."
+        );
+        let _ = writeln!(out, "# TYPE heritage_atlas_document_text_jobs gauge");
+        for state in ["queued", "running", "done", "failed"] {
+            let n = jobs.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+            let _ = writeln!(
+                out,
+                "heritage_atlas_document_text_jobs{{state=\"{state}\"}} {n}"
+            );
+        }
     }
     let uptime = s.metrics.started.elapsed().as_secs_f64();
     let _ = writeln!(
