@@ -369,6 +369,8 @@ def main():
     ap.add_argument("--per-kind", type=int, default=20, help="queries drawn per kind and language")
     ap.add_argument("--work", help="working directory (default: a fresh temporary one, removed after)")
     ap.add_argument("--corpus", help="use this corpus directory instead of generating one")
+    ap.add_argument("--db", help="with --corpus: a database that already holds that corpus, its text "
+                                 "read (skips ingest and extract; for looking into a result again)")
     args = ap.parse_args()
 
     started = time.time()
@@ -399,45 +401,16 @@ def main():
     public = [d for d in docs if d.t["public"]]
     private = [d for d in docs if not d.t["public"]]
 
-    # 2. A fresh database with the bundled data, and a staff member.
-    db = os.path.join(work, "docs.db")
-    for ext in ("", "-wal", "-shm"):
-        if os.path.exists(db + ext):
-            os.remove(db + ext)
-    log = os.path.join(work, "server.log")
-    t0 = time.time()
-    srv = Server(binary, db, log)
-    srv.stop()
-    timings["bundled data"] = time.time() - t0
-    password = f"check-{random.randrange(1 << 40)}"
-    p = subprocess.run([binary, "--db", db, "user", "add", "officer1", "--role", "officer"],
-                       input=password + "\n", capture_output=True, text=True)
-    c.check("staff member added", p.returncode == 0, short(p.stderr))
-
-    # 3. Ingest, twice.
-    manifest = os.path.join(corpus, "manifest.csv")
-    ingest = [binary, "--db", db, "documents", "ingest", corpus, "--manifest", manifest,
-              "--report", os.path.join(work, "failed.csv")]
-    p, timings["ingest"] = run(ingest)
-    rep = last_json(p.stdout) or {}
-    c.check(f"ingest: all {len(docs)} added, none failed (exit 0)",
-            p.returncode == 0 and rep.get("added") == len(docs) and not rep.get("failed"),
-            f"exit {p.returncode}, summary {short(p.stdout, 1500)} {short(p.stderr, 500)}")
-    p, _ = run(ingest)
-    rep2 = last_json(p.stdout) or {}
-    c.check("ingest again: 0 added, all already on record (idempotent)",
-            p.returncode == 0 and rep2.get("added") == 0 and rep2.get("already_on_record") == len(docs),
-            f"exit {p.returncode}, summary {short(p.stdout, 500)}")
-
-    # 4. Extract the text.
-    p, timings["extract"] = run([binary, "--db", db, "documents", "extract", "--workers", str(args.workers)])
-    c.check("documents extract exits 0", p.returncode == 0, short(p.stdout + p.stderr, 1500))
-    scans = sum(1 for d in docs if d.t["scanned"])
-    print(f"info extract: {len(docs)} documents ({scans} scans) in {timings['extract']:.1f} s "
-          f"with {args.workers} workers", flush=True)
+    if args.db:
+        db = os.path.abspath(args.db)
+        log = os.path.join(work, "server.log")
+        password = add_staff(c, binary, db)
+    else:
+        db, log, password = prepare(c, binary, work, corpus, docs, args, timings)
 
     # 5. Serve and search.
-    srv = Server(binary, db, log, ["--text-workers", "1"])
+    # The server's own workers finish whatever extract left (after a failed extract).
+    srv = Server(binary, db, log, ["--text-workers", str(args.workers)])
     try:
         web = Web(srv.base, timeout=60)
         status, _, body = web.post_json("/auth/login", {"name": "officer1", "password": password})
@@ -463,16 +436,72 @@ def main():
     sys.exit(1 if c.failed or not recall_ok else 0)
 
 
+def add_staff(c, binary, db):
+    password = f"check-{random.randrange(1 << 40)}"
+    p = subprocess.run([binary, "--db", db, "user", "add", "officer1", "--role", "officer"],
+                       input=password + "\n", capture_output=True, text=True)
+    c.check("staff member added", p.returncode == 0, short(p.stderr))
+    return password
+
+
+def prepare(c, binary, work, corpus, docs, args, timings):
+    """A fresh database with the bundled data and a staff member; the corpus ingested
+    (twice: the second adds nothing) and its text read by `documents extract`."""
+    db = os.path.join(work, "docs.db")
+    for ext in ("", "-wal", "-shm"):
+        if os.path.exists(db + ext):
+            os.remove(db + ext)
+    log = os.path.join(work, "server.log")
+    t0 = time.time()
+    srv = Server(binary, db, log)
+    srv.stop()
+    timings["bundled data"] = time.time() - t0
+    password = add_staff(c, binary, db)
+
+    # 3. Ingest, twice.
+    manifest = os.path.join(corpus, "manifest.csv")
+    ingest = [binary, "--db", db, "documents", "ingest", corpus, "--manifest", manifest,
+              "--report", os.path.join(work, "failed.csv")]
+    p, timings["ingest"] = run(ingest)
+    rep = last_json(p.stdout) or {}
+    c.check(f"ingest: all {len(docs)} added, none failed (exit 0)",
+            p.returncode == 0 and rep.get("added") == len(docs) and not rep.get("failed"),
+            f"exit {p.returncode}, summary {short(p.stdout, 1500)} {short(p.stderr, 500)}")
+    p, _ = run(ingest)
+    rep2 = last_json(p.stdout) or {}
+    c.check("ingest again: 0 added, all already on record (idempotent)",
+            p.returncode == 0 and rep2.get("added") == 0 and rep2.get("already_on_record") == len(docs),
+            f"exit {p.returncode}, summary {short(p.stdout, 500)}")
+
+    # 4. Extract the text.
+    cmd = [binary, "--db", db, "documents", "extract", "--workers", str(args.workers)]
+    p, timings["extract"] = run(cmd)
+    c.check("documents extract exits 0", p.returncode == 0,
+            f"`{' '.join(cmd)}` exited {p.returncode}: {short(p.stdout + p.stderr, 1500)}")
+    scans = sum(1 for d in docs if d.t["scanned"])
+    print(f"info extract: {len(docs)} documents ({scans} scans) in {timings['extract']:.1f} s "
+          f"with {args.workers} workers", flush=True)
+    return db, log, password
+
+
 def check_jobs(c, web, staff, docs, sha_of):
-    """Every text job done; how each document's text was got (pdf or ocr)."""
+    """Every text job done (after the server's workers finish what extract left, if
+    any); how each document's text was got (pdf or ocr)."""
     status, _, body = web.get("/documents/jobs", headers=staff)
     jobs = json.loads(body).get("jobs", {}) if status == 200 else {}
-    c.check("every text job done (none queued, running or failed)",
+    c.check("every text job done after documents extract (none queued, running or failed)",
             status == 200 and not any(jobs.get(k) for k in ("queued", "running", "failed")),
             f"{status} {short(body)}")
+    t0 = time.time()
+    while status == 200 and (jobs.get("queued") or jobs.get("running")) and time.time() - t0 < 900:
+        time.sleep(2)
+        status, _, body = web.get("/documents/jobs", headers=staff)
+        jobs = json.loads(body).get("jobs", {}) if status == 200 else {}
+    if time.time() - t0 > 1:
+        print(f"info waited {time.time() - t0:.0f} s for the server's workers: jobs {jobs}", flush=True)
     sources = {}
     for d in docs:
-        st, _, b = web.get(f"/documents/{sha_of[d.name]}", headers={**staff, "Accept": "application/json"})
+        st, _, b = web.get(f"/documents/{sha_of[d.name]}/record", headers=staff)
         try:
             rec = json.loads(b)
             sources[d.name] = (rec.get("text") or {}).get("source")
@@ -492,7 +521,7 @@ def search(web, q, extra="", headers=None, limit=10):
     return json.loads(body)
 
 
-def check_recall(c, web, docs, public, sha_of, name_of, sources, args):
+def check_recall(c, web, docs, public, sha_of, name_of, sources, args):  # noqa: C901
     rng = random.Random(args.seed)
     drawn = make_queries(docs, rng, args.per_kind)
     seen, queries = set(), []
@@ -506,6 +535,7 @@ def check_recall(c, web, docs, public, sha_of, name_of, sources, args):
     by = {d.name: d for d in docs}
     tally = collections.defaultdict(lambda: [0, 0])  # group -> [found, expected]
     misses, unexpected, errors = [], [], []
+    precision = collections.defaultdict(lambda: [0, 0])  # language of the query -> [in oracle, returned]
     for kind, q, exp in queries:
         try:
             r = search(web, q)
@@ -525,9 +555,13 @@ def check_recall(c, web, docs, public, sha_of, name_of, sources, args):
                 tally[g][1] += 1
             if not found:
                 misses.append((kind, q, name))
+        qlang = "bn" if any(is_bengali(ch) for ch in q) else "en"
         for name in got:
-            if name is not None and name not in exp:
-                unexpected.append((kind, q, name))
+            if name is not None and by[name].t["public"]:
+                precision[qlang][0] += name in exp
+                precision[qlang][1] += 1
+                if name not in exp:
+                    unexpected.append((kind, q, name))
     print(f"info recall over {len(queries)} queries ({len(drawn)} drawn; kept those with 1-10 expected "
           f"documents), top 10:", flush=True)
     order = ["overall", "language en", "language bn", "language bn+en", "text pdf", "scanned",
@@ -544,15 +578,27 @@ def check_recall(c, web, docs, public, sha_of, name_of, sources, args):
     recall = f / n if n else 0.0
     ok = c.check(f"recall {recall:.1%} >= {args.goal:.0%} over {len(queries)} queries ({n} expected hits)",
                  n >= 100 and recall >= args.goal, f"{f}/{n}" + (" (too few expected hits to judge)" if n < 100 else ""))
+    for lang, (inside, returned) in sorted(precision.items()):
+        print(f"info precision of the top 10, {lang} queries: {inside / max(returned, 1):.1%} of {returned} hits "
+              f"are documents the oracle expects", flush=True)
     if misses:
-        print(f"info {len(misses)} misses (query, expected file, how its text was got, what the index holds):",
-              flush=True)
-        texts = {}
-        for kind, q, name in misses[:60]:
+        print(f"info {len(misses)} misses (query, expected file, how its text was got, where the query ranks "
+              f"it, what the index holds):", flush=True)
+        texts, ranks = {}, {}
+        for kind, q, name in misses[:80]:
             if name not in texts:
                 st, _, b = web.get(f"/documents/{sha_of[name]}/text")
                 texts[name] = b.decode("utf-8", "replace") if st == 200 else f"<{st}>"
-            print(f"  MISS [{kind}] {q!r} -> {name} ({sources.get(name)})", flush=True)
+            if q not in ranks:
+                try:
+                    r = search(web, q, limit=100)
+                    ranks[q] = ([name_of.get(h["sha256"]) for h in r["documents"]], r["numberMatched"])
+                except Exception:  # noqa: BLE001 - only for the explanation
+                    ranks[q] = ([], 0)
+            got, total = ranks[q]
+            where = f"rank {got.index(name) + 1} of {total} matched" if name in got else f"not among {total} matched"
+            print(f"  MISS [{kind}] {q!r} -> {name} ({sources.get(name)}; {where}; "
+                  f"oracle expects {len(oracle(q, public))})", flush=True)
             for line in explain(q, by[name].t["text"], texts[name]):
                 print(f"       {line}", flush=True)
     if unexpected:
