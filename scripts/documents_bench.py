@@ -7,16 +7,18 @@ client.
         Writes OUTDIR/files/bench-NNNNNNN.pdf (one A4 page of Helvetica text, 80-160
         words drawn Zipf-wise from a fixed vocabulary, with a reference number and a title)
         and OUTDIR/manifest.csv. Deterministic: the same seed gives the same bytes.
-    documents_bench.py fill-text DB OUTDIR
+    documents_bench.py fill-text DB [--corpus DIR]
         For when extraction cannot be run at this size (no PDF text-layer reader, or it
         would take hours): writes each queued document's known text into the index the
         way the text worker does (store::finish_text_job: the FTS row, the job done,
-        source 'pdf'). Labelled as such in the bench's output.
+        source 'pdf'): ours by their reference, a doc-corpus.mjs corpus's from its
+        truth.json by SHA-256. Labelled as such in the bench's output.
     documents_bench.py latency URL --concurrency 1,16 --requests 1000 [--queries FILE]
         Asks GET /documents with a mix of ~50 queries over persistent connections and
         prints p50/p99/max latency and requests/s per concurrency as JSON lines.
 """
 import argparse
+import hashlib
 import http.client
 import json
 import math
@@ -26,6 +28,7 @@ import sqlite3
 import sys
 import threading
 import time
+import unicodedata
 import urllib.parse
 import zlib
 
@@ -181,22 +184,38 @@ def cmd_fill_text(args):
     zipf = (Zipf(len(core), 0.8), Zipf(len(tail), 1.0))
     con = sqlite3.connect(args.db)
     con.execute("PRAGMA busy_timeout = 30000")
+    known = {}
+    if args.corpus:
+        with open(os.path.join(args.corpus, "truth.json")) as f:
+            for name, t in json.load(f)["files"].items():
+                with open(os.path.join(args.corpus, "files", name), "rb") as g:
+                    # documents::fold, as the worker writes it: NFC, Bengali digits as ASCII.
+                    text = unicodedata.normalize("NFC", t["text"]).translate(
+                        {ord(c): str(k) for k, c in enumerate("০১২৩৪৫৬৭৮৯")})
+                    known[hashlib.sha256(g.read()).hexdigest()] = text
     rows = con.execute(
-        "SELECT d.id, d.title, d.reference FROM documents d JOIN document_text t ON t.document_id = d.id "
-        "WHERE t.state = 'queued' AND d.reference LIKE 'KMC/EH/____/_______'").fetchall()
+        "SELECT d.id, d.title, d.reference, d.sha256 FROM documents d JOIN document_text t ON t.document_id = d.id "
+        "WHERE t.state = 'queued'").fetchall()
     t0 = time.time()
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    filled = 0
     with con:
-        for doc_id, title, ref in rows:
-            i = int(ref.rsplit("/", 1)[1])
-            d = document(i, args.seed, common, core, tail, zipf)
-            text = "\n".join(d["lines"])
+        for doc_id, title, ref, sha in rows:
+            if sha in known:
+                text = known[sha]
+            elif ref and len(ref) == 19 and ref.startswith("KMC/EH/") and ref[-7:].isdigit():
+                d = document(int(ref[-7:]), args.seed, common, core, tail, zipf)
+                text = "\n".join(d["lines"])
+            else:
+                continue
+            filled += 1
             con.execute("DELETE FROM documents_fts WHERE rowid = ?", (doc_id,))
+            fold = lambda x: unicodedata.normalize("NFC", x or "")  # noqa: E731 - as documents::fold
             con.execute("INSERT INTO documents_fts (rowid, title, reference, body) VALUES (?, ?, ?, ?)",
-                        (doc_id, title, ref, text))
+                        (doc_id, fold(title), fold(ref), text))
             con.execute("UPDATE document_text SET state = 'done', source = 'pdf', pages = 1, pages_done = 1, "
                         "error = NULL, not_before = NULL, updated_at = ? WHERE document_id = ?", (now, doc_id))
-    print(json.dumps({"filled": len(rows), "seconds": round(time.time() - t0, 1)}))
+    print(json.dumps({"filled": filled, "left_queued": len(rows) - filled, "seconds": round(time.time() - t0, 1)}))
 
 
 def default_queries(seed):
@@ -286,6 +305,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p = sub.add_parser("fill-text")
     p.add_argument("db")
+    p.add_argument("--corpus")
     p.add_argument("--seed", type=int, default=1)
     p = sub.add_parser("latency")
     p.add_argument("url")

@@ -547,7 +547,7 @@ def check_recall(c, web, docs, public, sha_of, name_of, sources, args):  # noqa:
             d = by[name]
             found = name in got
             lang = "en" if d.t["language"] == "en" else "bn"
-            groups = ["overall", f"language {lang}", f"language {d.t['language']}",
+            groups = ["overall", f"language {lang}", *(["language bn+en (within bn)"] if d.t["language"] == "bn+en" else []),
                       "scanned" if d.t["scanned"] else "text pdf", f"form {d.t['scan_form']}",
                       f"query {kind}", f"{lang} {'scanned' if d.t['scanned'] else 'text pdf'}"]
             for g in groups:
@@ -564,7 +564,7 @@ def check_recall(c, web, docs, public, sha_of, name_of, sources, args):  # noqa:
                     unexpected.append((kind, q, name))
     print(f"info recall over {len(queries)} queries ({len(drawn)} drawn; kept those with 1-10 expected "
           f"documents), top 10:", flush=True)
-    order = ["overall", "language en", "language bn", "language bn+en", "text pdf", "scanned",
+    order = ["overall", "language en", "language bn", "language bn+en (within bn)", "text pdf", "scanned",
              "en text pdf", "en scanned", "bn text pdf", "bn scanned",
              "form text-pdf", "form pdf", "form png", "form jpeg"]
     order += sorted(g for g in tally if g.startswith("query "))
