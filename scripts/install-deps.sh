@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the outside programs the real-client suites need: GDAL
-# (ogrinfo/ogr2ogr), Debian's Chromium, Python's mapbox-vector-tile, shapely and
+# (ogrinfo/ogr2ogr), Debian's Chromium, Tesseract with its Bengali model, Poppler, zbar,
+# Bengali fonts, Python's mapbox-vector-tile, shapely and
 # openapi-spec-validator, prometheus-client (its parser reads /metrics) and OWSLib, and
 # playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
@@ -10,6 +11,13 @@ command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+# Documents: OCR of scans in Bengali and English, PDF pages rendered for it, QR codes read
+# back in tests, and Bengali fonts for the scans the tests make.
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+[ -f /usr/share/tesseract-ocr/5/tessdata/ben.traineddata ] || need+=(tesseract-ocr-ben)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+fc-list :lang=bn 2>/dev/null | grep -q . || need+=(fonts-beng fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -121,7 +121,7 @@ async fn the_bundled_history_is_there_once_and_its_documents_verify() {
     let (s, v) = verify(bytes.clone()).await;
     assert_eq!(s, 200);
     assert_eq!(v["on_record"], true);
-    assert_eq!(v["asset"]["code"], "HER-0001");
+    assert_eq!(v["assets"][0]["code"], "HER-0001");
     assert_eq!(v["title"], doc["title"]);
     let mut forged = bytes.clone();
     let n = forged.len();
@@ -304,7 +304,7 @@ async fn officers_put_documents_on_record_public_or_private() {
     .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["sha256"], sha256_hex(&notice));
-    assert_eq!(v["asset"]["code"], "WAT-0003");
+    assert_eq!(v["assets"][0]["code"], "WAT-0003");
     let url = v["url"].as_str().unwrap().to_string();
     let got = reqwest::get(srv.url(&url))
         .await
@@ -363,8 +363,10 @@ async fn officers_put_documents_on_record_public_or_private() {
     )
     .await;
     assert_eq!(s, 201, "{v}");
-    assert!(v["url"].is_null());
+    assert_eq!(v["public"], false);
+    // Its address answers only staff.
     let path = format!("/documents/{}", sha256_hex(&private));
+    assert_eq!(v["url"], path.as_str());
     assert_eq!(
         reqwest::get(srv.url(&path))
             .await
