@@ -105,12 +105,13 @@ INSERT INTO document_text (document_id, state, queued_at, updated_at)
 SELECT id, 'queued', created_at, created_at FROM documents;
 
 -- The full-text index: rowid = documents.id. Text is folded before it is written here
--- (NFC, no joiners, Bengali digits as ASCII: documents::fold); the tokenizer splits on
--- Unicode separators and punctuation (Bengali vowel signs and virama stay inside words,
--- the danda separates), folds case and Latin diacritics, and stems English.
+-- (NFKC, no joiners, Bengali digits as ASCII: documents::fold); the tokenizer keeps
+-- letters, digits and combining marks in words (unicode61's default leaves marks out and
+-- would cut কলকাতা into কলক and ত at its vowel signs), splits at spaces and punctuation
+-- (the danda too), folds case and Latin diacritics, and stems English.
 CREATE VIRTUAL TABLE documents_fts USING fts5 (
     title, reference, body,
-    tokenize = 'porter unicode61 remove_diacritics 2'
+    tokenize = "porter unicode61 remove_diacritics 2 categories 'L* N* Co Mc Mn'"
 );
 
 INSERT INTO documents_fts (rowid, title, reference, body)

@@ -4271,7 +4271,7 @@ fn fuzz_document_query() {
     use heritage_atlas::documents::search::parse;
     let conn = rusqlite::Connection::open_in_memory().unwrap();
     conn.execute_batch(
-        "CREATE VIRTUAL TABLE t USING fts5(title, reference, body, tokenize = 'porter unicode61 remove_diacritics 2');
+        "CREATE VIRTUAL TABLE t USING fts5(title, reference, body, tokenize = \"porter unicode61 remove_diacritics 2 categories 'L* N* Co Mc Mn'\");
          INSERT INTO t VALUES ('পুকুরের নোটিশ', 'KMC/EH/2019/17', 'repair of the Park Street house');",
     )
     .unwrap();

@@ -119,14 +119,14 @@ impl TextSource {
     }
 }
 
-/// Folds text for the index and for queries alike, so the two meet: Unicode NFC (a
-/// Bengali letter typed precomposed or as letter + nukta is one letter; OCR and keyboards
-/// differ), zero-width joiners and soft hyphens dropped, khanda ta as ta + virama, and
+/// Folds text for the index and for queries alike, so the two meet: Unicode NFKC (a
+/// Bengali letter typed precomposed or as letter + nukta is one letter, as OCR and
+/// keyboards differ; a PDF's `ﬀ` ligature is `ff`), zero-width joiners and soft hyphens dropped, khanda ta as ta + virama, and
 /// Bengali digits as ASCII digits (a reference typed either way is found). Case and Latin
 /// diacritics are folded by the index's tokenizer.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfc() {
+    for c in text.nfkc() {
         match c {
             '\u{200C}' | '\u{200D}' | '\u{00AD}' | '\u{FEFF}' => {}
             '\u{09CE}' => out.push_str("\u{09A4}\u{09CD}"),
@@ -151,6 +151,7 @@ mod tests {
         assert_eq!(fold("র\u{200D}্য"), "র্য");
         assert_eq!(fold("২০১৯"), "2019");
         assert_eq!(fold("উৎসব"), fold("উত্\u{200D}সব"));
+        assert_eq!(fold("scaﬀolding"), "scaffolding");
     }
 
     #[test]

@@ -167,7 +167,24 @@ fn quoted(words: &[String]) -> String {
 fn render(t: &Term) -> String {
     match t {
         Term::Phrase(w) => quoted(w),
-        Term::Prefix(w) => format!("{}*", quoted(std::slice::from_ref(w))),
+        Term::Prefix(w) => {
+            // The index keeps English words stemmed (`meeting` as `meet`), so a prefix
+            // longer than the stem (`meeti*`) would find nothing: a Latin prefix is also
+            // tried one and two letters shorter, down to four.
+            let mut alts = vec![format!("{}*", quoted(std::slice::from_ref(w)))];
+            if w.chars().all(|c| c.is_ascii_alphabetic()) {
+                for cut in 1..=2 {
+                    if w.len() >= 4 + cut {
+                        alts.push(format!("\"{}\"*", &w[..w.len() - cut]));
+                    }
+                }
+            }
+            if alts.len() == 1 {
+                alts.remove(0)
+            } else {
+                format!("({})", alts.join(" OR "))
+            }
+        }
         Term::Bengali { word, stem } if word == stem => {
             format!("{}*", quoted(std::slice::from_ref(word)))
         }
@@ -234,7 +251,9 @@ mod tests {
     fn words_phrases_prefixes_and_exclusions() {
         assert_eq!(expr("repair NOC"), "\"repair\" AND \"NOC\"");
         assert_eq!(expr("\"park street\" 2019"), "\"park street\" AND \"2019\"");
-        assert_eq!(expr("herit*"), "\"herit\"*");
+        assert_eq!(expr("herit*"), "(\"herit\"* OR \"heri\"*)");
+        assert_eq!(expr("meeti*"), "(\"meeti\"* OR \"meet\"*)");
+        assert_eq!(expr("park*"), "\"park\"*");
         assert_eq!(expr("notice -draft"), "(\"notice\") NOT \"draft\"");
         assert_eq!(expr("KMC/EH/2019/17"), "\"KMC EH 2019 17\"");
         // FTS5 syntax typed by a user is just words.
