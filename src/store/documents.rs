@@ -564,79 +564,77 @@ impl Store {
     /// issued first. Returns the page and how many match in all.
     pub async fn search_documents(&self, q: &DocQuery) -> Result<(Vec<DocHit>, i64)> {
         let mut conn = self.pool.acquire().await?;
-        // First the page: ids (and scores), and the count in the same pass. Records and
-        // snippets are read for that page only: a snippet in the ranked query would be
-        // made for every match before the sort (100,000 for a common word).
-        let mut qb = QueryBuilder::<Sqlite>::new(match q.fts {
-            // bm25() may not sit beside a window function: rank in a subquery.
-            Some(_) => {
-                "SELECT id, score, count(*) OVER () AS total FROM (\
-                 SELECT d.id AS id, d.issued_on AS issued_on, bm25(documents_fts, 10.0, 8.0, 1.0) AS score \
-                 FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid"
-            }
-            None => "SELECT id, score, count(*) OVER () AS total FROM (\
-                     SELECT d.id AS id, d.issued_on AS issued_on, NULL AS score FROM documents d",
+        // First the page: ids and scores. Records and snippets are read for that page
+        // only: a snippet in the ranked query would be made for every match before the
+        // sort (100,000 for a common word). The count is a query of its own: as a window
+        // over the ranked rows it cost more than the two (183 ms against 109 + 4 for a
+        // word in 99,542 of 100,062 documents). CROSS JOIN keeps the index's matches the
+        // outer loop: left to itself, SQLite walked every `order` and asked the index about
+        // each (`q=heritage&type=order` counted in 580 ms; 24 ms this way).
+        let text = q.fts.is_some();
+        let mut qb = QueryBuilder::<Sqlite>::new(if text {
+            "SELECT d.id, bm25(documents_fts, 10.0, 8.0, 1.0) AS score \
+             FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid"
+        } else {
+            "SELECT d.id, NULL AS score FROM documents d"
         });
-        qb.push(" WHERE 1 = 1");
-        if let Some(f) = &q.fts {
-            qb.push(" AND documents_fts MATCH ").push_bind(f.clone());
+        let mut count = QueryBuilder::<Sqlite>::new(if text {
+            "SELECT count(*) FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid"
+        } else {
+            "SELECT count(*) FROM documents d"
+        });
+        for b in [&mut qb, &mut count] {
+            b.push(" WHERE 1 = 1");
+            if let Some(f) = &q.fts {
+                b.push(" AND documents_fts MATCH ").push_bind(f.clone());
+            }
+            if !q.include_private {
+                b.push(" AND d.public = 1");
+            }
+            if let Some(k) = q.kind {
+                b.push(" AND d.kind = ").push_bind(k.as_str());
+            }
+            if let Some(s) = q.status {
+                b.push(" AND d.status = ").push_bind(s.as_str());
+            }
+            if let Some(l) = &q.language {
+                b.push(" AND d.language = ").push_bind(l.clone());
+            }
+            if let Some(a) = q.asset {
+                b.push(" AND d.id IN (SELECT document_id FROM document_assets WHERE asset_id = ")
+                    .push_bind(a.0)
+                    .push(")");
+            }
+            if let Some(w) = q.ward {
+                b.push(" AND (d.ward = ")
+                    .push_bind(w)
+                    .push(
+                        " OR d.id IN (SELECT da.document_id FROM document_assets da \
+                         JOIN assets a ON a.id = da.asset_id WHERE a.ward = ",
+                    )
+                    .push_bind(w)
+                    .push("))");
+            }
+            if let Some(f) = &q.from {
+                b.push(" AND d.issued_on >= ").push_bind(f.clone());
+            }
+            if let Some(t) = &q.to {
+                b.push(" AND d.issued_on <= ").push_bind(t.clone());
+            }
         }
-        if !q.include_private {
-            qb.push(" AND d.public = 1");
-        }
-        if let Some(k) = q.kind {
-            qb.push(" AND d.kind = ").push_bind(k.as_str());
-        }
-        if let Some(s) = q.status {
-            qb.push(" AND d.status = ").push_bind(s.as_str());
-        }
-        if let Some(l) = &q.language {
-            qb.push(" AND d.language = ").push_bind(l.clone());
-        }
-        if let Some(a) = q.asset {
-            qb.push(" AND d.id IN (SELECT document_id FROM document_assets WHERE asset_id = ")
-                .push_bind(a.0)
-                .push(")");
-        }
-        if let Some(w) = q.ward {
-            qb.push(" AND (d.ward = ")
-                .push_bind(w)
-                .push(
-                    " OR d.id IN (SELECT da.document_id FROM document_assets da \
-                     JOIN assets a ON a.id = da.asset_id WHERE a.ward = ",
-                )
-                .push_bind(w)
-                .push("))");
-        }
-        if let Some(f) = &q.from {
-            qb.push(" AND d.issued_on >= ").push_bind(f.clone());
-        }
-        if let Some(t) = &q.to {
-            qb.push(" AND d.issued_on <= ").push_bind(t.clone());
-        }
-        qb.push(match q.fts {
-            Some(_) => ") ORDER BY score, id DESC",
-            None => ") ORDER BY issued_on IS NULL, issued_on DESC, id DESC",
+        qb.push(if text {
+            " ORDER BY score, d.id DESC"
+        } else {
+            " ORDER BY d.issued_on IS NULL, d.issued_on DESC, d.id DESC"
         });
         qb.push(" LIMIT ")
             .push_bind(q.limit)
             .push(" OFFSET ")
             .push_bind(q.offset);
-        let page: Vec<(i64, Option<f64>, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-        let total = match page.first() {
-            Some((_, _, n)) => *n,
-            // Paged past the end: count again without the page.
-            None if q.offset > 0 => {
-                let mut all = q.clone();
-                all.offset = 0;
-                all.limit = 1;
-                drop(conn);
-                return Ok((Vec::new(), Box::pin(self.search_documents(&all)).await?.1));
-            }
-            None => 0,
-        };
+        let page: Vec<(i64, Option<f64>)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
         let mut hits = Vec::with_capacity(page.len());
-        for (id, score, _) in &page {
+        for (id, score) in &page {
             let row = sqlx::query(&format!("{SELECT} WHERE d.id = ?"))
                 .bind(id)
                 .fetch_one(&mut *conn)
