@@ -200,7 +200,12 @@ def raw(data, timeout=10, src=None):
     t = time.monotonic()
     s = connect(src, timeout)
     try:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # Refused before all of it arrived (a 413 on Content-Length alone): the answer
+            # may already be waiting; read it.
+            pass
         try:
             st, h, b = read_answer(s, timeout)
         except (Closed, ConnectionResetError) as e:
