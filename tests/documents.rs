@@ -616,6 +616,22 @@ async fn a_stamped_copy_leads_to_its_verification_page() {
         ),
         (Some(true), Some("stamped"), Some(sha.as_str()))
     );
+    // A server that has made no copy yet (as after a restart) checks it by stamping the
+    // original again.
+    let base = srv.url("");
+    let second =
+        TestServer::start_with(&dir.path().join("d.db"), true, |s| s.with_public_url(&base)).await;
+    let v: Value = client
+        .post(second.url("/documents/verify"))
+        .body(stamped.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["copy"], "stamped", "{v}");
+    second.stop().await;
     let mut altered = stamped.clone();
     let n = altered.len();
     altered[n / 2] ^= 1;

@@ -75,6 +75,10 @@ pub struct AppState {
     /// The share of its first recorded area a water body may lose before the watch
     /// flags it (0.02: 2 %).
     pub watch_area_loss: f64,
+    /// The SHA-256 of each stamped copy made, by (original, address in the stamp): a
+    /// stamped copy sent for verification is checked against it without stamping again
+    /// (a forged marker would otherwise cost a stamp per request).
+    pub stamped: moka::sync::Cache<(String, String), String>,
 }
 
 impl AppState {
@@ -106,6 +110,7 @@ impl AppState {
             )),
             metrics: Arc::default(),
             watch_area_loss: args.watch_area_loss / 100.0,
+            stamped: moka::sync::Cache::new(10_000),
         })
     }
 
