@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use common::{add_user, bin, get_as, post, sha256_hex, TestServer};
 use heritage_atlas::documents::extract::Reader;
@@ -873,5 +872,4 @@ async fn a_folder_is_ingested_once_with_a_report_of_what_failed() {
         .any(|d| d["sha256"] == sha_b.as_str() && d["reference"] == "HCC/2020/4"));
     assert!(srv.atlas.store().verify_audit().await.unwrap().ok);
     srv.stop().await;
-    let _ = Duration::ZERO;
 }

@@ -252,8 +252,7 @@ async fn put(
         )));
     }
     let (file, pairs) = file_and_fields(req, &s, &crate::documents::form::FIELDS).await?;
-    let fields =
-        DocFields::from_pairs(&pairs, today()).map_err(|f| ApiError::field(f.field, f.reason))?;
+    let fields = DocFields::from_pairs(&pairs, today()).map_err(HistoryError::from)?;
     let d = s
         .atlas
         .put_document(file.unwrap_or_default(), fields, code.as_deref(), &user)
@@ -573,8 +572,7 @@ async fn change(
         Some(Value::String(n)) => Some(n),
         Some(_) => return Err(ApiError::field("note", "must be text")),
     };
-    let fields =
-        DocFields::from_patch(&patch, today()).map_err(|f| ApiError::field(f.field, f.reason))?;
+    let fields = DocFields::from_patch(&patch, today()).map_err(HistoryError::from)?;
     let d = s
         .atlas
         .change_document(&hash, if_match(&headers)?, fields, note, &user)

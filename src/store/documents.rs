@@ -280,21 +280,12 @@ async fn fetch(conn: &mut SqliteConnection, sha256: &str) -> Result<Option<Docum
     Ok(Some(d))
 }
 
-/// Writes the metadata half of the full-text row (title, reference), keeping the body.
+/// Writes the metadata half of the full-text row (title, reference); the body stays.
 async fn index_meta(conn: &mut SqliteConnection, id: i64, m: &DocMeta) -> Result<()> {
-    let body: Option<String> = sqlx::query_scalar("SELECT body FROM documents_fts WHERE rowid = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM documents_fts WHERE rowid = ?")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO documents_fts (rowid, title, reference, body) VALUES (?, ?, ?, ?)")
-        .bind(id)
+    sqlx::query("UPDATE documents_fts SET title = ?, reference = ? WHERE rowid = ?")
         .bind(clean_text(&m.title))
         .bind(fold(m.reference.as_deref().unwrap_or("")))
-        .bind(body.unwrap_or_default())
+        .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -633,12 +624,25 @@ impl Store {
             .push_bind(q.offset);
         let page: Vec<(i64, Option<f64>)> = qb.build_query_as().fetch_all(&mut *conn).await?;
         let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+        // The page's records in one query, put back in the page's order.
+        let mut records = std::collections::HashMap::with_capacity(page.len());
+        if !page.is_empty() {
+            let mut rq = QueryBuilder::<Sqlite>::new(format!("{SELECT} WHERE d.id IN ("));
+            let mut ids = rq.separated(", ");
+            for (id, _) in &page {
+                ids.push_bind(*id);
+            }
+            rq.push(")");
+            for row in rq.build().fetch_all(&mut *conn).await? {
+                let r = decode(&row)?;
+                records.insert(r.id, r);
+            }
+        }
         let mut hits = Vec::with_capacity(page.len());
         for (id, score) in &page {
-            let row = sqlx::query(&format!("{SELECT} WHERE d.id = ?"))
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?;
+            let Some(record) = records.remove(id) else {
+                continue;
+            };
             let snippet = match &q.fts {
                 Some(f) => sqlx::query_scalar::<_, Option<String>>(
                     "SELECT snippet(documents_fts, -1, char(2), char(3), '…', 24) FROM documents_fts \
@@ -653,7 +657,7 @@ impl Store {
                 None => None,
             };
             hits.push(DocHit {
-                record: decode(&row)?,
+                record,
                 snippet,
                 score: *score,
             });
@@ -730,24 +734,11 @@ impl Store {
         now: &str,
     ) -> Result<()> {
         let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
-        let (title, reference): (String, Option<String>) =
-            sqlx::query_as("SELECT title, reference FROM documents WHERE id = ?")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        sqlx::query("DELETE FROM documents_fts WHERE rowid = ?")
+        sqlx::query("UPDATE documents_fts SET body = ? WHERE rowid = ?")
+            .bind(clean_text(text))
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO documents_fts (rowid, title, reference, body) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(clean_text(&title))
-        .bind(fold(reference.as_deref().unwrap_or("")))
-        .bind(clean_text(text))
-        .execute(&mut *tx)
-        .await?;
         sqlx::query(
             "UPDATE document_text SET state = 'done', source = ?, pages = ?, pages_done = ?, error = NULL, \
              not_before = NULL, updated_at = ? WHERE document_id = ?",
