@@ -13,6 +13,10 @@ use crate::export::ExportFormat;
 pub mod defaults {
     /// Background text workers.
     pub const TEXT_WORKERS: usize = 1;
+    /// Messages to reporters sent at once.
+    pub const NOTIFY_WORKERS: usize = 4;
+    /// Seconds before a failed message is tried again (each next wait is four times longer).
+    pub const NOTIFY_RETRY_S: u64 = 30;
     pub const BIND: &str = "127.0.0.1:8080";
     pub const TILE_CACHE_MB: u64 = 256;
     pub const TILE_MAX_AGE_S: u32 = 300;
@@ -237,6 +241,39 @@ pub struct ServeArgs {
     /// core each while they work); 0 leaves it to `documents extract`.
     #[arg(long, default_value_t = defaults::TEXT_WORKERS)]
     pub text_workers: usize,
+    /// Hold citizens' photos for an officer's review before they are public (the
+    /// complaint itself is public at once).
+    #[arg(long, env = "HERITAGE_ATLAS_MODERATE_PHOTOS")]
+    pub moderate_photos: bool,
+    /// Tell reporters of progress by email through this SMTP server:
+    /// `smtp://user:pass@host:587` (STARTTLS, required), `smtps://host:465` (TLS), or
+    /// `smtp://host:25?tls=none` (a relay on this machine only).
+    #[arg(long, env = "HERITAGE_ATLAS_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of those emails, e.g. `KMC Environment & Heritage <noreply@kmc.example>`.
+    #[arg(long, env = "HERITAGE_ATLAS_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// A PEM file of certificates to trust for the SMTP server besides the public roots.
+    #[arg(long, env = "HERITAGE_ATLAS_SMTP_CA")]
+    pub smtp_ca: Option<PathBuf>,
+    /// Tell reporters of progress through this webhook too (an SMS gateway, the e-KMC
+    /// messaging service): a JSON POST signed per Standard Webhooks (HMAC-SHA256).
+    #[arg(long, env = "HERITAGE_ATLAS_NOTIFY_WEBHOOK")]
+    pub notify_webhook: Option<String>,
+    /// The webhook's signing secret (`whsec_…` base64, or at least 16 characters).
+    #[arg(
+        long,
+        env = "HERITAGE_ATLAS_NOTIFY_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub notify_webhook_secret: Option<String>,
+    /// Messages to reporters sent at once.
+    #[arg(long, default_value_t = defaults::NOTIFY_WORKERS)]
+    pub notify_workers: usize,
+    /// Seconds before a message that could not be sent is tried again; each next wait
+    /// is four times longer, and after 6 attempts it is given up (`failed`).
+    #[arg(long, default_value_t = defaults::NOTIFY_RETRY_S)]
+    pub notify_retry_s: u64,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -268,6 +305,14 @@ impl Default for ServeArgs {
             upload_mb_per_hour: defaults::UPLOAD_MB_PER_HOUR,
             watch_area_loss: defaults::WATCH_AREA_LOSS_PERCENT,
             text_workers: defaults::TEXT_WORKERS,
+            moderate_photos: false,
+            smtp_url: None,
+            smtp_from: None,
+            smtp_ca: None,
+            notify_webhook: None,
+            notify_webhook_secret: None,
+            notify_workers: defaults::NOTIFY_WORKERS,
+            notify_retry_s: defaults::NOTIFY_RETRY_S,
         }
     }
 }

@@ -308,6 +308,7 @@ fn service_area(path: &std::path::Path) -> anyhow::Result<geo_types::MultiPolygo
 
 async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let notifiers = notifiers(&args)?;
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
@@ -321,6 +322,8 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| default_photos_dir(db)),
             service_area: args.service_area.as_deref().map(service_area).transpose()?,
+            moderate_photos: args.moderate_photos,
+            channels: notifiers.channels(),
         },
     )
     .await?;
@@ -337,6 +340,18 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     for _ in 0..args.text_workers {
         let reader = heritage_atlas::documents::extract::Reader::new(None);
         tokio::spawn(atlas.text_worker(reader).run());
+    }
+    let (again, uncertain) = atlas
+        .store()
+        .requeue_notifications(&heritage_atlas::model::now_rfc3339())
+        .await?;
+    if again + uncertain > 0 {
+        tracing::warn!(
+            again,
+            uncertain,
+            "messages to reporters cut short by the last stop: those not yet handed over are due again; \
+             those handed over but not recorded wait for staff (GET /notifications?state=uncertain)"
+        );
     }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -360,7 +375,18 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             heritage_atlas::http::serve::origin_of(bound)
         }
     };
-    let state = AppState::from_args(Arc::new(atlas), &args, &public_url)?;
+    let atlas = Arc::new(atlas);
+    if notifiers.email.is_some() || notifiers.webhook.is_some() {
+        for _ in 0..args.notify_workers.max(1) {
+            let w = atlas.notify_worker(
+                notifiers.clone(),
+                &public_url,
+                std::time::Duration::from_secs(args.notify_retry_s),
+            );
+            tokio::spawn(w.run());
+        }
+    }
+    let state = AppState::from_args(atlas, &args, &public_url)?;
     // The proxies `--trusted-proxies` names, parsed once: believed for client addresses,
     // and exempt from the per-address connection cap.
     let opts = ServeOptions::from_args(&args, state.proxies.clone());
@@ -373,6 +399,42 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The notifiers `serve`'s arguments configure; a bad one stops the start.
+fn notifiers(args: &ServeArgs) -> anyhow::Result<heritage_atlas::atlas::notify::Notifiers> {
+    use heritage_atlas::notify::{smtp, webhook};
+    let timeout = std::time::Duration::from_secs(30);
+    let email = match &args.smtp_url {
+        Some(url) => {
+            let from = args
+                .smtp_from
+                .clone()
+                .context("--smtp-url needs --smtp-from (the sender's address)")?;
+            Some(Arc::new(
+                smtp::Smtp::new(smtp::SmtpConfig {
+                    url: url.clone(),
+                    from,
+                    ca_file: args.smtp_ca.clone(),
+                    timeout,
+                })
+                .context("--smtp-url")?,
+            ))
+        }
+        None => None,
+    };
+    let webhook = match &args.notify_webhook {
+        Some(url) => {
+            let secret = args.notify_webhook_secret.as_deref().context(
+                "--notify-webhook needs --notify-webhook-secret (its receiver checks the signature with it)",
+            )?;
+            Some(Arc::new(
+                webhook::Webhook::new(url, secret, timeout).context("--notify-webhook")?,
+            ))
+        }
+        None => None,
+    };
+    Ok(heritage_atlas::atlas::notify::Notifiers { email, webhook })
 }
 
 async fn shutdown_signal() {

@@ -178,6 +178,25 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where moderation left a piece of a complaint: `held` (a photo waiting for review
+    /// before it is public, `--moderate-photos`), `hidden` (taken out of public view, with
+    /// a reason the public is shown) or `shown` (reviewed, and public).
+    ModState, "moderation state" {
+        Held = "held",
+        Hidden = "hidden",
+        Shown = "shown",
+    }
+);
+
+string_enum!(
+    /// The language a reporter filed in; what we tell them is written in it.
+    Lang, "language" {
+        En = "en",
+        Bn = "bn",
+    }
+);
+
+string_enum!(
     /// A staff member's role.
     Role, "role" {
         FieldStaff = "field_staff",
@@ -452,5 +471,72 @@ mod tests {
             let n = Layer::ALL.iter().filter(|l| l.kinds().contains(k)).count();
             assert_eq!(n, 1, "{k}");
         }
+    }
+}
+
+/// A piece of a complaint that moderation acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ComplaintItem {
+    /// The reporter's description.
+    Description,
+    /// A photo, by its SHA-256: of the complaint, or of a step of its timeline.
+    Photo(String),
+    /// A step's public note, by the step's id.
+    Note(i64),
+}
+
+impl fmt::Display for ComplaintItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ComplaintItem::Description => f.write_str("description"),
+            ComplaintItem::Photo(sha) => write!(f, "photo:{sha}"),
+            ComplaintItem::Note(id) => write!(f, "note:{id}"),
+        }
+    }
+}
+
+/// Why a string does not name an item.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an item of a complaint (description, photo:<sha256>, note:<step id>)")]
+pub struct BadItem(pub String);
+
+impl FromStr for ComplaintItem {
+    type Err = BadItem;
+    fn from_str(s: &str) -> Result<Self, BadItem> {
+        let bad = || BadItem(s.chars().take(80).collect());
+        let s = s.trim();
+        if s == "description" {
+            return Ok(ComplaintItem::Description);
+        }
+        if let Some(sha) = s.strip_prefix("photo:") {
+            // A photo's URL (`/photos/<sha>`) names it too.
+            let sha = sha.rsplit('/').next().unwrap_or(sha).to_ascii_lowercase();
+            if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Ok(ComplaintItem::Photo(sha));
+            }
+            return Err(bad());
+        }
+        if let Some(id) = s.strip_prefix("note:") {
+            return id.parse().map(ComplaintItem::Note).map_err(|_| bad());
+        }
+        Err(bad())
+    }
+}
+
+/// A piece's moderation as stored.
+#[derive(Debug, Clone)]
+pub struct Moderation {
+    pub item: ComplaintItem,
+    pub state: ModState,
+    pub reason: Option<String>,
+    pub at: String,
+    pub actor: Option<String>,
+}
+
+/// What the public is shown in place of a hidden piece.
+pub fn removed_text(reason: Option<&str>) -> String {
+    match reason {
+        Some(r) if !r.trim().is_empty() => format!("Removed by the department: {}", r.trim()),
+        _ => "Removed by the department".to_string(),
     }
 }

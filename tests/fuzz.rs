@@ -2475,6 +2475,7 @@ fn submission() -> impl Strategy<Value = Submission> {
                     phone,
                     email,
                     address,
+                    language: None,
                     attributes: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                 }
             },
@@ -2506,6 +2507,7 @@ fn fuzz_submission_check() {
         phone: c.phone,
         email: c.email,
         address: None,
+        language: None,
     });
     let tally = Tally::default();
     fuzz(

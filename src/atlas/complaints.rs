@@ -184,6 +184,8 @@ impl Atlas {
             deadline: deadline.clone(),
             created_at: created_at.clone(),
             photos: photos.clone(),
+            language: c.language,
+            hold_photos: self.moderate_photos,
         };
         let (id, ticket) = self.intake.submit(row).await?;
         self.show_pin(Pin {
@@ -323,6 +325,11 @@ impl Atlas {
             None => None,
         };
         let at = now_rfc3339();
+        let notify = if ch.action == Action::Note || c.opted_out {
+            Vec::new()
+        } else {
+            self.channels.for_reporter(&c)
+        };
         let log = crate::store::AuditEntry {
             actor: by.name.clone(),
             role: Some(by.role.as_str().into()),
@@ -332,7 +339,9 @@ impl Atlas {
             detail: serde_json::json!({
                 "from": c.status,
                 "to": to,
-                "note": ch.note.as_ref().filter(|_| ch.public),
+                // The note's hash, not its text: the text is on the public timeline,
+                // where moderation can take it down; the chain cannot be rewritten.
+                "note_sha256": ch.note.as_ref().filter(|_| ch.public).map(|n| crate::auth::sha256_hex(n)),
                 "assignee": ch.assignee.as_ref().filter(|_| ch.action == Action::Assign),
                 "duplicate_of": duplicate_of,
             }),
@@ -352,14 +361,18 @@ impl Atlas {
                     duplicate_of,
                     photo,
                     at: at.clone(),
+                    notify: notify.clone(),
                 },
                 &log,
             )
             .await?;
-        if !applied {
+        if applied.is_none() {
             return Err(ComplaintError::Conflict(format!(
                 "{ticket} changed while this was being applied; reload it and try again"
             )));
+        }
+        if !notify.is_empty() {
+            self.notify_wake.notify_one();
         }
         if to != c.status {
             self.show_pin(Pin {

@@ -7,6 +7,8 @@ mod complaints;
 mod documents;
 mod edits;
 mod history;
+mod moderation;
+pub mod notify;
 mod proposals;
 
 use std::path::PathBuf;
@@ -24,6 +26,8 @@ pub use complaints::{Change, Filed, Source, DUPLICATE_RADIUS_M, HERITAGE_LINK_M}
 pub use documents::StatusChange;
 pub use edits::{diff, Diff, EditBy, EditError, Rewrite};
 pub use history::{BundledHistoryError, HistoryError, Recorded};
+pub use moderation::Verdict;
+pub use notify::Channels;
 pub use proposals::{ProposalView, Proposed};
 
 use crate::geom;
@@ -85,6 +89,10 @@ pub struct AtlasOptions {
     pub photos_dir: PathBuf,
     /// Where complaints are accepted; `None`: the wards of the register.
     pub service_area: Option<MultiPolygon<f64>>,
+    /// Hold citizens' photos for review before they are public.
+    pub moderate_photos: bool,
+    /// How reporters are told of progress (which notifiers are configured).
+    pub channels: Channels,
 }
 
 impl Default for AtlasOptions {
@@ -94,6 +102,8 @@ impl Default for AtlasOptions {
             tile_cache_bytes: crate::config::defaults::TILE_CACHE_MB << 20,
             photos_dir: PathBuf::from("heritage-atlas.photos"),
             service_area: None,
+            moderate_photos: false,
+            channels: Channels::default(),
         }
     }
 }
@@ -138,6 +148,12 @@ pub struct Atlas {
     past: as_of::PastRegisters,
     /// Woken when a document is put on record: its text job is waiting.
     doc_wake: Arc<tokio::sync::Notify>,
+    moderate_photos: bool,
+    channels: Channels,
+    /// Woken when a message to a reporter is put in the outbox.
+    notify_wake: Arc<tokio::sync::Notify>,
+    /// The key of reporters' stop-messages links (kept in the database, made at first start).
+    notify_key: Arc<[u8]>,
 }
 
 impl Atlas {
@@ -170,6 +186,7 @@ impl Atlas {
                 "loaded the bundled sample history (first start)"
             );
         }
+        let notify_key = notify::key(&store).await?;
         let atlas = Atlas {
             intake: Intake::start(store.clone()),
             store,
@@ -180,6 +197,10 @@ impl Atlas {
             service_area: opts.service_area.clone(),
             past: Default::default(),
             doc_wake: Default::default(),
+            moderate_photos: opts.moderate_photos,
+            channels: opts.channels,
+            notify_wake: Default::default(),
+            notify_key,
         };
         atlas.reload().await?;
         atlas.load_pins().await?;

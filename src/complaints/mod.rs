@@ -5,13 +5,14 @@
 //! Nothing here knows HTTP; the atlas calls in here and the http layer calls the atlas.
 
 pub mod intake;
+pub mod moderation;
 pub mod open311;
 pub mod photo;
 
 use serde::Deserialize;
 
 use crate::model::UnknownValue;
-pub use crate::model::{Action, Category, Pin, Role, Status};
+pub use crate::model::{Action, Category, Lang, Pin, Role, Status};
 
 /// One extra question a category asks (an Open311 service attribute).
 #[derive(Debug, Clone, Copy)]
@@ -253,6 +254,8 @@ pub struct Submission {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub address: Option<String>,
+    /// `en` or `bn`: what the reporter is told is written in it.
+    pub language: Option<String>,
     #[serde(default)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
@@ -323,6 +326,7 @@ pub struct Checked {
     pub email: Option<String>,
     pub address: Option<String>,
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub language: Lang,
 }
 
 fn optional_text(
@@ -385,6 +389,16 @@ impl Submission {
             }
         }
         let address = optional_text("address", self.address, 500)?;
+        let language = match self.language.as_deref().map(str::trim) {
+            None | Some("") => Lang::En,
+            // `bn-IN`, `en-GB`: the primary tag decides.
+            Some(l) => l
+                .split(['-', '_'])
+                .next()
+                .unwrap_or(l)
+                .parse()
+                .map_err(|e: UnknownValue| field_error("language", e.to_string()))?,
+        };
         let mut attributes = serde_json::Map::new();
         for (k, v) in &self.attributes {
             let Some(q) = category.questions().iter().find(|q| q.code == k) else {
@@ -428,6 +442,7 @@ impl Submission {
             email,
             address,
             attributes,
+            language,
         })
     }
 }

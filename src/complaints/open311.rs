@@ -105,7 +105,8 @@ fn singular(list: &str) -> &str {
     }
 }
 
-fn escape(s: &str, out: &mut String) {
+/// Escapes text for XML (and HTML), dropping what XML 1.0 cannot carry.
+pub fn escape(s: &str, out: &mut String) {
     for ch in s.chars() {
         match ch {
             '<' => out.push_str("&lt;"),

@@ -20,8 +20,9 @@ use super::auth::{Client, Staff};
 use super::guard::{is_json, is_multipart, media_type, SMALL_BODY};
 use super::{ApiError, AppState, NoParams, Params};
 use crate::atlas::{Change, Filed, Source};
+use crate::complaints::moderation::{ModState, Public, Removed};
 use crate::complaints::photo::{self, Photo, MAX_PHOTOS, MAX_PHOTO_BYTES};
-use crate::complaints::{parse_ticket, Action, Category, Role, Status, Submission};
+use crate::complaints::{parse_ticket, Action, Category, Lang, Role, Status, Submission};
 use crate::model::{now_rfc3339, Asset, AssetId, Kind, Layer};
 use crate::store::{ComplaintFilter, ComplaintRecord};
 
@@ -37,7 +38,7 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
-fn ticket_param(t: &str) -> Result<String, ApiError> {
+pub(super) fn ticket_param(t: &str) -> Result<String, ApiError> {
     parse_ticket(t)
         .map(|_| t.trim().to_string())
         .ok_or_else(|| {
@@ -88,9 +89,13 @@ struct Core<'a> {
     ward: Option<i64>,
     address: Option<&'a str>,
     asset: Option<AssetRef<'a>>,
-    description: &'a str,
+    description: std::borrow::Cow<'a, str>,
     attributes: &'a Map<String, Value>,
     photos: Vec<String>,
+    /// Photos waiting for the department's review before they are public.
+    photos_held: usize,
+    /// Pieces the department took out of public view, with its reasons.
+    removed: Vec<Removed>,
     supporters: i64,
     duplicate_of: Option<&'a str>,
     deadline: &'a str,
@@ -100,7 +105,7 @@ struct Core<'a> {
 }
 
 impl<'a> Core<'a> {
-    fn of(c: &'a ComplaintRecord, asset: Option<&'a Asset>) -> Self {
+    fn of(c: &'a ComplaintRecord, p: &Public<'a>, asset: Option<&'a Asset>) -> Self {
         Core {
             ticket: &c.ticket,
             url: format!("/complaints/{}", c.ticket),
@@ -112,9 +117,11 @@ impl<'a> Core<'a> {
             ward: c.ward,
             address: c.address.as_deref(),
             asset: asset.map(AssetRef::from),
-            description: &c.description,
+            description: p.description.clone(),
             attributes: &c.attributes,
-            photos: c.photos.iter().map(|p| photo_url(&p.sha256)).collect(),
+            photos: p.photos.iter().map(|p| photo_url(&p.sha256)).collect(),
+            photos_held: p.photos_held,
+            removed: p.removed.clone(),
             supporters: c.supporters,
             duplicate_of: c.duplicate_of.as_deref(),
             deadline: &c.deadline,
@@ -129,10 +136,12 @@ impl<'a> Core<'a> {
 /// there (the step is).
 #[derive(Serialize)]
 struct PublicStep<'a> {
+    /// Names the step's note (`note:<id>`) in a flag.
+    id: i64,
     at: &'a str,
     action: &'a str,
     status: Status,
-    note: Option<&'a str>,
+    note: Option<std::borrow::Cow<'a, str>>,
     photo: Option<String>,
 }
 
@@ -147,6 +156,7 @@ pub struct PublicComplaint<'a> {
 
 impl<'a> PublicComplaint<'a> {
     pub fn of(c: &'a ComplaintRecord, asset: Option<&'a Asset>) -> Self {
+        let p = Public::of(c);
         // A step of the work (acknowledged, resolved …) is public whatever its note; an
         // internal note on its own is left out.
         let timeline = c
@@ -154,19 +164,16 @@ impl<'a> PublicComplaint<'a> {
             .iter()
             .filter(|e| e.public || e.action != "note")
             .map(|e| PublicStep {
+                id: e.id,
                 at: &e.at,
                 action: &e.action,
                 status: e.status,
-                note: e.note.as_deref().filter(|_| e.public),
-                photo: e
-                    .photo_sha256
-                    .as_deref()
-                    .filter(|_| e.public)
-                    .map(photo_url),
+                note: p.note(e),
+                photo: p.step_photo(e).map(photo_url),
             })
             .collect();
         PublicComplaint {
-            core: Core::of(c, asset),
+            core: Core::of(c, &p, asset),
             timeline,
         }
     }
@@ -175,6 +182,7 @@ impl<'a> PublicComplaint<'a> {
 /// A step as staff see it: every note, whether it is public, and who acted.
 #[derive(Serialize)]
 struct StaffStep<'a> {
+    id: i64,
     at: &'a str,
     action: &'a str,
     status: Status,
@@ -203,16 +211,38 @@ pub struct StaffComplaint<'a> {
     source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reporter: Option<Reporter<'a>>,
+    /// The language messages to the reporter are written in, and whether they stopped them.
+    language: Lang,
+    opted_out: bool,
+    /// Every piece moderation held, hid or reviewed: the content stays for staff.
+    moderation: Vec<StaffModeration<'a>>,
+}
+
+/// A piece's moderation as staff see it.
+#[derive(Serialize)]
+struct StaffModeration<'a> {
+    item: String,
+    state: ModState,
+    reason: Option<&'a str>,
+    at: &'a str,
+    by: Option<&'a str>,
 }
 
 impl<'a> StaffComplaint<'a> {
     pub fn of(c: &'a ComplaintRecord, asset: Option<&'a Asset>, viewer: Role) -> Self {
+        // Staff see the complaint as the public does at its head (so they see what was
+        // removed), and every piece itself in the timeline and `moderation`.
+        let p = Public::of(c);
+        let mut core = Core::of(c, &p, asset);
+        core.description = std::borrow::Cow::Borrowed(&c.description);
+        core.photos = c.photos.iter().map(|p| photo_url(&p.sha256)).collect();
         StaffComplaint {
-            core: Core::of(c, asset),
+            core,
             timeline: c
                 .events
                 .iter()
                 .map(|e| StaffStep {
+                    id: e.id,
                     at: &e.at,
                     action: &e.action,
                     status: e.status,
@@ -229,6 +259,19 @@ impl<'a> StaffComplaint<'a> {
                 phone: c.reporter_phone.as_deref(),
                 email: c.reporter_email.as_deref(),
             }),
+            language: c.language,
+            opted_out: c.opted_out,
+            moderation: c
+                .moderation
+                .iter()
+                .map(|m| StaffModeration {
+                    item: m.item.to_string(),
+                    state: m.state,
+                    reason: m.reason.as_deref(),
+                    at: &m.at,
+                    by: m.actor.as_deref(),
+                })
+                .collect(),
         }
     }
 }
@@ -287,10 +330,11 @@ fn set_field(sub: &mut Submission, name: &str, text: Option<String>) -> Result<(
         "phone" => sub.phone = text,
         "email" => sub.email = text,
         "address" | "address_string" => sub.address = text,
+        "language" | "lang" | "locale" => sub.language = text,
         _ => {
             return Err(ApiError::field(
                 name,
-                "unknown field (expected lon, lat, category, description, name, phone, email, address, attributes[…], photo)",
+                "unknown field (expected lon, lat, category, description, name, phone, email, address, language, attributes[…], photo)",
             ))
         }
     }
@@ -489,8 +533,9 @@ async fn file(
     req: Request,
 ) -> Result<Response, ApiError> {
     s.limiter.check(&client)?;
+    let accept_language = preferred_language(req.headers());
     let (fields, json_body, photos) = fields_and_photos(req, &s).await?;
-    let sub = match json_body {
+    let mut sub = match json_body {
         Some(v) => submission_from_json(v)?,
         None => {
             let mut sub = Submission::default();
@@ -500,6 +545,9 @@ async fn file(
             sub
         }
     };
+    if sub.language.is_none() {
+        sub.language = accept_language.map(|l| l.as_str().to_string());
+    }
     let checked = sub.check().map_err(|e| ApiError::Field {
         field: e.field,
         reason: e.reason,
@@ -510,6 +558,15 @@ async fn file(
         h.insert(header::LOCATION, v);
     }
     Ok((StatusCode::CREATED, h, Json(FiledView::of(&filed))).into_response())
+}
+
+/// The first language of `Accept-Language` we write in (`bn-IN,bn;q=0.9` → bn).
+pub(super) fn preferred_language(h: &HeaderMap) -> Option<Lang> {
+    let v = h.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    v.split(',').take(16).find_map(|part| {
+        let tag = part.split(';').next()?.trim();
+        tag.split(['-', '_']).next()?.parse().ok()
+    })
 }
 
 async fn show(
@@ -708,7 +765,9 @@ struct QueuePage<'a> {
 
 async fn photo_bytes(
     State(s): State<AppState>,
+    staff: Option<Staff>,
     Path(sha): Path<String>,
+    headers: HeaderMap,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     let sha = sha.to_ascii_lowercase();
@@ -716,8 +775,32 @@ async fn photo_bytes(
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(missing());
     }
-    if !s.atlas.store().photo_is_public(&sha).await? {
+    // Staff see held and hidden photos too; such an answer is never stored by a cache.
+    let public = s.atlas.store().photo_is_public(&sha).await?;
+    let cache = if public {
+        // Revalidated on every use (a 304 costs nothing): a photo moderation takes
+        // down is gone from every page at once, not when a cache lets go of it.
+        "public, no-cache"
+    } else if staff.is_some() && s.atlas.store().photo_is_known(&sha).await? {
+        "private, no-store"
+    } else {
         return Err(missing());
+    };
+    let etag = format!("\"{sha}\"");
+    if public
+        && headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::CACHE_CONTROL, cache),
+                (header::ETAG, etag.as_str()),
+            ],
+        )
+            .into_response());
     }
     let store = s.atlas.photos().clone();
     let sha2 = sha.clone();
@@ -729,12 +812,9 @@ async fn photo_bytes(
     Ok((
         [
             (header::CONTENT_TYPE, mime.to_string()),
+            (header::CACHE_CONTROL, cache.to_string()),
             // Content-addressed: the bytes at this URL never change.
-            (
-                header::CACHE_CONTROL,
-                "public, max-age=31536000, immutable".to_string(),
-            ),
-            (header::ETAG, format!("\"{sha}\"")),
+            (header::ETAG, etag),
         ],
         bytes,
     )

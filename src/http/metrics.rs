@@ -280,6 +280,21 @@ async fn metrics(State(s): State<AppState>, Params(NoParams {}): Params<NoParams
             );
         }
     }
+    // Messages to reporters, by state: `uncertain` and `failed` want a person.
+    if let Ok(counts) = s.atlas.store().notification_counts().await {
+        let _ = writeln!(
+            out,
+            "# HELP heritage_atlas_notifications Messages to reporters in the outbox, by state (uncertain and failed need staff)."
+        );
+        let _ = writeln!(out, "# TYPE heritage_atlas_notifications gauge");
+        for state in crate::store::NOTIFICATION_STATES {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == state)
+                .map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "heritage_atlas_notifications{{state=\"{state}\"}} {n}");
+        }
+    }
     let uptime = s.metrics.started.elapsed().as_secs_f64();
     let _ = writeln!(
         out,

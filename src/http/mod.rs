@@ -8,10 +8,13 @@ pub mod body;
 pub mod complaints;
 mod documents;
 pub mod error;
+mod feed;
 pub mod guard;
 mod health;
 mod history;
 pub mod metrics;
+mod moderation;
+mod notify;
 mod ogc;
 mod open311;
 mod openapi;
@@ -211,6 +214,9 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(auth::router())
         .merge(complaints::router())
+        .merge(moderation::router())
+        .merge(notify::router())
+        .merge(feed::router())
         .merge(open311::router())
         .merge(ogc::router())
         .merge(openapi::router())

@@ -239,10 +239,10 @@ fn agency(s: &AppState, c: &ComplaintRecord) -> String {
 struct ServiceRequest<'a> {
     service_request_id: &'a str,
     status: &'static str,
-    status_notes: Option<&'a str>,
+    status_notes: Option<std::borrow::Cow<'a, str>>,
     service_name: &'static str,
     service_code: &'static str,
-    description: &'a str,
+    description: std::borrow::Cow<'a, str>,
     agency_responsible: String,
     service_notice: String,
     requested_datetime: &'a str,
@@ -263,13 +263,15 @@ fn request_view<'a>(s: &AppState, c: &'a ComplaintRecord, base: &str) -> Service
         .asset_id
         .and_then(|id| s.atlas.index().get(id))
         .map(|a| a.code.clone());
+    // What moderation took down is not published here either.
+    let public = crate::complaints::moderation::Public::of(c);
     ServiceRequest {
         service_request_id: &c.ticket,
         status: c.status.open311(),
-        status_notes: c.status_notes.as_deref(),
+        status_notes: public.status_notes(),
         service_name: c.category.name(),
         service_code: c.category.as_str(),
-        description: &c.description,
+        description: public.description.clone(),
         agency_responsible: agency(s, c),
         service_notice: format!(
             "The department responds to {} within {} hours.",
@@ -284,7 +286,7 @@ fn request_view<'a>(s: &AppState, c: &'a ComplaintRecord, base: &str) -> Service
         zipcode: (),
         lat: c.lat,
         long: c.lon,
-        media_url: c
+        media_url: public
             .photos
             .first()
             .map(|p| format!("{base}/photos/{}", p.sha256)),

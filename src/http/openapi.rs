@@ -178,6 +178,7 @@ pub fn document(base: &str) -> Value {
     });
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         paths.extend(record_paths());
+        paths.extend(complaint_paths());
     }
     doc
 }
@@ -278,6 +279,44 @@ fn record_paths() -> serde_json::Map<String, Value> {
         "/proposals/{id}/rebase": {"post": {"summary": "Apply an update's patch again on the asset's current version, if they touch different fields", "operationId": "rebaseProposal", "security": staff.clone(), "parameters": [path_param("id", "Proposal id", json!({"type": "integer"}))], "responses": {"200": ok("The proposal", &["application/json"]), "401": errors(), "403": errors(), "409": errors()}}},
         "/audit/verify": {"get": {"summary": "Re-compute the whole chain: ok, entry count, head hash, first broken entry", "operationId": "auditVerify", "responses": {"200": ok("Check", &["application/json"])}}},
         "/auth/staff": {"get": {"summary": "Staff who can be assigned complaints (officers, admins)", "operationId": "staff", "security": staff, "responses": {"200": ok("Staff members", &["application/json"]), "401": errors(), "403": errors()}}},
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Complaints: filing, triage, moderation, flags, messages to reporters, the area feed.
+fn complaint_paths() -> serde_json::Map<String, Value> {
+    let staff = json!([{"staff": []}]);
+    let paths = json!({
+        "/complaints": {
+            "post": {"summary": "File a complaint (JSON, or multipart with up to 5 photos); `language` (en or bn, else Accept-Language) is what the reporter is told in", "operationId": "fileComplaint", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}, "multipart/form-data": {"schema": {"type": "object"}}}}, "responses": {"201": ok("The ticket", &["application/json"]), "400": errors(), "413": errors(), "415": errors(), "429": errors()}},
+            "get": {"summary": "The staff queue", "operationId": "complaintQueue", "security": staff.clone(), "responses": {"200": ok("Complaints", &["application/json"]), "401": errors()}},
+        },
+        "/complaints/{ticket}": {
+            "parameters": [param("ticket", "path", "The ticket (EH-2026-000123)", json!({"type": "string"}), true)],
+            "get": {"summary": "A complaint and its public timeline, as moderation leaves it", "operationId": "complaint", "responses": {"200": ok("The complaint", &["application/json"]), "404": errors()}},
+            "patch": {"summary": "Triage: acknowledge, assign, start, resolve, reject, duplicate, note (the reporter is told of each step but notes)", "operationId": "changeComplaint", "security": staff.clone(), "responses": {"200": ok("The complaint", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "409": errors()}},
+        },
+        "/complaints/{ticket}/flag": {"post": {"summary": "Flag a public piece of a complaint as inappropriate (once per client)", "operationId": "flagComplaint", "parameters": [param("ticket", "path", "The ticket (EH-2026-000123)", json!({"type": "string"}), true)], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["item"], "properties": {"item": {"type": "string", "description": "description, photo:<sha256> or note:<step id>"}, "reason": {"type": "string", "maxLength": 500}}}}}}, "responses": {"201": ok("Flagged", &["application/json"]), "200": ok("Already flagged by this client", &["application/json"]), "400": errors(), "404": errors(), "429": errors()}}},
+        "/complaints/{ticket}/moderation": {"post": {"summary": "Hide a piece of a complaint from the public with a reason, or show it (again; a held photo approved)", "operationId": "moderateComplaint", "security": staff.clone(), "parameters": [param("ticket", "path", "The ticket (EH-2026-000123)", json!({"type": "string"}), true)], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["item", "decision"], "properties": {"item": {"type": "string"}, "decision": {"type": "string", "enum": ["hide", "show"]}, "reason": {"type": "string", "maxLength": 500}}}}}}, "responses": {"200": ok("The complaint as staff see it", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
+        "/complaints/{ticket}/optout": {
+            "parameters": [param("ticket", "path", "The ticket (EH-2026-000123)", json!({"type": "string"}), true), param("t", "query", "The token from the link in a message", json!({"type": "string"}), true)],
+            "get": {"summary": "The page a reporter's stop-messages link opens (asks to confirm)", "operationId": "optoutPage", "responses": {"200": ok("A page", &["text/html"]), "403": errors()}},
+            "post": {"summary": "Stop the messages about this complaint (also RFC 8058 one-click)", "operationId": "optout", "responses": {"200": ok("Done", &["text/html", "application/json"]), "403": errors()}},
+        },
+        "/complaints.atom": {"get": {"summary": "Follow an area: an Atom feed of the public steps of complaints in a ward or within a radius of a point", "operationId": "complaintsFeed", "parameters": [
+            param("ward", "query", "A ward number", json!({"type": "integer"}), false),
+            param("lon", "query", "Centre longitude", json!({"type": "number"}), false),
+            param("lat", "query", "Centre latitude", json!({"type": "number"}), false),
+            param("radius_m", "query", "Radius in metres (default 500)", json!({"type": "number", "minimum": 1, "maximum": 20000}), false),
+            param("category", "query", "Only these categories (comma-separated)", json!({"type": "string"}), false),
+            param("limit", "query", "Entries (default 50)", json!({"type": "integer", "minimum": 1, "maximum": 200}), false),
+        ], "responses": {"200": ok("Atom feed", &["application/atom+xml"]), "304": {"description": "Not modified"}, "400": errors()}}},
+        "/moderation": {"get": {"summary": "The moderation queue: held photos and pieces flagged since their last review (state=open), or hidden pieces", "operationId": "moderationQueue", "security": staff.clone(), "parameters": [param("state", "query", "open or hidden", json!({"type": "string", "enum": ["open", "hidden"]}), false), param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 1000}), false)], "responses": {"200": ok("Items", &["application/json"]), "401": errors(), "403": errors()}}},
+        "/notifications": {"get": {"summary": "The outbox of messages to reporters (uncertain: handed over when the server stopped; not sent again unless retried)", "operationId": "notifications", "security": staff.clone(), "parameters": [param("state", "query", "pending, sending, committing, sent, failed, uncertain or cancelled", json!({"type": "string"}), false), param("ticket", "query", "One complaint's", json!({"type": "string"}), false), param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 1000}), false)], "responses": {"200": ok("Messages", &["application/json"]), "400": errors(), "401": errors(), "403": errors()}}},
+        "/notifications/{id}/retry": {"post": {"summary": "Send a failed or uncertain message again", "operationId": "retryNotification", "security": staff.clone(), "parameters": [param("id", "path", "The message", json!({"type": "integer"}), true)], "responses": {"200": ok("The message, pending", &["application/json"]), "401": errors(), "403": errors(), "404": errors()}}},
     });
     match paths {
         Value::Object(m) => m,

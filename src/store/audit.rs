@@ -180,7 +180,53 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decode).collect()
+        let mut out = rows.iter().map(decode).collect::<Result<Vec<_>>>()?;
+        if !all {
+            self.redact_hidden_notes(&mut out).await?;
+        }
+        Ok(out)
+    }
+
+    /// Entries written before notes were chained by hash carry a complaint note's text;
+    /// where moderation has since hidden that note, the public listing shows the removal
+    /// notice instead (marked `redacted`: the entry's hash is then checked by
+    /// `/audit/verify`, not by the reader).
+    async fn redact_hidden_notes(&self, entries: &mut [AuditRecord]) -> Result<()> {
+        let with_note: Vec<usize> = (0..entries.len())
+            .filter(|&i| {
+                entries[i].action.starts_with("complaint.")
+                    && entries[i].detail.get("note").is_some_and(Value::is_string)
+            })
+            .collect();
+        if with_note.is_empty() {
+            return Ok(());
+        }
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT c.ticket, e.note, m.reason FROM complaint_moderation m \
+             JOIN complaints c ON c.id = m.complaint_id \
+             JOIN complaint_events e ON e.complaint_id = m.complaint_id \
+               AND m.item = 'note:' || e.id \
+             WHERE m.state = 'hidden' AND c.ticket IN (",
+        );
+        let mut sep = q.separated(", ");
+        for &i in &with_note {
+            sep.push_bind(entries[i].subject.clone());
+        }
+        q.push(")");
+        let hidden: Vec<(String, Option<String>, Option<String>)> =
+            q.build_query_as().fetch_all(&self.pool).await?;
+        for &i in &with_note {
+            let e = &mut entries[i];
+            let note = e.detail["note"].as_str().map(str::to_string);
+            if let Some((_, _, reason)) = hidden
+                .iter()
+                .find(|(t, n, _)| *t == e.subject && *n == note)
+            {
+                e.detail["note"] = Value::String(crate::model::removed_text(reason.as_deref()));
+                e.detail["redacted"] = Value::Bool(true);
+            }
+        }
+        Ok(())
     }
 
     /// Re-computes every hash and link of the chain, in order.

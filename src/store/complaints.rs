@@ -5,7 +5,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{Result, Store, StoreError};
-use crate::model::{Action, AssetId, Category, Pin, Status};
+use crate::model::{Action, AssetId, Category, Lang, ModState, Pin, Status};
+use crate::model::{ComplaintItem as Item, Moderation};
 
 /// A complaint to insert (already validated and placed).
 #[derive(Debug, Clone)]
@@ -28,6 +29,10 @@ pub struct NewComplaint {
     pub deadline: String,
     pub created_at: String,
     pub photos: Vec<PhotoRef>,
+    /// The language the reporter filed in.
+    pub language: Lang,
+    /// Hold the photos for review before they are public (`serve --moderate-photos`).
+    pub hold_photos: bool,
 }
 
 /// A stored photo of a complaint.
@@ -41,6 +46,7 @@ pub struct PhotoRef {
 /// One timeline entry.
 #[derive(Debug, Clone)]
 pub struct Event {
+    pub id: i64,
     pub at: String,
     pub action: String,
     pub status: Status,
@@ -76,10 +82,16 @@ pub struct ComplaintRecord {
     pub created_at: String,
     pub updated_at: String,
     pub photos: Vec<PhotoRef>,
-    /// The latest public note (Open311 `status_notes`).
+    /// The latest public note (Open311 `status_notes`), and its step.
     pub status_notes: Option<String>,
+    pub status_note_event: Option<i64>,
     /// Filled only by [`Store::complaint`], oldest first.
     pub events: Vec<Event>,
+    pub language: Lang,
+    /// The reporter asked for no more messages about it.
+    pub opted_out: bool,
+    /// Every piece moderation held, hid or reviewed.
+    pub moderation: Vec<Moderation>,
 }
 
 /// A staff change to a complaint, applied only if it is still in `from`.
@@ -96,6 +108,9 @@ pub struct Update {
     pub duplicate_of: Option<String>,
     pub photo: Option<PhotoRef>,
     pub at: String,
+    /// Channels (`email`, `webhook`) the reporter is to be told of the step through: their
+    /// outbox rows are written in the step's transaction.
+    pub notify: Vec<&'static str>,
 }
 
 /// Filters of the staff queue and Open311's `GET requests`.
@@ -115,7 +130,9 @@ pub struct ComplaintFilter {
 const COLUMNS: &str = "c.id, c.ticket, c.category, c.status, c.lon, c.lat, c.ward, c.asset_id, \
     c.description, c.attributes, c.address, c.reporter_name, c.reporter_phone, c.reporter_email, \
     c.source, c.token, u.name AS assigned_name, c.duplicate_of, c.supporters, c.deadline, \
-    c.created_at, c.updated_at, \
+    c.created_at, c.updated_at, c.language, c.notify_opt_out_at, \
+    (SELECT e.id FROM complaint_events e WHERE e.complaint_id = c.id AND e.public = 1 \
+     AND e.note IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS status_note_event, \
     (SELECT e.note FROM complaint_events e WHERE e.complaint_id = c.id AND e.public = 1 \
      AND e.note IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS status_notes";
 
@@ -133,6 +150,7 @@ fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
     let category: String = r.try_get("category")?;
     let status: String = r.try_get("status")?;
     let attributes: String = r.try_get("attributes")?;
+    let language: String = r.try_get("language")?;
     Ok(ComplaintRecord {
         id,
         ticket: r.try_get("ticket")?,
@@ -159,7 +177,13 @@ fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
         updated_at: r.try_get("updated_at")?,
         photos: Vec::new(),
         status_notes: r.try_get("status_notes")?,
+        status_note_event: r.try_get("status_note_event")?,
         events: Vec::new(),
+        language: language.parse().map_err(|e| corrupt(id, format!("{e}")))?,
+        opted_out: r
+            .try_get::<Option<String>, _>("notify_opt_out_at")?
+            .is_some(),
+        moderation: Vec::new(),
     })
 }
 
@@ -200,9 +224,9 @@ impl Store {
             let row = sqlx::query(
                 "INSERT INTO complaints (ticket, year, seq, category, lon, lat, ward, asset_id, \
                  description, attributes, address, reporter_name, reporter_phone, reporter_email, \
-                 source, token, deadline, created_at, updated_at) \
+                 source, token, deadline, created_at, updated_at, language) \
                  SELECT printf('EH-%d-%06d', ?1, n), ?1, n, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-                 ?11, ?12, ?13, ?14, ?15, ?16, ?16 \
+                 ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17 \
                  FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = ?1) \
                  RETURNING id, ticket",
             )
@@ -222,6 +246,7 @@ impl Store {
             .bind(&c.token)
             .bind(&c.deadline)
             .bind(&c.created_at)
+            .bind(c.language.as_str())
             .fetch_one(&mut *tx)
             .await?;
             let id: i64 = row.get("id");
@@ -234,6 +259,14 @@ impl Store {
                     .bind(p.size)
                     .execute(&mut *tx)
                     .await?;
+                if c.hold_photos {
+                    sqlx::query("INSERT OR IGNORE INTO complaint_moderation (complaint_id, item, state, at) VALUES (?, ?, 'held', ?)")
+                        .bind(id)
+                        .bind(Item::Photo(p.sha256.clone()).to_string())
+                        .bind(&c.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, public) VALUES (?, ?, 'submit', 'submitted', 1)")
                 .bind(id)
@@ -260,8 +293,13 @@ impl Store {
         };
         let mut c = decode(&row)?;
         c.photos = self.complaint_photos(c.id).await?;
+        c.moderation = self
+            .moderation_of(&[c.id])
+            .await?
+            .remove(&c.id)
+            .unwrap_or_default();
         let events = sqlx::query(
-            "SELECT e.at, e.action, e.status, e.note, e.public, e.photo_sha256, u.name AS actor \
+            "SELECT e.id, e.at, e.action, e.status, e.note, e.public, e.photo_sha256, u.name AS actor \
              FROM complaint_events e LEFT JOIN users u ON u.id = e.actor \
              WHERE e.complaint_id = ? ORDER BY e.id",
         )
@@ -271,6 +309,7 @@ impl Store {
         for e in events {
             let status: String = e.try_get("status")?;
             c.events.push(Event {
+                id: e.try_get("id")?,
                 at: e.try_get("at")?,
                 action: e.try_get("action")?,
                 status: status.parse().map_err(|x| corrupt(c.id, format!("{x}")))?,
@@ -294,9 +333,28 @@ impl Store {
     /// Whether a photo belongs to some complaint or a complaint's timeline (only those
     /// are served).
     pub async fn photo_is_public(&self, sha256: &str) -> Result<bool> {
+        // Public where some complaint shows it: not held, not hidden there.
+        let n: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM complaint_photos p WHERE p.sha256 = ?1 \
+               AND NOT EXISTS (SELECT 1 FROM complaint_moderation m \
+                 WHERE m.complaint_id = p.complaint_id AND m.item = 'photo:' || ?1 \
+                 AND m.state IN ('held', 'hidden'))) \
+             OR EXISTS (SELECT 1 FROM complaint_events e WHERE e.photo_sha256 = ?1 AND e.public = 1 \
+               AND NOT EXISTS (SELECT 1 FROM complaint_moderation m \
+                 WHERE m.complaint_id = e.complaint_id AND m.item = 'photo:' || ?1 \
+                 AND m.state IN ('held', 'hidden')))",
+        )
+        .bind(sha256)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n != 0)
+    }
+
+    /// Whether a photo belongs to any complaint or step, public or not (for staff).
+    pub async fn photo_is_known(&self, sha256: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM complaint_photos WHERE sha256 = ?1) \
-             OR EXISTS (SELECT 1 FROM complaint_events WHERE photo_sha256 = ?1 AND public = 1)",
+             OR EXISTS (SELECT 1 FROM complaint_events WHERE photo_sha256 = ?1)",
         )
         .bind(sha256)
         .fetch_one(&self.pool)
@@ -358,10 +416,69 @@ impl Store {
                 .or_default()
                 .push(decode_photo(&r)?);
         }
+        let ids: Vec<i64> = out.iter().map(|c| c.id).collect();
+        let mut moderation = self.moderation_of(&ids).await?;
         for c in &mut out {
             c.photos = photos.remove(&c.id).unwrap_or_default();
+            c.moderation = moderation.remove(&c.id).unwrap_or_default();
         }
         Ok(out)
+    }
+
+    /// The latest public steps of complaints (each with its ticket), newest first: in a
+    /// ward, or within a box (`[west, south, east, north]`), of some categories.
+    pub async fn public_steps(
+        &self,
+        ward: Option<i64>,
+        bbox: Option<[f64; 4]>,
+        categories: &[Category],
+        limit: i64,
+    ) -> Result<Vec<(String, Event)>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT e.id, e.at, e.action, e.status, e.note, e.public, e.photo_sha256, \
+             NULL AS actor, c.ticket FROM complaint_events e \
+             JOIN complaints c ON c.id = e.complaint_id \
+             WHERE (e.public = 1 OR e.action != 'note')",
+        );
+        if let Some(w) = ward {
+            q.push(" AND c.ward = ").push_bind(w);
+        }
+        if let Some([w, s, e, n]) = bbox {
+            q.push(" AND c.lon BETWEEN ")
+                .push_bind(w)
+                .push(" AND ")
+                .push_bind(e)
+                .push(" AND c.lat BETWEEN ")
+                .push_bind(s)
+                .push(" AND ")
+                .push_bind(n);
+        }
+        push_in(
+            &mut q,
+            "c.category",
+            categories.iter().map(|c| c.as_str().to_string()),
+        );
+        q.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit.max(0));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get("id")?;
+                let status: String = r.try_get("status")?;
+                Ok((
+                    r.try_get("ticket")?,
+                    Event {
+                        id,
+                        at: r.try_get("at")?,
+                        action: r.try_get("action")?,
+                        status: status.parse().map_err(|x| corrupt(id, format!("{x}")))?,
+                        note: r.try_get("note")?,
+                        public: r.try_get::<i64, _>("public")? != 0,
+                        actor: None,
+                        photo_sha256: r.try_get("photo_sha256")?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The ticket an Open311 token stands for.
@@ -398,9 +515,14 @@ impl Store {
             .collect()
     }
 
-    /// Applies a staff change if the complaint is still in `u.from`; false if it moved
-    /// meanwhile (the caller re-reads and retries or reports a conflict).
-    pub async fn update_complaint(&self, u: &Update, log: &super::AuditEntry) -> Result<bool> {
+    /// Applies a staff change if the complaint is still in `u.from`, with the outbox rows
+    /// telling the reporter, in one transaction; returns the step's id, or `None` if the
+    /// complaint moved meanwhile (the caller re-reads and retries or reports a conflict).
+    pub async fn update_complaint(
+        &self,
+        u: &Update,
+        log: &super::AuditEntry,
+    ) -> Result<Option<i64>> {
         let mut tx = self.durable.begin().await?;
         let r = sqlx::query(
             "UPDATE complaints SET status = ?, updated_at = ?, \
@@ -416,9 +538,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
-            return Ok(false);
+            return Ok(None);
         }
-        sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, note, public, actor, photo_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        let event: i64 = sqlx::query_scalar("INSERT INTO complaint_events (complaint_id, at, action, status, note, public, actor, photo_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
             .bind(u.id)
             .bind(&u.at)
             .bind(u.action.as_str())
@@ -427,11 +549,59 @@ impl Store {
             .bind(u.public)
             .bind(u.actor)
             .bind(u.photo.as_ref().map(|p| p.sha256.clone()))
+            .fetch_one(&mut *tx)
+            .await?;
+        for channel in &u.notify {
+            sqlx::query(
+                "INSERT INTO notifications (complaint_id, event_id, channel, not_before, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
+            )
+            .bind(u.id)
+            .bind(event)
+            .bind(*channel)
+            .bind(&u.at)
             .execute(&mut *tx)
             .await?;
+        }
         super::audit::append(&mut tx, log, &u.at).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(event))
+    }
+
+    /// The moderation rows of these complaints, by complaint.
+    pub(super) async fn moderation_of(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<Moderation>>> {
+        let mut out: std::collections::HashMap<i64, Vec<Moderation>> = Default::default();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT m.complaint_id, m.item, m.state, m.reason, m.at, u.name AS actor \
+             FROM complaint_moderation m LEFT JOIN users u ON u.id = m.actor \
+             WHERE m.complaint_id IN (",
+        );
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+        for r in q.build().fetch_all(&self.pool).await? {
+            let id: i64 = r.try_get("complaint_id")?;
+            let item: String = r.try_get("item")?;
+            let state: String = r.try_get("state")?;
+            out.entry(id).or_default().push(Moderation {
+                item: item.parse().map_err(|e| corrupt(id, format!("{e}")))?,
+                state: state
+                    .parse::<ModState>()
+                    .map_err(|e| corrupt(id, format!("{e}")))?,
+                reason: r.try_get("reason")?,
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+            });
+        }
+        Ok(out)
     }
 
     /// Records one client's support; returns the supporter count, or `None` if there is
@@ -488,6 +658,8 @@ mod tests {
             deadline: "2026-01-03T00:00:00Z".into(),
             created_at: "2026-01-01T00:00:00Z".into(),
             photos: Vec::new(),
+            language: Lang::En,
+            hold_photos: false,
         };
         let (id, ticket) = store.insert_complaints(&[c]).await.unwrap().remove(0);
         (dir, store, id, ticket)

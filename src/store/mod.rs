@@ -19,6 +19,8 @@ mod complaints;
 mod documents;
 mod export;
 mod history;
+mod moderation;
+mod notifications;
 mod proposals;
 mod versions;
 mod watch;
@@ -32,6 +34,8 @@ pub use documents::{
 };
 pub use export::Snapshot;
 pub use history::{HistoryBatch, Inspection, Maintenance};
+pub use moderation::{Decision, QueueItem, QueueState};
+pub use notifications::{Claimed, Notification, NOTIFICATION_STATES};
 pub use proposals::{NewProposal, Proposal};
 pub use versions::{Delisting, EditContext, Version, VersionInfo};
 pub use watch::{LinkedComplaint, Watched, WatchedVersion};

@@ -37,19 +37,22 @@ impl TestServer {
         load_bundled: bool,
         f: impl FnOnce(AppState) -> AppState,
     ) -> TestServer {
+        let opts = AtlasOptions {
+            load_bundled,
+            photos_dir: db.with_extension("photos"),
+            ..Default::default()
+        };
+        Self::start_opts(db, opts, f).await
+    }
+
+    /// Starts with these atlas options (photo moderation, notifiers' channels).
+    pub async fn start_opts(
+        db: &Path,
+        opts: AtlasOptions,
+        f: impl FnOnce(AppState) -> AppState,
+    ) -> TestServer {
         let store = Store::open(db.to_str().unwrap()).await.expect("open store");
-        let atlas = Arc::new(
-            Atlas::open(
-                store,
-                &AtlasOptions {
-                    load_bundled,
-                    photos_dir: db.with_extension("photos"),
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("open atlas"),
-        );
+        let atlas = Arc::new(Atlas::open(store, &opts).await.expect("open atlas"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = f(AppState::new(atlas.clone()).with_public_url(&format!("http://{addr}")));

@@ -1,0 +1,220 @@
+//! The outbox of messages to reporters. Rows are written with the step they tell of
+//! ([`Store::update_complaint`]); here the worker claims them, marks the point of no
+//! return, and records how each ended. Every mark is a `synchronous=FULL` commit, and a
+//! mark applies only from the state the worker last saw: two workers never both own a row.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::{Result, Store};
+
+/// A claimed row: owned by the worker that claimed it until it is marked.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub complaint_id: i64,
+    pub event_id: i64,
+    pub channel: String,
+    /// This attempt's number (1 for the first).
+    pub attempts: i64,
+}
+
+/// A row of the outbox as staff see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub ticket: String,
+    pub event_id: i64,
+    pub action: String,
+    pub channel: String,
+    pub state: String,
+    pub attempts: i64,
+    pub not_before: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// The outbox's states.
+pub const NOTIFICATION_STATES: [&str; 7] = [
+    "pending",
+    "sending",
+    "committing",
+    "sent",
+    "failed",
+    "uncertain",
+    "cancelled",
+];
+
+fn decode(r: &SqliteRow) -> Result<Notification> {
+    Ok(Notification {
+        id: r.try_get("id")?,
+        ticket: r.try_get("ticket")?,
+        event_id: r.try_get("event_id")?,
+        action: r.try_get("action")?,
+        channel: r.try_get("channel")?,
+        state: r.try_get("state")?,
+        attempts: r.try_get("attempts")?,
+        not_before: r.try_get("not_before")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        sent_at: r.try_get("sent_at")?,
+    })
+}
+
+impl Store {
+    /// Claims the next message due at `now` (pending → sending), if any.
+    pub async fn claim_notification(&self, now: &str) -> Result<Option<Claimed>> {
+        let row = sqlx::query(
+            "UPDATE notifications SET state = 'sending', attempts = attempts + 1, updated_at = ?1 \
+             WHERE id = (SELECT id FROM notifications WHERE state = 'pending' AND not_before <= ?1 \
+                         ORDER BY not_before, id LIMIT 1) AND state = 'pending' \
+             RETURNING id, complaint_id, event_id, channel, attempts",
+        )
+        .bind(now)
+        .fetch_optional(&self.durable)
+        .await?;
+        row.map(|r| {
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                complaint_id: r.try_get("complaint_id")?,
+                event_id: r.try_get("event_id")?,
+                channel: r.try_get("channel")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Moves a row from `from` to `to`, recording `error` and, when it goes back to
+    /// pending, when to try again. False if the row was not in `from` (someone else
+    /// moved it).
+    pub async fn mark_notification(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        at: &str,
+        not_before: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE notifications SET state = ?3, updated_at = ?4, \
+             not_before = COALESCE(?5, not_before), last_error = COALESCE(?6, last_error), \
+             sent_at = CASE WHEN ?3 = 'sent' THEN ?4 ELSE sent_at END \
+             WHERE id = ?1 AND state = ?2",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(at)
+        .bind(not_before)
+        .bind(error)
+        .execute(&self.durable)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// At start: rows a stop cut short. Claimed but not past the point of no return:
+    /// nothing left, so they are due again. Past it: the receiver may have the message,
+    /// so they wait for staff (`uncertain`) rather than risk sending it twice. Returns
+    /// (due again, uncertain).
+    pub async fn requeue_notifications(&self, at: &str) -> Result<(u64, u64)> {
+        let mut tx = self.durable.begin().await?;
+        let again = sqlx::query(
+            "UPDATE notifications SET state = 'pending', updated_at = ?1 WHERE state = 'sending'",
+        )
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let uncertain = sqlx::query(
+            "UPDATE notifications SET state = 'uncertain', updated_at = ?1, \
+             last_error = 'the server stopped after the message was handed over, before its receipt was recorded' \
+             WHERE state = 'committing'",
+        )
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok((again, uncertain))
+    }
+
+    /// Staff send a failed or uncertain message again.
+    pub async fn retry_notification(&self, id: i64, at: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE notifications SET state = 'pending', not_before = ?2, updated_at = ?2 \
+             WHERE id = ?1 AND state IN ('failed', 'uncertain')",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&self.durable)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// The outbox, newest first.
+    pub async fn notifications(
+        &self,
+        state: Option<&str>,
+        ticket: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT n.*, c.ticket, e.action FROM notifications n \
+             JOIN complaints c ON c.id = n.complaint_id \
+             JOIN complaint_events e ON e.id = n.event_id WHERE 1 = 1",
+        );
+        if let Some(s) = state {
+            q.push(" AND n.state = ").push_bind(s.to_string());
+        }
+        if let Some(t) = ticket {
+            q.push(" AND c.ticket = ").push_bind(t.to_string());
+        }
+        q.push(" ORDER BY n.id DESC LIMIT ").push_bind(limit);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// One row of the outbox.
+    pub async fn notification(&self, id: i64) -> Result<Option<Notification>> {
+        sqlx::query(
+            "SELECT n.*, c.ticket, e.action FROM notifications n \
+             JOIN complaints c ON c.id = n.complaint_id \
+             JOIN complaint_events e ON e.id = n.event_id WHERE n.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
+    }
+
+    /// How many messages are in each state.
+    pub async fn notification_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM notifications GROUP BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The ticket of a complaint by its row id.
+    pub async fn ticket_of(&self, complaint_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT ticket FROM complaints WHERE id = ?")
+                .bind(complaint_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
