@@ -31,6 +31,9 @@ python3 -c "import owslib" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "OWSLib==0.35.0"
 python3 -c "import openapi_spec_validator" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
+# Notifications are checked against a real SMTP server (aiosmtpd) and feeds read by feedparser.
+python3 -c "import aiosmtpd, feedparser" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "aiosmtpd==1.4.6" "feedparser==6.0.14"
 (cd scripts/browser && npm ci --no-audit --no-fund --silent)
 ogrinfo --version
 chromium --version
