@@ -35,6 +35,7 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod notify;
 pub mod query;
 pub mod schema;
 pub mod store;
