@@ -16,6 +16,7 @@
 //!   did not take the message (an HTTP status other than 2xx), which is `NotSent` again.
 
 pub mod message;
+pub mod smtp;
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use crate::model::UnknownValue;
 pub use crate::model::{Action, Category, Status};
 pub use message::{render, Rendered};
+pub use smtp::{Smtp, SmtpConfig};
 
 /// The language a reporter filed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
