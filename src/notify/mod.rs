@@ -17,6 +17,7 @@
 
 pub mod message;
 pub mod smtp;
+pub mod webhook;
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,6 +28,7 @@ use crate::model::UnknownValue;
 pub use crate::model::{Action, Category, Status};
 pub use message::{render, Rendered};
 pub use smtp::{Smtp, SmtpConfig};
+pub use webhook::Webhook;
 
 /// The language a reporter filed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
