@@ -2,7 +2,8 @@
 # Installs, idempotently, the outside programs the real-client suites need: GDAL
 # (ogrinfo/ogr2ogr), Debian's Chromium, Tesseract with its Bengali model, Poppler, zbar,
 # Bengali fonts, Python's mapbox-vector-tile, shapely and
-# openapi-spec-validator, prometheus-client (its parser reads /metrics) and OWSLib, and
+# openapi-spec-validator, prometheus-client (its parser reads /metrics), OWSLib, aiosmtpd
+# and openssl (a real SMTP server and its test CA for tests/notify_smtp.rs), and
 # playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 [ -f /usr/share/tesseract-ocr/5/tessdata/ben.traineddata ] || need+=(tesseract-ocr-ben)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 fc-list :lang=bn 2>/dev/null | grep -q . || need+=(fonts-beng fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
@@ -31,6 +33,8 @@ python3 -c "import owslib" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "OWSLib==0.35.0"
 python3 -c "import openapi_spec_validator" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
+python3 -c "import aiosmtpd" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "aiosmtpd==1.4.6"
 (cd scripts/browser && npm ci --no-audit --no-fund --silent)
 ogrinfo --version
 chromium --version
