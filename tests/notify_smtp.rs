@@ -522,3 +522,29 @@ async fn implicit_tls_delivers() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_connection_the_server_closed_while_idle_is_replaced() {
+    if !have_sink() {
+        return;
+    }
+    let sink = Sink::start(&["--idle", "0.5"]);
+    let s = smtp(format!("smtp://127.0.0.1:{}?tls=none", sink.port), None);
+    let calls = Arc::new(Mutex::new(0));
+    s.send(
+        &notice(1, "anita@example.org", Lang::En),
+        commit(&calls, true),
+    )
+    .await
+    .expect("first");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.send(
+        &notice(2, "anita@example.org", Lang::En),
+        commit(&calls, true),
+    )
+    .await
+    .expect("after the server hung up");
+    sink.wait_messages(2).await;
+    assert_eq!(sink.count("SESSION"), 2, "{}", sink.text());
+    assert!(format!("{s:?}").contains("127.0.0.1"));
+}

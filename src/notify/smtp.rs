@@ -3,9 +3,9 @@
 //!
 //! lettre's own `send` runs MAIL, RCPT, DATA and the message in one call; we use its
 //! connection ([`AsyncSmtpConnection`]) step by step instead, because the point of no
-//! return sits inside that call. A server keeps a message only once the final
-//! `<CRLF>.<CRLF>` arrives (RFC 5321 §4.1.1.4: a transaction whose data is cut short is
-//! dropped), so the sequence is
+//! return sits inside that call. A server takes a message only at the final
+//! `<CRLF>.<CRLF>`; a connection closed before it cancels the transaction as a RSET
+//! would (RFC 5321 §3.8), so the sequence is
 //!
 //! ```text
 //! MAIL FROM → RCPT TO → DATA (354) → commit() → body + final dot → 250
@@ -77,6 +77,24 @@ pub struct Smtp {
     timeout: Duration,
     /// The connection left open by the last send, if it ended in step with the server.
     idle: Mutex<Option<AsyncSmtpConnection>>,
+}
+
+impl std::fmt::Debug for Smtp {
+    // By hand: the credentials stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let security = match self.security {
+            Security::StartTls(_) => "starttls",
+            Security::Implicit(_) => "implicit-tls",
+            Security::Plain => "none",
+        };
+        f.debug_struct("Smtp")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &security)
+            .field("auth", &self.credentials.is_some())
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
 }
 
 enum Security {
@@ -485,6 +503,7 @@ mod tests {
         assert!(matches!(s.security, Security::Implicit(_)));
         assert_eq!(s.port, 465);
         assert_eq!(s.hello, ClientId::Domain("atlas.kmc.example".into()));
+        assert!(!format!("{s:?}").contains("p/w d"), "the password in {s:?}");
         assert_eq!(
             s.credentials,
             Some(Credentials::new("u@kmc".into(), "p/w d".into()))

@@ -43,6 +43,15 @@ pub struct Webhook {
     client: reqwest::Client,
 }
 
+impl std::fmt::Debug for Webhook {
+    // By hand: the key stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Webhook {
     /// Checks the URL (http or https) and the secret (see the module doc). The client
     /// follows no redirects: a signed notice goes where it was configured to, or not at all.
