@@ -2,7 +2,8 @@
 # Installs, idempotently, the outside programs the real-client suites need: GDAL
 # (ogrinfo/ogr2ogr), Debian's Chromium, Tesseract with its Bengali model, Poppler, zbar,
 # Bengali fonts, Python's mapbox-vector-tile, shapely and
-# openapi-spec-validator, prometheus-client (its parser reads /metrics) and OWSLib, and
+# openapi-spec-validator, prometheus-client (its parser reads /metrics), OWSLib, aiosmtpd
+# and openssl (a real SMTP server and its test CA for tests/notify_smtp.rs), and
 # playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 [ -f /usr/share/tesseract-ocr/5/tessdata/ben.traineddata ] || need+=(tesseract-ocr-ben)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 fc-list :lang=bn 2>/dev/null | grep -q . || need+=(fonts-beng fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

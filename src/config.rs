@@ -60,7 +60,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default). Loads the bundled Kolkata data on first start.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import a GeoJSON, GeoJSONSeq, FlatGeobuf or CSV file into a layer, in one transaction.
     Import(ImportArgs),
     /// Export a layer.

@@ -63,8 +63,8 @@ fn limit_malloc_arenas() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => serve(&cli.db, args).await,
+    match cli.command.unwrap_or(Command::Serve(Box::default())) {
+        Command::Serve(args) => serve(&cli.db, *args).await,
         Command::Import(args) => import_cmd(&cli.db, args).await,
         Command::Export(args) => export_cmd(&cli.db, args).await,
         Command::Generate(args) => generate(args),
