@@ -158,6 +158,8 @@ impl NotifyWorker {
         let Some(job) = self.store.claim_notification(&now_rfc3339()).await? else {
             return Ok(false);
         };
+        // There may be more: another worker starts on the next while this one sends.
+        self.wake.notify_one();
         let outcome = self.send(&job).await;
         let now = now_rfc3339();
         let (from, to, not_before, error) = match outcome {

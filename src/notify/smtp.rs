@@ -17,8 +17,9 @@
 //!
 //! The message is built 7-bit clean (lettre picks quoted-printable or base64 for the
 //! Bengali body, encoded words for the subject and names), so no server needs 8BITMIME.
-//! One connection is kept open between messages and checked with NOOP before reuse;
-//! sends through one [`Smtp`] take turns on it.
+//! Connections are kept open between messages (up to [`MAX_IDLE`]) and checked with NOOP
+//! before reuse when they sat idle a while; sends at the same time use a connection each
+//! (64 status changes at once: 21 messages/s on one shared connection, see BENCHMARKS.md).
 //!
 //! URL forms (like lettre's `from_url`, but STARTTLS is the default, never optional):
 //!
@@ -33,7 +34,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lettre::address::Address;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
@@ -64,7 +65,12 @@ pub struct SmtpConfig {
     pub timeout: Duration,
 }
 
-/// An email sender holding one reusable connection to the relay.
+/// Connections kept open for the next messages, at most.
+pub const MAX_IDLE: usize = 8;
+/// A connection idle longer than this is checked with NOOP before it is used again.
+const FRESH: Duration = Duration::from_secs(10);
+
+/// An email sender keeping reusable connections to the relay.
 pub struct Smtp {
     host: String,
     port: u16,
@@ -75,8 +81,8 @@ pub struct Smtp {
     /// The sender's domain: the right-hand side of every Message-ID.
     from_domain: String,
     timeout: Duration,
-    /// The connection left open by the last send, if it ended in step with the server.
-    idle: Mutex<Option<AsyncSmtpConnection>>,
+    /// Connections left open by sends that ended in step with the server, with when.
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
 }
 
 impl std::fmt::Debug for Smtp {
@@ -231,7 +237,7 @@ impl Smtp {
             from,
             from_domain,
             timeout: cfg.timeout,
-            idle: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
         })
     }
 
@@ -252,15 +258,16 @@ impl Smtp {
             .ok_or_else(|| SendError::permanent("no recipient"))?;
         let bytes = message.formatted();
 
-        let mut idle = self.idle.lock().await;
-        let mut conn = self.ready(idle.take()).await?;
+        let idle = self.idle.lock().await.pop();
+        let reused = idle.is_some();
+        let mut conn = self.ready(idle).await?;
 
         let mut mail_params = Vec::new();
         if !AsRef::<str>::as_ref(&to).is_ascii() {
             // An internationalised address (RFC 6531): only a server that says SMTPUTF8
             // may be handed it, as lettre's own `send` does.
             if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
-                *idle = Some(conn);
+                self.keep(conn).await;
                 return Err(SendError::permanent(format!(
                     "{to}: a non-ASCII address, and the server does not offer SMTPUTF8"
                 )));
@@ -271,7 +278,7 @@ impl Smtp {
             // Not expected (the builder encodes to 7 bits), but then the body must be
             // declared or refused, not sent as if it were 7-bit.
             if !conn.server_info().supports_feature(Extension::EightBitMime) {
-                *idle = Some(conn);
+                self.keep(conn).await;
                 return Err(SendError::permanent(
                     "the message is not 7-bit and the server does not offer 8BITMIME",
                 ));
@@ -286,12 +293,19 @@ impl Smtp {
             ("DATA", Data.to_string()),
         ];
         for (what, command) in steps {
-            match self.step(conn.command(command)).await {
+            let mut answer = self.step(conn.command(&command)).await;
+            if what == "MAIL FROM" && reused && matches!(answer, Err(Failure::Broken(_))) {
+                // A kept connection the server closed meanwhile (nothing was said on it
+                // yet): a new one, once.
+                conn = self.ready(None).await?;
+                answer = self.step(conn.command(&command)).await;
+            }
+            match answer {
                 Ok(_) => {}
                 Err(Failure::Refused(e)) => {
                     // Still in step: clear the transaction and keep the connection.
                     if self.step(conn.command(Rset)).await.is_ok() {
-                        *idle = Some(conn);
+                        self.keep(conn).await;
                     }
                     // A refused sender is our configuration, not this message: try later.
                     let permanent = e.is_permanent() && what != "MAIL FROM";
@@ -315,13 +329,13 @@ impl Smtp {
 
         match timeout(self.timeout, conn.message(&bytes)).await {
             Ok(Ok(_)) => {
-                *idle = Some(conn);
+                self.keep(conn).await;
                 Ok(())
             }
             // A definite no to the final dot: the server did not take the message
             // (RFC 5321 §4.2.5), and the transaction is over with the connection in step.
             Ok(Err(e)) if e.status().is_some() => {
-                *idle = Some(conn);
+                self.keep(conn).await;
                 Err(SendError::NotSent {
                     message: format!("message to <{to}> refused: {e}"),
                     permanent: e.is_permanent(),
@@ -390,15 +404,24 @@ impl Smtp {
         .map_err(|e| SendError::permanent(format!("{}: building the email: {e}", n.ticket)))
     }
 
-    /// The idle connection if it still answers NOOP, else a new one.
+    /// A connection in step with the server, for the next message.
+    async fn keep(&self, conn: AsyncSmtpConnection) {
+        let mut idle = self.idle.lock().await;
+        if idle.len() < MAX_IDLE {
+            idle.push((conn, Instant::now()));
+        }
+    }
+
+    /// An idle connection if it is fresh or still answers NOOP, else a new one.
     async fn ready(
         &self,
-        idle: Option<AsyncSmtpConnection>,
+        idle: Option<(AsyncSmtpConnection, Instant)>,
     ) -> Result<AsyncSmtpConnection, SendError> {
-        if let Some(mut c) = idle {
+        if let Some((mut c, since)) = idle {
             // Servers close sessions left idle for minutes; NOOP finds out before MAIL does.
             if !c.has_broken()
-                && matches!(timeout(self.timeout, c.test_connected()).await, Ok(true))
+                && (since.elapsed() < FRESH
+                    || matches!(timeout(self.timeout, c.test_connected()).await, Ok(true)))
             {
                 return Ok(c);
             }
