@@ -13,8 +13,8 @@ use crate::export::ExportFormat;
 pub mod defaults {
     /// Background text workers.
     pub const TEXT_WORKERS: usize = 1;
-    /// Messages to reporters sent at once.
-    pub const NOTIFY_WORKERS: usize = 4;
+    /// Messages to reporters sent at once (each mostly waits on the network).
+    pub const NOTIFY_WORKERS: usize = 16;
     /// Seconds before a failed message is tried again (each next wait is four times longer).
     pub const NOTIFY_RETRY_S: u64 = 30;
     pub const BIND: &str = "127.0.0.1:8080";

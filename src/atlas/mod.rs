@@ -154,6 +154,8 @@ pub struct Atlas {
     notify_wake: Arc<tokio::sync::Notify>,
     /// The key of reporters' stop-messages links (kept in the database, made at first start).
     notify_key: Arc<[u8]>,
+    /// The group commit of the workers' point-of-no-return marks, started with the first.
+    notify_committer: std::sync::OnceLock<notify::Committer>,
 }
 
 impl Atlas {
@@ -201,6 +203,7 @@ impl Atlas {
             channels: opts.channels,
             notify_wake: Default::default(),
             notify_key,
+            notify_committer: Default::default(),
         };
         atlas.reload().await?;
         atlas.load_pins().await?;

@@ -128,6 +128,30 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
+    /// Marks claimed rows as past the point of no return (sending → committing), all in
+    /// one `synchronous=FULL` transaction: the workers' marks that arrive together share
+    /// one fsync. Returns the ids that were still `sending` (the others moved under their
+    /// worker and must not be sent).
+    pub async fn mark_committing(&self, ids: &[i64], at: &str) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "UPDATE notifications SET state = 'committing', updated_at = ",
+        );
+        q.push_bind(at.to_string())
+            .push(" WHERE state = 'sending' AND id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(") RETURNING id");
+        let mut tx = self.durable.begin().await?;
+        let done: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// At start: rows a stop cut short. Claimed but not past the point of no return:
     /// nothing left, so they are due again. Past it: the receiver may have the message,
     /// so they wait for staff (`uncertain`) rather than risk sending it twice. Returns
