@@ -4303,3 +4303,42 @@ fn fuzz_document_query() {
     });
     tally.both_seen("document query");
 }
+
+#[test]
+fn fuzz_complaint_item() {
+    use heritage_atlas::model::ComplaintItem;
+    let tally = Tally::default();
+    let text = prop_oneof![
+        "\\PC{0,80}",
+        "(description|photo:|note:|/photos/|[0-9a-fA-F]{64}|-?[0-9]{1,22}| |\\.\\./){0,4}",
+    ];
+    fuzz("complaint item", text, |s| {
+        let s2 = s.clone();
+        match within(move || s2.parse::<ComplaintItem>())? {
+            Ok(item) => {
+                tally.add(true);
+                // What parses names itself canonically, and that parses back to it.
+                let canonical = item.to_string();
+                prop_assert_eq!(canonical.parse::<ComplaintItem>().ok(), Some(item.clone()));
+                match &item {
+                    ComplaintItem::Photo(sha) => prop_assert!(
+                        sha.len() == 64
+                            && sha
+                                .bytes()
+                                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                    ),
+                    ComplaintItem::Note(_) | ComplaintItem::Description => {}
+                }
+            }
+            Err(e) => {
+                tally.add(false);
+                prop_assert!(
+                    e.to_string().len() < 300,
+                    "an error echoes at most 80 characters"
+                );
+            }
+        }
+        Ok(())
+    });
+    tally.both_seen("complaint item");
+}
