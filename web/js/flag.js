@@ -45,7 +45,7 @@ function draw(box, ticket, item, what, focus) {
     replace(box, status);
   } else if (!st.open) {
     replace(box, h('button', {
-      type: 'button', class: 'link flag-toggle', id: `${id}-toggle`, 'aria-expanded': 'false',
+      type: 'button', class: 'link flag-toggle', id: `${id}-toggle`,
       // Named by its visible text, then what it is about (WCAG 2.5.3: the words seen start the name).
       'aria-label': t('flag.reportWhat', { what }), text: t('flag.report'),
       onclick: () => set({ open: true, error: null }, 'reason'),

@@ -40,8 +40,9 @@ export function show(arg) {
   categories().then(() => { if (data) render(); }); // category names
   if (arg) {
     $('#track-ticket').value = arg;
-    if (arg !== ticket || !data) load(arg);
-    else render();
+    // Read afresh each time the view opens: the record may have moved on, and a photo
+    // the department has since hidden would no longer load.
+    load(arg);
   } else {
     ticket = null;
     data = null;
