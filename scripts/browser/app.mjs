@@ -2369,6 +2369,7 @@ await run('moderation', async () => {
   form.append('lat', String(pin[1]));
   form.append('category', 'other');
   form.append('description', modSecret);
+  form.append('email', `reporter-${modStamp}@example.org`); // messages, where the server has a sender
   form.append('photo', new Blob([photo], { type: 'image/png' }), 'litter.png');
   const filed = await api('/complaints', { method: 'POST', body: form });
   modTicket = filed.body && filed.body.ticket;
@@ -2377,6 +2378,8 @@ await run('moderation', async () => {
   const login = await api('/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: editUser, password: editPassword }) });
   const token = login.body.token;
   const hid = await apiAs(token, 'POST', `/complaints/${modTicket}/moderation`, { json: { item: 'description', decision: 'hide', reason: modReason } });
+  // Acknowledged: a step the reporter is told of (an outbox row, if the server sends email).
+  await apiAs(token, 'PATCH', `/complaints/${modTicket}`, { json: { action: 'acknowledge' } });
   check('(an officer hides its description through the API)', hid.status === 200 && (hid.body.moderation || []).some((m) => m.item === 'description' && m.state === 'hidden'),
     JSON.stringify(hid.body).slice(0, 200));
 
