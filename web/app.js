@@ -4,7 +4,7 @@
 //
 // This file starts the map and the panel and keeps the URL: `#asset/CODE` (and
 // `#asset/CODE/history`), `#track/TICKET`, `#report`, `#near`, `#export`, `#staff`,
-// `#proposals` (and `#proposals/ID`), `#add`, `#documents?q=…` (a search of the documents,
+// `#proposals` (and `#proposals/ID`), `#add`, `#moderation`, `#documents?q=…` (a search of the documents,
 // its words and filters in the query) and `#documents/SHA256` (one document), or
 // `#zoom/lat/lng` when no panel is open. A document's verification page is a path of its
 // own, `/verify/SHA256` (what its QR code holds): the server answers it with this page,
@@ -26,6 +26,7 @@ import * as add from './js/add.js';
 import * as asof from './js/asof.js';
 import * as documents from './js/documents.js';
 import * as verifyPage from './js/verifypage.js';
+import * as moderation from './js/moderation.js';
 
 function showError(message) {
   const el = document.getElementById('map-error');
@@ -35,7 +36,7 @@ function showError(message) {
 
 // ---- the URL ---------------------------------------------------------------------------
 
-const VIEWS = { asset, report, track, near, export: planner, staff, proposals, add, documents, verify: verifyPage };
+const VIEWS = { asset, report, track, near, export: planner, staff, proposals, add, moderation, documents, verify: verifyPage };
 let lastRouted = null;
 
 /**

@@ -3,8 +3,10 @@
 // filing and tracking a complaint (and that its text is never run as HTML), exports read
 // by GDAL, staff triage, Near me, the Bengali interface, phone and desktop screenshots,
 // and the cost of a cold first load; the documents (search, one document, officers'
-// changes, the verification page at /verify/SHA256); WCAG 2.1 A/AA with axe-core on every
-// view at 1280 px and 360 px, keyboard reach and visible focus.
+// changes, the verification page at /verify/SHA256); moderation (removal notices, reporting
+// a piece as inappropriate, the officers' Moderation view), messages to reporters and area
+// feeds; WCAG 2.1 A/AA with axe-core on every view at 1280 px and 360 px, keyboard reach
+// and visible focus.
 //
 // Usage: STAFF_USER=officer1 STAFF_PASSWORD='…' node app.mjs http://127.0.0.1:PORT OUTDIR
 // (the staff member must be an officer or admin, or field staff of the test pin's ward).
@@ -14,6 +16,7 @@ import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { inSight, toolOverlaps, halfPastMidnightIST } from './layout.mjs';
 
@@ -2307,6 +2310,335 @@ await run('documents', async () => {
   await p.click('#staff-signout').catch(() => {});
   await context.close();
 });
+
+// ---- 17. moderation, messages to reporters, area feeds (issue 16) ------------------------------
+// A complaint with a photo of its own is filed through the API and an officer hides its
+// description through the API: the track page says "Removed by the department: <reason>" in
+// English and in Bengali (from `removed[]`), never the text. The photo is reported as
+// inappropriate through the page (an optional reason; the same client again is told it
+// already did), waits in the officers' Moderation view (the photo fetched with the token,
+// shown from a blob: URL; how often and why it was reported), is hidden from there (refused
+// without a reason) and is gone from the track page with the department's notice in its
+// place; Show again brings it back. The staff record lists the moderation and the messages
+// to the reporter. The report form sends the page's language. The feed links (an asset's
+// ward, a complaint's ward, Near me's circle) and the page's rel=alternate answer Atom.
+// Then axe and sideways scrolling on the new views at 360 and 1280 px, English and Bengali.
+
+/** A 1×1 PNG of colour `rgb`: photos are kept by their SHA-256, so this run's is its own. */
+function pngOf([r, g, b]) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const x of buf) c = table[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]); // 1×1, 8-bit RGB
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.from([0, r, g, b]))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const modStamp = Date.now();
+const modSecret = `Call my neighbour Rina on 98300 ${modStamp}`; // what the department hides
+const modReason = `a phone number (browser test ${modStamp})`;
+const photoReason = `a stranger's face (browser test ${modStamp})`;
+let modTicket = null;
+let modSha = null;
+
+await run('moderation', async () => {
+  if (!editUser || !editPassword) {
+    check('moderation (set STAFF_USER and STAFF_PASSWORD)', false, 'missing');
+    return;
+  }
+  const { createHash } = await import('node:crypto');
+  const photo = pngOf([modStamp & 255, (modStamp >> 8) & 255, (modStamp >> 16) & 255]);
+  modSha = createHash('sha256').update(photo).digest('hex');
+  const form = new FormData();
+  form.append('lon', String(pin[0]));
+  form.append('lat', String(pin[1]));
+  form.append('category', 'other');
+  form.append('description', modSecret);
+  form.append('email', `reporter-${modStamp}@example.org`); // messages, where the server has a sender
+  form.append('photo', new Blob([photo], { type: 'image/png' }), 'litter.png');
+  const filed = await api('/complaints', { method: 'POST', body: form });
+  modTicket = filed.body && filed.body.ticket;
+  check(`(a complaint with a photo of its own, filed through the API: ${modTicket})`, filed.status === 201 && !!modTicket, JSON.stringify(filed.body).slice(0, 200));
+  if (!modTicket) return;
+  const login = await api('/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: editUser, password: editPassword }) });
+  const token = login.body.token;
+  const hid = await apiAs(token, 'POST', `/complaints/${modTicket}/moderation`, { json: { item: 'description', decision: 'hide', reason: modReason } });
+  // Acknowledged: a step the reporter is told of (an outbox row, if the server sends email).
+  await apiAs(token, 'PATCH', `/complaints/${modTicket}`, { json: { action: 'acknowledge' } });
+  check('(an officer hides its description through the API)', hid.status === 200 && (hid.body.moderation || []).some((m) => m.item === 'description' && m.state === 'hidden'),
+    JSON.stringify(hid.body).slice(0, 200));
+
+  // The public record: the department's notice, in the page's language, never the text.
+  const { context, page: p } = await newPage();
+  const flagsSent = [];
+  const modSent = [];
+  p.on('request', (r) => {
+    if (r.method() !== 'POST') return;
+    const u = new URL(r.url()).pathname;
+    if (u === `/complaints/${modTicket}/flag`) flagsSent.push(r.postDataJSON());
+    if (u === `/complaints/${modTicket}/moderation`) modSent.push(r.postDataJSON());
+  });
+  await p.goto(`${base}/#track/${modTicket}`);
+  await p.waitForSelector('#track-description-removed', { timeout: 15000 });
+  const en = await p.textContent('#track-description-removed');
+  check(`EN: the track page says "${en}" where the description was`, en === `Removed by the department: ${modReason}`);
+  check('EN: the hidden text is nowhere on the page, and nothing to report there',
+    !(await p.textContent('#view-track')).includes(modSecret) && !(await p.$('#track-description')) && !(await p.$('.flag[data-item="description"]')));
+  await p.click('#lang-switch');
+  const bn = await p.waitForFunction(() => /^বিভাগ/.test(document.querySelector('#track-description-removed')?.textContent || ''), null, { timeout: 10000 })
+    .then(() => p.textContent('#track-description-removed'), () => '');
+  check(`BN: after a switch, the notice is in Bengali ("${bn}")`, bn === `বিভাগ সরিয়ে দিয়েছে: ${modReason}` && !(await p.textContent('#view-track')).includes(modSecret));
+  await p.click('#lang-switch');
+  await p.waitForFunction(() => /^Removed/.test(document.querySelector('#track-description-removed')?.textContent || ''), null, { timeout: 10000 });
+
+  // Report the photo as inappropriate, with a reason.
+  const box = `.flag[data-item="photo:${modSha}"]`;
+  check('"Report as inappropriate" under the photo, named for it', await p.getAttribute(`${box} .flag-toggle`, 'aria-label') === 'Report as inappropriate: Photo 1');
+  await p.click(`${box} .flag-toggle`);
+  check('it asks why (optional), the question focused', await p.evaluate((b) => document.activeElement === document.querySelector(`${b} textarea`), box));
+  await axeCheck(p, '1280 px: the track page with a removal notice and the report question open');
+  await p.screenshot({ path: path.join(outdir, 'app-1280-track-removed.png') });
+  const why = `shows a stranger's face (browser test ${modStamp})`;
+  await p.fill(`${box} textarea`, why);
+  await p.click(`${box} button[type="submit"]`);
+  const thanks = await p.waitForFunction((b) => /^Thank you/.test(document.querySelector(`${b} [role="status"]`)?.textContent || ''), box, { timeout: 10000 })
+    .then(() => true, () => false);
+  check('sent: "Thank you: the department will review it.", the line focused',
+    thanks && await p.evaluate((b) => document.activeElement === document.querySelector(`${b} [role="status"]`), box));
+  check('the page sent {item: "photo:<sha256>", reason}', flagsSent.length === 1 && flagsSent[0].item === `photo:${modSha}` && flagsSent[0].reason === why, JSON.stringify(flagsSent));
+  await p.reload();
+  await p.waitForSelector(`${box} .flag-toggle`, { timeout: 15000 });
+  await p.click(`${box} .flag-toggle`);
+  await p.click(`${box} button[type="submit"]`);
+  const already = await p.waitForFunction((b) => /already reported/.test(document.querySelector(`${b} [role="status"]`)?.textContent || ''), box, { timeout: 10000 })
+    .then(() => true, () => false);
+  check('reported again from the same browser (no reason): "You have already reported this."', already && flagsSent.length === 2 && !('reason' in flagsSent[1]), JSON.stringify(flagsSent[1]));
+
+  // The officers' Moderation view.
+  await p.goto(`${base}/#staff`);
+  await signIn(p, editUser, editPassword);
+  check('officers get "Moderation" beside the complaint queue', await p.isVisible('#staff-moderation'));
+  await p.click('#staff-moderation');
+  check('it opens #moderation', await p.evaluate(() => window.location.hash) === '#moderation');
+  const card = `#moderation-open li[data-ticket="${modTicket}"][data-item="photo:${modSha}"]`;
+  const listed = await p.waitForSelector(card, { timeout: 10000 }).then(() => true, () => false);
+  check('the reported photo waits for review in the Moderation view', listed);
+  if (!listed) return;
+  const shown = await p.waitForFunction((c) => {
+    const i = document.querySelector(`${c} img`);
+    return !!i && i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0;
+  }, card, { timeout: 10000 }).then(() => true, () => false);
+  check('its photo is fetched with the token and shown from a blob: URL', shown);
+  const cardText = await p.innerText(card);
+  check(`the card says how often and why it was reported ("${cardText.replace(/\s+/g, ' ').slice(0, 90)}…")`, /Reported 1 time/.test(cardText) && cardText.includes(why));
+  await axeCheck(p, '1280 px: the Moderation view');
+  await p.screenshot({ path: path.join(outdir, 'app-1280-moderation.png') });
+  await p.click(`${card} .mod-hide`);
+  check('Hide without a reason is marked at the reason, nothing sent',
+    await p.getAttribute(`${card} textarea`, 'aria-invalid') === 'true' && modSent.length === 0);
+  await p.fill(`${card} textarea`, photoReason);
+  await p.click(`${card} .mod-hide`);
+  const done = await p.waitForFunction(() => /^Hidden/.test(document.querySelector('#moderation-status')?.textContent || ''), null, { timeout: 10000 })
+    .then(() => p.textContent('#moderation-status'), () => '');
+  check(`Hide sends {item, decision: "hide", reason} and says so ("${done}")`,
+    !!done && modSent.length === 1 && modSent[0].item === `photo:${modSha}` && modSent[0].decision === 'hide' && modSent[0].reason === photoReason, JSON.stringify(modSent));
+  const hiddenCard = `#moderation-hidden li[data-ticket="${modTicket}"][data-item="photo:${modSha}"]`;
+  check('the photo moves to "Hidden from the public"', !!(await p.$(hiddenCard)) && !(await p.$(card)));
+  const pub = (await api(`/complaints/${modTicket}`)).body;
+  check('GET /complaints/{ticket}: the photo is no longer public, its removal listed',
+    (pub.photos || []).length === 0 && (pub.removed || []).some((r) => r.item === 'photo' && r.reason === photoReason), JSON.stringify(pub.removed));
+  check('/photos/{sha256} answers 404 without a token', (await fetch(`${base}/photos/${modSha}`)).status === 404);
+
+  // The public page, afresh: the photo gone, the department's notice in its place.
+  const cold = await newPage();
+  await cold.page.goto(`${base}/#track/${modTicket}`);
+  await cold.page.waitForSelector('#track-photos', { timeout: 15000 });
+  const photos = await cold.page.evaluate(() => ({
+    imgs: document.querySelectorAll('#track-photos img').length,
+    text: document.querySelector('#track-photos').innerText,
+  }));
+  check(`the track page no longer shows the photo, and says why ("${photos.text.replace(/\s+/g, ' ').slice(0, 100)}")`,
+    photos.imgs === 0 && photos.text.includes(`A photo was removed by the department: ${photoReason}`));
+  await cold.context.close();
+
+  // The staff record, from the card's ticket: the moderation and the messages to the reporter.
+  await p.click(`${hiddenCard} .ticket`);
+  await p.waitForSelector('#staff-detail:not([hidden]) #staff-moderation-rows', { timeout: 10000 });
+  const rows = await p.innerText('#staff-moderation-rows');
+  check('the staff record lists the hidden description and photo, with the reasons and who',
+    rows.includes('Description') && rows.includes('Photo 1') && rows.includes(modReason) && rows.includes(photoReason) && rows.includes(editUser), rows.replace(/\s+/g, ' ').slice(0, 200));
+  check('staff still see the hidden description', (await p.textContent('#staff-description')) === modSecret);
+  const staffImg = await p.waitForFunction(() => {
+    const i = document.querySelector('#staff-detail .photo-list img');
+    return !!i && i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0;
+  }, null, { timeout: 10000 }).then(() => true, () => false);
+  check('and the hidden photo (fetched with the token)', staffImg);
+  const outbox = await apiAs(token, 'GET', `/notifications?ticket=${modTicket}`);
+  const said = await p.waitForFunction(() => !/Loading/.test(document.querySelector('#staff-messages-count')?.textContent || 'Loading'), null, { timeout: 10000 })
+    .then(() => p.textContent('#staff-messages-count'), () => '');
+  const n = outbox.body.numberReturned;
+  check(`the record lists the messages to the reporter as GET /notifications?ticket= does ("${said}")`,
+    outbox.status === 200 && (n === 0 ? said === 'No messages for this complaint.' : said.startsWith(`${n} message`)));
+  const retry = await p.$('.msg-retry');
+  if (retry) {
+    await retry.click();
+    const again = await p.waitForFunction(() => /will be sent again/.test(document.querySelector('#staff-messages-status')?.textContent || ''), null, { timeout: 10000 })
+      .then(() => true, () => false);
+    check('Retry on a failed message sends it again', again);
+  }
+  await axeCheck(p, '1280 px: a complaint\'s staff record with its moderation and messages');
+  await p.screenshot({ path: path.join(outdir, 'app-1280-staff-moderation.png') });
+
+  // Show again, from the hidden list: public once more.
+  await p.goto(`${base}/#moderation`);
+  await p.waitForSelector(`${hiddenCard} .mod-show`, { timeout: 10000 });
+  await p.click(`${hiddenCard} .mod-show`);
+  const back = await p.waitForFunction(() => /^Shown again/.test(document.querySelector('#moderation-status')?.textContent || ''), null, { timeout: 10000 })
+    .then(() => true, () => false);
+  const pub2 = (await api(`/complaints/${modTicket}`)).body;
+  check('Show again makes the photo public again', back && modSent.at(-1)?.decision === 'show' && (pub2.photos || []).some((u) => u.endsWith(modSha)));
+  // …and hidden once more, through the API, for the views checked below.
+  await apiAs(token, 'POST', `/complaints/${modTicket}/moderation`, { json: { item: `photo:${modSha}`, decision: 'hide', reason: photoReason } });
+
+  // The report form sends the page's language.
+  const bnPage = await newPage();
+  await bnPage.context.addInitScript(() => window.localStorage.setItem('atlas.lang', JSON.stringify('bn')));
+  const sentForms = [];
+  bnPage.page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/complaints') sentForms.push((r.postDataBuffer() || Buffer.alloc(0)).toString('latin1'));
+  });
+  await bnPage.page.goto(`${base}/#report`);
+  await mapIdle(bnPage.page);
+  await bnPage.page.evaluate((c) => window.map.jumpTo({ center: c, zoom: 16 }), pin);
+  await bnPage.page.waitForSelector('#report-category option[value="other"]', { state: 'attached', timeout: 10000 });
+  await bnPage.page.click('#report-centre');
+  await bnPage.page.selectOption('#report-category', 'other');
+  await bnPage.page.fill('#report-description', `বাংলায় লেখা অভিযোগ (browser test ${modStamp})`);
+  await bnPage.page.click('#report-send');
+  await bnPage.page.waitForSelector('#report-ticket', { timeout: 15000 });
+  const bnTicket = (await bnPage.page.textContent('#report-ticket')).trim();
+  check('the Bengali report form sends language=bn', sentForms.length === 1 && /name="language"\r\n\r\nbn\r\n/.test(sentForms[0]));
+  const queue = (await apiAs(token, 'GET', '/complaints?limit=1000')).body.complaints || [];
+  const langOf = (tk) => (queue.find((c) => c.ticket === tk) || {}).language;
+  check(`the server keeps it: ${bnTicket} will be told of progress in Bengali, ${ticket} (filed in English above) in English`,
+    langOf(bnTicket) === 'bn' && (!ticket || langOf(ticket) === 'en'), JSON.stringify([langOf(bnTicket), langOf(ticket)]));
+  await bnPage.page.evaluate(() => window.localStorage.removeItem('atlas.lang'));
+  await bnPage.context.close();
+
+  // Following an area: the page's feed, an asset's ward, a complaint's ward, Near me's circle.
+  const atom = async (href) => {
+    const res = await fetch(`${base}${href}`);
+    const text = await res.text();
+    return { ok: res.status === 200 && /application\/atom\+xml/.test(res.headers.get('content-type') || '') && text.includes('<feed'), text };
+  };
+  const alt = await p.$eval('link[rel="alternate"][type="application/atom+xml"]', (l) => l.getAttribute('href')).catch(() => null);
+  check(`index.html names the complaints feed as rel=alternate (${alt})`, alt === '/complaints.atom' && (await atom(alt)).ok);
+  await p.goto(`${base}/#asset/HER-0001`);
+  const herWard = herRecord.properties && herRecord.properties.ward;
+  const assetFeed = await p.waitForSelector('#asset-feed', { timeout: 10000 }).then(() => p.getAttribute('#asset-feed', 'href'), () => null);
+  check(`the asset panel links to its ward's feed (${assetFeed}: "${assetFeed ? await p.textContent('#asset-feed') : ''}")`,
+    assetFeed === `/complaints.atom?ward=${herWard}` && (await atom(assetFeed)).ok);
+  await p.goto(`${base}/#track/${modTicket}`);
+  const trackFeed = await p.waitForSelector('#track-feed', { timeout: 10000 }).then(() => p.getAttribute('#track-feed', 'href'), () => null);
+  check(`the track page links to the complaint's ward's feed (${trackFeed})`, trackFeed === `/complaints.atom?ward=${pub.ward}`);
+  await p.goto(`${base}/#near`);
+  await p.evaluate((c) => window.map.jumpTo({ center: c, zoom: 16 }), pin);
+  await p.click('#near-centre');
+  const circle = await p.waitForSelector('#near-feed-circle', { timeout: 10000 }).then(() => p.getAttribute('#near-feed-circle', 'href'), () => null);
+  const q = circle ? new URL(circle, base).searchParams : new URLSearchParams();
+  check(`Near me links to the feed of 500 m around its point (${circle})`,
+    !!circle && Math.abs(Number(q.get('lon')) - pin[0]) < 1e-5 && Math.abs(Number(q.get('lat')) - pin[1]) < 1e-5 && q.get('radius_m') === '500');
+  const circleFeed = circle ? await atom(circle) : { ok: false, text: '' };
+  check('that feed is Atom, has this complaint and not its hidden text', circleFeed.ok && circleFeed.text.includes(modTicket) && !circleFeed.text.includes(modSecret));
+  check('Near me also links to its ward\'s feed', /^\/complaints\.atom\?ward=\d+$/.test(await p.waitForSelector('#near-feed-ward', { timeout: 10000 })
+    .then(() => p.getAttribute('#near-feed-ward', 'href'), () => '')));
+  await p.goto(`${base}/#staff`);
+  await p.click('#staff-signout').catch(() => {});
+  await context.close();
+
+  // Field staff: no moderation.
+  if (fieldUser && fieldPassword) {
+    const f = await newPage();
+    await f.page.goto(`${base}/#staff`);
+    await signIn(f.page, fieldUser, fieldPassword);
+    const noButton = !(await f.page.isVisible('#staff-moderation'));
+    await f.page.goto(`${base}/#moderation`);
+    const says = await f.page.waitForSelector('#moderation-title', { timeout: 10000 }).then(() => f.page.textContent('#view-moderation'), () => '');
+    check('field staff get no Moderation button, and #moderation says it is for officers', noButton && says.includes('for officers and admins'));
+    await f.page.goto(`${base}/#staff`);
+    await f.page.click('#staff-signout').catch(() => {});
+    await f.context.close();
+  }
+});
+
+/** axe's WCAG 2.1 A/AA check of page `p` as it is, and no sideways scrolling. */
+async function axeCheck(p, name) {
+  await p.evaluate(() => document.fonts.ready);
+  const v = await axeViolations(p);
+  check(`axe: no WCAG 2.1 A/AA violations, ${name}`, v.length === 0, v.join('; '));
+  const over = await sideways(p);
+  check(`${name}: no sideways scrolling`, over <= 0, `+${over} px`);
+}
+
+// The new views in the other widths and languages: the track page (notices, the report
+// question open), the Moderation view and a staff record, cold loads in the language.
+for (const [width, height, lang] of [[360, 740, 'en'], [360, 740, 'bn'], [1280, 800, 'bn']]) {
+  await run(`moderation views at ${width} px in ${lang}`, async () => {
+    if (!modTicket || !editUser) return;
+    const phone = width < 700;
+    const tag = `${width} px ${lang.toUpperCase()}`;
+    const { context, page: p } = await newPage({ width, height }, phone ? { hasTouch: true, isMobile: true } : {});
+    await context.addInitScript((l) => window.localStorage.setItem('atlas.lang', JSON.stringify(l)), lang);
+    await p.goto(`${base}/#track/${modTicket}`);
+    await p.waitForSelector('#track-description-removed', { timeout: 15000 });
+    const notices = await p.$$eval('#track-result .removed-notice', (ns) => ns.map((n) => n.textContent));
+    const want = lang === 'bn'
+      ? [`বিভাগ সরিয়ে দিয়েছে: ${modReason}`, `বিভাগ একটি ছবি সরিয়ে দিয়েছে: ${photoReason}`]
+      : [`Removed by the department: ${modReason}`, `A photo was removed by the department: ${photoReason}`];
+    check(`${tag}: a cold load of the track page gives the department's notices in the page's language`, JSON.stringify(notices) === JSON.stringify(want), JSON.stringify(notices));
+    await axeCheck(p, `${tag}: the track page with removal notices`);
+    // A complaint with a photo and public notes (section 4's): the report question open.
+    if (ticket) {
+      await p.goto(`${base}/#track/${ticket}`);
+      await p.waitForSelector('#track-photos .flag-toggle', { timeout: 15000 });
+      await p.click('#track-photos .flag-toggle');
+      await p.waitForSelector('#track-photos .flag-form textarea', { timeout: 5000 });
+      await axeCheck(p, `${tag}: the report question under a photo`);
+      const o = await toolOverlaps(p);
+      check(`${tag}: the ← ↕ ✕ buttons cover nothing of the track page with the question open`, o.length === 0, o.slice(0, 3).join('; '));
+      await p.screenshot({ path: path.join(outdir, `${width}-${lang}-track-flag.png`) });
+    }
+    await p.goto(`${base}/#staff`);
+    await signIn(p, editUser, editPassword);
+    await p.click('#staff-moderation');
+    await p.waitForSelector(`#moderation-hidden li[data-ticket="${modTicket}"]`, { timeout: 10000 });
+    await p.waitForFunction(() => [...document.querySelectorAll('#view-moderation img')].every((i) => i.complete), null, { timeout: 10000 }).catch(() => {});
+    await axeCheck(p, `${tag}: the Moderation view`);
+    await p.screenshot({ path: path.join(outdir, `${width}-${lang}-moderation.png`) });
+    await p.click(`#moderation-hidden li[data-ticket="${modTicket}"] .ticket`);
+    await p.waitForSelector('#staff-detail:not([hidden]) #staff-moderation-rows', { timeout: 10000 });
+    await p.waitForFunction(() => document.querySelector('#staff-messages-count') && !/…$/.test(document.querySelector('#staff-messages-count').textContent), null, { timeout: 10000 }).catch(() => {});
+    await axeCheck(p, `${tag}: a staff record with its moderation and messages`);
+    await p.click('#staff-back');
+    await p.click('#staff-signout');
+    await context.close();
+  });
+}
 
 // The EN and BN tables hold the same strings: the same keys, no Bengali left empty, the
 // same {placeholders} in each (read as the browser gets them, one file per language).

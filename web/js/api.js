@@ -147,6 +147,18 @@ export const api = {
   queue: (p) => request('GET', `/complaints?${qs(p)}`, { auth: true }),
   change: (ticket, body) => request('PATCH', `/complaints/${encodeURIComponent(ticket)}`, { json: body, auth: true }),
   staff: () => request('GET', '/auth/staff', { auth: true }),
+  // Moderation. Anyone flags a public piece (`description`, `photo:<sha256>`,
+  // `note:<step id>`): {flagged: false} when this client had already. Officers and admins
+  // hide a piece with a reason the public reads, or show it again (approve a held photo).
+  flag: (ticket, item, reason) => request('POST', `/complaints/${encodeURIComponent(ticket)}/flag`, { json: reason ? { item, reason } : { item } }),
+  moderate: (ticket, body) => request('POST', `/complaints/${encodeURIComponent(ticket)}/moderation`, { json: body, auth: true }),
+  /** {state, numberReturned, items}: `open` (held photos, pieces flagged since their review) or `hidden`. */
+  moderation: (state) => request('GET', `/moderation?${qs({ state, limit: 200 })}`, { auth: true }),
+  /** A photo's bytes as a Blob, with the staff token: held and hidden ones too. */
+  photoBlob: async (url, signal) => raw(url, signal).then((r) => r.blob()),
+  // Messages to reporters (officers and admins): the outbox, and sending one again.
+  notifications: (p) => request('GET', `/notifications?${qs(p)}`, { auth: true }),
+  retryNotification: (id) => request('POST', `/notifications/${encodeURIComponent(id)}/retry`, { auth: true }),
   audit: (subject) => request('GET', `/audit?${qs({ subject, limit: 100 })}`),
   inspect: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/inspections`, { json: body, auth: true }),
   maintain: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/maintenance`, { json: body, auth: true }),

@@ -20,6 +20,7 @@ import { attributeFields, changedProperties, refusedField, refusal, NOTE_MAX, RE
 import { reveal } from './panel.js';
 import { verifyForm, forget } from './verify.js';
 import { statusBadge, TYPES, LANGUAGES } from './docview.js';
+import * as feed from './feed.js';
 
 let ctx;
 let seq = 0;
@@ -374,7 +375,7 @@ function draw() {
 
   replace(el(), head, tabs,
     delisted || state.asOf ? null : staffTools(p),
-    facts, delisted || state.asOf ? null : actions,
+    facts, feed.wardLink(wardOf(p), 'asset-feed'), delisted || state.asOf ? null : actions,
     section('asset-maint', t('asset.maintenance'), maintenance, t('asset.noMaintenance')),
     section('asset-insp', t('asset.inspections'), inspections, t('asset.noInspections')),
     docs,

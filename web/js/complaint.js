@@ -1,7 +1,7 @@
 // Pieces of a complaint's record shared by the public track view and the staff view.
 // Descriptions, notes and names are citizens' and staff's own words: text only.
 import { h, safePhotoUrl } from './dom.js';
-import { t, label, fmtDate, fmtNumber, digits, getLang, has } from './i18n.js';
+import { t, tn, label, fmtDate, fmtNumber, digits, getLang, has } from './i18n.js';
 import { categoryName } from './services.js';
 
 export function statusBadge(status) {
@@ -50,20 +50,93 @@ export function answers(c) {
     ]));
 }
 
-export function description(c, id) {
-  return h('section', { class: 'record' },
-    h('h4', { text: t('track.description') }),
-    h('p', { class: 'description', id, text: c.description || '' }));
+/**
+ * What the department took out of public view: the `removed[]` entry for a piece
+ * (`description`, a complaint's `photo`, or a step's `note` / `photo` with its `step`).
+ */
+export function removals(c, item, step = null) {
+  return (c.removed || []).filter((r) => r.item === item && (r.step ?? null) === step);
 }
 
-export function photos(c) {
-  const urls = (c.photos || []).map(safePhotoUrl).filter(Boolean);
-  if (!urls.length) return null;
+/**
+ * "Removed by the department: <reason>" in the page's language. The server puts its
+ * English notice in place of the text; the reason comes from `removed[]`, so a Bengali
+ * page says it in Bengali (the reason itself is the officer's own words).
+ */
+export function removedNotice(r, key = 'mod.removed', id = null) {
+  const reason = r && r.reason && r.reason.trim();
+  return h('p', { class: 'notice removed-notice', id, text: reason ? t(key, { reason }) : t(`${key}NoReason`) });
+}
+
+/**
+ * Staff: where a piece stands with moderation (held for review, hidden and why, or
+ * reviewed and kept), from the staff record's `moderation[]`; null if never reviewed.
+ */
+export function moderationMark(c, item) {
+  const m = (c.moderation || []).find((x) => x.item === item);
+  if (!m) return null;
+  return h('p', { class: 'mod-mark' },
+    h('span', { class: `badge mod-${m.state}`, text: label('mod.state', m.state) }),
+    m.reason ? [' ', h('span', { text: t('mod.publicReason', { reason: m.reason }) })] : null);
+}
+
+/**
+ * The description. In public (`flag` given) a removed one is the department's notice
+ * instead; staff see the text and where it stands with moderation.
+ */
+export function description(c, id, { flag = null, staff = false } = {}) {
+  const gone = staff ? [] : removals(c, 'description');
   return h('section', { class: 'record' },
+    h('h4', { text: t('track.description') }),
+    gone.length
+      ? removedNotice(gone[0], 'mod.removed', `${id}-removed`)
+      : h('p', { class: 'description', id, text: c.description || '' }),
+    staff ? moderationMark(c, 'description') : null,
+    !gone.length && flag ? flag('description', t('flag.whatDescription')) : null);
+}
+
+/**
+ * What a piece named in moderation is, in words: the description, a photo, a note of the
+ * timeline; with the complaint `c` at hand, which photo and the note of when.
+ */
+export function itemName(item, c = null) {
+  if (item === 'description') return t('mod.item.description');
+  if (item.startsWith('photo:')) {
+    const i = c ? (c.photos || []).findIndex((u) => String(u).endsWith(`/${item.slice(6)}`)) : -1;
+    return i >= 0 ? t('track.photo', { n: fmtNumber(i + 1) }) : t('mod.item.photo');
+  }
+  const m = /^note:(\d+)$/.exec(item);
+  if (!m) return item;
+  const step = c ? (c.timeline || []).find((e) => String(e.id) === m[1]) : null;
+  return step ? t('mod.stepNote', { when: fmtDate(step.at) }) : t('mod.item.note');
+}
+
+/** The sha256 of a photo URL `/photos/<sha256>`: what names it in a flag. */
+export const photoSha = (u) => u.slice(u.lastIndexOf('/') + 1);
+
+/**
+ * The photos. In public: each with its "Report as inappropriate" (`flag`), a notice for
+ * each the department removed, and how many wait for review. Staff (`photo` given: a
+ * maker of images fetched with the token) see every photo and where it stands.
+ */
+export function photos(c, { flag = null, photo = null, staff = false } = {}) {
+  const urls = (c.photos || []).map(safePhotoUrl).filter(Boolean);
+  const gone = staff ? [] : removals(c, 'photo');
+  const held = staff ? 0 : Number(c.photos_held) || 0;
+  if (!urls.length && !gone.length && !held) return null;
+  const alt = (i) => t('track.photo', { n: fmtNumber(i + 1) });
+  const list = urls.length
+    ? h('ul', { class: flag || staff ? 'photo-list' : 'thumbs' }, urls.map((u, i) => h('li', null,
+      photo ? photo(u, alt(i)) : h('a', { href: u, target: '_blank', rel: 'noopener' },
+        h('img', { src: u, alt: alt(i), width: 96, height: 96, loading: 'lazy' })),
+      staff ? moderationMark(c, `photo:${photoSha(u)}`) : null,
+      flag ? flag(`photo:${photoSha(u)}`, alt(i)) : null)))
+    : null;
+  return h('section', { class: 'record', id: staff ? null : 'track-photos' },
     h('h4', { text: t('track.photos') }),
-    h('ul', { class: 'thumbs' }, urls.map((u, i) => h('li', null,
-      h('a', { href: u, target: '_blank', rel: 'noopener' },
-        h('img', { src: u, alt: t('track.photo', { n: fmtNumber(i + 1) }), width: 96, height: 96, loading: 'lazy' }))))));
+    list,
+    gone.map((r) => removedNotice(r, 'mod.photoRemoved')),
+    held ? h('p', { class: 'hint', id: 'track-photos-held', text: tn('mod.photosHeld', held) }) : null);
 }
 
 /**
@@ -76,23 +149,40 @@ export function eventText(e) {
   return e.status ? label('status', e.status) : label('action', e.action);
 }
 
-/** The timeline, starting with the filing itself. Staff see internal notes and who. */
-export function timeline(c, { staff = false } = {}) {
+/**
+ * The timeline, starting with the filing itself. Staff see internal notes and who, and
+ * where each note and photo stands with moderation (`photo` makes their images, fetched
+ * with the token). In public a removed note or photo is the department's notice, and
+ * each note and photo has its "Report as inappropriate" (`flag`).
+ */
+export function timeline(c, { staff = false, flag = null, photo = null } = {}) {
   const events = [...(c.timeline || [])];
   // The server records the filing as a `submit` event; older records may lack it.
   if (!events.some((e) => e.action === 'submit')) events.unshift({ at: c.created_at, action: 'submit', status: 'submitted', note: null, public: true });
   return h('section', { class: 'record' },
     h('h4', { text: t('track.timeline') }),
     h('ol', { class: 'timeline' }, events.map((e) => {
-      const photo = safePhotoUrl(e.photo);
-      return h('li', { class: e.public === false ? 'internal' : null },
+      const url = safePhotoUrl(e.photo);
+      const step = e.id ?? null;
+      const noteGone = staff || step === null ? [] : removals(c, 'note', step);
+      const photoGone = staff || step === null ? [] : removals(c, 'photo', step);
+      const when = fmtDate(e.at);
+      const img = url ? (photo ? photo(url, t('mod.stepPhoto', { when }))
+        : h('a', { href: url, target: '_blank', rel: 'noopener' },
+          h('img', { src: url, alt: t('mod.stepPhoto', { when }), width: 96, height: 96, loading: 'lazy' }))) : null;
+      return h('li', { class: e.public === false ? 'internal' : null, dataset: step === null ? null : { step: String(step) } },
         h('p', { class: 'when' },
-          h('time', { datetime: e.at || '', text: fmtDate(e.at) }),
+          h('time', { datetime: e.at || '', text: when }),
           staff && e.by ? ` · ${t('staff.by', { name: e.by })}` : null,
           staff && e.public === false ? [' ', h('span', { class: 'badge internal', text: t('staff.internal') })] : null),
         h('p', { class: 'what', text: eventText(e) }),
-        e.note ? h('p', { class: 'note', text: e.note }) : null,
-        photo ? h('a', { href: photo, target: '_blank', rel: 'noopener' },
-          h('img', { src: photo, alt: t('track.photo', { n: '' }).trim(), width: 96, height: 96, loading: 'lazy' })) : null);
+        noteGone.length ? removedNotice(noteGone[0], 'mod.noteRemoved') : null,
+        !noteGone.length && e.note ? h('p', { class: 'note', text: e.note }) : null,
+        staff && e.note && step !== null ? moderationMark(c, `note:${step}`) : null,
+        !noteGone.length && e.note && flag && step !== null ? flag(`note:${step}`, t('mod.stepNote', { when })) : null,
+        photoGone.length ? removedNotice(photoGone[0], 'mod.photoRemoved') : null,
+        img ? h('div', { class: 'step-photo' }, img,
+          staff ? moderationMark(c, `photo:${photoSha(url)}`) : null,
+          flag ? flag(`photo:${photoSha(url)}`, t('mod.stepPhoto', { when })) : null) : null);
     })));
 }

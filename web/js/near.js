@@ -7,12 +7,13 @@ import { h, replace, $ } from './dom.js';
 import { t, tn, label, fmtDistance, getLang } from './i18n.js';
 import { api, errorText } from './api.js';
 import * as mapctl from './mapctl.js';
+import * as feed from './feed.js';
 
 // A heritage site farther than this from the point does not name it ("near …").
 const NEAR_ENOUGH_M = 1000;
 
 let ctx;
-let point = null;   // {lon, lat, source: 'gps' | 'point', accuracy, place: {name, name_bn} | null}
+let point = null;   // {lon, lat, source: 'gps' | 'point', accuracy, place: {name, name_bn} | null, ward}
 let placeController = null;
 let results = null; // features, or null before the first search
 let error = null;
@@ -82,6 +83,7 @@ async function nameThePlace(pt) {
     const nh = props(at.nearest_heritage);
     const p = inside[0] || ((nh.distance_m ?? Infinity) <= NEAR_ENOUGH_M ? nh : null);
     point.place = p && (p.name || p.name_bn) ? { name: p.name || p.code, name_bn: p.name_bn } : null;
+    point.ward = at.ward && at.ward.properties ? at.ward.properties.ward : null;
     if (visible) {
       render();
       placeMe();
@@ -232,6 +234,8 @@ function fromText() {
 function render() {
   if (!visible) return;
   $('#near-from').textContent = fromText();
+  // Following this place: the circle around the point, and the ward it is in.
+  replace($('#near-feed'), point ? [feed.circleLink(point.lon, point.lat, 'near-feed-circle'), feed.wardLink(point.ward, 'near-feed-ward')] : null);
   $('#near-status').textContent = error ? t('near.error', { error: errorText(error) })
     : (busy && t(busy)) || (results ? (results.length ? tn('near.count', results.length) : t('near.none', { radius: fmtDistance(Number($('#near-radius').value)) })) : '');
   $('#near-status').classList.toggle('error', !!error);

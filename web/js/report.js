@@ -496,6 +496,8 @@ async function submit() {
     const v = $(`#report-${f}`).value.trim();
     if (v) fd.append(f, v);
   }
+  // Messages about the complaint's progress (email, SMS) are written in this language.
+  fd.append('language', getLang());
   for (const p of state.photos) fd.append('photo', p.file, p.file.name);
 
   state.sending = true;

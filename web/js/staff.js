@@ -12,6 +12,7 @@ import * as mapctl from './mapctl.js';
 import * as complaint from './complaint.js';
 import { reveal } from './panel.js';
 import { categories, categoryName } from './services.js';
+import { staffPhoto, forget as forgetPhotos } from './photos.js';
 
 const OPEN = 'submitted,acknowledged,in_progress';
 const STATUSES = ['submitted', 'acknowledged', 'in_progress', 'resolved', 'rejected', 'duplicate'];
@@ -27,6 +28,11 @@ let verified = false;
 let message = null; // {kind: 'success'|'error', key, vars} or {kind: 'error', error}: put in words at each render
 let loginProblem = null; // the sign-in's last error (an ApiError), put in words at each render
 let seq = 0;
+// The messages to the selected complaint's reporter: {ticket, rows} or {ticket, error};
+// and the last retry's outcome, {kind, key} or {kind: 'error', error} about a retry.
+let outbox = null;
+let outboxMessage = null;
+let outboxSeq = 0;
 
 export function init(c) {
   ctx = c;
@@ -37,6 +43,7 @@ export function init(c) {
   $('#staff-signout').addEventListener('click', signOut);
   $('#staff-proposals').addEventListener('click', () => ctx.navigate('#proposals'));
   $('#staff-add').addEventListener('click', () => ctx.navigate('#add'));
+  $('#staff-moderation').addEventListener('click', () => ctx.navigate('#moderation'));
   $('#staff-filters').addEventListener('submit', (e) => {
     e.preventDefault();
     loadQueue();
@@ -137,7 +144,9 @@ async function signIn() {
 async function signOut() {
   try { await api.logout(); } catch { /* the token is dropped anyway */ }
   setStaffSession(null);
+  forgetPhotos();
   staffList = null;
+  outbox = null;
   queue = null;
   selected = null;
   verified = false;
@@ -210,6 +219,8 @@ async function loadQueue() {
 function select(c) {
   selected = c;
   message = null;
+  outboxMessage = null;
+  loadOutbox(c.ticket);
   mapctl.highlight({ type: 'Point', coordinates: [c.lon, c.lat] });
   const m = mapctl.map;
   if (m && !m.getBounds().contains([c.lon, c.lat])) mapctl.flyTo(c.lon, c.lat, 16);
@@ -229,6 +240,8 @@ function render() {
   $('#staff-who').textContent = u.ward !== null && u.ward !== undefined
     ? t('staff.signedInWard', { name: u.name, role: label('role', u.role), ward: digits(u.ward) })
     : t('staff.signedInAs', { name: u.name, role: label('role', u.role) });
+  // Moderation and the reporters' messages are for officers and admins.
+  $('#staff-moderation').hidden = !isOfficer(u);
   $('#staff-queue-view').hidden = !!selected;
   $('#staff-detail').hidden = !selected;
   renderQueue();
@@ -428,6 +441,7 @@ function renderDetail() {
       const r = await api.change(c.ticket, body);
       selected = r;
       draft = null;
+      loadOutbox(r.ticket); // a step may have written messages to the reporter
       if (queue) queue = queue.map((x) => (x.ticket === r.ticket ? r : x));
       message = { kind: 'success', key: 'staff.done', vars: { ticket: r.ticket, status: r.status } };
       mapctl.refreshComplaints();
@@ -472,9 +486,11 @@ function renderDetail() {
       [t('staff.reporter'), reporter],
     ]),
     complaint.answers(c),
-    complaint.description(c, 'staff-description'),
-    complaint.photos(c),
-    complaint.timeline(c, { staff: true }),
+    complaint.description(c, 'staff-description', { staff: true }),
+    complaint.photos(c, { staff: true, photo: staffPhoto }),
+    complaint.timeline(c, { staff: true, photo: staffPhoto }),
+    moderationSection(c, role),
+    isOfficer(s.user) ? h('section', { class: 'record', id: 'staff-messages', 'aria-labelledby': 'staff-messages-title' }, messagesSection(c)) : null,
     h('div', { class: 'button-row' }, h('button', {
       type: 'button', class: 'btn btn-secondary', text: t('track.showOnMap'),
       onclick: () => {
@@ -483,4 +499,103 @@ function renderDetail() {
       },
     })),
     actForm);
+}
+
+const isOfficer = (u) => !!(u && (u.role === 'officer' || u.role === 'admin'));
+
+/** The complaint's moderation: each piece held, hidden or reviewed, and by whom. */
+function moderationSection(c, role) {
+  const rows = c.moderation || [];
+  return h('section', { class: 'record', id: 'staff-moderation-rows', 'aria-labelledby': 'staff-moderation-title' },
+    h('h4', { id: 'staff-moderation-title', text: t('mod.detailTitle') }),
+    rows.length
+      ? h('ul', { class: 'history' }, rows.map((m) => h('li', { dataset: { item: m.item } },
+        h('p', { class: 'what' }, complaint.itemName(m.item, c), ' ', h('span', { class: `badge mod-${m.state}`, text: label('mod.state', m.state) })),
+        m.reason ? h('p', { text: t('mod.publicReason', { reason: m.reason }) }) : null,
+        h('p', { class: 'when', text: [fmtDate(m.at), m.by ? t('staff.by', { name: m.by }) : null].filter(Boolean).join(' · ') }))))
+      : h('p', { class: 'hint', text: t('mod.detailNone') }),
+    role === 'field_staff' ? null : h('div', { class: 'button-row' }, h('button', {
+      type: 'button', class: 'btn btn-secondary', id: 'staff-open-moderation', text: t('mod.openQueue'), onclick: () => ctx.navigate('#moderation'),
+    })));
+}
+
+
+async function loadOutbox(ticket) {
+  const s = staffSession();
+  if (!s || !isOfficer(s.user)) return;
+  const mine = ++outboxSeq;
+  if (!outbox || outbox.ticket !== ticket) {
+    outbox = { ticket, rows: null };
+    outboxMessage = null;
+  }
+  try {
+    const r = await api.notifications({ ticket, limit: 100 });
+    if (mine !== outboxSeq) return;
+    outbox = { ticket, rows: r.notifications || [] };
+  } catch (e) {
+    if (mine !== outboxSeq) return;
+    outbox = { ticket, error: e };
+  }
+  drawOutbox();
+}
+
+function drawOutbox() {
+  const box = $('#staff-messages');
+  if (box && selected) replace(box, messagesSection(selected));
+}
+
+const RETRYABLE = ['failed', 'uncertain'];
+
+/** The reporter's language, whether they stopped the messages, and each message's fate. */
+function messagesSection(c) {
+  const mine = outbox && outbox.ticket === c.ticket ? outbox : null;
+  let status;
+  if (!mine || (!mine.rows && !mine.error)) status = t('staff.loading');
+  else if (mine.error) status = t('msg.error', { error: explain(mine.error) });
+  else status = mine.rows.length ? tn('msg.count', mine.rows.length) : t('msg.none');
+  const line = outboxMessage
+    ? h('p', { id: 'staff-messages-status', role: 'status', tabindex: '-1', class: `form-status ${outboxMessage.kind}`, text: outboxMessage.error ? t('msg.retryFailed', { error: explain(outboxMessage.error) }) : t(outboxMessage.key) })
+    : null;
+  return [
+    h('h4', { id: 'staff-messages-title', text: t('msg.title') }),
+    h('p', { text: [
+      c.language ? t('msg.language', { language: label('docLang', c.language) }) : null,
+      c.opted_out ? t('msg.optedOut') : null,
+    ].filter(Boolean).join(' ') }),
+    h('p', { class: 'hint', id: 'staff-messages-count', text: status }),
+    mine && mine.rows && mine.rows.length ? h('ol', { class: 'history', id: 'staff-messages-list' }, mine.rows.map((n) => h('li', { dataset: { notification: String(n.id) } },
+      h('p', { class: 'what' }, complaint.eventText({ action: n.action }), ' · ', label('channel', n.channel), ' ',
+        h('span', { class: `badge msg-${n.state}`, text: label('msg.state', n.state) })),
+      h('p', { class: 'when', text: [
+        t('msg.created', { date: fmtDate(n.created_at) }),
+        n.sent_at ? t('msg.sent', { date: fmtDate(n.sent_at) }) : null,
+        n.attempts ? tn('msg.attempts', n.attempts) : null,
+        n.state === 'pending' && n.attempts && n.not_before ? t('msg.next', { date: fmtDate(n.not_before) }) : null,
+      ].filter(Boolean).join(' · ') }),
+      n.last_error ? h('p', { class: 'hint', text: t('msg.lastError', { error: n.last_error }) }) : null,
+      RETRYABLE.includes(n.state) ? h('div', { class: 'button-row' }, h('button', {
+        type: 'button', class: 'btn btn-secondary msg-retry', id: `staff-retry-${n.id}`, text: t('msg.retry'),
+        'aria-describedby': n.state === 'uncertain' ? 'staff-messages-uncertain' : null,
+        onclick: (e) => retry(n, e.currentTarget),
+      })) : null))) : null,
+    mine && mine.rows && mine.rows.some((n) => n.state === 'uncertain')
+      ? h('p', { class: 'hint', id: 'staff-messages-uncertain', text: t('msg.uncertainHint') }) : null,
+    line,
+  ];
+}
+
+async function retry(n, btn) {
+  btn.disabled = true;
+  try {
+    await api.retryNotification(n.id);
+    outboxMessage = { kind: 'success', key: 'msg.retried' };
+  } catch (e) {
+    outboxMessage = { kind: 'error', error: e };
+  }
+  await loadOutbox(n.ticket);
+  const l = $('#staff-messages-status');
+  if (l) {
+    reveal(l);
+    l.focus({ preventScroll: true });
+  }
 }

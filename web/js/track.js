@@ -10,6 +10,8 @@ import * as complaint from './complaint.js';
 import { categoryName, categories } from './services.js';
 import * as staff from './staff.js';
 import * as verify from './verify.js';
+import * as flag from './flag.js';
+import * as feed from './feed.js';
 
 let ctx;
 let ticket = null;
@@ -38,8 +40,9 @@ export function show(arg) {
   categories().then(() => { if (data) render(); }); // category names
   if (arg) {
     $('#track-ticket').value = arg;
-    if (arg !== ticket || !data) load(arg);
-    else render();
+    // Read afresh each time the view opens: the record may have moved on, and a photo
+    // the department has since hidden would no longer load.
+    load(arg);
   } else {
     ticket = null;
     data = null;
@@ -103,6 +106,7 @@ function render() {
   }
   if (!data) return undefined;
   const c = data;
+  const flagIt = (item, what) => flag.control(c.ticket, item, what);
   const open = ['submitted', 'acknowledged', 'in_progress'].includes(c.status);
   // Filing counts as supporting: "Me too" on one's own ticket would count twice.
   const own = myTickets().some((x) => x.ticket === c.ticket);
@@ -152,9 +156,10 @@ function render() {
     own ? h('p', { class: 'hint', id: 'track-own', text: t('track.yours') }) : null,
     complaint.facts(c, ctx.navigate),
     complaint.answers(c),
-    complaint.description(c, 'track-description'),
-    complaint.photos(c),
-    complaint.timeline(c),
-    buttons);
+    complaint.description(c, 'track-description', { flag: flagIt }),
+    complaint.photos(c, { flag: flagIt }),
+    complaint.timeline(c, { flag: flagIt }),
+    buttons,
+    feed.wardLink(c.ward, 'track-feed'));
   return undefined;
 }
