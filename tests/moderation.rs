@@ -248,6 +248,20 @@ async fn hidden_pieces_are_gone_from_every_public_answer_and_kept_for_staff() {
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["cache-control"], "private, no-store");
 
+    // The record itself, asked with a staff token: everything, never to be cached.
+    let r = reqwest::Client::new()
+        .get(srv.url(&format!("/complaints/{ticket}")))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    assert_eq!(r.headers()["vary"], "Authorization");
+    let v: Value = r.json().await.unwrap();
+    assert!(v["description"].as_str().unwrap().contains(secret_words));
+    assert!(v["timeline"].to_string().contains(abuse));
+    assert_eq!(v["reporter"]["email"], "reporter@example.org");
+
     // Each decision is in the audit chain, publicly, and the chain still verifies.
     let (_, audit) = srv.get(&format!("/audit?subject={ticket}")).await;
     let actions: Vec<&str> = audit["entries"]

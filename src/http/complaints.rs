@@ -569,8 +569,11 @@ pub(super) fn preferred_language(h: &HeaderMap) -> Option<Lang> {
     })
 }
 
+/// The public record; with a staff token, the staff record (the whole timeline, every
+/// piece moderation hid, the reporter for officers). The two never share a cache entry.
 async fn show(
     State(s): State<AppState>,
+    staff: Option<Staff>,
     Path(ticket): Path<String>,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
@@ -582,8 +585,16 @@ async fn show(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no complaint {t}")))?;
     let asset = asset_of(&s, &c);
+    let vary = (header::VARY, "Authorization");
+    if let Some(Staff(user)) = staff {
+        return Ok((
+            [(header::CACHE_CONTROL, "private, no-store"), vary],
+            Json(StaffComplaint::of(&c, asset.as_deref(), user.role)),
+        )
+            .into_response());
+    }
     Ok((
-        [(header::CACHE_CONTROL, "no-cache")],
+        [(header::CACHE_CONTROL, "no-cache"), vary],
         Json(PublicComplaint::of(&c, asset.as_deref())),
     )
         .into_response())

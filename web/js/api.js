@@ -145,6 +145,8 @@ export const api = {
   logout: () => request('POST', '/auth/logout', { auth: true }),
   me: () => request('GET', '/auth/me', { auth: true }),
   queue: (p) => request('GET', `/complaints?${qs(p)}`, { auth: true }),
+  /** One complaint as staff see it: the whole timeline, every piece, the moderation rows. */
+  staffComplaint: (ticket) => request('GET', `/complaints/${encodeURIComponent(ticket)}`, { auth: true }),
   change: (ticket, body) => request('PATCH', `/complaints/${encodeURIComponent(ticket)}`, { json: body, auth: true }),
   staff: () => request('GET', '/auth/staff', { auth: true }),
   // Moderation. Anyone flags a public piece (`description`, `photo:<sha256>`,

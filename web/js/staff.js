@@ -207,7 +207,11 @@ async function loadQueue() {
       if (c) select(c);
       else message = { kind: 'error', key: 'staff.notInQueue', vars: { ticket: tk } };
     } else if (selected) {
-      selected = queue.find((x) => x.ticket === selected.ticket) || selected;
+      const row = queue.find((x) => x.ticket === selected.ticket);
+      if (row) {
+        selected = row;
+        loadFull(row.ticket);
+      }
     }
   } catch (e) {
     if (mine !== seq) return;
@@ -216,11 +220,22 @@ async function loadQueue() {
   render();
 }
 
+/** The queue's rows carry no timeline: the whole record follows, for the one selected. */
+function loadFull(ticket) {
+  api.staffComplaint(ticket).then((full) => {
+    if (selected && selected.ticket === full.ticket) {
+      selected = full;
+      render();
+    }
+  }).catch(() => {});
+}
+
 function select(c) {
   selected = c;
   message = null;
   outboxMessage = null;
   loadOutbox(c.ticket);
+  loadFull(c.ticket);
   mapctl.highlight({ type: 'Point', coordinates: [c.lon, c.lat] });
   const m = mapctl.map;
   if (m && !m.getBounds().contains([c.lon, c.lat])) mapctl.flyTo(c.lon, c.lat, 16);
