@@ -2,7 +2,7 @@
 """Reporters kept informed, as real mail and webhook clients see it; areas followed by a
 real feed reader.
 
-    python3 scripts/notify_check.py BIN [--work DIR] [--bench N]
+    python3 scripts/notify_check.py BIN [--work DIR] [--bench N [--workers W]]
 
 Starts, in this process, a real SMTP server (aiosmtpd) that demands STARTTLS and AUTH,
 with a certificate from a test CA made by openssl, and a webhook receiver (http.server)
@@ -212,7 +212,7 @@ def start_hooks(hooks):
 # --- Our server --------------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, binary, work, smtp_port, hook_port, ca, box):
+    def __init__(self, binary, work, smtp_port, hook_port, ca, box, extra=()):
         self.binary, self.work, self.box = binary, work, box
         self.db = os.path.join(work, "notify.db")
         self.port = free_port()
@@ -226,6 +226,7 @@ class Server:
             "--notify-webhook-secret", SECRET,
             "--notify-retry-s", "1",
             "--complaints-per-minute", "0",
+            *extra,
         ]
         p = subprocess.run([binary, "--db", self.db, "user", "add", "officer1", "--role", "officer"],
                            input=PASSWORD + "\n", text=True, capture_output=True)
@@ -318,6 +319,7 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--work")
     ap.add_argument("--bench", type=int, default=0)
+    ap.add_argument("--workers", type=int, help="serve --notify-workers (default: the server's)")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="notify-check-")
     os.makedirs(work, exist_ok=True)
@@ -325,7 +327,8 @@ def main():
     box, hooks = Mailbox(), Hooks()
     smtp, smtp_port = start_smtp(box, cert, key)
     hook_srv, hook_port = start_hooks(hooks)
-    srv = Server(os.path.abspath(a.binary), work, smtp_port, hook_port, ca, box)
+    extra = ["--notify-workers", str(a.workers)] if a.workers else []
+    srv = Server(os.path.abspath(a.binary), work, smtp_port, hook_port, ca, box, extra)
     try:
         if a.bench:
             bench(srv, box, hooks, a.bench)
