@@ -358,6 +358,9 @@ def concrete_paths(path, op):
         paths = [path.replace("{collectionId}", c) for c in COLLECTIONS]
     paths = [p.replace("{layers}", "heritage").replace("{id}", "HER-0001").replace("{n}", "1")
              for p in paths]
+    if "{ticket}" in path:
+        reqs = getjson("/open311/v2/requests.json")
+        paths = [p.replace("{ticket}", reqs[0]["service_request_id"]) for p in paths] if reqs else paths
     if "{sha256}" in path:
         docs = getjson("/assets/HER-0001")["documents"]
         paths = [p.replace("{sha256}", docs[0]["sha256"]) for p in paths] if docs else paths

@@ -117,6 +117,7 @@ pub fn document(base: &str) -> Value {
             },
             "securitySchemes": {
                 "staff": {"type": "http", "scheme": "bearer", "description": "Token from POST /auth/login"},
+                "optoutLink": {"type": "apiKey", "in": "query", "name": "t", "description": "The token in the stop-messages link of a message to a reporter"},
             },
             "responses": {
                 "Error": {"description": "A client error", "content": {"application/json": {"schema": {"type": "object", "required": ["code", "description"], "properties": {"code": {"type": "string"}, "description": {"type": "string"}}}}}},
@@ -303,9 +304,9 @@ fn complaint_paths() -> serde_json::Map<String, Value> {
         "/complaints/{ticket}/flag": {"post": {"summary": "Flag a public piece of a complaint as inappropriate (once per client)", "operationId": "flagComplaint", "parameters": [ticket.clone()], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["item"], "properties": {"item": {"type": "string", "description": "description, photo:<sha256> or note:<step id>"}, "reason": {"type": "string", "maxLength": 500}}}}}}, "responses": {"201": ok("Flagged", &["application/json"]), "200": ok("Already flagged by this client", &["application/json"]), "400": errors(), "404": errors(), "429": errors()}}},
         "/complaints/{ticket}/moderation": {"post": {"summary": "Hide a piece of a complaint from the public with a reason, or show it (again; a held photo approved)", "operationId": "moderateComplaint", "security": staff.clone(), "parameters": [ticket.clone()], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["item", "decision"], "properties": {"item": {"type": "string"}, "decision": {"type": "string", "enum": ["hide", "show"]}, "reason": {"type": "string", "maxLength": 500}}}}}}, "responses": {"200": ok("The complaint as staff see it", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors()}}},
         "/complaints/{ticket}/optout": {
-            "parameters": [ticket.clone(), param("t", "query", "The token from the link in a message", json!({"type": "string"}), true)],
-            "get": {"summary": "The page a reporter's stop-messages link opens (asks to confirm)", "operationId": "optoutPage", "responses": {"200": ok("A page", &["text/html"]), "403": errors()}},
-            "post": {"summary": "Stop the messages about this complaint (also RFC 8058 one-click)", "operationId": "optout", "responses": {"200": ok("Done", &["text/html", "application/json"]), "403": errors()}},
+            "parameters": [ticket.clone()],
+            "get": {"summary": "The page a reporter's stop-messages link opens (asks to confirm)", "operationId": "optoutPage", "security": [{"optoutLink": []}], "responses": {"200": ok("A page", &["text/html"]), "400": errors(), "403": errors()}},
+            "post": {"summary": "Stop the messages about this complaint (also RFC 8058 one-click)", "operationId": "optout", "security": [{"optoutLink": []}], "responses": {"200": ok("Done", &["text/html", "application/json"]), "400": errors(), "403": errors()}},
         },
         "/complaints.atom": {"get": {"summary": "Follow an area: an Atom feed of the public steps of complaints in a ward or within a radius of a point", "operationId": "complaintsFeed", "parameters": [
             param("ward", "query", "A ward number", json!({"type": "integer"}), false),
