@@ -20,6 +20,7 @@
 //!
 //! [`app`] builds the whole router, so tests drive the real application.
 
+pub mod applications;
 pub mod atlas;
 pub mod auth;
 pub mod backup;
