@@ -262,6 +262,18 @@ async fn hidden_pieces_are_gone_from_every_public_answer_and_kept_for_staff() {
     assert!(v["timeline"].to_string().contains(abuse));
     assert_eq!(v["reporter"]["email"], "reporter@example.org");
 
+    // Field staff of another ward get the public record.
+    let other = add_user(&srv, "field12", Role::FieldStaff, Some(12)).await;
+    let r = reqwest::Client::new()
+        .get(srv.url(&format!("/complaints/{ticket}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let v: Value = r.json().await.unwrap();
+    assert!(!v.to_string().contains(secret_words) && v.get("reporter").is_none());
+
     // Each decision is in the audit chain, publicly, and the chain still verifies.
     let (_, audit) = srv.get(&format!("/audit?subject={ticket}")).await;
     let actions: Vec<&str> = audit["entries"]

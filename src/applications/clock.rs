@@ -11,7 +11,11 @@ pub struct Pause {
 }
 
 /// The pauses clipped to `[start, end]`, sorted and merged, none empty.
-fn merged(start: OffsetDateTime, end: OffsetDateTime, pauses: &[Pause]) -> Vec<(OffsetDateTime, OffsetDateTime)> {
+fn merged(
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+    pauses: &[Pause],
+) -> Vec<(OffsetDateTime, OffsetDateTime)> {
     let mut spans: Vec<(OffsetDateTime, OffsetDateTime)> = pauses
         .iter()
         .map(|p| (p.from.max(start), p.until.unwrap_or(end).min(end)))
@@ -33,7 +37,10 @@ pub fn running(start: OffsetDateTime, end: OffsetDateTime, pauses: &[Pause]) -> 
     if end <= start {
         return Duration::ZERO;
     }
-    let stopped: Duration = merged(start, end, pauses).iter().map(|(a, b)| *b - *a).sum();
+    let stopped: Duration = merged(start, end, pauses)
+        .iter()
+        .map(|(a, b)| *b - *a)
+        .sum();
     (end - start) - stopped
 }
 
@@ -43,7 +50,12 @@ pub fn running_days(start: OffsetDateTime, end: OffsetDateTime, pauses: &[Pause]
 }
 
 /// Whether a stage begun at `start`, with `limit_days`, is past its limit at `now`.
-pub fn overdue(start: OffsetDateTime, limit_days: u32, pauses: &[Pause], now: OffsetDateTime) -> bool {
+pub fn overdue(
+    start: OffsetDateTime,
+    limit_days: u32,
+    pauses: &[Pause],
+    now: OffsetDateTime,
+) -> bool {
     running(start, now, pauses) > Duration::days(i64::from(limit_days))
 }
 
@@ -58,14 +70,28 @@ mod tests {
 
     #[test]
     fn the_clock_stops_while_the_applicant_is_asked() {
-        let pauses = [Pause { from: t(60), until: Some(t(120)) }];
+        let pauses = [Pause {
+            from: t(60),
+            until: Some(t(120)),
+        }];
         assert_eq!(running(t(0), t(180), &pauses), Duration::minutes(120));
         // Still stopped: nothing after `from` counts.
-        let open = [Pause { from: t(60), until: None }];
+        let open = [Pause {
+            from: t(60),
+            until: None,
+        }];
         assert_eq!(running(t(0), t(1_000), &open), Duration::minutes(60));
         assert_eq!(running(t(10), t(5), &pauses), Duration::ZERO);
         let day = 24 * 60;
-        assert!(!overdue(t(0), 15, &[Pause { from: t(day), until: Some(t(11 * day)) }], t(20 * day)));
+        assert!(!overdue(
+            t(0),
+            15,
+            &[Pause {
+                from: t(day),
+                until: Some(t(11 * day))
+            }],
+            t(20 * day)
+        ));
         assert!(overdue(t(0), 15, &[], t(16 * day)));
     }
 
@@ -80,7 +106,11 @@ mod tests {
             let pauses: Vec<Pause> = (0..rng.random_range(0..5))
                 .map(|_| {
                     let a = rng.random_range(0..800);
-                    let until = if rng.random_bool(0.2) { None } else { Some(t(a + rng.random_range(0..200))) };
+                    let until = if rng.random_bool(0.2) {
+                        None
+                    } else {
+                        Some(t(a + rng.random_range(0..200)))
+                    };
                     Pause { from: t(a), until }
                 })
                 .collect();
@@ -88,14 +118,20 @@ mod tests {
                 .filter(|&m| {
                     !pauses.iter().any(|p| {
                         m >= (p.from - OffsetDateTime::UNIX_EPOCH).whole_minutes()
-                            && p.until.is_none_or(|u| m < (u - OffsetDateTime::UNIX_EPOCH).whole_minutes())
+                            && p.until.is_none_or(|u| {
+                                m < (u - OffsetDateTime::UNIX_EPOCH).whole_minutes()
+                            })
                     })
                 })
                 .count() as i64;
             if brute > 0 && !pauses.is_empty() {
                 nonempty += 1;
             }
-            assert_eq!(running(t(start), t(end), &pauses), Duration::minutes(brute), "{start}..{end} {pauses:?}");
+            assert_eq!(
+                running(t(start), t(end), &pauses),
+                Duration::minutes(brute),
+                "{start}..{end} {pauses:?}"
+            );
         }
         assert!(nonempty > 100, "{nonempty}");
     }

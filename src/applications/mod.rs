@@ -155,7 +155,9 @@ impl AppType {
             reason,
         };
         if !is_code(&t.code) {
-            return Err(bad("the code must be lower-case letters, digits and _".into()));
+            return Err(bad(
+                "the code must be lower-case letters, digits and _".into()
+            ));
         }
         if t.version == 0 {
             return Err(bad("versions start at 1".into()));
@@ -175,22 +177,30 @@ impl AppType {
         for (key, rule) in &t.rules {
             let by_grade = key.parse::<Grade>().is_ok();
             if key != "*" && !by_grade {
-                return Err(bad(format!("rule {key:?}: a grade (I, IIA, IIB, III) or *")));
+                return Err(bad(format!(
+                    "rule {key:?}: a grade (I, IIA, IIB, III) or *"
+                )));
             }
             if by_grade && t.asset_layer != Layer::Heritage {
-                return Err(bad(format!("rule {key:?}: only heritage assets have grades")));
+                return Err(bad(format!(
+                    "rule {key:?}: only heritage assets have grades"
+                )));
             }
             if rule.path.is_empty() {
                 return Err(bad(format!("rule {key:?}: an empty path")));
             }
             for w in &rule.works {
                 if !t.works.contains_key(w) {
-                    return Err(bad(format!("rule {key:?} allows {w:?}, which is not a work of the type")));
+                    return Err(bad(format!(
+                        "rule {key:?} allows {w:?}, which is not a work of the type"
+                    )));
                 }
             }
             for s in &rule.path {
                 if !t.stages.contains_key(s) {
-                    return Err(bad(format!("rule {key:?} passes through {s:?}, which is not a stage")));
+                    return Err(bad(format!(
+                        "rule {key:?} passes through {s:?}, which is not a stage"
+                    )));
                 }
             }
             let mut seen = std::collections::BTreeSet::new();
@@ -198,7 +208,9 @@ impl AppType {
                 return Err(bad(format!("rule {key:?} passes through a stage twice")));
             }
             if rule.works.len() < t.works.len() && rule.refusal.is_none() {
-                return Err(bad(format!("rule {key:?} refuses some works without saying why (refusal)")));
+                return Err(bad(format!(
+                    "rule {key:?} refuses some works without saying why (refusal)"
+                )));
             }
         }
         for (code, s) in &t.stages {
@@ -206,7 +218,10 @@ impl AppType {
                 return Err(bad(format!("stage {code:?}: days must be from 1 to 365")));
             }
             if !is_code(&s.duty) {
-                return Err(bad(format!("stage {code:?}: duty {:?} is not a plain code", s.duty)));
+                return Err(bad(format!(
+                    "stage {code:?}: duty {:?} is not a plain code",
+                    s.duty
+                )));
             }
         }
         let mut codes = std::collections::BTreeSet::new();
@@ -215,7 +230,10 @@ impl AppType {
                 return Err(bad(format!("field {:?}: a plain code, once", f.code)));
             }
             if !(1..=20_000).contains(&f.max_chars) {
-                return Err(bad(format!("field {:?}: max_chars from 1 to 20000", f.code)));
+                return Err(bad(format!(
+                    "field {:?}: max_chars from 1 to 20000",
+                    f.code
+                )));
             }
         }
         let mut codes = std::collections::BTreeSet::new();
@@ -229,24 +247,35 @@ impl AppType {
 
     /// The bundled types, checked.
     pub fn bundled() -> Result<Vec<AppType>, TypeError> {
-        BUNDLED.iter().map(|(_, json)| AppType::parse(json)).collect()
+        BUNDLED
+            .iter()
+            .map(|(_, json)| AppType::parse(json))
+            .collect()
     }
 
     /// The rule for premises of this grade (`None`: not a graded asset).
     pub fn rule(&self, grade: Option<Grade>) -> Result<&Rule, Refused> {
         let by_grade = grade.and_then(|g| self.rules.get(g.as_str()));
-        by_grade.or_else(|| self.rules.get("*")).ok_or_else(|| Refused {
-            reason: match grade {
-                Some(g) => Text {
-                    en: format!("{} is not open to Grade {g} premises.", self.name.en),
-                    bn: format!("শ্রেণি {g} ভবনের জন্য {} প্রযোজ্য নয়।", self.name.bn),
+        by_grade
+            .or_else(|| self.rules.get("*"))
+            .ok_or_else(|| Refused {
+                reason: match grade {
+                    Some(g) => Text {
+                        en: format!("{} is not open to Grade {g} premises.", self.name.en),
+                        bn: format!("শ্রেণি {g} ভবনের জন্য {} প্রযোজ্য নয়।", self.name.bn),
+                    },
+                    None => Text {
+                        en: format!(
+                            "{} is for graded heritage premises only; these are not graded.",
+                            self.name.en
+                        ),
+                        bn: format!(
+                            "{} শুধু শ্রেণিভুক্ত ঐতিহ্যবাহী ভবনের জন্য; এই ভবনটি শ্রেণিভুক্ত নয়।",
+                            self.name.bn
+                        ),
+                    },
                 },
-                None => Text {
-                    en: format!("{} is for graded heritage premises only; these are not graded.", self.name.en),
-                    bn: format!("{} শুধু শ্রেণিভুক্ত ঐতিহ্যবাহী ভবনের জন্য; এই ভবনটি শ্রেণিভুক্ত নয়।", self.name.bn),
-                },
-            },
-        })
+            })
     }
 
     /// The stages a case for `work` at premises of `grade` passes through, or why it is
@@ -342,11 +371,21 @@ mod tests {
     fn grade_rules_follow_the_circular() {
         let t = heritage();
         let err = t.path_for(Some(Grade::I), "demolition").unwrap_err();
-        assert!(err.reason.en.contains("repair and restoration only"), "{}", err.reason.en);
+        assert!(
+            err.reason.en.contains("repair and restoration only"),
+            "{}",
+            err.reason.en
+        );
         assert!(err.reason.bn.contains("শ্রেণি I"));
         assert_eq!(
             t.path_for(Some(Grade::I), "repair").unwrap(),
-            ["eh_scrutiny", "building_scrutiny", "hcc", "mic", "communication"]
+            [
+                "eh_scrutiny",
+                "building_scrutiny",
+                "hcc",
+                "mic",
+                "communication"
+            ]
         );
         // Grade III: decided by KMC officials, without the HCC.
         let p = t.path_for(Some(Grade::III), "demolition").unwrap();
@@ -400,7 +439,14 @@ mod tests {
     fn numbers_round_trip() {
         assert_eq!(format_number("HS", 2026, 42), "HS-2026-000042");
         assert_eq!(parse_number("HS-2026-000042"), Some(("HS", 2026, 42)));
-        for bad in ["hs-2026-000042", "HS-26-000042", "HS-2026-42", "HS-2026-00004x", "../x", ""] {
+        for bad in [
+            "hs-2026-000042",
+            "HS-26-000042",
+            "HS-2026-42",
+            "HS-2026-00004x",
+            "../x",
+            "",
+        ] {
             assert_eq!(parse_number(bad), None, "{bad}");
         }
     }

@@ -586,6 +586,10 @@ async fn show(
         .ok_or_else(|| ApiError::NotFound(format!("no complaint {t}")))?;
     let asset = asset_of(&s, &c);
     let vary = (header::VARY, "Authorization");
+    // Field staff see their own ward's complaints as staff (as in the queue); others'
+    // as the public does.
+    let staff = staff
+        .filter(|Staff(u)| u.role != Role::FieldStaff || (u.ward.is_some() && u.ward == c.ward));
     if let Some(Staff(user)) = staff {
         return Ok((
             [(header::CACHE_CONTROL, "private, no-store"), vary],
