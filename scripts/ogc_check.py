@@ -358,6 +358,7 @@ def concrete_paths(path, op):
         paths = [path.replace("{collectionId}", c) for c in COLLECTIONS]
     paths = [p.replace("{layers}", "heritage").replace("{id}", "HER-0001").replace("{n}", "1")
              for p in paths]
+    paths = [p.replace("{code}", "heritage_sanction") for p in paths]
     if "{ticket}" in path:
         reqs = getjson("/open311/v2/requests.json")
         paths = [p.replace("{ticket}", reqs[0]["service_request_id"]) for p in paths] if reqs else paths

@@ -76,6 +76,8 @@ pub enum AtlasError {
     BundledHistory(history::BundledHistoryError),
     #[error("photo directory {0}: {1}")]
     Photos(PathBuf, std::io::Error),
+    #[error(transparent)]
+    ApplicationType(#[from] crate::applications::TypeError),
 }
 
 /// How the atlas starts.
@@ -156,6 +158,8 @@ pub struct Atlas {
     notify_key: Arc<[u8]>,
     /// The group commit of the workers' point-of-no-return marks, started with the first.
     notify_committer: std::sync::OnceLock<notify::Committer>,
+    /// The application types open now (their current versions).
+    app_types: Vec<crate::applications::AppType>,
 }
 
 impl Atlas {
@@ -189,6 +193,14 @@ impl Atlas {
             );
         }
         let notify_key = notify::key(&store).await?;
+        // The application types shipped: checked, and every new version put on record.
+        let app_types = crate::applications::AppType::bundled()?;
+        let added = store
+            .sync_application_types(&app_types, &crate::model::now_rfc3339())
+            .await?;
+        for (code, version) in added {
+            tracing::info!(code, version, "application type put on record");
+        }
         let atlas = Atlas {
             intake: Intake::start(store.clone()),
             store,
@@ -204,6 +216,7 @@ impl Atlas {
             notify_wake: Default::default(),
             notify_key,
             notify_committer: Default::default(),
+            app_types,
         };
         atlas.reload().await?;
         atlas.load_pins().await?;
@@ -252,6 +265,11 @@ impl Atlas {
 
     pub fn photos(&self) -> &BlobStore {
         &self.photos
+    }
+
+    /// The application types open now.
+    pub fn application_types(&self) -> &[crate::applications::AppType] {
+        &self.app_types
     }
 
     /// Adds or replaces an asset (by code) as `change`: commit, then index, then drop

@@ -1,5 +1,6 @@
 //! The HTTP surface (axum): one file per resource, each with `fn router()`, merged here.
 
+mod applications;
 mod assets;
 mod assets_static;
 mod audit;
@@ -213,6 +214,7 @@ pub fn app(state: AppState) -> Router {
         .merge(watch::router())
         .merge(audit::router())
         .merge(auth::router())
+        .merge(applications::router())
         .merge(complaints::router())
         .merge(moderation::router())
         .merge(notify::router())

@@ -180,6 +180,7 @@ pub fn document(base: &str) -> Value {
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         paths.extend(record_paths());
         paths.extend(complaint_paths());
+        paths.extend(application_paths());
     }
     doc
 }
@@ -319,6 +320,20 @@ fn complaint_paths() -> serde_json::Map<String, Value> {
         "/moderation": {"get": {"summary": "The moderation queue: held photos and pieces flagged since their last review (state=open), or hidden pieces", "operationId": "moderationQueue", "security": staff.clone(), "parameters": [param("state", "query", "open or hidden", json!({"type": "string", "enum": ["open", "hidden"]}), false), param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 1000}), false)], "responses": {"200": ok("Items", &["application/json"]), "401": errors(), "403": errors()}}},
         "/notifications": {"get": {"summary": "The outbox of messages to reporters (uncertain: handed over when the server stopped; not sent again unless retried)", "operationId": "notifications", "security": staff.clone(), "parameters": [param("state", "query", "pending, sending, committing, sent, failed, uncertain or cancelled", json!({"type": "string"}), false), param("ticket", "query", "One complaint's", json!({"type": "string"}), false), param("limit", "query", "At most this many", json!({"type": "integer", "minimum": 1, "maximum": 1000}), false)], "responses": {"200": ok("Messages", &["application/json"]), "400": errors(), "401": errors(), "403": errors()}}},
         "/notifications/{id}/retry": {"post": {"summary": "Send a failed or uncertain message again", "operationId": "retryNotification", "security": staff.clone(), "parameters": [json!({"name": "id", "in": "path", "required": true, "description": "The message", "schema": {"type": "integer"}})], "responses": {"200": ok("The message, pending", &["application/json"]), "401": errors(), "403": errors(), "404": errors()}}},
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Online applications: the types and the check of a case before it is filed.
+fn application_paths() -> serde_json::Map<String, Value> {
+    let code = json!({"name": "code", "in": "path", "required": true, "description": "The type (heritage_sanction, water_body_works)", "schema": {"type": "string"}});
+    let paths = json!({
+        "/application-types": {"get": {"summary": "Every application type open now, as data: works, rules by grade, stages (who acts, what they produce, time limits), fields and documents, in English and Bengali", "operationId": "applicationTypes", "responses": {"200": ok("Types", &["application/json"])}}},
+        "/application-types/{code}": {"get": {"summary": "One application type (a past version with ?version=), with every version on record", "operationId": "applicationType", "parameters": [code.clone(), param("version", "query", "A version a running case keeps", json!({"type": "integer", "minimum": 1}), false)], "responses": {"200": ok("The type", &["application/json"]), "400": errors(), "404": errors()}}},
+        "/application-types/{code}/check": {"post": {"summary": "The stages a case for this work at these premises would pass through, or the rule's reason it is refused at entry", "operationId": "checkApplication", "parameters": [code], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["asset", "work"], "properties": {"asset": {"type": "string", "description": "The premises' asset code"}, "work": {"type": "string"}}}}}}, "responses": {"200": ok("allowed, path, days; or reason", &["application/json"]), "400": errors(), "404": errors()}}},
     });
     match paths {
         Value::Object(m) => m,

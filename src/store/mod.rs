@@ -12,6 +12,7 @@ use sqlx::SqlitePool;
 
 use crate::model::Layer;
 
+mod applications;
 mod assets;
 pub mod audit;
 mod auth;
@@ -72,6 +73,9 @@ pub enum StoreError {
     Encode(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A definition loaded at start disagrees with the one on record under its version.
+    #[error("{0}")]
+    Definition(String),
 }
 
 impl StoreError {
