@@ -223,3 +223,86 @@ async fn a_changed_definition_needs_a_new_version() {
         2
     );
 }
+
+#[tokio::test]
+async fn the_heritage_lock_is_read_by_anyone_and_set_by_officers() {
+    let (srv, _dir) = server().await;
+    // HER-0001 is Grade I: locked until a decision says otherwise.
+    let (s, v) = srv.get("/assets/HER-0001/heritage-lock").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (v["state"].as_str(), v["plans_may_proceed"].as_bool()),
+        (Some("locked"), Some(false))
+    );
+    let (_, v) = srv.get("/assets/HER-0014/heritage-lock").await;
+    assert_eq!(v["state"], "not_applicable", "ungraded");
+    let (s, _) = common::get_as(&srv, None, "/assets/HER-9999/heritage-lock").await;
+    assert_eq!(s, 404);
+
+    let officer =
+        common::add_user(&srv, "officer1", heritage_atlas::model::Role::Officer, None).await;
+    let field = common::add_user(
+        &srv,
+        "field79",
+        heritage_atlas::model::Role::FieldStaff,
+        Some(79),
+    )
+    .await;
+    let put = |token: Option<String>, body: Value| {
+        let srv = &srv;
+        async move {
+            let mut r = reqwest::Client::new()
+                .put(srv.url("/assets/HER-0001/heritage-lock"))
+                .json(&body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let r = r.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let cleared = json!({"state": "cleared", "application": "HS-2026-000001", "reason": "MIC resolution 123/2026"});
+    assert_eq!(put(None, cleared.clone()).await.0, 401);
+    assert_eq!(put(Some(field.clone()), cleared.clone()).await.0, 403);
+    let (s, e) = put(
+        Some(officer.clone()),
+        json!({"state": "cleared", "reason": "x"}),
+    )
+    .await;
+    assert_eq!((s, e["field"].as_str()), (400, Some("application")));
+    let (s, e) = put(
+        Some(officer.clone()),
+        json!({"state": "open", "reason": "x"}),
+    )
+    .await;
+    assert_eq!((s, e["field"].as_str()), (400, Some("state")));
+    let (s, v) = put(Some(officer.clone()), cleared).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["state"].as_str(), v["plans_may_proceed"].as_bool()),
+        (Some("cleared"), Some(true))
+    );
+    let (_, v) = srv.get("/assets/HER-0001/heritage-lock").await;
+    assert_eq!(v["recorded"]["application"], "HS-2026-000001");
+    assert_eq!(v["recorded"]["by"], "officer1");
+    // In the public audit chain.
+    let (_, audit) = srv.get("/audit?subject=HER-0001").await;
+    assert!(audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "asset.heritage_lock" && e["detail"]["to"] == "cleared"));
+    // An ungraded building has no lock to set.
+    let r = reqwest::Client::new()
+        .put(srv.url("/assets/HER-0014/heritage-lock"))
+        .bearer_auth(&officer)
+        .json(&json!({"state": "released", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    srv.stop().await;
+}

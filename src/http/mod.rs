@@ -13,6 +13,7 @@ mod feed;
 pub mod guard;
 mod health;
 mod history;
+mod locks;
 pub mod metrics;
 mod moderation;
 mod notify;
@@ -207,6 +208,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(query::router())
         .merge(assets::router())
+        .merge(locks::router())
         .merge(history::router())
         .merge(documents::router())
         .merge(versions::router())

@@ -20,6 +20,7 @@ mod complaints;
 mod documents;
 mod export;
 mod history;
+mod locks;
 mod moderation;
 mod notifications;
 mod proposals;
@@ -35,6 +36,7 @@ pub use documents::{
 };
 pub use export::Snapshot;
 pub use history::{HistoryBatch, Inspection, Maintenance};
+pub use locks::LockRecord;
 pub use moderation::{Decision, QueueItem, QueueState};
 pub use notifications::{Claimed, Notification, NOTIFICATION_STATES};
 pub use proposals::{NewProposal, Proposal};
