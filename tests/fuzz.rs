@@ -1339,6 +1339,20 @@ fn regression_fgb_feature_size_is_capped() {
     assert!(r.is_err(), "{r:?}");
 }
 
+/// Found by `mutate_fgb`: bit 3 of byte 71 (the header's feature count) flipped makes the
+/// count near 2^60, and flatgeobuf sized the index from it with an unchecked multiply
+/// (overflow: a panic in debug builds) before reading any of it.
+#[test]
+fn regression_fgb_feature_count_is_capped() {
+    watch_panics();
+    let mut b = fixture_bytes("sample_3857.fgb");
+    b[71] ^= 1 << 3;
+    let r = Importer::new()
+        .import(b, Format::Fgb, &heritage_import(None), false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.is_err(), "{r:?}");
+}
+
 /// Found by `mutate_fgb`: four zero bytes inserted and one bit flipped corrupt a
 /// property's length; flatgeobuf's property reader panics (slice out of range) on the
 /// import thread, and `import_reader` reports success with the one feature before it.

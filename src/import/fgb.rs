@@ -21,6 +21,13 @@ const FORMAT: &str = "FlatGeobuf";
 /// polygon would still fit.
 pub const MAX_FEATURE_BYTES: u32 = 64 << 20;
 
+/// The most features a file with an index may declare. The crate sizes the index from
+/// the declared count before reading any of it, multiplying without a check (flatgeobuf
+/// 6.0.1, `packed_r_tree.rs:744`): a damaged count near 2^64 overflowed (a panic in
+/// debug builds, found by `fuzz_mutate_fgb`). 2^32 features keep that product far inside
+/// 64 bits; India's water-body census is 2.4 million.
+pub const MAX_INDEXED_FEATURES: u64 = 1 << 32;
+
 pub(crate) fn read(
     input: Box<dyn Read + Send>,
 ) -> Result<(FeatureIter, Option<String>), ImportError> {
@@ -140,6 +147,25 @@ impl Read for Framing {
             self.buf.extend_from_slice(&out[..n]);
         }
         self.left -= n as u64;
+        // Checked as the header's last byte passes: the crate sizes the index from the
+        // declared count as soon as it has the header.
+        if self.section == Section::Header && self.left == 0 {
+            let mut sized = (self.buf.len() as u32).to_le_bytes().to_vec();
+            sized.extend_from_slice(&self.buf);
+            if let Some(h) = flatgeobuf::size_prefixed_root_as_header(&sized)
+                .ok()
+                .filter(|h| h.index_node_size() > 0 && h.features_count() > MAX_INDEXED_FEATURES)
+            {
+                let reason = format!(
+                    "the header declares {} indexed features; at most {MAX_INDEXED_FEATURES} are read",
+                    h.features_count()
+                );
+                if let Ok(mut r) = self.refused.lock() {
+                    *r = Some(reason.clone());
+                }
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, reason));
+            }
+        }
         // Checked as the last byte of a length passes, so the read that would hand the
         // crate a huge length fails instead.
         if self.section == Section::FeatureSize && self.left == 0 {
