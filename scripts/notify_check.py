@@ -458,38 +458,32 @@ def run_checks(srv, box, hooks):
     checks.attempt("a webhook answered 503 is sent again after the backoff, with the same webhook-id, once", retried)
 
     # --- SIGKILL between send and mark, and before the point of no return.
-    def killed_after_send():
-        t = srv.file("Lamp post leaning", email_addr="kill@example.org")
-        box.kill_at = "data"
-        srv.act(t, action="acknowledge")
-        if not box.killed.wait(20):
-            return False, "the server was not killed"
-        box.killed.clear()
-        srv.kill_wait()
-        srv.start()
-        time.sleep(3)  # the restarted workers' first rounds
-        ms = box.of(t)
-        row = [n for n in srv.outbox(t) if n["channel"] == "email"]
-        ok = len(ms) == 1 and row and row[0]["state"] == "uncertain"
-        return ok, f"{len(ms)} emails after the restart, outbox {row}"
-    checks.attempt("SIGKILL after the SMTP server took the message, before it was marked: not sent twice (uncertain)", killed_after_send)
+    def killed_at(stage, description, address, want_state):
+        """Files a complaint, has the SMTP server SIGKILL our server at `stage` of its
+        acknowledgement email, restarts it, and checks the email arrived once and how
+        the outbox ended."""
+        def run():
+            t = srv.file(description, email_addr=address)
+            box.kill_at = stage
+            srv.act(t, action="acknowledge")
+            if not box.killed.wait(20):
+                return False, "the server was not killed"
+            box.killed.clear()
+            srv.kill_wait()
+            srv.start()
+            # Room for the restarted workers to send it (or, wrongly, send it again).
+            wait_for(lambda: box.of(t), timeout=20)
+            time.sleep(2)
+            ms = box.of(t)
+            row = [n for n in srv.outbox(t) if n["channel"] == "email"]
+            ok = len(ms) == 1 and row and row[0]["state"] == want_state
+            return ok, f"{len(ms)} emails after the restart, outbox {row}"
+        return run
 
-    def killed_before():
-        t = srv.file("Pond railing broken", email_addr="early@example.org")
-        box.kill_at = "rcpt"
-        srv.act(t, action="acknowledge")
-        if not box.killed.wait(20):
-            return False, "the server was not killed"
-        box.killed.clear()
-        srv.kill_wait()
-        srv.start()
-        ms = wait_for(lambda: box.of(t), timeout=20)
-        time.sleep(1)
-        ms = box.of(t)
-        row = [n for n in srv.outbox(t) if n["channel"] == "email"]
-        ok = len(ms) == 1 and row and row[0]["state"] == "sent"
-        return ok, f"{len(ms)} emails, outbox {row}"
-    checks.attempt("SIGKILL before the point of no return (at RCPT): sent after the restart, once", killed_before)
+    checks.attempt("SIGKILL after the SMTP server took the message, before it was marked: not sent twice (uncertain)",
+                   killed_at("data", "Lamp post leaning", "kill@example.org", "uncertain"))
+    checks.attempt("SIGKILL before the point of no return (at RCPT): sent after the restart, once",
+                   killed_at("rcpt", "Pond railing broken", "early@example.org", "sent"))
 
     def staff_retry():
         rows = json.loads(srv.web.get("/notifications?state=uncertain", srv.staff())[2])["notifications"]

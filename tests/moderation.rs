@@ -526,6 +526,28 @@ async fn the_area_feed_holds_exactly_the_complaints_in_the_circle() {
     );
     assert_eq!(got, want);
 
+    // A small page: the newest steps in the circle, read past the box's corners page by
+    // page (each complaint here has one step, so newest step = last filed).
+    let (_, feed) = text_of(
+        &srv,
+        &format!(
+            "/complaints.atom?lon={}&lat={}&radius_m={radius}&limit=3",
+            VM.0, VM.1
+        ),
+    )
+    .await;
+    let newest: Vec<String> = filed
+        .iter()
+        .rev()
+        .filter(|(_, lon, lat, _)| {
+            geo::Haversine.distance(geo::Point::new(VM.0, VM.1), geo::Point::new(*lon, *lat))
+                <= radius
+        })
+        .take(3)
+        .map(|(t, ..)| t.clone())
+        .collect();
+    assert_eq!(entry_tickets(&feed), newest);
+
     let ward = filed[0].3.unwrap();
     let (_, feed) = text_of(&srv, &format!("/complaints.atom?ward={ward}&limit=200")).await;
     let mut got = entry_tickets(&feed);

@@ -167,17 +167,22 @@ impl Atlas {
         super::notify::optout_token(&self.notify_key, ticket)
     }
 
-    /// The reporter stops the messages about their complaint (the link's token checked).
-    /// False if they had already.
-    pub async fn opt_out(&self, ticket: &str, token: &str) -> Result<bool, ComplaintError> {
+    /// Whether `token` is the one of `ticket`'s stop-messages link (compared in constant
+    /// time: the page and the stop alike).
+    pub fn optout_valid(&self, ticket: &str, token: &str) -> bool {
         let want = self.optout_token(ticket);
-        let ok: bool = want.len() == token.len()
+        want.len() == token.len()
             && want
                 .bytes()
                 .zip(token.bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !ok {
+                == 0
+    }
+
+    /// The reporter stops the messages about their complaint (the link's token checked).
+    /// False if they had already.
+    pub async fn opt_out(&self, ticket: &str, token: &str) -> Result<bool, ComplaintError> {
+        if !self.optout_valid(ticket, token) {
             return Err(ComplaintError::Forbidden(
                 "this link is not valid for that complaint".into(),
             ));

@@ -75,29 +75,24 @@ impl<'a> Public<'a> {
                 _ => photos.push(p),
             }
         }
-        for e in &c.events {
-            for (item, what) in [
-                (Item::Note(e.id), "note"),
-                (
-                    Item::Photo(e.photo_sha256.clone().unwrap_or_default()),
-                    "photo",
-                ),
-            ] {
-                if what == "photo" && e.photo_sha256.is_none() {
-                    continue;
-                }
+        // A public step's note and photo, where moderation hid them.
+        for e in c.events.iter().filter(|e| e.public) {
+            let note = Some((Item::Note(e.id), "note"));
+            let photo = e
+                .photo_sha256
+                .clone()
+                .map(|sha| (Item::Photo(sha), "photo"));
+            for (item, what) in note.into_iter().chain(photo) {
                 if let Some(m) = c
                     .moderation_of(&item)
                     .filter(|m| m.state == ModState::Hidden)
                 {
-                    if e.public {
-                        removed.push(Removed {
-                            item: what,
-                            step: Some(e.id),
-                            reason: m.reason.clone(),
-                            at: m.at.clone(),
-                        });
-                    }
+                    removed.push(Removed {
+                        item: what,
+                        step: Some(e.id),
+                        reason: m.reason.clone(),
+                        at: m.at.clone(),
+                    });
                 }
             }
         }

@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::body::Fields;
 use super::complaints::small_json;
 use super::{ApiError, AppState, NoParams, Params};
 use crate::applications::{AppType, Produces, Text};
@@ -126,28 +127,10 @@ async fn check(
     req: Request,
 ) -> Result<Response, ApiError> {
     let t = current(&s, &code)?.clone();
-    let Value::Object(mut m) = small_json(req).await? else {
-        return Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
-    };
-    let mut text = |k: &str| -> Result<String, ApiError> {
-        match m.remove(k) {
-            Some(Value::String(v)) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                Err(ApiError::field(k, "required"))
-            }
-            Some(_) => Err(ApiError::field(k, "must be a string")),
-        }
-    };
-    let asset_code = text("asset")?;
-    let work = text("work")?;
-    if let Some(k) = m.keys().next() {
-        return Err(ApiError::field(
-            k.clone(),
-            "unknown field (expected asset, work)",
-        ));
-    }
+    let mut f = Fields::of(small_json(req).await?)?;
+    let asset_code = f.required("asset", "required")?;
+    let work = f.required("work", "required")?;
+    f.done("asset, work")?;
     let asset = s.atlas.asset_by_code(&asset_code).await?.ok_or_else(|| {
         ApiError::field("asset", format!("no asset {asset_code} on the register"))
     })?;

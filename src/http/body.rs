@@ -97,3 +97,52 @@ pub fn read_error(e: &(dyn std::error::Error + 'static), limit: usize) -> ApiErr
     }
     ApiError::BadRequest(format!("the body could not be read: {e}"))
 }
+
+/// The fields of a small JSON object body, taken one by one: each a string (trimmed; an
+/// empty one is absent), then [`Fields::done`] refuses any left over, naming it. The
+/// routes that take a handful of named strings (moderation, flags, the heritage lock,
+/// an application check, triage) read their bodies through this, not each its own loop.
+pub struct Fields(serde_json::Map<String, serde_json::Value>);
+
+impl Fields {
+    /// The body's object; anything else is a 400.
+    pub fn of(v: serde_json::Value) -> Result<Fields, ApiError> {
+        match v {
+            serde_json::Value::Object(m) => Ok(Fields(m)),
+            _ => Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            )),
+        }
+    }
+
+    /// A string field, trimmed; `None` when absent, null or blank.
+    pub fn text(&mut self, k: &str) -> Result<Option<String>, ApiError> {
+        match self.0.remove(k) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(ApiError::field(k, "must be a string")),
+        }
+    }
+
+    /// A string field that must be there (`why` says what it is for).
+    pub fn required(&mut self, k: &str, why: &str) -> Result<String, ApiError> {
+        self.text(k)?.ok_or_else(|| ApiError::field(k, why))
+    }
+
+    /// Any other field, taken as it is.
+    pub fn take(&mut self, k: &str) -> Option<serde_json::Value> {
+        self.0.remove(k)
+    }
+
+    /// Refuses a field not taken, naming it and the `expected` ones.
+    pub fn done(self, expected: &str) -> Result<(), ApiError> {
+        match self.0.keys().next() {
+            Some(k) => Err(ApiError::field(
+                k.clone(),
+                format!("unknown field (expected {expected})"),
+            )),
+            None => Ok(()),
+        }
+    }
+}

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::auth::{Client, Staff};
+use super::body::Fields;
 use super::guard::{is_json, is_multipart, media_type, SMALL_BODY};
 use super::{ApiError, AppState, NoParams, Params};
 use crate::atlas::{Change, Filed, Source};
@@ -635,48 +636,32 @@ async fn change(
 ) -> Result<Response, ApiError> {
     let t = ticket_param(&ticket)?;
     let (fields, json_body, mut photos) = fields_and_photos(req, &s).await?;
-    let mut m: Map<String, Value> = match json_body {
-        Some(Value::Object(m)) => m,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "the body must be a JSON object".into(),
-            ))
-        }
-        None => fields
-            .into_iter()
-            .map(|(k, v)| (k, v.map(Value::String).unwrap_or(Value::Null)))
-            .collect(),
-    };
-    let text = |m: &mut Map<String, Value>, k: &str| -> Result<Option<String>, ApiError> {
-        match m.remove(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(_) => Err(ApiError::field(k, "must be a string")),
-        }
-    };
-    let action: Action = text(&mut m, "action")?
-        .ok_or_else(|| ApiError::field("action", "required"))?
+    let mut f = Fields::of(match json_body {
+        Some(v) => v,
+        None => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, v.map(Value::String).unwrap_or(Value::Null)))
+                .collect(),
+        ),
+    })?;
+    let action: Action = f
+        .required("action", "required")?
         .parse()
         .map_err(|e: crate::model::UnknownValue| ApiError::field("action", e.to_string()))?;
-    let note = text(&mut m, "note")?;
+    let note = f.text("note")?;
     if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
         return Err(ApiError::field("note", "at most 4000 characters"));
     }
-    let public = match m.remove("public") {
+    let public = match f.take("public") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => b,
         Some(Value::String(s)) => s != "false" && s != "0",
         Some(_) => return Err(ApiError::field("public", "must be true or false")),
     };
-    let assignee = text(&mut m, "assignee")?;
-    let duplicate_of = text(&mut m, "duplicate_of")?;
-    if let Some(k) = m.keys().next() {
-        return Err(ApiError::field(
-            k.clone(),
-            "unknown field (expected action, note, public, assignee, duplicate_of, photo)",
-        ));
-    }
+    let assignee = f.text("assignee")?;
+    let duplicate_of = f.text("duplicate_of")?;
+    f.done("action, note, public, assignee, duplicate_of, photo")?;
     if photos.len() > 1 {
         return Err(ApiError::field("photo", "one photo per change"));
     }

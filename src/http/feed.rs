@@ -142,15 +142,26 @@ async fn feed(
             )
         }
     };
-    // A box's corners are outside the circle: read more than needed, then keep `limit`.
-    let fetch = if circle.is_some() {
-        limit * 2 + 50
-    } else {
-        limit
-    };
-    let steps = store.public_steps(ward, bbox, &categories, fetch).await?;
+    // The box's corners lie outside the circle: read on, a page at a time, until `limit`
+    // steps are in it or there are no more.
+    let mut steps = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .public_steps(ward, bbox, &categories, before, limit)
+            .await?;
+        let last = page.len() < limit as usize;
+        before = page.last().map(|p| p.event.id);
+        steps.extend(page.into_iter().filter(|p| {
+            circle.is_none_or(|(lon, lat, r)| distance_m((lon, lat), (p.lon, p.lat)) <= r)
+        }));
+        if last || steps.len() >= limit as usize {
+            break;
+        }
+    }
+    steps.truncate(limit as usize);
     let tickets: Vec<String> = {
-        let mut t: Vec<String> = steps.iter().map(|(t, _)| t.clone()).collect();
+        let mut t: Vec<String> = steps.iter().map(|p| p.ticket.clone()).collect();
         t.sort();
         t.dedup();
         t
@@ -172,20 +183,11 @@ async fn feed(
     let base = s.public_url.trim_end_matches('/').to_string();
     let mut entries = String::new();
     let mut newest: Option<String> = None;
-    let mut n = 0;
-    for (ticket, e) in &steps {
-        if n == limit {
-            break;
-        }
+    for step in &steps {
+        let (ticket, e) = (&step.ticket, &step.event);
         let Some(c) = records.get(ticket) else {
             continue;
         };
-        if let Some((lon, lat, r)) = circle {
-            if distance_m((lon, lat), (c.lon, c.lat)) > r {
-                continue;
-            }
-        }
-        n += 1;
         if newest.as_ref().is_none_or(|t| e.at > *t) {
             newest = Some(e.at.clone());
         }

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::auth::Staff;
+use super::body::Fields;
 use super::complaints::small_json;
 use super::{ApiError, AppState, NoParams, Params};
 use crate::model::{now_rfc3339, Grade, Layer, Role};
@@ -86,36 +86,21 @@ async fn set(
             "the heritage lock is set by officers and admins".into(),
         ));
     }
-    let Value::Object(mut m) = small_json(req).await? else {
-        return Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
-    };
-    let mut text = |k: &str| -> Result<Option<String>, ApiError> {
-        match m.remove(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(v)) if v.trim().is_empty() => Ok(None),
-            Some(Value::String(v)) if v.chars().count() > 2000 => {
-                Err(ApiError::field(k, "at most 2000 characters"))
-            }
-            Some(Value::String(v)) => Ok(Some(v.trim().to_string())),
-            Some(_) => Err(ApiError::field(k, "must be a string")),
+    let mut f = Fields::of(small_json(req).await?)?;
+    let state = f.required("state", "required: locked, cleared or released")?;
+    let application = f.text("application")?;
+    let reason = f.required(
+        "reason",
+        "required: the decision it follows (a resolution, an order)",
+    )?;
+    f.done("state, application, reason")?;
+    for (k, v) in [
+        ("application", application.as_deref()),
+        ("reason", Some(reason.as_str())),
+    ] {
+        if v.is_some_and(|v| v.chars().count() > 2000) {
+            return Err(ApiError::field(k, "at most 2000 characters"));
         }
-    };
-    let state = text("state")?
-        .ok_or_else(|| ApiError::field("state", "required: locked, cleared or released"))?;
-    let application = text("application")?;
-    let reason = text("reason")?.ok_or_else(|| {
-        ApiError::field(
-            "reason",
-            "required: the decision it follows (a resolution, an order)",
-        )
-    })?;
-    if let Some(k) = m.keys().next() {
-        return Err(ApiError::field(
-            k.clone(),
-            "unknown field (expected state, application, reason)",
-        ));
     }
     if !matches!(state.as_str(), "locked" | "cleared" | "released") {
         return Err(ApiError::field(

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::auth::{Client, Staff};
+use super::body::Fields;
 use super::complaints::{small_json, ticket_param, StaffComplaint};
 use super::{ApiError, AppState, Params};
 use crate::atlas::Verdict;
@@ -26,44 +26,13 @@ pub fn router() -> Router<AppState> {
         .route("/moderation", get(queue))
 }
 
-/// A string field of a small JSON body; every other field is refused by the caller.
-fn take_text(m: &mut Map<String, Value>, k: &str) -> Result<Option<String>, ApiError> {
-    match m.remove(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::field(k, "must be a string")),
-    }
-}
-
-fn object(v: Value) -> Result<Map<String, Value>, ApiError> {
-    match v {
-        Value::Object(m) => Ok(m),
-        _ => Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        )),
-    }
-}
-
-fn no_more(m: &Map<String, Value>, expected: &str) -> Result<(), ApiError> {
-    match m.keys().next() {
-        Some(k) => Err(ApiError::field(
-            k.clone(),
-            format!("unknown field (expected {expected})"),
-        )),
-        None => Ok(()),
-    }
-}
-
-fn item(m: &mut Map<String, Value>) -> Result<Item, ApiError> {
-    take_text(m, "item")?
-        .ok_or_else(|| {
-            ApiError::field(
-                "item",
-                "required: description, photo:<sha256> or note:<step id>",
-            )
-        })?
-        .parse()
-        .map_err(|e: crate::model::BadItem| ApiError::field("item", e.to_string()))
+fn item(f: &mut Fields) -> Result<Item, ApiError> {
+    f.required(
+        "item",
+        "required: description, photo:<sha256> or note:<step id>",
+    )?
+    .parse()
+    .map_err(|e: crate::model::BadItem| ApiError::field("item", e.to_string()))
 }
 
 /// The answer to a flag.
@@ -83,10 +52,10 @@ async fn flag(
 ) -> Result<Response, ApiError> {
     s.limiter.check(&client)?;
     let t = ticket_param(&ticket)?;
-    let mut m = object(small_json(req).await?)?;
-    let item = item(&mut m)?;
-    let reason = take_text(&mut m, "reason")?;
-    no_more(&m, "item, reason")?;
+    let mut f = Fields::of(small_json(req).await?)?;
+    let item = item(&mut f)?;
+    let reason = f.text("reason")?;
+    f.done("item, reason")?;
     // One flag per client address and piece, stored only as a hash.
     let who = crate::auth::sha256_hex(&format!("flag:{client}"));
     let flagged = s
@@ -116,13 +85,12 @@ async fn decide(
     req: Request,
 ) -> Result<Response, ApiError> {
     let t = ticket_param(&ticket)?;
-    let mut m = object(small_json(req).await?)?;
-    let item = item(&mut m)?;
-    let decision = take_text(&mut m, "decision")?
-        .ok_or_else(|| ApiError::field("decision", "required: hide or show"))?;
-    let reason = take_text(&mut m, "reason")?;
-    no_more(&m, "item, decision, reason")?;
-    let verdict = match decision.trim() {
+    let mut f = Fields::of(small_json(req).await?)?;
+    let item = item(&mut f)?;
+    let decision = f.required("decision", "required: hide or show")?;
+    let reason = f.text("reason")?;
+    f.done("item, decision, reason")?;
+    let verdict = match decision.as_str() {
         "hide" => Verdict::Hide(reason.unwrap_or_default()),
         "show" | "approve" | "keep" => Verdict::Show,
         other => {

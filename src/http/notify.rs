@@ -97,7 +97,7 @@ async fn optout_page(
 ) -> Result<Response, ApiError> {
     let t = ticket_param(&ticket)?;
     let tok = token(&q)?;
-    if s.atlas.optout_token(&t) != tok {
+    if !s.atlas.optout_valid(&t, tok) {
         return Err(ApiError::Forbidden(
             "this link is not valid for that complaint".into(),
         ));

@@ -56,6 +56,15 @@ pub struct Event {
     pub photo_sha256: Option<String>,
 }
 
+/// A public step of a complaint, with where the complaint is (the area feed).
+#[derive(Debug, Clone)]
+pub struct PublicStep {
+    pub ticket: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub event: Event,
+}
+
 /// A complaint as stored, private fields included: callers decide what to show.
 #[derive(Debug, Clone)]
 pub struct ComplaintRecord {
@@ -425,21 +434,26 @@ impl Store {
         Ok(out)
     }
 
-    /// The latest public steps of complaints (each with its ticket), newest first: in a
-    /// ward, or within a box (`[west, south, east, north]`), of some categories.
+    /// The latest public steps of complaints (each with its ticket and pin), newest
+    /// first and before step `before` when given: in a ward, or within a box
+    /// (`[west, south, east, north]`), of some categories.
     pub async fn public_steps(
         &self,
         ward: Option<i64>,
         bbox: Option<[f64; 4]>,
         categories: &[Category],
+        before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<(String, Event)>> {
+    ) -> Result<Vec<PublicStep>> {
         let mut q = QueryBuilder::<Sqlite>::new(
             "SELECT e.id, e.at, e.action, e.status, e.note, e.public, e.photo_sha256, \
-             NULL AS actor, c.ticket FROM complaint_events e \
+             NULL AS actor, c.ticket, c.lon, c.lat FROM complaint_events e \
              JOIN complaints c ON c.id = e.complaint_id \
              WHERE (e.public = 1 OR e.action != 'note')",
         );
+        if let Some(b) = before {
+            q.push(" AND e.id < ").push_bind(b);
+        }
         if let Some(w) = ward {
             q.push(" AND c.ward = ").push_bind(w);
         }
@@ -464,9 +478,11 @@ impl Store {
             .map(|r| {
                 let id: i64 = r.try_get("id")?;
                 let status: String = r.try_get("status")?;
-                Ok((
-                    r.try_get("ticket")?,
-                    Event {
+                Ok(PublicStep {
+                    ticket: r.try_get("ticket")?,
+                    lon: r.try_get("lon")?,
+                    lat: r.try_get("lat")?,
+                    event: Event {
                         id,
                         at: r.try_get("at")?,
                         action: r.try_get("action")?,
@@ -476,7 +492,7 @@ impl Store {
                         actor: None,
                         photo_sha256: r.try_get("photo_sha256")?,
                     },
-                ))
+                })
             })
             .collect()
     }
@@ -711,6 +727,89 @@ mod tests {
             };
             assert!(store.complaints(&all).await.is_err(), "{bad:?} listed");
         }
+    }
+
+    /// Audit entries from before notes were chained by hash carry the note's text: once
+    /// moderation hides that note, the public listing shows the removal notice instead
+    /// (and says so), staff still see the text, and the chain still verifies.
+    #[tokio::test]
+    async fn an_old_audit_entry_with_a_hidden_note_is_redacted_for_the_public() {
+        let (_dir, store, id, ticket) = store_with_one_complaint().await;
+        let officer = store
+            .put_user(
+                "officer1",
+                crate::model::Role::Officer,
+                None,
+                "x",
+                "2026-01-01T00:00:00Z",
+            )
+            .await
+            .unwrap()
+            .id;
+        let old_style = |action: &str, detail: serde_json::Value| super::super::AuditEntry {
+            actor: "officer1".into(),
+            role: Some("officer".into()),
+            action: action.into(),
+            subject: ticket.clone(),
+            public: true,
+            detail,
+        };
+        let step = store
+            .update_complaint(
+                &Update {
+                    id,
+                    from: Status::Submitted,
+                    to: Status::Acknowledged,
+                    action: Action::Acknowledge,
+                    note: Some("the caretaker is a thief".into()),
+                    public: true,
+                    actor: Some(officer),
+                    assign_to: None,
+                    duplicate_of: None,
+                    photo: None,
+                    at: "2026-01-02T00:00:00Z".into(),
+                    notify: Vec::new(),
+                },
+                &old_style(
+                    "complaint.acknowledge",
+                    serde_json::json!({"note": "the caretaker is a thief"}),
+                ),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let public = |store: &Store| {
+            let store = store.clone();
+            let t = ticket.clone();
+            async move { store.audit(Some(&t), 0, 10, false).await.unwrap() }
+        };
+        assert_eq!(
+            public(&store).await[0].detail["note"],
+            "the caretaker is a thief"
+        );
+        store
+            .moderate(
+                &super::super::Decision {
+                    complaint_id: id,
+                    item: Item::Note(step),
+                    state: ModState::Hidden,
+                    reason: Some("abuse".into()),
+                    actor: officer,
+                    at: "2026-01-03T00:00:00Z".into(),
+                },
+                &old_style(
+                    "complaint.hide",
+                    serde_json::json!({"item": format!("note:{step}")}),
+                ),
+            )
+            .await
+            .unwrap();
+        let shown = public(&store).await;
+        assert_eq!(shown[0].detail["note"], "Removed by the department: abuse");
+        assert_eq!(shown[0].detail["redacted"], true);
+        let staff = store.audit(Some(&ticket), 0, 10, true).await.unwrap();
+        assert_eq!(staff[0].detail["note"], "the caretaker is a thief");
+        assert!(store.verify_audit().await.unwrap().ok);
     }
 
     #[tokio::test]

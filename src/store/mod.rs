@@ -29,7 +29,9 @@ mod watch;
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
-pub use complaints::{ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, Update};
+pub use complaints::{
+    ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, PublicStep, Update,
+};
 pub use documents::{
     DocEdit, DocHit, DocMeta, DocQuery, DocState, DocVersion, DocumentRecord, LinkedAsset,
     NewDocument, TextJob, TextState,

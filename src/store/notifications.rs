@@ -54,6 +54,10 @@ pub const NOTIFICATION_STATES: [&str; 7] = [
     "cancelled",
 ];
 
+/// An outbox row with its ticket and the step it tells of.
+const OUTBOX_ROWS: &str = "SELECT n.*, c.ticket, e.action FROM notifications n \
+    JOIN complaints c ON c.id = n.complaint_id JOIN complaint_events e ON e.id = n.event_id";
+
 fn decode(r: &SqliteRow) -> Result<Notification> {
     Ok(Notification {
         id: r.try_get("id")?,
@@ -198,11 +202,7 @@ impl Store {
         ticket: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Notification>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT n.*, c.ticket, e.action FROM notifications n \
-             JOIN complaints c ON c.id = n.complaint_id \
-             JOIN complaint_events e ON e.id = n.event_id WHERE 1 = 1",
-        );
+        let mut q = QueryBuilder::<Sqlite>::new(format!("{OUTBOX_ROWS} WHERE 1 = 1"));
         if let Some(s) = state {
             q.push(" AND n.state = ").push_bind(s.to_string());
         }
@@ -220,17 +220,13 @@ impl Store {
 
     /// One row of the outbox.
     pub async fn notification(&self, id: i64) -> Result<Option<Notification>> {
-        sqlx::query(
-            "SELECT n.*, c.ticket, e.action FROM notifications n \
-             JOIN complaints c ON c.id = n.complaint_id \
-             JOIN complaint_events e ON e.id = n.event_id WHERE n.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+        sqlx::query(&format!("{OUTBOX_ROWS} WHERE n.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(decode)
+            .transpose()
     }
 
     /// How many messages are in each state.
