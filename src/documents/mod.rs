@@ -1,7 +1,8 @@
 //! The department's documents as records of their own: what a document is (type,
 //! reference, issuing office, dates, language, ward, the assets it concerns), its text
 //! (the PDF's text layer, or OCR of a scan), how it is found (full-text search, see
-//! [`search`]) and how a printed copy is checked ([`pdf::stamp`], [`qr`]).
+//! [`search`]) and how a printed copy is checked ([`pdf::stamp`], [`qr`]). The department's
+//! own decision letters are made as PDFs by [`letter`].
 
 pub mod extract;
 pub mod form;

@@ -65,6 +65,14 @@ pub enum PdfError {
     Unreadable(String),
     #[error("{0}")]
     Unsupported(String),
+    /// Text for a PDF of our own making is more than its caps allow (see `letter.rs`): the
+    /// input's fault, not the PDF's.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A PDF of our own making could not be put together (an embedded font the code cannot
+    /// use): a bug, not bad input.
+    #[error("cannot make the PDF: {0}")]
+    Internal(String),
 }
 
 /// The text layer of a PDF, page by page (empty strings for pages with no text, e.g. scans).
