@@ -380,6 +380,11 @@ def concrete_paths(path, op):
                 continue
             p = p.replace("{featureId}", urllib.parse.quote(str(items[0]["id"]), safe=""))
         problem = None
+        if "{key}" in p:
+            # An application number: none on a fresh database, so one that cannot exist
+            # must be a JSON 404.
+            out.append(("missing", p.replace("{key}", "HS-1999-999999"), None))
+            continue
         if re.search(r"\{[^}]*\}", p):
             problem = f"no value for a path parameter in {p}"
         elif unfillable:
@@ -398,6 +403,15 @@ def ask_path(url, listed, problem):
         if ok and "json" in media(ct)[0]:
             json.loads(body)  # a JSON type must carry JSON
         return ok, f"status {status}, Content-Type {ct!r}, listed {listed}, {short(body, 200)}"
+    return fn
+
+
+def json_404(url):
+    def fn():
+        status, h, body = get(url)
+        ok = (status == 404 and media(h.get("Content-Type"))[0] == "application/json"
+              and {"code", "description"} <= set(json.loads(body)))
+        return ok, f"status {status}, Content-Type {h.get('Content-Type')}, {short(body)}"
     return fn
 
 
@@ -423,7 +437,9 @@ if api:
             check(f"GET {path} can be asked", False, f"{type(e).__name__}: {e}")
             continue
         for kind, target, problem in targets:
-            if kind == "none":
+            if kind == "missing":
+                attempt(f"GET {target} (from {path}, nothing on record): JSON 404", json_404(target))
+            elif kind == "none":
                 # No feature to ask for (complaints on a fresh database): one that cannot
                 # exist must then be a JSON 404.
                 attempt(f"GET /collections/{target}/items/NO-SUCH-FEATURE-0 (from {path}, "

@@ -117,6 +117,7 @@ pub fn document(base: &str) -> Value {
             },
             "securitySchemes": {
                 "staff": {"type": "http", "scheme": "bearer", "description": "Token from POST /auth/login"},
+                "applicant": {"type": "http", "scheme": "bearer", "description": "Token (ap_…) from POST /applicants/session, after a one-time code"},
                 "optoutLink": {"type": "apiKey", "in": "query", "name": "t", "description": "The token in the stop-messages link of a message to a reporter"},
             },
             "responses": {
@@ -181,6 +182,7 @@ pub fn document(base: &str) -> Value {
         paths.extend(record_paths());
         paths.extend(complaint_paths());
         paths.extend(application_paths());
+        paths.extend(case_paths());
     }
     doc
 }
@@ -339,6 +341,53 @@ fn application_paths() -> serde_json::Map<String, Value> {
         "/application-types": {"get": {"summary": "Every application type open now, as data: works, rules by grade, stages (who acts, what they produce, time limits), fields and documents, in English and Bengali", "operationId": "applicationTypes", "responses": {"200": ok("Types", &["application/json"])}}},
         "/application-types/{code}": {"get": {"summary": "One application type (a past version with ?version=), with every version on record", "operationId": "applicationType", "parameters": [code.clone(), param("version", "query", "A version a running case keeps", json!({"type": "integer", "minimum": 1}), false)], "responses": {"200": ok("The type", &["application/json"]), "400": errors(), "404": errors()}}},
         "/application-types/{code}/check": {"post": {"summary": "The stages a case for this work at these premises would pass through, or the rule's reason it is refused at entry", "operationId": "checkApplication", "parameters": [code], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["asset", "work"], "properties": {"asset": {"type": "string", "description": "The premises' asset code"}, "work": {"type": "string"}}}}}}, "responses": {"200": ok("allowed, path, days; or reason", &["application/json"]), "400": errors(), "404": errors()}}},
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Online applications as cases (docs/applications.md): applicants, drafts, the desk, the
+/// committee, and the tracker, register and statistics open to everyone.
+fn case_paths() -> serde_json::Map<String, Value> {
+    let key = json!({"name": "key", "in": "path", "required": true, "description": "The application number (HS-2026-000001), or a draft's id (D + 16 hex digits)", "schema": {"type": "string"}});
+    let id = json!({"name": "id", "in": "path", "required": true, "description": "The meeting", "schema": {"type": "integer"}});
+    let doc = json!({"name": "doc", "in": "path", "required": true, "description": "A document code of the type (drawings, ownership, …)", "schema": {"type": "string"}});
+    let applicant = json!([{"applicant": []}]);
+    let staff = json!([{"staff": []}]);
+    let body = |props: Value| json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": props}}}});
+    let file = json!({"required": true, "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}, "image/jpeg": {"schema": {"type": "string", "format": "binary"}}, "image/png": {"schema": {"type": "string", "format": "binary"}}, "image/webp": {"schema": {"type": "string", "format": "binary"}}}});
+    let s = json!({"type": "string"});
+    let paths = json!({
+        "/applicants/code": {"post": {"summary": "Send a one-time sign-in code to an email address (SMTP) or a phone number (webhook to an SMS gateway); 429 if asked again too soon", "operationId": "applicantCode", "requestBody": body(json!({"contact": s, "language": s})), "responses": {"202": ok("Where it went (masked)", &["application/json"]), "400": errors(), "429": errors(), "503": errors()}}},
+        "/applicants/session": {
+            "post": {"summary": "Sign in with the code: an applicant's token for 12 hours", "operationId": "applicantSignIn", "requestBody": body(json!({"contact": s, "code": s})), "responses": {"200": ok("The token", &["application/json"]), "400": errors(), "401": errors()}},
+            "delete": {"summary": "Sign out", "operationId": "applicantSignOut", "security": applicant.clone(), "responses": {"204": {"description": "Signed out"}, "401": errors()}},
+        },
+        "/applications": {"post": {"summary": "A new draft {type, asset?, work?, fields?, language?}; 422 with `refused` if the premises' grade does not allow the work", "operationId": "createApplication", "security": applicant.clone(), "requestBody": body(json!({"type": s, "asset": s, "work": s, "fields": {"type": "object"}, "language": s})), "responses": {"201": ok("The draft", &["application/json"]), "400": errors(), "401": errors(), "422": errors()}}},
+        "/applications/mine": {"get": {"summary": "The applicant's drafts and cases", "operationId": "myApplications", "security": applicant.clone(), "responses": {"200": ok("Cases", &["application/json"]), "401": errors()}}},
+        "/applications/stats": {"get": {"summary": "Per type and stage: stages ended, median days, share within the limit, open and overdue now", "operationId": "applicationStats", "responses": {"200": ok("Statistics", &["application/json"])}}},
+        "/applications/{key}": {
+            "parameters": [key.clone()],
+            "get": {"summary": "The case: the applicant's own, or with a staff token the staff record (applicant, every step)", "operationId": "application", "security": [{"applicant": []}, {"staff": []}], "responses": {"200": ok("The case", &["application/json"]), "401": errors(), "403": errors(), "404": errors()}},
+            "patch": {"summary": "Change a draft (asset, work, fields merged, language)", "operationId": "changeDraft", "security": applicant.clone(), "requestBody": body(json!({"asset": s, "work": s, "fields": {"type": "object"}, "language": s})), "responses": {"200": ok("The draft", &["application/json"]), "400": errors(), "401": errors(), "404": errors(), "409": errors(), "422": errors()}},
+        },
+        "/applications/{key}/files/{doc}": {"put": {"summary": "Add a file for one of the type's documents (on a draft, or in answer to a request); kept private in the document store", "operationId": "addApplicationFile", "security": applicant.clone(), "parameters": [key.clone(), doc.clone(), param("name", "query", "The file's name", s.clone(), false)], "requestBody": file, "responses": {"201": ok("The file", &["application/json"]), "400": errors(), "401": errors(), "404": errors(), "409": errors(), "413": errors(), "415": errors()}}},
+        "/applications/{key}/files/{doc}/{sha256}": {"delete": {"summary": "Take a file off a draft", "operationId": "removeApplicationFile", "security": applicant.clone(), "parameters": [key.clone(), doc, json!({"name": "sha256", "in": "path", "required": true, "schema": {"type": "string"}})], "responses": {"204": {"description": "Removed"}, "401": errors(), "404": errors()}}},
+        "/applications/{key}/submit": {"post": {"summary": "Submit a complete draft: its number, and the first stage's clock starts; 422 with `missing` otherwise (the draft is kept)", "operationId": "submitApplication", "security": applicant.clone(), "parameters": [key.clone()], "responses": {"200": ok("The case", &["application/json"]), "401": errors(), "404": errors(), "409": errors(), "422": errors()}}},
+        "/applications/{key}/answers": {"post": {"summary": "Answer the open request for more (upload its files first); the clock runs again", "operationId": "answerRequest", "security": applicant, "parameters": [key.clone()], "requestBody": body(json!({"request": {"type": "integer"}, "text": s})), "responses": {"200": ok("The case", &["application/json"]), "400": errors(), "401": errors(), "404": errors(), "409": errors()}}},
+        "/applications/{key}/actions": {"post": {"summary": "A step by the holder of the stage's duty (or an admin): forward {note}, request {what, documents}, note {text}, resolution {resolution_no, date, decision, text}, decide {decision, text}, issue (the letter, the lock, the applicant told)", "operationId": "actOnApplication", "security": staff.clone(), "parameters": [key.clone()], "requestBody": body(json!({"action": {"type": "string", "enum": ["forward", "request", "note", "resolution", "decide", "issue"]}})), "responses": {"200": ok("The staff record", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors(), "409": errors()}}},
+        "/applications/{key}/track": {"get": {"summary": "Anyone with the number: the stages with their dates, time limits and days used, and the decision; never the applicant, the form, files or notes", "operationId": "trackApplication", "parameters": [key], "responses": {"200": ok("The tracker", &["application/json"]), "404": errors()}}},
+        "/desk": {"get": {"summary": "The cases at the stages the user's duties cover, with days used and overdue flags", "operationId": "desk", "security": staff.clone(), "parameters": [param("stage", "query", "One stage", s.clone(), false), param("type", "query", "One type", s.clone(), false)], "responses": {"200": ok("The queue", &["application/json"]), "401": errors(), "403": errors()}}},
+        "/register/decisions": {"get": {"summary": "The public register of decisions: premises, grade, work, decision, resolution number and date, the letter's verification link; no personal details", "operationId": "decisions", "parameters": [param("type", "query", "One type", s.clone(), false), param("limit", "query", "At most this many (50)", json!({"type": "integer", "minimum": 0, "maximum": 500}), false), param("offset", "query", "Skip this many", json!({"type": "integer", "minimum": 0}), false)], "responses": {"200": ok("Decisions", &["application/json"]), "400": errors()}}},
+        "/hcc/meetings": {
+            "get": {"summary": "Meetings of the Heritage Conservation Committee, with their agendas", "operationId": "hccMeetings", "security": staff.clone(), "responses": {"200": ok("Meetings", &["application/json"]), "401": errors(), "403": errors()}},
+            "post": {"summary": "A meeting {date}: its agenda is every case waiting for the committee (duty hcc_secretary)", "operationId": "createHccMeeting", "security": staff.clone(), "requestBody": body(json!({"date": s})), "responses": {"201": ok("The meeting", &["application/json"]), "400": errors(), "401": errors(), "403": errors()}},
+        },
+        "/hcc/meetings/{id}": {"get": {"summary": "One meeting and its agenda", "operationId": "hccMeeting", "security": staff.clone(), "parameters": [id.clone()], "responses": {"200": ok("The meeting", &["application/json"]), "401": errors(), "403": errors(), "404": errors()}}},
+        "/hcc/meetings/{id}/recommendations": {"post": {"summary": "The committee's recommendation on a case of the agenda {application, recommendation: approve|refuse, text}; the case moves to the Mayor-in-Council", "operationId": "hccRecommendation", "security": staff.clone(), "parameters": [id.clone()], "requestBody": body(json!({"application": s, "recommendation": s, "text": s})), "responses": {"200": ok("The staff record of the case", &["application/json"]), "400": errors(), "401": errors(), "403": errors(), "404": errors(), "409": errors()}}},
+        "/hcc/meetings/{id}/minutes": {"put": {"summary": "The minutes (a PDF) into the document store; the meeting is held", "operationId": "hccMinutes", "security": staff, "parameters": [id], "requestBody": {"required": true, "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}, "responses": {"200": ok("The meeting", &["application/json"]), "401": errors(), "403": errors(), "404": errors(), "413": errors(), "415": errors()}}},
     });
     match paths {
         Value::Object(m) => m,
