@@ -88,11 +88,13 @@ pub fn export(store: &Store, req: &Request<'_>, path: Option<&Path>) -> Result<u
     };
     let mut snap = store.snapshot()?;
     let wards = wards_of(&snap)?;
+    let locks = snap.lock_marks()?;
     let plan = Plan {
         layer: req.layer,
         crs: &crs,
         sel: &sel,
         wards: &wards,
+        locks: &locks,
     };
     if let Some(p) = path {
         // Written beside the target and renamed when whole: a failed export leaves no
@@ -146,11 +148,13 @@ pub fn write_layer<W: Write>(
 ) -> Result<u64, ExportError> {
     let mut snap = store.snapshot()?;
     let wards = wards_of(&snap)?;
+    let locks = snap.lock_marks()?;
     let plan = Plan {
         layer,
         crs: &Crs::crs84(),
         sel: &Selection::default(),
         wards: &wards,
+        locks: &locks,
     };
     plan.text(&mut snap, format, out)
 }
@@ -200,11 +204,15 @@ struct Plan<'a> {
     crs: &'a Crs,
     sel: &'a Selection,
     wards: &'a Index,
+    /// The heritage locks recorded, as the HTTP answers show them.
+    locks: &'a std::collections::HashMap<crate::model::AssetId, crate::model::LockMark>,
 }
 
 impl Plan<'_> {
     fn item(&self, a: Asset) -> Item {
-        Item::Asset(Arc::new(with_located_ward(self.wards, a)))
+        let mut a = with_located_ward(self.wards, a);
+        a.lock = self.locks.get(&a.id).cloned();
+        Item::Asset(Arc::new(a))
     }
 
     /// Whether nothing narrows or reprojects the layer: then the stored boxes and the

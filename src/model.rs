@@ -354,6 +354,32 @@ pub struct Asset {
     /// `attrs.ward` was not recorded but found from the asset's location (the ward
     /// containing a point inside it) when it was indexed; never stored.
     pub ward_from_location: bool,
+    /// The heritage lock as recorded (`heritage_locks`), given to the asset when it is
+    /// indexed; never stored with it. `None`: no decision recorded (a graded building
+    /// is then `locked`).
+    pub lock: Option<LockMark>,
+}
+
+/// A recorded heritage lock, as the asset's record shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockMark {
+    /// `locked`, `cleared` or `released`.
+    pub state: &'static str,
+    /// The application it is cleared for.
+    pub application: Option<String>,
+}
+
+impl LockMark {
+    pub fn new(state: &str, application: Option<String>) -> LockMark {
+        LockMark {
+            state: match state {
+                "cleared" => "cleared",
+                "released" => "released",
+                _ => "locked",
+            },
+            application,
+        }
+    }
 }
 
 impl Asset {

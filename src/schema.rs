@@ -249,6 +249,30 @@ const GRADE: Field<Asset> = Field {
     tag: Tag::Shared,
     read: |a| a.attrs.grade.map_or(Prop::Null, |g| Prop::Name(g.as_str())),
 };
+/// The heritage lock (issue 17) for other e-KMC systems: `locked` for every graded
+/// building until a decision is recorded, then what it said (`cleared`, `released`).
+const HERITAGE_LOCK: Field<Asset> = Field {
+    name: "heritage_lock",
+    ty: Type::String,
+    shown: F,
+    tag: Tag::Shared,
+    read: |a| match (&a.lock, a.attrs.grade) {
+        (Some(l), Some(_)) => Prop::Name(l.state),
+        (None, Some(_)) => Prop::Name("locked"),
+        (_, None) => Prop::Null,
+    },
+};
+/// The application a lock is cleared for.
+const HERITAGE_LOCK_APPLICATION: Field<Asset> = Field {
+    name: "heritage_lock_application",
+    ty: Type::String,
+    shown: F,
+    tag: Tag::Unique,
+    read: |a| match &a.lock {
+        Some(l) if a.attrs.grade.is_some() => opt_str(&l.application),
+        _ => Prop::Null,
+    },
+};
 const YEAR_BUILT: Field<Asset> = Field {
     name: "year_built",
     ty: Type::Integer,
@@ -295,7 +319,14 @@ macro_rules! common {
     };
 }
 
-static HERITAGE: [Field<Asset>; 18] = common!(BOROUGH, GRADE, YEAR_BUILT, OWNER);
+static HERITAGE: [Field<Asset>; 20] = common!(
+    BOROUGH,
+    GRADE,
+    YEAR_BUILT,
+    OWNER,
+    HERITAGE_LOCK,
+    HERITAGE_LOCK_APPLICATION
+);
 static WATER_BODIES: [Field<Asset>; 18] = common!(BOROUGH, AREA_M2, STATUS, PROTECTED);
 static PARKS: [Field<Asset>; 16] = common!(BOROUGH, AREA_M2);
 static WARDS: [Field<Asset>; 15] = common!(WARD_BOROUGH);

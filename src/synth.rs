@@ -84,6 +84,7 @@ impl SynthFeature {
             updated_at: String::new(),
             version: 1,
             ward_from_location: false,
+            lock: None,
         }
     }
 }

@@ -395,6 +395,28 @@ async fn a_heritage_sanction_goes_from_submission_to_the_lock_cleared() {
         ),
         (Some("cleared"), Some(number.as_str()), Some(true))
     );
+    // The OGC collection carries the lock too, for systems that read the register there.
+    let (_, items) = srv
+        .get("/collections/heritage/items?filter=heritage_lock%3D%27cleared%27")
+        .await;
+    let found: Vec<&str> = items["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["HER-0001"], "{items}");
+    assert_eq!(
+        items["features"][0]["properties"]["heritage_lock_application"],
+        number.as_str()
+    );
+    let (_, other) = srv
+        .get("/collections/heritage/items?filter=code%3D%27HER-0002%27")
+        .await;
+    assert_eq!(
+        other["features"][0]["properties"]["heritage_lock"],
+        "locked"
+    );
     let t = track(&srv, &number).await;
     assert_eq!(t["decision"]["resolution_no"], "MIC/412/2026");
     let stages: Vec<&str> = t["stages"]

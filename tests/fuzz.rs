@@ -741,6 +741,7 @@ fn as_assets(sites: &[Site]) -> Vec<Item> {
                 updated_at: "2026-01-01T00:00:00Z".into(),
                 version: 1,
                 ward_from_location: false,
+                lock: None,
             }))
         })
         .collect()
@@ -3827,6 +3828,7 @@ fn fuzz_tile_render() {
                         updated_at: "2026-01-01T00:00:00Z".into(),
                         version: 1,
                         ward_from_location: false,
+                        lock: None,
                     }
                 })
                 .collect();
@@ -4357,4 +4359,44 @@ fn fuzz_complaint_item() {
         Ok(())
     });
     tally.both_seen("complaint item");
+}
+
+#[test]
+fn fuzz_applicant_contact() {
+    use heritage_atlas::applications::{contact, Channel};
+    let tally = Tally::default();
+    let text = prop_oneof![
+        "\\PC{0,80}",
+        "[ +()\\-.0-9]{0,24}",
+        "[a-zA-Z0-9._%+\\-]{0,20}@[a-zA-Z0-9.\\-]{0,20}",
+        // Well-formed ones too, so both answers are seen on every run.
+        " ?(\\+91 ?)?[6-9][0-9]{9} ?",
+        "[a-z]{1,10}@[a-z]{1,10}\\.(org|in|com)",
+    ];
+    fuzz("applicant contact", text, |s| {
+        let s2 = s.clone();
+        match within(move || contact(&s2))? {
+            Ok((c, ch)) => {
+                tally.add(true);
+                // One canonical form: it parses back to itself, on the same channel.
+                prop_assert_eq!(contact(&c), Ok((c.clone(), ch)));
+                match ch {
+                    Channel::Email => prop_assert!(
+                        c.matches('@').count() == 1 && c == c.to_lowercase() && c.len() <= 254
+                    ),
+                    Channel::Phone => prop_assert!(
+                        c.starts_with('+')
+                            && (9..=16).contains(&c.len())
+                            && c[1..].bytes().all(|b| b.is_ascii_digit())
+                    ),
+                }
+            }
+            Err(e) => {
+                tally.add(false);
+                prop_assert!(!e.is_empty());
+            }
+        }
+        Ok(())
+    });
+    tally.both_seen("applicant contact");
 }

@@ -7,6 +7,8 @@
 //! these tests say so and pass, unless `HERITAGE_ATLAS_REQUIRE_TOOLS=1` (as `.ci/run`
 //! sets), when they fail.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -547,4 +549,79 @@ async fn a_connection_the_server_closed_while_idle_is_replaced() {
     sink.wait_messages(2).await;
     assert_eq!(sink.count("SESSION"), 2, "{}", sink.text());
     assert!(format!("{s:?}").contains("127.0.0.1"));
+}
+
+/// An applicant's one-time code reaches their email through this notifier, and signs
+/// them in (issue 17): the whole way, over HTTP, against the sink.
+#[tokio::test]
+async fn an_applicants_code_arrives_by_email_and_signs_them_in() {
+    if !have_sink() {
+        return;
+    }
+    let sink = Sink::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = common::TestServer::start(&dir.path().join("a.db"), true).await;
+    srv.atlas
+        .set_senders(heritage_atlas::atlas::applications::Senders {
+            notifiers: heritage_atlas::atlas::notify::Notifiers {
+                email: Some(Arc::new(smtp(
+                    format!("smtp://127.0.0.1:{}?tls=none", sink.port),
+                    None,
+                ))),
+                webhook: None,
+            },
+            codes_to_log: false,
+        });
+    let (s, v) = common::post(
+        &srv,
+        "/applicants/code",
+        None,
+        &serde_json::json!({"contact": "Ria.Sen@Example.org"}),
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    assert_eq!(v["sent_to"], "r***@example.org");
+    sink.wait_messages(1).await;
+    let text = sink.text();
+    assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
+    let code: String = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Subject: Your code "))
+        .unwrap_or_else(|| panic!("a subject with the code:\n{text}"))
+        .trim()
+        .to_string();
+    assert_eq!(code.len(), 6, "{code:?}");
+    // A phone number has no notifier here: said plainly, nothing stored.
+    let (s, v) = common::post(
+        &srv,
+        "/applicants/code",
+        None,
+        &serde_json::json!({"contact": "9830012345"}),
+    )
+    .await;
+    assert_eq!(s, 503, "{v}");
+    // Asked again at once: wait.
+    let (s, _) = common::post(
+        &srv,
+        "/applicants/code",
+        None,
+        &serde_json::json!({"contact": "ria.sen@example.org"}),
+    )
+    .await;
+    assert_eq!(s, 429);
+    let (s, v) = common::post(
+        &srv,
+        "/applicants/session",
+        None,
+        &serde_json::json!({"contact": "ria.sen@example.org", "code": code}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let token = v["token"].as_str().expect("token").to_string();
+    let (s, v) = common::get_as(&srv, Some(&token), "/applications/mine").await;
+    assert_eq!(
+        (s, v["contact"].as_str()),
+        (200, Some("ria.sen@example.org"))
+    );
+    srv.stop().await;
 }

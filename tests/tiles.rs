@@ -591,6 +591,7 @@ fn bare_asset(
         updated_at: String::new(),
         version: 1,
         ward_from_location: false,
+        lock: None,
     }
 }
 

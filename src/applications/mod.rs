@@ -363,6 +363,7 @@ pub fn contact(s: &str) -> Result<(String, Channel), String> {
         let lower = s.to_lowercase();
         let (local, domain) = lower.rsplit_once('@').unwrap_or_default();
         let ok = !local.is_empty()
+            && lower.len() <= 254
             && local.len() <= 64
             && domain.contains('.')
             && !domain.starts_with('.')

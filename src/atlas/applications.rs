@@ -1467,6 +1467,12 @@ impl Atlas {
                 "{number} moved meanwhile (someone else acted on it); reload it"
             )));
         }
+        if let Some(l) = &m.lock {
+            self.lock_recorded(
+                l.asset,
+                crate::model::LockMark::new(l.state, l.application.clone()),
+            );
+        }
         if let Some((subject, text)) = notice {
             self.tell_applicant(&c, action.name(), subject, text);
         }

@@ -404,6 +404,7 @@ pub(super) fn preview(a: &NewAsset, code: &str, version: i64) -> Asset {
         updated_at: String::new(),
         version,
         ward_from_location: false,
+        lock: None,
     }
 }
 

@@ -164,6 +164,9 @@ pub struct Atlas {
     app_types: Vec<crate::applications::AppType>,
     /// How applicants get their sign-in codes and news (set once at start).
     senders: std::sync::OnceLock<applications::Senders>,
+    /// The heritage locks recorded (`heritage_locks`), given to assets as they are
+    /// indexed (see [`Atlas::locate_ward`]).
+    locks: std::sync::RwLock<std::collections::HashMap<AssetId, crate::model::LockMark>>,
 }
 
 impl Atlas {
@@ -222,7 +225,14 @@ impl Atlas {
             notify_committer: Default::default(),
             app_types,
             senders: std::sync::OnceLock::new(),
+            locks: Default::default(),
         };
+        *atlas.locks.write().unwrap_or_else(|e| e.into_inner()) = atlas
+            .store
+            .heritage_lock_marks()
+            .await?
+            .into_iter()
+            .collect();
         atlas.reload().await?;
         atlas.load_pins().await?;
         Ok(atlas)
@@ -251,9 +261,35 @@ impl Atlas {
         Ok(())
     }
 
-    /// An asset as the index keeps it (see [`with_located_ward`]).
+    /// An asset as the index keeps it: its ward found if not recorded (see
+    /// [`with_located_ward`]), its heritage lock as recorded.
     pub fn locate_ward(&self, a: Asset) -> Asset {
-        with_located_ward(&self.index, a)
+        let mut a = with_located_ward(&self.index, a);
+        a.lock = self
+            .locks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&a.id)
+            .cloned();
+        a
+    }
+
+    /// A heritage lock was recorded (after its commit): the asset's record shows it.
+    /// Tiles do not carry the lock, so none is invalidated.
+    pub fn lock_recorded(&self, id: AssetId, mark: crate::model::LockMark) {
+        self.locks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, mark.clone());
+        // Under the layer's write lock, so an edit applied meanwhile is not undone.
+        if let Some(layer) = self.index.get(id).map(|a| a.layer) {
+            let mut layer = self.index.write(layer);
+            if let Some(a) = layer.get(id) {
+                let mut a = (**a).clone();
+                a.lock = Some(mark);
+                layer.upsert(a);
+            }
+        }
     }
 
     pub fn index(&self) -> &Index {

@@ -108,12 +108,20 @@ fn lang_of(f: &mut Fields, req_lang: Option<Lang>) -> Result<Lang, ApiError> {
     }
 }
 
-async fn send_code(State(s): State<AppState>, req: Request) -> Result<Response, ApiError> {
+async fn send_code(
+    State(s): State<AppState>,
+    super::auth::Client(client): super::auth::Client,
+    req: Request,
+) -> Result<Response, ApiError> {
     let accept = preferred_language(req.headers());
     let mut f = Fields::of(small_json(req).await?)?;
     let contact = f.required("contact", "required: an email address or a phone number")?;
     let lang = lang_of(&mut f, accept)?;
     f.done("contact, language")?;
+    crate::applications::contact(&contact).map_err(|e| ApiError::field("contact", e))?;
+    // Each code is a message to someone: a client may not send more than it may file
+    // complaints, whatever contacts it names.
+    s.limiter.check(&client)?;
     let (contact, channel) = s.atlas.send_code(&contact, lang).await?;
     let shown = mask(&contact);
     Ok((

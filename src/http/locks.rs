@@ -144,6 +144,8 @@ async fn set(
             &log,
         )
         .await?;
+    s.atlas
+        .lock_recorded(id, crate::model::LockMark::new(&state, application));
     let (_, lock) = lock_of(&s, &code).await?;
     Ok(Json(lock).into_response())
 }

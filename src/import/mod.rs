@@ -389,6 +389,10 @@ pub const SERVER_MANAGED: &[&str] = &[
     "created_at",
     "updated_at",
     "version",
+    // Set by decisions only (the heritage lock table, mirrored onto the record); an
+    // export read back, or an edit, does not set them.
+    "heritage_lock",
+    "heritage_lock_application",
 ];
 
 /// Maps a feature's properties onto the asset's columns; unknown ones go to `extra`.

@@ -190,6 +190,7 @@ impl RegisterTx {
                 updated_at: now,
                 version,
                 ward_from_location: false,
+                lock: None,
             },
             outcome,
         ))
@@ -729,6 +730,7 @@ pub(super) fn decode_asset(r: &impl AssetColumns) -> Result<Asset> {
         updated_at: required(Col::UpdatedAt)?.to_owned(),
         version: r.int(Col::Version)?.ok_or_else(|| null(id, Col::Version))?,
         ward_from_location: false,
+        lock: None,
     })
 }
 

@@ -44,6 +44,23 @@ impl Store {
 }
 
 impl Snapshot {
+    /// Every recorded heritage lock (see `store/locks.rs`).
+    pub fn lock_marks(
+        &self,
+    ) -> Result<std::collections::HashMap<crate::model::AssetId, crate::model::LockMark>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT asset_id, state, application FROM heritage_locks")?;
+        let rows = stmt.query_map([], |r| {
+            let state: String = r.get(1)?;
+            Ok((
+                crate::model::AssetId(r.get(0)?),
+                crate::model::LockMark::new(&state, r.get(2)?),
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The number of assets in a layer (from the layer index, no row read).
     pub fn layer_count(&self, layer: Layer) -> Result<u64> {
         let n: i64 = self.conn.query_row(

@@ -16,6 +16,22 @@ pub struct LockRecord {
 }
 
 impl Store {
+    /// Every recorded lock, as the assets' records show it.
+    pub async fn heritage_lock_marks(&self) -> Result<Vec<(AssetId, crate::model::LockMark)>> {
+        let rows = sqlx::query("SELECT asset_id, state, application FROM heritage_locks")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok((
+                    AssetId(r.try_get("asset_id")?),
+                    crate::model::LockMark::new(&state, r.try_get("application")?),
+                ))
+            })
+            .collect()
+    }
+
     /// The recorded lock of an asset, if any was ever recorded.
     pub async fn heritage_lock(&self, asset: AssetId) -> Result<Option<LockRecord>> {
         let row = sqlx::query(

@@ -52,9 +52,22 @@ impl From<EditError> for ApiError {
 /// The strong validator of an item: its id and version (and the CRS it is written in,
 /// when not CRS84, since the bytes differ).
 pub fn etag(a: &Asset, crs: &Crs) -> String {
+    // A heritage lock changes the item without a new version: its state is in the tag
+    // too, after the two parts `If-Match` reads.
+    let lock = match &a.lock {
+        Some(l) => format!(
+            ".{}{}",
+            &l.state[..1],
+            l.application
+                .as_deref()
+                .map(|n| crate::auth::sha256_hex(n)[..8].to_string())
+                .unwrap_or_default()
+        ),
+        None => String::new(),
+    };
     match crs.code {
-        None => format!("\"{}.{}\"", a.id.0, a.version),
-        Some(c) => format!("\"{}.{}.{c}\"", a.id.0, a.version),
+        None => format!("\"{}.{}{lock}\"", a.id.0, a.version),
+        Some(c) => format!("\"{}.{}{lock}.{c}\"", a.id.0, a.version),
     }
 }
 
