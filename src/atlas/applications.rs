@@ -1620,17 +1620,33 @@ impl Atlas {
         if by.role == Role::FieldStaff {
             return Err(AppError::Forbidden("meetings are for officers".into()));
         }
-        Ok(self.store.meetings().await?)
+        let mut all = self.store.meetings().await?;
+        for m in &mut all {
+            self.name_premises(m);
+        }
+        Ok(all)
+    }
+
+    /// Each agenda item's premises, as the register names them.
+    fn name_premises(&self, m: &mut crate::store::Meeting) {
+        for item in &mut m.agenda {
+            item.asset = self
+                .asset_ref(item.asset_id)
+                .and_then(|a| serde_json::to_value(a).ok());
+        }
     }
 
     pub async fn meeting(&self, by: &User, id: i64) -> Result<crate::store::Meeting, AppError> {
         if by.role == Role::FieldStaff {
             return Err(AppError::Forbidden("meetings are for officers".into()));
         }
-        self.store
+        let mut m = self
+            .store
             .meeting(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no meeting {id}")))
+            .ok_or_else(|| AppError::NotFound(format!("no meeting {id}")))?;
+        self.name_premises(&mut m);
+        Ok(m)
     }
 
     /// Records the committee's recommendation on a case of a meeting's agenda; the case

@@ -180,7 +180,12 @@ pub struct Meeting {
 pub struct AgendaItem {
     #[serde(skip)]
     pub case: i64,
+    #[serde(skip)]
+    pub asset_id: Option<AssetId>,
     pub number: String,
+    /// The premises, filled in by the atlas (code, names, grade).
+    pub asset: Option<Value>,
+    pub work: Option<String>,
     pub position: i64,
     pub recommendation: Option<String>,
 }
@@ -1012,7 +1017,7 @@ impl Store {
             return Ok(None);
         };
         let agenda = sqlx::query(
-            "SELECT g.application_id, c.number, g.position, g.recommendation FROM hcc_agenda g \
+            "SELECT g.application_id, c.number, c.asset_id, c.work, g.position, g.recommendation FROM hcc_agenda g \
              JOIN applications c ON c.id = g.application_id WHERE g.meeting_id = ? ORDER BY g.position",
         )
         .bind(id)
@@ -1022,7 +1027,10 @@ impl Store {
         .map(|a| {
             Ok(AgendaItem {
                 case: a.try_get("application_id")?,
+                asset_id: a.try_get::<Option<i64>, _>("asset_id")?.map(AssetId),
                 number: a.try_get::<Option<String>, _>("number")?.unwrap_or_default(),
+                asset: None,
+                work: a.try_get("work")?,
                 position: a.try_get("position")?,
                 recommendation: a.try_get("recommendation")?,
             })
