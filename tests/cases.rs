@@ -342,6 +342,13 @@ async fn a_heritage_sanction_goes_from_submission_to_the_lock_cleared() {
         ),
         (Some("HER-0001"), Some("repair"))
     );
+    assert_eq!(
+        (
+            m["agenda"][0]["asset"]["code"].as_str(),
+            m["agenda"][0]["work"].as_str()
+        ),
+        (Some("HER-0001"), Some("repair"))
+    );
     let meeting = m["id"].as_i64().unwrap();
     let (s, _) = act(
         &srv,
