@@ -27,7 +27,9 @@ CREATE TABLE applicant_codes (
     tries        INTEGER NOT NULL DEFAULT 0,
     sent_at      TEXT    NOT NULL,
     hour_start   TEXT    NOT NULL,
-    hour_count   INTEGER NOT NULL
+    hour_count   INTEGER NOT NULL,
+    day_start    TEXT    NOT NULL,
+    day_count    INTEGER NOT NULL
 );
 
 CREATE TABLE applicant_sessions (
@@ -67,6 +69,9 @@ CREATE TABLE applications (
     decision_ref  TEXT,
     decision_date TEXT,
     letter_sha256 TEXT,
+    -- Bumped by every change to a draft (premises, work, fields, files): a submission
+    -- is of the draft as it was checked, or not at all.
+    rev           INTEGER NOT NULL DEFAULT 0,
     created_at    TEXT    NOT NULL,
     updated_at    TEXT    NOT NULL,
     submitted_at  TEXT,
@@ -78,7 +83,8 @@ CREATE INDEX applications_applicant ON applications (applicant_id);
 CREATE INDEX applications_stage ON applications (state, stage);
 CREATE INDEX applications_decided ON applications (decided_at) WHERE state = 'decided';
 
--- The applicant's files, kept in the document store by SHA-256.
+-- The applicant's files: the bytes in the document store's files by SHA-256, the record
+-- here only (never a document of the register: no search, no text job, not public).
 CREATE TABLE application_files (
     application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     doc            TEXT    NOT NULL,

@@ -766,6 +766,20 @@ async fn the_clock_stops_while_the_applicant_is_asked_for_more() {
         mine["requests"][0]["what"],
         "A clearer drawing of the north elevation"
     );
+    let (s, v) = post_json(
+        &srv,
+        &format!("/applications/{number}/answers"),
+        Some(&ap),
+        &json!({"request": request, "text": "Attached"}),
+    )
+    .await;
+    assert_eq!(
+        (s, &v["missing"]["documents"]),
+        (422, &json!(["drawings"])),
+        "{v}"
+    );
+    let (s, v) = put_file(&srv, &ap, &number, "ownership", pdf(4445)).await;
+    assert_eq!(s, 400, "only what the request asks for: {v}");
     let (s, f) = put_file(&srv, &ap, &number, "drawings", pdf(4444)).await;
     assert_eq!((s, f["request"].as_i64()), (201, Some(request)), "{f}");
     let (s, v) = post_json(
@@ -1035,12 +1049,44 @@ async fn the_tracker_and_the_register_carry_nothing_personal() {
         crawled >= 6,
         "the crawl read the public answers ({crawled})"
     );
-    // The applicant's files are private documents.
+    // The applicant's files are no documents of the register: read through their case,
+    // by the applicant and by officers only.
     assert_eq!(
         get_as(&srv, None, &format!("/documents/{file_sha}"))
             .await
             .0,
         404
     );
+    assert_eq!(
+        get_as(&srv, Some(&officer), &format!("/documents/{file_sha}"))
+            .await
+            .0,
+        404
+    );
+    let (_, hits) = get_as(&srv, Some(&officer), "/documents?q=Secret").await;
+    assert_eq!(hits["numberMatched"], 0, "{hits}");
+    let doc = mine["files"][0]["doc"].as_str().unwrap().to_string();
+    let url = format!("/applications/{open}/files/{doc}/{file_sha}");
+    let field = staff(&srv, "field79", Role::FieldStaff, &[]).await;
+    let other = applicant(&srv, &inbox, "9830077777").await;
+    for (who, token, want) in [
+        ("the public", None, 401),
+        ("field staff", Some(field.as_str()), 403),
+        ("another applicant", Some(other.as_str()), 404),
+        ("the applicant", Some(ap.as_str()), 200),
+        ("an officer", Some(officer.as_str()), 200),
+    ] {
+        let mut r = reqwest::Client::new().get(srv.url(&url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), want, "{who}");
+        if want == 200 {
+            assert_eq!(r.headers()["cache-control"], "private, no-store");
+            let bytes = r.bytes().await.unwrap();
+            assert_eq!(common::sha256_hex(&bytes), file_sha, "{who}");
+        }
+    }
     srv.stop().await;
 }

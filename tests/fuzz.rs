@@ -4385,8 +4385,8 @@ fn fuzz_applicant_contact() {
                         c.matches('@').count() == 1 && c == c.to_lowercase() && c.len() <= 254
                     ),
                     Channel::Phone => prop_assert!(
-                        c.starts_with('+')
-                            && (9..=16).contains(&c.len())
+                        c.starts_with("+91")
+                            && c.len() == 13
                             && c[1..].bytes().all(|b| b.is_ascii_digit())
                     ),
                 }

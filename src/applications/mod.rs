@@ -207,6 +207,27 @@ impl AppType {
             if !rule.path.iter().all(|s| seen.insert(s)) {
                 return Err(bad(format!("rule {key:?} passes through a stage twice")));
             }
+            // A case ends with its letter, and is decided once before it: else a path
+            // could leave a case open with nothing left to do, or issue nothing to say.
+            let produces = |s: &String| t.stages.get(s).map(|d| d.produces);
+            if rule.path.last().and_then(produces) != Some(Produces::Letter)
+                || rule.path[..rule.path.len() - 1]
+                    .iter()
+                    .any(|s| produces(s) == Some(Produces::Letter))
+            {
+                return Err(bad(format!(
+                    "rule {key:?}: a path ends with the letter stage, and only there"
+                )));
+            }
+            if !rule
+                .path
+                .iter()
+                .any(|s| matches!(produces(s), Some(Produces::Resolution | Produces::Decision)))
+            {
+                return Err(bad(format!(
+                    "rule {key:?}: a path needs a stage that decides (a resolution or a decision)"
+                )));
+            }
             if rule.works.len() < t.works.len() && rule.refusal.is_none() {
                 return Err(bad(format!(
                     "rule {key:?} refuses some works without saying why (refusal)"
@@ -352,8 +373,9 @@ impl Channel {
 }
 
 /// An applicant's contact as typed, in one canonical form — an email address in lower
-/// case, a phone number as `+<country><number>` (ten digits alone are an Indian mobile
-/// number) — or why it is not one.
+/// case, an Indian mobile number as `+91` and ten digits — or why it is not one. Codes go
+/// by SMS only to Indian mobiles: a gateway paid per message is not to be sent to premium
+/// ranges abroad by whoever asks.
 pub fn contact(s: &str) -> Result<(String, Channel), String> {
     let s = s.trim();
     if s.is_empty() || s.len() > 254 {
@@ -392,6 +414,11 @@ pub fn contact(s: &str) -> Result<(String, Channel), String> {
         ));
     }
     let number = if plus {
+        if !rest.starts_with("91") {
+            return Err(format!(
+                "{s:?}: codes are sent to Indian mobile numbers (+91); use an email address otherwise"
+            ));
+        }
         rest.to_string()
     } else if rest.len() == 10 && matches!(rest.as_bytes()[0], b'6'..=b'9') {
         format!("91{rest}")
@@ -402,8 +429,9 @@ pub fn contact(s: &str) -> Result<(String, Channel), String> {
             "{s:?}: give a ten-digit mobile number or the number with its country code (+91…)"
         ));
     };
-    if !(8..=15).contains(&number.len()) || number.starts_with('0') {
-        return Err(format!("{s:?} is not a phone number"));
+    // An Indian mobile number: 91, then ten digits from 6 to 9 first.
+    if number.len() != 12 || !matches!(number.as_bytes()[2], b'6'..=b'9') {
+        return Err(format!("{s:?} is not an Indian mobile number"));
     }
     Ok((format!("+{number}"), Channel::Phone))
 }
@@ -495,6 +523,14 @@ mod tests {
         assert!(broken(&|v| v["number_prefix"] = "hs".into()).contains("number_prefix"));
         assert!(broken(&|v| v["surprise"] = true.into()).contains("unknown field"));
         assert!(broken(&|v| v["rules"]["I"]["path"][1] = "eh_scrutiny".into()).contains("twice"));
+        assert!(
+            broken(&|v| v["rules"]["I"]["path"] = serde_json::json!(["eh_scrutiny", "mic"]))
+                .contains("letter")
+        );
+        assert!(broken(
+            &|v| v["rules"]["I"]["path"] = serde_json::json!(["eh_scrutiny", "communication"])
+        )
+        .contains("decides"));
     }
 
     #[test]
@@ -523,11 +559,10 @@ mod tests {
             ok("+91 98300-12345"),
             ("+919830012345".into(), Channel::Phone)
         );
-        assert_eq!(
-            ok("+44 20 7946 0958"),
-            ("+442079460958".into(), Channel::Phone)
-        );
         for bad in [
+            "+44 20 7946 0958",
+            "+91 12345 67890",
+            "+9198300",
             "",
             "a@b",
             "@x.org",

@@ -32,6 +32,10 @@ pub const SESSION_HOURS: i64 = 12;
 pub const MAX_TEXT_CHARS: usize = 8_000;
 /// Files one case may hold.
 pub const MAX_FILES: usize = 60;
+/// Cases the desk lists at once, oldest first.
+pub const DESK_MAX: i64 = 2_000;
+/// Drafts one applicant may keep.
+pub const MAX_DRAFTS: i64 = 20;
 
 /// How sign-in codes and news reach applicants.
 #[derive(Default)]
@@ -272,6 +276,8 @@ pub struct DeskItem {
     pub days_used: f64,
     pub overdue: bool,
     pub awaiting_applicant: bool,
+    /// On a scheduled HCC meeting's agenda, its recommendation not yet recorded.
+    pub on_agenda: bool,
 }
 
 /// A decided case in the public register.
@@ -316,10 +322,10 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+use crate::model::rfc3339;
+
+/// Kolkata's offset: an application's year and an order's date are the city's.
+const IST: time::UtcOffset = time::macros::offset!(+5:30);
 
 fn pauses(requests: &[(String, Option<String>)]) -> Vec<Pause> {
     requests
@@ -535,10 +541,16 @@ impl Atlas {
             ) => h.send_plain(&p).await,
             _ => Ok(()),
         };
-        sent.map_err(|e| {
+        if let Err(e) = sent {
+            // The gateway's or mail server's words stay in our log: they may name it.
             tracing::warn!(error = %e, "a sign-in code was not sent");
-            AppError::Unavailable(format!("the code could not be sent just now: {e}"))
-        })?;
+            if !matches!(e, crate::notify::SendError::Uncertain(_)) {
+                self.store.clear_applicant_code(&contact).await?;
+            }
+            return Err(AppError::Unavailable(
+                "the code could not be sent just now; try again in a few minutes".into(),
+            ));
+        }
         Ok((contact, channel))
     }
 
@@ -567,10 +579,10 @@ impl Atlas {
             .await?
         {
             CodeCheck::Applicant(id) => id,
-            CodeCheck::Wrong => return Err(AppError::Unauthorized("that code is not right".into())),
-            CodeCheck::NoCode => {
+                        // One answer for both, so it does not tell whether a code is waiting.
+            CodeCheck::Wrong | CodeCheck::NoCode => {
                 return Err(AppError::Unauthorized(
-                    "no code is waiting for this contact (expired, used, or too many tries): ask for a new one"
+                    "that code is not right, or no longer holds (10 minutes, 5 tries): ask for a new one"
                         .into(),
                 ))
             }
@@ -717,6 +729,11 @@ impl Atlas {
         patch: &Map<String, Value>,
     ) -> Result<CaseView, AppError> {
         let t = self.application_type(type_code)?.clone();
+        if self.store.draft_count(who.id).await? >= MAX_DRAFTS {
+            return Err(AppError::Conflict(format!(
+                "you have {MAX_DRAFTS} drafts: submit or finish one first"
+            )));
+        }
         let (asset, work, fields, lang) = self.draft_patch(&t, None, patch).await?;
         let draft = format!("D{}", hex::encode(rand::random::<[u8; 8]>()).to_uppercase());
         let c = self
@@ -843,15 +860,15 @@ impl Atlas {
         name: Option<String>,
     ) -> Result<CaseFile, AppError> {
         let c = self.own_case(who, key).await?;
-        let request = match c.state.as_str() {
-            "draft" => None,
+        let (request, asked) = match c.state.as_str() {
+            "draft" => (None, Vec::new()),
             "awaiting_applicant" => self
                 .store
                 .case_requests(c.id)
                 .await?
                 .into_iter()
                 .rfind(|r| r.answered_at.is_none())
-                .map(|r| r.id),
+                .map_or((None, Vec::new()), |r| (Some(r.id), r.documents)),
             _ => {
                 return Err(AppError::Conflict(
                     "files are added to a draft, or in answer to a request for more".into(),
@@ -872,10 +889,11 @@ impl Atlas {
                 ),
             )
         })?;
-        if self.store.case_files(c.id).await?.len() >= MAX_FILES {
-            return Err(AppError::Conflict(format!(
-                "an application holds at most {MAX_FILES} files"
-            )));
+        if !asked.is_empty() && !asked.iter().any(|d| d == doc) {
+            return Err(field(
+                "doc",
+                format!("the request asks for {}, not {doc:?}", asked.join(", ")),
+            ));
         }
         let name = name
             .map(|n| {
@@ -891,8 +909,8 @@ impl Atlas {
             c.number.as_deref().unwrap_or(&c.draft),
             def.label.en
         );
-        let (sha256, media_type, size) =
-            self.put_private_document(bytes, &title, c.asset_id).await?;
+        let _ = title;
+        let (sha256, media_type, size) = self.put_applicant_file(bytes).await?;
         let f = CaseFile {
             doc: doc.to_string(),
             sha256,
@@ -902,27 +920,64 @@ impl Atlas {
             added_at: now_rfc3339(),
             request,
         };
-        self.store.add_case_file(c.id, &f).await?;
+        if !self.store.add_case_file(c.id, &f, MAX_FILES as i64).await? {
+            return Err(AppError::Conflict(format!(
+                "files are added to a draft or in answer to the open request, at most {MAX_FILES} an application; this one moved meanwhile or is full"
+            )));
+        }
         Ok(f)
     }
 
-    /// Puts bytes in the document store as a private document unless they are already on
-    /// record: (sha256, media type, size).
-    async fn put_private_document(
+    /// Keeps an applicant's file in the document store's files, by SHA-256, but not as a
+    /// document of the register: it is read only through its case (the applicant, and
+    /// officers), never searched, read for text or made public. (sha256, type, size).
+    async fn put_applicant_file(&self, bytes: Vec<u8>) -> Result<(String, String, i64), AppError> {
+        if bytes.is_empty() {
+            return Err(field("file", "required: the file's bytes"));
+        }
+        if bytes.len() > crate::history::MAX_DOCUMENT_BYTES {
+            return Err(AppError::Document(HistoryError::TooLarge(format!(
+                "a file may be at most {} MB",
+                crate::history::MAX_DOCUMENT_BYTES >> 20
+            ))));
+        }
+        let media_type = crate::history::document_type(&bytes).ok_or_else(|| {
+            AppError::Document(HistoryError::Unsupported(
+                "files must be PDF, JPEG, PNG or WebP".into(),
+            ))
+        })?;
+        let sha256 = crate::history::sha256_hex(&bytes);
+        let size = bytes.len() as i64;
+        self.store_file(&sha256, bytes).await?;
+        Ok((sha256, media_type.into(), size))
+    }
+
+    /// An applicant's file, to them or to officers: (media type, bytes).
+    pub async fn case_file_bytes(
         &self,
-        bytes: Vec<u8>,
-        title: &str,
-        asset: Option<AssetId>,
-    ) -> Result<(String, String, i64), AppError> {
-        self.put_document_bytes(
-            bytes,
-            title,
-            asset,
-            false,
-            crate::documents::DocKind::Other,
-            APPLICANT,
-        )
-        .await
+        reader: Result<&Applicant, &User>,
+        key: &str,
+        doc: &str,
+        sha256: &str,
+    ) -> Result<(String, Vec<u8>), AppError> {
+        let c = match reader {
+            Ok(who) => self.own_case(who, key).await?,
+            Err(by) => {
+                if by.role == Role::FieldStaff {
+                    return Err(AppError::Forbidden(
+                        "applications are handled by officers".into(),
+                    ));
+                }
+                self.submitted(key).await?
+            }
+        };
+        let f = self
+            .store
+            .case_file(c.id, doc, sha256)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no file {sha256} for {doc} on {key}")))?;
+        let bytes = self.document_bytes(&f.sha256).await?;
+        Ok((f.media_type, bytes))
     }
 
     async fn put_document_bytes(
@@ -1051,6 +1106,7 @@ impl Atlas {
             .and_then(|s| t.stages.get(s).map(|d| (s.as_str(), d.days)))
             .ok_or_else(|| field("type", "this type has no stages"))?;
         let now = OffsetDateTime::now_utc();
+        let year = now.to_offset(IST).year();
         let log = applicant_entry(
             "application.submit",
             "",
@@ -1060,15 +1116,21 @@ impl Atlas {
             .store
             .submit_case(
                 c.id,
+                c.rev,
                 &t.number_prefix,
-                now.year(),
+                year,
                 &path,
                 first,
                 &rfc3339(now),
                 &log,
             )
             .await?
-            .ok_or_else(|| AppError::Conflict("the draft was submitted meanwhile".into()))?;
+            .ok_or_else(|| {
+                AppError::Conflict(
+                    "the draft changed or was submitted meanwhile: check it and submit again"
+                        .into(),
+                )
+            })?;
         let c = self.own_case(who, &number).await?;
         self.case_view(&c, false).await
     }
@@ -1093,6 +1155,26 @@ impl Atlas {
                 "request {request} is not open on this application"
             )));
         };
+        let given: BTreeSet<String> = self
+            .store
+            .case_files(c.id)
+            .await?
+            .into_iter()
+            .filter(|f| f.request == Some(open.id))
+            .map(|f| f.doc)
+            .collect();
+        let lacking: Vec<String> = open
+            .documents
+            .iter()
+            .filter(|d| !given.contains(*d))
+            .cloned()
+            .collect();
+        if !lacking.is_empty() {
+            return Err(AppError::Missing(Missing {
+                documents: lacking,
+                ..Missing::default()
+            }));
+        }
         let text = bounded("text", text, MAX_TEXT_CHARS)?;
         let number = c.number.clone().unwrap_or_default();
         let m = Move {
@@ -1111,6 +1193,7 @@ impl Atlas {
             closing: None,
             lock: None,
             agenda: None,
+            publish: None,
             actor: None,
             at: now_rfc3339(),
             log: applicant_entry("application.answer", &number, json!({"request": open.id})),
@@ -1218,6 +1301,7 @@ impl Atlas {
             closing: None,
             lock: None,
             agenda: None,
+            publish: None,
             actor: Some(by.id),
             at: at.clone(),
             log: staff_entry(
@@ -1267,7 +1351,7 @@ impl Atlas {
                     "application.forward",
                     number,
                     true,
-                    json!({"stage": stage, "to": n.as_ref().map(|x| &x.0), "note_sha256": crate::auth::sha256_hex(&note), "asset": asset_code}),
+                    json!({"stage": stage, "to": n.as_ref().map(|x| &x.0), "asset": asset_code}),
                 );
                 if let Some(s) = m.step.as_mut() {
                     s.text = Some(note);
@@ -1363,7 +1447,7 @@ impl Atlas {
                     outcome: Some(outcome.into()),
                     text: Some(text),
                     reference: Some(format!("{number}/D")),
-                    ref_date: Some(at.get(..10).unwrap_or_default().to_string()),
+                    ref_date: Some(OffsetDateTime::now_utc().to_offset(IST).date().to_string()),
                     ..NewStep::default()
                 });
                 m.next_stage = Some(next());
@@ -1399,12 +1483,14 @@ impl Atlas {
                         letter,
                         &title,
                         c.asset_id,
-                        true,
+                        false,
                         crate::documents::DocKind::Order,
                         &by.name,
                     )
                     .await?;
                 let mut m = m0;
+                // On record private until the move commits; public with it.
+                m.publish = Some(sha.clone());
                 m.to_state = "decided";
                 m.next_stage = Some(None);
                 m.step = Some(NewStep {
@@ -1436,7 +1522,16 @@ impl Atlas {
                 let graded = asset
                     .as_ref()
                     .is_some_and(|a| a.layer == Layer::Heritage && a.attrs.grade.is_some());
-                if approve && graded {
+                let released = match c.asset_id {
+                    Some(id) => self
+                        .store
+                        .heritage_lock(id)
+                        .await?
+                        .is_some_and(|l| l.state == "released"),
+                    None => false,
+                };
+                // A released building stays released: an approval never locks it again.
+                if approve && graded && !released {
                     m.lock = Some(LockChange {
                         asset: c.asset_id.unwrap_or(AssetId(0)),
                         state: "cleared",
@@ -1528,13 +1623,20 @@ impl Atlas {
             return Err(AppError::Forbidden("the desk is for officers".into()));
         }
         let now = OffsetDateTime::now_utc();
-        let mut out = Vec::new();
-        for c in self.store.open_cases(5_000).await? {
-            if type_code.is_some_and(|t| t != c.type_code)
-                || stage.is_some_and(|s| c.stage.as_deref() != Some(s))
-            {
+        // The stages of every type the user's duties cover, filtered as asked.
+        let mut covered = Vec::new();
+        for t in &self.app_types {
+            if type_code.is_some_and(|x| x != t.code) {
                 continue;
             }
+            for (code, def) in &t.stages {
+                if may_act(by, &def.duty) && stage.is_none_or(|s| s == code) {
+                    covered.push((t.code.clone(), code.clone()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (c, on_agenda) in self.store.open_cases(&covered, DESK_MAX).await? {
             let t = self.type_of(&c).await?;
             let Some(st) = c.stage.clone() else { continue };
             let Some(def) = t.stages.get(&st) else {
@@ -1562,6 +1664,7 @@ impl Atlas {
                 days_used: days,
                 overdue: !within,
                 awaiting_applicant: c.state == "awaiting_applicant",
+                on_agenda,
             });
         }
         Ok(out)
@@ -1661,6 +1764,12 @@ impl Atlas {
     ) -> Result<CaseView, AppError> {
         let stage = self.hcc_duty(by)?;
         let m = self.meeting(by, meeting).await?;
+        if m.state != "scheduled" {
+            return Err(AppError::Conflict(format!(
+                "meeting {meeting} is {}: its minutes are on record",
+                m.state
+            )));
+        }
         let c = self.submitted(number).await?;
         let item = m.agenda.iter().find(|a| a.case == c.id).ok_or_else(|| {
             AppError::Conflict(format!(
@@ -1712,6 +1821,7 @@ impl Atlas {
             closing: None,
             lock: None,
             agenda: Some((meeting, outcome.into())),
+            publish: None,
             actor: Some(by.id),
             at: now_rfc3339(),
             log: staff_entry(
@@ -1740,6 +1850,12 @@ impl Atlas {
     ) -> Result<crate::store::Meeting, AppError> {
         self.hcc_duty(by)?;
         let m = self.meeting(by, meeting).await?;
+        if m.minutes.is_some() {
+            return Err(AppError::Conflict(format!(
+                "the minutes of meeting {meeting} are on record: /documents/{}",
+                m.minutes.as_deref().unwrap_or_default()
+            )));
+        }
         if crate::history::document_type(&bytes) != Some("application/pdf") {
             return Err(AppError::Document(HistoryError::Unsupported(
                 "the minutes are a PDF".into(),
@@ -1970,8 +2086,7 @@ impl Atlas {
             by_case.entry(case).or_default().push((a, b));
         }
         let now = OffsetDateTime::now_utc();
-        let (decided, _) = self.store.decided_cases(None, 0, 0).await?;
-        let _ = decided;
+        let counts = self.store.decision_counts().await?;
         let mut out = Vec::new();
         for t in &self.app_types {
             let mut stages = Vec::new();
@@ -2023,15 +2138,18 @@ impl Atlas {
                     overdue,
                 });
             }
-            let (rows, decided) = self.store.decided_cases(Some(&t.code), 100_000, 0).await?;
+            let of = |outcome: Option<&str>| -> usize {
+                counts
+                    .iter()
+                    .filter(|(ty, o, _)| *ty == t.code && outcome.is_none_or(|x| x == o))
+                    .map(|(_, _, n)| *n as usize)
+                    .sum()
+            };
             out.push(TypeStats {
                 kind: t.code.clone(),
                 submitted: cases.len(),
-                decided: decided as usize,
-                approved: rows
-                    .iter()
-                    .filter(|c| c.outcome.as_deref() == Some("approved"))
-                    .count(),
+                decided: of(None),
+                approved: of(Some("approved")),
                 stages,
             });
         }

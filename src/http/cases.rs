@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{key}/files/{doc}", put(add_file))
         .route(
             "/applications/{key}/files/{doc}/{sha256}",
-            axum::routing::delete(remove_file),
+            get(file).delete(remove_file),
         )
         .route("/applications/{key}/submit", post(submit))
         .route("/applications/{key}/answers", post(answer))
@@ -278,6 +278,33 @@ async fn add_file(
     let mut r = private(f);
     *r.status_mut() = StatusCode::CREATED;
     Ok(r)
+}
+
+/// An applicant's file, to them or to officers; never cached by anyone between.
+async fn file(
+    State(s): State<AppState>,
+    reader: Reader,
+    Path((key, doc, sha)): Path<(String, String, String)>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
+    let who = match &reader {
+        Reader::Applicant(a) => Ok(a),
+        Reader::Staff(u) => Err(u),
+    };
+    let (media_type, bytes) = s.atlas.case_file_bytes(who, &key, &doc, &sha).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+            (header::VARY, "Authorization".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{doc}-{}\"", &sha[..12.min(sha.len())]),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn remove_file(

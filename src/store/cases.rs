@@ -35,6 +35,7 @@ pub struct CaseRow {
     pub decision_ref: Option<String>,
     pub decision_date: Option<String>,
     pub letter_sha256: Option<String>,
+    pub rev: i64,
     pub created_at: String,
     pub updated_at: String,
     pub submitted_at: Option<String>,
@@ -141,6 +142,8 @@ pub struct Move {
     pub lock: Option<LockChange>,
     /// Record the recommendation on a meeting's agenda.
     pub agenda: Option<(i64, String)>,
+    /// A document (the letter, put on record private) made public with the move.
+    pub publish: Option<String>,
     pub actor: Option<i64>,
     pub at: String,
     pub log: AuditEntry,
@@ -203,7 +206,7 @@ pub struct StageSpan {
 
 const CASE_COLUMNS: &str = "c.id, c.draft, c.number, c.type_code, c.type_version, c.applicant_id, \
      a.contact, c.asset_id, c.work, c.fields, c.language, c.state, c.path, c.stage, c.outcome, \
-     c.decided_by, c.decision_ref, c.decision_date, c.letter_sha256, c.created_at, c.updated_at, \
+     c.decided_by, c.decision_ref, c.decision_date, c.letter_sha256, c.rev, c.created_at, c.updated_at, \
      c.submitted_at, c.decided_at";
 
 fn corrupt(id: i64, what: String) -> StoreError {
@@ -246,6 +249,7 @@ fn decode_case(r: &SqliteRow) -> Result<CaseRow> {
         decision_ref: r.try_get("decision_ref")?,
         decision_date: r.try_get("decision_date")?,
         letter_sha256: r.try_get("letter_sha256")?,
+        rev: r.try_get("rev")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         submitted_at: r.try_get("submitted_at")?,
@@ -266,6 +270,7 @@ fn seconds_between(a: &str, b: &str) -> i64 {
 /// Seconds between two sends of a code to one contact, and codes an hour.
 pub const CODE_GAP_S: i64 = 30;
 pub const CODES_PER_HOUR: i64 = 5;
+pub const CODES_PER_DAY: i64 = 10;
 /// Wrong tries a code allows.
 pub const CODE_TRIES: i64 = 5;
 
@@ -280,36 +285,55 @@ impl Store {
     ) -> Result<CodeIssue> {
         let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
-            "SELECT sent_at, hour_start, hour_count FROM applicant_codes WHERE contact = ?",
+            "SELECT sent_at, hour_start, hour_count, day_start, day_count FROM applicant_codes \
+             WHERE contact = ?",
         )
         .bind(contact)
         .fetch_optional(&mut *tx)
         .await?;
-        let (hour_start, hour_count) = match row {
+        let now_s = now.to_string();
+        let ((hour_start, hour_count), (day_start, day_count)) = match row {
             Some(r) => {
                 let sent: String = r.try_get("sent_at")?;
-                let start: String = r.try_get("hour_start")?;
-                let count: i64 = r.try_get("hour_count")?;
                 let since = seconds_between(&sent, now);
                 if since < CODE_GAP_S {
                     return Ok(CodeIssue::Wait(CODE_GAP_S - since.max(0)));
                 }
-                let in_hour = seconds_between(&start, now);
-                if in_hour < 3600 {
-                    if count >= CODES_PER_HOUR {
-                        return Ok(CodeIssue::Wait(3600 - in_hour.max(0)));
+                // A window of `span` seconds holding at most `max` codes.
+                let window = |start: String, count: i64, span: i64, max: i64| {
+                    let gone = seconds_between(&start, now);
+                    if gone >= span {
+                        Ok((now_s.clone(), 1))
+                    } else if count >= max {
+                        Err(CodeIssue::Wait(span - gone.max(0)))
+                    } else {
+                        Ok((start, count + 1))
                     }
-                    (start, count + 1)
-                } else {
-                    (now.to_string(), 1)
+                };
+                let hour = window(
+                    r.try_get("hour_start")?,
+                    r.try_get("hour_count")?,
+                    3600,
+                    CODES_PER_HOUR,
+                );
+                let day = window(
+                    r.try_get("day_start")?,
+                    r.try_get("day_count")?,
+                    86_400,
+                    CODES_PER_DAY,
+                );
+                match (hour, day) {
+                    (Ok(h), Ok(d)) => (h, d),
+                    (Err(w), _) | (_, Err(w)) => return Ok(w),
                 }
             }
-            None => (now.to_string(), 1),
+            None => ((now_s.clone(), 1), (now_s.clone(), 1)),
         };
         sqlx::query(
-            "INSERT INTO applicant_codes (contact, code_sha256, expires_at, tries, sent_at, hour_start, hour_count) \
-             VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6) ON CONFLICT (contact) DO UPDATE SET \
-             code_sha256 = ?2, expires_at = ?3, tries = 0, sent_at = ?4, hour_start = ?5, hour_count = ?6",
+            "INSERT INTO applicant_codes (contact, code_sha256, expires_at, tries, sent_at, \
+             hour_start, hour_count, day_start, day_count) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (contact) DO UPDATE SET code_sha256 = ?2, expires_at = ?3, tries = 0, \
+             sent_at = ?4, hour_start = ?5, hour_count = ?6, day_start = ?7, day_count = ?8",
         )
         .bind(contact)
         .bind(code_sha256)
@@ -317,10 +341,32 @@ impl Store {
         .bind(now)
         .bind(&hour_start)
         .bind(hour_count)
+        .bind(&day_start)
+        .bind(day_count)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(CodeIssue::Issued)
+    }
+
+    /// Forgets the code outstanding for `contact` (it could not be sent); the sending
+    /// limits still count it.
+    pub async fn clear_applicant_code(&self, contact: &str) -> Result<()> {
+        sqlx::query("UPDATE applicant_codes SET code_sha256 = '' WHERE contact = ?")
+            .bind(contact)
+            .execute(&self.durable)
+            .await?;
+        Ok(())
+    }
+
+    /// An applicant's drafts.
+    pub async fn draft_count(&self, applicant: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM applications WHERE applicant_id = ? AND state = 'draft'",
+        )
+        .bind(applicant)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Checks a code; a right one is used up and the applicant made if new.
@@ -518,16 +564,58 @@ impl Store {
         rows.iter().map(decode_case).collect()
     }
 
-    /// Cases open at any of `stages` (all open cases if `None`), oldest first.
-    pub async fn open_cases(&self, limit: i64) -> Result<Vec<CaseRow>> {
+    /// Cases open at any of `stages` (type code, stage), oldest first, and whether each
+    /// is on a scheduled meeting's agenda.
+    pub async fn open_cases(
+        &self,
+        stages: &[(String, String)],
+        limit: i64,
+    ) -> Result<Vec<(CaseRow, bool)>> {
+        if stages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = serde_json::to_string(
+            &stages
+                .iter()
+                .map(|(t, s)| format!("{t}/{s}"))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| StoreError::Encode(e.to_string()))?;
         let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM applications c JOIN applicants a ON a.id = c.applicant_id \
-             WHERE c.state IN ('open', 'awaiting_applicant') ORDER BY c.submitted_at, c.id LIMIT ?"
+            "SELECT {CASE_COLUMNS}, EXISTS (SELECT 1 FROM hcc_agenda g JOIN hcc_meetings m \
+               ON m.id = g.meeting_id WHERE g.application_id = c.id AND m.state = 'scheduled' \
+               AND g.recommendation IS NULL) AS on_agenda \
+             FROM applications c JOIN applicants a ON a.id = c.applicant_id \
+             WHERE c.state IN ('open', 'awaiting_applicant') \
+               AND c.type_code || '/' || c.stage IN (SELECT value FROM json_each(?)) \
+             ORDER BY c.submitted_at, c.id LIMIT ?"
         ))
+        .bind(wanted)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decode_case).collect()
+        rows.iter()
+            .map(|r| Ok((decode_case(r)?, r.try_get("on_agenda")?)))
+            .collect()
+    }
+
+    /// Decided cases per type and outcome.
+    pub async fn decision_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT type_code, outcome, count(*) AS n FROM applications \
+             WHERE state = 'decided' GROUP BY type_code, outcome",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("type_code")?,
+                    r.try_get("outcome")?,
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
     }
 
     /// Decided cases, newest first, with how many there are.
@@ -568,8 +656,8 @@ impl Store {
         now: &str,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE applications SET asset_id = ?, work = ?, fields = ?, language = ?, updated_at = ? \
-             WHERE id = ? AND state = 'draft'",
+            "UPDATE applications SET asset_id = ?, work = ?, fields = ?, language = ?, updated_at = ?, \
+             rev = rev + 1 WHERE id = ? AND state = 'draft'",
         )
         .bind(asset.map(|a| a.0))
         .bind(work)
@@ -582,9 +670,27 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Links a file to a case (drafts, or while a request is open: `request`).
-    pub async fn add_case_file(&self, case: i64, f: &CaseFile) -> Result<bool> {
-        let done = sqlx::query(
+    /// Links a file to a case: to a draft, or (`request`) while that request is open; at
+    /// most `max` files a case. False if the case is no longer where the caller saw it,
+    /// or full.
+    pub async fn add_case_file(&self, case: i64, f: &CaseFile, max: i64) -> Result<bool> {
+        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let open: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM applications c WHERE c.id = ?1 AND \
+               ((?2 IS NULL AND c.state = 'draft') OR (?2 IS NOT NULL AND c.state = 'awaiting_applicant' \
+                 AND EXISTS (SELECT 1 FROM application_requests r WHERE r.id = ?2 \
+                             AND r.application_id = c.id AND r.answered_at IS NULL))) \
+               AND (SELECT count(*) FROM application_files WHERE application_id = c.id) < ?3)",
+        )
+        .bind(case)
+        .bind(f.request)
+        .bind(max)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !open {
+            return Ok(false);
+        }
+        sqlx::query(
             "INSERT OR IGNORE INTO application_files \
              (application_id, doc, sha256, name, size, media_type, added_at, request_id) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -597,13 +703,20 @@ impl Store {
         .bind(&f.media_type)
         .bind(&f.added_at)
         .bind(f.request)
-        .execute(&self.durable)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        sqlx::query("UPDATE applications SET rev = rev + 1, updated_at = ? WHERE id = ?")
+            .bind(&f.added_at)
+            .bind(case)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Unlinks a file from a draft.
     pub async fn remove_case_file(&self, case: i64, doc: &str, sha256: &str) -> Result<bool> {
+        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "DELETE FROM application_files WHERE application_id = ? AND doc = ? AND sha256 = ? \
              AND (SELECT state FROM applications WHERE id = application_id) = 'draft'",
@@ -611,9 +724,26 @@ impl Store {
         .bind(case)
         .bind(doc)
         .bind(sha256)
-        .execute(&self.durable)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE applications SET rev = rev + 1 WHERE id = ?")
+            .bind(case)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Whether a case holds a file with this hash (any document).
+    pub async fn case_file(&self, case: i64, doc: &str, sha256: &str) -> Result<Option<CaseFile>> {
+        Ok(self
+            .case_files(case)
+            .await?
+            .into_iter()
+            .find(|f| f.doc == doc && f.sha256 == sha256))
     }
 
     pub async fn case_files(&self, case: i64) -> Result<Vec<CaseFile>> {
@@ -760,6 +890,7 @@ impl Store {
     pub async fn submit_case(
         &self,
         case: i64,
+        rev: i64,
         prefix: &str,
         year: i32,
         path: &[String],
@@ -768,12 +899,15 @@ impl Store {
         log: &AuditEntry,
     ) -> Result<Option<String>> {
         let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM applications WHERE id = ?")
-                .bind(case)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if state.as_deref() != Some("draft") {
+        // The draft as it was checked: not submitted meanwhile, nor changed.
+        let same: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM applications WHERE id = ? AND state = 'draft' AND rev = ?)",
+        )
+        .bind(case)
+        .bind(rev)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !same {
             return Ok(None);
         }
         let seq: i64 = sqlx::query_scalar(
@@ -917,6 +1051,12 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
+        }
+        if let Some(sha) = &m.publish {
+            sqlx::query("UPDATE documents SET public = 1 WHERE sha256 = ?")
+                .bind(sha)
+                .execute(&mut *tx)
+                .await?;
         }
         let seq = audit::append(&mut tx, &m.log, &m.at).await?;
         if let Some(l) = &m.lock {
