@@ -275,7 +275,26 @@ async fn a_heritage_sanction_goes_from_submission_to_the_lock_cleared() {
         .as_array()
         .unwrap()
         .contains(&json!("drawings")));
+    // Fields saved at once, each on its own: every one is kept.
+    let saves = FIELDS.iter().map(|(k, v)| {
+        let (srv, ap, draft) = (&srv, &ap, &draft);
+        async move {
+            common::patch(
+                srv,
+                &format!("/applications/{draft}"),
+                Some(ap),
+                &json!({"fields": {*k: v}}),
+            )
+            .await
+        }
+    });
+    for (s, v) in futures_util::future::join_all(saves).await {
+        assert_eq!(s, 200, "{v}");
+    }
     let (_, mine) = get_as(&srv, Some(&ap), "/applications/mine").await;
+    for (k, v) in FIELDS {
+        assert_eq!(mine["items"][0]["fields"][k], v, "{k} kept");
+    }
     assert_eq!(mine["items"][0]["key"], draft.as_str(), "the draft is kept");
     assert_eq!(mine["items"][0]["fields"]["premises_no"], "1A Queens Way");
 

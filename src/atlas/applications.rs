@@ -761,26 +761,38 @@ impl Atlas {
         key: &str,
         patch: &Map<String, Value>,
     ) -> Result<CaseView, AppError> {
-        let c = self.own_case(who, key).await?;
-        if c.state != "draft" {
-            return Err(AppError::Conflict(format!(
-                "{} is submitted: it can no longer be changed",
-                c.number.as_deref().unwrap_or(&c.draft)
-            )));
+        // A patch merges into the draft as read; another saved meanwhile (two tabs, two
+        // fields saved at once) is read again and merged into, never overwritten.
+        for _ in 0..8 {
+            let c = self.own_case(who, key).await?;
+            if c.state != "draft" {
+                return Err(AppError::Conflict(format!(
+                    "{} is submitted: it can no longer be changed",
+                    c.number.as_deref().unwrap_or(&c.draft)
+                )));
+            }
+            let t = self.type_of(&c).await?;
+            let (asset, work, fields, lang) = self.draft_patch(&t, Some(&c), patch).await?;
+            if self
+                .store
+                .update_draft(
+                    c.id,
+                    c.rev,
+                    asset,
+                    work.as_deref(),
+                    &fields,
+                    &lang,
+                    &now_rfc3339(),
+                )
+                .await?
+            {
+                let c = self.own_case(who, &c.draft).await?;
+                return self.case_view(&c, false).await;
+            }
         }
-        let t = self.type_of(&c).await?;
-        let (asset, work, fields, lang) = self.draft_patch(&t, Some(&c), patch).await?;
-        if !self
-            .store
-            .update_draft(c.id, asset, work.as_deref(), &fields, &lang, &now_rfc3339())
-            .await?
-        {
-            return Err(AppError::Conflict(
-                "the draft was submitted meanwhile".into(),
-            ));
-        }
-        let c = self.own_case(who, &c.draft).await?;
-        self.case_view(&c, false).await
+        Err(AppError::Conflict(
+            "the draft is being changed elsewhere at this moment; try again".into(),
+        ))
     }
 
     async fn draft_patch(

@@ -644,11 +644,12 @@ impl Store {
         Ok((rows.iter().map(decode_case).collect::<Result<_>>()?, n))
     }
 
-    /// Changes a draft's premises, work, fields and language; false if it is no longer a
-    /// draft.
+    /// Changes a draft's premises, work, fields and language if it is still a draft at
+    /// revision `rev`; false otherwise.
     pub async fn update_draft(
         &self,
         id: i64,
+        rev: i64,
         asset: Option<AssetId>,
         work: Option<&str>,
         fields: &Map<String, Value>,
@@ -657,14 +658,15 @@ impl Store {
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE applications SET asset_id = ?, work = ?, fields = ?, language = ?, updated_at = ?, \
-             rev = rev + 1 WHERE id = ? AND state = 'draft'",
+             rev = rev + 1 WHERE id = ? AND state = 'draft' AND rev = ?",
         )
         .bind(asset.map(|a| a.0))
         .bind(work)
         .bind(Value::Object(fields.clone()).to_string())
         .bind(language)
-        .bind(now)
+                .bind(now)
         .bind(id)
+        .bind(rev)
         .execute(&self.durable)
         .await?;
         Ok(done.rows_affected() == 1)
