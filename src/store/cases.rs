@@ -646,6 +646,7 @@ impl Store {
 
     /// Changes a draft's premises, work, fields and language if it is still a draft at
     /// revision `rev`; false otherwise.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_draft(
         &self,
         id: i64,
