@@ -34,7 +34,6 @@ const state = {
   app: null,             // the case record (a draft, or the case once submitted)
   def: null,             // its type as defined for its version
   checks: null,          // {asset, works: Map(work → the server's check)} or {asset, error}
-  assetGeom: null,       // {code, geometry, bbox}: the premises on the map
   pending: {},           // field code → value typed and not yet saved
   saving: false,
   savedAt: null,
@@ -94,7 +93,6 @@ export function show(arg, query) {
     state.app = null;
     state.def = null;
     state.checks = null;
-    state.assetGeom = null;
     state.pending = {};
     state.savedAt = null;
     state.saveError = null;
@@ -191,23 +189,10 @@ async function runChecks() {
   render();
 }
 
-/** Outlines the premises on the map (their record has the geometry). */
-async function showAsset({ fly = false } = {}) {
+/** Outlines the premises on the map and brings them into view. */
+function showAsset() {
   const code = state.app && state.app.asset ? state.app.asset.code : null;
-  if (!code) return;
-  if (!state.assetGeom || state.assetGeom.code !== code) {
-    try {
-      const rec = await api.asset(code);
-      state.assetGeom = { code, geometry: rec.geometry, bbox: rec.bbox || mapctl.geometryBbox(rec.geometry) };
-    } catch {
-      return;
-    }
-  }
-  if (!state.visible || !state.app || !state.app.asset || state.app.asset.code !== code) return;
-  mapctl.highlight(state.assetGeom.geometry);
-  const m = mapctl.map;
-  const b = state.assetGeom.bbox;
-  if (m && b && (fly || !m.getBounds().contains([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]))) mapctl.fitBbox(b, 18);
+  apps.premisesOnMap(code, () => state.visible && state.app && state.app.asset && state.app.asset.code === code);
 }
 
 // ---- starting a draft ---------------------------------------------------------------------------
@@ -235,7 +220,7 @@ async function start() {
     state.ctx.navigate(`#apply/${encodeURIComponent(app.draft)}`, { replace: true });
     if (app.asset) {
       runChecks();
-      showAsset({ fly: true });
+      showAsset();
     }
   } catch (e) {
     state.starting = false;
@@ -382,7 +367,7 @@ async function chooseAsset(code) {
   }
   render();
   runChecks();
-  showAsset({ fly: true });
+  showAsset();
   const target = state.pick ? $('#apply-pick') : $('#apply-asset');
   if (target) {
     reveal(target);
@@ -620,7 +605,7 @@ function premisesSection() {
       h('p', { class: 'card-title' }, apps.premises(a)),
       layer === 'heritage' ? h('p', { class: 'badges' }, apps.gradeBadge(a.grade)) : null,
       h('div', { class: 'button-row' },
-        h('button', { type: 'button', class: 'btn btn-secondary', id: 'apply-show-asset', text: t('track.showOnMap'), onclick: () => showAsset({ fly: true }) }),
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'apply-show-asset', text: t('track.showOnMap'), onclick: () => showAsset() }),
         h('button', { type: 'button', class: 'btn btn-secondary', id: 'apply-open-asset', text: t('apply.openAsset'), onclick: () => state.ctx.navigate(`#asset/${encodeURIComponent(a.code)}`) })))
       : h('p', { class: 'hint', id: 'apply-asset', tabindex: '-1', text: t('apply.noAsset') }),
     h('p', { class: 'hint', text: t(layer === 'water_bodies' ? 'apply.pickHintWater' : 'apply.pickHint') }),

@@ -11,6 +11,7 @@ import { t, tn, label, fmtDate, fmtNumber, getLang } from './i18n.js';
 import { api, staffSession, setStaffSession } from './api.js';
 import { explain } from './errors.js';
 import { fmtSize } from './docview.js';
+import * as mapctl from './mapctl.js';
 
 /** An application number: `HS-2026-000001` (the type's prefix, the year, a serial). */
 export const NUMBER = /^[A-Z]{1,4}-\d{4}-\d{6,}$/;
@@ -170,6 +171,26 @@ export function stagesList(stages, { def = null, id = null, next = [] } = {}) {
   }));
 }
 
+const outlines = new Map(); // asset code → Promise of {geometry, bbox}
+
+/**
+ * Outlines a case's premises on the map and brings them into view (their record has the
+ * outline; kept per code). `still()` says whether the view still wants it when it arrives.
+ */
+export function premisesOnMap(code, still = () => true) {
+  if (!code) return;
+  if (!outlines.has(code)) {
+    const p = api.asset(code).then((rec) => ({ geometry: rec.geometry, bbox: rec.bbox || mapctl.geometryBbox(rec.geometry) }));
+    p.catch(() => outlines.delete(code));
+    outlines.set(code, p);
+  }
+  outlines.get(code).then((o) => {
+    if (!still()) return;
+    mapctl.highlight(o.geometry);
+    if (o.bbox) mapctl.fitBbox(o.bbox, 18);
+  }, () => {});
+}
+
 /** The verification page of a letter, only as `/verify/<64 hex>`. */
 export function verifyHref(letter) {
   const sha = letter && String(letter.sha256 || '').toLowerCase();
@@ -214,8 +235,8 @@ export function fileLine(f, { onRemove, docLabel, idPrefix } = {}) {
     h('p', { class: 'doc-title' }, f.name || t('appl.unnamedFile'), ' ', h('span', { class: 'hint', text: `(${fmtSize(f.size)})` })),
     docLabel ? h('p', { class: 'hint', text: docLabel }) : null,
     h('p', { class: 'hint' }, t('appl.sha'), ' ', h('span', { class: 'mono sha', text: sha })),
-    f.checked === true ? h('p', { class: 'success', text: t('appl.shaMatches') }) : null,
-    f.checked === false ? h('p', { class: 'error', text: t('appl.shaDiffers') }) : null,
+    f.checked === true ? h('p', { class: 'sha-check ok' }, h('span', { 'aria-hidden': 'true', text: '✓ ' }), t('appl.shaMatches')) : null,
+    f.checked === false ? h('p', { class: 'sha-check error' }, h('span', { 'aria-hidden': 'true', text: '✕ ' }), t('appl.shaDiffers')) : null,
     onRemove ? h('div', { class: 'button-row' }, h('button', {
       type: 'button', class: 'btn btn-secondary', id: idPrefix ? `${idPrefix}-remove-${sha.slice(0, 12)}` : null,
       text: t('appl.removeFile'), 'aria-label': t('appl.removeFileNamed', { name: f.name || sha.slice(0, 12) }), onclick: () => onRemove(f),

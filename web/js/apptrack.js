@@ -9,6 +9,7 @@ import { t, fmtDate } from './i18n.js';
 import { api, staffSession } from './api.js';
 import { explain } from './errors.js';
 import * as apps from './apps.js';
+import * as mapctl from './mapctl.js';
 
 let ctx;
 let visible = false;
@@ -61,6 +62,7 @@ export function show(arg) {
 export function hide() {
   visible = false;
   seq++;
+  mapctl.clearHighlight();
 }
 
 export function rerender() { render(); }
@@ -74,6 +76,7 @@ async function load() {
     if (mine !== seq) return;
     data = d;
     def = full;
+    if (d.asset) apps.premisesOnMap(d.asset.code, () => visible && data === d);
   } catch (e) {
     if (mine !== seq) return;
     error = e;

@@ -13,6 +13,7 @@ import { api, staffSession } from './api.js';
 import { explain } from './errors.js';
 import { reveal } from './panel.js';
 import * as apps from './apps.js';
+import * as mapctl from './mapctl.js';
 import { fmtSize } from './docview.js';
 
 const TEXT_MAX = 4000;
@@ -66,6 +67,7 @@ export function show(arg) {
 export function hide() {
   visible = false;
   seq++;
+  mapctl.clearHighlight();
 }
 
 export function rerender() { render(); }
@@ -81,6 +83,7 @@ async function load() {
       rec = r;
       def = d;
       recError = null;
+      if (r.asset) apps.premisesOnMap(r.asset.code, () => visible && rec === r);
     } else {
       const r = await api.desk({ stage: filters.stage, type: filters.type });
       if (mine !== seq) return;

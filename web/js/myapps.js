@@ -11,6 +11,7 @@ import { explain } from './errors.js';
 import { reveal } from './panel.js';
 import * as applicant from './applicant.js';
 import * as apps from './apps.js';
+import * as mapctl from './mapctl.js';
 
 const ANSWER_MAX = 4000;
 
@@ -62,6 +63,7 @@ export function show(arg) {
 export function hide() {
   visible = false;
   seq++;
+  mapctl.clearHighlight();
 }
 
 export function rerender() { render(); }
@@ -79,6 +81,7 @@ async function load() {
       app = a;
       def = d;
       appError = null;
+      if (a.asset) apps.premisesOnMap(a.asset.code, () => visible && app === a);
     } else {
       const r = await api.myApplications();
       if (mine !== seq) return;
