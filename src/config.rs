@@ -147,6 +147,11 @@ pub enum UserCommand {
         /// The ward a field staff member works in.
         #[arg(long)]
         ward: Option<i64>,
+        /// What they act on in applications, one per flag (a stage's duty, e.g.
+        /// eh_scrutiny, building_scrutiny, hcc_secretary, mic_clerk, eh_decision); the
+        /// list replaces any they had.
+        #[arg(long = "duty")]
+        duties: Vec<String>,
     },
 }
 
@@ -274,6 +279,10 @@ pub struct ServeArgs {
     /// is four times longer, and after 6 attempts it is given up (`failed`).
     #[arg(long, default_value_t = defaults::NOTIFY_RETRY_S)]
     pub notify_retry_s: u64,
+    /// Development only: applicants' one-time sign-in codes are written to the log when
+    /// no notifier reaches their contact (SMTP for email, the webhook for phones).
+    #[arg(long)]
+    pub codes_to_log: bool,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -313,6 +322,7 @@ impl Default for ServeArgs {
             notify_webhook_secret: None,
             notify_workers: defaults::NOTIFY_WORKERS,
             notify_retry_s: defaults::NOTIFY_RETRY_S,
+            codes_to_log: false,
         }
     }
 }

@@ -68,9 +68,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import_cmd(&cli.db, args).await,
         Command::Export(args) => export_cmd(&cli.db, args).await,
         Command::Generate(args) => generate(args),
-        Command::User(UserCommand::Add { name, role, ward }) => {
-            user_add(&cli.db, &name, role, ward).await
-        }
+        Command::User(UserCommand::Add {
+            name,
+            role,
+            ward,
+            duties,
+        }) => user_add(&cli.db, &name, role, ward, &duties).await,
         Command::Apikey(ApikeyCommand::Add { label }) => apikey_add(&cli.db, &label).await,
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.db).await,
         Command::Backup(args) => backup(&cli.db, args).await,
@@ -233,8 +236,19 @@ async fn user_add(
     name: &str,
     role: heritage_atlas::model::Role,
     ward: Option<i64>,
+    duties: &[String],
 ) -> anyhow::Result<()> {
     let name = heritage_atlas::auth::check_account(name, role, ward)?;
+    let known = heritage_atlas::applications::AppType::bundled()?
+        .iter()
+        .flat_map(|t| t.stages.values().map(|s| s.duty.clone()))
+        .collect::<std::collections::BTreeSet<_>>();
+    if let Some(d) = duties.iter().find(|d| !known.contains(*d)) {
+        anyhow::bail!(
+            "--duty {d}: no stage of any application type needs it (duties: {})",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let mut password = String::new();
     std::io::stdin()
         .read_line(&mut password)
@@ -254,8 +268,18 @@ async fn user_add(
             &heritage_atlas::model::now_rfc3339(),
         )
         .await?;
+    store.set_duties(u.id, duties).await?;
     store.close().await;
-    eprintln!("user {} ({}) saved", u.name, u.role);
+    if duties.is_empty() {
+        eprintln!("user {} ({}) saved", u.name, u.role);
+    } else {
+        eprintln!(
+            "user {} ({}; duties {}) saved",
+            u.name,
+            u.role,
+            duties.join(", ")
+        );
+    }
     Ok(())
 }
 
@@ -375,6 +399,15 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             heritage_atlas::http::serve::origin_of(bound)
         }
     };
+    atlas.set_senders(heritage_atlas::atlas::applications::Senders {
+        notifiers: notifiers.clone(),
+        codes_to_log: args.codes_to_log,
+    });
+    if args.codes_to_log {
+        tracing::warn!(
+            "--codes-to-log: applicants' sign-in codes go to this log (development only)"
+        );
+    }
     let atlas = Arc::new(atlas);
     if notifiers.email.is_some() || notifiers.webhook.is_some() {
         for _ in 0..args.notify_workers.max(1) {

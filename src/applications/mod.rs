@@ -333,6 +333,80 @@ impl AppType {
     }
 }
 
+/// How an applicant is reached: by email (the SMTP notifier) or phone (the webhook
+/// notifier, read by an SMS gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Phone,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Phone => "phone",
+        }
+    }
+}
+
+/// An applicant's contact as typed, in one canonical form — an email address in lower
+/// case, a phone number as `+<country><number>` (ten digits alone are an Indian mobile
+/// number) — or why it is not one.
+pub fn contact(s: &str) -> Result<(String, Channel), String> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 254 {
+        return Err("an email address or a phone number, at most 254 characters".into());
+    }
+    if s.contains('@') {
+        let lower = s.to_lowercase();
+        let (local, domain) = lower.rsplit_once('@').unwrap_or_default();
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && lower
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\\\"".contains(c))
+            && lower.matches('@').count() == 1;
+        return if ok {
+            Ok((lower, Channel::Email))
+        } else {
+            Err(format!("{s:?} is not an email address"))
+        };
+    }
+    let digits: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let (plus, rest) = match digits.strip_prefix('+') {
+        Some(r) => (true, r),
+        None => (false, digits.as_str()),
+    };
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{s:?} is neither an email address nor a phone number"
+        ));
+    }
+    let number = if plus {
+        rest.to_string()
+    } else if rest.len() == 10 && matches!(rest.as_bytes()[0], b'6'..=b'9') {
+        format!("91{rest}")
+    } else if rest.len() == 11 && rest.starts_with('0') {
+        format!("91{}", &rest[1..])
+    } else {
+        return Err(format!(
+            "{s:?}: give a ten-digit mobile number or the number with its country code (+91…)"
+        ));
+    };
+    if !(8..=15).contains(&number.len()) || number.starts_with('0') {
+        return Err(format!("{s:?} is not a phone number"));
+    }
+    Ok((format!("+{number}"), Channel::Phone))
+}
+
 /// `HS-2026-000123`.
 pub fn format_number(prefix: &str, year: i32, seq: i64) -> String {
     format!("{prefix}-{year}-{seq:06}")
@@ -433,6 +507,39 @@ mod tests {
         assert!(missing.contains(&"owner_name") && missing.contains(&"photographs"));
         assert!(!missing.contains(&"premises_no") && !missing.contains(&"drawings"));
         assert!(!missing.contains(&"architect"), "optional");
+    }
+
+    #[test]
+    fn contacts_have_one_form() {
+        let ok = |s: &str| contact(s).unwrap();
+        assert_eq!(
+            ok(" Ria.Sen@Example.ORG "),
+            ("ria.sen@example.org".into(), Channel::Email)
+        );
+        assert_eq!(ok("98300 12345"), ("+919830012345".into(), Channel::Phone));
+        assert_eq!(ok("09830012345"), ("+919830012345".into(), Channel::Phone));
+        assert_eq!(
+            ok("+91 98300-12345"),
+            ("+919830012345".into(), Channel::Phone)
+        );
+        assert_eq!(
+            ok("+44 20 7946 0958"),
+            ("+442079460958".into(), Channel::Phone)
+        );
+        for bad in [
+            "",
+            "a@b",
+            "@x.org",
+            "a b@x.org",
+            "a@@x.org",
+            "12345",
+            "5830012345",
+            "+0123456789",
+            "phone",
+            "a@x.org>",
+        ] {
+            assert!(contact(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! happens — commit to the store, then update the index — so handlers never touch the
 //! two separately.
 
+pub mod applications;
 mod as_of;
 mod complaints;
 mod documents;
 mod edits;
 mod history;
+mod letters;
 mod moderation;
 pub mod notify;
 mod proposals;
@@ -160,6 +162,8 @@ pub struct Atlas {
     notify_committer: std::sync::OnceLock<notify::Committer>,
     /// The application types open now (their current versions).
     app_types: Vec<crate::applications::AppType>,
+    /// How applicants get their sign-in codes and news (set once at start).
+    senders: std::sync::OnceLock<applications::Senders>,
 }
 
 impl Atlas {
@@ -217,6 +221,7 @@ impl Atlas {
             notify_key,
             notify_committer: Default::default(),
             app_types,
+            senders: std::sync::OnceLock::new(),
         };
         atlas.reload().await?;
         atlas.load_pins().await?;

@@ -170,13 +170,7 @@ impl Atlas {
     /// Whether `token` is the one of `ticket`'s stop-messages link (compared in constant
     /// time: the page and the stop alike).
     pub fn optout_valid(&self, ticket: &str, token: &str) -> bool {
-        let want = self.optout_token(ticket);
-        want.len() == token.len()
-            && want
-                .bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::auth::constant_time_eq(self.optout_token(ticket).as_bytes(), token.as_bytes())
     }
 
     /// The reporter stops the messages about their complaint (the link's token checked).

@@ -6,6 +6,7 @@
 pub mod extract;
 pub mod form;
 pub mod ingest;
+pub mod letter;
 pub mod pdf;
 pub mod qr;
 pub mod search;

@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone)]
 pub struct Staff(pub User);
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme

@@ -50,6 +50,13 @@ pub enum ApiError {
     /// A fault of ours; the description is logged, not sent.
     #[error("internal error")]
     Internal(String),
+    /// Understood but not acceptable as it stands (a work the rules refuse, a submission
+    /// lacking something): `extra`'s keys are added to the body (`refused`, `missing`).
+    #[error("{description}")]
+    Unprocessable {
+        description: String,
+        extra: serde_json::Value,
+    },
 }
 
 impl ApiError {
@@ -71,6 +78,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -100,6 +108,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
+            ApiError::Unprocessable { .. } => "unprocessable",
         }
     }
 
@@ -170,6 +179,15 @@ impl IntoResponse for ApiError {
         let mut body = json!({ "code": self.code(), "description": self.to_string() });
         if let ApiError::Field { field, .. } = &self {
             body["field"] = json!(field);
+        }
+        if let ApiError::Unprocessable {
+            extra: serde_json::Value::Object(m),
+            ..
+        } = &self
+        {
+            for (k, v) in m {
+                body[k] = v.clone();
+            }
         }
         let mut r = (self.status_code(), Json(body)).into_response();
         match &self {
@@ -253,4 +271,29 @@ impl From<crate::complaints::ComplaintError> for ApiError {
 /// Fallback for paths we do not serve.
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("no such resource: {}", uri.path()))
+}
+
+impl From<crate::atlas::applications::AppError> for ApiError {
+    fn from(e: crate::atlas::applications::AppError) -> Self {
+        use crate::atlas::applications::AppError as E;
+        match e {
+            E::Field { field, reason } => ApiError::Field { field, reason },
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::Unauthorized(m) => ApiError::Unauthorized(m),
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Refused(r) => ApiError::Unprocessable {
+                description: r.reason.en.clone(),
+                extra: json!({ "refused": r.reason }),
+            },
+            E::Missing(m) => ApiError::Unprocessable {
+                description: E::Missing(m.clone()).to_string(),
+                extra: json!({ "missing": m }),
+            },
+            E::Wait(s) => ApiError::TooManyRequests { retry_after_s: s },
+            E::Unavailable(m) => ApiError::Unavailable(m),
+            E::Store(s) => s.into(),
+            E::Document(d) => d.into(),
+        }
+    }
 }

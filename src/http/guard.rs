@@ -64,6 +64,9 @@ fn upload_limit(method: &Method, route: &str) -> Option<(usize, bool)> {
         ("POST", "/documents/verify") => Some((documents, true)),
         ("POST", "/assets/{code}/documents") => Some((documents, false)),
         ("POST", "/documents") => Some((documents, false)),
+        // Applicants are not staff: their files count against the client's budget.
+        ("PUT", "/applications/{key}/files/{doc}") => Some((documents, true)),
+        ("PUT", "/hcc/meetings/{id}/minutes") => Some((documents, false)),
         _ => None,
     }
 }

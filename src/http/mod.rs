@@ -6,11 +6,13 @@ mod assets_static;
 mod audit;
 pub mod auth;
 pub mod body;
+mod cases;
 pub mod complaints;
 mod documents;
 pub mod error;
 mod feed;
 pub mod guard;
+mod hcc;
 mod health;
 mod history;
 mod locks;
@@ -217,6 +219,8 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(auth::router())
         .merge(applications::router())
+        .merge(cases::router())
+        .merge(hcc::router())
         .merge(complaints::router())
         .merge(moderation::router())
         .merge(notify::router())

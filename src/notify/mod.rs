@@ -53,6 +53,22 @@ pub struct Notice {
     pub optout_url: String,
 }
 
+/// A message that is not about a complaint: a sign-in code, news of an application.
+#[derive(Debug, Clone)]
+pub struct Plain {
+    /// Unique per message (the email's Message-ID, the webhook-id).
+    pub id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub lang: Lang,
+    pub subject: String,
+    pub text: String,
+    /// The webhook's event type, e.g. `applicant.code`.
+    pub event: &'static str,
+    /// What the webhook carries besides the text.
+    pub data: serde_json::Value,
+}
+
 /// How a send ended short of success.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {

@@ -47,7 +47,7 @@ use tokio::sync::Mutex;
 use tokio::time::timeout;
 
 use super::message::{one_line, render};
-use super::{ConfigError, Notice, SendError};
+use super::{ConfigError, Notice, Plain, SendError};
 
 /// Where and how to send email.
 #[derive(Debug, Clone)]
@@ -249,7 +249,50 @@ impl Smtp {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(), String>>,
     {
-        let message = self.message(n)?;
+        self.transact(self.message(n)?, commit).await
+    }
+
+    /// Sends a message that is not about a complaint (a sign-in code, news of an
+    /// application), with nothing to record at the point of no return.
+    pub async fn send_plain(&self, p: &Plain) -> Result<(), SendError> {
+        self.transact(self.plain(p)?, || async { Ok(()) }).await
+    }
+
+    /// The email for `p`.
+    pub(crate) fn plain(&self, p: &Plain) -> Result<Message, SendError> {
+        let email = p
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| SendError::permanent(format!("{}: no email address", p.id)))?;
+        let address = Address::from_str(email)
+            .map_err(|e| SendError::permanent(format!("{}: bad email address: {e}", p.id)))?;
+        let id: String =
+            p.id.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+                .collect();
+        Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, address))
+            .subject(one_line(&p.subject))
+            .message_id(Some(format!("<{id}@{}>", self.from_domain)))
+            .raw_header(header("Content-Language", p.lang.as_str()))
+            .raw_header(header("Auto-Submitted", "auto-generated"))
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(p.text.clone()),
+            )
+            .map_err(|e| SendError::permanent(format!("{}: building the email: {e}", p.id)))
+    }
+
+    /// One SMTP transaction for `message`, awaiting `commit` at the point of no return.
+    async fn transact<F, Fut>(&self, message: Message, commit: F) -> Result<(), SendError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
         let to = message
             .envelope()
             .to()

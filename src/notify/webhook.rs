@@ -27,7 +27,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::message::render;
-use super::{ConfigError, Notice, SendError};
+use super::{ConfigError, Notice, Plain, SendError};
 
 /// Shortest key accepted, in bytes: HMAC with a shorter one is guessable offline from one
 /// captured request (the standard's own secrets are 24 to 64 bytes).
@@ -82,8 +82,42 @@ impl Webhook {
         Fut: std::future::Future<Output = Result<(), String>>,
     {
         let body = payload(n).to_string().into_bytes();
-        let id = format!("ntf_{}", n.delivery_id);
+        self.post(format!("ntf_{}", n.delivery_id), body, &n.ticket, commit)
+            .await
+    }
 
+    /// Posts a message that is not about a complaint: `{type: p.event, timestamp, data:
+    /// p.data + {language, contact: {email, phone}, subject, text}}`.
+    pub async fn send_plain(&self, p: &Plain) -> Result<(), SendError> {
+        let mut data = p.data.clone();
+        if !data.is_object() {
+            data = json!({});
+        }
+        data["language"] = json!(p.lang);
+        data["contact"] = json!({"email": p.email, "phone": p.phone});
+        data["subject"] = json!(p.subject);
+        data["text"] = json!(p.text);
+        let at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let body = json!({"type": p.event, "timestamp": at, "data": data})
+            .to_string()
+            .into_bytes();
+        self.post(p.id.clone(), body, &p.id, || async { Ok(()) })
+            .await
+    }
+
+    async fn post<F, Fut>(
+        &self,
+        id: String,
+        body: Vec<u8>,
+        what: &str,
+        commit: F,
+    ) -> Result<(), SendError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
         commit().await.map_err(|e| {
             SendError::temporary(format!("not sent: recording the send failed: {e}"))
         })?;
@@ -108,19 +142,16 @@ impl Webhook {
             Ok(response) => {
                 let status = response.status();
                 Err(SendError::NotSent {
-                    message: format!("{}: answered {status}", n.ticket),
+                    message: format!("{what}: answered {status}"),
                     permanent: refusal_is_permanent(status),
                 })
             }
             // The connection never opened (refused, DNS, TLS handshake): nothing was sent.
-            Err(e) if e.is_connect() => Err(SendError::temporary(format!(
-                "{}: {}",
-                n.ticket,
-                describe(&e)
-            ))),
+            Err(e) if e.is_connect() => {
+                Err(SendError::temporary(format!("{what}: {}", describe(&e))))
+            }
             Err(e) => Err(SendError::Uncertain(format!(
-                "{}: after the request was sent: {}",
-                n.ticket,
+                "{what}: after the request was sent: {}",
                 describe(&e)
             ))),
         }

@@ -14,6 +14,8 @@ pub struct User {
     pub role: Role,
     /// Field staff work in one ward.
     pub ward: Option<i64>,
+    /// What they act on in applications (each stage of a type names a duty).
+    pub duties: Vec<String>,
     #[serde(skip)]
     pub password_hash: String,
 }
@@ -37,6 +39,10 @@ fn decode_user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
             what: format!("role: {e}"),
         })?,
         ward: r.try_get("ward")?,
+        duties: r
+            .try_get::<Option<String>, _>("duties")?
+            .map(|d| d.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
         password_hash: r.try_get("password_hash")?,
     })
 }
@@ -45,7 +51,8 @@ impl Store {
     /// Every staff member who can sign in, by name.
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows = sqlx::query(
-            "SELECT id, name, role, ward, password_hash FROM users WHERE disabled = 0 ORDER BY name",
+            "SELECT id, name, role, ward, password_hash, \
+             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = users.id) AS duties FROM users WHERE disabled = 0 ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -65,7 +72,8 @@ impl Store {
             "INSERT INTO users (name, role, ward, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT(name) DO UPDATE SET role = excluded.role, ward = excluded.ward, \
              password_hash = excluded.password_hash, disabled = 0 \
-             RETURNING id, name, role, ward, password_hash",
+             RETURNING id, name, role, ward, password_hash, \
+             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = users.id) AS duties",
         )
         .bind(name)
         .bind(role.as_str())
@@ -79,7 +87,8 @@ impl Store {
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT id, name, role, ward, password_hash FROM users WHERE name = ? AND disabled = 0",
+            "SELECT id, name, role, ward, password_hash, \
+             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = users.id) AS duties FROM users WHERE name = ? AND disabled = 0",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -107,7 +116,8 @@ impl Store {
     /// The user a live session token belongs to (`now` in RFC 3339).
     pub async fn session_user(&self, token_sha256: &str, now: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.ward, u.password_hash FROM sessions s \
+            "SELECT u.id, u.name, u.role, u.ward, u.password_hash, \
+             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = u.id) AS duties FROM sessions s \
              JOIN users u ON u.id = s.user_id \
              WHERE s.token_sha256 = ? AND s.expires_at > ? AND u.disabled = 0",
         )

@@ -16,6 +16,7 @@ mod applications;
 mod assets;
 pub mod audit;
 mod auth;
+mod cases;
 mod complaints;
 mod documents;
 mod export;
@@ -29,6 +30,10 @@ mod watch;
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
+pub use cases::{
+    AgendaItem, CaseFile, CaseRow, Closing, CodeCheck, CodeIssue, LockChange, Meeting, Move,
+    NewStep, RequestRow, StageRow, StageSpan, StepRow,
+};
 pub use complaints::{
     ComplaintFilter, ComplaintRecord, Event, NewComplaint, PhotoRef, PublicStep, Update,
 };
