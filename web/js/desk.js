@@ -51,9 +51,10 @@ export function show(arg) {
     rec = null;
     def = null;
     recError = null;
-    message = null;
-    problems = {};
   }
+  // What the last action said belongs to that moment, not to the case opened again.
+  message = null;
+  problems = {};
   render();
   if (!staffSession()) return;
   apps.types().then(() => { if (visible) render(); });
@@ -337,8 +338,13 @@ function actionForm() {
       fields = [area('desk-note-text', 'desk.internalNote', 'desk.internalHint')];
   }
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'desk-apply', text: t(action === 'issue' ? 'desk.issue' : 'staff.apply') });
+  // The committee's recommendation is recorded in its meeting, not here.
+  const atHcc = cur.def.produces === 'recommendation' ? h('div', { class: 'notice', id: 'desk-at-hcc' },
+    h('p', { text: t('desk.atHcc') }),
+    h('button', { type: 'button', class: 'btn btn-secondary', id: 'desk-to-hcc', text: t('desk.toHcc'), onclick: () => ctx.navigate('#hcc') })) : null;
   const form = h('form', { class: 'act-form', id: 'desk-act', novalidate: true },
     h('h4', { id: 'desk-act-title', text: t('desk.act', { stage }) }),
+    atHcc,
     h('div', { class: 'field' }, h('label', { htmlFor: 'desk-action', text: t('staff.action') }), sel),
     fields, submit);
   const keep = () => {

@@ -72,6 +72,11 @@ async function load() {
   try {
     if (openId) {
       const m = await api.hccMeeting(openId);
+      // The server's agenda items carry the number and the recommendation only (not the
+      // premises and work docs/applications.md lists): each case's record names them.
+      await Promise.all((m.agenda || []).filter((a) => !a.asset).map((a) => api.staffApplication(a.number).then((c) => {
+        Object.assign(a, { asset: c.asset, work: c.work });
+      }, () => {})));
       if (mine !== seq) return;
       meeting = m;
       meetingError = null;

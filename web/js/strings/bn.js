@@ -1228,6 +1228,8 @@ export default {
   'desk.action.issue': 'সিদ্ধান্তের চিঠি দিন',
   'desk.action.request': 'আবেদনকারীর কাছে নথি চান',
   'desk.action.note': 'অভ্যন্তরীণ নোট যোগ করুন',
+  'desk.atHcc': 'কমিটির সুপারিশ নথিভুক্ত হয় তার সভায়, যে সভার আলোচ্যসূচিতে এই আবেদনটি আছে।',
+  'desk.toHcc': 'HCC-র সভা খুলুন',
   'desk.forwardHint': 'নোটটি আবেদনের সঙ্গে রাখা হবে; “{stage}” ধাপ শেষ হয়ে পরের ধাপ শুরু হবে।',
   'desk.scrutinyNote': 'পরীক্ষার নোট',
   'desk.resolutionNo': 'প্রস্তাব নম্বর',

@@ -1239,6 +1239,8 @@ export default {
   'desk.action.issue': 'Issue the decision letter',
   'desk.action.request': 'Ask the applicant for documents',
   'desk.action.note': 'Add an internal note',
+  'desk.atHcc': 'The committee’s recommendation is recorded in its meeting, on the agenda this application is on.',
+  'desk.toHcc': 'Open HCC meetings',
   'desk.forwardHint': 'The note is kept with the application; the stage “{stage}” ends and the next one starts.',
   'desk.scrutinyNote': 'Scrutiny note',
   'desk.resolutionNo': 'Resolution number',
