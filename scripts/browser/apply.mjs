@@ -218,11 +218,17 @@ async function codeFor(contact, after = 0) {
 const logSize = () => readFileSync(SERVER_LOG).length;
 
 /** Signs an applicant in through the form whose ids start with `prefix` (apply, mine). */
-async function signInApplicant(p, prefix, contact) {
+async function signInApplicant(p, prefix, contact, shot = null) {
   const from = logSize();
   await p.fill(`#${prefix}-contact`, contact);
   await p.click(`#${prefix}-send-code`);
   await p.waitForSelector(`#${prefix}-code`, { timeout: 15000 });
+  check('the code field takes focus, and the page says where the code went', await p.evaluate((id) => document.activeElement?.id === id, `${prefix}-code`)
+    && /sent a code to .*@example\.com by email/.test(await p.textContent(`#${prefix}-sent`)));
+  if (shot) {
+    await a11y(p, '1280 px EN: the code asked for');
+    await p.screenshot({ path: path.join(outdir, shot) });
+  }
   const code = await codeFor(contact, from);
   check(`the server logged a 6-digit code for ${contact}`, !!code);
   await p.fill(`#${prefix}-code`, code || '000000');
@@ -288,7 +294,7 @@ await run('apply', async () => {
   await page.waitForSelector('#apply-contact[aria-invalid="true"]', { timeout: 5000 });
   check('a contact that is neither an email nor a phone is marked, and no code is asked for', asked.length === 0);
 
-  await signInApplicant(page, 'apply', contact);
+  await signInApplicant(page, 'apply', contact, 'apply-1280-code.png');
   applicantSession = await page.evaluate(() => JSON.parse(window.sessionStorage.getItem('atlas.applicant')));
   check('signed in: the applicant\'s token starts ap_ and is kept in this tab', /^ap_/.test(applicantSession && applicantSession.token || ''));
   check('the page says who is signed in', (await page.textContent('#apply-who')).includes(contact));
@@ -347,12 +353,20 @@ await run('apply', async () => {
   await a11y(page, '1280 px EN: the draft with the refused works');
   await page.screenshot({ path: path.join(outdir, 'apply-1280-work.png') });
 
-  // The fields, saved as they are typed.
+  // The fields, saved as they are typed: one PATCH at a time (the server merges a draft's
+  // fields into what it read, so two at once could each write over the other's).
+  let patching = 0;
+  let most = 0;
+  let patches = 0;
+  const isPatch = (r) => r.method() === 'PATCH' && r.url().includes(`/applications/${draftKey}`);
+  page.on('request', (r) => { if (isPatch(r)) { patches++; most = Math.max(most, ++patching); } });
+  for (const ev of ['requestfinished', 'requestfailed']) page.on(ev, (r) => { if (isPatch(r)) patching--; });
   for (const [code, value] of Object.entries(FIELDS)) await page.fill(`#apply-field-${code}`, value);
   await page.waitForFunction(() => /^Draft saved/.test(document.querySelector('#apply-save')?.textContent || ''), null, { timeout: 10000 }).catch(() => {});
   const saved = await api(`/applications/${draftKey}`, { token: applicantSession.token });
   check('the fields are saved to the draft as they are typed (PATCH, debounced)', Object.entries(FIELDS).every(([k, v]) => saved.body.fields && saved.body.fields[k] === v), JSON.stringify(saved.body.fields));
   check('the draft keeps the premises and the work', saved.body.asset && saved.body.asset.code === 'HER-0001' && saved.body.work === 'repair');
+  check(`the draft's saves never overlap (${patches} PATCHes, at most ${most} at once)`, patches > 0 && most === 1);
 
   // Two documents, then Submit: the rest is listed as missing.
   const docs = heritage.documents.map((d) => d.code);

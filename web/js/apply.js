@@ -36,6 +36,8 @@ const state = {
   checks: null,          // {asset, works: Map(work → the server's check)} or {asset, error}
   pending: {},           // field code → value typed and not yet saved
   saving: false,
+  inflight: null,        // the PATCH on its way, if any (one at a time)
+  sending: {},           // the fields it carries: shown as typed until the answer is here
   savedAt: null,
   saveError: null,
   query: '',
@@ -243,10 +245,17 @@ function refusalText(e) {
 
 const saveSoon = debounce(() => save(), SAVE_AFTER_MS);
 
-/** Saves what was typed (and `extra`: the premises, the work, the language) to the draft. */
+/**
+ * Saves what was typed (and `extra`: the premises, the work, the language) to the draft.
+ * One PATCH at a time: the server merges a draft's fields into what it read, so two at once
+ * could each write over the other's (and their answers could arrive out of order). A save
+ * asked for meanwhile waits for the one in flight, then sends everything pending by then.
+ */
 async function save(extra = null) {
   if (!state.app || state.app.state !== 'draft') return null;
   saveSoon.cancel();
+  while (state.inflight) await state.inflight.catch(() => null);
+  if (!state.app || state.app.state !== 'draft') return null;
   const fields = state.pending;
   const body = { ...(extra || {}) };
   if (Object.keys(fields).length) {
@@ -255,32 +264,43 @@ async function save(extra = null) {
   }
   if (!Object.keys(body).length) return null;
   state.pending = {};
+  state.sending = fields;
   state.saving = true;
   drawSaveLine();
   const key = state.app.draft;
-  try {
-    const app = await api.patchApplication(key, body);
-    if (state.app && state.app.draft === key) {
-      // What was typed meanwhile stays pending; the rest is the server's.
-      state.app = app;
-      state.savedAt = new Date();
-      state.saveError = null;
+  const sent = (async () => {
+    try {
+      const app = await api.patchApplication(key, body);
+      if (state.app && state.app.draft === key) {
+        // What was typed meanwhile stays pending; the rest is the server's.
+        state.app = app;
+        state.savedAt = new Date();
+        state.saveError = null;
+      }
+      return app;
+    } catch (e) {
+      // Kept to be sent again with the next change (or Save now).
+      for (const [k, v] of Object.entries(fields)) if (!(k in state.pending)) state.pending[k] = v;
+      state.saveError = e;
+      throw e;
     }
-    return app;
-  } catch (e) {
-    // Kept to be sent again with the next change (or Save now).
-    for (const [k, v] of Object.entries(fields)) if (!(k in state.pending)) state.pending[k] = v;
-    state.saveError = e;
-    throw e;
+  })();
+  state.inflight = sent;
+  try {
+    return await sent;
   } finally {
-    state.saving = false;
+    if (state.inflight === sent) {
+      state.inflight = null;
+      state.sending = {};
+    }
+    state.saving = !!state.inflight;
     drawSaveLine();
   }
 }
 
-/** Sends what is pending now (leaving the view, submitting). */
+/** Sends what is pending now, after any save in flight (leaving the view, submitting). */
 function flush() {
-  if (state.app && Object.keys(state.pending).length) return save().catch(() => null);
+  if (state.app && (Object.keys(state.pending).length || state.inflight)) return save().catch(() => null);
   return Promise.resolve(null);
 }
 
@@ -659,7 +679,9 @@ function fieldsSection() {
     h('h3', { id: 'apply-fields-title', text: t('apply.step.fields') }),
     (state.def.fields || []).map((f) => {
       const id = `apply-field-${f.code}`;
-      const value = f.code in state.pending ? state.pending[f.code] : (values[f.code] ?? '');
+      let value = values[f.code] ?? '';
+      if (f.code in state.sending) value = state.sending[f.code];
+      if (f.code in state.pending) value = state.pending[f.code];
       const long = f.max_chars > LONG_TEXT;
       const control = h(long ? 'textarea' : 'input', {
         id, name: f.code, maxLength: f.max_chars, value, rows: long ? 4 : undefined, type: long ? undefined : 'text',
