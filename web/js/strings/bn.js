@@ -1093,7 +1093,7 @@ export default {
   'apply.pickHintWater': 'মানচিত্রে জলাশয়টিতে ক্লিক করুন, বা নিচে তার কোড বা নাম দিয়ে খুঁজুন।',
   'apply.find': 'কোড, নাম বা প্রেমিসেস নম্বর',
   'apply.findHint': 'যেমন HER-0001, ভিক্টোরিয়া মেমোরিয়াল বা 46 Muktaram Babu Street',
-  'apply.findHintWater': 'যেমন WB-0001 বা রবীন্দ্র সরোবর',
+  'apply.findHintWater': 'যেমন WAT-0001 বা রবীন্দ্র সরোবর',
   'apply.findGo': 'খুঁজুন',
   'apply.findFailed': 'খোঁজা গেল না: {error}',
   'apply.foundCount.one': '{n}টি মিলেছে: সেটি বেছে নিন।',

@@ -1104,7 +1104,7 @@ export default {
   'apply.pickHintWater': 'Click the water body on the map, or find it below by its code or name.',
   'apply.find': 'Code, name or premises number',
   'apply.findHint': 'For example HER-0001, Victoria Memorial or 46 Muktaram Babu Street',
-  'apply.findHintWater': 'For example WB-0001 or Rabindra Sarobar',
+  'apply.findHintWater': 'For example WAT-0001 or Rabindra Sarobar',
   'apply.findGo': 'Find',
   'apply.findFailed': 'The search failed: {error}',
   'apply.foundCount.one': '{n} match: choose it.',
