@@ -90,7 +90,7 @@ export function show(arg, query) {
     state.preset = preset;
   }
   if (key !== state.key) {
-    flush();
+    leave();
     state.key = key;
     state.app = null;
     state.def = null;
@@ -296,6 +296,19 @@ async function save(extra = null) {
     state.saving = !!state.inflight;
     drawSaveLine();
   }
+}
+
+/**
+ * Another draft (or the start page) is opening: what was typed into this one goes to it,
+ * after the save in flight, while the view moves on.
+ */
+function leave() {
+  saveSoon.cancel();
+  const app = state.app;
+  const fields = state.pending;
+  if (!app || app.state !== 'draft' || !Object.keys(fields).length) return;
+  const body = { fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.trim() ? v : null])) };
+  (state.inflight || Promise.resolve()).catch(() => null).then(() => api.patchApplication(app.draft, body)).catch(() => {});
 }
 
 /** Sends what is pending now, after any save in flight (leaving the view, submitting). */

@@ -328,7 +328,7 @@ function actionForm() {
     case 'request':
       fields = [
         area('desk-request-what', 'desk.what', 'desk.whatHint'),
-        (def.documents || []).length ? h('fieldset', { class: 'field radios', id: 'desk-request-documents' },
+        (def && def.documents ? def.documents : []).length ? h('fieldset', { class: 'field radios', id: 'desk-request-documents' },
           h('legend', { text: t('desk.docsWanted') }),
           def.documents.map((d) => h('label', null,
             h('input', { type: 'checkbox', name: 'documents', value: d.code, checked: (v('desk-request-documents', '') || '').split(',').includes(d.code) }), ' ', apps.tx(d.label)))) : null,
