@@ -5,7 +5,10 @@
 // This file starts the map and the panel and keeps the URL: `#asset/CODE` (and
 // `#asset/CODE/history`), `#track/TICKET`, `#report`, `#near`, `#export`, `#staff`,
 // `#proposals` (and `#proposals/ID`), `#add`, `#moderation`, `#documents?q=…` (a search of the documents,
-// its words and filters in the query) and `#documents/SHA256` (one document), or
+// its words and filters in the query) and `#documents/SHA256` (one document); applications
+// for permission: `#apply` (`#apply/DRAFT`, `#apply?asset=CODE`), `#my-applications`
+// (`/KEY`), `#application/NUMBER` (the public tracker), `#decisions`, and for staff
+// `#desk` (`/NUMBER`) and `#hcc` (`/ID`); or
 // `#zoom/lat/lng` when no panel is open. A document's verification page is a path of its
 // own, `/verify/SHA256` (what its QR code holds): the server answers it with this page,
 // which then starts on that view. Each view lives in web/js/.
@@ -27,6 +30,12 @@ import * as asof from './js/asof.js';
 import * as documents from './js/documents.js';
 import * as verifyPage from './js/verifypage.js';
 import * as moderation from './js/moderation.js';
+import * as apply from './js/apply.js';
+import * as myApplications from './js/myapps.js';
+import * as application from './js/apptrack.js';
+import * as decisions from './js/decisions.js';
+import * as desk from './js/desk.js';
+import * as hcc from './js/hcc.js';
 
 function showError(message) {
   const el = document.getElementById('map-error');
@@ -36,7 +45,10 @@ function showError(message) {
 
 // ---- the URL ---------------------------------------------------------------------------
 
-const VIEWS = { asset, report, track, near, export: planner, staff, proposals, add, moderation, documents, verify: verifyPage };
+const VIEWS = {
+  asset, report, track, near, export: planner, staff, proposals, add, moderation, documents, verify: verifyPage,
+  apply, 'my-applications': myApplications, application, decisions, desk, hcc,
+};
 let lastRouted = null;
 
 /**
@@ -45,7 +57,7 @@ let lastRouted = null;
  * map position.
  */
 function parseHash(hash) {
-  const m = /^#([a-z]+)(?:\/([^?]+))?(?:\?(.*))?$/.exec(hash || '');
+  const m = /^#([a-z][a-z-]*)(?:\/([^?]+))?(?:\?(.*))?$/.exec(hash || '');
   if (!m || !VIEWS[m[1]]) return null;
   let arg = null;
   if (m[2]) {

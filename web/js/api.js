@@ -39,12 +39,53 @@ export function setStaffSession(s) {
 const unauthorizedListeners = new Set();
 export function onUnauthorized(fn) { unauthorizedListeners.add(fn); }
 
+// An applicant for permission signs in with a one-time code sent to their email address or
+// phone; their token (`ap_…`, 12 hours) is kept per tab, as staff's is.
+const APPLICANT_KEY = 'atlas.applicant';
+
+/** The signed-in applicant {token, expires_at, contact}, or null. */
+export function applicantSession() {
+  const s = session.get(APPLICANT_KEY);
+  if (!s || !s.token) return null;
+  if (s.expires_at && Date.parse(s.expires_at) < Date.now()) {
+    session.remove(APPLICANT_KEY);
+    return null;
+  }
+  return s;
+}
+
+export function setApplicantSession(s) {
+  if (s) session.set(APPLICANT_KEY, s);
+  else session.remove(APPLICANT_KEY);
+}
+
+const applicantOutListeners = new Set();
+/** fn(err) when the server no longer takes the applicant's token (expired, signed out elsewhere). */
+export function onApplicantUnauthorized(fn) { applicantOutListeners.add(fn); }
+
+/** The Authorization header for a call as staff (`auth`) or as the applicant. */
+function bearer(auth, applicant) {
+  const s = applicant ? applicantSession() : (auth ? staffSession() : null);
+  return s ? `Bearer ${s.token}` : null;
+}
+
+/** A 401 on a call made with a token drops that token and tells the views. */
+function dropToken(auth, applicant, err) {
+  if (applicant) {
+    setApplicantSession(null);
+    for (const fn of applicantOutListeners) fn(err);
+  } else if (auth) {
+    setStaffSession(null);
+    for (const fn of unauthorizedListeners) fn(err);
+  }
+}
+
 /**
  * One request. JSON in (`json`, with `type` for its media type), JSON out. With `full`
  * the answer is {status, data, etag, location}; `keep` lists error statuses answered as
  * data rather than thrown (a delisted asset's 410 carries its record).
  */
-async function request(method, url, { json, type, form, raw, auth = false, signal, ifMatch, full = false, keep = [] } = {}) {
+async function request(method, url, { json, type, form, raw, auth = false, applicant = false, signal, ifMatch, full = false, keep = [] } = {}) {
   const headers = { Accept: 'application/json' };
   let body;
   if (ifMatch) headers['If-Match'] = ifMatch;
@@ -57,10 +98,8 @@ async function request(method, url, { json, type, form, raw, auth = false, signa
     headers['Content-Type'] = 'application/octet-stream';
     body = raw;
   }
-  if (auth) {
-    const s = staffSession();
-    if (s) headers.Authorization = `Bearer ${s.token}`;
-  }
+  const token = bearer(auth, applicant);
+  if (token) headers.Authorization = token;
   let res;
   try {
     res = await fetch(url, { method, headers, body, signal, credentials: 'same-origin' });
@@ -77,10 +116,7 @@ async function request(method, url, { json, type, form, raw, auth = false, signa
     const retry = Number(res.headers.get('Retry-After'));
     const err = new ApiError(res.status, data, Number.isFinite(retry) ? retry : null);
     err.etag = res.headers.get('ETag');
-    if (res.status === 401 && auth) {
-      setStaffSession(null);
-      for (const fn of unauthorizedListeners) fn(err);
-    }
+    if (res.status === 401 && token) dropToken(auth, applicant, err);
     throw err;
   }
   if (!full) return data;
@@ -112,6 +148,36 @@ async function raw(url, signal) {
     throw new ApiError(res.status, body);
   }
   return res;
+}
+
+/**
+ * A file sent as the body of a PUT, with its progress: `onProgress(sent, total)` as it goes
+ * (fetch cannot report an upload's progress; XMLHttpRequest can). JSON out, errors as
+ * ApiError like `request`.
+ */
+function upload(method, url, file, { auth = false, applicant = false, onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    const token = bearer(auth, applicant);
+    if (token) xhr.setRequestHeader('Authorization', token);
+    if (onProgress) xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
+    if (signal) signal.addEventListener('abort', () => xhr.abort());
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const retry = Number(xhr.getResponseHeader('Retry-After'));
+      const err = new ApiError(xhr.status, data, Number.isFinite(retry) && xhr.getResponseHeader('Retry-After') ? retry : null);
+      if (xhr.status === 401 && token) dropToken(auth, applicant, err);
+      return reject(err);
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, null)));
+    xhr.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    xhr.send(file);
+  });
 }
 
 const qs = (params) => {
@@ -215,6 +281,43 @@ export const api = {
   /** Is this copy (a File/Blob) the document on record? Sent as the raw body. */
   verifyFile: (file) => request('POST', '/documents/verify', { raw: file }),
   verifyHash: (sha256) => request('POST', '/documents/verify', { json: { sha256 } }),
+
+  // Online applications for permission (docs/applications.md). The types are public; an
+  // applicant's calls carry their `ap_` token, staff's the staff token.
+  applicationTypes: () => request('GET', '/application-types'),
+  applicationType: (code, version) => request('GET', `/application-types/${encodeURIComponent(code)}${version ? `?${qs({ version })}` : ''}`),
+  /** {allowed, asset, grade, work, reason?: {en, bn}, path: [stage], days}. */
+  checkWork: (code, asset, work, signal) => request('POST', `/application-types/${encodeURIComponent(code)}/check`, { json: { asset, work }, signal }),
+  heritageLock: (code) => request('GET', `/assets/${encodeURIComponent(code)}/heritage-lock`),
+  /** Sends a one-time code to an email address or phone: {sent_to, channel, expires_in_s}. */
+  applicantCode: (contact, language) => request('POST', '/applicants/code', { json: { contact, language } }),
+  /** {token, expires_at, contact} for the right code. */
+  applicantSignIn: (contact, code) => request('POST', '/applicants/session', { json: { contact, code } }),
+  applicantSignOut: () => request('DELETE', '/applicants/session', { applicant: true }),
+  newApplication: (body) => request('POST', '/applications', { json: body, applicant: true }),
+  /** A draft's asset, work, fields (merged; null removes one) or language. */
+  patchApplication: (key, body) => request('PATCH', `/applications/${encodeURIComponent(key)}`, { json: body, applicant: true }),
+  /** Adds a file for document `doc`: {doc, sha256, name, size, media_type}. */
+  addApplicationFile: (key, doc, file, onProgress) => upload('PUT', `/applications/${encodeURIComponent(key)}/files/${encodeURIComponent(doc)}?${qs({ name: file.name })}`, file, { applicant: true, onProgress }),
+  removeApplicationFile: (key, doc, sha) => request('DELETE', `/applications/${encodeURIComponent(key)}/files/${encodeURIComponent(doc)}/${docId(sha)}`, { applicant: true }),
+  /** The case with its number; a 422 carries `missing: {fields, documents}`. */
+  submitApplication: (key) => request('POST', `/applications/${encodeURIComponent(key)}/submit`, { applicant: true }),
+  answerRequest: (key, requestId, text) => request('POST', `/applications/${encodeURIComponent(key)}/answers`, { json: { request: requestId, text }, applicant: true }),
+  myApplications: () => request('GET', '/applications/mine', { applicant: true }),
+  myApplication: (key) => request('GET', `/applications/${encodeURIComponent(key)}`, { applicant: true }),
+  /** Anyone: a case's stages, days and decision, never the applicant or the form. */
+  trackApplication: (number) => request('GET', `/applications/${encodeURIComponent(number)}/track`),
+  decisions: (params) => request('GET', `/register/decisions?${qs(params)}`),
+  // The department's desk: cases at the stages the user's duties cover, one case's whole
+  // record, one step on it; the Heritage Conservation Committee's meetings.
+  desk: (params) => request('GET', `/desk?${qs(params)}`, { auth: true }),
+  staffApplication: (number) => request('GET', `/applications/${encodeURIComponent(number)}`, { auth: true }),
+  applicationAction: (number, body) => request('POST', `/applications/${encodeURIComponent(number)}/actions`, { json: body, auth: true }),
+  hccMeetings: () => request('GET', '/hcc/meetings', { auth: true }),
+  hccMeeting: (id) => request('GET', `/hcc/meetings/${encodeURIComponent(id)}`, { auth: true }),
+  newHccMeeting: (date) => request('POST', '/hcc/meetings', { json: { date }, auth: true }),
+  hccRecommend: (id, body) => request('POST', `/hcc/meetings/${encodeURIComponent(id)}/recommendations`, { json: body, auth: true }),
+  hccMinutes: (id, file, onProgress) => upload('PUT', `/hcc/meetings/${encodeURIComponent(id)}/minutes`, file, { auth: true, onProgress }),
 };
 
 /** A message for an error, in the current language where we have one. */

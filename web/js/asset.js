@@ -14,6 +14,7 @@ import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import * as report from './report.js';
 import * as near from './near.js';
+import * as apply from './apply.js';
 import * as drawing from './draw.js';
 import * as versions from './versions.js';
 import { attributeFields, changedProperties, refusedField, refusal, NOTE_MAX, REASON_MAX, EDITABLE_LAYERS } from './edit.js';
@@ -328,6 +329,11 @@ function draw() {
         ctx.navigate('#report');
       },
     }),
+    // Owners and their architects apply for permission for works on the premises.
+    apply.appliesTo(p) && !delisted && !state.asOf ? h('button', {
+      type: 'button', class: 'btn btn-secondary', id: 'asset-apply', text: t('asset.apply'),
+      onclick: () => ctx.navigate(apply.applyHref(p)),
+    }) : null,
     h('button', {
       type: 'button', class: 'btn btn-secondary', text: t('asset.nearby'),
       onclick: async () => {

@@ -120,13 +120,13 @@ export function createMap(container) {
 
   map.on('click', (e) => {
     if (editing) return;
-    if (pickHandler) {
-      pickHandler(e.lngLat);
-      return;
-    }
     const pad = 6; // px of slack so thin canals and small circles are easy to hit
     const box = [[e.point.x - pad, e.point.y - pad], [e.point.x + pad, e.point.y + pad]];
     const features = map.queryRenderedFeatures(box, { layers: clickable() });
+    if (pickHandler) {
+      pickHandler(e.lngLat, features);
+      return;
+    }
     if (!features.length) return;
     for (const fn of featureListeners) fn(features[0], e.lngLat);
   });
@@ -279,7 +279,10 @@ export function setEditing(on) {
   if (map && !on) map.getCanvas().style.cursor = '';
 }
 
-/** While set, a click on the map calls fn(lngLat) instead of opening what is there. */
+/**
+ * While set, a click on the map calls fn(lngLat, features) instead of opening what is
+ * there: `features` are the clickable features under the pointer, topmost first.
+ */
 export function setPickHandler(fn) {
   pickHandler = fn;
   if (map) map.getCanvas().style.cursor = fn ? 'crosshair' : '';

@@ -119,7 +119,7 @@ export function show(id, arg, query = '') {
   for (const c of [...panelEl.classList]) if (c.startsWith('view-')) panelEl.classList.remove(c);
   panelEl.classList.add(`view-${id}`);
   for (const tab of $$('#tabs .tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === tabOf(id)));
-  $('#panel-back').hidden = !(previous && previous !== id && (id === 'asset' || id === 'track' || id === 'verify'));
+  $('#panel-back').hidden = !(previous && previous !== id && ['asset', 'track', 'verify', 'application'].includes(id));
   current = id;
   view.show(arg, query);
   syncSticky();

@@ -13,6 +13,7 @@ import * as complaint from './complaint.js';
 import { reveal } from './panel.js';
 import { categories, categoryName } from './services.js';
 import { staffPhoto, forget as forgetPhotos } from './photos.js';
+import * as apps from './apps.js';
 
 const OPEN = 'submitted,acknowledged,in_progress';
 const STATUSES = ['submitted', 'acknowledged', 'in_progress', 'resolved', 'rejected', 'duplicate'];
@@ -44,6 +45,8 @@ export function init(c) {
   $('#staff-proposals').addEventListener('click', () => ctx.navigate('#proposals'));
   $('#staff-add').addEventListener('click', () => ctx.navigate('#add'));
   $('#staff-moderation').addEventListener('click', () => ctx.navigate('#moderation'));
+  $('#staff-desk').addEventListener('click', () => ctx.navigate('#desk'));
+  $('#staff-hcc').addEventListener('click', () => ctx.navigate('#hcc'));
   $('#staff-filters').addEventListener('submit', (e) => {
     e.preventDefault();
     loadQueue();
@@ -257,6 +260,12 @@ function render() {
     : t('staff.signedInAs', { name: u.name, role: label('role', u.role) });
   // Moderation and the reporters' messages are for officers and admins.
   $('#staff-moderation').hidden = !isOfficer(u);
+  // The applications desk for those with duties at its stages (admins act at all); the
+  // HCC's meetings for its secretary.
+  apps.staffDuties().then((w) => {
+    $('#staff-desk').hidden = !(w && (w.role === 'admin' || w.duties.length));
+    $('#staff-hcc').hidden = !apps.mayAct(w, 'hcc_secretary');
+  }, () => {});
   $('#staff-queue-view').hidden = !!selected;
   $('#staff-detail').hidden = !selected;
   renderQueue();
