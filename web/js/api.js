@@ -265,6 +265,8 @@ export const api = {
   documentRecord: async (sha) => request('GET', `/documents/${docId(sha)}/record`, { auth: true, full: true }),
   /** The document's bytes as a Blob (a private one needs the staff token, which a link cannot send). */
   documentFile: async (sha, signal) => raw(`/documents/${docId(sha)}`, signal).then((r) => r.blob()),
+  /** An applicant's file, read through its case (staff token): never a document of the register. */
+  caseFile: async (key, doc, sha) => raw(`/applications/${encodeURIComponent(key)}/files/${encodeURIComponent(doc)}/${docId(sha)}`).then((r) => r.blob()),
   /** The text read from the document (its PDF text layer or OCR), as plain text. */
   documentText: async (sha) => raw(`/documents/${docId(sha)}/text`).then((r) => r.text()),
   /** A new document (multipart: file, title, type, …; assets as codes separated by commas). */

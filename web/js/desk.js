@@ -187,10 +187,10 @@ function docLabel(code) {
 }
 
 /** A private file: fetched with the token and saved under its own name. */
-async function download(f, btn) {
+async function download(rec, f, btn) {
   btn.disabled = true;
   try {
-    const blob = await api.documentFile(f.sha256);
+    const blob = await api.caseFile(rec.number, f.doc, f.sha256);
     const url = URL.createObjectURL(blob);
     const a = h('a', { href: url, download: f.name || `${f.sha256}` });
     document.body.append(a);
@@ -230,7 +230,7 @@ function caseView() {
         h('p', { class: 'doc-title', text: docLabel(f.doc) }),
         h('p', null, f.name || '', ' ', h('span', { class: 'hint', text: `(${fmtSize(f.size)}, ${fmtDate(f.added_at)})` })),
         h('p', { class: 'hint' }, t('appl.sha'), ' ', h('span', { class: 'mono sha', text: f.sha256 })),
-        h('button', { type: 'button', class: 'btn btn-secondary', text: t('desk.download'), 'aria-label': t('desk.downloadNamed', { name: f.name || docLabel(f.doc) }), onclick: (e) => download(f, e.currentTarget) }))))
+        h('button', { type: 'button', class: 'btn btn-secondary', text: t('desk.download'), 'aria-label': t('desk.downloadNamed', { name: f.name || docLabel(f.doc) }), onclick: (e) => download(rec, f, e.currentTarget) }))))
         : h('p', { class: 'hint', text: t('desk.noFiles') })),
     (rec.requests || []).length ? h('section', { class: 'record', 'aria-labelledby': 'desk-requests-title' },
       h('h4', { id: 'desk-requests-title', text: t('mine.requests') }),
