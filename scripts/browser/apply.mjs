@@ -469,8 +469,13 @@ async function deskAct(p, action, fill) {
   await p.selectOption('#desk-action', action);
   await p.waitForSelector('#desk-act', { timeout: 5000 });
   await fill(p);
+  // The line of the last action may still be there: wait for this one's.
+  const before = await p.$eval('#desk-message', (m) => m.textContent).catch(() => null);
   await p.click('#desk-apply');
-  await p.waitForSelector('#desk-message', { timeout: 20000 });
+  await p.waitForFunction((prev) => {
+    const m = document.querySelector('#desk-message');
+    return m && m.textContent.trim() && m.textContent !== prev;
+  }, before, { timeout: 20000 }).catch(() => null);
   return (await p.textContent('#desk-message')).trim();
 }
 
