@@ -15,8 +15,6 @@ use geo_types::{Coord, Geometry, Point, Rect};
 const MIN_M_PER_DEG_LAT: f64 = 110_574.0;
 /// Metres per degree of longitude at the equator.
 const M_PER_DEG_LON_EQ: f64 = 111_320.0;
-/// Mean earth radius for the local plane used to find a closest point.
-const EARTH_R: f64 = 6_371_008.8;
 
 /// Why a geometry cannot be an asset's geometry.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -129,6 +127,43 @@ pub fn distance_m(p: Point<f64>, g: &Geometry<f64>) -> f64 {
     }
 }
 
+/// Ground distance in metres between two geometries — zero where they touch or overlap —
+/// for screening a proposed work (an alignment, a plot) against the register.
+///
+/// Their nearest approach is found in a plane tangent at the middle of `b` (the asset,
+/// small beside the work), equirectangular as [`distance_m`]'s is. Over the few kilometres
+/// a screening spans its scale error is below 0.1 % (6 m at 10 km, 0.3 m at 500 m at
+/// Kolkata's latitude).
+pub fn distance_between_m(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
+    if a.intersects(b) {
+        return 0.0;
+    }
+    let Some(centre) = b.bounding_rect().map(|r| r.center()) else {
+        return f64::INFINITY;
+    };
+    let plane = LocalPlane::at(Point::from(centre));
+    let la = a.map_coords(|c| plane.forward(c));
+    let lb = b.map_coords(|c| plane.forward(c));
+    geo::Euclidean.distance(&la, &lb)
+}
+
+/// The box around `r` reaching at least `metres` further on every side on the ground.
+pub fn grow_rect_m(r: Rect<f64>, metres: f64) -> Rect<f64> {
+    let dlat = metres / MIN_M_PER_DEG_LAT * 1.01;
+    let lat_max = (r.min().y.abs().max(r.max().y.abs()) + dlat).min(89.0);
+    let dlon = metres / (M_PER_DEG_LON_EQ * lat_max.to_radians().cos()) * 1.01;
+    Rect::new(
+        Coord {
+            x: r.min().x - dlon,
+            y: r.min().y - dlat,
+        },
+        Coord {
+            x: r.max().x + dlon,
+            y: r.max().y + dlat,
+        },
+    )
+}
+
 /// A lower bound, in metres, on the ground distance from `p` to any point at least
 /// `d_deg` degrees away from it in the plain lon/lat plane.
 ///
@@ -151,13 +186,22 @@ struct LocalPlane {
 }
 
 impl LocalPlane {
+    /// Metres per degree from the WGS84 ellipsoid's radii of curvature at `p`'s latitude
+    /// (meridional for north-south, prime vertical for east-west), so a short distance in
+    /// the plane is the ground's to within its curvature, not a sphere's 0.2 % off.
     fn at(p: Point<f64>) -> Self {
-        let ky = EARTH_R * std::f64::consts::PI / 180.0;
+        const A: f64 = 6_378_137.0;
+        const E2: f64 = 0.006_694_379_990_14;
+        let phi = p.y().to_radians();
+        let w = 1.0 - E2 * phi.sin().powi(2);
+        let n = A / w.sqrt();
+        let m = A * (1.0 - E2) / (w * w.sqrt());
+        let per_rad = std::f64::consts::PI / 180.0;
         LocalPlane {
             lon0: p.x(),
             lat0: p.y(),
-            kx: ky * p.y().to_radians().cos(),
-            ky,
+            kx: n * phi.cos() * per_rad,
+            ky: m * per_rad,
         }
     }
     fn forward(&self, c: Coord<f64>) -> Coord<f64> {
@@ -184,6 +228,35 @@ mod tests {
         Geometry::Polygon(polygon![
             (x: x0, y: y0), (x: x0 + d, y: y0), (x: x0 + d, y: y0 + d), (x: x0, y: y0 + d), (x: x0, y: y0)
         ])
+    }
+
+    #[test]
+    fn distance_between_agrees_with_the_ellipsoid_for_a_point() {
+        // A point beside a pond: the plane's answer and the ellipsoid's (distance_m) agree
+        // within 0.1 %, at 50 m and at 3 km.
+        let pond = square(88.30, 22.50, 0.01);
+        for dx in [0.0005, 0.03] {
+            let p = Point::new(88.31 + dx, 22.505);
+            let plane = distance_between_m(&Geometry::Point(p), &pond);
+            let ellipsoid = distance_m(p, &pond);
+            assert_relative_eq!(plane, ellipsoid, max_relative = 0.001);
+        }
+        assert_eq!(
+            distance_between_m(&Geometry::Point(Point::new(88.305, 22.505)), &pond),
+            0.0
+        );
+    }
+
+    #[test]
+    fn grown_box_reaches_far_enough() {
+        let r = Rect::new(Coord { x: 88.3, y: 22.5 }, Coord { x: 88.4, y: 22.6 });
+        let g = grow_rect_m(r, 500.0);
+        // 500 m east of the box's north-east corner, on the ellipsoid, is still inside.
+        let corner = Point::new(88.4, 22.6);
+        use geo::Destination;
+        let east = Geodesic.destination(corner, 90.0, 500.0);
+        let north = Geodesic.destination(corner, 0.0, 500.0);
+        assert!(g.intersects(&east) && g.intersects(&north));
     }
 
     #[test]

@@ -153,6 +153,55 @@ pub fn search(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit
     hits
 }
 
+/// Farthest a screening looks from a proposed work, in metres.
+pub const MAX_SCREENING_M: f64 = 5_000.0;
+
+/// Every asset of `layers` within `distance_m` of the proposed work `g` (its ground
+/// distance from the work), graded heritage first — Grade I, IIA, IIB, III — then
+/// ungraded, then by distance: the order a planner reads a heritage-impact screening in.
+pub fn screening(
+    index: &Index,
+    g: &geo_types::Geometry<f64>,
+    distance_m: f64,
+    layers: &[Layer],
+) -> Vec<Near> {
+    use geo::BoundingRect;
+    let Some(r) = g.bounding_rect() else {
+        return Vec::new();
+    };
+    let reach = crate::geom::grow_rect_m(r, distance_m);
+    let mut out: Vec<Near> = layers
+        .iter()
+        .flat_map(|l| index.read(*l).in_bbox(&reach))
+        .filter_map(|asset| {
+            let d = crate::geom::distance_between_m(g, &asset.geometry);
+            (d <= distance_m).then_some(Near {
+                asset,
+                distance_m: d,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        grade_rank(&a.asset)
+            .cmp(&grade_rank(&b.asset))
+            .then(a.distance_m.total_cmp(&b.distance_m))
+            .then(a.asset.id.cmp(&b.asset.id))
+    });
+    out
+}
+
+/// Grade I first, ungraded (and other layers) last.
+fn grade_rank(a: &Asset) -> u8 {
+    use crate::model::Grade;
+    match a.attrs.grade {
+        Some(Grade::I) => 0,
+        Some(Grade::IIA) => 1,
+        Some(Grade::IIB) => 2,
+        Some(Grade::III) => 3,
+        None => 4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

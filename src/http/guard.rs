@@ -77,6 +77,8 @@ fn json_limit(method: &Method, route: &str) -> usize {
     match (method.as_str(), route) {
         ("POST", "/collections/{id}/items")
         | ("PUT" | "PATCH", "/collections/{id}/items/{fid}") => super::ogc::edits::FEATURE_BODY,
+        // A proposed work to screen: an alignment may have many vertices.
+        ("POST", "/screening") => super::ogc::edits::FEATURE_BODY,
         _ => SMALL_BODY,
     }
 }

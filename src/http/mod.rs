@@ -24,6 +24,7 @@ mod open311;
 mod openapi;
 mod proposals;
 mod query;
+mod screening;
 pub mod serve;
 mod tiles;
 mod versions;
@@ -221,6 +222,7 @@ pub fn app(state: AppState) -> Router {
         .merge(applications::router())
         .merge(cases::router())
         .merge(hcc::router())
+        .merge(screening::router())
         .merge(complaints::router())
         .merge(moderation::router())
         .merge(notify::router())
