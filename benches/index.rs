@@ -1,5 +1,6 @@
 //! Index benchmarks over the india-scale synthetic layer (2,424,540 water bodies):
-//! nearest-10 and point-in-polygon queries, and the bulk build itself.
+//! nearest-10 and point-in-polygon queries, a heritage-impact screening of a 10 km
+//! alignment with a 500 m reach, and the bulk build itself.
 //!
 //! `cargo bench --bench index` — set `BENCH_N` to use fewer polygons (e.g. 100000) for a
 //! quick run. Timings are recorded in BENCHMARKS.md, never asserted.
@@ -81,6 +82,53 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % qs.len();
             black_box(index.containing(qs[i].1))
+        })
+    });
+    // A 10 km alignment of 21 vertices (a gentle zig-zag) at a random pond, screened
+    // with a 500 m reach through the same function `POST /screening` calls.
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    let works: Vec<geo_types::Geometry<f64>> = qs
+        .iter()
+        .take(256)
+        .map(|(_, at)| {
+            let heading: f64 = rng.random_range(0.0..std::f64::consts::PI);
+            let step = 10_000.0 / 20.0 / 111_000.0;
+            let line: Vec<(f64, f64)> = (0..=20)
+                .map(|k| {
+                    let t = k as f64 - 10.0;
+                    let wiggle = if k % 2 == 0 { 0.0005 } else { -0.0005 };
+                    (
+                        at.x() + t * step * heading.cos() + wiggle,
+                        at.y() + t * step * heading.sin(),
+                    )
+                })
+                .collect();
+            geo_types::Geometry::LineString(line.into())
+        })
+        .collect();
+    let all = heritage_atlas::index::Index::new();
+    all.set_layer(
+        heritage_atlas::model::Layer::WaterBodies,
+        LayerIndex::bulk(assets.clone()),
+    );
+    let layers = [heritage_atlas::model::Layer::WaterBodies];
+    let found: usize = works
+        .iter()
+        .map(|w| heritage_atlas::query::screening(&all, w, 500.0, &layers).len())
+        .sum();
+    eprintln!(
+        "screening: {:.1} water bodies within 500 m of a 10 km alignment, on average",
+        found as f64 / works.len() as f64
+    );
+    g.bench_function("screening_10km_alignment_500m", |b| {
+        b.iter(|| {
+            i = (i + 1) % works.len();
+            black_box(heritage_atlas::query::screening(
+                &all,
+                &works[i],
+                500.0,
+                &layers,
+            ))
         })
     });
     g.sample_size(10).measurement_time(Duration::from_secs(60));
