@@ -124,10 +124,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % works.len();
             black_box(heritage_atlas::query::screening(
-                &all,
-                &works[i],
-                500.0,
-                &layers,
+                &all, &works[i], 500.0, &layers,
             ))
         })
     });

@@ -26,6 +26,7 @@ mod proposals;
 mod query;
 mod screening;
 pub mod serve;
+mod stats;
 mod tiles;
 mod versions;
 mod watch;
@@ -223,6 +224,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(hcc::router())
         .merge(screening::router())
+        .merge(stats::router())
         .merge(complaints::router())
         .merge(moderation::router())
         .merge(notify::router())
