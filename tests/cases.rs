@@ -226,6 +226,28 @@ async fn apply(
     v["number"].as_str().unwrap().to_string()
 }
 
+/// The message to the applicant about `what` (a request, the issue) on case `number`,
+/// once the webhook has it (it is sent after the commit).
+async fn told(inbox: &Inbox, number: &str, what: &str) -> Value {
+    common::eventually(
+        &format!("the {what} message"),
+        std::time::Duration::from_secs(10),
+        || async move {
+            inbox
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|m| {
+                    m["type"] == "application.updated"
+                        && m["data"]["number"] == number
+                        && m["data"]["what"] == what
+                })
+                .cloned()
+        },
+    )
+    .await
+}
+
 async fn act(srv: &TestServer, token: &str, number: &str, body: Value) -> (u16, Value) {
     post_json(
         srv,
@@ -487,29 +509,42 @@ async fn a_heritage_sanction_goes_from_submission_to_the_lock_cleared() {
     );
     assert_eq!(item["asset"]["grade"], "I");
     let sha = item["letter"]["sha256"].as_str().unwrap().to_string();
+    // The statistics count it: every stage done once, at once, within its limit.
+    let (_, stats) = srv.get("/applications/stats").await;
+    let hs = stats["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "heritage_sanction")
+        .unwrap();
+    assert_eq!(
+        (
+            hs["submitted"].as_u64(),
+            hs["decided"].as_u64(),
+            hs["approved"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{hs}"
+    );
+    for st in hs["stages"].as_array().unwrap() {
+        if st["stage"] == "officer_decision" {
+            assert_eq!(st["done"], 0, "{st}");
+            continue;
+        }
+        assert_eq!(
+            (
+                st["done"].as_u64(),
+                st["open"].as_u64(),
+                st["within_limit_share"].as_f64()
+            ),
+            (Some(1), Some(0), Some(1.0)),
+            "{st}"
+        );
+        assert!(st["median_days"].as_f64().unwrap() < 0.1, "{st}");
+    }
 
     // The applicant was told (after the commit, by the webhook).
-    let told = common::eventually(
-        "the decision message",
-        std::time::Duration::from_secs(10),
-        || {
-            let inbox = inbox.clone();
-            let number = number.clone();
-            async move {
-                inbox
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .find(|m| {
-                        m["type"] == "application.updated"
-                            && m["data"]["number"] == number.as_str()
-                            && m["data"]["what"] == "issue"
-                    })
-                    .cloned()
-            }
-        },
-    )
-    .await;
+    let told = told(&inbox, &number, "issue").await;
     assert!(told["data"]["text"]
         .as_str()
         .unwrap()
@@ -737,12 +772,15 @@ async fn the_clock_stops_while_the_applicant_is_asked_for_more() {
     assert_eq!(s, 409, "nothing moves while the applicant is asked");
     let t = track(&srv, &number).await;
     assert!(t["awaiting_applicant_since"].is_string());
-    let told = inbox
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|m| m["data"]["what"] == "request");
-    let _ = told; // sent after the commit; checked below once the answer is in
+    // The applicant is told what is asked, in their message.
+    let asked = told(&inbox, &number, "request").await;
+    assert!(
+        asked["data"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("A clearer drawing of the north elevation"),
+        "{asked}"
+    );
 
     // Put the stage 10 days back and the request 8 days back: the clock has run 2 days.
     let pool =

@@ -8,7 +8,7 @@ mod common;
 
 use common::{asset, rect_polygon, TestServer};
 use geo_types::{Geometry, LineString, Point};
-use heritage_atlas::model::{Grade, Kind, Layer};
+use heritage_atlas::model::{Grade, Layer};
 use heritage_atlas::store::EditContext;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -51,7 +51,6 @@ async fn seeded(srv: &TestServer) {
             .await
             .unwrap();
     }
-    let _ = Kind::Building;
 }
 
 fn rank(v: &Value) -> u8 {

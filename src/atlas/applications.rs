@@ -888,8 +888,8 @@ impl Atlas {
             }
         };
         let t = self.type_of(&c).await?;
-        let def = t.documents.iter().find(|d| d.code == doc).ok_or_else(|| {
-            field(
+        if !t.documents.iter().any(|d| d.code == doc) {
+            return Err(field(
                 "doc",
                 format!(
                     "{doc:?} is not a document this application takes ({})",
@@ -899,8 +899,8 @@ impl Atlas {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            )
-        })?;
+            ));
+        }
         if !asked.is_empty() && !asked.iter().any(|d| d == doc) {
             return Err(field(
                 "doc",
@@ -916,12 +916,6 @@ impl Atlas {
                     .collect::<String>()
             })
             .filter(|n| !n.is_empty());
-        let title = format!(
-            "{} — {}",
-            c.number.as_deref().unwrap_or(&c.draft),
-            def.label.en
-        );
-        let _ = title;
         let (sha256, media_type, size) = self.put_applicant_file(bytes).await?;
         let f = CaseFile {
             doc: doc.to_string(),
@@ -944,20 +938,7 @@ impl Atlas {
     /// document of the register: it is read only through its case (the applicant, and
     /// officers), never searched, read for text or made public. (sha256, type, size).
     async fn put_applicant_file(&self, bytes: Vec<u8>) -> Result<(String, String, i64), AppError> {
-        if bytes.is_empty() {
-            return Err(field("file", "required: the file's bytes"));
-        }
-        if bytes.len() > crate::history::MAX_DOCUMENT_BYTES {
-            return Err(AppError::Document(HistoryError::TooLarge(format!(
-                "a file may be at most {} MB",
-                crate::history::MAX_DOCUMENT_BYTES >> 20
-            ))));
-        }
-        let media_type = crate::history::document_type(&bytes).ok_or_else(|| {
-            AppError::Document(HistoryError::Unsupported(
-                "files must be PDF, JPEG, PNG or WebP".into(),
-            ))
-        })?;
+        let media_type = super::documents::checked_file(&bytes)?;
         let sha256 = crate::history::sha256_hex(&bytes);
         let size = bytes.len() as i64;
         self.store_file(&sha256, bytes).await?;
@@ -1001,20 +982,7 @@ impl Atlas {
         kind: crate::documents::DocKind,
         actor: &str,
     ) -> Result<(String, String, i64), AppError> {
-        if bytes.is_empty() {
-            return Err(field("file", "required: the file's bytes"));
-        }
-        if bytes.len() > crate::history::MAX_DOCUMENT_BYTES {
-            return Err(AppError::Document(HistoryError::TooLarge(format!(
-                "a file may be at most {} MB",
-                crate::history::MAX_DOCUMENT_BYTES >> 20
-            ))));
-        }
-        let media_type = crate::history::document_type(&bytes).ok_or_else(|| {
-            AppError::Document(HistoryError::Unsupported(
-                "files must be PDF, JPEG, PNG or WebP".into(),
-            ))
-        })?;
+        let media_type = super::documents::checked_file(&bytes)?;
         let sha256 = crate::history::sha256_hex(&bytes);
         let size = bytes.len() as i64;
         if self.store.document(&sha256).await?.is_none() {
@@ -1324,13 +1292,13 @@ impl Atlas {
                 json!({"stage": stage, "asset": asset_code}),
             ),
         };
-        let moving = |m: &Move| -> Result<(), AppError> {
+        // Only a request or a note is taken while the applicant is asked for more.
+        let moving = || -> Result<(), AppError> {
             if awaiting {
                 return Err(AppError::Conflict(format!(
                     "{number} is waiting for the applicant's answer; it moves on once they answer"
                 )));
             }
-            let _ = m;
             Ok(())
         };
         let wrong_stage = |what: &str| {
@@ -1356,7 +1324,7 @@ impl Atlas {
                 }
                 let note = bounded("note", note, MAX_TEXT_CHARS)?;
                 let mut m = base("scrutiny_note");
-                moving(&m)?;
+                moving()?;
                 let n = next();
                 m.log = staff_entry(
                     by,
@@ -1417,7 +1385,7 @@ impl Atlas {
                 let date = check_date(date)?;
                 let text = bounded("text", text, MAX_TEXT_CHARS)?;
                 let mut m = base("resolution");
-                moving(&m)?;
+                moving()?;
                 let outcome = if *approve { "approve" } else { "refuse" };
                 m.log = staff_entry(
                     by,
@@ -1445,7 +1413,7 @@ impl Atlas {
                 }
                 let text = bounded("text", text, MAX_TEXT_CHARS)?;
                 let mut m = base("decision");
-                moving(&m)?;
+                moving()?;
                 let outcome = if *approve { "approve" } else { "refuse" };
                 m.log = staff_entry(
                     by,
@@ -1472,7 +1440,7 @@ impl Atlas {
                     ));
                 }
                 let m0 = base("letter");
-                moving(&m0)?;
+                moving()?;
                 let steps = self.store.case_steps(c.id).await?;
                 let decisive = steps
                     .iter()
@@ -1956,14 +1924,13 @@ impl Atlas {
         })
     }
 
-    fn next_stages(c: &CaseRow, stages: &[StageRow]) -> Vec<String> {
+    fn next_stages(c: &CaseRow) -> Vec<String> {
         if c.state == "decided" || c.state == "withdrawn" {
             return Vec::new();
         }
         let Some(cur) = &c.stage else {
             return Vec::new();
         };
-        let _ = stages;
         c.path
             .iter()
             .skip_while(|s| *s != cur)
@@ -2007,7 +1974,7 @@ impl Atlas {
             submitted_at: c.submitted_at.clone(),
             decided_at: c.decided_at.clone(),
             stages: Self::stage_views(&t, &stages, &p, now),
-            next_stages: Self::next_stages(c, &stages),
+            next_stages: Self::next_stages(c),
             requests,
             decision: Self::decision_view(c),
             missing,
@@ -2052,7 +2019,7 @@ impl Atlas {
                 .rfind(|r| r.answered_at.is_none())
                 .map(|r| r.asked_at.clone()),
             stages: Self::stage_views(&t, &stages, &p, OffsetDateTime::now_utc()),
-            next_stages: Self::next_stages(&c, &stages),
+            next_stages: Self::next_stages(&c),
             decision: Self::decision_view(&c),
         })
     }

@@ -24,6 +24,27 @@ fn officers_only(by: &User, what: &str) -> Result<(), HistoryError> {
     Ok(())
 }
 
+/// The media type of a file to keep in the document store, or why it cannot be kept:
+/// empty, larger than [`history::MAX_DOCUMENT_BYTES`], or not PDF, JPEG, PNG or WebP.
+/// Every upload to the store (documents, applicants' files, letters, minutes) passes here.
+pub(super) fn checked_file(bytes: &[u8]) -> Result<&'static str, HistoryError> {
+    if bytes.is_empty() {
+        return Err(FieldError {
+            field: "file",
+            reason: "required: the document's bytes".into(),
+        }
+        .into());
+    }
+    if bytes.len() > history::MAX_DOCUMENT_BYTES {
+        return Err(HistoryError::TooLarge(format!(
+            "a document may be at most {} MB",
+            history::MAX_DOCUMENT_BYTES >> 20
+        )));
+    }
+    history::document_type(bytes)
+        .ok_or_else(|| HistoryError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into()))
+}
+
 fn log(by: &User, action: &str, d: &str, public: bool, detail: serde_json::Value) -> AuditEntry {
     AuditEntry {
         actor: by.name.clone(),
@@ -78,22 +99,7 @@ impl Atlas {
         if let Some(code) = also {
             self.found(code).await?;
         }
-        if bytes.is_empty() {
-            return Err(FieldError {
-                field: "file",
-                reason: "required: the document's bytes".into(),
-            }
-            .into());
-        }
-        if bytes.len() > history::MAX_DOCUMENT_BYTES {
-            return Err(HistoryError::TooLarge(format!(
-                "a document may be at most {} MB",
-                history::MAX_DOCUMENT_BYTES >> 20
-            )));
-        }
-        let media_type = history::document_type(&bytes).ok_or_else(|| {
-            HistoryError::Unsupported("documents must be PDF, JPEG, PNG or WebP".into())
-        })?;
+        let media_type = checked_file(&bytes)?;
         let title = fields.title.clone().flatten().ok_or(FieldError {
             field: "title",
             reason: "required: what the document is".into(),

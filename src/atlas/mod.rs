@@ -274,9 +274,32 @@ impl Atlas {
         a
     }
 
+    /// Records a lock decision made on paper, with its audit entry, and the asset's record
+    /// shows it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_heritage_lock(
+        &self,
+        id: AssetId,
+        state: &str,
+        application: Option<&str>,
+        reason: &str,
+        actor: i64,
+        at: &str,
+        log: &crate::store::AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.store
+            .set_heritage_lock(id, state, application, reason, actor, at, log)
+            .await?;
+        self.lock_recorded(
+            id,
+            crate::model::LockMark::new(state, application.map(str::to_string)),
+        );
+        Ok(())
+    }
+
     /// A heritage lock was recorded (after its commit): the asset's record shows it.
     /// Tiles do not carry the lock, so none is invalidated.
-    pub fn lock_recorded(&self, id: AssetId, mark: crate::model::LockMark) {
+    pub(crate) fn lock_recorded(&self, id: AssetId, mark: crate::model::LockMark) {
         self.locks
             .write()
             .unwrap_or_else(|e| e.into_inner())

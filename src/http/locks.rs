@@ -133,8 +133,7 @@ async fn set(
         }),
     };
     s.atlas
-        .store()
-        .set_heritage_lock(
+        .record_heritage_lock(
             id,
             &state,
             application.as_deref(),
@@ -144,8 +143,6 @@ async fn set(
             &log,
         )
         .await?;
-    s.atlas
-        .lock_recorded(id, crate::model::LockMark::new(&state, application));
     let (_, lock) = lock_of(&s, &code).await?;
     Ok(Json(lock).into_response())
 }

@@ -322,6 +322,36 @@ where
     s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
+/// A CSV download of `rows` (the first is the header) as `name.csv`.
+pub(crate) fn csv_table(
+    name: &str,
+    rows: &[Vec<String>],
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// A GeoJSON FeatureCollection of already-built features, with their count.
 #[derive(serde::Serialize)]
 pub struct FeatureList<F> {

@@ -198,7 +198,6 @@ async fn screen(
                 .into_response())
         }
         "csv" => {
-            let mut w = csv::Writer::from_writer(Vec::new());
             let cols = [
                 "code",
                 "layer",
@@ -213,35 +212,18 @@ async fn screen(
                 "heritage_lock",
                 "distance_m",
             ];
-            w.write_record(cols)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            for n in &found {
+            let mut rows = vec![cols.map(String::from).to_vec()];
+            rows.extend(found.iter().map(|n| {
                 let r = row(n);
-                let cells: Vec<String> = cols
-                    .iter()
+                cols.iter()
                     .map(|c| match &r[*c] {
                         Value::Null => String::new(),
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
                     })
-                    .collect();
-                w.write_record(&cells)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-            }
-            let bytes = w
-                .into_inner()
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"screening.csv\"",
-                    ),
-                ],
-                bytes,
-            )
-                .into_response())
+                    .collect()
+            }));
+            super::csv_table("screening", &rows)
         }
         _ => Ok(Json(json!({
             "distance_m": distance,

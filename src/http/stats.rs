@@ -36,27 +36,14 @@ fn format(f: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// A CSV table, not cached (the figures move with every write).
 fn csv_answer(name: &str, rows: Vec<Vec<String>>) -> Result<Response, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.write_record(&r)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-            (header::CACHE_CONTROL, "no-cache".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    let mut r = super::csv_table(name, &rows)?;
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    Ok(r)
 }
 
 fn opt(v: Option<f64>) -> String {

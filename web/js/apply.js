@@ -136,7 +136,7 @@ async function loadStart() {
   try {
     const r = await api.myApplications();
     if (mine !== state.seq) return;
-    state.drafts = (r.items || r.applications || []).filter((a) => a.state === 'draft');
+    state.drafts = (r.items || []).filter((a) => a.state === 'draft');
     state.draftsError = null;
   } catch (e) {
     if (mine !== state.seq) return;

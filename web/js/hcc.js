@@ -83,7 +83,7 @@ async function load() {
     } else {
       const r = await api.hccMeetings();
       if (mine !== seq) return;
-      meetings = Array.isArray(r) ? r : (r.meetings || r.items || []);
+      meetings = r.items || [];
       meetingsError = null;
     }
   } catch (e) {

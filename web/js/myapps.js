@@ -85,7 +85,7 @@ async function load() {
     } else {
       const r = await api.myApplications();
       if (mine !== seq) return;
-      list = r.items || r.applications || [];
+      list = r.items || [];
       listError = null;
     }
   } catch (e) {
