@@ -8,7 +8,8 @@
 // its words and filters in the query) and `#documents/SHA256` (one document); applications
 // for permission: `#apply` (`#apply/DRAFT`, `#apply?asset=CODE`), `#my-applications`
 // (`/KEY`), `#application/NUMBER` (the public tracker), `#decisions`, and for staff
-// `#desk` (`/NUMBER`) and `#hcc` (`/ID`); or
+// `#desk` (`/NUMBER`) and `#hcc` (`/ID`); heritage-impact screening, `#screening`
+// (`?d=METRES&layers=…`); or
 // `#zoom/lat/lng` when no panel is open. A document's verification page is a path of its
 // own, `/verify/SHA256` (what its QR code holds): the server answers it with this page,
 // which then starts on that view. Each view lives in web/js/.
@@ -36,6 +37,7 @@ import * as application from './js/apptrack.js';
 import * as decisions from './js/decisions.js';
 import * as desk from './js/desk.js';
 import * as hcc from './js/hcc.js';
+import * as screening from './js/screening.js';
 
 function showError(message) {
   const el = document.getElementById('map-error');
@@ -48,6 +50,7 @@ function showError(message) {
 const VIEWS = {
   asset, report, track, near, export: planner, staff, proposals, add, moderation, documents, verify: verifyPage,
   apply, 'my-applications': myApplications, application, decisions, desk, hcc,
+  screening,
 };
 let lastRouted = null;
 
