@@ -509,10 +509,16 @@ async function screen() {
   render(false);
   document.body.classList.add('has-report');
   renderReport();
-  const s = $('#screen-status');
-  reveal(s);
-  s.focus();
+  toResults();
   await drawResult(true);
+}
+
+/** Scrolls the answer's heading to the top of the panel, so the list starts in sight; focus on the count. */
+function toResults() {
+  const body = $('#panel-body');
+  const head = $('#screen-results-title');
+  if (body && head) body.scrollTop += head.getBoundingClientRect().top - body.getBoundingClientRect().top - 8;
+  $('#screen-status')?.focus({ preventScroll: true });
 }
 
 /** The work and what was found on the map, fitted; then the map's picture for the report. */
