@@ -201,10 +201,12 @@ await run('1280 px: a drawn line', async () => {
       && /Draw the work/.test(await p.textContent('#screen-work-status-error')));
 
   await mapIdle(p);
+  await a11y(p, '1280 px EN: the form');
   await p.evaluate(() => window.map.jumpTo({ center: [88.3430, 22.5445], zoom: 15.5 }));
   await mapIdle(p);
   await p.click('#screen-draw-linestring');
-  check('"Draw a line" is pressed', await p.getAttribute('#screen-draw-linestring', 'aria-pressed') === 'true');
+  check('"Draw a line" is pressed', await p.waitForFunction(() => document.querySelector('#screen-draw-linestring')?.getAttribute('aria-pressed') === 'true'
+    && document.querySelector('#screen-corner'), null, { timeout: 10000 }).then(() => true, () => false));
   await p.waitForTimeout(300);
   let last = null;
   for (const c of LINE) {
@@ -244,7 +246,7 @@ await run('1280 px: a drawn line', async () => {
   const nearest = [...direct].sort((a, b) => a.distance_m - b.distance_m)[0];
   check('a card shows grade, name, kind, ward, distance, condition and the heritage lock',
     /Grade I/.test(card) && card.includes('Victoria Memorial') && /Heritage: Building/.test(card) && /Ward\s*79/.test(card)
-      && card.includes(`${direct[0].distance_m.toLocaleString('en-IN')} m`) && /Good/.test(card) && /Heritage lock: locked/.test(card), card);
+      && card.includes(`${direct[0].distance_m.toLocaleString('en-IN')} m`) && /Good/.test(card) && /Heritage lock\s*Locked/.test(card), card);
   check('the count says how many places within 300 m', (await p.textContent('#screen-status')).includes(`${direct.length} places within 300 m`));
 
   // The map: the work and what was found, fitted.
@@ -259,6 +261,7 @@ await run('1280 px: a drawn line', async () => {
   }, [LINE]);
   check('the work is drawn on the map and the map fits it', onMap.work > 0 && onMap.inside, JSON.stringify(onMap));
   check('every place found is highlighted on the map', direct.every((d) => onMap.found.includes(d.code)), `${onMap.found} vs ${direct.map((d) => d.code)}`);
+  await a11y(p, '1280 px EN: a drawn line screened');
   await p.screenshot({ path: path.join(outdir, 'screening-1280.png') });
 
   // Downloads: the same answer as CSV and GeoJSON.

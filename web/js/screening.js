@@ -248,6 +248,7 @@ function fileInput() {
     });
   }
   if (!state.file) fileEl.value = '';
+  fieldError(fileEl, null); // its message was in the form being replaced
   return fileEl;
 }
 
@@ -395,7 +396,10 @@ function itemCard(it) {
   ].filter(([, v]) => v);
   return h('li', { class: 'screen-item', dataset: { code: it.code, distance: it.distance_m } },
     h('div', { class: 'screen-item-head' },
-      h('span', { class: `badge grade-${it.grade || 'none'}`, text: it.grade ? t(`grade.${it.grade}`) : t('screen.ungraded') }),
+      h('span', {
+        class: `badge grade-${it.grade || 'none'}`,
+        text: it.grade ? t(`grade.${it.grade}`) : (it.layer === 'heritage' ? t('screen.ungraded') : label('layer', it.layer)),
+      }),
       h('span', { class: 'screen-distance', text: metres(it.distance_m) })),
     h('p', { class: 'screen-name' },
       h('button', {
