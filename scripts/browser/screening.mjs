@@ -95,11 +95,15 @@ const listed = (p) => p.$$eval('#screen-list > li', (lis) => lis.map((li) => ({ 
 const same = (a, b) => a.length === b.length && a.every((x, i) => x.code === b[i].code && x.distance === b[i].distance_m);
 const show = (xs) => xs.map((x) => `${x.code} ${x.distance ?? x.distance_m}`).join(', ');
 
-/** Waits for a screening to finish (its status line says how many places, or why not). */
+/**
+ * Waits for a screening to finish: Send enabled again and the status line saying how many
+ * places, or why not (Send is disabled from the click until the answer).
+ */
 async function screened(p) {
   await p.waitForFunction(() => {
     const s = document.querySelector('#screen-status');
-    return s && /within|not screened/i.test(s.textContent) && !document.querySelector('#screen-send')?.disabled;
+    const send = document.querySelector('#screen-send');
+    return s && s.textContent.trim() && send && !send.disabled;
   }, null, { timeout: 20000 });
 }
 
