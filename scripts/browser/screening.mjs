@@ -321,6 +321,15 @@ await run('1280 px: a drawn line', async () => {
     .map((l) => l.trim().split(/\s+/)).filter((c) => c[2] === 'image').map((c) => ({ w: Number(c[3]), h: Number(c[4]) }));
   check('the printed report carries the map\'s picture', images.some((i) => i.w >= 400 && i.h >= 300), JSON.stringify(images));
 
+  // A card's name opens the asset; Back returns to the answer as it was.
+  await p.click('#screen-list > li:first-child .screen-name button');
+  const opened = await p.waitForFunction(() => window.location.hash === '#asset/HER-0001' && !document.querySelector('#view-asset').hidden, null, { timeout: 10000 })
+    .then(() => true, () => false);
+  await p.goBack();
+  const back = await p.waitForFunction((n) => document.querySelectorAll('#screen-list > li').length === n && !document.querySelector('#screen-send').disabled
+    && window.map.querySourceFeatures('screening').length > 0, direct.length, { timeout: 10000 }).then(() => true, () => false);
+  check('a place\'s name opens its record, and Back returns to the same answer, on the map again', opened && back);
+
   // Reloading the URL keeps the distance and layers.
   await p.goto(`${base}/#screening?d=500&layers=heritage,parks`);
   await p.reload();

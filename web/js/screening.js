@@ -43,7 +43,7 @@ const state = {
   layers: new Set(LAYERS),
   busy: false,
   result: null, // {items, features, geojson (text), body, at, distance, layers, work, workText, description}
-  image: null, // {url, width, height}: the map as screened, for the report
+  image: null, // {url, width, height}: the map as screened, for the report; 'pending' while it is taken
   error: null, // an ApiError or Error from the last screening
   message: null, // {key, vars, kind} under the downloads
 };
@@ -76,8 +76,8 @@ export function show(arg, query) {
   if (q.layers.length) state.layers = new Set(q.layers);
   render(false);
   if (state.result) {
-    drawResult(false);
     document.body.classList.add('has-report');
+    drawResult(!state.image || state.image === 'pending');
   }
 }
 
@@ -483,8 +483,8 @@ async function screen() {
   try {
     text = await api.screening(work, { ...params, f: 'geojson' });
   } catch (e) {
+    state.busy = false; // only leaving the view (hide) makes a newer seq: Send must work on return
     if (mine !== seq) return;
-    state.busy = false;
     state.error = e;
     state.result = null;
     document.body.classList.remove('has-report');
@@ -492,12 +492,12 @@ async function screen() {
     markRefusal(e);
     return;
   }
+  state.busy = false;
   if (mine !== seq) return;
   const fc = JSON.parse(text);
   // The work as the server read it, when it says; else as drawn or as read here.
   const geometry = fc.work || work.geometry || work.work || null;
   keepDrawing();
-  state.busy = false;
   state.result = {
     items: fc.features.map((f) => f.properties),
     features: fc.features,
@@ -509,7 +509,7 @@ async function screen() {
     layers,
     at: new Date(),
   };
-  state.image = null;
+  state.image = 'pending';
   render(false);
   document.body.classList.add('has-report');
   renderReport();
@@ -531,9 +531,12 @@ async function drawResult(capture) {
   if (!r) return;
   mapctl.showScreening(r.workGeometry, r.features, { fit: true });
   if (!capture) return;
+  state.image = 'pending';
+  renderReport();
   const mine = seq;
   const image = await mapctl.snapshot();
-  if (mine !== seq || state.result !== r) return;
+  // Left meanwhile: the picture is taken again when the view opens with it still pending.
+  if (state.result !== r || mine !== seq) return;
   state.image = image;
   renderReport();
 }
@@ -616,9 +619,9 @@ function renderReport() {
     countTable('screen.report.byLayer', c.byLayer.map(([l, n]) => [label('layer', l), n])),
     c.byGrade.length ? countTable('screen.report.byGrade', c.byGrade.map(([g, n]) => [g ? t(`grade.${g}`) : t('screen.ungradedHeritage'), n])) : null,
     h('figure', { class: 'report-map' },
-      state.image
+      state.image && state.image !== 'pending'
         ? h('img', { id: 'screening-report-map', src: state.image.url, alt, width: state.image.width, height: state.image.height })
-        : h('p', { class: 'hint', text: t('screen.report.noMap') }),
+        : h('p', { class: 'hint', text: t(state.image === 'pending' ? 'screen.report.mapPending' : 'screen.report.noMap') }),
       h('figcaption', { text: t('screen.report.mapKey', { d: metres(r.distance) }) })),
     h('h3', { text: t('screen.report.list') }),
     r.items.length ? reportTable(r.items) : h('p', { text: t('screen.report.none') }),

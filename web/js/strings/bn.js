@@ -1385,6 +1385,7 @@ export default {
   'screen.report.mapAlt.one': 'প্রস্তাবিত কাজ এবং {d}-এর মধ্যে পাওয়া {n}টি জায়গার মানচিত্র',
   'screen.report.mapAlt.other': 'প্রস্তাবিত কাজ এবং {d}-এর মধ্যে পাওয়া {n}টি জায়গার মানচিত্র',
   'screen.report.mapKey': 'বেগুনি: প্রস্তাবিত কাজ। গোলাপি রেখা ও বৃত্ত: {d}-এর মধ্যের জায়গা।',
+  'screen.report.mapPending': 'মানচিত্রের ছবি তোলা হচ্ছে: একটু পরে আবার ছাপুন।',
   'screen.report.noMap': 'মানচিত্রের ছবি তোলা গেল না।',
   'screen.report.list': 'নাগালের মধ্যের জায়গা',
   'screen.report.none': 'এই দূরত্বের মধ্যে কিছু পাওয়া যায়নি।',

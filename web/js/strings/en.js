@@ -1396,6 +1396,7 @@ export default {
   'screen.report.mapAlt.one': 'Map of the proposed work and the {n} place found within {d}',
   'screen.report.mapAlt.other': 'Map of the proposed work and the {n} places found within {d}',
   'screen.report.mapKey': 'Violet: the proposed work. Pink outlines and rings: places within {d}.',
+  'screen.report.mapPending': 'The map is being pictured: print again in a moment.',
   'screen.report.noMap': 'The map could not be pictured.',
   'screen.report.list': 'Places within reach',
   'screen.report.none': 'Nothing was found within this distance.',
