@@ -365,6 +365,34 @@ await run('1280 px: files', async () => {
   check(`the GeoJSON file's list is POST /screening's for its line: ${gDirect.length} places, same codes, order and distances`,
     gDirect.length >= 1 && same(gShown, gDirect), `view [${show(gShown)}] api [${show(gDirect)}] ${await p.textContent('#screen-status')}`);
 
+  // The same line as FlatGeobuf (written by GDAL) and as GeoJSON in UTM zone 45N with a
+  // legacy `crs` member: the server reads and reprojects them; the map cannot draw either
+  // before the answer, and fits what was found.
+  const fgbPath = path.join(outdir, 'work.fgb');
+  execFileSync('ogr2ogr', ['-f', 'FlatGeobuf', '-overwrite', fgbPath, path.join(outdir, 'work.geojson')]);
+  await p.setInputFiles('#screen-file', fgbPath);
+  await p.waitForFunction(() => /From the file work\.fgb/.test(document.querySelector('#screen-work-status')?.textContent || ''), null, { timeout: 5000 });
+  await p.click('#screen-send');
+  await screened(p);
+  const fPost = posts[posts.length - 1];
+  const fShown = await listed(p);
+  check('a FlatGeobuf file is sent as its bytes, application/flatgeobuf, and lists what POST /screening gives for its line',
+    !!fPost && fPost.type === 'application/flatgeobuf' && same(fShown, gDirect), `${fPost && fPost.type} view [${show(fShown)}] ${await p.textContent('#screen-status')}`);
+  const utm = execFileSync('gdaltransform', ['-s_srs', 'OGC:CRS84', '-t_srs', 'EPSG:32645', '-output_xy'], { input: FILE_LINE.coordinates.map((c) => c.join(' ')).join('\n'), encoding: 'utf8' })
+    .trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  writeFileSync(path.join(outdir, 'work-utm.geojson'), JSON.stringify({
+    type: 'FeatureCollection', crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::32645' } },
+    features: [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: utm } }],
+  }));
+  await p.setInputFiles('#screen-file', path.join(outdir, 'work-utm.geojson'));
+  await p.waitForFunction(() => /From the file work-utm\.geojson/.test(document.querySelector('#screen-work-status')?.textContent || ''), null, { timeout: 5000 });
+  await p.click('#screen-send');
+  await screened(p);
+  const uShown = await listed(p);
+  const near = uShown.length === gDirect.length && uShown.every((x, i) => x.code === gDirect[i].code && Math.abs(x.distance - gDirect[i].distance_m) <= 0.2);
+  check('a GeoJSON file in UTM 45N with a legacy crs member lists the same places in the same order (distances within 0.2 m)',
+    near, `view [${show(uShown)}] api [${show(gDirect)}] ${await p.textContent('#screen-status')}`);
+
   const csv = `name,wkt\r\n"Plot ${stamp}","${wkt(PLOT)}"\r\n`;
   writeFileSync(path.join(outdir, 'work.csv'), csv);
   await p.setInputFiles('#screen-file', path.join(outdir, 'work.csv'));
