@@ -405,6 +405,23 @@ await run('1280 px: files', async () => {
   const cShown = await listed(p);
   check(`the CSV file's list is POST /screening's for its plot: ${cDirect.length} places, same codes, order and distances`,
     cDirect.length >= 1 && same(cShown, cDirect), `view [${show(cShown)}] api [${show(cDirect)}] ${await p.textContent('#screen-status')}`);
+  // The plot as a CSV in UTM 45N, which says nothing of its CRS: the planner names it.
+  const plotUtm = execFileSync('gdaltransform', ['-s_srs', 'OGC:CRS84', '-t_srs', 'EPSG:32645', '-output_xy'], { input: PLOT.coordinates[0].map((c) => c.join(' ')).join('\n'), encoding: 'utf8' })
+    .trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  writeFileSync(path.join(outdir, 'work-utm.csv'), `name,wkt\r\n"Plot ${stamp}","${wkt({ coordinates: [plotUtm] })}"\r\n`);
+  await p.setInputFiles('#screen-file', path.join(outdir, 'work-utm.csv'));
+  await p.fill('#screen-crs', 'EPSG:32645');
+  await p.waitForFunction(() => /From the file work-utm\.csv/.test(document.querySelector('#screen-work-status')?.textContent || ''), null, { timeout: 5000 });
+  await p.click('#screen-send');
+  await screened(p);
+  const uPost = posts[posts.length - 1];
+  const ucShown = await listed(p);
+  check('a CSV in UTM 45N with the coordinate system typed (crs=EPSG:32645 in the query) lists the plot\'s places (distances within 0.2 m)',
+    !!uPost && /[?&]crs=EPSG%3A32645/.test(uPost.url) && ucShown.length === cDirect.length
+      && ucShown.every((x, i) => x.code === cDirect[i].code && Math.abs(x.distance - cDirect[i].distance_m) <= 0.2),
+    `${uPost && uPost.url} view [${show(ucShown)}] ${await p.textContent('#screen-status')}`);
+  await p.fill('#screen-crs', '');
+
   await p.waitForSelector('#screening-report-map', { state: 'attached', timeout: 30000 });
   await a11y(p, '1280 px EN: a file screened');
   await p.screenshot({ path: path.join(outdir, 'screening-1280-file.png') });

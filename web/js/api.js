@@ -190,15 +190,16 @@ const qs = (params) => {
 
 /**
  * Heritage-impact screening (`POST /screening`): the work as GeoJSON (`{geometry}`, sent as
- * JSON with the distance and layers) or a file's bytes (`{file, type}`: its media type, the
- * distance and layers then in the query). Answers the text in format `f` (json, geojson or
+ * JSON with the distance and layers) or a file's bytes (`{file, type, crs?}`: its media type;
+ * the distance, layers and the file's CRS if it declares none then in the query). Answers
+ * the text in format `f` (json, geojson or
  * csv), which the view keeps for downloads; errors as ApiError.
  */
 async function screening(work, { distance_m, layers, f }, signal) {
   let url;
   let init;
   if (work.file) {
-    url = `/screening?${qs({ distance_m, layers, f })}`;
+    url = `/screening?${qs({ distance_m, layers, crs: work.crs, f })}`;
     init = { headers: { 'Content-Type': work.type }, body: work.file };
   } else {
     url = `/screening?${qs({ f })}`;

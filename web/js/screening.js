@@ -39,6 +39,7 @@ const state = {
   geometry: null, // the drawn work once drawing stopped
   file: null, // {file, type, work: GeoJSON geometry if it could be read here}
   description: '',
+  crs: '', // the file's coordinate system, when the file does not say
   distance: DEFAULT_DISTANCE,
   layers: new Set(LAYERS),
   busy: false,
@@ -133,7 +134,11 @@ function currentWork() {
     return g ? { geometry: g } : null;
   }
   if (state.geometry) return { geometry: state.geometry };
-  if (state.file) return { file: state.file.file, type: state.file.type, work: state.file.work };
+  if (state.file) {
+    const crs = state.crs.trim();
+    // A declared CRS is the server's to read; one given here is only for files that have none.
+    return { file: state.file.file, type: state.file.type, crs: crs || undefined, work: crs ? null : state.file.work };
+  }
   return null;
 }
 
@@ -321,7 +326,14 @@ function render(focus) {
       h('div', { class: 'field' },
         h('label', { htmlFor: 'screen-file', text: t('screen.file') }),
         h('p', { class: 'hint', id: 'screen-file-hint', text: t('screen.fileHint') }),
-        file)),
+        file),
+      h('div', { class: 'field' },
+        h('label', { htmlFor: 'screen-crs', text: t('screen.crs') }),
+        h('p', { class: 'hint', id: 'screen-crs-hint', text: t('screen.crsHint') }),
+        h('input', {
+          type: 'text', id: 'screen-crs', name: 'crs', value: state.crs, maxLength: 100, spellcheck: false, autocomplete: 'off',
+          'aria-describedby': 'screen-crs-hint', oninput: (e) => { state.crs = e.target.value; },
+        }))),
     h('fieldset', null, h('legend', { text: t('screen.reachLegend') }),
       h('div', { class: 'field' },
         h('label', { htmlFor: 'screen-distance', text: t('screen.distance') }),
@@ -419,6 +431,7 @@ function checkForm() {
   const layers = $('#screen-layers');
   fieldError(d, null);
   fieldError(line, null);
+  fieldError($('#screen-crs'), null);
   layers.removeAttribute('aria-invalid');
   $('#screen-layers-error')?.remove();
   if (!currentWork()) {
@@ -456,7 +469,9 @@ function markRefusal(err) {
     layers.append(h('p', { class: 'field-error', id: 'screen-layers-error', text }));
     layers.querySelector('input')?.focus();
   } else if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
-    const target = state.file ? $('#screen-file') : $('#screen-work-status');
+    // A coordinate system given here and refused is marked where it was typed.
+    const crsRefused = state.file && state.crs.trim() && /\bcrs\b|coordinate|EPSG|projection/i.test(err.description || '');
+    const target = crsRefused ? $('#screen-crs') : (state.file ? $('#screen-file') : $('#screen-work-status'));
     fieldError(target, text);
     reveal(target);
     target.focus();

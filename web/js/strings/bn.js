@@ -1331,6 +1331,8 @@ export default {
   'screen.file': 'অথবা কাজটি ফাইল হিসেবে আপলোড করুন',
   'screen.fileHint': 'GeoJSON, FlatGeobuf, বা WKT কলাম (wkt বা geometry) অথবা lon ও lat কলাম সহ CSV। ১৬ MB পর্যন্ত।',
   'screen.fileType': 'একটি .geojson, .json, .fgb বা .csv ফাইল বেছে নিন।',
+  'screen.crs': 'ফাইলের স্থানাঙ্ক-ব্যবস্থা (ঐচ্ছিক)',
+  'screen.crsHint': 'শুধু ফাইলে উল্লেখ না থাকলে: একটি EPSG কোড, যেমন EPSG:32645 (UTM জোন 45N)। না দিলে দ্রাঘিমা ও অক্ষাংশ (WGS84)।',
   'screen.reachLegend': '২. কত দূর পর্যন্ত দেখবেন',
   'screen.distance': 'কাজ থেকে দূরত্ব, মিটারে',
   'screen.distanceHint': '০ থেকে {max} মিটার।',

@@ -1342,6 +1342,8 @@ export default {
   'screen.file': 'Or upload the work as a file',
   'screen.fileHint': 'GeoJSON, FlatGeobuf, or CSV with a WKT column (wkt or geometry) or lon and lat columns. Up to 16 MB.',
   'screen.fileType': 'Choose a .geojson, .json, .fgb or .csv file.',
+  'screen.crs': 'The file’s coordinate system (optional)',
+  'screen.crsHint': 'Only if the file does not say: an EPSG code, for example EPSG:32645 (UTM zone 45N). Without one, longitude and latitude (WGS84).',
   'screen.reachLegend': '2. How far to look',
   'screen.distance': 'Distance from the work, in metres',
   'screen.distanceHint': 'From 0 to {max} metres.',
