@@ -248,9 +248,14 @@ await run('1280 px: a drawn line', async () => {
   check('the URL keeps the distance and layers', new URL(p.url()).hash === '#screening?d=300&layers=heritage,water_bodies,parks', new URL(p.url()).hash);
   const card = await p.textContent('#screen-list > li:first-child');
   const nearest = [...direct].sort((a, b) => a.distance_m - b.distance_m)[0];
+  // As the register stands now (the suites before this one record HER-0001 as poor and clear its lock).
+  const CONDITION = { good: 'Good', fair: 'Fair', poor: 'Poor', critical: 'Critical', unknown: 'Unknown' };
+  const LOCK = { locked: 'Locked', cleared: 'Cleared for an application', released: 'Released' };
+  const top = direct[0] || {};
   check('a card shows grade, name, kind, ward, distance, condition and the heritage lock',
-    /Grade I/.test(card) && card.includes('Victoria Memorial') && /Heritage: Building/.test(card) && /Ward\s*79/.test(card)
-      && card.includes(`${direct[0].distance_m.toLocaleString('en-IN')} m`) && /Good/.test(card) && /Heritage lock\s*Locked/.test(card), card);
+    /Grade I/.test(card) && card.includes('Victoria Memorial') && /Heritage: Building/.test(card) && new RegExp(`Ward\\s*${top.ward}`).test(card)
+      && card.includes(`${top.distance_m.toLocaleString('en-IN')} m`) && new RegExp(`Condition\\s*${CONDITION[top.condition]}`).test(card)
+      && new RegExp(`Heritage lock\\s*${LOCK[top.heritage_lock]}`).test(card), `${card} | ${JSON.stringify(top)}`);
   check('the count says how many places within 300 m', (await p.textContent('#screen-status')).includes(`${direct.length} places within 300 m`));
 
   // The map: the work and what was found, fitted.

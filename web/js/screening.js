@@ -218,14 +218,13 @@ async function chooseFile(input) {
   fieldError(input, null);
   if (!file) return;
   const type = (FILE_TYPES.find(([re]) => re.test(file.name)) || [])[1];
-  if (!type) {
-    fieldError(input, t('screen.fileType'));
-    input.focus();
-    return;
-  }
-  if (file.size > MAX_FILE) {
-    fieldError(input, t('err.tooLarge'));
-    input.focus();
+  const wrong = !type ? t('screen.fileType') : (file.size > MAX_FILE ? t('err.tooLarge') : null);
+  if (wrong) {
+    // Not taken: the field is emptied and says why (a file chosen before is dropped too).
+    state.file = null;
+    render(false);
+    fieldError(fileEl, wrong);
+    fileEl.focus();
     return;
   }
   keepDrawing();
