@@ -180,7 +180,7 @@ function page(r) {
           h('td', { text: services.categoryName(o.category, String(o.category || '').replace(/_/g, ' ')) }),
           h('td', { text: label('status', o.status) }),
           h('td', { text: fmtDate(o.filed_at, false) }),
-          h('td', { text: fmtDate(o.deadline) }),
+          h('td', { text: fmtDate(o.deadline, false) }),
           h('td', { class: 'num', text: fmtNumber(o.days_overdue ?? 0) }))))) : h('p', { text: t('wr.noOverdue') })),
     h('section', { 'aria-labelledby': `${id}-r` },
       h('h4', { id: `${id}-r`, text: t('wr.register') }),
