@@ -67,6 +67,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Write deterministic synthetic layers for load tests.
     Generate(GenerateArgs),
+    /// Write synthetic complaints with their courses (acknowledged, resolved, some left
+    /// overdue) into the database, for trying the dashboard and measuring the figures at
+    /// scale. Never for a real database: refused where real complaints are held.
+    GenerateComplaints(GenerateComplaintsArgs),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -242,6 +246,10 @@ pub struct ServeArgs {
     /// by more than this percentage of its first recorded area.
     #[arg(long, default_value_t = defaults::WATCH_AREA_LOSS_PERCENT, value_parser = parse_percent)]
     pub watch_area_loss: f64,
+    /// Months between inspections of graded heritage buildings, per grade (the
+    /// monitoring figures' "inspections due"); any grade left out keeps its default.
+    #[arg(long, default_value = "I=12,IIA=18,IIB=24,III=36", value_parser = crate::stats::Intervals::parse)]
+    pub inspection_months: crate::stats::Intervals,
     /// Background workers reading documents' text (PDF text layers; OCR of scans, one
     /// core each while they work); 0 leaves it to `documents extract`.
     #[arg(long, default_value_t = defaults::TEXT_WORKERS)]
@@ -313,6 +321,7 @@ impl Default for ServeArgs {
             upload_timeout: defaults::UPLOAD_TIMEOUT_S,
             upload_mb_per_hour: defaults::UPLOAD_MB_PER_HOUR,
             watch_area_loss: defaults::WATCH_AREA_LOSS_PERCENT,
+            inspection_months: crate::stats::Intervals::default(),
             text_workers: defaults::TEXT_WORKERS,
             moderate_photos: false,
             smtp_url: None,
@@ -382,6 +391,20 @@ pub struct GenerateArgs {
     pub output: PathBuf,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateComplaintsArgs {
+    #[arg(long)]
+    pub count: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Filed over this many months before now.
+    #[arg(long, default_value_t = 24)]
+    pub months: u32,
+    /// Write them even though the database holds real complaints.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_layer(s: &str) -> Result<Layer, crate::model::UnknownValue> {

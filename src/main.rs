@@ -68,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import_cmd(&cli.db, args).await,
         Command::Export(args) => export_cmd(&cli.db, args).await,
         Command::Generate(args) => generate(args),
+        Command::GenerateComplaints(args) => generate_complaints(&cli.db, args).await,
         Command::User(UserCommand::Add {
             name,
             role,
@@ -280,6 +281,37 @@ async fn user_add(
             duties.join(", ")
         );
     }
+    Ok(())
+}
+
+async fn generate_complaints(
+    db: &str,
+    args: heritage_atlas::config::GenerateComplaintsArgs,
+) -> anyhow::Result<()> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    if !args.force && store.has_real_complaints().await? {
+        store.close().await;
+        anyhow::bail!(
+            "{db} holds real complaints; synthetic ones would mix into its figures (--force to write them anyway)"
+        );
+    }
+    let started = Instant::now();
+    let n = store
+        .generate_complaints(
+            args.count,
+            args.seed,
+            args.months,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await;
+    store.close().await;
+    eprintln!(
+        "wrote {} synthetic complaints in {:.1} s",
+        n?,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -235,6 +235,47 @@ pub struct Pin {
     pub lat: f64,
     pub created_at: String,
     pub updated_at: String,
+    /// The ward it was filed in (from its position).
+    pub ward: Option<i64>,
+    pub times: PinTimes,
+}
+
+/// When a complaint was filed, falls due, was first acted on and was closed, in Unix
+/// seconds: what the monitoring figures count, kept with the pin so that a figure over a
+/// million complaints is one pass in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PinTimes {
+    pub filed: i64,
+    pub deadline: i64,
+    /// The first change of status (acknowledged, assigned, started or closed at once).
+    pub acknowledged: Option<i64>,
+    /// Resolved, rejected or marked a duplicate.
+    pub closed: Option<i64>,
+}
+
+impl PinTimes {
+    /// The times after a change of status at `at` (Unix seconds) from `from` to `to`.
+    pub fn after(self, from: Status, to: Status, at: i64) -> PinTimes {
+        let mut t = self;
+        if from == Status::Submitted && to != Status::Submitted && t.acknowledged.is_none() {
+            t.acknowledged = Some(at);
+        }
+        if !matches!(
+            to,
+            Status::Submitted | Status::Acknowledged | Status::InProgress
+        ) && t.closed.is_none()
+        {
+            t.closed = Some(at);
+        }
+        t
+    }
+}
+
+/// Unix seconds of an RFC 3339 timestamp.
+pub fn unix_seconds(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// The broad shape of a geometry, used to say what a layer accepts.

@@ -188,12 +188,12 @@ fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
 
-fn in_kmc(rng: &mut ChaCha8Rng) -> (f64, f64) {
+pub fn in_kmc(rng: &mut ChaCha8Rng) -> (f64, f64) {
     let [x0, y0, x1, y1] = KMC_BOUNDS;
     (rng.random_range(x0..x1), rng.random_range(y0..y1))
 }
 
-fn ward_at(x: f64, y: f64) -> (i64, String) {
+pub fn ward_at(x: f64, y: f64) -> (i64, String) {
     let [x0, _, x1, y1] = KMC_BOUNDS;
     let col = (((x - x0) / (x1 - x0) * 12.0) as usize).min(11);
     let row = (((y1 - y) / (y1 - KMC_BOUNDS[1]) * 12.0) as usize).min(11);

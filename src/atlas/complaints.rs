@@ -197,6 +197,13 @@ impl Atlas {
             lat: c.lat,
             created_at: created_at.clone(),
             updated_at: created_at.clone(),
+            ward,
+            times: crate::model::PinTimes {
+                filed: now.unix_timestamp(),
+                deadline: now.unix_timestamp() + c.category.deadline_hours() * 3600,
+                acknowledged: None,
+                closed: None,
+            },
         });
         Ok(Filed {
             id,
@@ -375,6 +382,18 @@ impl Atlas {
             self.notify_wake.notify_one();
         }
         if to != c.status {
+            let before = self
+                .index
+                .complaints()
+                .get(c.id)
+                .map(|p| p.times)
+                .unwrap_or_else(|| crate::model::PinTimes {
+                    filed: crate::model::unix_seconds(&c.created_at).unwrap_or_default(),
+                    deadline: crate::model::unix_seconds(&c.deadline).unwrap_or_default(),
+                    acknowledged: None,
+                    closed: None,
+                });
+            let at_s = crate::model::unix_seconds(&at).unwrap_or_default();
             self.show_pin(Pin {
                 id: c.id,
                 ticket: c.ticket.clone(),
@@ -384,6 +403,8 @@ impl Atlas {
                 lat: c.lat,
                 created_at: c.created_at.clone(),
                 updated_at: at,
+                ward: c.ward,
+                times: before.after(c.status, to, at_s),
             });
         }
         self.store

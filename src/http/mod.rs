@@ -88,6 +88,8 @@ pub struct AppState {
     /// stamped copy sent for verification is checked against it without stamping again
     /// (a forged marker would otherwise cost a stamp per request).
     pub stamped: moka::sync::Cache<(String, String), String>,
+    /// Months between inspections, per grade (`--inspection-months`).
+    pub intervals: crate::stats::Intervals,
 }
 
 impl AppState {
@@ -120,6 +122,7 @@ impl AppState {
             metrics: Arc::default(),
             watch_area_loss: args.watch_area_loss / 100.0,
             stamped: moka::sync::Cache::new(10_000),
+            intervals: args.inspection_months,
         })
     }
 

@@ -507,16 +507,33 @@ impl Store {
         )
     }
 
-    /// Every complaint's public face, for the index.
+    /// Every complaint's public face, for the index, with its times: filed, due, first
+    /// acted on (the first step leaving `submitted`), closed.
     pub async fn complaint_pins(&self) -> Result<Vec<Pin>> {
-        let rows = sqlx::query("SELECT id, ticket, category, status, lon, lat, created_at, updated_at FROM complaints ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT c.id, c.ticket, c.category, c.status, c.lon, c.lat, c.ward, c.deadline, \
+                    c.created_at, c.updated_at, \
+                    (SELECT min(e.at) FROM complaint_events e \
+                      WHERE e.complaint_id = c.id AND e.status <> 'submitted') AS acknowledged_at, \
+                    (SELECT min(e.at) FROM complaint_events e \
+                      WHERE e.complaint_id = c.id \
+                        AND e.status IN ('resolved', 'rejected', 'duplicate')) AS closed_at \
+             FROM complaints c ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let id: i64 = r.try_get("id")?;
                 let category: String = r.try_get("category")?;
                 let status: String = r.try_get("status")?;
+                let created_at: String = r.try_get("created_at")?;
+                let deadline: String = r.try_get("deadline")?;
+                let time = |s: &str| {
+                    crate::model::unix_seconds(s)
+                        .ok_or_else(|| corrupt(id, format!("not an RFC 3339 time: {s:?}")))
+                };
+                let optional = |s: Option<String>| s.as_deref().map(time).transpose();
                 Ok(Pin {
                     id,
                     ticket: r.try_get("ticket")?,
@@ -524,7 +541,14 @@ impl Store {
                     status: status.parse().map_err(|e| corrupt(id, format!("{e}")))?,
                     lon: r.try_get("lon")?,
                     lat: r.try_get("lat")?,
-                    created_at: r.try_get("created_at")?,
+                    ward: r.try_get("ward")?,
+                    times: crate::model::PinTimes {
+                        filed: time(&created_at)?,
+                        deadline: time(&deadline)?,
+                        acknowledged: optional(r.try_get("acknowledged_at")?)?,
+                        closed: optional(r.try_get("closed_at")?)?,
+                    },
+                    created_at,
                     updated_at: r.try_get("updated_at")?,
                 })
             })

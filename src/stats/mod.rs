@@ -7,6 +7,10 @@
 //! Pure functions over the indexed assets: the index holds every asset in memory, so a
 //! figure is one pass with no SQL; nothing here knows HTTP.
 
+pub mod complaints;
+pub mod maintenance;
+pub mod water;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -22,6 +26,8 @@ pub enum GroupBy {
     Layer,
     Kind,
     Grade,
+    /// The month of the last assessment.
+    Month,
 }
 
 impl GroupBy {
@@ -32,6 +38,7 @@ impl GroupBy {
             "layer" => GroupBy::Layer,
             "kind" => GroupBy::Kind,
             "grade" => GroupBy::Grade,
+            "month" => GroupBy::Month,
             _ => return None,
         })
     }
@@ -45,6 +52,12 @@ impl GroupBy {
             GroupBy::Layer => a.layer.to_string(),
             GroupBy::Kind => a.kind.to_string(),
             GroupBy::Grade => a.attrs.grade.map_or_else(none, |g| g.as_str().to_string()),
+            GroupBy::Month => a
+                .attrs
+                .condition_assessed_at
+                .as_deref()
+                .and_then(day)
+                .map_or_else(none, |d| format!("{:04}-{:02}", d.year(), d.month() as u8)),
         }
     }
 }
@@ -70,6 +83,29 @@ impl Default for Intervals {
 }
 
 impl Intervals {
+    /// `I=12,IIA=18,IIB=24,III=36` (any subset; the rest keep their defaults).
+    pub fn parse(s: &str) -> Result<Intervals, String> {
+        let mut iv = Intervals::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (g, m) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: GRADE=MONTHS, e.g. I=12"))?;
+            let months: u32 = m
+                .trim()
+                .parse()
+                .ok()
+                .filter(|m| (1..=240).contains(m))
+                .ok_or_else(|| format!("{part:?}: months from 1 to 240"))?;
+            match g.trim().parse::<Grade>().map_err(|e| e.to_string())? {
+                Grade::I => iv.i = months,
+                Grade::IIA => iv.iia = months,
+                Grade::IIB => iv.iib = months,
+                Grade::III => iv.iii = months,
+            }
+        }
+        Ok(iv)
+    }
+
     pub fn months(&self, g: Grade) -> u32 {
         match g {
             Grade::I => self.i,
@@ -111,12 +147,73 @@ pub struct Due {
     pub days_overdue: Option<i64>,
 }
 
-fn ratio(n: usize, d: usize) -> Option<f64> {
+/// A group's key while counting: a number (ward, month, an index into a table) or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    Num(i64),
+    None,
+}
+
+/// Groups in the order they are shown: numbers (wards) numerically when `numeric`, then
+/// the rest by name, `none` last.
+pub struct Sorted<T> {
+    numeric: bool,
+    map: BTreeMap<(u8, i64, String), T>,
+}
+
+impl<T> Sorted<T> {
+    pub fn new(numeric: bool) -> Sorted<T> {
+        Sorted {
+            numeric,
+            map: BTreeMap::new(),
+        }
+    }
+
+    pub fn insert(&mut self, key: String, v: T) {
+        let k = match key.parse::<i64>() {
+            _ if key == "none" => (2, 0, key),
+            Ok(n) if self.numeric => (0, n, key),
+            _ => (1, 0, key),
+        };
+        self.map.insert(k, v);
+    }
+
+    pub fn rows(self) -> impl Iterator<Item = (String, T)> {
+        self.map.into_iter().map(|((_, _, k), v)| (k, v))
+    }
+}
+
+/// India Standard Time, the department's clock.
+pub const IST_SECONDS: i64 = 5 * 3600 + 30 * 60;
+
+/// The IST month of a Unix time, as `year * 12 + month - 1`.
+pub fn ist_month(unix: i64) -> i64 {
+    let d = ist_date(unix);
+    d.year() as i64 * 12 + d.month() as i64 - 1
+}
+
+/// `2026-11` from `year * 12 + month - 1`.
+pub fn month_label(m: i64) -> String {
+    format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
+}
+
+/// The Unix time at which an IST date begins.
+pub fn ist_midnight(d: Date) -> i64 {
+    d.midnight().assume_utc().unix_timestamp() - IST_SECONDS
+}
+
+/// The IST date of a Unix time.
+pub fn ist_date(unix: i64) -> Date {
+    let days = (unix + IST_SECONDS).div_euclid(86_400);
+    Date::from_julian_day((days + 2_440_588) as i32).unwrap_or(Date::MIN)
+}
+
+pub(crate) fn ratio(n: usize, d: usize) -> Option<f64> {
     (d > 0).then(|| (n as f64 / d as f64 * 1000.0).round() / 1000.0)
 }
 
 /// The date part of a stored timestamp or date.
-fn day(s: &str) -> Option<Date> {
+pub(crate) fn day(s: &str) -> Option<Date> {
     let d = s.get(..10)?;
     Date::parse(
         d,
@@ -254,5 +351,16 @@ mod tests {
         assert_eq!(add_months(date!(2024 - 01 - 31), 1), date!(2024 - 02 - 29));
         assert_eq!(add_months(date!(2025 - 11 - 15), 18), date!(2027 - 05 - 15));
         assert_eq!(add_months(date!(2025 - 12 - 01), 12), date!(2026 - 12 - 01));
+    }
+
+    #[test]
+    fn ist_months_and_days() {
+        // 18:29:59 UTC on 31 March is still March in Kolkata; 18:30 is April.
+        let t = time::macros::datetime!(2026-03-31 18:29:59 UTC).unix_timestamp();
+        assert_eq!(month_label(ist_month(t)), "2026-03");
+        assert_eq!(month_label(ist_month(t + 1)), "2026-04");
+        assert_eq!(ist_date(t + 1), date!(2026 - 04 - 01));
+        assert_eq!(ist_midnight(date!(2026 - 04 - 01)), t + 1);
+        assert_eq!(month_label(ist_month(0)), "1970-01");
     }
 }
