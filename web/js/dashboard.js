@@ -204,17 +204,26 @@ async function shade() {
 }
 
 /** The wards the filter names, outlined, and the map fitted to them. */
-async function frame() {
-  if (!visible || (!params.borough && !params.ward)) {
+function frame() {
+  if (!visible) return;
+  if (!params.borough && !params.ward) {
     mapctl.clearHighlight();
     return;
   }
+  outlineWards({ ward: params.ward, borough: params.borough }, () => visible);
+}
+
+/**
+ * Outlines a ward (or a borough's wards) on the map and fits the map to them, once their
+ * outlines are here and if `still()` (the view is still open).
+ */
+export async function outlineWards({ ward, borough }, still) {
   let geo;
   try { geo = await wardsGeo(); } catch { return; }
-  if (!visible) return;
+  if (!still()) return;
   const features = geo.features.filter((f) => {
     const p = f.properties || {};
-    return params.ward ? String(p.ward) === params.ward : p.borough === params.borough;
+    return ward ? String(p.ward) === String(ward) : p.borough === borough;
   });
   if (!features.length) return;
   mapctl.highlight({ type: 'FeatureCollection', features });

@@ -10,7 +10,8 @@ import { t, tn, fmtNumber, fmtDate, digits, label } from './i18n.js';
 import { api } from './api.js';
 import { explain } from './errors.js';
 import * as services from './services.js';
-import { BOROUGHS, pct, hours, monthName, lastMonth } from './dashboard.js';
+import { BOROUGHS, pct, hours, monthName, lastMonth, outlineWards } from './dashboard.js';
+import * as mapctl from './mapctl.js';
 
 let ctx;
 let visible = false;
@@ -42,11 +43,14 @@ export function show(arg, query) {
   services.categories().then(() => { if (visible) render(); }).catch(() => {});
   if (state && key(state.params) === key(params) && !state.error) render();
   else load();
+  // The ward (or the borough's wards) outlined on the map, beside the report.
+  if (params.ward || params.borough) outlineWards(params, () => visible);
 }
 
 export function hide() {
   visible = false;
   seq++;
+  mapctl.clearHighlight();
 }
 
 export function rerender() { render(); }
