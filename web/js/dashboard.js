@@ -234,7 +234,12 @@ export async function outlineWards({ ward, borough }, still) {
 // ---- words for numbers ----------------------------------------------------------------------------
 
 export const pct = (share) => (share === null || share === undefined ? '–' : fmtNumber(share, { style: 'percent', maximumFractionDigits: 1 }));
-export const hours = (hrs) => (hrs === null || hrs === undefined ? '–' : t('dash.hours', { n: fmtNumber(hrs, { maximumFractionDigits: 1 }) }));
+/** A duration in hours for people: "5.5 h" up to two days, then "15.4 days". */
+export function hours(hrs) {
+  if (hrs === null || hrs === undefined) return '–';
+  if (hrs < 48) return t('dash.hours', { n: fmtNumber(hrs, { maximumFractionDigits: 1 }) });
+  return t('dash.days', { n: fmtNumber(hrs / 24, { maximumFractionDigits: 1 }) });
+}
 
 export function metricValue(metric, v) {
   if (v === null || v === undefined) return t('dash.noValue');

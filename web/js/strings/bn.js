@@ -1329,6 +1329,7 @@ export default {
   'dash.registerNow': 'রেজিস্টার এখন',
   'dash.registerFailed': 'রেজিস্টারের পরিসংখ্যান আনা গেল না: {error}',
   'dash.hours': '{n} ঘণ্টা',
+  'dash.days': '{n} দিন',
   'dash.mapTitle': 'মানচিত্রে ওয়ার্ড',
   'dash.metric': 'ওয়ার্ডগুলি রং করুন যা দিয়ে',
   'dash.metric.poor_share': 'খারাপ বা সংকটজনক অবস্থার সম্পদের অনুপাত',

@@ -1340,6 +1340,7 @@ export default {
   'dash.registerNow': 'The register now',
   'dash.registerFailed': 'The register’s figures could not be loaded: {error}',
   'dash.hours': '{n} h',
+  'dash.days': '{n} days',
   'dash.mapTitle': 'Wards on the map',
   'dash.metric': 'Shade the wards by',
   'dash.metric.poor_share': 'Share of assets in poor or critical condition',
