@@ -113,9 +113,16 @@ async function draw(plot, kind, labels, series) {
   for (const c of plot.querySelectorAll('canvas')) c.setAttribute('aria-hidden', 'true');
   if (window.ResizeObserver) {
     let last = width();
-    new ResizeObserver(() => {
+    const ro = new ResizeObserver(() => {
+      // A redraw of the view replaces the figure: let go of the old chart.
+      if (!plot.isConnected) {
+        ro.disconnect();
+        u.destroy();
+        return;
+      }
       const w = width();
-      if (w !== last && plot.isConnected) { last = w; u.setSize({ width: w, height }); }
-    }).observe(plot);
+      if (w !== last) { last = w; u.setSize({ width: w, height }); }
+    });
+    ro.observe(plot);
   }
 }

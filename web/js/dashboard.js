@@ -92,6 +92,10 @@ function parseQuery(query) {
   return { borough, ward, from: date('from'), to: date('to'), metric };
 }
 
+/** The dashboard's URL as it was last shown (its filters and metric), or null if it was not. */
+export const lastHash = () => (shown ? hashOf(params) : null);
+let shown = false;
+
 export const hashOf = (p) => {
   const q = api.qs({ borough: p.borough, ward: p.ward, from: p.from, to: p.to, metric: p.metric });
   return q ? `#dashboard?${q}` : '#dashboard';
@@ -101,6 +105,7 @@ const sameData = (a, b) => a && b && ['borough', 'ward', 'from', 'to'].every((k)
 
 export function show(arg, query) {
   visible = true;
+  shown = true;
   params = parseQuery(query);
   render();
   services.categories().then(() => { if (visible) render(); }).catch(() => {});
@@ -339,7 +344,10 @@ function filters() {
     h('div', { class: 'field' }, h('label', { htmlFor: 'dash-ward', text: t('dash.ward') }), ward),
     h('div', { class: 'field' }, h('label', { htmlFor: 'dash-from', text: t('dash.from') }), date('dash-from', 'from')),
     h('div', { class: 'field' }, h('label', { htmlFor: 'dash-to', text: t('dash.to') }), date('dash-to', 'to')),
-    any ? h('button', { type: 'button', id: 'dash-clear', class: 'btn btn-secondary', text: t('dash.clear'), onclick: () => update({ borough: '', ward: '', from: '', to: '' }) }) : null);
+    any ? h('button', { type: 'button', id: 'dash-clear', class: 'btn btn-secondary', text: t('dash.clear'), onclick: () => {
+      update({ borough: '', ward: '', from: '', to: '' });
+      $('#dash-borough')?.focus(); // the button is gone with the filters
+    } }) : null);
 }
 
 /** Where the figures are for, in words: "Ward 79", "Borough VIII", "All of Kolkata". */

@@ -10,7 +10,7 @@ import { t, tn, fmtNumber, fmtDate, digits, label } from './i18n.js';
 import { api } from './api.js';
 import { explain } from './errors.js';
 import * as services from './services.js';
-import { BOROUGHS, pct, hours, monthName, lastMonth, outlineWards } from './dashboard.js';
+import { BOROUGHS, pct, hours, monthName, lastMonth, outlineWards, lastHash } from './dashboard.js';
 import * as mapctl from './mapctl.js';
 
 let ctx;
@@ -110,7 +110,7 @@ function render() {
       state.failed.map((f) => h('p', { class: 'error', text: t('wr.wardFailed', { n: digits(f.ward), error: explain(f.error) }) })),
       h('div', { class: 'button-row' },
         h('button', { type: 'button', id: 'wr-print', class: 'btn btn-primary', text: t('wr.print'), disabled: !state.reports.length, onclick: () => window.print() }),
-        h('button', { type: 'button', id: 'wr-back', class: 'btn btn-secondary', text: t('wr.toDashboard'), onclick: () => ctx.navigate(`#dashboard?${api.qs({ borough: p.borough, ward: p.ward })}`) })),
+        h('button', { type: 'button', id: 'wr-back', class: 'btn btn-secondary', text: t('wr.toDashboard'), onclick: () => ctx.navigate(lastHash() || `#dashboard?${api.qs({ borough: p.borough, ward: p.ward })}`) })),
       h('p', { class: 'hint', text: t('wr.printHint') })),
     h('div', { id: 'wr-pages' }, state.reports.map(page)));
 }
