@@ -254,3 +254,177 @@ async fn hostile_screenings_are_refused_plainly() {
     assert_eq!(r.status(), 400);
     srv.stop().await;
 }
+
+/// A work sent as a file, read by the importers: GeoJSON, FlatGeobuf and CSV made by
+/// GDAL's `ogr2ogr` in UTM zone 45N (EPSG:32645), as a planner's CAD export would be.
+/// Each screens to what the same work as a JSON body does; `ogr2ogr` reads the answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_work_uploaded_as_a_file_screens_like_the_same_work_as_json() {
+    if std::process::Command::new("ogr2ogr")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("HERITAGE_ATLAS_REQUIRE_TOOLS").is_err(),
+            "ogr2ogr (gdal-bin) is needed"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("a.db"), true).await;
+    seeded(&srv).await;
+    let line = alignment();
+    let geometry =
+        serde_json::to_value(geojson::Geometry::new(geojson::Value::from(&line))).unwrap();
+    let (s, want) = common::post(
+        &srv,
+        "/screening",
+        None,
+        &json!({"geometry": geometry, "distance_m": 400}),
+    )
+    .await;
+    assert_eq!(s, 200, "{want}");
+    let want = want["items"].as_array().unwrap().clone();
+    assert!(want.len() > 20);
+
+    let src = dir.path().join("work.geojson");
+    std::fs::write(
+        &src,
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "alignment"}, "geometry": geometry}]}).to_string(),
+    )
+    .unwrap();
+    let ogr = |args: &[&str]| {
+        let out = std::process::Command::new("ogr2ogr")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let s = src.to_str().unwrap();
+    ogr(&[
+        "-f",
+        "GeoJSON",
+        "-t_srs",
+        "EPSG:32645",
+        "-lco",
+        "RFC7946=NO",
+        &p("utm.geojson"),
+        s,
+    ]);
+    ogr(&["-f", "FlatGeobuf", "-t_srs", "EPSG:32645", &p("utm.fgb"), s]);
+    ogr(&["-f", "CSV", "-lco", "GEOMETRY=AS_WKT", &p("wgs84.csv"), s]);
+    for (file, ct, crs) in [
+        ("utm.geojson", "application/geo+json", ""),
+        ("utm.fgb", "application/flatgeobuf", ""),
+        ("wgs84.csv", "text/csv", ""),
+        (
+            "work.geojson",
+            "application/geo+json; charset=utf-8",
+            "&crs=EPSG:4326",
+        ),
+    ] {
+        let r = reqwest::Client::new()
+            .post(srv.url(&format!("/screening?distance_m=400{crs}")))
+            .header("content-type", ct)
+            .body(std::fs::read(p(file)).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{file}");
+        let got: Value = r.json().await.unwrap();
+        let got = got["items"].as_array().unwrap();
+        let codes = |v: &[Value]| {
+            v.iter()
+                .map(|i| i["code"].as_str().unwrap().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        // The reprojection round trip moves the line by millimetres: an asset right at
+        // the edge may fall either side.
+        let edge = |v: &Value| (v["distance_m"].as_f64().unwrap() - 400.0).abs() < 0.5;
+        let a: std::collections::BTreeSet<_> = codes(got)
+            .into_iter()
+            .filter(|c| {
+                !want
+                    .iter()
+                    .chain(got.iter())
+                    .any(|v| v["code"] == c.as_str() && edge(v))
+            })
+            .collect();
+        let b: std::collections::BTreeSet<_> = codes(&want)
+            .into_iter()
+            .filter(|c| {
+                !want
+                    .iter()
+                    .chain(got.iter())
+                    .any(|v| v["code"] == c.as_str() && edge(v))
+            })
+            .collect();
+        assert_eq!(a, b, "{file}");
+        for g in got {
+            if let Some(w) = want.iter().find(|w| w["code"] == g["code"]) {
+                let d =
+                    (g["distance_m"].as_f64().unwrap() - w["distance_m"].as_f64().unwrap()).abs();
+                assert!(d <= 0.2, "{file}: {} {d}", g["code"]);
+            }
+        }
+    }
+
+    // The answer as GeoJSON, converted by ogr2ogr into a FlatGeobuf with every feature.
+    let r = reqwest::Client::new()
+        .post(srv.url("/screening?f=geojson&distance_m=400"))
+        .header("content-type", "application/geo+json")
+        .body(std::fs::read(&src).unwrap())
+        .send()
+        .await
+        .unwrap();
+    std::fs::write(p("answer.geojson"), r.bytes().await.unwrap()).unwrap();
+    ogr(&["-f", "FlatGeobuf", &p("answer.fgb"), &p("answer.geojson")]);
+    let info = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so", &p("answer.fgb")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains(&format!("Feature Count: {}", want.len())),
+        "{text}"
+    );
+
+    // A file that is not what it says, a file with nothing in it, a query without a distance.
+    for (ct, body, q) in [
+        (
+            "application/flatgeobuf",
+            b"not a flatgeobuf".to_vec(),
+            "distance_m=100",
+        ),
+        (
+            "application/geo+json",
+            br#"{"type":"FeatureCollection","features":[]}"#.to_vec(),
+            "distance_m=100",
+        ),
+        ("text/csv", b"wkt\nPOINT (88.3 22.5)\n".to_vec(), ""),
+        (
+            "text/csv",
+            b"wkt\nPOINT (88.3 22.5)\n".to_vec(),
+            "distance_m=99999",
+        ),
+    ] {
+        let r = reqwest::Client::new()
+            .post(srv.url(&format!("/screening?{q}")))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, 400, "{ct} {q}: {v}");
+        assert!(v["description"].is_string());
+    }
+    srv.stop().await;
+}

@@ -35,6 +35,60 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct ScreenParams {
     f: Option<String>,
+    /// With a file as the body: the distance, the layers and the file's CRS (when it does
+    /// not declare one) are given here.
+    distance_m: Option<String>,
+    layers: Option<String>,
+    crs: Option<String>,
+}
+
+/// The importer that reads a body of this media type, if one does.
+fn file_format(content_type: &str) -> Option<crate::import::Format> {
+    use crate::import::Format;
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    match mime.to_ascii_lowercase().as_str() {
+        "application/geo+json" | "application/vnd.geo+json" => Some(Format::Geojson),
+        "application/flatgeobuf" | "application/x-flatgeobuf" => Some(Format::Fgb),
+        "text/csv" => Some(Format::Csv),
+        _ => None,
+    }
+}
+
+fn distance_of(d: Option<f64>) -> Result<f64, ApiError> {
+    match d {
+        Some(d) if d.is_finite() && (0.0..=MAX_SCREENING_M).contains(&d) => Ok(d),
+        Some(_) => Err(ApiError::field(
+            "distance_m",
+            format!("metres from the work, 0 to {MAX_SCREENING_M}"),
+        )),
+        None => Err(ApiError::field(
+            "distance_m",
+            format!("required: metres from the work, 0 to {MAX_SCREENING_M}"),
+        )),
+    }
+}
+
+/// A work read from a file (GeoJSON with any CRS, FlatGeobuf, CSV) by the importers.
+async fn work_from_file(
+    format: crate::import::Format,
+    body: Vec<u8>,
+    crs: Option<String>,
+) -> Result<Geometry<f64>, ApiError> {
+    let parts = tokio::task::spawn_blocking(move || {
+        crate::import::read_geometries(format, body, crs.as_deref(), MAX_VERTICES)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::BadRequest(format!("the file: {e}")))?;
+    let g = match parts.len() {
+        0 => return Err(ApiError::BadRequest("the file holds no geometry".into())),
+        1 => parts
+            .into_iter()
+            .next()
+            .unwrap_or(Geometry::GeometryCollection(Default::default())),
+        _ => Geometry::GeometryCollection(geo_types::GeometryCollection(parts)),
+    };
+    check_work(g)
 }
 
 /// The work's geometry from a GeoJSON geometry, Feature or FeatureCollection.
@@ -66,6 +120,11 @@ fn work_geometry(v: Value) -> Result<Geometry<f64>, ApiError> {
             .unwrap_or(Geometry::GeometryCollection(Default::default())),
         _ => Geometry::GeometryCollection(geo_types::GeometryCollection(parts)),
     };
+    check_work(g)
+}
+
+/// A work within the bounds: vertices, degrees, extent.
+fn check_work(g: Geometry<f64>) -> Result<Geometry<f64>, ApiError> {
     let n = g.coords_count();
     if n > MAX_VERTICES {
         return Err(ApiError::TooLarge(format!(
@@ -128,45 +187,68 @@ async fn screen(
             "f: json, geojson or csv, not {format:?}"
         )));
     }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let body = super::body::read(req.into_body(), super::ogc::edits::FEATURE_BODY).await?;
-    let mut v: Value = super::body::parse(&body)?;
-    let obj = v
-        .as_object_mut()
-        .ok_or_else(|| ApiError::BadRequest("the body must be a JSON object".into()))?;
-    let distance = match obj.remove("distance_m") {
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        _ => {
-            return Err(ApiError::field(
-                "distance_m",
-                format!("required: metres from the work, 0 to {MAX_SCREENING_M}"),
-            ))
+    let (g, distance, layers) = if let Some(format) = file_format(&content_type) {
+        // A file: the distance and layers in the query.
+        let distance = distance_of(match p.distance_m.as_deref() {
+            None => None,
+            Some(d) => Some(
+                d.trim()
+                    .parse::<f64>()
+                    .map_err(|_| ApiError::param(format!("distance_m: metres, not {d:?}")))?,
+            ),
+        })?;
+        let layers = super::layers(
+            p.layers.as_deref(),
+            &[Layer::Heritage, Layer::WaterBodies, Layer::Parks],
+        )?;
+        (
+            work_from_file(format, body.to_vec(), p.crs).await?,
+            distance,
+            layers,
+        )
+    } else {
+        if p.distance_m.is_some() || p.layers.is_some() || p.crs.is_some() {
+            return Err(ApiError::param(
+                "distance_m, layers, crs: in the query only with a file as the body \
+                 (application/geo+json, application/flatgeobuf, text/csv); in a JSON body, give them there",
+            ));
         }
+        let mut v: Value = super::body::parse(&body)?;
+        let obj = v
+            .as_object_mut()
+            .ok_or_else(|| ApiError::BadRequest("the body must be a JSON object".into()))?;
+        let distance = distance_of(match obj.remove("distance_m") {
+            Some(Value::Number(n)) => Some(n.as_f64().unwrap_or(f64::NAN)),
+            None | Some(Value::Null) => None,
+            Some(_) => Some(f64::NAN),
+        })?;
+        let layers = match obj.remove("layers") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(l)) => Some(l),
+            Some(_) => return Err(ApiError::field("layers", "a comma-separated list")),
+        };
+        let layers = super::layers(
+            layers.as_deref(),
+            &[Layer::Heritage, Layer::WaterBodies, Layer::Parks],
+        )?;
+        let geometry = obj.remove("geometry").ok_or_else(|| {
+            ApiError::field("geometry", "required: the proposed work, as GeoJSON")
+        })?;
+        if let Some(k) = obj.keys().next() {
+            return Err(ApiError::field(
+                k.clone(),
+                "unknown field (geometry, distance_m, layers)",
+            ));
+        }
+        (work_geometry(geometry)?, distance, layers)
     };
-    if !distance.is_finite() || !(0.0..=MAX_SCREENING_M).contains(&distance) {
-        return Err(ApiError::field(
-            "distance_m",
-            format!("metres from the work, 0 to {MAX_SCREENING_M}"),
-        ));
-    }
-    let layers = match obj.remove("layers") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(l)) => Some(l),
-        Some(_) => return Err(ApiError::field("layers", "a comma-separated list")),
-    };
-    let layers = super::layers(
-        layers.as_deref(),
-        &[Layer::Heritage, Layer::WaterBodies, Layer::Parks],
-    )?;
-    let geometry = obj
-        .remove("geometry")
-        .ok_or_else(|| ApiError::field("geometry", "required: the proposed work, as GeoJSON"))?;
-    if let Some(k) = obj.keys().next() {
-        return Err(ApiError::field(
-            k.clone(),
-            "unknown field (geometry, distance_m, layers)",
-        ));
-    }
-    let g = work_geometry(geometry)?;
     let atlas = s.atlas.clone();
     let found =
         tokio::task::spawn_blocking(move || query::screening(atlas.index(), &g, distance, &layers))

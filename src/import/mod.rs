@@ -184,6 +184,40 @@ pub(crate) fn read_features(
     }
 }
 
+/// The geometries of a file held in memory (a planner's proposed work sent for
+/// screening), in WGS84: reprojected from `crs`, else from the file's own declaration;
+/// each checked against `max_vertices`. Properties are not read.
+pub fn read_geometries(
+    format: Format,
+    bytes: Vec<u8>,
+    crs: Option<&str>,
+    max_vertices: usize,
+) -> Result<Vec<Geometry<f64>>, ImportError> {
+    let (features, declared) = read_features(format, Box::new(std::io::Cursor::new(bytes)))?;
+    let reproject = match crs.map(String::from).or(declared) {
+        Some(name) => Reprojector::new(&name)?,
+        None => Reprojector::wgs84(),
+    };
+    let mut out = Vec::new();
+    let mut vertices = 0;
+    for f in features {
+        let f = f?;
+        vertices += geo::CoordsIter::coords_count(&f.geometry);
+        if vertices > max_vertices {
+            return Err(ImportError::feature(
+                f.index,
+                f.id,
+                format!("the file has more than {max_vertices} vertices"),
+            ));
+        }
+        let g = reproject
+            .geometry(f.geometry)
+            .map_err(|e| ImportError::feature(f.index, None, e.to_string()))?;
+        out.push(g);
+    }
+    Ok(out)
+}
+
 /// Imports a file into the store in one transaction.
 pub async fn import_file(
     store: &Store,
