@@ -141,6 +141,15 @@ else
   cat "$WORK/dashboard.txt"; check "dashboard (scripts/browser/dashboard.mjs)" 0 1
 fi
 kill "$DASH_PID"; wait "$DASH_PID" 2>/dev/null || true; DASH_PID=""
+# Heritage-impact screening in Chromium: a line drawn past Victoria Memorial by mouse clicks
+# (and one by keyboard), a GeoJSON and a CSV file uploaded, each list equal to POST /screening's
+# for the same geometry; the CSV and GeoJSON downloads (ogrinfo), the printed report (pdftotext,
+# pdfimages: the nearest place, its distance, the map's picture); axe at 360 and 1280 px.
+if node scripts/browser/screening.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/screening.txt" 2>&1; then
+  check "screening: $(tail -1 "$WORK/screening.txt")" 0 0
+else
+  cat "$WORK/screening.txt"; check "screening (scripts/browser/screening.mjs)" 0 1
+fi
 
 # /metrics read by the Prometheus project's own Python parser: every family parses, and the
 # requests made above are counted.

@@ -188,6 +188,41 @@ const qs = (params) => {
   return u.toString();
 };
 
+/**
+ * Heritage-impact screening (`POST /screening`): the work as GeoJSON (`{geometry}`, sent as
+ * JSON with the distance and layers) or a file's bytes (`{file, type, crs?}`: its media type;
+ * the distance, layers and the file's CRS if it declares none then in the query). Answers
+ * the text in format `f` (json, geojson or
+ * csv), which the view keeps for downloads; errors as ApiError.
+ */
+async function screening(work, { distance_m, layers, f }, signal) {
+  let url;
+  let init;
+  if (work.file) {
+    url = `/screening?${qs({ distance_m, layers, crs: work.crs, f })}`;
+    init = { headers: { 'Content-Type': work.type }, body: work.file };
+  } else {
+    url = `/screening?${qs({ f })}`;
+    init = { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ geometry: work.geometry, distance_m, layers }) };
+  }
+  init.headers.Accept = { csv: 'text/csv', geojson: 'application/geo+json' }[f] || 'application/json';
+  let res;
+  try {
+    res = await fetch(url, { method: 'POST', ...init, signal, credentials: 'same-origin' });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, null);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let body = null;
+    try { body = JSON.parse(text); } catch { body = null; }
+    const retry = Number(res.headers.get('Retry-After'));
+    throw new ApiError(res.status, body, Number.isFinite(retry) && res.headers.get('Retry-After') ? retry : null);
+  }
+  return text;
+}
+
 export const api = {
   qs,
   search: (q, signal, limit = 8) => request('GET', `/search?${qs({ q, limit })}`, { signal }),
@@ -319,6 +354,7 @@ export const api = {
   hccMeeting: (id) => request('GET', `/hcc/meetings/${encodeURIComponent(id)}`, { auth: true }),
   newHccMeeting: (date) => request('POST', '/hcc/meetings', { json: { date }, auth: true }),
   hccRecommend: (id, body) => request('POST', `/hcc/meetings/${encodeURIComponent(id)}/recommendations`, { json: body, auth: true }),
+  screening,
   hccMinutes: (id, file, onProgress) => upload('PUT', `/hcc/meetings/${encodeURIComponent(id)}/minutes`, file, { auth: true, onProgress }),
 
   // The department's figures (docs/monitoring.md): public, JSON.

@@ -109,6 +109,7 @@ export function createMap(container) {
   map.once('load', () => {
     map.setGlobalStateProperty('lang', getLang());
     addSelectionLayers();
+    addScreeningLayers();
     for (const id of map.getStyle().layers.map((l) => l.id)) originalFilters.set(id, map.getFilter(id));
     const saved = store.get('atlas.layers', {});
     for (const g of GROUPS) if (saved[g] === false) setGroupVisible(g, false);
@@ -413,6 +414,124 @@ export function highlight(geo) {
 
 export function clearHighlight() { highlight(null); }
 
+// ---- heritage-impact screening ----------------------------------------------------------------
+
+/** The colours of a screening on the map: the work, and what was found within reach. */
+export const SCREENING = { work: '#4a148c', found: '#c2185b' };
+
+function addScreeningLayers() {
+  map.addSource('screening', { type: 'geojson', data: EMPTY });
+  const role = (r) => ['==', ['get', 'role'], r];
+  const polygon = ['==', ['geometry-type'], 'Polygon'];
+  const notPoint = ['!=', ['geometry-type'], 'Point'];
+  const isPoint = ['==', ['geometry-type'], 'Point'];
+  map.addLayer({
+    id: 'screening-found-fill', type: 'fill', source: 'screening', filter: ['all', role('found'), polygon],
+    paint: { 'fill-color': SCREENING.found, 'fill-opacity': 0.25 },
+  });
+  map.addLayer({
+    id: 'screening-work-fill', type: 'fill', source: 'screening', filter: ['all', role('work'), polygon],
+    paint: { 'fill-color': SCREENING.work, 'fill-opacity': 0.12 },
+  });
+  map.addLayer({
+    id: 'screening-casing', type: 'line', source: 'screening', filter: notPoint,
+    paint: { 'line-color': '#ffffff', 'line-width': ['case', role('work'), 8, 5], 'line-opacity': 0.9 },
+  });
+  map.addLayer({
+    id: 'screening-found-line', type: 'line', source: 'screening', filter: ['all', role('found'), notPoint],
+    paint: { 'line-color': SCREENING.found, 'line-width': 2.5 },
+  });
+  map.addLayer({
+    id: 'screening-work-line', type: 'line', source: 'screening', filter: ['all', role('work'), notPoint],
+    paint: { 'line-color': SCREENING.work, 'line-width': 4 },
+  });
+  map.addLayer({
+    id: 'screening-found-point', type: 'circle', source: 'screening', filter: ['all', role('found'), isPoint],
+    paint: { 'circle-radius': 9, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': SCREENING.found, 'circle-stroke-width': 3 },
+  });
+  map.addLayer({
+    id: 'screening-work-point', type: 'circle', source: 'screening', filter: ['all', role('work'), isPoint],
+    paint: { 'circle-radius': 7, 'circle-color': SCREENING.work, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 },
+  });
+}
+
+/** GeoJSON features of one geometry, split so each part takes its layer's filter. */
+function parts(geometry, properties) {
+  if (!geometry) return [];
+  if (geometry.type === 'GeometryCollection') return geometry.geometries.flatMap((g) => parts(g, properties));
+  return [{ type: 'Feature', properties, geometry }];
+}
+
+/**
+ * Draws a screening: the work (a geometry, or null when it is not known here) and the
+ * features found (the answer's GeoJSON features), and fits the map to both.
+ */
+export function showScreening(work, found, { fit = true } = {}) {
+  whenReady(() => {
+    const features = [...parts(work, { role: 'work' }), ...found.flatMap((f) => parts(f.geometry, { role: 'found', code: f.properties && f.properties.code }))];
+    map.getSource('screening').setData({ type: 'FeatureCollection', features });
+    if (!fit || !features.length) return;
+    const boxes = features.map((f) => geometryBbox(f.geometry)).filter(Boolean);
+    if (!boxes.length) return;
+    const b = boxes.reduce((a, x) => [Math.min(a[0], x[0]), Math.min(a[1], x[1]), Math.max(a[2], x[2]), Math.max(a[3], x[3])]);
+    // A margin inside the room the panel leaves: the report's picture of it has an edge.
+    fitBbox(b, 17, window.innerWidth > 700 ? 30 : 10);
+  });
+}
+
+export function clearScreening() {
+  whenReady(() => map.getSource('screening').setData(EMPTY));
+}
+
+/** Resolves once the map has stopped moving and drawn every tile it asked for (or after `ms`). */
+function settled(ms = 15000) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    map.once('idle', () => { clearTimeout(timer); resolve(); });
+    map.triggerRepaint(); // an idle map fires no further `idle` without a frame
+  });
+}
+
+/**
+ * A picture of the map as it stands once settled: {url (PNG data URL), width, height} of
+ * the part the panel leaves free (what a fit shows), or null. The map is made without
+ * `preserveDrawingBuffer` (it costs every frame), so the canvas is read inside the `render`
+ * event of a frame asked for here, while that frame's buffer is still whole.
+ */
+export function snapshot() {
+  return new Promise((resolve) => {
+    whenReady(async () => {
+      await settled();
+      const canvas = map.getCanvas();
+      const scale = canvas.width / canvas.clientWidth || 1;
+      const pad = padding();
+      const w = canvas.clientWidth;
+      const hgt = canvas.clientHeight;
+      // The free part, with a margin; the whole map if that leaves too little.
+      let x0 = Math.max(0, pad.left - 10);
+      let y0 = Math.max(0, pad.top - 10);
+      let x1 = Math.min(w, w - pad.right + 10);
+      let y1 = Math.min(hgt, hgt - pad.bottom + 10);
+      if (x1 - x0 < 200 || y1 - y0 < 150) [x0, y0, x1, y1] = [0, 0, w, hgt];
+      const timer = setTimeout(() => resolve(null), 5000);
+      map.once('render', () => {
+        clearTimeout(timer);
+        try {
+          const out = document.createElement('canvas');
+          out.width = Math.round((x1 - x0) * scale);
+          out.height = Math.round((y1 - y0) * scale);
+          out.getContext('2d').drawImage(canvas, x0 * scale, y0 * scale, out.width, out.height, 0, 0, out.width, out.height);
+          resolve({ url: out.toDataURL('image/png'), width: Math.round(x1 - x0), height: Math.round(y1 - y0) });
+        } catch (e) {
+          console.warn('map picture:', e);
+          resolve(null);
+        }
+      });
+      map.triggerRepaint();
+    });
+  });
+}
+
 // ---- moving the map ----------------------------------------------------------------------
 
 /** [minx, miny, maxx, maxy] of any GeoJSON geometry. */
@@ -432,9 +551,12 @@ export function geometryBbox(geom) {
 
 const reduced = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
-export function fitBbox(bbox, maxZoom = 17) {
+/** Fits the map to `bbox` in the room the panel leaves, with `margin` px more on each side. */
+export function fitBbox(bbox, maxZoom = 17, margin = 0) {
   if (!map || !bbox) return;
-  const opts = { padding: padding(), maxZoom, duration: reduced() ? 0 : 900 };
+  const p = padding();
+  const room = margin ? { top: p.top + margin, bottom: p.bottom + margin, left: p.left + margin, right: p.right + margin } : p;
+  const opts = { padding: room, maxZoom, duration: reduced() ? 0 : 900 };
   try {
     map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], opts);
   } catch {

@@ -1,6 +1,7 @@
 // Planners: filter a layer by kind, grade, condition and ward, see the matches on the
 // map, and download them (the whole filtered set, or only what the map shows) as
-// GeoJSON, FlatGeobuf or CSV straight from the OGC API items endpoint.
+// GeoJSON, FlatGeobuf or CSV straight from the OGC API items endpoint. A button leads to
+// the screening of a proposed work (screening.js).
 import { h, replace, $, debounce } from './dom.js';
 import { t, tn, label, digits } from './i18n.js';
 import { api, errorText } from './api.js';
@@ -33,7 +34,8 @@ const wardCache = new Map();
 
 const form = () => $('#export-form');
 
-export function init() {
+export function init(ctx) {
+  $('#export-screening').addEventListener('click', () => ctx.navigate('#screening'));
   form().addEventListener('submit', (e) => e.preventDefault());
   form().addEventListener('change', (e) => {
     if (e.target.id === 'export-layer') fillOptions();
