@@ -8,8 +8,9 @@
 // its words and filters in the query) and `#documents/SHA256` (one document); applications
 // for permission: `#apply` (`#apply/DRAFT`, `#apply?asset=CODE`), `#my-applications`
 // (`/KEY`), `#application/NUMBER` (the public tracker), `#decisions`, and for staff
-// `#desk` (`/NUMBER`) and `#hcc` (`/ID`); heritage-impact screening, `#screening`
-// (`?d=METRES&layers=…`); or
+// `#desk` (`/NUMBER`) and `#hcc` (`/ID`); the department's figures: `#dashboard?borough=&ward=&from=&to=&metric=`
+// and the monthly ward report `#ward-report?ward=N&month=YYYY-MM` (or `?borough=VIII&month=…`);
+// heritage-impact screening, `#screening` (`?d=METRES&layers=…`); or
 // `#zoom/lat/lng` when no panel is open. A document's verification page is a path of its
 // own, `/verify/SHA256` (what its QR code holds): the server answers it with this page,
 // which then starts on that view. Each view lives in web/js/.
@@ -37,6 +38,8 @@ import * as application from './js/apptrack.js';
 import * as decisions from './js/decisions.js';
 import * as desk from './js/desk.js';
 import * as hcc from './js/hcc.js';
+import * as dashboard from './js/dashboard.js';
+import * as wardReport from './js/wardreport.js';
 import * as screening from './js/screening.js';
 
 function showError(message) {
@@ -50,6 +53,7 @@ function showError(message) {
 const VIEWS = {
   asset, report, track, near, export: planner, staff, proposals, add, moderation, documents, verify: verifyPage,
   apply, 'my-applications': myApplications, application, decisions, desk, hcc,
+  dashboard, 'ward-report': wardReport,
   screening,
 };
 let lastRouted = null;

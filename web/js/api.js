@@ -356,6 +356,16 @@ export const api = {
   hccRecommend: (id, body) => request('POST', `/hcc/meetings/${encodeURIComponent(id)}/recommendations`, { json: body, auth: true }),
   screening,
   hccMinutes: (id, file, onProgress) => upload('PUT', `/hcc/meetings/${encodeURIComponent(id)}/minutes`, file, { auth: true, onProgress }),
+
+  // The department's figures (docs/monitoring.md): public, JSON.
+  /** {by, from, to, as_of, groups: [row], total: row}: complaints filed in the range, grouped. */
+  statsComplaints: (p, signal) => request('GET', `/stats/complaints?${qs(p)}`, { signal }),
+  /** {by, as_of, intervals, groups}: the register's health now. */
+  statsRegister: (p, signal) => request('GET', `/stats/register?${qs(p)}`, { signal }),
+  /** {from, to, as_of, metrics, wards: [row]}: one row per ward, for the choropleth. */
+  statsWards: (p, signal) => request('GET', `/stats/wards?${qs(p)}`, { signal }),
+  /** The monthly ward report: figures, the overdue complaints, the assets due for inspection. */
+  wardReport: (ward, month, signal) => request('GET', `/stats/ward-report?${qs({ ward, month })}`, { signal }),
 };
 
 /** A message for an error, in the current language where we have one. */

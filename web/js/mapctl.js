@@ -674,3 +674,47 @@ export function setPlannerFilter(group, conds) {
     }
   });
 }
+
+// ---- the wards shaded by a figure (the dashboard's choropleth) ---------------------------------
+
+const CHORO = 'choropleth';
+let choroData = null;
+
+/**
+ * Shades the wards: `wards` is their FeatureCollection (each with a `ward` number),
+ * `classOf` maps a ward number to its class (0 … colours.length − 1; −1 or missing: no
+ * value, drawn in `none`). The class is each ward's feature state, so a new figure only
+ * changes states, and `map.getFeatureState({source: 'choropleth', id: WARD})` says what
+ * is drawn. Under every other layer: assets, outlines and labels stay on top.
+ */
+export function showChoropleth(wards, classOf, colours, none) {
+  whenReady(() => {
+    if (!map.getSource(CHORO)) {
+      map.addSource(CHORO, { type: 'geojson', data: wards, promoteId: 'ward' });
+      const first = map.getStyle().layers.find((l) => l.type !== 'background');
+      map.addLayer({ id: `${CHORO}-fill`, type: 'fill', source: CHORO, paint: { 'fill-opacity': 0.72 } }, first ? first.id : undefined);
+      choroData = wards;
+    } else if (choroData !== wards) {
+      map.getSource(CHORO).setData(wards);
+      choroData = wards;
+    }
+    const match = ['match', ['coalesce', ['feature-state', 'class'], -1]];
+    colours.forEach((c, i) => match.push(i, c));
+    match.push(none);
+    map.setPaintProperty(`${CHORO}-fill`, 'fill-color', match);
+    for (const f of wards.features) {
+      const w = f.properties && f.properties.ward;
+      if (w === undefined || w === null) continue;
+      const c = classOf.get(Number(w));
+      map.setFeatureState({ source: CHORO, id: Number(w) }, { class: c === undefined ? -1 : c });
+    }
+    map.setLayoutProperty(`${CHORO}-fill`, 'visibility', 'visible');
+  });
+}
+
+/** Takes the shading off the map (leaving the dashboard). */
+export function hideChoropleth() {
+  whenReady(() => {
+    if (map.getLayer(`${CHORO}-fill`)) map.setLayoutProperty(`${CHORO}-fill`, 'visibility', 'none');
+  });
+}
