@@ -311,7 +311,7 @@ await run('1280 px: a drawn line', async () => {
   await p.click('#screen-print');
   check('"Print the screening report" opens the browser\'s printing', await p.evaluate(() => window.printed === 1));
   const pdfPath = path.join(outdir, 'screening-report.pdf');
-  await p.pdf({ path: pdfPath, printBackground: true });
+  await p.pdf({ path: pdfPath, printBackground: true, preferCSSPageSize: true }); // A4, as app.css's @page asks
   const text = execFileSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
   const nearestText = `${nearest.distance_m.toLocaleString('en-IN')} m`;
   check('the printed report is titled and describes the work, the distance and the date',
