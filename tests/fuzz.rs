@@ -2912,6 +2912,26 @@ fn fuzz_http_cql2() {
 /// GET endpoints, with the parameters each takes (and some it does not).
 const ENDPOINTS: &[(&str, &[&str])] = &[
     ("/nearby", &["lon", "lat", "radius_m", "limit", "layers"]),
+    (
+        "/stats/complaints",
+        &[
+            "by", "from", "to", "ward", "borough", "category", "bbox", "f",
+        ],
+    ),
+    (
+        "/stats/register",
+        &["by", "layers", "ward", "borough", "bbox", "f"],
+    ),
+    (
+        "/stats/water-loss",
+        &["by", "from", "to", "ward", "borough", "f"],
+    ),
+    (
+        "/stats/maintenance",
+        &["by", "from", "to", "ward", "layers", "f"],
+    ),
+    ("/stats/wards", &["from", "to", "f"]),
+    ("/stats/ward-report", &["ward", "month"]),
     ("/at", &["lon", "lat"]),
     ("/search", &["q", "limit", "layers"]),
     (

@@ -337,8 +337,22 @@ async fn a_work_uploaded_as_a_file_screens_like_the_same_work_as_json() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{file}");
-        let got: Value = r.json().await.unwrap();
-        let got = got["items"].as_array().unwrap();
+        let answer: Value = r.json().await.unwrap();
+        // The work as the server read it, back in WGS84: the line's own corners.
+        let corners: Vec<(f64, f64)> = answer["work"]["coordinates"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{file}: no work in {}", answer["work"]))
+            .iter()
+            .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+            .collect();
+        assert_eq!(corners.len(), line.0.len(), "{file}");
+        for (c, l) in corners.iter().zip(line.coords()) {
+            assert!(
+                (c.0 - l.x).abs() < 1e-6 && (c.1 - l.y).abs() < 1e-6,
+                "{file}: {c:?}"
+            );
+        }
+        let got = answer["items"].as_array().unwrap();
         let codes = |v: &[Value]| {
             v.iter()
                 .map(|i| i["code"].as_str().unwrap().to_string())

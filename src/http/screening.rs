@@ -249,6 +249,8 @@ async fn screen(
         }
         (work_geometry(geometry)?, distance, layers)
     };
+    // The work as read (a file reprojected to WGS84), for the map and the report.
+    let work = geojson::Geometry::new(geojson::Value::from(&g));
     let atlas = s.atlas.clone();
     let found =
         tokio::task::spawn_blocking(move || query::screening(atlas.index(), &g, distance, &layers))
@@ -273,6 +275,7 @@ async fn screen(
                     "type": "FeatureCollection",
                     "numberReturned": features.len(),
                     "distance_m": distance,
+                    "work": work,
                     "features": features,
                 })
                 .to_string(),
@@ -309,6 +312,7 @@ async fn screen(
         }
         _ => Ok(Json(json!({
             "distance_m": distance,
+            "work": work,
             "numberReturned": found.len(),
             "items": found.iter().map(row).collect::<Vec<_>>(),
         }))
