@@ -11,7 +11,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use heritage_atlas::model::{Category, Pin, PinTimes, Status};
+use heritage_atlas::index::{ComplaintIndex, LayerIndex};
+use heritage_atlas::model::{Category, Layer, Pin, PinTimes, Status};
 use heritage_atlas::stats::{complaints, water};
 use heritage_atlas::synth;
 use rand::{Rng, SeedableRng};
@@ -59,7 +60,8 @@ fn pins(n: usize, now: i64) -> Vec<Pin> {
 fn bench(c: &mut Criterion) {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let t = Instant::now();
-    let pins = pins(env("BENCH_PINS", 1_000_000), now);
+    let index = ComplaintIndex::bulk(pins(env("BENCH_PINS", 1_000_000), now));
+    let pins = index.facts();
     eprintln!("{} pins in {:.1} s", pins.len(), t.elapsed().as_secs_f64());
     let borough_of: HashMap<i64, String> = (1..=144)
         .map(|w| (w, synth::roman((w as usize - 1) / 9 + 1).to_string()))
@@ -70,7 +72,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("complaints by ward, 1M", |b| {
         b.iter(|| {
             black_box(complaints::figures(
-                &pins,
+                pins,
                 complaints::By::Ward,
                 &all,
                 &borough_of,
@@ -81,7 +83,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("complaints by month, 1M", |b| {
         b.iter(|| {
             black_box(complaints::figures(
-                &pins,
+                pins,
                 complaints::By::Month,
                 &all,
                 &borough_of,
@@ -98,7 +100,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("complaints of one ward and half a year, 1M", |b| {
         b.iter(|| {
             black_box(complaints::figures(
-                &pins,
+                pins,
                 complaints::By::Category,
                 &one,
                 &borough_of,
@@ -106,19 +108,33 @@ fn bench(c: &mut Criterion) {
             ))
         })
     });
-    drop(pins);
+    drop(index);
     let t = Instant::now();
-    let assets: Vec<_> = synth::india_n(42, env("BENCH_N", synth::INDIA_WATER_BODIES))
-        .enumerate()
-        .map(|(i, f)| f.to_asset(i as i64 + 1))
-        .collect();
+    let layer = LayerIndex::bulk(
+        synth::india_n(42, env("BENCH_N", synth::INDIA_WATER_BODIES))
+            .enumerate()
+            .map(|(i, f)| f.to_asset(i as i64 + 1))
+            .collect(),
+    );
     eprintln!(
-        "{} water bodies in {:.1} s",
-        assets.len(),
+        "{} water bodies indexed in {:.1} s",
+        layer.len(),
         t.elapsed().as_secs_f64()
     );
     g.bench_function("water by status, india", |b| {
-        b.iter(|| black_box(water::figures(&assets, water::By::Status)))
+        b.iter(|| black_box(water::figures(layer.facts(), water::By::Status)))
+    });
+    let today = time::OffsetDateTime::now_utc().date();
+    let iv = heritage_atlas::stats::Intervals::default();
+    g.bench_function("register health by ward, india", |b| {
+        b.iter(|| {
+            black_box(heritage_atlas::stats::health(
+                layer.facts().map(|f| (Layer::WaterBodies, f)),
+                heritage_atlas::stats::GroupBy::Ward,
+                today,
+                &iv,
+            ))
+        })
     });
     g.finish();
 }

@@ -13,6 +13,7 @@ use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::geom;
 use crate::model::{Asset, AssetId, Layer, Pin};
+use crate::stats::facts::{AssetFact, PinFact};
 
 /// A tree entry: an asset's bounding box and its slot in the layer's asset table.
 ///
@@ -84,6 +85,8 @@ pub struct LayerIndex {
     /// Earliest and latest `updated_at`, worked out when first asked after a change (the
     /// temporal extent of `/collections` would otherwise scan the layer per request).
     times: OnceLock<Option<(String, String)>>,
+    /// Each slot's figures, packed (see [`AssetFact`]; `live` false on an empty slot).
+    facts: Vec<AssetFact>,
 }
 
 /// Where an area's name goes: a point inside its largest polygon (geo's interior point,
@@ -116,8 +119,10 @@ impl LayerIndex {
         let mut keys = Vec::with_capacity(assets.len());
         let mut entries = Vec::with_capacity(assets.len());
         let mut by_id = HashMap::with_capacity(assets.len());
+        let mut facts = Vec::with_capacity(assets.len());
         for (i, a) in assets.into_iter().enumerate() {
             let slot = i as u32;
+            facts.push(AssetFact::of(&a));
             entries.push(entry(&a, slot));
             by_id.insert(a.id, slot);
             keys.push(search_key(&a));
@@ -132,7 +137,21 @@ impl LayerIndex {
             free: Vec::new(),
             labels,
             times: OnceLock::new(),
+            facts,
         }
+    }
+
+    /// The figures of every asset in the layer.
+    pub fn facts(&self) -> impl Iterator<Item = &AssetFact> {
+        self.facts.iter().filter(|f| f.live)
+    }
+
+    /// The figures of the assets whose boxes meet `r`.
+    pub fn facts_in<'a>(&'a self, r: &Rect<f64>) -> impl Iterator<Item = &'a AssetFact> + 'a {
+        self.tree
+            .locate_in_envelope_intersecting(&aabb(r))
+            .filter_map(|e| self.facts.get(e.slot as usize))
+            .filter(|f| f.live)
     }
 
     /// Earliest and latest `updated_at` in the layer.
@@ -179,6 +198,7 @@ impl LayerIndex {
                 self.slots.push(None);
                 self.keys.push("".into());
                 self.labels.push(OnceLock::new());
+                self.facts.push(AssetFact::default());
                 (self.slots.len() - 1) as u32
             }
         };
@@ -187,6 +207,7 @@ impl LayerIndex {
         self.tree.insert(entry(&asset, slot));
         self.by_id.insert(asset.id, slot);
         self.keys[slot as usize] = search_key(&asset);
+        self.facts[slot as usize] = AssetFact::of(&asset);
         self.slots[slot as usize] = Some(Arc::new(asset));
         old
     }
@@ -198,6 +219,7 @@ impl LayerIndex {
         self.times = OnceLock::new();
         self.tree.remove(&entry(&old, slot));
         self.keys[slot as usize] = "".into();
+        self.facts[slot as usize] = AssetFact::default();
         self.free.push(slot);
         Some(old)
     }
@@ -402,6 +424,10 @@ impl Index {
 pub struct ComplaintIndex {
     tree: RTree<rstar::primitives::GeomWithData<[f64; 2], i64>>,
     pins: HashMap<i64, Arc<Pin>>,
+    /// Every pin's figures, packed and in one array (see [`PinFact`]); `fact_at` finds a
+    /// pin's row.
+    facts: Vec<PinFact>,
+    fact_at: HashMap<i64, usize>,
 }
 
 impl ComplaintIndex {
@@ -411,8 +437,20 @@ impl ComplaintIndex {
                 .map(|p| rstar::primitives::GeomWithData::new([p.lon, p.lat], p.id))
                 .collect(),
         );
+        let facts: Vec<PinFact> = pins.iter().map(PinFact::of).collect();
+        let fact_at = facts.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
         let pins = pins.into_iter().map(|p| (p.id, Arc::new(p))).collect();
-        ComplaintIndex { tree, pins }
+        ComplaintIndex {
+            tree,
+            pins,
+            facts,
+            fact_at,
+        }
+    }
+
+    /// Every pin's figures.
+    pub fn facts(&self) -> &[PinFact] {
+        &self.facts
     }
 
     pub fn len(&self) -> usize {
@@ -429,6 +467,14 @@ impl ComplaintIndex {
 
     /// Adds or replaces a pin; returns the one it replaced.
     pub fn upsert(&mut self, pin: Pin) -> Option<Arc<Pin>> {
+        let fact = PinFact::of(&pin);
+        match self.fact_at.get(&pin.id) {
+            Some(i) => self.facts[*i] = fact,
+            None => {
+                self.fact_at.insert(pin.id, self.facts.len());
+                self.facts.push(fact);
+            }
+        }
         let old = self.pins.insert(pin.id, Arc::new(pin.clone()));
         if let Some(o) = &old {
             self.tree

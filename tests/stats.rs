@@ -110,7 +110,7 @@ async fn register_health_and_inspections_due_equal_a_recount() {
             Some(s) => due(parse(s), months(g), t),
         }
     };
-    for by in ["ward", "grade"] {
+    for by in ["ward", "grade", "kind", "borough"] {
         let (s, v) = srv
             .get(&format!("/stats/register?by={by}&layers=heritage"))
             .await;

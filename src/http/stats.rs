@@ -24,7 +24,9 @@ use time::Date;
 use super::auth::Staff;
 use super::{ApiError, AppState, Params};
 use crate::atlas::Atlas;
+use crate::index::LayerIndex;
 use crate::model::{Asset, Category, Grade, Layer, Role, WaterStatus};
+use crate::stats::facts::AssetFact;
 use crate::stats::{self, complaints, maintenance, water, GroupBy, Intervals};
 
 pub fn router() -> Router<AppState> {
@@ -299,6 +301,18 @@ impl Area {
             })
     }
 
+    fn admits_fact(&self, f: &AssetFact) -> bool {
+        self.admits_ward(f.ward())
+    }
+
+    /// The figures of a layer's assets in the area (the box through the layer's tree).
+    fn facts<'a>(&'a self, layer: &'a LayerIndex) -> Box<dyn Iterator<Item = &'a AssetFact> + 'a> {
+        match self.bbox {
+            Some(b) => Box::new(layer.facts_in(&b).filter(|f| self.admits_fact(f))),
+            None => Box::new(layer.facts().filter(|f| self.admits_fact(f))),
+        }
+    }
+
     fn admits_ward(&self, ward: Option<i64>) -> bool {
         self.ward.is_none_or(|w| ward == Some(w))
             && self
@@ -363,12 +377,11 @@ async fn register(State(s): State<AppState>, Params(q): Params<Q>) -> Result<Res
     let ls = layers.clone();
     let groups = blocking(move || {
         let index = atlas.index();
-        let guards: Vec<_> = ls.iter().map(|l| index.read(*l)).collect();
+        let guards: Vec<_> = ls.iter().map(|l| (*l, index.read(*l))).collect();
         stats::health(
             guards
                 .iter()
-                .flat_map(|g| g.iter_keys().map(|(a, _)| a.as_ref()))
-                .filter(|a| area.admits(a)),
+                .flat_map(|(l, g)| area.facts(g).map(move |f| (*l, f))),
             by,
             today(),
             &iv,
@@ -495,13 +508,7 @@ fn complaint_figures_in(
     borough_of: &HashMap<i64, String>,
 ) -> (Vec<complaints::Row>, complaints::Row) {
     let pins = atlas.index().complaints();
-    complaints::figures(
-        pins.pins().map(|p| p.as_ref()),
-        by,
-        filter,
-        borough_of,
-        now().unix_timestamp(),
-    )
+    complaints::figures(pins.facts(), by, filter, borough_of, now().unix_timestamp())
 }
 
 fn complaint_csv_row(r: &complaints::Row) -> Vec<String> {
@@ -650,13 +657,7 @@ async fn maintenance_figures(
 
 fn water_in(atlas: &Atlas, area: &Area, by: water::By) -> (Vec<water::Row>, water::Row) {
     let layer = atlas.index().read(Layer::WaterBodies);
-    water::figures(
-        layer
-            .iter_keys()
-            .map(|(a, _)| a.as_ref())
-            .filter(|a| area.admits(a)),
-        by,
-    )
+    water::figures(area.facts(&layer), by)
 }
 
 fn water_csv_row(r: &water::Row) -> Vec<String> {
@@ -838,12 +839,13 @@ fn ward_rows(atlas: &Atlas, iv: &Intervals, filter: &complaints::Filter) -> Vec<
         .collect();
     {
         let layers = [Layer::Heritage, Layer::WaterBodies, Layer::Parks];
-        let guards: Vec<_> = layers.iter().map(|l| index.read(*l)).collect();
+        let guards: Vec<_> = layers.iter().map(|l| (*l, index.read(*l))).collect();
         let health = stats::health(
-            guards
-                .iter()
-                .flat_map(|g| g.iter_keys().map(|(a, _)| a.as_ref()))
-                .filter(|a| a.attrs.ward.is_some_and(|w| rows.contains_key(&w))),
+            guards.iter().flat_map(|(l, g)| {
+                g.facts()
+                    .filter(|f| f.ward().is_some_and(|w| rows.contains_key(&w)))
+                    .map(move |f| (*l, f))
+            }),
             GroupBy::Ward,
             today(),
             iv,
@@ -855,30 +857,30 @@ fn ward_rows(atlas: &Atlas, iv: &Intervals, filter: &complaints::Filter) -> Vec<
                 r.inspections_due = h.inspections_due;
             }
         }
-        for (a, _) in guards[1].iter_keys() {
-            if a.attrs.status != Some(WaterStatus::Filled) {
-                if let Some(r) = a.attrs.ward.and_then(|w| rows.get_mut(&w)) {
-                    r.water_area_m2 += a.area_m2.unwrap_or(0.0);
+        for f in guards[1].1.facts() {
+            if f.status() != WaterStatus::Filled {
+                if let Some(r) = f.ward().and_then(|w| rows.get_mut(&w)) {
+                    r.water_area_m2 += f.area_m2;
                 }
             }
         }
     }
     let now_s = now().unix_timestamp();
-    for p in index.complaints().pins() {
-        let Some(r) = p.ward.and_then(|w| rows.get_mut(&w)) else {
+    let unfiltered = complaints::Filter {
+        ward: None,
+        wards: None,
+        ..filter.clone()
+    };
+    for p in index.complaints().facts() {
+        let Some(r) = p.ward().and_then(|w| rows.get_mut(&w)) else {
             continue;
         };
-        if p.status.is_open() && p.times.deadline < now_s {
+        if p.status().is_open() && p.deadline < now_s {
             r.overdue_complaints += 1;
         }
-        let unfiltered = complaints::Filter {
-            ward: None,
-            wards: None,
-            ..filter.clone()
-        };
         if unfiltered.admits(p) {
             r.complaints_filed += 1;
-            if is_water_category(p.category) {
+            if is_water_category(p.category()) {
                 r.water_complaints += 1;
             }
         }
@@ -994,12 +996,11 @@ async fn ward_report(
     let (register, complaints_row, by_category, overdue, due, water_row) = blocking(move || {
         let index = atlas.index();
         let layers = [Layer::Heritage, Layer::WaterBodies, Layer::Parks];
-        let guards: Vec<_> = layers.iter().map(|l| index.read(*l)).collect();
+        let guards: Vec<_> = layers.iter().map(|l| (*l, index.read(*l))).collect();
         let register = stats::health(
             guards
                 .iter()
-                .flat_map(|g| g.iter_keys().map(|(a, _)| a.as_ref()))
-                .filter(|a| a2.admits(a)),
+                .flat_map(|(l, g)| a2.facts(g).map(move |f| (*l, f))),
             GroupBy::Ward,
             today(),
             &iv,
@@ -1012,9 +1013,10 @@ async fn ward_report(
         let mut overdue: Vec<Value> = {
             let pins = index.complaints();
             let mut v: Vec<_> = pins
-                .pins()
-                .filter(|p| p.ward == Some(ward) && p.status.is_open() && p.times.deadline < now_s)
-                .cloned()
+                .facts()
+                .iter()
+                .filter(|p| p.ward() == Some(ward) && p.status().is_open() && p.deadline < now_s)
+                .filter_map(|p| pins.get(p.id).cloned())
                 .collect();
             v.sort_by_key(|p| (p.times.deadline, p.id));
             v.iter()

@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use geo_types::Rect;
 use serde::Serialize;
 
+use super::facts::{PinFact, NONE64};
 use super::{ist_month, month_label, Key};
-use crate::model::{Category, Pin, Status};
+use crate::model::{Category, Status};
 
 /// How complaints are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,16 +53,17 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn admits(&self, p: &Pin) -> bool {
-        let t = p.times.filed;
+    pub fn admits(&self, p: &PinFact) -> bool {
+        let t = p.filed;
+        let ward = p.ward();
         self.from.is_none_or(|f| t >= f)
             && self.to.is_none_or(|e| t < e)
-            && self.ward.is_none_or(|w| p.ward == Some(w))
+            && self.ward.is_none_or(|w| ward == Some(w))
             && self
                 .wards
                 .as_ref()
-                .is_none_or(|ws| p.ward.is_some_and(|w| ws.contains(&w)))
-            && self.category.is_none_or(|c| p.category == c)
+                .is_none_or(|ws| ward.is_some_and(|w| ws.contains(&w)))
+            && self.category.is_none_or(|c| p.category() == c)
             && self.bbox.is_none_or(|b| {
                 p.lon >= b.min().x && p.lon <= b.max().x && p.lat >= b.min().y && p.lat <= b.max().y
             })
@@ -114,15 +116,14 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, p: &Pin, now: i64) {
+    fn add(&mut self, p: &PinFact, now: i64) {
         self.filed += 1;
-        let t = &p.times;
-        match p.status {
+        match p.status() {
             Status::Resolved => {
                 self.resolved += 1;
-                if let Some(c) = t.closed {
-                    self.res.push(c - t.filed);
-                    if c <= t.deadline {
+                if p.closed != NONE64 {
+                    self.res.push(p.closed - p.filed);
+                    if p.closed <= p.deadline {
                         self.on_time += 1;
                     }
                 }
@@ -131,13 +132,13 @@ impl Acc {
             Status::Duplicate => self.duplicate += 1,
             _ => {
                 self.open += 1;
-                if t.deadline < now {
+                if p.deadline < now {
                     self.overdue += 1;
                 }
             }
         }
-        if let Some(a) = t.acknowledged {
-            self.ack.push(a - t.filed);
+        if p.acknowledged != NONE64 {
+            self.ack.push(p.acknowledged - p.filed);
         }
     }
 
@@ -196,7 +197,7 @@ fn hours(v: &mut [i64]) -> Hours {
 /// The figures per group and for all, over the pins `filter` admits; `borough_of` maps a
 /// ward to its borough, `now` is Unix seconds.
 pub fn figures<'a>(
-    pins: impl IntoIterator<Item = &'a Pin>,
+    pins: impl IntoIterator<Item = &'a PinFact>,
     by: By,
     filter: &Filter,
     borough_of: &HashMap<i64, String>,
@@ -208,15 +209,15 @@ pub fn figures<'a>(
     let mut groups: HashMap<Key, Acc> = HashMap::new();
     for p in pins.into_iter().filter(|p| filter.admits(p)) {
         let key = match by {
-            By::Ward => p.ward.map_or(Key::None, Key::Num),
+            By::Ward => p.ward().map_or(Key::None, Key::Num),
             By::Borough => p
-                .ward
+                .ward()
                 .and_then(|w| borough_of.get(&w))
                 .and_then(|b| boroughs.binary_search(&b.as_str()).ok())
                 .map_or(Key::None, |i| Key::Num(i as i64)),
             By::Category => Key::Num(p.category as i64),
             By::Status => Key::Num(p.status as i64),
-            By::Month => Key::Num(ist_month(p.times.filed)),
+            By::Month => Key::Num(ist_month(p.filed)),
         };
         groups.entry(key).or_default().add(p, now);
     }
@@ -250,16 +251,14 @@ pub fn figures<'a>(
 
 fn category_name(i: i64) -> String {
     Category::ALL
-        .iter()
-        .find(|c| **c as i64 == i)
+        .get(i as usize)
         .map_or("none", |c| c.as_str())
         .to_string()
 }
 
 fn status_name(i: i64) -> String {
     Status::ALL
-        .iter()
-        .find(|s| **s as i64 == i)
+        .get(i as usize)
         .map_or("none", |s| s.as_str())
         .to_string()
 }

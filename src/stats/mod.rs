@@ -8,6 +8,7 @@
 //! figure is one pass with no SQL; nothing here knows HTTP.
 
 pub mod complaints;
+pub mod facts;
 pub mod maintenance;
 pub mod water;
 
@@ -16,7 +17,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::{Date, Month};
 
-use crate::model::{Asset, Condition, Grade};
+use crate::model::{Asset, Condition, Grade, Kind, Layer};
+use facts::AssetFact;
 
 /// How figures are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,24 +43,6 @@ impl GroupBy {
             "month" => GroupBy::Month,
             _ => return None,
         })
-    }
-
-    /// The group an asset falls in (`none` when it has no value there).
-    pub fn key(self, a: &Asset) -> String {
-        let none = || "none".to_string();
-        match self {
-            GroupBy::Ward => a.attrs.ward.map_or_else(none, |w| w.to_string()),
-            GroupBy::Borough => a.attrs.borough.clone().unwrap_or_else(none),
-            GroupBy::Layer => a.layer.to_string(),
-            GroupBy::Kind => a.kind.to_string(),
-            GroupBy::Grade => a.attrs.grade.map_or_else(none, |g| g.as_str().to_string()),
-            GroupBy::Month => a
-                .attrs
-                .condition_assessed_at
-                .as_deref()
-                .and_then(day)
-                .map_or_else(none, |d| format!("{:04}-{:02}", d.year(), d.month() as u8)),
-        }
     }
 }
 
@@ -252,51 +236,106 @@ pub fn is_due(a: &Asset, iv: &Intervals, today: Date) -> bool {
     }
 }
 
-/// The register's health, one group each, in group order.
+/// The group key of an asset's figures (see [`label`]).
+pub fn fact_key(by: GroupBy, layer: Layer, f: &AssetFact) -> Key {
+    match by {
+        GroupBy::Ward => f.ward().map_or(Key::None, Key::Num),
+        GroupBy::Borough if f.borough == 0 => Key::None,
+        GroupBy::Borough => Key::Num(f.borough as i64),
+        GroupBy::Layer => Key::Num(Layer::ALL.iter().position(|l| *l == layer).unwrap_or(0) as i64),
+        GroupBy::Kind => Key::Num(f.kind as i64),
+        GroupBy::Grade if f.grade == 0 => Key::None,
+        GroupBy::Grade => Key::Num(f.grade as i64),
+        GroupBy::Month => f.assessed().map_or(Key::None, |d| {
+            Key::Num(d.year() as i64 * 12 + d.month() as i64 - 1)
+        }),
+    }
+}
+
+/// The name of a group key.
+pub fn label(by: GroupBy, k: Key) -> String {
+    let Key::Num(n) = k else {
+        return "none".into();
+    };
+    let named =
+        |all: &[&'static str], i: i64| all.get(i as usize).copied().unwrap_or("none").to_string();
+    match by {
+        GroupBy::Ward => n.to_string(),
+        GroupBy::Borough => facts::borough_name(n as u16).to_string(),
+        GroupBy::Layer => named(
+            &Layer::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            n,
+        ),
+        GroupBy::Kind => named(&Kind::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(), n),
+        GroupBy::Grade => named(
+            &Grade::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            n - 1,
+        ),
+        GroupBy::Month => month_label(n),
+    }
+}
+
+/// Whether a graded asset's inspection is due on `today`, from its figures.
+pub fn fact_is_due(f: &AssetFact, iv: &Intervals, today: Date) -> bool {
+    let Some(g) = f.grade() else {
+        return false;
+    };
+    match f.assessed() {
+        None => true,
+        Some(last) => add_months(last, iv.months(g)) <= today,
+    }
+}
+
+#[derive(Default)]
+struct HealthAcc {
+    assets: usize,
+    condition: [usize; 5],
+    assessed: usize,
+    due: usize,
+}
+
+/// The register's health, one group each, in group order (wards numerically).
 pub fn health<'a>(
-    assets: impl IntoIterator<Item = &'a Asset>,
+    facts: impl IntoIterator<Item = (Layer, &'a AssetFact)>,
     by: GroupBy,
     today: Date,
     iv: &Intervals,
 ) -> Vec<Health> {
     let year_ago = today - time::Duration::days(365);
-    let mut groups: BTreeMap<String, Health> = BTreeMap::new();
-    for a in assets {
-        let key = by.key(a);
-        let h = groups.entry(key.clone()).or_insert_with(|| Health {
-            group: key,
-            assets: 0,
-            condition: ["good", "fair", "poor", "critical", "unknown"]
-                .into_iter()
-                .map(|c| (c, 0))
-                .collect(),
-            poor_share: None,
-            assessed_12m: 0,
-            assessed_12m_share: None,
-            inspections_due: 0,
-        });
+    let mut groups: std::collections::HashMap<Key, HealthAcc> = Default::default();
+    for (layer, f) in facts {
+        let h = groups.entry(fact_key(by, layer, f)).or_default();
         h.assets += 1;
-        let c = a.attrs.condition.map_or("unknown", |c| c.as_str());
-        *h.condition.entry(c).or_default() += 1;
-        if a.attrs
-            .condition_assessed_at
-            .as_deref()
-            .and_then(day)
-            .is_some_and(|d| d > year_ago && d <= today)
-        {
-            h.assessed_12m += 1;
+        h.condition[(f.condition as usize).min(4)] += 1;
+        if f.assessed().is_some_and(|d| d > year_ago && d <= today) {
+            h.assessed += 1;
         }
-        if is_due(a, iv, today) {
-            h.inspections_due += 1;
+        if fact_is_due(f, iv, today) {
+            h.due += 1;
         }
     }
-    groups
-        .into_values()
-        .map(|mut h| {
-            let known = h.assets - h.condition["unknown"];
-            h.poor_share = ratio(h.condition["poor"] + h.condition["critical"], known);
-            h.assessed_12m_share = ratio(h.assessed_12m, h.assets);
-            h
+    let mut sorted = Sorted::new(by == GroupBy::Ward);
+    for (k, h) in groups {
+        sorted.insert(label(by, k), h);
+    }
+    sorted
+        .rows()
+        .map(|(group, h)| {
+            let condition: BTreeMap<&'static str, usize> = Condition::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .zip(h.condition)
+                .collect();
+            let known = h.assets - h.condition[4];
+            Health {
+                group,
+                assets: h.assets,
+                poor_share: ratio(h.condition[2] + h.condition[3], known),
+                condition,
+                assessed_12m: h.assessed,
+                assessed_12m_share: ratio(h.assessed, h.assets),
+                inspections_due: h.due,
+            }
         })
         .collect()
 }

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::{ist_month, month_label, Sorted};
-use crate::model::{Asset, WaterStatus};
+use super::facts::AssetFact;
+use super::{ist_month, month_label, Key, Sorted};
+use crate::model::{Kind, WaterStatus};
 
 /// How water bodies are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,16 +69,16 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, a: &Asset) {
-        let area = a.area_m2.unwrap_or(0.0);
+    fn add(&mut self, a: &AssetFact) {
+        let area = a.area_m2;
         self.all.add(area);
-        let i = match a.attrs.status.unwrap_or(WaterStatus::Active) {
+        let i = match a.status() {
             WaterStatus::Active => 0,
             WaterStatus::Encroached => 1,
             WaterStatus::Filled => 2,
         };
         self.status[i].add(area);
-        if a.attrs.protected == Some(true) {
+        if a.protected {
             self.protected.add(area);
         }
     }
@@ -110,25 +111,36 @@ impl Acc {
 }
 
 /// Water bodies now, per group and in all.
-pub fn figures<'a>(assets: impl IntoIterator<Item = &'a Asset>, by: By) -> (Vec<Row>, Row) {
-    let mut groups: HashMap<String, Acc> = HashMap::new();
-    for a in assets {
+pub fn figures<'a>(facts: impl IntoIterator<Item = &'a AssetFact>, by: By) -> (Vec<Row>, Row) {
+    let mut groups: HashMap<Key, Acc> = HashMap::new();
+    for f in facts {
         let key = match by {
-            By::Ward => a.attrs.ward.map(|w| w.to_string()),
-            By::Borough => a.attrs.borough.clone(),
-            By::Kind => Some(a.kind.to_string()),
-            By::Status => Some(a.attrs.status.unwrap_or(WaterStatus::Active).to_string()),
+            By::Ward => f.ward().map_or(Key::None, Key::Num),
+            By::Borough if f.borough == 0 => Key::None,
+            By::Borough => Key::Num(f.borough as i64),
+            By::Kind => Key::Num(f.kind as i64),
+            By::Status => Key::Num(f.status() as i64),
         };
-        groups
-            .entry(key.unwrap_or_else(|| "none".into()))
-            .or_default()
-            .add(a);
+        groups.entry(key).or_default().add(f);
     }
     let mut total = Acc::default();
     let mut sorted = Sorted::new(by == By::Ward);
     for (k, acc) in groups {
         total.merge(&acc);
-        sorted.insert(k, acc);
+        let name = match (by, k) {
+            (_, Key::None) => "none".to_string(),
+            (By::Ward, Key::Num(n)) => n.to_string(),
+            (By::Borough, Key::Num(n)) => super::facts::borough_name(n as u16).to_string(),
+            (By::Kind, Key::Num(n)) => Kind::ALL
+                .get(n as usize)
+                .map_or("none", |k| k.as_str())
+                .to_string(),
+            (By::Status, Key::Num(n)) => WaterStatus::ALL
+                .get(n as usize)
+                .map_or("none", |s| s.as_str())
+                .to_string(),
+        };
+        sorted.insert(name, acc);
     }
     let rows = sorted.rows().map(|(k, acc)| acc.row(k)).collect();
     (rows, total.row("total".into()))
