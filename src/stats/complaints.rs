@@ -206,15 +206,19 @@ pub fn figures<'a>(
     let mut boroughs: Vec<&str> = borough_of.values().map(String::as_str).collect();
     boroughs.sort_unstable();
     boroughs.dedup();
+    // Each ward's borough as its place in `boroughs`, worked out once rather than per pin.
+    let borough_index: HashMap<i64, i64> = borough_of
+        .iter()
+        .filter_map(|(w, b)| Some((*w, boroughs.binary_search(&b.as_str()).ok()? as i64)))
+        .collect();
     let mut groups: HashMap<Key, Acc> = HashMap::new();
     for p in pins.into_iter().filter(|p| filter.admits(p)) {
         let key = match by {
             By::Ward => p.ward().map_or(Key::None, Key::Num),
             By::Borough => p
                 .ward()
-                .and_then(|w| borough_of.get(&w))
-                .and_then(|b| boroughs.binary_search(&b.as_str()).ok())
-                .map_or(Key::None, |i| Key::Num(i as i64)),
+                .and_then(|w| borough_index.get(&w))
+                .map_or(Key::None, |i| Key::Num(*i)),
             By::Category => Key::Num(p.category as i64),
             By::Status => Key::Num(p.status as i64),
             By::Month => Key::Num(ist_month(p.filed)),
