@@ -508,17 +508,29 @@ impl Store {
     }
 
     /// Every complaint's public face, for the index, with its times: filed, due, first
-    /// acted on (the first step leaving `submitted`), closed.
+    /// acted on (the first step leaving `submitted`), closed. The times come from one pass
+    /// over the timeline grouped by complaint, rather than two lookups per complaint.
     pub async fn complaint_pins(&self) -> Result<Vec<Pin>> {
+        let mut times: std::collections::HashMap<i64, (Option<String>, Option<String>)> =
+            Default::default();
+        for r in sqlx::query(
+            "SELECT complaint_id, \
+                    min(CASE WHEN status <> 'submitted' THEN at END) AS acknowledged_at, \
+                    min(CASE WHEN status IN ('resolved', 'rejected', 'duplicate') THEN at END) AS closed_at \
+             FROM complaint_events GROUP BY complaint_id \
+             HAVING acknowledged_at IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            times.insert(
+                r.try_get("complaint_id")?,
+                (r.try_get("acknowledged_at")?, r.try_get("closed_at")?),
+            );
+        }
         let rows = sqlx::query(
-            "SELECT c.id, c.ticket, c.category, c.status, c.lon, c.lat, c.ward, c.deadline, \
-                    c.created_at, c.updated_at, \
-                    (SELECT min(e.at) FROM complaint_events e \
-                      WHERE e.complaint_id = c.id AND e.status <> 'submitted') AS acknowledged_at, \
-                    (SELECT min(e.at) FROM complaint_events e \
-                      WHERE e.complaint_id = c.id \
-                        AND e.status IN ('resolved', 'rejected', 'duplicate')) AS closed_at \
-             FROM complaints c ORDER BY c.id",
+            "SELECT id, ticket, category, status, lon, lat, ward, deadline, created_at, updated_at \
+             FROM complaints ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -533,7 +545,10 @@ impl Store {
                     crate::model::unix_seconds(s)
                         .ok_or_else(|| corrupt(id, format!("not an RFC 3339 time: {s:?}")))
                 };
-                let optional = |s: Option<String>| s.as_deref().map(time).transpose();
+                let optional = |s: Option<&String>| s.map(|s| time(s)).transpose();
+                let (ack, closed) = times
+                    .get(&id)
+                    .map_or((None, None), |(a, c)| (a.as_ref(), c.as_ref()));
                 Ok(Pin {
                     id,
                     ticket: r.try_get("ticket")?,
@@ -545,8 +560,8 @@ impl Store {
                     times: crate::model::PinTimes {
                         filed: time(&created_at)?,
                         deadline: time(&deadline)?,
-                        acknowledged: optional(r.try_get("acknowledged_at")?)?,
-                        closed: optional(r.try_get("closed_at")?)?,
+                        acknowledged: optional(ack)?,
+                        closed: optional(closed)?,
                     },
                     created_at,
                     updated_at: r.try_get("updated_at")?,

@@ -76,12 +76,20 @@ fn decode(r: &SqliteRow) -> Result<Notification> {
 }
 
 impl Store {
-    /// Claims the next message due at `now` (pending → sending), if any.
+    /// Claims the next message due at `now` (pending → sending), if any. A message waits
+    /// while an earlier one to the same reporter on the same channel is still on its way
+    /// (pending, being sent or being marked), so a reporter reads "work has started"
+    /// before "resolved" even with many workers sending at once.
     pub async fn claim_notification(&self, now: &str) -> Result<Option<Claimed>> {
         let row = sqlx::query(
             "UPDATE notifications SET state = 'sending', attempts = attempts + 1, updated_at = ?1 \
-             WHERE id = (SELECT id FROM notifications WHERE state = 'pending' AND not_before <= ?1 \
-                         ORDER BY not_before, id LIMIT 1) AND state = 'pending' \
+             WHERE id = (SELECT n.id FROM notifications n \
+                         WHERE n.state = 'pending' AND n.not_before <= ?1 \
+                           AND NOT EXISTS (SELECT 1 FROM notifications e \
+                                WHERE e.complaint_id = n.complaint_id AND e.channel = n.channel \
+                                  AND e.id < n.id \
+                                  AND e.state IN ('pending', 'sending', 'committing')) \
+                         ORDER BY n.not_before, n.id LIMIT 1) AND state = 'pending' \
              RETURNING id, complaint_id, event_id, channel, attempts",
         )
         .bind(now)
