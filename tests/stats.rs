@@ -589,6 +589,101 @@ async fn complaint_figures_equal_a_recount_over_the_raw_rows() {
     assert_eq!(s, 200, "{rep}");
     let overdue = rep["overdue"].as_array().unwrap();
     assert!(!overdue.is_empty());
+    // Its month's figures are the recount of the ward's complaints filed that month.
+    let in_month: Vec<&Raw> = raw
+        .iter()
+        .filter(|r| {
+            let d = ist(r.filed);
+            r.ward == Some(busiest) && d.year() == 2026 && d.month() == time::Month::November
+        })
+        .collect();
+    let mut month = rep["complaints"].clone();
+    month.as_object_mut().unwrap().remove("group");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        month == recount(&in_month, now) || month == recount(&in_month, now - 5),
+        "ward report month: {month}"
+    );
+    let want_overdue = raw
+        .iter()
+        .filter(|r| r.ward == Some(busiest))
+        .filter(|r| {
+            matches!(
+                r.status.as_str(),
+                "submitted" | "acknowledged" | "in_progress"
+            )
+        })
+        .filter(|r| r.deadline < now)
+        .count();
+    assert!(
+        (overdue.len() as i64 - want_overdue as i64).abs() <= 1,
+        "{}",
+        overdue.len()
+    );
+
+    // The staff queue: open complaints per ward (none assigned here), by status and overdue,
+    // recounted; field staff see their own ward only; the public none of it.
+    let (s, _) = common::get_as(&srv, None, "/stats/queues").await;
+    assert_eq!(s, 401);
+    let (s, q) = common::get_as(&srv, Some(&officer), "/stats/queues").await;
+    assert_eq!(s, 200, "{q}");
+    let mut want: BTreeMap<i64, [usize; 4]> = BTreeMap::new();
+    for r in &raw {
+        let i = match r.status.as_str() {
+            "submitted" => 0,
+            "acknowledged" => 1,
+            "in_progress" => 2,
+            _ => continue,
+        };
+        let e = want.entry(r.ward.unwrap()).or_default();
+        e[i] += 1;
+        if r.deadline < now {
+            e[3] += 1;
+        }
+    }
+    let got: BTreeMap<i64, [usize; 4]> = q["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            assert!(g["assignee"].is_null(), "{g}");
+            let n = |f: &str| g[f].as_u64().unwrap() as usize;
+            (
+                g["ward"].as_i64().unwrap(),
+                [
+                    n("submitted"),
+                    n("acknowledged"),
+                    n("in_progress"),
+                    n("overdue"),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (w, g) in &got {
+        assert_eq!(g[..3], want[w][..3], "ward {w}");
+        assert!(g[3].abs_diff(want[w][3]) <= 1, "ward {w}");
+    }
+    let field = common::add_user(
+        &srv,
+        "field79",
+        heritage_atlas::model::Role::FieldStaff,
+        Some(79),
+    )
+    .await;
+    let (s, q) = common::get_as(&srv, Some(&field), "/stats/queues").await;
+    assert_eq!(s, 200, "{q}");
+    assert!(q["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["ward"] == 79));
+    assert!(q["applications"].as_array().unwrap().is_empty());
+    let (s, _) = common::get_as(&srv, Some(&field), "/stats/queues?ward=80").await;
+    assert_eq!(s, 403);
     let days: Vec<i64> = overdue
         .iter()
         .map(|o| o["days_overdue"].as_i64().unwrap())
@@ -814,6 +909,20 @@ async fn maintenance_water_and_area_lost_equal_a_recount() {
     }
     assert!(lost.values().any(|v| *v > 0.0), "some water was lost");
     let (_, v) = srv.get("/stats/water-loss?by=ward").await;
+    // Every ward that lost water has a row (and no other ward lost any).
+    let losing: BTreeSet<String> = lost
+        .iter()
+        .filter(|(_, v)| **v > 0.0)
+        .map(|((w, _), _)| w.clone())
+        .collect();
+    let rows: BTreeSet<String> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["area_lost_m2"].as_f64().unwrap() > 0.0)
+        .map(|g| g["group"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rows, losing);
     for g in v["groups"].as_array().unwrap() {
         let ward = g["group"].as_str().unwrap();
         let want: f64 = lost
@@ -845,6 +954,13 @@ async fn maintenance_water_and_area_lost_equal_a_recount() {
     // Water now, by status, against the OGC listing.
     let (_, wb) = srv.get("/collections/water_bodies/items?limit=100").await;
     let (_, v) = srv.get("/stats/water?by=status").await;
+    let total: u64 = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, wb["features"].as_array().unwrap().len());
     for g in v["groups"].as_array().unwrap() {
         let st = g["group"].as_str().unwrap();
         let of: Vec<&Value> = wb["features"]

@@ -1007,8 +1007,9 @@ async fn ward_report(
         )
         .pop();
         drop(guards);
-        let (_, total) = complaint_figures_in(&atlas, complaints::By::Ward, &filter, &b2);
-        let (by_category, _) = complaint_figures_in(&atlas, complaints::By::Category, &filter, &b2);
+        // One pass: the total of the rows by category is the ward's month.
+        let (by_category, total) =
+            complaint_figures_in(&atlas, complaints::By::Category, &filter, &b2);
         let now_s = now().unix_timestamp();
         let mut overdue: Vec<Value> = {
             let pins = index.complaints();

@@ -393,6 +393,16 @@ mod tests {
     }
 
     #[test]
+    fn intervals_parse_any_subset_and_refuse_nonsense() {
+        let iv = Intervals::parse("I=6, iii=48").unwrap();
+        assert_eq!((iv.i, iv.iia, iv.iib, iv.iii), (6, 18, 24, 48));
+        assert_eq!(Intervals::parse("").unwrap(), Intervals::default());
+        for bad in ["I", "I=0", "I=241", "IV=12", "I=twelve"] {
+            assert!(Intervals::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn ist_months_and_days() {
         // 18:29:59 UTC on 31 March is still March in Kolkata; 18:30 is April.
         let t = time::macros::datetime!(2026-03-31 18:29:59 UTC).unix_timestamp();
