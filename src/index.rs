@@ -13,6 +13,7 @@ use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 use crate::geom;
 use crate::model::{Asset, AssetId, Layer, Pin};
+use crate::search::{search_key, Built, NameIndex, Pending};
 use crate::stats::facts::{AssetFact, PinFact};
 
 /// A tree entry: an asset's bounding box and its slot in the layer's asset table.
@@ -74,8 +75,8 @@ fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
 pub struct LayerIndex {
     tree: RTree<Entry>,
     slots: Vec<Option<Arc<Asset>>>,
-    /// Normalised search text per slot (see [`crate::text::normalize`]).
-    keys: Vec<Box<str>>,
+    /// The names, for search (see [`crate::search`]).
+    names: NameIndex,
     by_id: HashMap<AssetId, u32>,
     free: Vec<u32>,
     /// Each area's label point, worked out the first time a tile needs it (NaN: none).
@@ -116,7 +117,7 @@ impl LayerIndex {
     /// produces, so that a national layer is never held twice while the index is built).
     pub fn bulk_shared(assets: Vec<Arc<Asset>>) -> Self {
         let mut slots = Vec::with_capacity(assets.len());
-        let mut keys = Vec::with_capacity(assets.len());
+        let mut names = NameIndex::new();
         let mut entries = Vec::with_capacity(assets.len());
         let mut by_id = HashMap::with_capacity(assets.len());
         let mut facts = Vec::with_capacity(assets.len());
@@ -125,14 +126,14 @@ impl LayerIndex {
             facts.push(AssetFact::of(&a));
             entries.push(entry(&a, slot));
             by_id.insert(a.id, slot);
-            keys.push(search_key(&a));
+            names.set(slot, search_key(&a));
             slots.push(Some(a));
         }
         let labels = (0..slots.len()).map(|_| OnceLock::new()).collect();
         LayerIndex {
             tree: RTree::bulk_load(entries),
             slots,
-            keys,
+            names,
             by_id,
             free: Vec::new(),
             labels,
@@ -196,7 +197,6 @@ impl LayerIndex {
             Some(s) => s,
             None => {
                 self.slots.push(None);
-                self.keys.push("".into());
                 self.labels.push(OnceLock::new());
                 self.facts.push(AssetFact::default());
                 (self.slots.len() - 1) as u32
@@ -206,7 +206,7 @@ impl LayerIndex {
         self.times = OnceLock::new();
         self.tree.insert(entry(&asset, slot));
         self.by_id.insert(asset.id, slot);
-        self.keys[slot as usize] = search_key(&asset);
+        self.names.set(slot, search_key(&asset));
         self.facts[slot as usize] = AssetFact::of(&asset);
         self.slots[slot as usize] = Some(Arc::new(asset));
         old
@@ -218,18 +218,58 @@ impl LayerIndex {
         let old = self.slots[slot as usize].take()?;
         self.times = OnceLock::new();
         self.tree.remove(&entry(&old, slot));
-        self.keys[slot as usize] = "".into();
+        self.names.clear(slot);
         self.facts[slot as usize] = AssetFact::default();
         self.free.push(slot);
         Some(old)
     }
 
-    /// Assets with their search keys.
+    /// Every asset of the layer.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Asset>> {
+        self.slots.iter().flatten()
+    }
+
+    /// The best `limit` assets for the normalised query `q` with their scores, by score
+    /// then [`crate::search::name_order`], possibly with others after them.
+    pub fn search(&self, q: &str, limit: usize) -> Vec<(Arc<Asset>, u8)> {
+        self.names
+            .search(q, limit)
+            .into_iter()
+            .filter_map(|(slot, s)| Some((self.slot(slot)?.clone(), s)))
+            .collect()
+    }
+
+    /// Every asset with its normalised search key: what a search scans without the index
+    /// (the oracle the index is tested against).
     pub fn iter_keys(&self) -> impl Iterator<Item = (&Arc<Asset>, &str)> {
         self.slots
             .iter()
-            .zip(self.keys.iter())
-            .filter_map(|(a, k)| a.as_ref().map(|a| (a, &**k)))
+            .enumerate()
+            .filter_map(|(i, a)| Some((a.as_ref()?, self.names.key(i as u32)?)))
+    }
+
+    /// Builds the name index now, on this thread (tests, benchmarks and small layers).
+    pub fn build_names(&mut self) {
+        if let Some(pending) = self.begin_names() {
+            self.finish_names(pending.build());
+        }
+    }
+
+    /// Claims a build of the name index and takes the snapshot it is built from (`None`
+    /// while another build is under way). Build it with [`Pending::build`], off the lock, and put it in place with [`LayerIndex::finish_names`]; writes in between are
+    /// kept.
+    pub fn begin_names(&self) -> Option<Pending> {
+        self.names.start_build(&self.slots)
+    }
+
+    /// Roughly how many bytes the name index's built part takes.
+    pub fn names_bytes(&self) -> usize {
+        self.names.base_bytes()
+    }
+
+    /// Puts a name index built from [`LayerIndex::begin_names`]'s snapshot in place.
+    pub fn finish_names(&mut self, built: Built) {
+        self.names.install(built, &self.slots);
     }
 
     /// Tree entries whose boxes meet the box: the tile renderer's candidates (clipping
@@ -349,22 +389,40 @@ impl Ord for Candidate {
     }
 }
 
-fn search_key(a: &Asset) -> Box<str> {
-    let mut s = String::new();
-    for part in [
-        a.attrs.name.as_deref(),
-        a.attrs.name_bn.as_deref(),
-        Some(a.code.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if !s.is_empty() {
-            s.push('\u{1f}');
+/// Builds or rebuilds a layer's name index if it wants one (see
+/// [`crate::search::NameIndex::wants_build`]): here for a small layer, else on a thread of
+/// its own, off the layer's lock but for a snapshot of its slots and the swap at the end.
+/// Search answers the same meanwhile, only slower.
+pub fn refresh_names(index: &Arc<Index>, layer: Layer) {
+    const HERE_BELOW: usize = 50_000;
+    let (small, pending) = {
+        let li = index.read(layer);
+        if !li.names.wants_build() {
+            return;
         }
-        s.push_str(&crate::text::normalize(part));
+        let Some(pending) = li.begin_names() else {
+            return;
+        };
+        (li.len() < HERE_BELOW, pending)
+    };
+    let shared = index.clone();
+    let work = move || {
+        let index = shared;
+        let t = std::time::Instant::now();
+        let n = pending.len();
+        let built = pending.build();
+        index.write(layer).finish_names(built);
+        tracing::info!(layer = %layer, assets = n, ms = t.elapsed().as_millis() as u64, "name index built");
+    };
+    if small {
+        work();
+    } else if let Err(e) = std::thread::Builder::new()
+        .name("name-index".into())
+        .spawn(work)
+    {
+        tracing::warn!(error = %e, "could not start the name index's thread");
+        index.read(layer).names.abandon_build();
     }
-    s.into_boxed_str()
 }
 
 /// The indexes of all layers, each behind its own lock so that a write to one layer

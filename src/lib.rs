@@ -39,6 +39,7 @@ pub mod model;
 pub mod notify;
 pub mod query;
 pub mod schema;
+pub mod search;
 pub mod stats;
 pub mod store;
 pub mod synth;

@@ -7,6 +7,7 @@ use geo_types::Point;
 
 use crate::index::Index;
 use crate::model::{Asset, Layer};
+use crate::search::{name_order, score};
 use crate::text::normalize;
 
 /// Largest radius `/nearby` accepts, in metres: a city and its fringe. Beyond this a
@@ -84,30 +85,6 @@ pub fn at(index: &Index, p: Point<f64>) -> At {
     }
 }
 
-/// How well a normalised key matches a normalised query; lower is better.
-/// `spaced_q` is `q` with a leading space, made once per search rather than per key.
-fn score(key: &str, q: &str, spaced_q: &str) -> Option<u8> {
-    if !key.contains(q) {
-        return None;
-    }
-    let mut best: Option<u8> = None;
-    for part in key.split('\u{1f}') {
-        let s = if part == q {
-            0
-        } else if part.starts_with(q) {
-            1
-        } else if part.contains(spaced_q) {
-            2
-        } else if part.contains(q) {
-            3
-        } else {
-            continue;
-        };
-        best = Some(best.map_or(s, |b| b.min(s)));
-    }
-    best
-}
-
 /// A search hit.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -116,8 +93,24 @@ pub struct Hit {
 }
 
 /// Assets whose English or Bengali name (or code) matches `q`: exact first, then prefix,
-/// then word prefix, then substring; shorter names first within each rank.
+/// then word prefix, then substring; shorter names first within each rank. Answered by
+/// each layer's name index (see [`crate::search`]).
 pub fn search(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit> {
+    let q = normalize(q);
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<Hit> = layers
+        .iter()
+        .flat_map(|l| index.read(*l).search(&q, limit))
+        .map(|(asset, score)| Hit { asset, score })
+        .collect();
+    best(&mut hits, limit);
+    hits
+}
+
+/// [`search`] by scoring every key in turn: what the name index must agree with.
+pub fn search_by_scan(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit> {
     let q = normalize(q);
     if q.is_empty() {
         return Vec::new();
@@ -135,22 +128,20 @@ pub fn search(index: &Index, q: &str, limit: usize, layers: &[Layer]) -> Vec<Hit
             }
         }
     }
+    best(&mut hits, limit);
+    hits
+}
+
+/// Keeps the best `limit` hits, in order.
+fn best(hits: &mut Vec<Hit>, limit: usize) {
     // Only the best `limit` are wanted: select them, then sort just those (a common word
     // over a national layer can match millions).
-    let rank = |a: &Hit, b: &Hit| {
-        let (na, nb) = (a.asset.display_name(), b.asset.display_name());
-        a.score
-            .cmp(&b.score)
-            .then(na.chars().count().cmp(&nb.chars().count()))
-            .then(na.cmp(nb))
-            .then(a.asset.id.cmp(&b.asset.id))
-    };
+    let rank = |a: &Hit, b: &Hit| a.score.cmp(&b.score).then(name_order(&a.asset, &b.asset));
     if hits.len() > limit && limit > 0 {
         hits.select_nth_unstable_by(limit - 1, rank);
     }
     hits.truncate(limit);
     hits.sort_by(rank);
-    hits
 }
 
 /// Farthest a screening looks from a proposed work, in metres.

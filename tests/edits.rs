@@ -792,8 +792,8 @@ async fn as_of_matches_a_replay_of_random_edits() {
     let snapshot = |atlas: &heritage_atlas::atlas::Atlas| -> LayerState {
         let li = atlas.index().read(layer);
         let mut all: LayerState = li
-            .iter_keys()
-            .map(|(a, _)| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
+            .iter()
+            .map(|a| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
             .collect();
         all.sort_by_key(|x| x.0);
         all
@@ -883,8 +883,8 @@ async fn as_of_matches_a_replay_of_random_edits() {
             .expect("a past instant");
         let li = past.read(layer);
         let mut got: LayerState = li
-            .iter_keys()
-            .map(|(a, _)| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
+            .iter()
+            .map(|a| (a.id.0, a.version, heritage_atlas::features::feature(a, &[])))
             .collect();
         got.sort_by_key(|x| x.0);
         assert_eq!(got.len(), want.len(), "at {t}");

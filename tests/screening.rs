@@ -92,7 +92,7 @@ async fn screening_finds_what_brute_force_finds_in_the_planners_order() {
     // Brute force: every asset of the three layers, measured.
     let mut want = std::collections::BTreeSet::new();
     for layer in [Layer::Heritage, Layer::WaterBodies, Layer::Parks] {
-        for (a, _) in srv.atlas.index().read(layer).iter_keys() {
+        for a in srv.atlas.index().read(layer).iter() {
             if heritage_atlas::geom::distance_between_m(&work, &a.geometry) <= 300.0 {
                 want.insert(a.code.clone());
             }

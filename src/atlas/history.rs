@@ -143,6 +143,7 @@ impl Atlas {
         let (layer, id) = (changed.layer, changed.id);
         self.index.write(layer).upsert(changed.clone());
         self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
+        crate::index::refresh_names(&self.index, layer);
         self.index.get(id).unwrap_or_else(|| Arc::new(changed))
     }
 

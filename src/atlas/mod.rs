@@ -141,7 +141,7 @@ fn ward_containing(index: &Index, a: &Asset) -> Option<i64> {
 #[derive(Debug)]
 pub struct Atlas {
     store: Store,
-    index: Index,
+    index: Arc<Index>,
     tiles: TileCache,
     photos: BlobStore,
     /// Documents, by SHA-256, in `documents/` inside the photos directory.
@@ -211,7 +211,7 @@ impl Atlas {
         let atlas = Atlas {
             intake: Intake::start(store.clone()),
             store,
-            index: Index::new(),
+            index: Arc::new(Index::new()),
             tiles: TileCache::new(opts.tile_cache_bytes),
             photos,
             documents,
@@ -256,6 +256,7 @@ impl Atlas {
                 .await
                 .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))?;
             self.index.set_layer(*layer, index);
+            crate::index::refresh_names(&self.index, *layer);
             tracing::info!(layer = %layer, assets = n, ms = t.elapsed().as_millis() as u64, "indexed");
         }
         Ok(())
@@ -310,7 +311,10 @@ impl Atlas {
             if let Some(a) = layer.get(id) {
                 let mut a = (**a).clone();
                 a.lock = Some(mark);
+                let l = a.layer;
                 layer.upsert(a);
+                drop(layer);
+                crate::index::refresh_names(&self.index, l);
             }
         }
     }
@@ -365,6 +369,7 @@ impl Atlas {
         .flatten()
         .collect();
         self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
+        crate::index::refresh_names(&self.index, layer);
         self.index.get(id).unwrap_or_else(|| Arc::new(asset))
     }
 

@@ -313,7 +313,7 @@ pub fn select(index: &Index, c: Collection, sel: &Selection) -> Vec<Item> {
                     .filter_map(|e| li.slot(e.slot))
                     .filter_map(keep)
                     .collect(),
-                None => li.iter_keys().filter_map(|(a, _)| keep(a)).collect(),
+                None => li.iter().filter_map(keep).collect(),
             }
         }
         Collection::Complaints => {
@@ -344,10 +344,7 @@ pub fn item(index: &Index, c: Collection, id: &str) -> Option<Item> {
             let li = index.read(layer);
             let a = match id.parse::<i64>() {
                 Ok(n) => li.get(crate::model::AssetId(n)).cloned(),
-                Err(_) => li
-                    .iter_keys()
-                    .find(|(a, _)| a.code == id)
-                    .map(|(a, _)| a.clone()),
+                Err(_) => li.iter().find(|a| a.code == id).cloned(),
             };
             a.map(Item::Asset)
         }

@@ -255,7 +255,7 @@ fn wards_of(atlas: &Atlas) -> Wards {
         borough_of: HashMap::new(),
         name_of: HashMap::new(),
     };
-    for (a, _) in layer.iter_keys() {
+    for a in layer.iter() {
         if let Some(n) = a.attrs.ward {
             if let Some(b) = &a.attrs.borough {
                 w.borough_of.insert(n, b.clone());
@@ -432,8 +432,8 @@ fn due_items(atlas: &Atlas, area: &Area, grade: Option<Grade>, iv: &Intervals) -
     let layer = atlas.index().read(Layer::Heritage);
     stats::inspections_due(
         layer
-            .iter_keys()
-            .map(|(a, _)| a.as_ref())
+            .iter()
+            .map(|a| a.as_ref())
             .filter(|a| area.admits(a))
             .filter(|a| grade.is_none_or(|g| a.attrs.grade == Some(g))),
         today(),
