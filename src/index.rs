@@ -116,22 +116,33 @@ impl LayerIndex {
     /// [`LayerIndex::bulk`] over assets already behind `Arc` (what loading from the store
     /// produces, so that a national layer is never held twice while the index is built).
     pub fn bulk_shared(assets: Vec<Arc<Asset>>) -> Self {
-        let mut slots = Vec::with_capacity(assets.len());
-        let mut names = NameIndex::new();
-        let mut entries = Vec::with_capacity(assets.len());
-        let mut by_id = HashMap::with_capacity(assets.len());
-        let mut facts = Vec::with_capacity(assets.len());
-        for (i, a) in assets.into_iter().enumerate() {
-            let slot = i as u32;
-            facts.push(AssetFact::of(&a));
-            entries.push(entry(&a, slot));
-            by_id.insert(a.id, slot);
-            names.set(slot, search_key(&a));
-            slots.push(Some(a));
-        }
+        let entries: Vec<Entry> = assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| entry(a, i as u32))
+            .collect();
+        // The tree on a second thread while this one folds the names and packs the figures:
+        // the two halves of a national layer's start-up take about as long as each other.
+        let (tree, (names, facts, by_id)) = std::thread::scope(|s| {
+            let tree = s.spawn(move || RTree::bulk_load(entries));
+            let mut names = NameIndex::new();
+            let mut facts = Vec::with_capacity(assets.len());
+            let mut by_id = HashMap::with_capacity(assets.len());
+            for (i, a) in assets.iter().enumerate() {
+                let slot = i as u32;
+                facts.push(AssetFact::of(a));
+                by_id.insert(a.id, slot);
+                names.set(slot, search_key(a));
+            }
+            (
+                tree.join().expect("the tree's thread"),
+                (names, facts, by_id),
+            )
+        });
+        let slots: Vec<Option<Arc<Asset>>> = assets.into_iter().map(Some).collect();
         let labels = (0..slots.len()).map(|_| OnceLock::new()).collect();
         LayerIndex {
-            tree: RTree::bulk_load(entries),
+            tree,
             slots,
             names,
             by_id,

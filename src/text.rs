@@ -33,13 +33,19 @@ fn normalize_unicode(s: &str) -> String {
         if matches!(c, '\'' | '’' | '‘' | 'ʼ') {
             continue;
         }
-        let keep = c.is_alphanumeric() || ('\u{0980}'..='\u{09ff}').contains(&c);
-        if keep {
+        // The Bengali block first: it is kept whole and has no case, which spares two
+        // table lookups a character in a Bengali name.
+        let bengali = ('\u{0980}'..='\u{09ff}').contains(&c);
+        if bengali || c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
-            out.extend(c.to_lowercase());
+            if bengali {
+                out.push(c);
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             pending_space = true;
         }

@@ -125,6 +125,18 @@ pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
     a
 }
 
+/// An asset as the index keeps it: its ward found if not recorded (see
+/// [`with_located_ward`]), its heritage lock as recorded in `locks`.
+fn located(
+    index: &Index,
+    locks: &std::collections::HashMap<AssetId, crate::model::LockMark>,
+    a: Asset,
+) -> Asset {
+    let mut a = with_located_ward(index, a);
+    a.lock = locks.get(&a.id).cloned();
+    a
+}
+
 /// The ward a point inside the asset lies in.
 fn ward_containing(index: &Index, a: &Asset) -> Option<i64> {
     use geo::InteriorPoint;
@@ -244,19 +256,42 @@ impl Atlas {
         let wards_first =
             std::iter::once(&Layer::Wards).chain(Layer::ALL.iter().filter(|l| **l != Layer::Wards));
         for layer in wards_first {
+            let layer = *layer;
             let t = Instant::now();
-            let assets: Vec<Arc<Asset>> = self
-                .store
-                .stream_layer(*layer)
-                .map_ok(|a| Arc::new(self.locate_ward(a)))
-                .try_collect()
-                .await?;
-            let n = assets.len();
-            let index = tokio::task::spawn_blocking(move || LayerIndex::bulk_shared(assets))
+            let index = self.index.clone();
+            let locks = self.locks.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let located = move |a: Asset| Arc::new(located(&index, &locks, a));
+            let built = match self.store.snapshot() {
+                // Read on a connection of its own and decoded on the indexing thread: no
+                // hand-over per row between sqlx's worker and this task.
+                Ok(snap) => tokio::task::spawn_blocking(move || {
+                    let mut assets = Vec::new();
+                    snap.each_asset(layer, |a| {
+                        assets.push(located(a));
+                        Ok::<_, StoreError>(())
+                    })?;
+                    tracing::debug!(layer = %layer, ms = t.elapsed().as_millis() as u64, "read");
+                    Ok::<_, StoreError>(LayerIndex::bulk_shared(assets))
+                })
                 .await
-                .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))?;
-            self.index.set_layer(*layer, index);
-            crate::index::refresh_names(&self.index, *layer);
+                .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))??,
+                // A database in memory has no second connection.
+                Err(StoreError::Unavailable(_)) => {
+                    let assets: Vec<Arc<Asset>> = self
+                        .store
+                        .stream_layer(layer)
+                        .map_ok(located)
+                        .try_collect()
+                        .await?;
+                    tokio::task::spawn_blocking(move || LayerIndex::bulk_shared(assets))
+                        .await
+                        .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))?
+                }
+                Err(e) => return Err(e),
+            };
+            let n = built.len();
+            self.index.set_layer(layer, built);
+            crate::index::refresh_names(&self.index, layer);
             tracing::info!(layer = %layer, assets = n, ms = t.elapsed().as_millis() as u64, "indexed");
         }
         Ok(())
@@ -265,14 +300,11 @@ impl Atlas {
     /// An asset as the index keeps it: its ward found if not recorded (see
     /// [`with_located_ward`]), its heritage lock as recorded.
     pub fn locate_ward(&self, a: Asset) -> Asset {
-        let mut a = with_located_ward(&self.index, a);
-        a.lock = self
-            .locks
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&a.id)
-            .cloned();
-        a
+        located(
+            &self.index,
+            &self.locks.read().unwrap_or_else(|e| e.into_inner()),
+            a,
+        )
     }
 
     /// Records a lock decision made on paper, with its audit entry, and the asset's record
