@@ -125,6 +125,41 @@ pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
     a
 }
 
+/// Layers at least this large are read on two connections at once.
+const READ_IN_TWO_FROM: u64 = 100_000;
+
+/// A layer's assets in id order, as the index keeps them (`located`). A large layer is read
+/// and decoded in two halves by id, `second` reading one on a thread of its own, when both
+/// views hold the same register (else `first` reads it all).
+fn read_layer(
+    first: crate::store::Snapshot,
+    second: crate::store::Snapshot,
+    layer: Layer,
+    located: &(dyn Fn(Asset) -> Arc<Asset> + Sync),
+) -> Result<Vec<Arc<Asset>>, StoreError> {
+    let read = |snap: &crate::store::Snapshot, lo: i64, hi: i64| {
+        let mut out = Vec::new();
+        snap.each_asset_in(layer, lo, hi, |a| {
+            out.push(located(a));
+            Ok::<_, StoreError>(())
+        })?;
+        Ok::<_, StoreError>(out)
+    };
+    let (lo, hi, n) = first.layer_ids(layer)?;
+    if n < READ_IN_TWO_FROM || first.register_mark()? != second.register_mark()? {
+        return read(&first, i64::MIN, i64::MAX);
+    }
+    let mid = lo + (hi - lo) / 2;
+    let (low, high) = std::thread::scope(|s| {
+        let high = s.spawn(move || read(&second, mid + 1, i64::MAX));
+        (read(&first, i64::MIN, mid), high.join())
+    });
+    let high = high.map_err(|_| StoreError::Encode("a reading thread failed".into()))??;
+    let mut all = low?;
+    all.extend(high);
+    Ok(all)
+}
+
 /// An asset as the index keeps it: its ward found if not recorded (see
 /// [`with_located_ward`]), its heritage lock as recorded in `locks`.
 fn located(
@@ -264,15 +299,14 @@ impl Atlas {
             let built = match self.store.snapshot() {
                 // Read on a connection of its own and decoded on the indexing thread: no
                 // hand-over per row between sqlx's worker and this task.
-                Ok(snap) => tokio::task::spawn_blocking(move || {
-                    let mut assets = Vec::new();
-                    snap.each_asset(layer, |a| {
-                        assets.push(located(a));
-                        Ok::<_, StoreError>(())
-                    })?;
-                    tracing::debug!(layer = %layer, ms = t.elapsed().as_millis() as u64, "read");
-                    Ok::<_, StoreError>(LayerIndex::bulk_shared(assets))
-                })
+                Ok(snap) => {
+                    let second = self.store.snapshot()?;
+                    tokio::task::spawn_blocking(move || {
+                        let assets = read_layer(snap, second, layer, &located)?;
+                        tracing::debug!(layer = %layer, ms = t.elapsed().as_millis() as u64, "read");
+                        Ok::<_, StoreError>(LayerIndex::bulk_shared(assets))
+                    })
+                }
                 .await
                 .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))??,
                 // A database in memory has no second connection.

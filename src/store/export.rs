@@ -71,6 +71,27 @@ impl Snapshot {
         Ok(n as u64)
     }
 
+    /// The smallest and largest id of a layer's listed assets and how many there are.
+    pub fn layer_ids(&self, layer: Layer) -> Result<(i64, i64, u64)> {
+        let (lo, hi, n): (Option<i64>, Option<i64>, i64) = self.conn.query_row(
+            "SELECT min(id), max(id), count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
+            [layer.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok((lo.unwrap_or(0), hi.unwrap_or(0), n as u64))
+    }
+
+    /// The register's change mark: the last version recorded (every write to an asset
+    /// records one, see migrations/0004). Two views with the same mark hold the same
+    /// register.
+    pub fn register_mark(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(rowid), 0) FROM asset_versions", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// The stored box around a whole layer (west, south, east, north); `None` for an
     /// empty layer.
     pub fn layer_extent(&self, layer: Layer) -> Result<Option<[f64; 4]>> {
@@ -150,14 +171,28 @@ impl Snapshot {
     pub fn each_asset<E: From<StoreError>>(
         &self,
         layer: Layer,
+        f: impl FnMut(Asset) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.each_asset_in(layer, i64::MIN, i64::MAX, f)
+    }
+
+    /// [`Snapshot::each_asset`] for the ids from `lo` to `hi`, both included.
+    pub fn each_asset_in<E: From<StoreError>>(
+        &self,
+        layer: Layer,
+        lo: i64,
+        hi: i64,
         mut f: impl FnMut(Asset) -> Result<(), E>,
     ) -> Result<(), E> {
         let sql = format!(
-            "SELECT {} FROM assets WHERE layer = ? AND delisted_at IS NULL ORDER BY id",
+            "SELECT {} FROM assets WHERE layer = ? AND delisted_at IS NULL \
+             AND id BETWEEN ? AND ? ORDER BY id",
             asset_columns()
         );
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
-        let mut rows = stmt.query([layer.as_str()]).map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query((layer.as_str(), lo, hi))
+            .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             f(decode_asset(row)?)?;
         }
