@@ -13,6 +13,8 @@ use crate::export::ExportFormat;
 pub mod defaults {
     /// Background text workers.
     pub const TEXT_WORKERS: usize = 1;
+    /// How often `serve` reads the register's change feed, in milliseconds.
+    pub const FOLLOW_MS: u64 = 200;
     /// Messages to reporters sent at once (each mostly waits on the network).
     pub const NOTIFY_WORKERS: usize = 16;
     /// Seconds before a failed message is tried again (each next wait is four times longer).
@@ -250,6 +252,10 @@ pub struct ServeArgs {
     /// monitoring figures' "inspections due"); any grade left out keeps its default.
     #[arg(long, default_value = "I=12,IIA=18,IIB=24,III=36", value_parser = crate::stats::Intervals::parse)]
     pub inspection_months: crate::stats::Intervals,
+    /// How often to apply writes other processes made to the register (another `serve`
+    /// on the same database, an `import`), in milliseconds; 0 never. See docs/deploy.md.
+    #[arg(long, default_value_t = defaults::FOLLOW_MS)]
+    pub follow_ms: u64,
     /// Background workers reading documents' text (PDF text layers; OCR of scans, one
     /// core each while they work); 0 leaves it to `documents extract`.
     #[arg(long, default_value_t = defaults::TEXT_WORKERS)]
@@ -323,6 +329,7 @@ impl Default for ServeArgs {
             watch_area_loss: defaults::WATCH_AREA_LOSS_PERCENT,
             inspection_months: crate::stats::Intervals::default(),
             text_workers: defaults::TEXT_WORKERS,
+            follow_ms: defaults::FOLLOW_MS,
             moderate_photos: false,
             smtp_url: None,
             smtp_from: None,

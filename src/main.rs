@@ -441,6 +441,13 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let atlas = Arc::new(atlas);
+    if args.follow_ms > 0 {
+        tokio::spawn(
+            atlas
+                .clone()
+                .follow_register_every(std::time::Duration::from_millis(args.follow_ms)),
+        );
+    }
     if notifiers.email.is_some() || notifiers.webhook.is_some() {
         for _ in 0..args.notify_workers.max(1) {
             let w = atlas.notify_worker(

@@ -7,6 +7,7 @@ mod as_of;
 mod complaints;
 mod documents;
 mod edits;
+mod feed;
 mod history;
 mod letters;
 mod moderation;
@@ -128,15 +129,16 @@ pub fn with_located_ward(index: &Index, mut a: Asset) -> Asset {
 /// Layers at least this large are read on two connections at once.
 const READ_IN_TWO_FROM: u64 = 100_000;
 
-/// A layer's assets in id order, as the index keeps them (`located`). A large layer is read
-/// and decoded in two halves by id, `second` reading one on a thread of its own, when both
-/// views hold the same register (else `first` reads it all).
+/// A layer's assets in id order, as the index keeps them (`located`), with the register's
+/// change mark of the view they were read from. A large layer is read and decoded in two
+/// halves by id, `second` reading one on a thread of its own, when both views hold the
+/// same register (else `first` reads it all).
 fn read_layer(
     first: crate::store::Snapshot,
     second: crate::store::Snapshot,
     layer: Layer,
     located: &(dyn Fn(Asset) -> Arc<Asset> + Sync),
-) -> Result<Vec<Arc<Asset>>, StoreError> {
+) -> Result<(i64, Vec<Arc<Asset>>), StoreError> {
     let read = |snap: &crate::store::Snapshot, lo: i64, hi: i64| {
         let mut out = Vec::new();
         snap.each_asset_in(layer, lo, hi, |a| {
@@ -146,8 +148,9 @@ fn read_layer(
         Ok::<_, StoreError>(out)
     };
     let (lo, hi, n) = first.layer_ids(layer)?;
-    if n < READ_IN_TWO_FROM || first.register_mark()? != second.register_mark()? {
-        return read(&first, i64::MIN, i64::MAX);
+    let mark = first.register_mark()?;
+    if n < READ_IN_TWO_FROM || mark != second.register_mark()? {
+        return Ok((mark, read(&first, i64::MIN, i64::MAX)?));
     }
     let mid = lo + (hi - lo) / 2;
     let (low, high) = std::thread::scope(|s| {
@@ -157,7 +160,7 @@ fn read_layer(
     let high = high.map_err(|_| StoreError::Encode("a reading thread failed".into()))??;
     let mut all = low?;
     all.extend(high);
-    Ok(all)
+    Ok((mark, all))
 }
 
 /// An asset as the index keeps it: its ward found if not recorded (see
@@ -214,6 +217,8 @@ pub struct Atlas {
     /// The heritage locks recorded (`heritage_locks`), given to assets as they are
     /// indexed (see [`Atlas::locate_ward`]).
     locks: std::sync::RwLock<std::collections::HashMap<AssetId, crate::model::LockMark>>,
+    /// The last change of the register's feed the index holds (see `feed.rs`).
+    feed_mark: std::sync::atomic::AtomicI64,
 }
 
 impl Atlas {
@@ -273,6 +278,7 @@ impl Atlas {
             app_types,
             senders: std::sync::OnceLock::new(),
             locks: Default::default(),
+            feed_mark: Default::default(),
         };
         *atlas.locks.write().unwrap_or_else(|e| e.into_inner()) = atlas
             .store
@@ -290,6 +296,9 @@ impl Atlas {
     pub async fn reload(&self) -> Result<(), StoreError> {
         let wards_first =
             std::iter::once(&Layer::Wards).chain(Layer::ALL.iter().filter(|l| **l != Layer::Wards));
+        // The feed resumes after the oldest view a layer was read from: a change seen by
+        // one layer's read and not another's is applied again, harmlessly.
+        let mut mark = i64::MAX;
         for layer in wards_first {
             let layer = *layer;
             let t = Instant::now();
@@ -301,16 +310,19 @@ impl Atlas {
                 // hand-over per row between sqlx's worker and this task.
                 Ok(snap) => {
                     let second = self.store.snapshot()?;
-                    tokio::task::spawn_blocking(move || {
-                        let assets = read_layer(snap, second, layer, &located)?;
+                    let (read_mark, built) = tokio::task::spawn_blocking(move || {
+                        let (read_mark, assets) = read_layer(snap, second, layer, &located)?;
                         tracing::debug!(layer = %layer, ms = t.elapsed().as_millis() as u64, "read");
-                        Ok::<_, StoreError>(LayerIndex::bulk_shared(assets))
+                        Ok::<_, StoreError>((read_mark, LayerIndex::bulk_shared(assets)))
                     })
+                    .await
+                    .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))??;
+                    mark = mark.min(read_mark);
+                    built
                 }
-                .await
-                .map_err(|e| StoreError::Encode(format!("index build failed: {e}")))??,
                 // A database in memory has no second connection.
                 Err(StoreError::Unavailable(_)) => {
+                    mark = mark.min(self.store.register_mark().await?);
                     let assets: Vec<Arc<Asset>> = self
                         .store
                         .stream_layer(layer)
@@ -328,6 +340,8 @@ impl Atlas {
             crate::index::refresh_names(&self.index, layer);
             tracing::info!(layer = %layer, assets = n, ms = t.elapsed().as_millis() as u64, "indexed");
         }
+        self.feed_mark
+            .store(mark, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 

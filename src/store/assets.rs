@@ -65,6 +65,46 @@ impl Store {
         self.stream_layer(layer).try_collect().await
     }
 
+    /// An asset as stored now, listed or not, and whether it is listed.
+    pub async fn asset_state(&self, id: AssetId) -> Result<Option<(Asset, bool)>> {
+        let row = sqlx::query("SELECT *, delisted_at IS NULL AS listed FROM assets WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((decode_asset(&r)?, r.try_get::<bool, _>("listed")?)))
+            .transpose()
+    }
+
+    /// The register's change feed after `mark`: each recorded version's mark (its
+    /// `asset_versions` rowid), asset and version number, in order, at most `limit`.
+    pub async fn register_changes(
+        &self,
+        mark: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, AssetId, i64)>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT rowid, asset_id, version FROM asset_versions WHERE rowid > ? \
+             ORDER BY rowid LIMIT ?",
+        )
+        .bind(mark)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(m, id, v)| (m, AssetId(id), v))
+            .collect())
+    }
+
+    /// The register's change mark (see [`super::Snapshot::register_mark`]).
+    pub async fn register_mark(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM asset_versions")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn get_asset(&self, id: AssetId) -> Result<Option<Asset>> {
         let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
             .bind(id.0)

@@ -85,11 +85,11 @@ impl Snapshot {
     /// records one, see migrations/0004). Two views with the same mark hold the same
     /// register.
     pub fn register_mark(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT coalesce(max(rowid), 0) FROM asset_versions", [], |r| {
-                r.get(0)
-            })?)
+        Ok(self.conn.query_row(
+            "SELECT coalesce(max(rowid), 0) FROM asset_versions",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// The stored box around a whole layer (west, south, east, north); `None` for an

@@ -1,0 +1,107 @@
+//! Following the register's change feed: writes made by another process on the same
+//! database (a second `serve` on the same file, an `import` from the command line) reach
+//! this one's index and tile cache.
+//!
+//! The feed is `asset_versions` in rowid order: every write to an asset records a version
+//! there in the write's own transaction (migrations/0004), so nothing committed is missing
+//! from it and its order is the commit order. Each process remembers the last mark it has
+//! applied (set when its index was loaded, from the view the load read) and, every
+//! `--follow-ms`, applies what follows: for each asset changed, its state now, put in the
+//! index unless the index already holds that version or a later one (its own writes, or a
+//! newer state applied meanwhile). Since it reads the state now rather than replaying
+//! versions, a lost wake-up or a missed tick costs only time, never a change.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use geo_types::Rect;
+
+use super::Atlas;
+use crate::geom;
+use crate::model::AssetId;
+use crate::store::StoreError;
+use crate::tiles::LayerSet;
+
+/// Changes read from the feed at a time.
+const BATCH: i64 = 10_000;
+
+impl Atlas {
+    /// Applies every change to the register recorded after the last one applied; returns
+    /// how many assets changed here.
+    pub async fn follow_register(&self) -> Result<usize, StoreError> {
+        let mut applied = 0;
+        loop {
+            let mark = self.feed_mark.load(Ordering::Acquire);
+            let changes = self.store.register_changes(mark, BATCH).await?;
+            let Some(&(last, _, _)) = changes.last() else {
+                return Ok(applied);
+            };
+            let mut latest: HashMap<AssetId, i64> = HashMap::new();
+            for (_, id, version) in &changes {
+                let v = latest.entry(*id).or_insert(*version);
+                *v = (*v).max(*version);
+            }
+            for (id, version) in latest {
+                if self.index.get(id).is_some_and(|a| a.version >= version) {
+                    continue;
+                }
+                if let Some((asset, listed)) = self.store.asset_state(id).await? {
+                    applied += usize::from(self.apply_newer(asset, listed));
+                }
+            }
+            self.feed_mark.fetch_max(last, Ordering::AcqRel);
+            if (changes.len() as i64) < BATCH {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Follows the feed every `every` until the process ends; a failed read is logged and
+    /// tried again at the next tick.
+    pub async fn follow_register_every(self: std::sync::Arc<Self>, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match self.follow_register().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(assets = n, "changes from the feed applied"),
+                Err(e) => tracing::warn!(error = %e, "could not read the register's change feed"),
+            }
+        }
+    }
+
+    /// Puts an asset's stored state in the index, unless the index already holds that
+    /// version or a later one (checked under the layer's write lock, so a newer state
+    /// applied meanwhile is never undone); drops the tiles it touched. True if applied.
+    fn apply_newer(&self, asset: crate::model::Asset, listed: bool) -> bool {
+        let asset = self.locate_ward(asset);
+        let (layer, id) = (asset.layer, asset.id);
+        let new_box = geom::bbox(&asset.geometry);
+        let old = {
+            let mut li = self.index.write(layer);
+            match li.get(id) {
+                Some(held) if held.version >= asset.version => return false,
+                // Off the register here already: its tiles never showed it.
+                None if !listed => return false,
+                _ => {}
+            }
+            if listed {
+                li.upsert(asset)
+            } else {
+                li.remove(id)
+            }
+        };
+        let boxes: Vec<Rect<f64>> = [
+            old.as_deref().and_then(|o| geom::bbox(&o.geometry)),
+            new_box,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
+        crate::index::refresh_names(&self.index, layer);
+        true
+    }
+}

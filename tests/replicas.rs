@@ -1,0 +1,171 @@
+//! Two servers on one database stay in step through the register's change feed: what is
+//! written through one (or by `import` in another process) reaches the other's index,
+//! search, nearby answers and tiles, and a process never undoes its own newer state.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{asset, rect_polygon, TestServer};
+use heritage_atlas::model::{AssetId, Kind, Layer};
+use heritage_atlas::store::EditContext;
+
+fn change() -> EditContext {
+    EditContext::import("replica test")
+}
+
+async fn search_ids(srv: &TestServer, q: &str) -> Vec<i64> {
+    let (status, body) = srv.get(&format!("/search?q={}", common::enc(q))).await;
+    assert_eq!(status, 200, "{body}");
+    body["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["id"].as_i64().expect("id"))
+        .collect()
+}
+
+async fn tile(srv: &TestServer, z: u32, x: u32, y: u32) -> Vec<u8> {
+    let r = reqwest::get(srv.url(&format!("/tiles/heritage/{z}/{x}/{y}.mvt")))
+        .await
+        .expect("tile");
+    assert_eq!(r.status().as_u16(), 200);
+    r.bytes().await.expect("bytes").to_vec()
+}
+
+/// The tile at zoom `z` holding lon/lat.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
+    (x, y)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_through_one_server_reach_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let a = TestServer::start(&db, true).await;
+    let b = TestServer::start(&db, true).await;
+    let (lon, lat) = (88.3512, 22.5448);
+    let (x, y) = tile_of(lon, lat, 16);
+    let before = tile(&b, 16, x, y).await;
+    // B caches the tile; A creates a building inside it.
+    assert_eq!(tile(&b, 16, x, y).await, before);
+    let mut new = asset(
+        Layer::Heritage,
+        Kind::Building,
+        "REPLICA-1".into(),
+        rect_polygon(lon, lat, 0.0004, 0.0004, 0.0),
+    );
+    new.attrs.name = Some("Replica Test Hall".into());
+    let made = a
+        .atlas
+        .upsert(&new, &change())
+        .await
+        .expect("created through A");
+    assert!(search_ids(&b, "replica test hall").await.is_empty());
+    // B follows the feed: the building is in its search, its record and its tile.
+    assert_eq!(b.atlas.follow_register().await.expect("feed"), 1);
+    assert_eq!(search_ids(&b, "replica test hall").await, vec![made.id.0]);
+    let (status, item) = b
+        .get(&format!("/collections/heritage/items/{}", made.id.0))
+        .await;
+    assert_eq!(status, 200, "{item}");
+    assert_ne!(
+        tile(&b, 16, x, y).await,
+        before,
+        "B's cached tile was dropped"
+    );
+    // A's own write is already in A: following the feed changes nothing there.
+    assert_eq!(a.atlas.follow_register().await.expect("feed"), 0);
+
+    // Renamed through A, then delisted through A.
+    new.attrs.name = Some("Replica Renamed Hall".into());
+    a.atlas
+        .upsert(&new, &change())
+        .await
+        .expect("renamed through A");
+    b.atlas.follow_register().await.expect("feed");
+    assert!(search_ids(&b, "replica test hall").await.is_empty());
+    assert_eq!(search_ids(&b, "replica renamed").await, vec![made.id.0]);
+    a.atlas
+        .delist(made.id, "replica test", &change())
+        .await
+        .expect("delisted through A")
+        .expect("it was listed");
+    b.atlas.follow_register().await.expect("feed");
+    assert!(search_ids(&b, "replica renamed").await.is_empty());
+    assert!(b.atlas.index().get(made.id).is_none());
+    assert_eq!(tile(&b, 16, x, y).await, before, "the tile is as it was");
+
+    // An import by another process on the same file, with B following on its own: how
+    // long until B answers with it (not asserted beyond a generous bound).
+    let follower = tokio::spawn(
+        b.atlas
+            .clone()
+            .follow_register_every(Duration::from_millis(50)),
+    );
+    let file = dir.path().join("more.geojson");
+    std::fs::write(
+        &file,
+        serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [{
+                "type": "Feature",
+                "properties": {"code": "REPLICA-2", "name": "Replica Imported Tank", "kind": "pond"},
+                "geometry": {"type": "Polygon", "coordinates": [[[88.36, 22.55], [88.3604, 22.55], [88.3604, 22.5504], [88.36, 22.5504], [88.36, 22.55]]]}
+            }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let out = common::bin()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "import",
+            file.to_str().unwrap(),
+            "--layer",
+            "water_bodies",
+        ])
+        .output()
+        .expect("import runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let imported = t.elapsed();
+    let id = common::eventually(
+        "the import in B's search",
+        Duration::from_secs(10),
+        || async { search_ids(&b, "replica imported").await.first().copied() },
+    )
+    .await;
+    eprintln!(
+        "import took {imported:?}; in B's search {:?} after the import returned",
+        t.elapsed() - imported
+    );
+    let (status, near) = b
+        .get("/nearby?lon=88.3602&lat=22.5502&radius_m=50&layers=water_bodies")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        near["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"].as_i64() == Some(id)),
+        "{near}"
+    );
+    follower.abort();
+    // A has not been following: one pass brings it level, and a second finds nothing.
+    assert!(a.atlas.index().get(AssetId(id)).is_none());
+    assert_eq!(a.atlas.follow_register().await.expect("feed"), 1);
+    assert_eq!(search_ids(&a, "replica imported").await, vec![id]);
+    assert_eq!(a.atlas.follow_register().await.expect("feed"), 0);
+    a.stop().await;
+    b.stop().await;
+}
