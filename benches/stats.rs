@@ -52,6 +52,7 @@ fn pins(n: usize, now: i64) -> Vec<Pin> {
                     acknowledged,
                     closed,
                 },
+                event: 0,
             }
         })
         .collect()

@@ -19,6 +19,8 @@ command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# Two replicas behind a reverse proxy (scripts/replicas_check.py, deploy/nginx.conf).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 fc-list :lang=bn 2>/dev/null | grep -q . || need+=(fonts-beng fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

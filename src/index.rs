@@ -534,8 +534,17 @@ impl ComplaintIndex {
         self.pins.is_empty()
     }
 
-    /// Adds or replaces a pin; returns the one it replaced.
+    /// Adds or replaces a pin; returns the one it replaced. A pin showing an earlier step
+    /// of the complaint's timeline than the one held is ignored (a state read from the
+    /// database before a newer one was put here).
     pub fn upsert(&mut self, pin: Pin) -> Option<Arc<Pin>> {
+        if self
+            .pins
+            .get(&pin.id)
+            .is_some_and(|held| held.event > pin.event)
+        {
+            return None;
+        }
         let fact = PinFact::of(&pin);
         match self.fact_at.get(&pin.id) {
             Some(i) => self.facts[*i] = fact,

@@ -238,6 +238,9 @@ pub struct Pin {
     /// The ward it was filed in (from its position).
     pub ward: Option<i64>,
     pub times: PinTimes,
+    /// The last step of its timeline (`complaint_events.id`) this pin shows; 0 when not
+    /// known. A pin never gives way to one showing an earlier step (see `atlas/feed.rs`).
+    pub event: i64,
 }
 
 /// When a complaint was filed, falls due, was first acted on and was closed, in Unix

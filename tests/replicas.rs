@@ -169,3 +169,75 @@ async fn writes_through_one_server_reach_the_other() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaints_filed_and_moved_through_one_server_reach_the_others_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let a = TestServer::start(&db, true).await;
+    let b = TestServer::start(&db, true).await;
+    let officer =
+        common::add_user(&a, "officer1", heritage_atlas::model::Role::Officer, None).await;
+    let (status, filed) = common::post(
+        &a,
+        "/complaints",
+        None,
+        &serde_json::json!({"lon": 88.3426, "lat": 22.5448, "category": "park_maintenance", "description": "Broken bench by the gate"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{filed}");
+    let ticket = filed["ticket"].as_str().expect("ticket").to_string();
+    let id = a
+        .atlas
+        .index()
+        .complaints()
+        .pins()
+        .find(|p| p.ticket == ticket)
+        .map(|p| p.id)
+        .expect("A's pin");
+    assert!(b.atlas.index().complaints().get(id).is_none());
+    assert_eq!(b.atlas.follow_complaints().await.expect("feed"), 1);
+    let pin = b
+        .atlas
+        .index()
+        .complaints()
+        .get(id)
+        .cloned()
+        .expect("B has the pin");
+    assert_eq!(pin.ticket, ticket);
+    assert_eq!(pin.status, heritage_atlas::model::Status::Submitted);
+    // A's own pin learns its filing step from the feed; nothing else changes.
+    a.atlas.follow_complaints().await.expect("feed");
+    assert_eq!(a.atlas.follow_complaints().await.expect("feed"), 0);
+    // Acknowledged through B: A's pin moves; B's own step is not applied twice.
+    let (status, moved) = common::patch(
+        &b,
+        &format!("/complaints/{ticket}"),
+        Some(&officer),
+        &serde_json::json!({"action": "acknowledge"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(b.atlas.follow_complaints().await.expect("feed"), 0);
+    assert_eq!(a.atlas.follow_complaints().await.expect("feed"), 1);
+    let pin = a
+        .atlas
+        .index()
+        .complaints()
+        .get(id)
+        .cloned()
+        .expect("A's pin");
+    assert_eq!(pin.status, heritage_atlas::model::Status::Acknowledged);
+    assert!(pin.times.acknowledged.is_some());
+    // An older state read late never replaces a newer one.
+    let mut stale = (*pin).clone();
+    stale.status = heritage_atlas::model::Status::Submitted;
+    stale.event -= 1;
+    a.atlas.index().complaints_mut().upsert(stale);
+    assert_eq!(
+        a.atlas.index().complaints().get(id).expect("pin").status,
+        heritage_atlas::model::Status::Acknowledged
+    );
+    a.stop().await;
+    b.stop().await;
+}

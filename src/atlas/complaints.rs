@@ -204,6 +204,8 @@ impl Atlas {
                 acknowledged: None,
                 closed: None,
             },
+            // Its filing step's id is not handed back by the intake; the feed brings it.
+            event: 0,
         });
         Ok(Filed {
             id,
@@ -220,7 +222,7 @@ impl Atlas {
     }
 
     /// Puts a pin (new or changed) on the map: index, then the complaints tiles it touches.
-    fn show_pin(&self, pin: Pin) {
+    pub(super) fn show_pin(&self, pin: Pin) {
         let mut boxes = vec![Rect::new((pin.lon, pin.lat), (pin.lon, pin.lat))];
         if let Some(old) = self.index.complaints_mut().upsert(pin) {
             boxes.push(Rect::new((old.lon, old.lat), (old.lon, old.lat)));
@@ -405,6 +407,7 @@ impl Atlas {
                 updated_at: at,
                 ward: c.ward,
                 times: before.after(c.status, to, at_s),
+                event: applied.unwrap_or_default(),
             });
         }
         self.store
@@ -415,7 +418,11 @@ impl Atlas {
 
     /// Loads every complaint's pin into the index.
     pub(super) async fn load_pins(&self) -> Result<(), crate::store::StoreError> {
+        // Read first: a step taken while the pins load is applied again, harmlessly.
+        let mark = self.store.complaint_mark().await?;
         let pins = self.store.complaint_pins().await?;
+        self.complaints_mark
+            .store(mark, std::sync::atomic::Ordering::Release);
         *self.index.complaints_mut() = crate::index::ComplaintIndex::bulk(pins);
         Ok(())
     }

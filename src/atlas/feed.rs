@@ -1,6 +1,8 @@
 //! Following the register's change feed: writes made by another process on the same
 //! database (a second `serve` on the same file, an `import` from the command line) reach
-//! this one's index and tile cache.
+//! this one's index and tile cache. Complaints are followed the same way through their
+//! timelines (`complaint_events`, whose ids every filing and step takes in commit order),
+//! a pin never giving way to one that shows an earlier step.
 //!
 //! The feed is `asset_versions` in rowid order: every write to an asset records a version
 //! there in the write's own transaction (migrations/0004), so nothing committed is missing
@@ -57,6 +59,41 @@ impl Atlas {
         }
     }
 
+    /// Puts the complaints whose timelines moved since the last look on the map as stored
+    /// now (pins filed or moved through another process); returns how many.
+    pub async fn follow_complaints(&self) -> Result<usize, StoreError> {
+        let mut applied = 0;
+        loop {
+            let mark = self.complaints_mark.load(Ordering::Acquire);
+            let changes = self.store.complaint_changes(mark, BATCH).await?;
+            let Some(&(last, _)) = changes.last() else {
+                return Ok(applied);
+            };
+            let mut ids: Vec<i64> = changes.iter().map(|c| c.1).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let held: Vec<i64> = {
+                let pins = self.index.complaints();
+                let newest: HashMap<i64, i64> =
+                    changes.iter().fold(HashMap::new(), |mut m, (e, id)| {
+                        m.insert(*id, *e);
+                        m
+                    });
+                ids.into_iter()
+                    .filter(|id| pins.get(*id).is_none_or(|p| p.event < newest[id]))
+                    .collect()
+            };
+            for pin in self.store.complaint_pins_of(&held).await? {
+                self.show_pin(pin);
+                applied += 1;
+            }
+            self.complaints_mark.fetch_max(last, Ordering::AcqRel);
+            if (changes.len() as i64) < BATCH {
+                return Ok(applied);
+            }
+        }
+    }
+
     /// Follows the feed every `every` until the process ends; a failed read is logged and
     /// tried again at the next tick.
     pub async fn follow_register_every(self: std::sync::Arc<Self>, every: Duration) {
@@ -68,6 +105,11 @@ impl Atlas {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(assets = n, "changes from the feed applied"),
                 Err(e) => tracing::warn!(error = %e, "could not read the register's change feed"),
+            }
+            match self.follow_complaints().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(complaints = n, "complaints from the feed applied"),
+                Err(e) => tracing::warn!(error = %e, "could not read the complaints' timelines"),
             }
         }
     }

@@ -219,6 +219,8 @@ pub struct Atlas {
     locks: std::sync::RwLock<std::collections::HashMap<AssetId, crate::model::LockMark>>,
     /// The last change of the register's feed the index holds (see `feed.rs`).
     feed_mark: std::sync::atomic::AtomicI64,
+    /// The last step of complaints' timelines the pins hold (see `feed.rs`).
+    complaints_mark: std::sync::atomic::AtomicI64,
 }
 
 impl Atlas {
@@ -279,6 +281,7 @@ impl Atlas {
             senders: std::sync::OnceLock::new(),
             locks: Default::default(),
             feed_mark: Default::default(),
+            complaints_mark: Default::default(),
         };
         *atlas.locks.write().unwrap_or_else(|e| e.into_inner()) = atlas
             .store

@@ -511,27 +511,77 @@ impl Store {
     /// acted on (the first step leaving `submitted`), closed. The times come from one pass
     /// over the timeline grouped by complaint, rather than two lookups per complaint.
     pub async fn complaint_pins(&self) -> Result<Vec<Pin>> {
-        let mut times: std::collections::HashMap<i64, (Option<String>, Option<String>)> =
-            Default::default();
-        for r in sqlx::query(
+        self.pins_where("").await
+    }
+
+    /// The pins of some complaints (see [`Store::complaint_pins`]), by id.
+    pub async fn complaint_pins_of(&self, ids: &[i64]) -> Result<Vec<Pin>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            // Integers only, written by us: nothing from outside reaches this text.
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            out.extend(self.pins_where(&list.join(",")).await?);
+        }
+        Ok(out)
+    }
+
+    /// The steps of complaints' timelines after `mark` (`complaint_events.id`), with their
+    /// complaints, in order, at most `limit`.
+    pub async fn complaint_changes(&self, mark: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, complaint_id FROM complaint_events WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(mark)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The last step of any complaint's timeline (0 for none).
+    pub async fn complaint_mark(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM complaint_events")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Pins of every complaint, or of those whose ids are in `ids` (a comma-separated
+    /// list of integers) when it is not empty.
+    async fn pins_where(&self, ids: &str) -> Result<Vec<Pin>> {
+        let (events_of, complaints_of) = if ids.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!("WHERE complaint_id IN ({ids})"),
+                format!("WHERE id IN ({ids})"),
+            )
+        };
+        type Steps = (Option<String>, Option<String>, i64);
+        let mut times: std::collections::HashMap<i64, Steps> = Default::default();
+        for r in sqlx::query(&format!(
             "SELECT complaint_id, \
                     min(CASE WHEN status <> 'submitted' THEN at END) AS acknowledged_at, \
-                    min(CASE WHEN status IN ('resolved', 'rejected', 'duplicate') THEN at END) AS closed_at \
-             FROM complaint_events GROUP BY complaint_id \
-             HAVING acknowledged_at IS NOT NULL",
-        )
+                    min(CASE WHEN status IN ('resolved', 'rejected', 'duplicate') THEN at END) AS closed_at, \
+                    max(id) AS last_event \
+             FROM complaint_events {events_of} GROUP BY complaint_id",
+        ))
         .fetch_all(&self.pool)
         .await?
         {
             times.insert(
                 r.try_get("complaint_id")?,
-                (r.try_get("acknowledged_at")?, r.try_get("closed_at")?),
+                (
+                    r.try_get("acknowledged_at")?,
+                    r.try_get("closed_at")?,
+                    r.try_get("last_event")?,
+                ),
             );
         }
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT id, ticket, category, status, lon, lat, ward, deadline, created_at, updated_at \
-             FROM complaints ORDER BY id",
-        )
+             FROM complaints {complaints_of} ORDER BY id",
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -546,9 +596,9 @@ impl Store {
                         .ok_or_else(|| corrupt(id, format!("not an RFC 3339 time: {s:?}")))
                 };
                 let optional = |s: Option<&String>| s.map(|s| time(s)).transpose();
-                let (ack, closed) = times
+                let (ack, closed, event) = times
                     .get(&id)
-                    .map_or((None, None), |(a, c)| (a.as_ref(), c.as_ref()));
+                    .map_or((None, None, 0), |(a, c, e)| (a.as_ref(), c.as_ref(), *e));
                 Ok(Pin {
                     id,
                     ticket: r.try_get("ticket")?,
@@ -565,6 +615,7 @@ impl Store {
                     },
                     created_at,
                     updated_at: r.try_get("updated_at")?,
+                    event,
                 })
             })
             .collect()
