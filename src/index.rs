@@ -273,6 +273,11 @@ impl LayerIndex {
         self.names.start_build(&self.slots)
     }
 
+    /// Whether the name index is built (else search scans every name).
+    pub fn names_built(&self) -> bool {
+        self.names.is_built()
+    }
+
     /// Roughly how many bytes the name index's built part takes.
     pub fn names_bytes(&self) -> usize {
         self.names.base_bytes()

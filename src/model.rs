@@ -274,6 +274,13 @@ impl PinTimes {
     }
 }
 
+/// Milliseconds since the Unix epoch, now.
+pub fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Unix seconds of an RFC 3339 timestamp.
 pub fn unix_seconds(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)

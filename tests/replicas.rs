@@ -241,3 +241,40 @@ async fn complaints_filed_and_moved_through_one_server_reach_the_others_map() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_means_loaded_and_caught_up_with_the_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let a = TestServer::start(&db, true).await;
+    // Not following: ready as soon as it listens.
+    let (status, body) = a.get("/health/ready").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ready");
+    assert!(body.get("follow_ms").is_none(), "{body}");
+    assert!(
+        ["built", "scanning"].contains(&body["search"]["heritage"].as_str().unwrap()),
+        "{body}"
+    );
+    // Following: ready once a tick has read the feed to its end.
+    let follower = tokio::spawn(
+        a.atlas
+            .clone()
+            .follow_register_every(Duration::from_millis(50)),
+    );
+    common::eventually("ready while following", Duration::from_secs(5), || async {
+        let (status, body) = a.get("/health/ready").await;
+        (status == 200 && body["follow_ms"] == 50 && body["caught_up_ms_ago"].is_i64())
+            .then_some(())
+    })
+    .await;
+    // The database gone: the feed cannot be read, and within a few seconds the replica
+    // says so (503 with Retry-After), so a balancer can send requests elsewhere.
+    a.atlas.store().close().await;
+    common::eventually("not ready without its database", Duration::from_secs(10), || async {
+        let r = reqwest::get(a.url("/health/ready")).await.expect("answer");
+        (r.status().as_u16() == 503 && r.headers().contains_key("retry-after")).then_some(())
+    })
+    .await;
+    follower.abort();
+}

@@ -97,21 +97,39 @@ impl Atlas {
     /// Follows the feed every `every` until the process ends; a failed read is logged and
     /// tried again at the next tick.
     pub async fn follow_register_every(self: std::sync::Arc<Self>, every: Duration) {
+        self.follow_every_ms
+            .store(every.as_millis() as i64, Ordering::Release);
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match self.follow_register().await {
+            let assets = self.follow_register().await;
+            let complaints = self.follow_complaints().await;
+            match assets {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(assets = n, "changes from the feed applied"),
-                Err(e) => tracing::warn!(error = %e, "could not read the register's change feed"),
+                Err(ref e) => tracing::warn!(error = %e, "could not read the register's change feed"),
             }
-            match self.follow_complaints().await {
+            match complaints {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(complaints = n, "complaints from the feed applied"),
-                Err(e) => tracing::warn!(error = %e, "could not read the complaints' timelines"),
+                Err(ref e) => tracing::warn!(error = %e, "could not read the complaints' timelines"),
+            }
+            if assets.is_ok() && complaints.is_ok() {
+                self.caught_up_at
+                    .store(crate::model::unix_millis(), Ordering::Release);
             }
         }
+    }
+
+    /// Whether this process follows the feed, how often (ms), and how long ago (ms) it
+    /// last read the feed to its end; `None` when it does not follow.
+    pub fn feed_state(&self) -> Option<(i64, Option<i64>)> {
+        let every = self.follow_every_ms.load(Ordering::Acquire);
+        (every > 0).then(|| {
+            let at = self.caught_up_at.load(Ordering::Acquire);
+            (every, (at > 0).then(|| crate::model::unix_millis() - at))
+        })
     }
 
     /// Puts an asset's stored state in the index, unless the index already holds that

@@ -221,6 +221,10 @@ pub struct Atlas {
     feed_mark: std::sync::atomic::AtomicI64,
     /// The last step of complaints' timelines the pins hold (see `feed.rs`).
     complaints_mark: std::sync::atomic::AtomicI64,
+    /// How often the feed is followed, in ms (0: not followed), and when (Unix ms) it was
+    /// last read to its end.
+    follow_every_ms: std::sync::atomic::AtomicI64,
+    caught_up_at: std::sync::atomic::AtomicI64,
 }
 
 impl Atlas {
@@ -282,6 +286,8 @@ impl Atlas {
             locks: Default::default(),
             feed_mark: Default::default(),
             complaints_mark: Default::default(),
+            follow_every_ms: Default::default(),
+            caught_up_at: Default::default(),
         };
         *atlas.locks.write().unwrap_or_else(|e| e.into_inner()) = atlas
             .store

@@ -173,6 +173,7 @@ pub fn document(base: &str) -> Value {
                 param("layers", "query", "Comma-separated layers", json!({"type": "string"}), false),
             ], "responses": {"200": ok("Matches (a FeatureCollection)", &["application/json"]), "400": errors()}}},
             "/health": {"get": {"summary": "Liveness and counts", "operationId": "health", "responses": {"200": ok("Status", &["application/json"])}}},
+            "/health/ready": {"get": {"summary": "Readiness: the index loaded and, for a replica following the change feed, the feed read to its end within the last few ticks (docs/deploy.md); 503 with Retry-After while catching up", "operationId": "healthReady", "responses": {"200": ok("Ready", &["application/json"]), "503": ok("Catching up", &["application/json"])}}},
             "/open311/v2/services.json": {"get": {"summary": "Open311 GeoReport v2 services (our complaint categories)", "operationId": "open311Services", "responses": {"200": ok("Services", &["application/json"])}}},
             "/open311/v2/requests.json": {"get": {"summary": "Open311 service requests (public fields)", "operationId": "open311Requests", "responses": {"200": ok("Requests", &["application/json"]), "400": errors()}}},
             "/tiles/{layers}.json": {"get": {"summary": "TileJSON 3.0 for comma-joined layers", "operationId": "tilejson", "parameters": [{"name": "layers", "in": "path", "required": true, "schema": {"type": "string", "example": "heritage,water_bodies,parks,wards"}}], "responses": {"200": ok("TileJSON", &["application/json"]), "404": errors()}}},
