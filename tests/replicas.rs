@@ -271,10 +271,14 @@ async fn ready_means_loaded_and_caught_up_with_the_feed() {
     // The database gone: the feed cannot be read, and within a few seconds the replica
     // says so (503 with Retry-After), so a balancer can send requests elsewhere.
     a.atlas.store().close().await;
-    common::eventually("not ready without its database", Duration::from_secs(10), || async {
-        let r = reqwest::get(a.url("/health/ready")).await.expect("answer");
-        (r.status().as_u16() == 503 && r.headers().contains_key("retry-after")).then_some(())
-    })
+    common::eventually(
+        "not ready without its database",
+        Duration::from_secs(10),
+        || async {
+            let r = reqwest::get(a.url("/health/ready")).await.expect("answer");
+            (r.status().as_u16() == 503 && r.headers().contains_key("retry-after")).then_some(())
+        },
+    )
     .await;
     follower.abort();
 }

@@ -108,12 +108,16 @@ impl Atlas {
             match assets {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(assets = n, "changes from the feed applied"),
-                Err(ref e) => tracing::warn!(error = %e, "could not read the register's change feed"),
+                Err(ref e) => {
+                    tracing::warn!(error = %e, "could not read the register's change feed")
+                }
             }
             match complaints {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(complaints = n, "complaints from the feed applied"),
-                Err(ref e) => tracing::warn!(error = %e, "could not read the complaints' timelines"),
+                Err(ref e) => {
+                    tracing::warn!(error = %e, "could not read the complaints' timelines")
+                }
             }
             if assets.is_ok() && complaints.is_ok() {
                 self.caught_up_at
