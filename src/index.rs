@@ -278,6 +278,11 @@ impl LayerIndex {
         self.names.is_built()
     }
 
+    /// How many assets search finds by scanning rather than through the built name index.
+    pub fn names_unindexed(&self) -> usize {
+        self.names.unindexed()
+    }
+
     /// Roughly how many bytes the name index's built part takes.
     pub fn names_bytes(&self) -> usize {
         self.names.base_bytes()
@@ -410,7 +415,12 @@ impl Ord for Candidate {
 /// its own, off the layer's lock but for a snapshot of its slots and the swap at the end.
 /// Search answers the same meanwhile, only slower.
 pub fn refresh_names(index: &Arc<Index>, layer: Layer) {
-    const HERE_BELOW: usize = 50_000;
+    refresh_names_from(index, layer, 50_000);
+}
+
+/// [`refresh_names`], building on a thread of its own for a layer of `thread_from` assets
+/// or more.
+pub fn refresh_names_from(index: &Arc<Index>, layer: Layer, thread_from: usize) {
     let (small, pending) = {
         let li = index.read(layer);
         if !li.names.wants_build() {
@@ -419,7 +429,7 @@ pub fn refresh_names(index: &Arc<Index>, layer: Layer) {
         let Some(pending) = li.begin_names() else {
             return;
         };
-        (li.len() < HERE_BELOW, pending)
+        (li.len() < thread_from, pending)
     };
     let shared = index.clone();
     let work = move || {

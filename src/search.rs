@@ -291,6 +291,15 @@ impl NameIndex {
         self.building.store(false, AtomicOrdering::Release);
     }
 
+    /// How many slots' keys are outside the base (every one before the first base).
+    pub fn unindexed(&self) -> usize {
+        if self.base.is_some() {
+            self.fresh.len()
+        } else {
+            self.keys.iter().filter(|k| !k.is_empty()).count()
+        }
+    }
+
     /// Whether a base is in place.
     pub fn is_built(&self) -> bool {
         self.base.is_some()

@@ -41,12 +41,23 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     (x, y)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_through_one_server_reach_the_other() {
+/// Two servers on one new database (the directory lives as long as the value does).
+async fn two_servers() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    TestServer,
+    TestServer,
+) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
     let a = TestServer::start(&db, true).await;
     let b = TestServer::start(&db, true).await;
+    (dir, db, a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_through_one_server_reach_the_other() {
+    let (dir, db, a, b) = two_servers().await;
     let (lon, lat) = (88.3512, 22.5448);
     let (x, y) = tile_of(lon, lat, 16);
     let before = tile(&b, 16, x, y).await;
@@ -172,10 +183,7 @@ async fn writes_through_one_server_reach_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn complaints_filed_and_moved_through_one_server_reach_the_others_map() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("shared.db");
-    let a = TestServer::start(&db, true).await;
-    let b = TestServer::start(&db, true).await;
+    let (_dir, _, a, b) = two_servers().await;
     let officer =
         common::add_user(&a, "officer1", heritage_atlas::model::Role::Officer, None).await;
     let (status, filed) = common::post(

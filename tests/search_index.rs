@@ -180,3 +180,55 @@ fn a_base_built_for_a_replaced_layer_is_not_put_in_place() {
     index.write(Layer::Parks).build_names();
     check(&index, &mut rng, &names, &[Layer::Parks], 200);
 }
+
+/// Waits (up to a minute) until the layer's name index is built and holds all but a few
+/// of its assets.
+fn wait_built(index: &Index, layer: Layer, at_most_unindexed: usize) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        {
+            let li = index.read(layer);
+            if li.names_built() && li.names_unindexed() <= at_most_unindexed {
+                return;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "the name index was not built in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn writes_past_an_eighth_of_a_layer_rebuild_its_index_on_a_thread() {
+    use heritage_atlas::index::refresh_names_from;
+    let layer = Layer::WaterBodies;
+    let index = std::sync::Arc::new(Index::new());
+    let assets: Vec<Asset> = heritage_atlas::synth::india_n(3, 6_000)
+        .enumerate()
+        .map(|(i, f)| f.to_asset(i as i64 + 1))
+        .collect();
+    let template = assets[0].clone();
+    index.set_layer(layer, LayerIndex::bulk(assets));
+    // Every build on a thread of its own, as for a national layer.
+    refresh_names_from(&index, layer, 0);
+    wait_built(&index, layer, 0);
+    // Renames of 1,500 assets (past the 1,024 that start a rebuild), each followed by the
+    // check the server makes after a write; searches meanwhile answer as the scan does.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut known = Vec::new();
+    for i in 0..1_500i64 {
+        let a = asset(&mut rng, &template, 1 + i * 3, layer);
+        known.extend(a.attrs.name.clone());
+        index.write(layer).upsert(a);
+        refresh_names_from(&index, layer, 0);
+        if i % 250 == 0 {
+            check(&index, &mut rng, &known, &[layer], 5);
+        }
+    }
+    // Rebuilt: at most the writes after the last snapshot are outside it.
+    wait_built(&index, layer, 1_024);
+    assert!(index.read(layer).names_unindexed() < 1_500);
+    check(&index, &mut rng, &known, &[layer], 200);
+}

@@ -17,13 +17,10 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use geo_types::Rect;
-
 use super::Atlas;
 use crate::geom;
 use crate::model::AssetId;
 use crate::store::StoreError;
-use crate::tiles::LayerSet;
 
 /// Changes read from the feed at a time.
 const BATCH: i64 = 10_000;
@@ -39,11 +36,9 @@ impl Atlas {
             let Some(&(last, _, _)) = changes.last() else {
                 return Ok(applied);
             };
-            let mut latest: HashMap<AssetId, i64> = HashMap::new();
-            for (_, id, version) in &changes {
-                let v = latest.entry(*id).or_insert(*version);
-                *v = (*v).max(*version);
-            }
+            // Each asset's newest version (the changes come in order).
+            let latest: HashMap<AssetId, i64> =
+                changes.iter().map(|(_, id, v)| (*id, *v)).collect();
             for (id, version) in latest {
                 if self.index.get(id).is_some_and(|a| a.version >= version) {
                     continue;
@@ -69,18 +64,14 @@ impl Atlas {
             let Some(&(last, _)) = changes.last() else {
                 return Ok(applied);
             };
-            let mut ids: Vec<i64> = changes.iter().map(|c| c.1).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            // Each complaint's newest step here (the changes come in order).
+            let newest: HashMap<i64, i64> = changes.iter().map(|(e, id)| (*id, *e)).collect();
             let held: Vec<i64> = {
                 let pins = self.index.complaints();
-                let newest: HashMap<i64, i64> =
-                    changes.iter().fold(HashMap::new(), |mut m, (e, id)| {
-                        m.insert(*id, *e);
-                        m
-                    });
-                ids.into_iter()
-                    .filter(|id| pins.get(*id).is_none_or(|p| p.event < newest[id]))
+                newest
+                    .iter()
+                    .filter(|(id, e)| pins.get(**id).is_none_or(|p| p.event < **e))
+                    .map(|(id, _)| *id)
                     .collect()
             };
             for pin in self.store.complaint_pins_of(&held).await? {
@@ -157,15 +148,7 @@ impl Atlas {
                 li.remove(id)
             }
         };
-        let boxes: Vec<Rect<f64>> = [
-            old.as_deref().and_then(|o| geom::bbox(&o.geometry)),
-            new_box,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
-        crate::index::refresh_names(&self.index, layer);
+        self.shown(layer, old.as_deref(), new_box);
         true
     }
 }

@@ -450,16 +450,19 @@ impl Atlas {
         } else {
             self.index.write(layer).remove(id)
         };
-        let boxes: Vec<Rect<f64>> = [
-            old.as_deref().and_then(|o| geom::bbox(&o.geometry)),
-            new_box,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        self.shown(layer, old.as_deref(), new_box);
+        self.index.get(id).unwrap_or_else(|| Arc::new(asset))
+    }
+
+    /// After a write to a layer's index: drops the cached tiles the asset's old shape and
+    /// new box touch, and rebuilds the layer's name index if it has fallen behind.
+    fn shown(&self, layer: Layer, old: Option<&Asset>, new_box: Option<Rect<f64>>) {
+        let boxes: Vec<Rect<f64>> = [old.and_then(|o| geom::bbox(&o.geometry)), new_box]
+            .into_iter()
+            .flatten()
+            .collect();
         self.tiles.invalidate(LayerSet::of(&[layer]), &boxes);
         crate::index::refresh_names(&self.index, layer);
-        self.index.get(id).unwrap_or_else(|| Arc::new(asset))
     }
 
     /// Takes an asset off the register as `change` (its history stays). Returns the
