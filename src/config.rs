@@ -256,6 +256,14 @@ pub struct ServeArgs {
     /// on the same database, an `import`), in milliseconds; 0 never. See docs/deploy.md.
     #[arg(long, default_value_t = defaults::FOLLOW_MS)]
     pub follow_ms: u64,
+    /// The index snapshot: the register as held in memory, kept in a file so that a start
+    /// reads it back instead of decoding every row (then applies the changes made since).
+    /// Default: beside the database (`NAME.index`). See docs/deploy.md.
+    #[arg(long, env = "HERITAGE_ATLAS_INDEX_SNAPSHOT")]
+    pub index_snapshot: Option<PathBuf>,
+    /// Keep no index snapshot (every start reads the register from the database).
+    #[arg(long, conflicts_with = "index_snapshot")]
+    pub no_index_snapshot: bool,
     /// Background workers reading documents' text (PDF text layers; OCR of scans, one
     /// core each while they work); 0 leaves it to `documents extract`.
     #[arg(long, default_value_t = defaults::TEXT_WORKERS)]
@@ -330,6 +338,8 @@ impl Default for ServeArgs {
             inspection_months: crate::stats::Intervals::default(),
             text_workers: defaults::TEXT_WORKERS,
             follow_ms: defaults::FOLLOW_MS,
+            index_snapshot: None,
+            no_index_snapshot: false,
             moderate_photos: false,
             smtp_url: None,
             smtp_from: None,

@@ -70,6 +70,48 @@ fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
     AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
 
+/// What the index keeps of each asset besides the asset itself: its search key, its
+/// tree entry and its figures. Made where the assets are read, in parallel there.
+#[derive(Debug, Default)]
+pub struct Parts {
+    keys: Vec<Box<str>>,
+    entries: Vec<Entry>,
+    facts: Vec<AssetFact>,
+}
+
+impl Parts {
+    pub fn with_capacity(n: usize) -> Self {
+        Parts {
+            keys: Vec::with_capacity(n),
+            entries: Vec::with_capacity(n),
+            facts: Vec::with_capacity(n),
+        }
+    }
+
+    /// The parts of `assets`, the first to go in slot `first`.
+    pub fn of(assets: &[Arc<Asset>], first: u32) -> Self {
+        let mut p = Parts::with_capacity(assets.len());
+        for (i, a) in assets.iter().enumerate() {
+            p.push(a, first + i as u32, search_key(a));
+        }
+        p
+    }
+
+    /// Adds the parts of `a`, to go in `slot`, whose search key is `key`.
+    pub fn push(&mut self, a: &Asset, slot: u32, key: Box<str>) {
+        self.keys.push(key);
+        self.entries.push(entry(a, slot));
+        self.facts.push(AssetFact::of(a));
+    }
+
+    /// Appends `other` (the parts of the assets that follow).
+    pub fn extend(&mut self, other: Parts) {
+        self.keys.extend(other.keys);
+        self.entries.extend(other.entries);
+        self.facts.extend(other.facts);
+    }
+}
+
 /// The index of one layer.
 #[derive(Debug, Default)]
 pub struct LayerIndex {
@@ -77,7 +119,7 @@ pub struct LayerIndex {
     slots: Vec<Option<Arc<Asset>>>,
     /// The names, for search (see [`crate::search`]).
     names: NameIndex,
-    by_id: HashMap<AssetId, u32>,
+    by_id: rustc_hash::FxHashMap<AssetId, u32>,
     free: Vec<u32>,
     /// Each area's label point, worked out the first time a tile needs it (NaN: none).
     /// `f32` is a metre at Kolkata, plenty for placing a name, and keeps a national
@@ -116,35 +158,45 @@ impl LayerIndex {
     /// [`LayerIndex::bulk`] over assets already behind `Arc` (what loading from the store
     /// produces, so that a national layer is never held twice while the index is built).
     pub fn bulk_shared(assets: Vec<Arc<Asset>>) -> Self {
-        let entries: Vec<Entry> = assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| entry(a, i as u32))
-            .collect();
-        // The tree on a second thread while this one folds the names and packs the figures:
-        // the two halves of a national layer's start-up take about as long as each other.
-        let (tree, (names, facts, by_id)) = std::thread::scope(|s| {
-            let tree = s.spawn(move || RTree::bulk_load(entries));
-            let mut names = NameIndex::new();
-            let mut facts = Vec::with_capacity(assets.len());
-            let mut by_id = HashMap::with_capacity(assets.len());
+        // What each asset needs besides itself, worked out in two halves at once.
+        let (low, high) = assets.split_at(assets.len() / 2);
+        let parts = std::thread::scope(|s| {
+            let high = s.spawn(|| Parts::of(high, low.len() as u32));
+            let mut parts = Parts::of(low, 0);
+            parts.extend(high.join().expect("a parts thread"));
+            parts
+        });
+        Self::bulk_parts(assets, parts)
+    }
+
+    /// Builds the index of `assets` from their [`Parts`] (`parts` holding the `i`-th
+    /// asset's at `i`): the tree on a second thread while this one maps the ids.
+    pub fn bulk_parts(assets: Vec<Arc<Asset>>, parts: Parts) -> Self {
+        let Parts {
+            keys,
+            entries,
+            facts,
+        } = parts;
+        let t = std::time::Instant::now();
+        let (tree, by_id) = std::thread::scope(|s| {
+            let tree = s.spawn(move || {
+                let tree = RTree::bulk_load(entries);
+                tracing::debug!(ms = t.elapsed().as_millis() as u64, "tree bulk-loaded");
+                tree
+            });
+            let mut by_id =
+                rustc_hash::FxHashMap::with_capacity_and_hasher(assets.len(), Default::default());
             for (i, a) in assets.iter().enumerate() {
-                let slot = i as u32;
-                facts.push(AssetFact::of(a));
-                by_id.insert(a.id, slot);
-                names.set(slot, search_key(a));
+                by_id.insert(a.id, i as u32);
             }
-            (
-                tree.join().expect("the tree's thread"),
-                (names, facts, by_id),
-            )
+            (tree.join().expect("the tree's thread"), by_id)
         });
         let slots: Vec<Option<Arc<Asset>>> = assets.into_iter().map(Some).collect();
         let labels = (0..slots.len()).map(|_| OnceLock::new()).collect();
         LayerIndex {
             tree,
             slots,
-            names,
+            names: NameIndex::from_keys(keys),
             by_id,
             free: Vec::new(),
             labels,
@@ -421,20 +473,22 @@ pub fn refresh_names(index: &Arc<Index>, layer: Layer) {
 /// [`refresh_names`], building on a thread of its own for a layer of `thread_from` assets
 /// or more.
 pub fn refresh_names_from(index: &Arc<Index>, layer: Layer, thread_from: usize) {
-    let (small, pending) = {
+    let small = {
         let li = index.read(layer);
         if !li.names.wants_build() {
             return;
         }
-        let Some(pending) = li.begin_names() else {
-            return;
-        };
-        (li.len() < thread_from, pending)
+        li.len() < thread_from
     };
     let shared = index.clone();
+    // The snapshot of keys is taken on the building thread too: copying a national
+    // layer's names takes most of a second.
     let work = move || {
         let index = shared;
         let t = std::time::Instant::now();
+        let Some(pending) = index.read(layer).begin_names() else {
+            return;
+        };
         let n = pending.len();
         let built = pending.build();
         index.write(layer).finish_names(built);
@@ -447,7 +501,6 @@ pub fn refresh_names_from(index: &Arc<Index>, layer: Layer, thread_from: usize) 
         .spawn(work)
     {
         tracing::warn!(error = %e, "could not start the name index's thread");
-        index.read(layer).names.abandon_build();
     }
 }
 

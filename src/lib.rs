@@ -40,6 +40,7 @@ pub mod notify;
 pub mod query;
 pub mod schema;
 pub mod search;
+pub mod snapshot;
 pub mod stats;
 pub mod store;
 pub mod synth;

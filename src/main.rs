@@ -1,5 +1,11 @@
 //! heritage-atlas: parse the command line, open the store, and serve or run a command.
 
+// mimalloc: a national register's start allocates some 25 million small objects on two
+// threads, which glibc's malloc took 3.6–4.3 s over and mimalloc 1.2–2.7 s (BENCHMARKS.md,
+// "Start-up").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
@@ -368,6 +374,11 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
+    let index_snapshot = match (&args.index_snapshot, args.no_index_snapshot) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => store.file().map(|f| f.with_extension("index")),
+    };
     let atlas = Atlas::open(
         store,
         &AtlasOptions {
@@ -380,6 +391,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             service_area: args.service_area.as_deref().map(service_area).transpose()?,
             moderate_photos: args.moderate_photos,
             channels: notifiers.channels(),
+            index_snapshot,
         },
     )
     .await?;
@@ -441,6 +453,14 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let atlas = Arc::new(atlas);
+    if atlas.started().is_some_and(|s| s.rewrite()) {
+        let atlas = atlas.clone();
+        tokio::spawn(async move {
+            if let Err(e) = atlas.save_snapshot_if_behind().await {
+                tracing::warn!(error = %e, "index snapshot not written");
+            }
+        });
+    }
     if args.follow_ms > 0 {
         tokio::spawn(
             atlas
@@ -458,6 +478,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
             tokio::spawn(w.run());
         }
     }
+    let kept = atlas.clone();
     let state = AppState::from_args(atlas, &args, &public_url)?;
     // The proxies `--trusted-proxies` names, parsed once: believed for client addresses,
     // and exempt from the per-address connection cap.
@@ -469,6 +490,10 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     );
     heritage_atlas::http::warm_static_files();
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
+    // The next start reads the register back from here rather than decoding every row.
+    if let Err(e) = kept.save_snapshot_if_behind().await {
+        tracing::warn!(error = %e, "index snapshot not written");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -175,6 +175,15 @@ impl NameIndex {
         Self::default()
     }
 
+    /// An index whose slot `i` holds `keys[i]` (every slot live), with no base yet.
+    pub fn from_keys(keys: Vec<Box<str>>) -> Self {
+        NameIndex {
+            of_slot: vec![NONE; keys.len()],
+            keys,
+            ..Self::default()
+        }
+    }
+
     fn grow(&mut self, slot: u32) {
         let n = slot as usize + 1;
         if self.keys.len() < n {
@@ -284,11 +293,6 @@ impl NameIndex {
         self.stale = stale;
         self.fresh = fresh;
         self.base = Some(base);
-    }
-
-    /// Gives up a claimed build (the snapshot could not be taken).
-    pub fn abandon_build(&self) {
-        self.building.store(false, AtomicOrdering::Release);
     }
 
     /// How many slots' keys are outside the base (every one before the first base).

@@ -13,6 +13,8 @@ mod letters;
 mod moderation;
 pub mod notify;
 mod proposals;
+mod snapshot;
+pub use snapshot::Started;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -98,6 +100,8 @@ pub struct AtlasOptions {
     pub moderate_photos: bool,
     /// How reporters are told of progress (which notifiers are configured).
     pub channels: Channels,
+    /// Where the index snapshot is kept (see [`crate::snapshot`]); `None`: none is.
+    pub index_snapshot: Option<PathBuf>,
 }
 
 impl Default for AtlasOptions {
@@ -109,6 +113,7 @@ impl Default for AtlasOptions {
             service_area: None,
             moderate_photos: false,
             channels: Channels::default(),
+            index_snapshot: None,
         }
     }
 }
@@ -217,6 +222,11 @@ pub struct Atlas {
     /// The heritage locks recorded (`heritage_locks`), given to assets as they are
     /// indexed (see [`Atlas::locate_ward`]).
     locks: std::sync::RwLock<std::collections::HashMap<AssetId, crate::model::LockMark>>,
+    /// Where the index snapshot is kept, and how this start went.
+    snapshot: Option<PathBuf>,
+    started: std::sync::OnceLock<Started>,
+    /// The register's mark when the snapshot was last read or written.
+    snapshot_mark: std::sync::atomic::AtomicI64,
     /// The last change of the register's feed the index holds (see `feed.rs`).
     feed_mark: std::sync::atomic::AtomicI64,
     /// The last step of complaints' timelines the pins hold (see `feed.rs`).
@@ -284,6 +294,9 @@ impl Atlas {
             app_types,
             senders: std::sync::OnceLock::new(),
             locks: Default::default(),
+            snapshot: opts.index_snapshot.clone(),
+            started: Default::default(),
+            snapshot_mark: std::sync::atomic::AtomicI64::new(-1),
             feed_mark: Default::default(),
             complaints_mark: Default::default(),
             follow_every_ms: Default::default(),
@@ -295,7 +308,17 @@ impl Atlas {
             .await?
             .into_iter()
             .collect();
-        atlas.reload().await?;
+        let started = match &opts.index_snapshot {
+            Some(path) => atlas.load_snapshot(path).await?,
+            None => Started::FromDatabase("none kept".into()),
+        };
+        if let Started::FromDatabase(why) = &started {
+            if opts.index_snapshot.is_some() {
+                tracing::info!(why = %why, "index snapshot not used");
+            }
+            atlas.reload().await?;
+        }
+        let _ = atlas.started.set(started);
         atlas.load_pins().await?;
         Ok(atlas)
     }

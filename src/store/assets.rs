@@ -105,6 +105,27 @@ impl Store {
         )
     }
 
+    /// The asset and version recorded at a mark of the feed (its change there), if the feed holds it.
+    pub async fn change_at(&self, mark: i64) -> Result<Option<(i64, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT asset_id, version FROM asset_versions WHERE rowid = ?")
+                .bind(mark)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Whether any ward was written after a mark of the feed (the wards other assets
+    /// were located in may have moved).
+    pub async fn wards_changed_after(&self, mark: i64) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM asset_versions WHERE rowid > ? AND layer = 'wards')",
+        )
+        .bind(mark)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     pub async fn get_asset(&self, id: AssetId) -> Result<Option<Asset>> {
         let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
             .bind(id.0)

@@ -221,6 +221,25 @@ impl Store {
         Ok(())
     }
 
+    /// This database's own id: made at first use and kept in it (copies made by
+    /// `backup` keep it), so that what is cached from one database (the index snapshot)
+    /// is never taken for another's.
+    pub async fn database_id(&self) -> Result<String> {
+        let fresh = hex::encode(rand::random::<[u8; 16]>());
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('database_id', ?) ON CONFLICT(key) DO NOTHING",
+        )
+        .bind(&fresh)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.meta_get("database_id").await?.unwrap_or(fresh))
+    }
+
+    /// The database file, when there is one (not in memory).
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
     /// Writes a consistent copy of the whole database to `path` (SQLite's `VACUUM INTO`:
     /// one read transaction's view, compacted; writers carry on meanwhile).
     pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
