@@ -290,3 +290,62 @@ async fn ready_means_loaded_and_caught_up_with_the_feed() {
     .await;
     follower.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heritage_lock_recorded_through_one_server_shows_in_the_other() {
+    let (_dir, _db, a, b) = two_servers().await;
+    let building = a
+        .atlas
+        .index()
+        .read(Layer::Heritage)
+        .iter()
+        .find(|x| x.attrs.grade.is_some())
+        .cloned()
+        .expect("a graded building");
+    let lock_in = |srv: &TestServer| {
+        srv.atlas
+            .index()
+            .get(building.id)
+            .and_then(|x| x.lock.clone())
+    };
+    assert_eq!(lock_in(&b), None);
+    let officer = a
+        .atlas
+        .store()
+        .put_user(
+            "lock-officer",
+            heritage_atlas::model::Role::Officer,
+            None,
+            "x",
+            &heritage_atlas::model::now_rfc3339(),
+        )
+        .await
+        .expect("user");
+    let log = heritage_atlas::store::AuditEntry {
+        actor: "lock-officer".into(),
+        role: Some("officer".into()),
+        action: "asset.heritage_lock".into(),
+        subject: building.code.clone(),
+        public: true,
+        detail: serde_json::json!({"to": "released"}),
+    };
+    a.atlas
+        .record_heritage_lock(
+            building.id,
+            "released",
+            None,
+            "replica test",
+            officer.id,
+            &heritage_atlas::model::now_rfc3339(),
+            &log,
+        )
+        .await
+        .expect("recorded through A");
+    assert_eq!(lock_in(&a).map(|l| l.state), Some("released"));
+    // B shows it once it follows: the asset's record and its lock.
+    assert_eq!(b.atlas.follow_locks().await.expect("locks"), 1);
+    assert_eq!(lock_in(&b).map(|l| l.state), Some("released"));
+    // Nothing more to apply, on either.
+    assert_eq!(b.atlas.follow_locks().await.expect("locks"), 0);
+    assert_eq!(a.atlas.follow_locks().await.expect("locks"), 0);
+}

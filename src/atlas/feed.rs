@@ -2,7 +2,8 @@
 //! database (a second `serve` on the same file, an `import` from the command line) reach
 //! this one's index and tile cache. Complaints are followed the same way through their
 //! timelines (`complaint_events`, whose ids every filing and step takes in commit order),
-//! a pin never giving way to one that shows an earlier step.
+//! a pin never giving way to one that shows an earlier step; heritage locks by comparing
+//! the (small) table with what this process shows.
 //!
 //! The feed is `asset_versions` in rowid order: every write to an asset records a version
 //! there in the write's own transaction (migrations/0004), so nothing committed is missing
@@ -85,6 +86,26 @@ impl Atlas {
         }
     }
 
+    /// Puts the heritage locks recorded now in the asset records where this process shows
+    /// another (a lock is a decision on record, not a version of the asset, so the
+    /// register's feed does not carry it; the table is small: one row per graded building
+    /// ever decided on). Returns how many changed here. A lock read just before this
+    /// process recorded a newer one is put right at the next tick.
+    pub async fn follow_locks(&self) -> Result<usize, StoreError> {
+        let now = self.store.heritage_lock_marks().await?;
+        let changed: Vec<_> = {
+            let held = self.locks.read().unwrap_or_else(|e| e.into_inner());
+            now.into_iter()
+                .filter(|(id, mark)| held.get(id) != Some(mark))
+                .collect()
+        };
+        let n = changed.len();
+        for (id, mark) in changed {
+            self.lock_recorded(id, mark);
+        }
+        Ok(n)
+    }
+
     /// Follows the feed every `every` until the process ends; a failed read is logged and
     /// tried again at the next tick.
     pub async fn follow_register_every(self: std::sync::Arc<Self>, every: Duration) {
@@ -96,6 +117,11 @@ impl Atlas {
             tick.tick().await;
             let assets = self.follow_register().await;
             let complaints = self.follow_complaints().await;
+            match self.follow_locks().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(locks = n, "heritage locks from the feed applied"),
+                Err(e) => tracing::warn!(error = %e, "could not read the heritage locks"),
+            }
             match assets {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(assets = n, "changes from the feed applied"),

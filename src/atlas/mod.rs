@@ -309,7 +309,12 @@ impl Atlas {
             .into_iter()
             .collect();
         let started = match &opts.index_snapshot {
-            Some(path) => atlas.load_snapshot(path).await?,
+            // A snapshot that cannot be checked or applied is not used (the layers it set
+            // are read again from the database below).
+            Some(path) => atlas
+                .load_snapshot(path)
+                .await
+                .unwrap_or_else(|e| Started::FromDatabase(e.to_string())),
             None => Started::FromDatabase("none kept".into()),
         };
         if let Started::FromDatabase(why) = &started {

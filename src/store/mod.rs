@@ -225,6 +225,9 @@ impl Store {
     /// `backup` keep it), so that what is cached from one database (the index snapshot)
     /// is never taken for another's.
     pub async fn database_id(&self) -> Result<String> {
+        if let Some(id) = self.meta_get("database_id").await? {
+            return Ok(id);
+        }
         let fresh = hex::encode(rand::random::<[u8; 16]>());
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('database_id', ?) ON CONFLICT(key) DO NOTHING",
