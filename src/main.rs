@@ -1,11 +1,5 @@
 //! heritage-atlas: parse the command line, open the store, and serve or run a command.
 
-// mimalloc: a national register's start allocates some 25 million small objects on two
-// threads, which glibc's malloc took 3.6–4.3 s over and mimalloc 1.2–2.7 s (BENCHMARKS.md,
-// "Start-up").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
