@@ -167,8 +167,13 @@ check "/metrics parses with prometheus_client and counts the tiles asked" ok "$m
 # Restart: the same file, nothing lost, nothing loaded twice.
 requests="$(curl -sf "$URL/open311/v2/requests.json")"
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+before_restart="$(wc -l < "$WORK/server.log")"
 start
 check "restart keeps every asset" "$health" "$(curl -sf "$URL/health")"
+# The clean stop above wrote the index snapshot (atlas.index); this start read it.
+check "restart reads the index snapshot written at the stop" 1 \
+  "$(tail -n +"$((before_restart + 1))" "$WORK/server.log" | grep -c "index loaded from its snapshot")"
+check "the snapshot lies beside the database" 1 "$([ -s "$WORK/atlas.index" ] && echo 1 || echo 0)"
 check "restart keeps all $(echo "$requests" | count "len(d)") complaints" "$requests" "$(curl -sf "$URL/open311/v2/requests.json")"
 
 echo "$passed passed, $failed failed"

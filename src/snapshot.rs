@@ -217,6 +217,11 @@ pub fn read(
             let count = r.u32()? as usize;
             let len = r.u64()? as usize;
             let crc = r.u32()?;
+            // Checked before the checksum, which is only read later: a count the
+            // chunk's bytes cannot hold must not size an allocation.
+            if count == 0 || count > len / MIN_ASSET_BYTES {
+                return Err(SnapshotError::Corrupt(r.at));
+            }
             let start = r.at;
             chunks.push(Chunk {
                 first: seen as u32,
@@ -349,6 +354,10 @@ fn put_opt_i64(out: &mut Vec<u8>, v: Option<i64>) {
         None => out.push(0),
     }
 }
+
+/// The fewest bytes `put_asset` writes for one asset (its fixed fields and the length
+/// prefixes of empty strings come to 79, before the geometry).
+const MIN_ASSET_BYTES: usize = 64;
 
 fn put_asset(out: &mut Vec<u8>, a: &Asset, key: &str) {
     let at = &a.attrs;

@@ -173,8 +173,7 @@ impl Atlas {
         };
         let index = self.index.clone();
         let path: PathBuf = path.to_owned();
-        self.snapshot_mark.store(mark, Ordering::Release);
-        tokio::task::spawn_blocking(move || {
+        let n = tokio::task::spawn_blocking(move || {
             // Each layer copied under its read lock (Arc clones and keys), written off it.
             let layers: Vec<(Layer, Held)> = Layer::ALL
                 .iter()
@@ -194,6 +193,9 @@ impl Atlas {
         })
         .await
         .map_err(|e| StoreError::Encode(format!("snapshot writer failed: {e}")))?
-        .map_err(|e| StoreError::Unavailable(format!("cannot write the index snapshot: {e}")))
+        .map_err(|e| StoreError::Unavailable(format!("cannot write the index snapshot: {e}")))?;
+        // Only once written: a failed write (a full disk) is tried again at the next save.
+        self.snapshot_mark.store(mark, Ordering::Release);
+        Ok(n)
     }
 }
