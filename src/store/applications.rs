@@ -14,12 +14,12 @@ impl Store {
         types: &[AppType],
         at: &str,
     ) -> Result<Vec<(String, u32)>> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let mut added = Vec::new();
         for t in types {
             let digest = t.digest();
             let stored: Option<String> = sqlx::query_scalar(
-                "SELECT digest FROM application_types WHERE code = ? AND version = ?",
+                "SELECT digest FROM application_types WHERE code = $1 AND version = $2",
             )
             .bind(&t.code)
             .bind(i64::from(t.version))
@@ -39,7 +39,7 @@ impl Store {
                         .map_err(|e| StoreError::Encode(e.to_string()))?;
                     sqlx::query(
                         "INSERT INTO application_types (code, version, digest, definition, loaded_at) \
-                         VALUES (?, ?, ?, ?, ?)",
+                         VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(&t.code)
                     .bind(i64::from(t.version))
@@ -59,7 +59,7 @@ impl Store {
     /// One version of a type as it was put on record.
     pub async fn application_type(&self, code: &str, version: u32) -> Result<Option<AppType>> {
         let row =
-            sqlx::query("SELECT definition FROM application_types WHERE code = ? AND version = ?")
+            sqlx::query("SELECT definition FROM application_types WHERE code = $1 AND version = $2")
                 .bind(code)
                 .bind(i64::from(version))
                 .fetch_optional(&self.pool)
@@ -78,7 +78,7 @@ impl Store {
     /// The versions on record of a type, oldest first, with when each was loaded.
     pub async fn application_type_versions(&self, code: &str) -> Result<Vec<(u32, String)>> {
         let rows = sqlx::query(
-            "SELECT version, loaded_at FROM application_types WHERE code = ? ORDER BY version",
+            "SELECT version, loaded_at FROM application_types WHERE code = $1 ORDER BY version",
         )
         .bind(code)
         .fetch_all(&self.pool)

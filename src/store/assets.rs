@@ -5,12 +5,12 @@ use std::str::FromStr;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use geozero::wkb::Wkb;
 use geozero::{CoordDimensions, ToGeo, ToWkb};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 use super::audit::AuditEntry;
 use super::versions::{self, EditContext};
-use super::{Result, Store, StoreError};
+use super::{Backend, Result, Store, StoreError};
 use crate::geom;
 use crate::model::{Asset, AssetId, Attributes, Layer, NewAsset};
 
@@ -27,7 +27,7 @@ impl Store {
     /// The id of the asset with this code (any layer, delisted or not).
     pub async fn asset_id_by_code(&self, code: &str) -> Result<Option<AssetId>> {
         Ok(
-            sqlx::query_scalar::<_, i64>("SELECT id FROM assets WHERE code = ?")
+            sqlx::query_scalar::<_, i64>("SELECT id FROM assets WHERE code = $1")
                 .bind(code)
                 .fetch_optional(&self.pool)
                 .await?
@@ -42,7 +42,7 @@ impl Store {
         let mut out = Vec::new();
         for layer in Layer::ALL {
             let n: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
+                "SELECT count(*) FROM assets WHERE layer = $1 AND delisted_at IS NULL",
             )
             .bind(layer.as_str())
             .fetch_one(&self.pool)
@@ -54,7 +54,20 @@ impl Store {
 
     /// Streams every asset of a layer in id order, decoding as it goes.
     pub fn stream_layer(&self, layer: Layer) -> impl Stream<Item = Result<Asset>> + Send + '_ {
-        sqlx::query("SELECT * FROM assets WHERE layer = ? AND delisted_at IS NULL ORDER BY id")
+        use std::sync::LazyLock;
+        fn of(b: Backend) -> String {
+            format!(
+                "SELECT {} FROM assets WHERE layer = $1 AND delisted_at IS NULL ORDER BY id",
+                asset_cols(b)
+            )
+        }
+        static SQLITE: LazyLock<String> = LazyLock::new(|| of(Backend::Sqlite));
+        static POSTGRES: LazyLock<String> = LazyLock::new(|| of(Backend::Postgres));
+        let sql: &'static str = match self.backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        };
+        sqlx::query(sql)
             .bind(layer.as_str())
             .fetch(&self.pool)
             .map(|row| decode_asset(&row?))
@@ -67,11 +80,15 @@ impl Store {
 
     /// An asset as stored now, listed or not, and whether it is listed.
     pub async fn asset_state(&self, id: AssetId) -> Result<Option<(Asset, bool)>> {
-        let row = sqlx::query("SELECT *, delisted_at IS NULL AS listed FROM assets WHERE id = ?")
+        let sql = format!(
+            "SELECT {}, delisted_at IS NULL AS listed FROM assets WHERE id = $1",
+            asset_cols(self.backend)
+        );
+        let row = sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| Ok((decode_asset(&r)?, r.try_get::<bool, _>("listed")?)))
+        row.map(|r| Ok((decode_asset(&r)?, super::flag(&r, "listed")?)))
             .transpose()
     }
 
@@ -83,8 +100,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(i64, AssetId, i64)>> {
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT rowid, asset_id, version FROM asset_versions WHERE rowid > ? \
-             ORDER BY rowid LIMIT ?",
+            "SELECT rowid, asset_id, version FROM asset_versions WHERE rowid > $1 \
+             ORDER BY rowid LIMIT $2",
         )
         .bind(mark)
         .bind(limit)
@@ -108,7 +125,7 @@ impl Store {
     /// The asset and version recorded at a mark of the feed (its change there), if the feed holds it.
     pub async fn change_at(&self, mark: i64) -> Result<Option<(i64, i64)>> {
         Ok(
-            sqlx::query_as("SELECT asset_id, version FROM asset_versions WHERE rowid = ?")
+            sqlx::query_as("SELECT asset_id, version FROM asset_versions WHERE rowid = $1")
                 .bind(mark)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -118,16 +135,18 @@ impl Store {
     /// Whether any ward was written after a mark of the feed (the wards other assets
     /// were located in may have moved).
     pub async fn wards_changed_after(&self, mark: i64) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM asset_versions WHERE rowid > ? AND layer = 'wards')",
+        let changed: super::Flag = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM asset_versions WHERE rowid > $1 AND layer = 'wards')",
         )
         .bind(mark)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(changed.0)
     }
 
     pub async fn get_asset(&self, id: AssetId) -> Result<Option<Asset>> {
-        let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
+        let sql = format!("SELECT {} FROM assets WHERE id = $1", asset_cols(self.backend));
+        let row = sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -135,7 +154,8 @@ impl Store {
     }
 
     pub async fn get_asset_by_code(&self, code: &str) -> Result<Option<Asset>> {
-        let row = sqlx::query("SELECT * FROM assets WHERE code = ?")
+        let sql = format!("SELECT {} FROM assets WHERE code = $1", asset_cols(self.backend));
+        let row = sqlx::query(&sql)
             .bind(code)
             .fetch_optional(&self.pool)
             .await?;
@@ -166,12 +186,13 @@ impl Store {
         self.begin(&self.durable, change).await
     }
 
-    async fn begin(&self, pool: &sqlx::SqlitePool, change: &EditContext) -> Result<RegisterTx> {
-        let mut tx = pool.begin().await?;
+    async fn begin(&self, pool: &sqlx::AnyPool, change: &EditContext) -> Result<RegisterTx> {
+        let mut tx = self.write_tx(pool, false).await?;
         let now = crate::model::now_rfc3339();
         versions::open(&mut tx, change).await?;
         Ok(RegisterTx {
             tx,
+            backend: self.backend,
             now,
             next_code: Default::default(),
         })
@@ -192,7 +213,8 @@ pub enum Edit {
 
 /// A write transaction that inserts or updates assets by code.
 pub struct RegisterTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
+    backend: Backend,
     /// The instant every write of the transaction is stamped with.
     now: String,
     /// Next free number per code prefix, read once per transaction.
@@ -209,7 +231,7 @@ impl RegisterTx {
             None => self.next_code(a.layer).await?,
         };
         let r = AssetRow::new(a, code)?;
-        let sql = upsert_sql(1);
+        let sql = upsert_sql(1, self.backend);
         let row = r
             .bind(sqlx::query(&sql), &a.attrs, &now)
             .fetch_optional(&mut *self.tx)
@@ -274,7 +296,7 @@ impl RegisterTx {
                 };
                 rows.push(AssetRow::new(a, code)?);
             }
-            let sql = upsert_sql(rows.len());
+            let sql = upsert_sql(rows.len(), self.backend);
             let mut q = sqlx::query(&sql);
             for (r, a) in rows.iter().zip(chunk) {
                 q = r.bind(q, &a.attrs, &now);
@@ -310,7 +332,11 @@ impl RegisterTx {
     /// The listed asset of `layer` with `code`, which an upsert left as it was; `None`
     /// when the code is another layer's.
     async fn unchanged(&mut self, code: &str, layer: Layer) -> Result<Option<Asset>> {
-        let row = sqlx::query("SELECT * FROM assets WHERE code = ? AND layer = ?")
+        let sql = format!(
+            "SELECT {} FROM assets WHERE code = $1 AND layer = $2",
+            asset_cols(self.backend)
+        );
+        let row = sqlx::query(&sql)
             .bind(code)
             .bind(layer.as_str())
             .fetch_optional(&mut *self.tx)
@@ -320,7 +346,7 @@ impl RegisterTx {
 
     /// The error for a code that another layer holds.
     async fn code_conflict(&mut self, code: String, wanted: Layer) -> StoreError {
-        match sqlx::query_scalar::<_, String>("SELECT layer FROM assets WHERE code = ?")
+        match sqlx::query_scalar::<_, String>("SELECT layer FROM assets WHERE code = $1")
             .bind(&code)
             .fetch_one(&mut *self.tx)
             .await
@@ -339,12 +365,24 @@ impl RegisterTx {
         let n = match self.next_code.get(prefix) {
             Some(n) => *n,
             None => {
-                let max: Option<i64> = sqlx::query_scalar(
-                    "SELECT MAX(CAST(substr(code, 5) AS INTEGER)) FROM assets WHERE code GLOB ?",
-                )
-                .bind(format!("{prefix}-[0-9]*"))
-                .fetch_one(&mut *self.tx)
-                .await?;
+                // SQLite's CAST reads the leading digits; PostgreSQL's would fail on a
+                // code with more after them, hence the capture.
+                let (sql, pattern) = match self.backend {
+                    Backend::Sqlite => (
+                        "SELECT MAX(CAST(substr(code, 5) AS INTEGER)) FROM assets \
+                         WHERE code GLOB $1",
+                        format!("{prefix}-[0-9]*"),
+                    ),
+                    Backend::Postgres => (
+                        "SELECT MAX(CAST(substring(code FROM '^[A-Z]+-([0-9]+)') AS BIGINT)) \
+                         FROM assets WHERE code ~ $1",
+                        format!("^{prefix}-[0-9]"),
+                    ),
+                };
+                let max: Option<i64> = sqlx::query_scalar(sql)
+                    .bind(pattern)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
                 max.unwrap_or(0) + 1
             }
         };
@@ -354,7 +392,7 @@ impl RegisterTx {
 
     /// Records a fact in the same transaction (e.g. "bundled data loaded").
     pub async fn meta_set(&mut self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&mut *self.tx)
@@ -374,7 +412,7 @@ impl RegisterTx {
     }
 
     /// The transaction's connection, for the store's other modules.
-    pub(super) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
 
@@ -390,7 +428,8 @@ impl RegisterTx {
 
     /// The asset with `id` as this transaction sees it, delisted or not.
     pub async fn current(&mut self, id: AssetId) -> Result<Option<Asset>> {
-        let row = sqlx::query("SELECT * FROM assets WHERE id = ?")
+        let sql = format!("SELECT {} FROM assets WHERE id = $1", asset_cols(self.backend));
+        let row = sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
             .await?;
@@ -401,7 +440,7 @@ impl RegisterTx {
     pub async fn create(&mut self, a: &NewAsset) -> Result<Asset> {
         if let Some(code) = &a.code {
             let taken: Option<String> =
-                sqlx::query_scalar("SELECT layer FROM assets WHERE code = ?")
+                sqlx::query_scalar("SELECT layer FROM assets WHERE code = $1")
                     .bind(code)
                     .fetch_optional(&mut *self.tx)
                     .await?;
@@ -424,13 +463,22 @@ impl RegisterTx {
         let r = AssetRow::new(a, current.code.clone())?;
         let assignments = STATE_COLUMNS
             .iter()
-            .map(|c| format!("{c} = ?"))
+            .enumerate()
+            .map(|(i, c)| match *c {
+                "geom" => format!("geom = {}", self.backend.geom_param(i + 1)),
+                c => format!("{c} = ${}", i + 1),
+            })
             .collect::<Vec<_>>()
             .join(", ");
+        let n = STATE_COLUMNS.len();
         let sql = format!(
-            "UPDATE assets SET {assignments}, updated_at = ?, delisted_at = NULL, \
+            "UPDATE assets SET {assignments}, updated_at = ${}, delisted_at = NULL, \
              delisted_reason = NULL, version = version + 1 \
-             WHERE id = ? AND version = ? RETURNING *"
+             WHERE id = ${} AND version = ${} RETURNING {}",
+            n + 1,
+            n + 2,
+            n + 3,
+            asset_cols(self.backend)
         );
         let row = r
             .bind_state(sqlx::query(&sql), &a.attrs)
@@ -451,10 +499,12 @@ impl RegisterTx {
         if current.version != expected {
             return Ok(Edit::Stale(current));
         }
-        let row = sqlx::query(
-            "UPDATE assets SET delisted_at = ?, delisted_reason = ?, updated_at = ?, \
-             version = version + 1 WHERE id = ? AND version = ? RETURNING *",
-        )
+        let sql = format!(
+            "UPDATE assets SET delisted_at = $1, delisted_reason = $2, updated_at = $3, \
+             version = version + 1 WHERE id = $4 AND version = $5 RETURNING {}",
+            asset_cols(self.backend)
+        );
+        let row = sqlx::query(&sql)
         .bind(&self.now)
         .bind(reason)
         .bind(&self.now)
@@ -501,12 +551,30 @@ const STATE_COLUMNS: [&str; 22] = [
 /// matches nothing, and neither does one that would change nothing (a listed asset with
 /// the same state: no new version for a re-import of the same file): nothing is written
 /// for them and nothing returned.
-fn upsert_sql(rows: usize) -> String {
-    let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
-    let values = vec![one; rows].join(", ");
+fn upsert_sql(rows: usize, backend: Backend) -> String {
+    const PER_ROW: usize = 26;
+    // The 20th value of each row is the geometry (UPSERT_COLUMNS).
+    const GEOM: usize = 20;
+    let values = (0..rows)
+        .map(|row| {
+            let one = (1..=PER_ROW)
+                .map(|i| {
+                    let n = row * PER_ROW + i;
+                    if i == GEOM {
+                        backend.geom_param(n)
+                    } else {
+                        format!("${n}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({one}, 1)")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let differs = STATE_COLUMNS
         .iter()
-        .map(|c| format!("assets.{c} IS NOT excluded.{c}"))
+        .map(|c| format!("assets.{c} IS DISTINCT FROM excluded.{c}"))
         .collect::<Vec<_>>()
         .join(" OR ");
     format!(
@@ -565,10 +633,10 @@ impl AssetRow {
 
     fn bind<'q>(
         &'q self,
-        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
         at: &'q Attributes,
         now: &'q str,
-    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
         let q = q.bind(&self.code).bind(self.layer.as_str());
         self.bind_state(q, at).bind(now).bind(now)
     }
@@ -577,9 +645,9 @@ impl AssetRow {
     /// order ([`STATE_COLUMNS`]): what an insert and a replace both write.
     fn bind_state<'q>(
         &'q self,
-        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
         at: &'q Attributes,
-    ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
         q.bind(self.kind)
             .bind(&at.name)
             .bind(&at.name_bn)
@@ -594,7 +662,7 @@ impl AssetRow {
             .bind(&at.owner)
             .bind(self.area)
             .bind(at.status.map(|s| s.as_str()))
-            .bind(at.protected)
+            .bind(at.protected.map(i64::from))
             .bind(&at.source)
             .bind(&self.extra)
             .bind(&self.wkb)
@@ -698,6 +766,24 @@ pub(super) fn asset_columns() -> String {
     Col::ALL.map(Col::name).join(", ")
 }
 
+/// Every [`Col`] as `backend` reads it (the geometry as WKB), for `SELECT` and
+/// `RETURNING`.
+pub(super) fn asset_cols(backend: Backend) -> &'static str {
+    static SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(asset_columns);
+    static POSTGRES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        Col::ALL
+            .map(|c| match c {
+                Col::Geom => Backend::Postgres.geom_out("geom"),
+                c => c.name().to_owned(),
+            })
+            .join(", ")
+    });
+    match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    }
+}
+
 /// A stored asset's row, whichever driver stepped it: sqlx's rows are read by column
 /// name (`SELECT *`, `RETURNING *`), a layer read on its own connection by position
 /// (`store::export`). Text and blobs are borrowed from the row.
@@ -708,7 +794,7 @@ pub(super) trait AssetColumns {
     fn blob(&self, c: Col) -> Result<&[u8]>;
 }
 
-impl AssetColumns for SqliteRow {
+impl AssetColumns for AnyRow {
     fn text(&self, c: Col) -> Result<Option<&str>> {
         Ok(self.try_get(c.name())?)
     }

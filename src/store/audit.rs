@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{Row, AnyConnection};
 
 use super::{Result, Store, StoreError};
 
@@ -97,7 +97,7 @@ pub fn canonical(v: &Value) -> String {
 }
 
 /// Appends an entry on `conn` (inside the caller's transaction); returns its `seq`.
-pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str) -> Result<i64> {
+pub(super) async fn append(conn: &mut AnyConnection, e: &AuditEntry, at: &str) -> Result<i64> {
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
@@ -120,7 +120,7 @@ pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str
     );
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, role, action, subject, public, detail, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(seq)
     .bind(at)
@@ -128,7 +128,7 @@ pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str
     .bind(&e.role)
     .bind(&e.action)
     .bind(&e.subject)
-    .bind(e.public)
+    .bind(i64::from(e.public))
     .bind(&detail)
     .bind(&prev)
     .bind(&hash)
@@ -137,7 +137,7 @@ pub(super) async fn append(conn: &mut SqliteConnection, e: &AuditEntry, at: &str
     Ok(seq)
 }
 
-fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord> {
+fn decode(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
     let seq: i64 = r.try_get("seq")?;
     let detail: String = r.try_get("detail")?;
     Ok(AuditRecord {
@@ -170,8 +170,8 @@ impl Store {
         all: bool,
     ) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM audit_log WHERE seq > ? AND (? IS NULL OR subject = ?) AND (? OR public = 1) \
-             ORDER BY seq LIMIT ?",
+            "SELECT * FROM audit_log WHERE seq > $1 AND ($2 IS NULL OR subject = $3) AND ($4 OR public = 1) \
+             ORDER BY seq LIMIT $5",
         )
         .bind(after)
         .bind(subject)
@@ -201,7 +201,7 @@ impl Store {
         if with_note.is_empty() {
             return Ok(());
         }
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut q = super::Sql::new(
             "SELECT c.ticket, e.note, m.reason FROM complaint_moderation m \
              JOIN complaints c ON c.id = m.complaint_id \
              JOIN complaint_events e ON e.complaint_id = m.complaint_id \
@@ -298,7 +298,7 @@ mod tests {
         );
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, role, action, subject, public, detail, prev_hash, hash) \
-             VALUES (1, '2026-01-01T00:00:00Z', 'x', NULL, 'inspection.add', 'HER-0001', 1, ?, ?, ?)",
+             VALUES (1, '2026-01-01T00:00:00Z', 'x', NULL, 'inspection.add', 'HER-0001', 1, $1, $2, $3)",
         )
         .bind(detail)
         .bind(GENESIS)

@@ -27,7 +27,7 @@ pub struct ApiKey {
     pub label: String,
 }
 
-fn decode_user(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
+fn decode_user(r: &sqlx::any::AnyRow) -> Result<User> {
     let id: i64 = r.try_get("id")?;
     let role: String = r.try_get("role")?;
     Ok(User {
@@ -52,7 +52,7 @@ impl Store {
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows = sqlx::query(
             "SELECT id, name, role, ward, password_hash, \
-             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = users.id) AS duties FROM users WHERE disabled = 0 ORDER BY name",
+             (SELECT string_agg(duty, ',') FROM staff_duties d WHERE d.user_id = users.id) AS duties FROM users WHERE disabled = 0 ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -69,11 +69,11 @@ impl Store {
         at: &str,
     ) -> Result<User> {
         let row = sqlx::query(
-            "INSERT INTO users (name, role, ward, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO users (name, role, ward, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT(name) DO UPDATE SET role = excluded.role, ward = excluded.ward, \
              password_hash = excluded.password_hash, disabled = 0 \
              RETURNING id, name, role, ward, password_hash, \
-             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = users.id) AS duties",
+             (SELECT string_agg(duty, ',') FROM staff_duties d WHERE d.user_id = users.id) AS duties",
         )
         .bind(name)
         .bind(role.as_str())
@@ -88,7 +88,7 @@ impl Store {
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
         let row = sqlx::query(
             "SELECT id, name, role, ward, password_hash, \
-             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = users.id) AS duties FROM users WHERE name = ? AND disabled = 0",
+             (SELECT string_agg(duty, ',') FROM staff_duties d WHERE d.user_id = users.id) AS duties FROM users WHERE name = $1 AND disabled = 0",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -103,7 +103,7 @@ impl Store {
         at: &str,
         expires_at: &str,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_sha256)
             .bind(user_id)
             .bind(at)
@@ -117,9 +117,9 @@ impl Store {
     pub async fn session_user(&self, token_sha256: &str, now: &str) -> Result<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role, u.ward, u.password_hash, \
-             (SELECT group_concat(duty) FROM staff_duties d WHERE d.user_id = u.id) AS duties FROM sessions s \
+             (SELECT string_agg(duty, ',') FROM staff_duties d WHERE d.user_id = u.id) AS duties FROM sessions s \
              JOIN users u ON u.id = s.user_id \
-             WHERE s.token_sha256 = ? AND s.expires_at > ? AND u.disabled = 0",
+             WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND u.disabled = 0",
         )
         .bind(token_sha256)
         .bind(now)
@@ -130,12 +130,12 @@ impl Store {
 
     /// Ends a session; also sweeps expired ones.
     pub async fn delete_session(&self, token_sha256: &str, now: &str) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?")
+        let n = sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
             .bind(token_sha256)
             .execute(&self.durable)
             .await?
             .rows_affected();
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.durable)
             .await?;
@@ -144,7 +144,7 @@ impl Store {
 
     pub async fn add_api_key(&self, key_sha256: &str, label: &str, at: &str) -> Result<i64> {
         let id = sqlx::query_scalar(
-            "INSERT INTO api_keys (key_sha256, label, created_at) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO api_keys (key_sha256, label, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(key_sha256)
         .bind(label)
@@ -156,7 +156,7 @@ impl Store {
 
     pub async fn api_key(&self, key_sha256: &str) -> Result<Option<ApiKey>> {
         let row = sqlx::query(
-            "SELECT id, label FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL",
+            "SELECT id, label FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL",
         )
         .bind(key_sha256)
         .fetch_optional(&self.pool)

@@ -7,8 +7,10 @@
 //! case at once cannot both move it ([`Store::move_case`] answers `false` to the second).
 
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::Sql;
 
 use super::{audit, AuditEntry, Result, Store, StoreError};
 use crate::model::AssetId;
@@ -217,7 +219,7 @@ fn corrupt(id: i64, what: String) -> StoreError {
     }
 }
 
-fn decode_case(r: &SqliteRow) -> Result<CaseRow> {
+fn decode_case(r: &AnyRow) -> Result<CaseRow> {
     let id: i64 = r.try_get("id")?;
     let fields: String = r.try_get("fields")?;
     let fields = match serde_json::from_str(&fields) {
@@ -283,10 +285,10 @@ impl Store {
         now: &str,
         expires_at: &str,
     ) -> Result<CodeIssue> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         let row = sqlx::query(
             "SELECT sent_at, hour_start, hour_count, day_start, day_count FROM applicant_codes \
-             WHERE contact = ?",
+             WHERE contact = $1",
         )
         .bind(contact)
         .fetch_optional(&mut *tx)
@@ -331,9 +333,9 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO applicant_codes (contact, code_sha256, expires_at, tries, sent_at, \
-             hour_start, hour_count, day_start, day_count) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (contact) DO UPDATE SET code_sha256 = ?2, expires_at = ?3, tries = 0, \
-             sent_at = ?4, hour_start = ?5, hour_count = ?6, day_start = ?7, day_count = ?8",
+             hour_start, hour_count, day_start, day_count) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8) \
+             ON CONFLICT (contact) DO UPDATE SET code_sha256 = $2, expires_at = $3, tries = 0, \
+             sent_at = $4, hour_start = $5, hour_count = $6, day_start = $7, day_count = $8",
         )
         .bind(contact)
         .bind(code_sha256)
@@ -352,7 +354,7 @@ impl Store {
     /// Forgets the code outstanding for `contact` (it could not be sent); the sending
     /// limits still count it.
     pub async fn clear_applicant_code(&self, contact: &str) -> Result<()> {
-        sqlx::query("UPDATE applicant_codes SET code_sha256 = '' WHERE contact = ?")
+        sqlx::query("UPDATE applicant_codes SET code_sha256 = '' WHERE contact = $1")
             .bind(contact)
             .execute(&self.durable)
             .await?;
@@ -362,7 +364,7 @@ impl Store {
     /// An applicant's drafts.
     pub async fn draft_count(&self, applicant: i64) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT count(*) FROM applications WHERE applicant_id = ? AND state = 'draft'",
+            "SELECT count(*) FROM applications WHERE applicant_id = $1 AND state = 'draft'",
         )
         .bind(applicant)
         .fetch_one(&self.pool)
@@ -378,9 +380,9 @@ impl Store {
         code_sha256: &str,
         now: &str,
     ) -> Result<CodeCheck> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         let row = sqlx::query(
-            "SELECT code_sha256, expires_at, tries FROM applicant_codes WHERE contact = ?",
+            "SELECT code_sha256, expires_at, tries FROM applicant_codes WHERE contact = $1",
         )
         .bind(contact)
         .fetch_optional(&mut *tx)
@@ -395,7 +397,7 @@ impl Store {
             return Ok(CodeCheck::NoCode);
         }
         if !crate::auth::constant_time_eq(stored.as_bytes(), code_sha256.as_bytes()) {
-            sqlx::query("UPDATE applicant_codes SET tries = tries + 1 WHERE contact = ?")
+            sqlx::query("UPDATE applicant_codes SET tries = tries + 1 WHERE contact = $1")
                 .bind(contact)
                 .execute(&mut *tx)
                 .await?;
@@ -403,12 +405,12 @@ impl Store {
             return Ok(CodeCheck::Wrong);
         }
         // Used up, but the row stays: it carries the sending limits.
-        sqlx::query("UPDATE applicant_codes SET code_sha256 = '' WHERE contact = ?")
+        sqlx::query("UPDATE applicant_codes SET code_sha256 = '' WHERE contact = $1")
             .bind(contact)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO applicants (contact, channel, language, created_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO applicants (contact, channel, language, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (contact) DO NOTHING",
         )
         .bind(contact)
@@ -417,7 +419,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM applicants WHERE contact = ?")
+        let id: i64 = sqlx::query_scalar("SELECT id FROM applicants WHERE contact = $1")
             .bind(contact)
             .fetch_one(&mut *tx)
             .await?;
@@ -434,7 +436,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO applicant_sessions (token_sha256, applicant_id, created_at, expires_at) \
-             VALUES (?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(token_sha256)
         .bind(applicant)
@@ -454,7 +456,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT a.id, a.contact, a.channel FROM applicant_sessions s \
              JOIN applicants a ON a.id = s.applicant_id \
-             WHERE s.token_sha256 = ? AND s.expires_at > ?",
+             WHERE s.token_sha256 = $1 AND s.expires_at > $2",
         )
         .bind(token_sha256)
         .bind(now)
@@ -471,7 +473,7 @@ impl Store {
     }
 
     pub async fn delete_applicant_session(&self, token_sha256: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM applicant_sessions WHERE token_sha256 = ?")
+        let done = sqlx::query("DELETE FROM applicant_sessions WHERE token_sha256 = $1")
             .bind(token_sha256)
             .execute(&self.durable)
             .await?;
@@ -480,13 +482,13 @@ impl Store {
 
     /// Replaces a staff member's duties.
     pub async fn set_duties(&self, user: i64, duties: &[String]) -> Result<()> {
-        let mut tx = self.durable.begin().await?;
-        sqlx::query("DELETE FROM staff_duties WHERE user_id = ?")
+        let mut tx = self.write_tx(&self.durable, false).await?;
+        sqlx::query("DELETE FROM staff_duties WHERE user_id = $1")
             .bind(user)
             .execute(&mut *tx)
             .await?;
         for d in duties {
-            sqlx::query("INSERT OR IGNORE INTO staff_duties (user_id, duty) VALUES (?, ?)")
+            sqlx::query("INSERT INTO staff_duties (user_id, duty) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(user)
                 .bind(d)
                 .execute(&mut *tx)
@@ -498,7 +500,7 @@ impl Store {
 
     pub async fn duties(&self, user: i64) -> Result<Vec<String>> {
         Ok(
-            sqlx::query_scalar("SELECT duty FROM staff_duties WHERE user_id = ? ORDER BY duty")
+            sqlx::query_scalar("SELECT duty FROM staff_duties WHERE user_id = $1 ORDER BY duty")
                 .bind(user)
                 .fetch_all(&self.pool)
                 .await?,
@@ -521,7 +523,7 @@ impl Store {
     ) -> Result<CaseRow> {
         sqlx::query(
             "INSERT INTO applications (draft, type_code, type_version, applicant_id, asset_id, work, \
-             fields, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             fields, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(draft)
         .bind(type_code)
@@ -544,7 +546,7 @@ impl Store {
     pub async fn case_by_key(&self, key: &str) -> Result<Option<CaseRow>> {
         let row = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM applications c JOIN applicants a ON a.id = c.applicant_id \
-             WHERE c.number = ?1 OR c.draft = ?1"
+             WHERE c.number = $1 OR c.draft = $1"
         ))
         .bind(key)
         .fetch_optional(&self.pool)
@@ -556,7 +558,7 @@ impl Store {
     pub async fn cases_of(&self, applicant: i64) -> Result<Vec<CaseRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM applications c JOIN applicants a ON a.id = c.applicant_id \
-             WHERE c.applicant_id = ? ORDER BY c.id DESC LIMIT 200"
+             WHERE c.applicant_id = $1 ORDER BY c.id DESC LIMIT 200"
         ))
         .bind(applicant)
         .fetch_all(&self.pool)
@@ -574,28 +576,23 @@ impl Store {
         if stages.is_empty() {
             return Ok(Vec::new());
         }
-        let wanted = serde_json::to_string(
-            &stages
-                .iter()
-                .map(|(t, s)| format!("{t}/{s}"))
-                .collect::<Vec<_>>(),
-        )
-        .map_err(|e| StoreError::Encode(e.to_string()))?;
-        let rows = sqlx::query(&format!(
+        let mut q = Sql::new(format!(
             "SELECT {CASE_COLUMNS}, EXISTS (SELECT 1 FROM hcc_agenda g JOIN hcc_meetings m \
                ON m.id = g.meeting_id WHERE g.application_id = c.id AND m.state = 'scheduled' \
                AND g.recommendation IS NULL) AS on_agenda \
              FROM applications c JOIN applicants a ON a.id = c.applicant_id \
              WHERE c.state IN ('open', 'awaiting_applicant') \
-               AND c.type_code || '/' || c.stage IN (SELECT value FROM json_each(?)) \
-             ORDER BY c.submitted_at, c.id LIMIT ?"
-        ))
-        .bind(wanted)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+               AND c.type_code || '/' || c.stage IN ("
+        ));
+        let mut each = q.separated(", ");
+        for (t, s) in stages {
+            each.push_bind(format!("{t}/{s}"));
+        }
+        q.push(") ORDER BY c.submitted_at, c.id LIMIT ");
+        q.push_bind(limit);
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|r| Ok((decode_case(r)?, r.try_get("on_agenda")?)))
+            .map(|r| Ok((decode_case(r)?, super::flag(r, "on_agenda")?)))
             .collect()
     }
 
@@ -627,8 +624,8 @@ impl Store {
     ) -> Result<(Vec<CaseRow>, i64)> {
         let rows = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM applications c JOIN applicants a ON a.id = c.applicant_id \
-             WHERE c.state = 'decided' AND (?1 IS NULL OR c.type_code = ?1) \
-             ORDER BY c.decided_at DESC, c.id DESC LIMIT ?2 OFFSET ?3"
+             WHERE c.state = 'decided' AND ($1 IS NULL OR c.type_code = $1) \
+             ORDER BY c.decided_at DESC NULLS LAST, c.id DESC LIMIT $2 OFFSET $3"
         ))
         .bind(type_code)
         .bind(limit)
@@ -636,7 +633,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM applications WHERE state = 'decided' AND (?1 IS NULL OR type_code = ?1)",
+            "SELECT count(*) FROM applications WHERE state = 'decided' AND ($1 IS NULL OR type_code = $1)",
         )
         .bind(type_code)
         .fetch_one(&self.pool)
@@ -658,8 +655,8 @@ impl Store {
         now: &str,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE applications SET asset_id = ?, work = ?, fields = ?, language = ?, updated_at = ?, \
-             rev = rev + 1 WHERE id = ? AND state = 'draft' AND rev = ?",
+            "UPDATE applications SET asset_id = $1, work = $2, fields = $3, language = $4, updated_at = $5, \
+             rev = rev + 1 WHERE id = $6 AND state = 'draft' AND rev = $7",
         )
         .bind(asset.map(|a| a.0))
         .bind(work)
@@ -677,26 +674,26 @@ impl Store {
     /// most `max` files a case. False if the case is no longer where the caller saw it,
     /// or full.
     pub async fn add_case_file(&self, case: i64, f: &CaseFile, max: i64) -> Result<bool> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
-        let open: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM applications c WHERE c.id = ?1 AND \
-               ((?2 IS NULL AND c.state = 'draft') OR (?2 IS NOT NULL AND c.state = 'awaiting_applicant' \
-                 AND EXISTS (SELECT 1 FROM application_requests r WHERE r.id = ?2 \
+        let mut tx = self.write_tx(&self.durable, true).await?;
+        let open: bool = sqlx::query_scalar::<_, super::Flag>(
+            "SELECT EXISTS (SELECT 1 FROM applications c WHERE c.id = $1 AND \
+               (($2 IS NULL AND c.state = 'draft') OR ($2 IS NOT NULL AND c.state = 'awaiting_applicant' \
+                 AND EXISTS (SELECT 1 FROM application_requests r WHERE r.id = $2 \
                              AND r.application_id = c.id AND r.answered_at IS NULL))) \
-               AND (SELECT count(*) FROM application_files WHERE application_id = c.id) < ?3)",
+               AND (SELECT count(*) FROM application_files WHERE application_id = c.id) < $3)",
         )
         .bind(case)
         .bind(f.request)
         .bind(max)
         .fetch_one(&mut *tx)
-        .await?;
+        .await?.0;
         if !open {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT OR IGNORE INTO application_files \
+            "INSERT INTO application_files \
              (application_id, doc, sha256, name, size, media_type, added_at, request_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
         )
         .bind(case)
         .bind(&f.doc)
@@ -708,7 +705,7 @@ impl Store {
         .bind(f.request)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE applications SET rev = rev + 1, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE applications SET rev = rev + 1, updated_at = $1 WHERE id = $2")
             .bind(&f.added_at)
             .bind(case)
             .execute(&mut *tx)
@@ -719,9 +716,9 @@ impl Store {
 
     /// Unlinks a file from a draft.
     pub async fn remove_case_file(&self, case: i64, doc: &str, sha256: &str) -> Result<bool> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         let done = sqlx::query(
-            "DELETE FROM application_files WHERE application_id = ? AND doc = ? AND sha256 = ? \
+            "DELETE FROM application_files WHERE application_id = $1 AND doc = $2 AND sha256 = $3 \
              AND (SELECT state FROM applications WHERE id = application_id) = 'draft'",
         )
         .bind(case)
@@ -732,7 +729,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query("UPDATE applications SET rev = rev + 1 WHERE id = ?")
+        sqlx::query("UPDATE applications SET rev = rev + 1 WHERE id = $1")
             .bind(case)
             .execute(&mut *tx)
             .await?;
@@ -752,7 +749,7 @@ impl Store {
     pub async fn case_files(&self, case: i64) -> Result<Vec<CaseFile>> {
         let rows = sqlx::query(
             "SELECT doc, sha256, name, size, media_type, added_at, request_id \
-             FROM application_files WHERE application_id = ? ORDER BY added_at, doc",
+             FROM application_files WHERE application_id = $1 ORDER BY added_at, doc",
         )
         .bind(case)
         .fetch_all(&self.pool)
@@ -775,7 +772,7 @@ impl Store {
     pub async fn case_stages(&self, case: i64) -> Result<Vec<StageRow>> {
         let rows = sqlx::query(
             "SELECT stage, limit_days, started_at, ended_at FROM application_stages \
-             WHERE application_id = ? ORDER BY id",
+             WHERE application_id = $1 ORDER BY id",
         )
         .bind(case)
         .fetch_all(&self.pool)
@@ -795,7 +792,7 @@ impl Store {
     pub async fn case_requests(&self, case: i64) -> Result<Vec<RequestRow>> {
         let rows = sqlx::query(
             "SELECT id, stage, what, documents, asked_at, answered_at, answer \
-             FROM application_requests WHERE application_id = ? ORDER BY id",
+             FROM application_requests WHERE application_id = $1 ORDER BY id",
         )
         .bind(case)
         .fetch_all(&self.pool)
@@ -822,7 +819,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT s.id, s.stage, s.kind, s.outcome, s.text, s.ref, s.ref_date, s.meeting_id, \
              s.document, s.at, u.name AS by_name FROM application_steps s \
-             LEFT JOIN users u ON u.id = s.actor WHERE s.application_id = ? ORDER BY s.id",
+             LEFT JOIN users u ON u.id = s.actor WHERE s.application_id = $1 ORDER BY s.id",
         )
         .bind(case)
         .fetch_all(&self.pool)
@@ -901,21 +898,21 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Option<String>> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         // The draft as it was checked: not submitted meanwhile, nor changed.
-        let same: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM applications WHERE id = ? AND state = 'draft' AND rev = ?)",
+        let same: bool = sqlx::query_scalar::<_, super::Flag>(
+            "SELECT EXISTS (SELECT 1 FROM applications WHERE id = $1 AND state = 'draft' AND rev = $2)",
         )
         .bind(case)
         .bind(rev)
         .fetch_one(&mut *tx)
-        .await?;
+        .await?.0;
         if !same {
             return Ok(None);
         }
         let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO application_numbers (prefix, year, last) VALUES (?1, ?2, 1) \
-             ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1 RETURNING last",
+            "INSERT INTO application_numbers (prefix, year, last) VALUES ($1, $2, 1) \
+             ON CONFLICT (prefix, year) DO UPDATE SET last = application_numbers.last + 1 RETURNING last",
         )
         .bind(prefix)
         .bind(year)
@@ -923,8 +920,8 @@ impl Store {
         .await?;
         let number = crate::applications::format_number(prefix, year, seq);
         sqlx::query(
-            "UPDATE applications SET number = ?, state = 'open', path = ?, stage = ?, \
-             submitted_at = ?, updated_at = ? WHERE id = ?",
+            "UPDATE applications SET number = $1, state = 'open', path = $2, stage = $3, \
+             submitted_at = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(&number)
         .bind(serde_json::to_string(path).map_err(|e| StoreError::Encode(e.to_string()))?)
@@ -944,8 +941,8 @@ impl Store {
 
     /// Applies one move; false if the case was no longer where the caller saw it.
     pub async fn move_case(&self, m: &Move) -> Result<bool> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT state, stage FROM applications WHERE id = ?")
+        let mut tx = self.write_tx(&self.durable, true).await?;
+        let row = sqlx::query("SELECT state, stage FROM applications WHERE id = $1")
             .bind(m.case)
             .fetch_optional(&mut *tx)
             .await?;
@@ -961,7 +958,7 @@ impl Store {
         if let Some(s) = &m.step {
             sqlx::query(
                 "INSERT INTO application_steps (application_id, stage, kind, outcome, text, ref, \
-                 ref_date, meeting_id, document, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 ref_date, meeting_id, document, at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(m.case)
             .bind(&stage_now)
@@ -980,7 +977,7 @@ impl Store {
         if let Some((what, docs)) = &m.request {
             sqlx::query(
                 "INSERT INTO application_requests (application_id, stage, what, documents, asked_at, asked_by) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(m.case)
             .bind(&stage_now)
@@ -993,8 +990,8 @@ impl Store {
         }
         if let Some(answer) = &m.answer {
             let done = sqlx::query(
-                "UPDATE application_requests SET answered_at = ?, answer = ? \
-                 WHERE application_id = ? AND answered_at IS NULL",
+                "UPDATE application_requests SET answered_at = $1, answer = $2 \
+                 WHERE application_id = $3 AND answered_at IS NULL",
             )
             .bind(&m.at)
             .bind(answer)
@@ -1008,7 +1005,7 @@ impl Store {
         let mut next = stage.clone();
         if let Some(step) = &m.next_stage {
             sqlx::query(
-                "UPDATE application_stages SET ended_at = ? WHERE application_id = ? AND ended_at IS NULL",
+                "UPDATE application_stages SET ended_at = $1 WHERE application_id = $2 AND ended_at IS NULL",
             )
             .bind(&m.at)
             .bind(m.case)
@@ -1020,7 +1017,7 @@ impl Store {
                 next = Some(s.clone());
             }
         }
-        sqlx::query("UPDATE applications SET state = ?, stage = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE applications SET state = $1, stage = $2, updated_at = $3 WHERE id = $4")
             .bind(m.to_state)
             .bind(&next)
             .bind(&m.at)
@@ -1029,8 +1026,8 @@ impl Store {
             .await?;
         if let Some(c) = &m.closing {
             sqlx::query(
-                "UPDATE applications SET outcome = ?, decided_by = ?, decision_ref = ?, \
-                 decision_date = ?, letter_sha256 = ?, decided_at = ? WHERE id = ?",
+                "UPDATE applications SET outcome = $1, decided_by = $2, decision_ref = $3, \
+                 decision_date = $4, letter_sha256 = $5, decided_at = $6 WHERE id = $7",
             )
             .bind(c.outcome)
             .bind(&c.decided_by)
@@ -1044,7 +1041,7 @@ impl Store {
         }
         if let Some((meeting, rec)) = &m.agenda {
             let done = sqlx::query(
-                "UPDATE hcc_agenda SET recommendation = ? WHERE meeting_id = ? AND application_id = ?",
+                "UPDATE hcc_agenda SET recommendation = $1 WHERE meeting_id = $2 AND application_id = $3",
             )
             .bind(rec)
             .bind(meeting)
@@ -1056,7 +1053,7 @@ impl Store {
             }
         }
         if let Some(sha) = &m.publish {
-            sqlx::query("UPDATE documents SET public = 1 WHERE sha256 = ?")
+            sqlx::query("UPDATE documents SET public = 1 WHERE sha256 = $1")
                 .bind(sha)
                 .execute(&mut *tx)
                 .await?;
@@ -1065,8 +1062,8 @@ impl Store {
         if let Some(l) = &m.lock {
             sqlx::query(
                 "INSERT INTO heritage_locks (asset_id, state, application, reason, at, actor) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (asset_id) DO UPDATE SET \
-                 state = ?2, application = ?3, reason = ?4, at = ?5, actor = ?6",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (asset_id) DO UPDATE SET \
+                 state = $2, application = $3, reason = $4, at = $5, actor = $6",
             )
             .bind(l.asset.0)
             .bind(l.state)
@@ -1105,9 +1102,9 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<i64> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO hcc_meetings (date, created_at, created_by) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO hcc_meetings (date, created_at, created_by) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(date)
         .bind(now)
@@ -1116,13 +1113,13 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO hcc_agenda (meeting_id, application_id, position) \
-             SELECT ?1, c.id, row_number() OVER (ORDER BY st.started_at, c.id) \
+             SELECT $1, c.id, row_number() OVER (ORDER BY st.started_at, c.id) \
              FROM applications c JOIN application_stages st \
                ON st.application_id = c.id AND st.ended_at IS NULL \
-             WHERE c.state IN ('open', 'awaiting_applicant') AND c.stage = ?2 \
+             WHERE c.state IN ('open', 'awaiting_applicant') AND c.stage = $2 \
                AND NOT EXISTS (SELECT 1 FROM hcc_agenda g JOIN hcc_meetings m ON m.id = g.meeting_id \
                                WHERE g.application_id = c.id AND m.state = 'scheduled' \
-                               AND g.recommendation IS NULL AND m.id != ?1)",
+                               AND g.recommendation IS NULL AND m.id != $1)",
         )
         .bind(id)
         .bind(stage)
@@ -1151,7 +1148,7 @@ impl Store {
 
     pub async fn meeting(&self, id: i64) -> Result<Option<Meeting>> {
         let row = sqlx::query(
-            "SELECT id, date, state, minutes, created_at FROM hcc_meetings WHERE id = ?",
+            "SELECT id, date, state, minutes, created_at FROM hcc_meetings WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -1161,7 +1158,7 @@ impl Store {
         };
         let agenda = sqlx::query(
             "SELECT g.application_id, c.number, c.asset_id, c.work, g.position, g.recommendation FROM hcc_agenda g \
-             JOIN applications c ON c.id = g.application_id WHERE g.meeting_id = ? ORDER BY g.position",
+             JOIN applications c ON c.id = g.application_id WHERE g.meeting_id = $1 ORDER BY g.position",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -1197,8 +1194,8 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<bool> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
-        let done = sqlx::query("UPDATE hcc_meetings SET minutes = ?, state = 'held' WHERE id = ?")
+        let mut tx = self.write_tx(&self.durable, true).await?;
+        let done = sqlx::query("UPDATE hcc_meetings SET minutes = $1, state = 'held' WHERE id = $2")
             .bind(sha256)
             .bind(id)
             .execute(&mut *tx)
@@ -1213,14 +1210,14 @@ impl Store {
 }
 
 async fn open_stage(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     case: i64,
     stage: &str,
     days: u32,
     at: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO application_stages (application_id, stage, limit_days, started_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO application_stages (application_id, stage, limit_days, started_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(case)
     .bind(stage)

@@ -1,8 +1,10 @@
 //! Complaints, their photos, timeline and supporters. Every write here goes through the
 //! `synchronous=FULL` pool: a citizen is told "filed" only once it would survive a power cut.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::Sql;
 
 use super::{Result, Store, StoreError};
 use crate::model::{Action, AssetId, Category, Lang, ModState, Pin, Status};
@@ -154,7 +156,7 @@ fn corrupt(id: i64, what: String) -> StoreError {
     }
 }
 
-fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
+fn decode(r: &AnyRow) -> Result<ComplaintRecord> {
     let id: i64 = r.try_get("id")?;
     let category: String = r.try_get("category")?;
     let status: String = r.try_get("status")?;
@@ -196,7 +198,7 @@ fn decode(r: &SqliteRow) -> Result<ComplaintRecord> {
     })
 }
 
-fn decode_photo(r: &SqliteRow) -> Result<PhotoRef> {
+fn decode_photo(r: &AnyRow) -> Result<PhotoRef> {
     Ok(PhotoRef {
         sha256: r.try_get("sha256")?,
         media_type: r.try_get("media_type")?,
@@ -206,7 +208,7 @@ fn decode_photo(r: &SqliteRow) -> Result<PhotoRef> {
 
 /// ` AND column IN (?, ?, …)` for a non-empty list; nothing for an empty one.
 fn push_in(
-    q: &mut QueryBuilder<'_, Sqlite>,
+    q: &mut Sql<'_>,
     column: &str,
     values: impl ExactSizeIterator<Item = String>,
 ) {
@@ -225,7 +227,7 @@ impl Store {
     /// Inserts complaints in one `synchronous=FULL` transaction (a group commit) and
     /// returns each one's (id, ticket), in order. Tickets number each year's complaints.
     pub async fn insert_complaints(&self, batch: &[NewComplaint]) -> Result<Vec<(i64, String)>> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let mut out = Vec::with_capacity(batch.len());
         for c in batch {
             // One statement reads the year's last number and writes the next, so the
@@ -234,9 +236,9 @@ impl Store {
                 "INSERT INTO complaints (ticket, year, seq, category, lon, lat, ward, asset_id, \
                  description, attributes, address, reporter_name, reporter_phone, reporter_email, \
                  source, token, deadline, created_at, updated_at, language) \
-                 SELECT printf('EH-%d-%06d', ?1, n), ?1, n, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-                 ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17 \
-                 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = ?1) \
+                 SELECT 'EH-' || $1 || '-' || CASE WHEN n < 1000000 THEN substr(CAST(1000000 + n AS TEXT), 2) ELSE CAST(n AS TEXT) END, $1, n, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                 $11, $12, $13, $14, $15, $16, $16, $17 \
+                 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = $1) AS next \
                  RETURNING id, ticket",
             )
             .bind(c.year)
@@ -260,7 +262,7 @@ impl Store {
             .await?;
             let id: i64 = row.get("id");
             for (i, p) in c.photos.iter().enumerate() {
-                sqlx::query("INSERT INTO complaint_photos (complaint_id, position, sha256, media_type, size) VALUES (?, ?, ?, ?, ?)")
+                sqlx::query("INSERT INTO complaint_photos (complaint_id, position, sha256, media_type, size) VALUES ($1, $2, $3, $4, $5)")
                     .bind(id)
                     .bind(i as i64)
                     .bind(&p.sha256)
@@ -269,7 +271,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 if c.hold_photos {
-                    sqlx::query("INSERT OR IGNORE INTO complaint_moderation (complaint_id, item, state, at) VALUES (?, ?, 'held', ?)")
+                    sqlx::query("INSERT INTO complaint_moderation (complaint_id, item, state, at) VALUES ($1, $2, 'held', $3) ON CONFLICT DO NOTHING")
                         .bind(id)
                         .bind(Item::Photo(p.sha256.clone()).to_string())
                         .bind(&c.created_at)
@@ -277,7 +279,7 @@ impl Store {
                         .await?;
                 }
             }
-            sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, public) VALUES (?, ?, 'submit', 'submitted', 1)")
+            sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, public) VALUES ($1, $2, 'submit', 'submitted', 1)")
                 .bind(id)
                 .bind(&c.created_at)
                 .execute(&mut *tx)
@@ -291,7 +293,7 @@ impl Store {
     /// One complaint with its photos and whole timeline.
     pub async fn complaint(&self, ticket: &str) -> Result<Option<ComplaintRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to WHERE c.ticket = ?"
+            "SELECT {COLUMNS} FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to WHERE c.ticket = $1"
         );
         let Some(row) = sqlx::query(&sql)
             .bind(ticket)
@@ -310,7 +312,7 @@ impl Store {
         let events = sqlx::query(
             "SELECT e.id, e.at, e.action, e.status, e.note, e.public, e.photo_sha256, u.name AS actor \
              FROM complaint_events e LEFT JOIN users u ON u.id = e.actor \
-             WHERE e.complaint_id = ? ORDER BY e.id",
+             WHERE e.complaint_id = $1 ORDER BY e.id",
         )
         .bind(c.id)
         .fetch_all(&self.pool)
@@ -332,7 +334,7 @@ impl Store {
     }
 
     async fn complaint_photos(&self, id: i64) -> Result<Vec<PhotoRef>> {
-        let rows = sqlx::query("SELECT sha256, media_type, size FROM complaint_photos WHERE complaint_id = ? ORDER BY position")
+        let rows = sqlx::query("SELECT sha256, media_type, size FROM complaint_photos WHERE complaint_id = $1 ORDER BY position")
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
@@ -343,37 +345,37 @@ impl Store {
     /// are served).
     pub async fn photo_is_public(&self, sha256: &str) -> Result<bool> {
         // Public where some complaint shows it: not held, not hidden there.
-        let n: i64 = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM complaint_photos p WHERE p.sha256 = ?1 \
+        let n: super::Flag = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM complaint_photos p WHERE p.sha256 = $1 \
                AND NOT EXISTS (SELECT 1 FROM complaint_moderation m \
-                 WHERE m.complaint_id = p.complaint_id AND m.item = 'photo:' || ?1 \
+                 WHERE m.complaint_id = p.complaint_id AND m.item = 'photo:' || $1 \
                  AND m.state IN ('held', 'hidden'))) \
-             OR EXISTS (SELECT 1 FROM complaint_events e WHERE e.photo_sha256 = ?1 AND e.public = 1 \
+             OR EXISTS (SELECT 1 FROM complaint_events e WHERE e.photo_sha256 = $1 AND e.public = 1 \
                AND NOT EXISTS (SELECT 1 FROM complaint_moderation m \
-                 WHERE m.complaint_id = e.complaint_id AND m.item = 'photo:' || ?1 \
+                 WHERE m.complaint_id = e.complaint_id AND m.item = 'photo:' || $1 \
                  AND m.state IN ('held', 'hidden')))",
         )
         .bind(sha256)
         .fetch_one(&self.pool)
         .await?;
-        Ok(n != 0)
+        Ok(n.0)
     }
 
     /// Whether a photo belongs to any complaint or step, public or not (for staff).
     pub async fn photo_is_known(&self, sha256: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM complaint_photos WHERE sha256 = ?1) \
-             OR EXISTS (SELECT 1 FROM complaint_events WHERE photo_sha256 = ?1)",
+        let n: super::Flag = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM complaint_photos WHERE sha256 = $1) \
+             OR EXISTS (SELECT 1 FROM complaint_events WHERE photo_sha256 = $1)",
         )
         .bind(sha256)
         .fetch_one(&self.pool)
         .await?;
-        Ok(n != 0)
+        Ok(n.0)
     }
 
     /// Complaints matching a filter, newest first (no timelines; photos included).
     pub async fn complaints(&self, f: &ComplaintFilter) -> Result<Vec<ComplaintRecord>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut q = Sql::new(format!(
             "SELECT {COLUMNS} FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to WHERE 1 = 1"
         ));
         push_in(&mut q, "c.ticket", f.tickets.iter().cloned());
@@ -410,7 +412,7 @@ impl Store {
             return Ok(out);
         }
         // Every listed complaint's photos in one query, not one query per complaint.
-        let mut pq = QueryBuilder::<Sqlite>::new(
+        let mut pq = Sql::new(
             "SELECT complaint_id, sha256, media_type, size FROM complaint_photos WHERE complaint_id IN (",
         );
         let mut ids = pq.separated(", ");
@@ -445,7 +447,7 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<PublicStep>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Sql::new(
             "SELECT e.id, e.at, e.action, e.status, e.note, e.public, e.photo_sha256, \
              NULL AS actor, c.ticket, c.lon, c.lat FROM complaint_events e \
              JOIN complaints c ON c.id = e.complaint_id \
@@ -500,7 +502,7 @@ impl Store {
     /// The ticket an Open311 token stands for.
     pub async fn ticket_for_token(&self, token: &str) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT ticket FROM complaints WHERE token = ?")
+            sqlx::query_scalar("SELECT ticket FROM complaints WHERE token = $1")
                 .bind(token)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -529,7 +531,7 @@ impl Store {
     /// complaints, in order, at most `limit`.
     pub async fn complaint_changes(&self, mark: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(
-            "SELECT id, complaint_id FROM complaint_events WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, complaint_id FROM complaint_events WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(mark)
         .bind(limit)
@@ -629,11 +631,11 @@ impl Store {
         u: &Update,
         log: &super::AuditEntry,
     ) -> Result<Option<i64>> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let r = sqlx::query(
-            "UPDATE complaints SET status = ?, updated_at = ?, \
-             assigned_to = COALESCE(?, assigned_to), duplicate_of = COALESCE(?, duplicate_of) \
-             WHERE id = ? AND status = ?",
+            "UPDATE complaints SET status = $1, updated_at = $2, \
+             assigned_to = COALESCE($3, assigned_to), duplicate_of = COALESCE($4, duplicate_of) \
+             WHERE id = $5 AND status = $6",
         )
         .bind(u.to.as_str())
         .bind(&u.at)
@@ -646,13 +648,13 @@ impl Store {
         if r.rows_affected() == 0 {
             return Ok(None);
         }
-        let event: i64 = sqlx::query_scalar("INSERT INTO complaint_events (complaint_id, at, action, status, note, public, actor, photo_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+        let event: i64 = sqlx::query_scalar("INSERT INTO complaint_events (complaint_id, at, action, status, note, public, actor, photo_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(u.id)
             .bind(&u.at)
             .bind(u.action.as_str())
             .bind(u.to.as_str())
             .bind(&u.note)
-            .bind(u.public)
+            .bind(i64::from(u.public))
             .bind(u.actor)
             .bind(u.photo.as_ref().map(|p| p.sha256.clone()))
             .fetch_one(&mut *tx)
@@ -660,7 +662,7 @@ impl Store {
         for channel in &u.notify {
             sqlx::query(
                 "INSERT INTO notifications (complaint_id, event_id, channel, not_before, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
+                 VALUES ($1, $2, $3, $4, $4, $4)",
             )
             .bind(u.id)
             .bind(event)
@@ -683,7 +685,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Sql::new(
             "SELECT m.complaint_id, m.item, m.state, m.reason, m.at, u.name AS actor \
              FROM complaint_moderation m LEFT JOIN users u ON u.id = m.actor \
              WHERE m.complaint_id IN (",
@@ -713,9 +715,9 @@ impl Store {
     /// Records one client's support; returns the supporter count, or `None` if there is
     /// no such complaint. Supporting twice counts once.
     pub async fn support_complaint(&self, id: i64, client: &str, at: &str) -> Result<i64> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let added = sqlx::query(
-            "INSERT OR IGNORE INTO complaint_supports (complaint_id, client, at) VALUES (?, ?, ?)",
+            "INSERT INTO complaint_supports (complaint_id, client, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(client)
@@ -724,12 +726,12 @@ impl Store {
         .await?
         .rows_affected();
         if added > 0 {
-            sqlx::query("UPDATE complaints SET supporters = supporters + 1 WHERE id = ?")
+            sqlx::query("UPDATE complaints SET supporters = supporters + 1 WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
-        let n: i64 = sqlx::query_scalar("SELECT supporters FROM complaints WHERE id = ?")
+        let n: i64 = sqlx::query_scalar("SELECT supporters FROM complaints WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -779,7 +781,7 @@ mod tests {
             .execute(&mut *conn)
             .await
             .unwrap();
-        sqlx::query(&format!("UPDATE complaints SET {column} = ? WHERE id = ?"))
+        sqlx::query(&format!("UPDATE complaints SET {column} = $1 WHERE id = $2"))
             .bind(value)
             .bind(id)
             .execute(&mut *conn)

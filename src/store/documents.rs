@@ -6,8 +6,10 @@
 //! would be refused at once, not made to wait, if another writer got in between.
 
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::Sql;
 
 use super::audit::{self, AuditEntry};
 use super::{Result, Store, StoreError};
@@ -173,7 +175,7 @@ fn corrupt(id: i64, what: String) -> StoreError {
     }
 }
 
-fn decode(r: &SqliteRow) -> Result<DocumentRecord> {
+fn decode(r: &AnyRow) -> Result<DocumentRecord> {
     let id: i64 = r.try_get("id")?;
     let kind: String = r.try_get("kind")?;
     let status: String = r.try_get("status")?;
@@ -218,13 +220,13 @@ fn decode(r: &SqliteRow) -> Result<DocumentRecord> {
 
 /// Fills in the linked assets of records (one query for all).
 async fn link_assets(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     records: &mut [&mut DocumentRecord],
 ) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
-    let mut qb = QueryBuilder::<Sqlite>::new(
+    let mut qb = Sql::new(
         "SELECT da.document_id, a.id, a.code, a.name, a.layer, a.ward FROM document_assets da \
          JOIN assets a ON a.id = da.asset_id WHERE da.document_id IN (",
     );
@@ -269,8 +271,8 @@ fn version_record(r: &DocumentRecord) -> serde_json::Value {
     v
 }
 
-async fn fetch(conn: &mut SqliteConnection, sha256: &str) -> Result<Option<DocumentRecord>> {
-    let row = sqlx::query(&format!("{SELECT} WHERE d.sha256 = ?"))
+async fn fetch(conn: &mut AnyConnection, sha256: &str) -> Result<Option<DocumentRecord>> {
+    let row = sqlx::query(&format!("{SELECT} WHERE d.sha256 = $1"))
         .bind(sha256)
         .fetch_optional(&mut *conn)
         .await?;
@@ -281,8 +283,8 @@ async fn fetch(conn: &mut SqliteConnection, sha256: &str) -> Result<Option<Docum
 }
 
 /// Writes the metadata half of the full-text row (title, reference); the body stays.
-async fn index_meta(conn: &mut SqliteConnection, id: i64, m: &DocMeta) -> Result<()> {
-    sqlx::query("UPDATE documents_fts SET title = ?, reference = ? WHERE rowid = ?")
+async fn index_meta(conn: &mut AnyConnection, id: i64, m: &DocMeta) -> Result<()> {
+    sqlx::query("UPDATE documents_fts SET title = $1, reference = $2 WHERE rowid = $3")
         .bind(clean_text(&m.title))
         .bind(fold(m.reference.as_deref().unwrap_or("")))
         .bind(id)
@@ -291,13 +293,13 @@ async fn index_meta(conn: &mut SqliteConnection, id: i64, m: &DocMeta) -> Result
     Ok(())
 }
 
-async fn write_links(conn: &mut SqliteConnection, id: i64, assets: &[AssetId]) -> Result<()> {
-    sqlx::query("DELETE FROM document_assets WHERE document_id = ?")
+async fn write_links(conn: &mut AnyConnection, id: i64, assets: &[AssetId]) -> Result<()> {
+    sqlx::query("DELETE FROM document_assets WHERE document_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     for a in assets {
-        sqlx::query("INSERT OR IGNORE INTO document_assets (document_id, asset_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO document_assets (document_id, asset_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(a.0)
             .execute(&mut *conn)
@@ -307,7 +309,7 @@ async fn write_links(conn: &mut SqliteConnection, id: i64, assets: &[AssetId]) -
 }
 
 async fn write_version(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     r: &DocumentRecord,
     at: &str,
     actor: &str,
@@ -317,7 +319,7 @@ async fn write_version(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO document_versions (document_id, version, at, actor, action, note, audit_seq, record) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(r.id)
     .bind(r.version)
@@ -336,14 +338,14 @@ async fn write_version(
 /// first version is written by the caller, after the audit entry. `None` if these bytes
 /// are already on record.
 pub(super) async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     d: &NewDocument,
     now: &str,
 ) -> Result<Option<DocumentRecord>> {
     let m = &d.meta;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO documents (sha256, title, kind, reference, issuer, issued_on, valid_until, language, ward, \
-         public, media_type, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         public, media_type, size, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT(sha256) DO NOTHING RETURNING id",
     )
     .bind(&d.sha256)
@@ -355,7 +357,7 @@ pub(super) async fn insert(
     .bind(&m.valid_until)
     .bind(&m.language)
     .bind(m.ward)
-    .bind(m.public)
+    .bind(i64::from(m.public))
     .bind(&d.media_type)
     .bind(d.size)
     .bind(now)
@@ -364,14 +366,14 @@ pub(super) async fn insert(
     .await?;
     let Some(id) = id else { return Ok(None) };
     write_links(conn, id, &m.assets).await?;
-    sqlx::query("INSERT INTO documents_fts (rowid, title, reference, body) VALUES (?, ?, ?, '')")
+    sqlx::query("INSERT INTO documents_fts (rowid, title, reference, body) VALUES ($1, $2, $3, '')")
         .bind(id)
         .bind(clean_text(&m.title))
         .bind(fold(m.reference.as_deref().unwrap_or("")))
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO document_text (document_id, state, queued_at, updated_at) VALUES (?, 'queued', ?, ?)",
+        "INSERT INTO document_text (document_id, state, queued_at, updated_at) VALUES ($1, 'queued', $2, $3)",
     )
     .bind(id)
     .bind(now)
@@ -386,7 +388,7 @@ pub(super) async fn insert(
 
 /// Writes a new document's first version.
 pub(super) async fn first_version(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     r: &DocumentRecord,
     now: &str,
     actor: &str,
@@ -403,7 +405,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Option<DocumentRecord>> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         // The audit entry comes after the first write (see audit.rs): insert, then log.
         let Some(r) = insert(&mut tx, d, now).await? else {
             return Ok(None);
@@ -431,7 +433,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Vec<bool>> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         let mut added = Vec::with_capacity(docs.len());
         for d in docs {
             added.push(insert(&mut tx, d, now).await?);
@@ -485,7 +487,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<DocEdit> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
         let Some(cur) = fetch(&mut tx, sha256).await? else {
             return Ok(DocEdit::Missing);
         };
@@ -494,9 +496,9 @@ impl Store {
         }
         let m = meta;
         sqlx::query(
-            "UPDATE documents SET title = ?, kind = ?, reference = ?, issuer = ?, issued_on = ?, valid_until = ?, \
-             language = ?, ward = ?, public = ?, status = ?, status_reason = ?, superseded_by = ?, \
-             version = version + 1, updated_at = ? WHERE id = ?",
+            "UPDATE documents SET title = $1, kind = $2, reference = $3, issuer = $4, issued_on = $5, valid_until = $6, \
+             language = $7, ward = $8, public = $9, status = $10, status_reason = $11, superseded_by = $12, \
+             version = version + 1, updated_at = $13 WHERE id = $14",
         )
         .bind(&m.title)
         .bind(m.kind.as_str())
@@ -506,7 +508,7 @@ impl Store {
         .bind(&m.valid_until)
         .bind(&m.language)
         .bind(m.ward)
-        .bind(m.public)
+        .bind(i64::from(m.public))
         .bind(state.status.as_str())
         .bind(&state.status_reason)
         .bind(&state.superseded_by)
@@ -529,7 +531,7 @@ impl Store {
     pub async fn document_versions(&self, id: i64) -> Result<Vec<DocVersion>> {
         let rows = sqlx::query(
             "SELECT version, at, actor, action, note, audit_seq, record FROM document_versions \
-             WHERE document_id = ? ORDER BY version",
+             WHERE document_id = $1 ORDER BY version",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -563,13 +565,13 @@ impl Store {
         // outer loop: left to itself, SQLite walked every `order` and asked the index about
         // each (`q=heritage&type=order` counted in 580 ms; 24 ms this way).
         let text = q.fts.is_some();
-        let mut qb = QueryBuilder::<Sqlite>::new(if text {
+        let mut qb = Sql::new(if text {
             "SELECT d.id, bm25(documents_fts, 10.0, 8.0, 1.0) AS score \
              FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid"
         } else {
             "SELECT d.id, NULL AS score FROM documents d"
         });
-        let mut count = QueryBuilder::<Sqlite>::new(if text {
+        let mut count = Sql::new(if text {
             "SELECT count(*) FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid"
         } else {
             "SELECT count(*) FROM documents d"
@@ -627,7 +629,7 @@ impl Store {
         // The page's records in one query, put back in the page's order.
         let mut records = std::collections::HashMap::with_capacity(page.len());
         if !page.is_empty() {
-            let mut rq = QueryBuilder::<Sqlite>::new(format!("{SELECT} WHERE d.id IN ("));
+            let mut rq = Sql::new(format!("{SELECT} WHERE d.id IN ("));
             let mut ids = rq.separated(", ");
             for (id, _) in &page {
                 ids.push_bind(*id);
@@ -646,7 +648,7 @@ impl Store {
             let snippet = match &q.fts {
                 Some(f) => sqlx::query_scalar::<_, Option<String>>(
                     "SELECT snippet(documents_fts, -1, char(2), char(3), '…', 24) FROM documents_fts \
-                     WHERE documents_fts MATCH ? AND rowid = ?",
+                     WHERE documents_fts MATCH $1 AND rowid = $2",
                 )
                 .bind(f)
                 .bind(id)
@@ -670,7 +672,7 @@ impl Store {
     /// Queues again the text jobs a stop cut short (found running at start).
     pub async fn requeue_text_jobs(&self, now: &str) -> Result<u64> {
         let r = sqlx::query(
-            "UPDATE document_text SET state = 'queued', updated_at = ? WHERE state = 'running'",
+            "UPDATE document_text SET state = 'queued', updated_at = $1 WHERE state = 'running'",
         )
         .bind(now)
         .execute(&self.durable)
@@ -681,9 +683,9 @@ impl Store {
     /// Claims the oldest queued text job that is due, if any.
     pub async fn claim_text_job(&self, now: &str) -> Result<Option<TextJob>> {
         let row = sqlx::query(
-            "UPDATE document_text SET state = 'running', attempts = attempts + 1, pages_done = 0, updated_at = ? \
+            "UPDATE document_text SET state = 'running', attempts = attempts + 1, pages_done = 0, updated_at = $1 \
              WHERE document_id = (SELECT document_id FROM document_text WHERE state = 'queued' \
-               AND (not_before IS NULL OR not_before <= ?) ORDER BY document_id LIMIT 1) \
+               AND (not_before IS NULL OR not_before <= $2) ORDER BY document_id LIMIT 1) \
              RETURNING document_id, attempts",
         )
         .bind(now)
@@ -693,7 +695,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let id: i64 = row.try_get(0)?;
         let (sha256, media_type, language): (String, String, Option<String>) =
-            sqlx::query_as("SELECT sha256, media_type, language FROM documents WHERE id = ?")
+            sqlx::query_as("SELECT sha256, media_type, language FROM documents WHERE id = $1")
                 .bind(id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -714,7 +716,7 @@ impl Store {
         pages: i64,
         now: &str,
     ) -> Result<()> {
-        sqlx::query("UPDATE document_text SET pages_done = ?, pages = ?, updated_at = ? WHERE document_id = ? AND state = 'running'")
+        sqlx::query("UPDATE document_text SET pages_done = $1, pages = $2, updated_at = $3 WHERE document_id = $4 AND state = 'running'")
             .bind(pages_done)
             .bind(pages)
             .bind(now)
@@ -733,15 +735,15 @@ impl Store {
         text: &str,
         now: &str,
     ) -> Result<()> {
-        let mut tx = self.durable.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("UPDATE documents_fts SET body = ? WHERE rowid = ?")
+        let mut tx = self.write_tx(&self.durable, true).await?;
+        sqlx::query("UPDATE documents_fts SET body = $1 WHERE rowid = $2")
             .bind(clean_text(text))
             .bind(id)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "UPDATE document_text SET state = 'done', source = ?, pages = ?, pages_done = ?, error = NULL, \
-             not_before = NULL, updated_at = ? WHERE document_id = ?",
+            "UPDATE document_text SET state = 'done', source = $1, pages = $2, pages_done = $3, error = NULL, \
+             not_before = NULL, updated_at = $4 WHERE document_id = $5",
         )
         .bind(source.as_str())
         .bind(pages)
@@ -763,7 +765,7 @@ impl Store {
         now: &str,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE document_text SET state = ?, error = ?, not_before = ?, updated_at = ? WHERE document_id = ?",
+            "UPDATE document_text SET state = $1, error = $2, not_before = $3, updated_at = $4 WHERE document_id = $5",
         )
         .bind(if retry_at.is_some() { "queued" } else { "failed" })
         .bind(error)
@@ -787,7 +789,7 @@ impl Store {
     /// The text of a document as indexed (folded).
     pub async fn document_text(&self, id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT body FROM documents_fts WHERE rowid = ?")
+            sqlx::query_scalar("SELECT body FROM documents_fts WHERE rowid = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?,

@@ -135,7 +135,9 @@ impl Snapshot {
     /// assets whose version at `t` is still their current one (id, version), and the
     /// others as their version at `t` left them.
     pub fn layer_at_parts(&self, layer: Layer, t: &str) -> Result<super::versions::LayerAtParts> {
-        let then = super::versions::VERSION_THEN;
+        // rusqlite reads `$2` as a name, numbered by where it first appears; `?2` is the
+        // second value wherever it stands.
+        let then = super::versions::VERSION_THEN.replace("$2", "?2");
         let mut stmt = self.conn.prepare(&format!(
             "SELECT a.id, a.version FROM assets a \
              WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {then} = a.version ORDER BY a.id"

@@ -35,7 +35,7 @@ pub struct Maintenance {
 
 impl Store {
     pub async fn inspections(&self, id: AssetId) -> Result<Vec<Inspection>> {
-        let rows = sqlx::query("SELECT id, inspected_at, condition, notes, inspector FROM inspections WHERE asset_id = ? ORDER BY inspected_at DESC, id DESC")
+        let rows = sqlx::query("SELECT id, inspected_at, condition, notes, inspector FROM inspections WHERE asset_id = $1 ORDER BY inspected_at DESC, id DESC")
             .bind(id.0)
             .fetch_all(&self.pool)
             .await?;
@@ -52,7 +52,7 @@ impl Store {
     }
 
     pub async fn maintenance(&self, id: AssetId) -> Result<Vec<Maintenance>> {
-        let rows = sqlx::query("SELECT id, started_on, completed_on, description, contractor, cost_inr FROM maintenance WHERE asset_id = ? ORDER BY started_on DESC, id DESC")
+        let rows = sqlx::query("SELECT id, started_on, completed_on, description, contractor, cost_inr FROM maintenance WHERE asset_id = $1 ORDER BY started_on DESC NULLS LAST, id DESC")
             .bind(id.0)
             .fetch_all(&self.pool)
             .await?;
@@ -78,10 +78,10 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<(i64, Option<Asset>)> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO inspections (asset_id, inspected_at, condition, notes, inspector, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(asset.0)
         .bind(&i.inspected_at)
@@ -95,8 +95,8 @@ impl Store {
         versions::log(&mut tx, log, now).await?;
         // Dates and instants compare as text: `2026-11-01` < `2026-11-01T…`.
         let row = sqlx::query(
-            "UPDATE assets SET condition = ?, condition_assessed_at = ?, updated_at = ?, version = version + 1 \
-             WHERE id = ? AND (condition_assessed_at IS NULL OR condition_assessed_at <= ?) RETURNING *",
+            "UPDATE assets SET condition = $1, condition_assessed_at = $2, updated_at = $3, version = version + 1 \
+             WHERE id = $4 AND (condition_assessed_at IS NULL OR condition_assessed_at <= $5) RETURNING *",
         )
         .bind(i.condition.as_str())
         .bind(&i.inspected_at)
@@ -119,10 +119,10 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<(i64, Option<Asset>)> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO maintenance (asset_id, started_on, completed_on, description, contractor, cost_inr, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(asset.0)
         .bind(&m.started_on)
@@ -138,8 +138,8 @@ impl Store {
         let mut changed = None;
         if let Some(done) = &m.completed_on {
             let row = sqlx::query(
-                "UPDATE assets SET last_maintained_at = ?, updated_at = ?, version = version + 1 \
-                 WHERE id = ? AND (last_maintained_at IS NULL OR last_maintained_at < ?) RETURNING *",
+                "UPDATE assets SET last_maintained_at = $1, updated_at = $2, version = version + 1 \
+                 WHERE id = $3 AND (last_maintained_at IS NULL OR last_maintained_at < $4) RETURNING *",
             )
             .bind(done)
             .bind(now)
@@ -170,10 +170,10 @@ impl Store {
     /// (condition and when assessed, last maintained) is brought in line with its history.
     /// Returns how many records were added.
     pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         versions::open(&mut tx, &EditContext::import("bundled history")).await?;
         let mut added = 0;
-        let id_of = "SELECT id FROM assets WHERE code = ?";
+        let id_of = "SELECT id FROM assets WHERE code = $1";
         for (code, i) in &b.inspections {
             let Some(id) = sqlx::query_scalar::<_, i64>(id_of)
                 .bind(code)
@@ -184,7 +184,7 @@ impl Store {
             };
             sqlx::query(
                 "INSERT INTO inspections (asset_id, inspected_at, condition, notes, inspector, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id)
             .bind(&i.inspected_at)
@@ -195,8 +195,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE assets SET condition = ?, condition_assessed_at = ?, version = version + 1 \
-                 WHERE id = ? AND (condition_assessed_at IS NULL OR condition_assessed_at <= ?)",
+                "UPDATE assets SET condition = $1, condition_assessed_at = $2, version = version + 1 \
+                 WHERE id = $3 AND (condition_assessed_at IS NULL OR condition_assessed_at <= $4)",
             )
             .bind(i.condition.as_str())
             .bind(&i.inspected_at)
@@ -216,7 +216,7 @@ impl Store {
             };
             sqlx::query(
                 "INSERT INTO maintenance (asset_id, started_on, completed_on, description, contractor, cost_inr, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id)
             .bind(&m.started_on)
@@ -229,8 +229,8 @@ impl Store {
             .await?;
             if let Some(done) = &m.completed_on {
                 sqlx::query(
-                    "UPDATE assets SET last_maintained_at = ?, version = version + 1 \
-                     WHERE id = ? AND (last_maintained_at IS NULL OR last_maintained_at < ?)",
+                    "UPDATE assets SET last_maintained_at = $1, version = version + 1 \
+                     WHERE id = $2 AND (last_maintained_at IS NULL OR last_maintained_at < $3)",
                 )
                 .bind(done)
                 .bind(id)
@@ -256,7 +256,7 @@ impl Store {
                 added += 1;
             }
         }
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(meta_key)
             .bind(now)
             .execute(&mut *tx)

@@ -36,7 +36,7 @@ impl Store {
     pub async fn heritage_lock(&self, asset: AssetId) -> Result<Option<LockRecord>> {
         let row = sqlx::query(
             "SELECT l.state, l.application, l.reason, l.at, u.name AS by_name \
-             FROM heritage_locks l LEFT JOIN users u ON u.id = l.actor WHERE l.asset_id = ?",
+             FROM heritage_locks l LEFT JOIN users u ON u.id = l.actor WHERE l.asset_id = $1",
         )
         .bind(asset.0)
         .fetch_optional(&self.pool)
@@ -65,11 +65,11 @@ impl Store {
         at: &str,
         log: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         sqlx::query(
             "INSERT INTO heritage_locks (asset_id, state, application, reason, at, actor) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (asset_id) DO UPDATE SET \
-             state = ?2, application = ?3, reason = ?4, at = ?5, actor = ?6",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (asset_id) DO UPDATE SET \
+             state = $2, application = $3, reason = $4, at = $5, actor = $6",
         )
         .bind(asset.0)
         .bind(state)

@@ -1,14 +1,16 @@
-//! The durable store: a SQLite file through sqlx. Nothing else in the crate speaks SQL.
+//! The durable store: a SQLite file, or PostgreSQL with PostGIS, through sqlx's `Any`
+//! driver. Nothing else in the crate speaks SQL.
 //!
 //! Every write lands here first; the in-memory index is rebuilt from here at start and
-//! updated only after a write has committed.
+//! updated only after a write has committed. The statements are written once for both
+//! databases wherever the two dialects allow it (`$N` placeholders, `IS DISTINCT FROM`,
+//! `ON CONFLICT`, …: docs/postgres.md); where they do not, [`Backend`] picks the text.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 use crate::model::Layer;
 
@@ -27,7 +29,10 @@ mod monitoring;
 mod notifications;
 mod proposals;
 mod versions;
+mod sql;
 mod watch;
+pub use sql::Backend;
+pub(crate) use sql::{flag, Flag, Sql};
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
@@ -96,10 +101,15 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) => true,
-            StoreError::Sqlx(sqlx::Error::Database(d)) => d
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .is_some_and(unavailable_code),
+            StoreError::Sqlx(sqlx::Error::Database(d)) => {
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                    d.code().is_some_and(|c| unavailable_sqlstate(&c))
+                } else {
+                    d.code()
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(unavailable_code)
+                }
+            }
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
                 unavailable_code(e.extended_code)
             }
@@ -111,6 +121,16 @@ impl StoreError {
     }
 }
 
+/// PostgreSQL's SQLSTATEs for a database out of reach for now: connection lost (class
+/// 08), out of disk or memory (53), shutting down or starting (57P01–57P03), read-only
+/// (25006: a standby), a lock not had in time (55P03), and the retryable conflicts of
+/// concurrent transactions (40001 serialization, 40P01 deadlock).
+fn unavailable_sqlstate(c: &str) -> bool {
+    c.starts_with("08")
+        || c.starts_with("53")
+        || matches!(c, "57P01" | "57P02" | "57P03" | "25006" | "55P03" | "40001" | "40P01")
+}
+
 /// SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14
 /// (extended codes keep them in the low byte).
 fn unavailable_code(c: i32) -> bool {
@@ -119,23 +139,33 @@ fn unavailable_code(c: i32) -> bool {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The PostgreSQL advisory lock every writing transaction holds ([`Store::write_tx`]).
+const WRITER_LOCK: i64 = 0x6865_7269_7461_6765; // "heritage"
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// Connections with `synchronous=FULL`, for writes that must survive a power cut the
-    /// moment they are acknowledged: complaints, their timeline, staff accounts.
-    durable: SqlitePool,
+    pool: AnyPool,
+    /// Connections whose commits are on disk before they are acknowledged, for writes
+    /// that must survive a power cut: complaints, their timeline, staff accounts
+    /// (SQLite `synchronous=FULL`; PostgreSQL `synchronous_commit=on`, where `pool` has
+    /// it off).
+    durable: AnyPool,
     /// The database file, for reads on a connection of their own ([`Store::snapshot`]);
     /// `None` in memory, where no other connection would see the same database.
     file: Option<PathBuf>,
+    backend: Backend,
 }
 
 /// SQLite says only "unable to open database file"; say why when the file system can
 /// (a read-only disk, a missing directory, no permission).
 fn explain_open_error(path: &Path, e: sqlx::Error) -> StoreError {
+    if path.as_os_str().is_empty() {
+        return StoreError::Sqlx(e);
+    }
     let probe = if path.exists() {
         std::fs::OpenOptions::new().write(true).open(path).err()
     } else {
@@ -153,6 +183,24 @@ fn explain_open_error(path: &Path, e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A SQLite pool whose connections are set up as the server needs them (what
+/// `SqliteConnectOptions` would set, done by statement since the options reach the
+/// driver as a URL).
+fn sqlite_pool(max: u32, synchronous: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(&*format!(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON"
+                ))
+                .await?;
+                Ok(())
+            })
+        })
+}
+
 /// Whether a file can be created beside `path` (removed at once).
 fn tempfile_probe(path: &Path) -> std::io::Result<()> {
     let probe = path.with_extension("probe");
@@ -161,42 +209,93 @@ fn tempfile_probe(path: &Path) -> std::io::Result<()> {
 }
 
 impl Store {
-    /// Opens (creating if missing) the database at `url_or_path` — a file path or a
-    /// `sqlite:` URL — with WAL and foreign keys on, and applies pending migrations.
+    /// Opens the database at `url_or_path` and applies pending migrations: a
+    /// `postgres://` (or `postgresql://`) URL is PostgreSQL (with PostGIS in the
+    /// database); a file path or a `sqlite:` URL is SQLite, created if missing, with WAL
+    /// and foreign keys on.
     pub async fn open(url_or_path: &str) -> Result<Store> {
-        let options = if url_or_path.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url_or_path)?
-        } else {
-            SqliteConnectOptions::new().filename(Path::new(url_or_path))
-        };
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL in WAL mode never corrupts the file; a power cut may lose the last
-            // transactions. Writes that must survive that (complaints) ask for FULL.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = match SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.clone())
-            .await
-        {
+        sqlx::any::install_default_drivers();
+        if Backend::of(url_or_path) == Backend::Postgres {
+            return Store::open_postgres(url_or_path).await;
+        }
+        let (url, path) = sql::sqlite_url(url_or_path);
+        let options: AnyConnectOptions = url.parse()?;
+        // NORMAL in WAL mode never corrupts the file; a power cut may lose the last
+        // transactions. Writes that must survive that (complaints) ask for FULL.
+        let pool = match sqlite_pool(8, "NORMAL").connect_with(options.clone()).await {
             Ok(p) => p,
-            Err(e) => return Err(explain_open_error(options.get_filename(), e)),
+            Err(e) => return Err(explain_open_error(&path, e)),
         };
         MIGRATOR.run(&pool).await?;
         let in_memory = url_or_path.contains(":memory:") || url_or_path.contains("mode=memory");
-        let file = (!in_memory).then(|| options.get_filename().to_owned());
-        let durable = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options.synchronous(SqliteSynchronous::Full))
-            .await?;
+        let file = (!in_memory).then_some(path);
+        let durable = sqlite_pool(2, "FULL").connect_with(options).await?;
         Ok(Store {
             pool,
             durable,
             file,
+            backend: Backend::Sqlite,
         })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Store> {
+        let options: AnyConnectOptions = url.parse()?;
+        let pool_of = |max: u32, synchronous_commit: &'static str| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute(&*format!(
+                            "SET synchronous_commit = {synchronous_commit}; \
+                             SET lock_timeout = '10s'; SET TIME ZONE 'UTC'"
+                        ))
+                        .await?;
+                        Ok(())
+                    })
+                })
+        };
+        let pool = pool_of(8, "off").connect_with(options.clone()).await?;
+        // sqlx holds an advisory lock while it migrates: replicas starting together
+        // migrate once.
+        MIGRATOR_POSTGRES.run(&pool).await?;
+        let durable = pool_of(4, "on").connect_with(options).await?;
+        Ok(Store {
+            pool,
+            durable,
+            file: None,
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction that will write. SQLite has one writer at a time, and the
+    /// store relies on it: audit entries chained in order, the change feeds' ids handed
+    /// out in commit order, checks read and acted on in one step. PostgreSQL gets the
+    /// same from one transaction-scoped advisory lock, taken first (readers never wait
+    /// for it). `immediate` takes SQLite's write lock at the start rather than at the
+    /// first write, for a transaction that reads what it then decides on.
+    pub(super) async fn write_tx(
+        &self,
+        pool: &AnyPool,
+        immediate: bool,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite if immediate => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Sqlite => Ok(pool.begin().await?),
+            Backend::Postgres => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITER_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
     }
 
     pub async fn close(&self) {
@@ -205,7 +304,7 @@ impl Store {
     }
 
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
-        let v = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        let v = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
@@ -213,7 +312,7 @@ impl Store {
     }
 
     pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&self.pool)
@@ -230,7 +329,7 @@ impl Store {
         }
         let fresh = hex::encode(rand::random::<[u8; 16]>());
         sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('database_id', ?) ON CONFLICT(key) DO NOTHING",
+            "INSERT INTO meta (key, value) VALUES ('database_id', $1) ON CONFLICT(key) DO NOTHING",
         )
         .bind(&fresh)
         .execute(&self.pool)
@@ -249,7 +348,7 @@ impl Store {
         let target = path
             .to_str()
             .ok_or_else(|| StoreError::Unavailable(format!("{} is not UTF-8", path.display())))?;
-        sqlx::query("VACUUM INTO ?")
+        sqlx::query("VACUUM INTO $1")
             .bind(target)
             .execute(&self.pool)
             .await?;

@@ -2,7 +2,9 @@
 //! reporters' opt-outs. Every write is one `synchronous=FULL` transaction; a moderation
 //! decision writes its audit entry in the same one.
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
+
+use super::Sql;
 
 use super::{AuditEntry, Result, Store};
 use crate::model::{ComplaintItem, ModState};
@@ -48,11 +50,11 @@ pub struct QueueItem {
 impl Store {
     /// Records a moderation decision and its audit entry in one transaction.
     pub async fn moderate(&self, d: &Decision, log: &AuditEntry) -> Result<()> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         sqlx::query(
             "INSERT INTO complaint_moderation (complaint_id, item, state, reason, at, actor) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (complaint_id, item) DO UPDATE SET state = ?3, reason = ?4, at = ?5, actor = ?6",
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (complaint_id, item) DO UPDATE SET state = $3, reason = $4, at = $5, actor = $6",
         )
         .bind(d.complaint_id)
         .bind(d.item.to_string())
@@ -77,8 +79,8 @@ impl Store {
         at: &str,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT OR IGNORE INTO complaint_flags (complaint_id, item, client, reason, at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO complaint_flags (complaint_id, item, client, reason, at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(complaint_id)
         .bind(item.to_string())
@@ -116,8 +118,8 @@ impl Store {
                       WHERE e.complaint_id = q.complaint_id \
                       AND e.id = CAST(substr(q.item, 6) AS INTEGER)) END AS content \
              FROM ({pieces}) q JOIN complaints c ON c.id = q.complaint_id \
-             LEFT JOIN complaint_moderation m ON m.complaint_id = q.complaint_id AND m.item = q.item) \
-             WHERE {keep} ORDER BY COALESCE(last_flag_at, reviewed_at) DESC LIMIT ?"
+             LEFT JOIN complaint_moderation m ON m.complaint_id = q.complaint_id AND m.item = q.item) AS r \
+             WHERE {keep} ORDER BY COALESCE(last_flag_at, reviewed_at) DESC LIMIT $1"
         );
         let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -144,7 +146,7 @@ impl Store {
             return Ok(out);
         }
         // What the flaggers said, for every listed piece in one query.
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Sql::new(
             "SELECT complaint_id, item, reason FROM complaint_flags \
              WHERE reason IS NOT NULL AND complaint_id IN (",
         );
@@ -170,17 +172,17 @@ impl Store {
     /// The reporter wants no more messages about this complaint: messages not yet sent
     /// are cancelled with it. False if they had opted out already.
     pub async fn opt_out(&self, complaint_id: i64, at: &str) -> Result<bool> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let r = sqlx::query(
-            "UPDATE complaints SET notify_opt_out_at = ? WHERE id = ? AND notify_opt_out_at IS NULL",
+            "UPDATE complaints SET notify_opt_out_at = $1 WHERE id = $2 AND notify_opt_out_at IS NULL",
         )
         .bind(at)
         .bind(complaint_id)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE notifications SET state = 'cancelled', updated_at = ?, \
-             last_error = 'the reporter opted out' WHERE complaint_id = ? AND state = 'pending'",
+            "UPDATE notifications SET state = 'cancelled', updated_at = $1, \
+             last_error = 'the reporter opted out' WHERE complaint_id = $2 AND state = 'pending'",
         )
         .bind(at)
         .bind(complaint_id)

@@ -27,7 +27,7 @@ impl Store {
     pub async fn water_changes(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<Change>> {
         let rows = sqlx::query(
             "SELECT asset_id, at, ward, borough, lost_m2 FROM water_changes \
-             WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2) ORDER BY at",
+             WHERE ($1 IS NULL OR at >= $1) AND ($2 IS NULL OR at < $2) ORDER BY at",
         )
         .bind(from)
         .bind(to)
@@ -92,14 +92,14 @@ impl Store {
     pub async fn complaint_queues(&self, ward: Option<i64>, now: &str) -> Result<Vec<Queue>> {
         let rows = sqlx::query(
             "SELECT c.ward, u.name AS assignee, \
-                    sum(c.status = 'submitted') AS submitted, \
-                    sum(c.status = 'acknowledged') AS acknowledged, \
-                    sum(c.status = 'in_progress') AS in_progress, \
-                    sum(c.deadline < ?2) AS overdue \
+                    count(*) FILTER (WHERE c.status = 'submitted') AS submitted, \
+                    count(*) FILTER (WHERE c.status = 'acknowledged') AS acknowledged, \
+                    count(*) FILTER (WHERE c.status = 'in_progress') AS in_progress, \
+                    count(*) FILTER (WHERE c.deadline < $2) AS overdue \
              FROM complaints c LEFT JOIN users u ON u.id = c.assigned_to \
              WHERE c.status IN ('submitted', 'acknowledged', 'in_progress') \
-               AND (?1 IS NULL OR c.ward = ?1) \
-             GROUP BY c.ward, u.name ORDER BY c.ward, u.name",
+               AND ($1 IS NULL OR c.ward = $1) \
+             GROUP BY c.ward, u.name ORDER BY c.ward NULLS FIRST, u.name NULLS FIRST",
         )
         .bind(ward)
         .bind(now)
@@ -121,12 +121,12 @@ impl Store {
 
     /// Whether the database holds complaints that are not synthetic.
     pub async fn has_real_complaints(&self) -> Result<bool> {
-        Ok(sqlx::query_scalar::<_, i64>(
+        Ok(sqlx::query_scalar::<_, super::Flag>(
             "SELECT EXISTS (SELECT 1 FROM complaints WHERE source <> 'synthetic')",
         )
         .fetch_one(&self.pool)
         .await?
-            != 0)
+        .0)
     }
 
     /// Writes `count` synthetic complaints (source `synthetic`) filed over the `months`
@@ -149,7 +149,7 @@ impl Store {
         let mut written = 0;
         while written < count {
             let n = (count - written).min(20_000);
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write_tx(&self.pool, false).await?;
             for _ in 0..n {
                 let filed = now_s - rng.random_range(0..span);
                 let year = time::OffsetDateTime::from_unix_timestamp(filed)
@@ -184,10 +184,10 @@ impl Store {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO complaints (ticket, year, seq, category, status, lon, lat, ward, \
                      description, source, token, deadline, created_at, updated_at) \
-                     SELECT printf('EH-%d-%06d', ?1, n), ?1, n, ?2, ?3, ?4, ?5, ?6, \
+                     SELECT 'EH-' || $1 || '-' || CASE WHEN n < 1000000 THEN substr(CAST(1000000 + n AS TEXT), 2) ELSE CAST(n AS TEXT) END, $1, n, $2, $3, $4, $5, $6, \
                      'A synthetic complaint (heritage-atlas generate-complaints).', 'synthetic', \
-                     ?7, ?8, ?9, ?10 \
-                     FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = ?1) \
+                     $7, $8, $9, $10 \
+                     FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = $1) AS next \
                      RETURNING id",
                 )
                 .bind(year)
@@ -202,13 +202,13 @@ impl Store {
                 .bind(at(updated))
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, public) VALUES (?, ?, 'submit', 'submitted', 1)")
+                sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, public) VALUES ($1, $2, 'submit', 'submitted', 1)")
                     .bind(id)
                     .bind(at(filed))
                     .execute(&mut *tx)
                     .await?;
                 for (t, action, st) in &steps {
-                    sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, note, public) VALUES (?, ?, ?, ?, ?, 1)")
+                    sqlx::query("INSERT INTO complaint_events (complaint_id, at, action, status, note, public) VALUES ($1, $2, $3, $4, $5, 1)")
                         .bind(id)
                         .bind(at(filed + t))
                         .bind(*action)

@@ -10,8 +10,10 @@
 //! through the `synchronous=NORMAL` pool (WAL: in order, and kept through a crash of the
 //! process), one fsync per message instead of three.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::Sql;
 
 use super::{Result, Store};
 
@@ -58,7 +60,7 @@ pub const NOTIFICATION_STATES: [&str; 7] = [
 const OUTBOX_ROWS: &str = "SELECT n.*, c.ticket, e.action FROM notifications n \
     JOIN complaints c ON c.id = n.complaint_id JOIN complaint_events e ON e.id = n.event_id";
 
-fn decode(r: &SqliteRow) -> Result<Notification> {
+fn decode(r: &AnyRow) -> Result<Notification> {
     Ok(Notification {
         id: r.try_get("id")?,
         ticket: r.try_get("ticket")?,
@@ -82,9 +84,9 @@ impl Store {
     /// before "resolved" even with many workers sending at once.
     pub async fn claim_notification(&self, now: &str) -> Result<Option<Claimed>> {
         let row = sqlx::query(
-            "UPDATE notifications SET state = 'sending', attempts = attempts + 1, updated_at = ?1 \
+            "UPDATE notifications SET state = 'sending', attempts = attempts + 1, updated_at = $1 \
              WHERE id = (SELECT n.id FROM notifications n \
-                         WHERE n.state = 'pending' AND n.not_before <= ?1 \
+                         WHERE n.state = 'pending' AND n.not_before <= $1 \
                            AND NOT EXISTS (SELECT 1 FROM notifications e \
                                 WHERE e.complaint_id = n.complaint_id AND e.channel = n.channel \
                                   AND e.id < n.id \
@@ -120,10 +122,10 @@ impl Store {
         error: Option<&str>,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE notifications SET state = ?3, updated_at = ?4, \
-             not_before = COALESCE(?5, not_before), last_error = COALESCE(?6, last_error), \
-             sent_at = CASE WHEN ?3 = 'sent' THEN ?4 ELSE sent_at END \
-             WHERE id = ?1 AND state = ?2",
+            "UPDATE notifications SET state = $3, updated_at = $4, \
+             not_before = COALESCE($5, not_before), last_error = COALESCE($6, last_error), \
+             sent_at = CASE WHEN $3 = 'sent' THEN $4 ELSE sent_at END \
+             WHERE id = $1 AND state = $2",
         )
         .bind(id)
         .bind(from)
@@ -148,7 +150,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = Sql::new(
             "UPDATE notifications SET state = 'committing', updated_at = ",
         );
         q.push_bind(at.to_string())
@@ -158,7 +160,7 @@ impl Store {
             sep.push_bind(*id);
         }
         q.push(") RETURNING id");
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let done: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(done)
@@ -169,16 +171,16 @@ impl Store {
     /// so they wait for staff (`uncertain`) rather than risk sending it twice. Returns
     /// (due again, uncertain).
     pub async fn requeue_notifications(&self, at: &str) -> Result<(u64, u64)> {
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let again = sqlx::query(
-            "UPDATE notifications SET state = 'pending', updated_at = ?1 WHERE state = 'sending'",
+            "UPDATE notifications SET state = 'pending', updated_at = $1 WHERE state = 'sending'",
         )
         .bind(at)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         let uncertain = sqlx::query(
-            "UPDATE notifications SET state = 'uncertain', updated_at = ?1, \
+            "UPDATE notifications SET state = 'uncertain', updated_at = $1, \
              last_error = 'the server stopped after the message was handed over, before its receipt was recorded' \
              WHERE state = 'committing'",
         )
@@ -193,8 +195,8 @@ impl Store {
     /// Staff send a failed or uncertain message again.
     pub async fn retry_notification(&self, id: i64, at: &str) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE notifications SET state = 'pending', not_before = ?2, updated_at = ?2 \
-             WHERE id = ?1 AND state IN ('failed', 'uncertain')",
+            "UPDATE notifications SET state = 'pending', not_before = $2, updated_at = $2 \
+             WHERE id = $1 AND state IN ('failed', 'uncertain')",
         )
         .bind(id)
         .bind(at)
@@ -210,7 +212,7 @@ impl Store {
         ticket: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Notification>> {
-        let mut q = QueryBuilder::<Sqlite>::new(format!("{OUTBOX_ROWS} WHERE 1 = 1"));
+        let mut q = Sql::new(format!("{OUTBOX_ROWS} WHERE 1 = 1"));
         if let Some(s) = state {
             q.push(" AND n.state = ").push_bind(s.to_string());
         }
@@ -228,7 +230,7 @@ impl Store {
 
     /// One row of the outbox.
     pub async fn notification(&self, id: i64) -> Result<Option<Notification>> {
-        sqlx::query(&format!("{OUTBOX_ROWS} WHERE n.id = ?"))
+        sqlx::query(&format!("{OUTBOX_ROWS} WHERE n.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -250,7 +252,7 @@ impl Store {
     /// The ticket of a complaint by its row id.
     pub async fn ticket_of(&self, complaint_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT ticket FROM complaints WHERE id = ?")
+            sqlx::query_scalar("SELECT ticket FROM complaints WHERE id = $1")
                 .bind(complaint_id)
                 .fetch_optional(&self.pool)
                 .await?,

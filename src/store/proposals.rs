@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::assets::RegisterTx;
@@ -48,7 +48,7 @@ pub struct Proposal {
     pub result_version: Option<i64>,
 }
 
-fn decode(r: &SqliteRow) -> Result<Proposal> {
+fn decode(r: &AnyRow) -> Result<Proposal> {
     let id: i64 = r.try_get("id")?;
     let corrupt = |what: String| StoreError::Corrupt {
         table: "proposal",
@@ -89,10 +89,10 @@ impl Store {
     /// Puts a proposal on record with its audit entry, durably.
     pub async fn add_proposal(&self, p: &NewProposal, log: &AuditEntry) -> Result<Proposal> {
         let now = crate::model::now_rfc3339();
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let row = sqlx::query(
             "INSERT INTO proposals (layer, asset_id, base_version, action, feature, patch, note, \
-             ward, proposer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             ward, proposer, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
         )
         .bind(p.layer.as_str())
         .bind(p.asset.map(|a| a.0))
@@ -115,7 +115,7 @@ impl Store {
     }
 
     pub async fn proposal(&self, id: i64) -> Result<Option<Proposal>> {
-        let row = sqlx::query("SELECT * FROM proposals WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM proposals WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -131,8 +131,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Proposal>> {
         let rows = sqlx::query(
-            "SELECT * FROM proposals WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR ward = ?2) \
-             AND (?3 IS NULL OR proposer = ?3) ORDER BY id DESC LIMIT ?4",
+            "SELECT * FROM proposals WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR ward = $2) \
+             AND ($3 IS NULL OR proposer = $3) ORDER BY id DESC LIMIT $4",
         )
         .bind(status.map(|s| s.as_str()))
         .bind(ward)
@@ -152,10 +152,10 @@ impl Store {
         log: &AuditEntry,
     ) -> Result<bool> {
         let now = crate::model::now_rfc3339();
-        let mut tx = self.durable.begin().await?;
+        let mut tx = self.write_tx(&self.durable, false).await?;
         let r = sqlx::query(
-            "UPDATE proposals SET status = 'rejected', decided_at = ?, decided_by = ?, \
-             decision_note = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE proposals SET status = 'rejected', decided_at = $1, decided_by = $2, \
+             decision_note = $3 WHERE id = $4 AND status = 'pending'",
         )
         .bind(&now)
         .bind(by)
@@ -181,8 +181,8 @@ impl Store {
         feature: &serde_json::Value,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE proposals SET base_version = ?, feature = ? \
-             WHERE id = ? AND status = 'pending' AND base_version = ?",
+            "UPDATE proposals SET base_version = $1, feature = $2 \
+             WHERE id = $3 AND status = 'pending' AND base_version = $4",
         )
         .bind(base)
         .bind(feature.to_string())
@@ -207,9 +207,9 @@ impl RegisterTx {
     ) -> Result<bool> {
         let now = self.now().to_string();
         let r = sqlx::query(
-            "UPDATE proposals SET status = 'approved', decided_at = ?, decided_by = ?, \
-             decision_note = ?, asset_id = ?, result_version = ? \
-             WHERE id = ? AND status = 'pending'",
+            "UPDATE proposals SET status = 'approved', decided_at = $1, decided_by = $2, \
+             decision_note = $3, asset_id = $4, result_version = $5 \
+             WHERE id = $6 AND status = 'pending'",
         )
         .bind(&now)
         .bind(by)

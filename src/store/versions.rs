@@ -3,7 +3,9 @@
 //! before it is written, and reads versions back: one asset's list, one version, the
 //! register as it stood at an instant.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
+
+use super::Backend;
 
 use super::assets::decode_asset;
 use super::audit::{self, AuditEntry};
@@ -51,10 +53,12 @@ impl EditContext {
 /// transaction holds the write lock from here on. Its versions are stamped now, to the
 /// millisecond ([`crate::model::instant_ms`]): taken under the write lock, so stamps
 /// follow the order changes commit in.
-pub(super) async fn open(conn: &mut SqliteConnection, c: &EditContext) -> Result<()> {
+pub(super) async fn open(conn: &mut AnyConnection, c: &EditContext) -> Result<()> {
     sqlx::query(
-        "INSERT OR REPLACE INTO edit_context (id, at, actor, role, action, note, audit_seq) \
-         VALUES (1, ?, ?, ?, ?, ?, NULL)",
+        "INSERT INTO edit_context (id, at, actor, role, action, note, audit_seq) \
+         VALUES (1, $1, $2, $3, $4, $5, NULL) ON CONFLICT (id) DO UPDATE SET at = excluded.at, \
+         actor = excluded.actor, role = excluded.role, action = excluded.action, \
+         note = excluded.note, audit_seq = excluded.audit_seq",
     )
     .bind(crate::model::instant_ms(time::OffsetDateTime::now_utc()))
     .bind(&c.actor)
@@ -68,9 +72,9 @@ pub(super) async fn open(conn: &mut SqliteConnection, c: &EditContext) -> Result
 
 /// Appends `log` to the audit chain: every version the transaction writes from here on
 /// carries the entry's `seq`.
-pub(super) async fn log(conn: &mut SqliteConnection, log: &AuditEntry, at: &str) -> Result<i64> {
+pub(super) async fn log(conn: &mut AnyConnection, log: &AuditEntry, at: &str) -> Result<i64> {
     let seq = audit::append(conn, log, at).await?;
-    sqlx::query("UPDATE edit_context SET audit_seq = ? WHERE id = 1")
+    sqlx::query("UPDATE edit_context SET audit_seq = $1 WHERE id = 1")
         .bind(seq)
         .execute(&mut *conn)
         .await?;
@@ -79,7 +83,7 @@ pub(super) async fn log(conn: &mut SqliteConnection, log: &AuditEntry, at: &str)
 
 /// Takes the context away again before the transaction commits, so a later write that
 /// forgot to say who makes it is refused rather than credited to this one.
-pub(super) async fn close(conn: &mut SqliteConnection) -> Result<()> {
+pub(super) async fn close(conn: &mut AnyConnection) -> Result<()> {
     sqlx::query("DELETE FROM edit_context")
         .execute(&mut *conn)
         .await?;
@@ -92,7 +96,7 @@ pub type LayerAtParts = (Vec<(AssetId, i64)>, Vec<Asset>);
 
 /// Each asset's (`a`) version at instant `?2`: one seek of the (asset_id, at) index.
 pub(super) const VERSION_THEN: &str = "(SELECT w.version FROM asset_versions w \
-     WHERE w.asset_id = a.id AND w.at <= ?2 ORDER BY w.at DESC, w.version DESC LIMIT 1)";
+     WHERE w.asset_id = a.id AND w.at <= $2 ORDER BY w.at DESC, w.version DESC LIMIT 1)";
 
 /// One version's record: who, when, why — without the asset itself.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -125,15 +129,52 @@ pub struct Delisting {
     pub reason: String,
 }
 
-/// The columns of a version row, named as `decode_asset` reads an asset row.
-const VERSION_COLUMNS: &str = "v.asset_id AS id, v.version, v.at, v.actor, v.role, v.action, \
-     v.note, v.audit_seq, a.hash AS audit_hash, v.code, v.layer, v.kind, v.name, v.name_bn, \
-     v.ward, v.borough, v.address, v.condition, v.condition_assessed_at, v.last_maintained_at, \
-     v.grade, v.year_built, v.owner, v.area_m2, v.status, v.protected, v.source, v.extra, \
-     v.geom, v.minx, v.miny, v.maxx, v.maxy, v.created_at, v.updated_at, v.delisted_at, \
-     v.delisted_reason";
+/// The columns of a version row (`v`, joined with its audit entry `a`), named as
+/// `decode_asset` reads an asset row.
+fn version_columns(b: Backend) -> &'static str {
+    use std::sync::LazyLock;
+    fn of(b: Backend) -> String {
+        format!(
+            "v.asset_id AS id, v.version, v.at, v.actor, v.role, v.action, \
+             v.note, v.audit_seq, a.hash AS audit_hash, v.code, v.layer, v.kind, v.name, \
+             v.name_bn, v.ward, v.borough, v.address, v.condition, v.condition_assessed_at, \
+             v.last_maintained_at, v.grade, v.year_built, v.owner, v.area_m2, v.status, \
+             v.protected, v.source, v.extra, {}, v.minx, v.miny, v.maxx, v.maxy, \
+             v.created_at, v.updated_at, v.delisted_at, v.delisted_reason",
+            b.geom_out("v.geom")
+        )
+    }
+    static SQLITE: LazyLock<String> = LazyLock::new(|| of(Backend::Sqlite));
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| of(Backend::Postgres));
+    match b {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    }
+}
 
-fn decode_info(r: &sqlx::sqlite::SqliteRow) -> Result<VersionInfo> {
+/// A version row (`v`) read as the asset it was: its columns named as `decode_asset`
+/// reads them.
+fn version_asset_columns(b: Backend) -> &'static str {
+    use super::assets::Col;
+    use std::sync::LazyLock;
+    fn of(b: Backend) -> String {
+        Col::ALL
+            .map(|c| match c {
+                Col::Id => "v.asset_id AS id".to_owned(),
+                Col::Geom => b.geom_out("v.geom"),
+                c => format!("v.{}", c.name()),
+            })
+            .join(", ")
+    }
+    static SQLITE: LazyLock<String> = LazyLock::new(|| of(Backend::Sqlite));
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| of(Backend::Postgres));
+    match b {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    }
+}
+
+fn decode_info(r: &sqlx::any::AnyRow) -> Result<VersionInfo> {
     Ok(VersionInfo {
         version: r.try_get("version")?,
         at: r.try_get("at")?,
@@ -149,7 +190,7 @@ fn decode_info(r: &sqlx::sqlite::SqliteRow) -> Result<VersionInfo> {
 }
 
 /// Reads a row's delisting (`assets` and `asset_versions` rows both carry it).
-pub(super) fn decode_delisting(r: &sqlx::sqlite::SqliteRow) -> Result<Option<Delisting>> {
+pub(super) fn decode_delisting(r: &sqlx::any::AnyRow) -> Result<Option<Delisting>> {
     let at: Option<String> = r.try_get("delisted_at")?;
     let reason: Option<String> = r.try_get("delisted_reason")?;
     Ok(at.map(|at| Delisting {
@@ -158,7 +199,7 @@ pub(super) fn decode_delisting(r: &sqlx::sqlite::SqliteRow) -> Result<Option<Del
     }))
 }
 
-fn decode_version(r: &sqlx::sqlite::SqliteRow) -> Result<Version> {
+fn decode_version(r: &sqlx::any::AnyRow) -> Result<Version> {
     Ok(Version {
         info: decode_info(r)?,
         asset: decode_asset(r)?,
@@ -181,10 +222,11 @@ fn check_instant(t: &str) -> Result<()> {
 impl Store {
     /// An asset's versions, oldest first.
     pub async fn versions(&self, id: AssetId) -> Result<Vec<VersionInfo>> {
+        let cols = version_columns(self.backend);
         let rows = sqlx::query(&format!(
-            "SELECT {VERSION_COLUMNS} FROM asset_versions v \
+            "SELECT {cols} FROM asset_versions v \
              LEFT JOIN audit_log a ON a.seq = v.audit_seq \
-             WHERE v.asset_id = ? ORDER BY v.version"
+             WHERE v.asset_id = $1 ORDER BY v.version"
         ))
         .bind(id.0)
         .fetch_all(&self.pool)
@@ -194,10 +236,11 @@ impl Store {
 
     /// One version of an asset.
     pub async fn version(&self, id: AssetId, version: i64) -> Result<Option<Version>> {
+        let cols = version_columns(self.backend);
         let row = sqlx::query(&format!(
-            "SELECT {VERSION_COLUMNS} FROM asset_versions v \
+            "SELECT {cols} FROM asset_versions v \
              LEFT JOIN audit_log a ON a.seq = v.audit_seq \
-             WHERE v.asset_id = ? AND v.version = ?"
+             WHERE v.asset_id = $1 AND v.version = $2"
         ))
         .bind(id.0)
         .bind(version)
@@ -211,10 +254,11 @@ impl Store {
     /// such ([`Version::delisting`]).
     pub async fn version_at(&self, id: AssetId, t: &str) -> Result<Option<Version>> {
         check_instant(t)?;
+        let cols = version_columns(self.backend);
         let row = sqlx::query(&format!(
-            "SELECT {VERSION_COLUMNS} FROM asset_versions v \
+            "SELECT {cols} FROM asset_versions v \
              LEFT JOIN audit_log a ON a.seq = v.audit_seq \
-             WHERE v.asset_id = ? AND v.at <= ? ORDER BY v.version DESC LIMIT 1"
+             WHERE v.asset_id = $1 AND v.at <= $2 ORDER BY v.version DESC LIMIT 1"
         ))
         .bind(id.0)
         .bind(t)
@@ -240,7 +284,7 @@ impl Store {
         const THEN: &str = VERSION_THEN;
         let same = sqlx::query(&format!(
             "SELECT a.id, a.version FROM assets a \
-             WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {THEN} = a.version ORDER BY a.id"
+             WHERE a.layer = $1 AND a.delisted_at IS NULL AND {THEN} = a.version ORDER BY a.id"
         ))
         .bind(layer.as_str())
         .bind(t)
@@ -249,10 +293,11 @@ impl Store {
         .iter()
         .map(|r| Ok((AssetId(r.try_get("id")?), r.try_get("version")?)))
         .collect::<Result<Vec<_>>>()?;
+        let vcols = version_asset_columns(self.backend);
         let changed = sqlx::query(&format!(
-            "SELECT v.asset_id AS id, v.* FROM assets a \
+            "SELECT {vcols} FROM assets a \
              JOIN asset_versions v ON v.asset_id = a.id AND v.version = {THEN} \
-             WHERE a.layer = ?1 AND v.version <> a.version AND v.delisted_at IS NULL \
+             WHERE a.layer = $1 AND v.version <> a.version AND v.delisted_at IS NULL \
              ORDER BY a.id"
         ))
         .bind(layer.as_str())
@@ -271,9 +316,13 @@ impl Store {
         const PAIRS_PER_STATEMENT: usize = 4_000;
         let mut out = Vec::with_capacity(wanted.len());
         for chunk in wanted.chunks(PAIRS_PER_STATEMENT) {
-            let pairs = vec!["(?, ?)"; chunk.len()].join(", ");
+            let pairs = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let vcols = version_asset_columns(self.backend);
             let sql = format!(
-                "SELECT v.asset_id AS id, v.* FROM asset_versions v \
+                "SELECT {vcols} FROM asset_versions v \
                  WHERE (v.asset_id, v.version) IN (VALUES {pairs}) ORDER BY v.asset_id"
             );
             let mut q = sqlx::query(&sql);
@@ -289,7 +338,7 @@ impl Store {
 
     /// When and why an asset was delisted, if it is.
     pub async fn delisting(&self, id: AssetId) -> Result<Option<Delisting>> {
-        let row = sqlx::query("SELECT delisted_at, delisted_reason FROM assets WHERE id = ?")
+        let row = sqlx::query("SELECT delisted_at, delisted_reason FROM assets WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await?;

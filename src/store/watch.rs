@@ -61,9 +61,9 @@ impl Store {
              FROM assets a \
              JOIN asset_versions f ON f.asset_id = a.id \
               AND f.version = (SELECT min(version) FROM asset_versions WHERE asset_id = a.id) \
-             WHERE a.layer = 'water_bodies' AND (?2 IS NULL OR a.id = ?2) \
+             WHERE a.layer = 'water_bodies' AND ($2 IS NULL OR a.id = $2) \
                AND (a.status IN ('filled', 'encroached') \
-                    OR (f.area_m2 > 0 AND coalesce(a.area_m2, 0) < f.area_m2 * (1 - ?1)))",
+                    OR (f.area_m2 > 0 AND coalesce(a.area_m2, 0) < f.area_m2 * (1 - $1)))",
         )
         .bind(share)
         .bind(asset.map(|a| a.0))
@@ -91,7 +91,7 @@ impl Store {
             }
             let versions = sqlx::query(
                 "SELECT version, at, actor, area_m2, status, delisted_at FROM asset_versions \
-                 WHERE asset_id = ? ORDER BY version",
+                 WHERE asset_id = $1 ORDER BY version",
             )
             .bind(id)
             .fetch_all(&self.pool)
@@ -110,7 +110,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
             let complaints = sqlx::query(
                 "SELECT ticket, category, status, created_at FROM complaints \
-                 WHERE asset_id = ? ORDER BY id",
+                 WHERE asset_id = $1 ORDER BY id",
             )
             .bind(id)
             .fetch_all(&self.pool)

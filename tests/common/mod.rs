@@ -51,6 +51,9 @@ impl TestServer {
         opts: AtlasOptions,
         f: impl FnOnce(AppState) -> AppState,
     ) -> TestServer {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        }
         let store = Store::open(db.to_str().unwrap()).await.expect("open store");
         let atlas = Arc::new(Atlas::open(store, &opts).await.expect("open atlas"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
