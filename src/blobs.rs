@@ -4,16 +4,48 @@
 //!
 //! A file is on disk before the row naming it commits (see docs/design.md), so a crash
 //! between the two leaves an unreferenced file, never a row without its file.
+//!
+//! On PostgreSQL the bytes live in the database instead (table `blobs`, keyed by store
+//! and SHA-256: `migrations-postgres/0012`), so that every replica sees every photo and
+//! document; they are committed before the row naming them, as files are.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Files on disk, one per SHA-256 (sharded by its first two hex digits), written so that
-/// once [`BlobStore::put`] returns the file survives a crash or a power cut.
+/// once [`BlobStore::put`] returns the file survives a crash or a power cut; or, on
+/// PostgreSQL, rows of the database (see the module doc).
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     dir: PathBuf,
+    database: Option<InDatabase>,
+}
+
+/// Bytes kept in the store's `blobs` table under `kind` ("photos" or "documents").
+#[derive(Debug, Clone)]
+struct InDatabase {
+    store: crate::store::Store,
+    kind: &'static str,
+    handle: tokio::runtime::Handle,
+}
+
+impl InDatabase {
+    /// Waits for `work` on this thread (the callers put and get on blocking threads).
+    fn block<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::block_in_place(|| self.handle.block_on(work)),
+            Err(_) => self.handle.block_on(work),
+        }
+    }
+}
+
+fn io_error(e: crate::store::StoreError) -> std::io::Error {
+    if e.is_unavailable() {
+        std::io::Error::new(std::io::ErrorKind::ResourceBusy, e.to_string())
+    } else {
+        std::io::Error::other(e.to_string())
+    }
 }
 
 impl BlobStore {
@@ -21,6 +53,32 @@ impl BlobStore {
         fs::create_dir_all(dir.join("tmp"))?;
         Ok(BlobStore {
             dir: dir.to_path_buf(),
+            database: None,
+        })
+    }
+
+    /// The `kind` store ("photos" or "documents") of `store`'s database: the directory
+    /// `dir` for SQLite; for PostgreSQL, the database itself (`dir` is then only where
+    /// [`BlobStore::path_of`] puts copies for programs to read).
+    pub fn for_store(
+        store: &crate::store::Store,
+        dir: &Path,
+        kind: &'static str,
+    ) -> std::io::Result<BlobStore> {
+        if store.backend() == crate::store::Backend::Sqlite {
+            return BlobStore::open(dir);
+        }
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|e| std::io::Error::other(format!("no runtime for the blob store: {e}")))?;
+        let dir = std::env::temp_dir().join(format!("heritage-atlas-{kind}-{}", std::process::id()));
+        fs::create_dir_all(&dir)?;
+        Ok(BlobStore {
+            dir,
+            database: Some(InDatabase {
+                store: store.clone(),
+                kind,
+                handle,
+            }),
         })
     }
 
@@ -33,6 +91,12 @@ impl BlobStore {
     pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        if let Some(db) = &self.database {
+            let sha256 = sha256.to_ascii_lowercase();
+            return db
+                .block(db.store.blob_put(db.kind, &sha256, bytes))
+                .map_err(io_error);
         }
         let path = self.path(sha256);
         if path.exists() {
@@ -60,12 +124,33 @@ impl BlobStore {
         sync_dir(shard)
     }
 
+    /// [`BlobStore::put`] from a task: the database's write awaited, a file written on
+    /// this thread (as the callers that hold bytes in a task have always done).
+    pub async fn put_async(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        match &self.database {
+            Some(db) if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) => db
+                .store
+                .blob_put(db.kind, &sha256.to_ascii_lowercase(), bytes)
+                .await
+                .map_err(io_error),
+            _ => self.put(sha256, bytes),
+        }
+    }
+
     /// Where the bytes of a SHA-256 are, if they are stored (for a program to read).
     pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let p = self.path(&sha256.to_ascii_lowercase());
+        if self.database.is_some() && !p.is_file() {
+            // A copy for the program, made once (same name, same bytes) and kept.
+            let bytes = self.get(sha256).ok()?;
+            let shard = p.parent()?;
+            fs::create_dir_all(shard).ok()?;
+            let tmp = shard.join(format!("{sha256}.{}", rand::random::<u64>()));
+            fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, &p)).ok()?;
+        }
         p.is_file().then_some(p)
     }
 
@@ -73,6 +158,13 @@ impl BlobStore {
     pub fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(std::io::ErrorKind::NotFound.into());
+        }
+        if let Some(db) = &self.database {
+            let sha256 = sha256.to_ascii_lowercase();
+            return db
+                .block(db.store.blob_get(db.kind, &sha256))
+                .map_err(io_error)?
+                .ok_or_else(|| std::io::ErrorKind::NotFound.into());
         }
         fs::read(self.path(&sha256.to_ascii_lowercase()))
     }

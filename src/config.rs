@@ -431,6 +431,10 @@ fn parse_layer(s: &str) -> Result<Layer, crate::model::UnknownValue> {
 /// Where photos go by default: beside the database file (`heritage-atlas.db` →
 /// `heritage-atlas.photos`).
 pub fn default_photos_dir(db: &str) -> PathBuf {
+    if crate::store::Backend::of(db) == crate::store::Backend::Postgres {
+        // Photos and documents are in the database then (src/blobs.rs).
+        return PathBuf::from("heritage-atlas.photos");
+    }
     let path = db
         .strip_prefix("sqlite://")
         .or_else(|| db.strip_prefix("sqlite:"))

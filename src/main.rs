@@ -101,7 +101,7 @@ async fn documents_cmd(db: &str, c: DocumentsCommand) -> anyhow::Result<()> {
             let store = Store::open(db)
                 .await
                 .with_context(|| format!("opening database {db}"))?;
-            let blobs = BlobStore::open(&photos_of(photos_dir))?;
+            let blobs = BlobStore::for_store(&store, &photos_of(photos_dir), "documents")?;
             let bar =
                 indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
                     "{bar:40} {pos}/{len} files ({per_sec}, {eta} left)",
@@ -154,7 +154,7 @@ async fn documents_cmd(db: &str, c: DocumentsCommand) -> anyhow::Result<()> {
             store
                 .requeue_text_jobs(&heritage_atlas::model::now_rfc3339())
                 .await?;
-            let blobs = BlobStore::open(&photos_of(photos_dir))?;
+            let blobs = BlobStore::for_store(&store, &photos_of(photos_dir), "documents")?;
             let queued = |counts: &[(String, i64)]| {
                 counts
                     .iter()

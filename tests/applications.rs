@@ -161,9 +161,7 @@ async fn the_grades_rules_apply_before_anything_is_filed() {
 #[tokio::test]
 async fn a_changed_definition_needs_a_new_version() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("v.db").to_str().unwrap())
-        .await
-        .unwrap();
+    let store = common::open_store(&dir.path().join("v.db")).await;
     let types = AppType::bundled().unwrap();
     let at = "2026-12-01T00:00:00Z";
     assert_eq!(

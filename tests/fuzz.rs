@@ -451,8 +451,7 @@ impl Importer {
             .expect("runtime");
         let path = dir.path().join("fuzz.db");
         let store = rt
-            .block_on(Store::open(path.to_str().expect("UTF-8 temp path")))
-            .expect("open store");
+            .block_on(common::open_store(&path));
         Importer {
             rt,
             store,
@@ -2762,9 +2761,8 @@ impl Http {
         let photos_dir = dir.path().join("photos");
         let api_key = "f".repeat(64);
         let (atlas, assets) = rt.block_on(async {
-            let store = Store::open(db.to_str().expect("UTF-8 path"))
-                .await
-                .expect("open store");
+            let store = common::open_store(&db)
+                .await;
             let opts = AtlasOptions {
                 load_bundled: false,
                 photos_dir,

@@ -504,9 +504,8 @@ async fn start_limited(
     opts: ServeOptions,
     limits: Limits,
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let store = heritage_atlas::store::Store::open(dir.join("l.db").to_str().unwrap())
-        .await
-        .unwrap();
+    let store = common::open_store(&dir.join("l.db"))
+        .await;
     let atlas = heritage_atlas::atlas::Atlas::open(
         store,
         &heritage_atlas::atlas::AtlasOptions {

@@ -85,7 +85,7 @@ fn random_assets(seed: u64) -> Vec<NewAsset> {
 async fn server(seed: u64) -> (TestServer, Vec<Asset>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("oracle.db");
-    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let store = common::open_store(&db).await;
     let mut tx = store
         .begin_import(&EditContext::import("test"))
         .await

@@ -361,9 +361,8 @@ async fn complaint_figures_equal_a_recount_over_the_raw_rows() {
     // Random complaints with random courses, written before the server starts (its pins
     // are loaded from them), then more filed and moved through the API while it runs.
     {
-        let store = heritage_atlas::store::Store::open(db.to_str().unwrap())
-            .await
-            .unwrap();
+        let store = common::open_store(&db)
+            .await;
         let n = store
             .generate_complaints(2500, 99, 18, time::OffsetDateTime::now_utc())
             .await

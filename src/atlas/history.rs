@@ -334,7 +334,8 @@ pub(super) async fn load_bundled_history(
             .ok_or_else(|| BundledHistoryError::NoAcceptedType(d.file.clone()))?;
         let sha256 = history::sha256_hex(bytes);
         documents
-            .put(&sha256, bytes)
+            .put_async(&sha256, bytes)
+            .await
             .map_err(|reason| BundledHistoryError::Io {
                 file: d.file.clone(),
                 reason,

@@ -248,10 +248,10 @@ impl Atlas {
                 "loaded bundled Kolkata data (first start)"
             );
         }
-        let photos = BlobStore::open(&opts.photos_dir)
+        let photos = BlobStore::for_store(&store, &opts.photos_dir, "photos")
             .map_err(|e| AtlasError::Photos(opts.photos_dir.clone(), e))?;
         let documents_dir = opts.photos_dir.join("documents");
-        let documents = BlobStore::open(&documents_dir)
+        let documents = BlobStore::for_store(&store, &documents_dir, "documents")
             .map_err(|e| AtlasError::Photos(documents_dir.clone(), e))?;
         if opts.load_bundled
             && store

@@ -119,7 +119,7 @@ pub async fn ingest(
                 if !seen.insert(d.sha256.clone()) || store.document(&d.sha256).await?.is_some() {
                     report.already_on_record += 1;
                 } else {
-                    match blobs.put(&d.sha256, &bytes) {
+                    match blobs.put_async(&d.sha256, &bytes).await {
                         Ok(()) => {
                             report.bytes += bytes.len() as u64;
                             batch.push((line, file.clone(), d));

@@ -14,10 +14,12 @@ pub const MAX_QUERY_CHARS: usize = 300;
 /// Most terms in one query.
 pub const MAX_TERMS: usize = 16;
 
-/// A query that FTS5 will accept, and the words it looks for (for highlighting).
+/// A query that FTS5 will accept, and the same query as PostgreSQL's `to_tsquery`
+/// takes it (`migrations-postgres/0006`: the `atlas_text` configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fts {
     pub expr: String,
+    pub tsquery: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,10 +81,12 @@ pub fn parse(q: &str) -> Result<Option<Fts>, String> {
         };
     }
     let mut expr = include.iter().map(render).collect::<Vec<_>>().join(" AND ");
+    let mut tsquery = include.iter().map(render_ts).collect::<Vec<_>>().join(" & ");
     for t in &exclude {
         expr = format!("({expr}) NOT {}", render(t));
+        tsquery = format!("({tsquery}) & !{}", render_ts(t));
     }
-    Ok(Some(Fts { expr }))
+    Ok(Some(Fts { expr, tsquery }))
 }
 
 /// The words of a piece of text as the index splits it: runs of letters, marks and digits.
@@ -193,6 +197,38 @@ fn render(t: &Term) -> String {
             quoted(std::slice::from_ref(word)),
             quoted(std::slice::from_ref(stem))
         ),
+    }
+}
+
+/// A lexeme for `to_tsquery` (the words hold letters, marks and digits only; a quote is
+/// doubled all the same).
+fn lexeme(w: &str) -> String {
+    format!("'{}'", w.replace('\'', "''"))
+}
+
+/// [`render`] in tsquery syntax: a phrase's words follow each other (`<->`), a prefix is
+/// `:*`, alternatives are `|`. Lexemes are stemmed by the configuration as the index's
+/// words are.
+fn render_ts(t: &Term) -> String {
+    match t {
+        Term::Phrase(w) if w.len() == 1 => lexeme(&w[0]),
+        Term::Phrase(w) => format!(
+            "({})",
+            w.iter().map(|w| lexeme(w)).collect::<Vec<_>>().join(" <-> ")
+        ),
+        Term::Prefix(w) => {
+            let mut alts = vec![format!("{}:*", lexeme(w))];
+            if w.chars().all(|c| c.is_ascii_alphabetic()) {
+                for cut in 1..=2 {
+                    if w.len() >= 4 + cut {
+                        alts.push(format!("{}:*", lexeme(&w[..w.len() - cut])));
+                    }
+                }
+            }
+            format!("({})", alts.join(" | "))
+        }
+        Term::Bengali { word, stem } if word == stem => format!("{}:*", lexeme(word)),
+        Term::Bengali { word, stem } => format!("({} | {}:*)", lexeme(word), lexeme(stem)),
     }
 }
 

@@ -364,7 +364,7 @@ async fn find(
         return Err(bad("f", "only json"));
     }
     let fts = match p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        Some(q) => search::parse(q).map_err(|e| bad("q", e))?.map(|f| f.expr),
+        Some(q) => search::parse(q).map_err(|e| bad("q", e))?,
         None => None,
     };
     let kind = p

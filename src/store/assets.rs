@@ -660,7 +660,7 @@ impl AssetRow {
             .bind(at.grade.map(|g| g.as_str()))
             .bind(at.year_built)
             .bind(&at.owner)
-            .bind(self.area)
+            .bind(super::OptF64(self.area))
             .bind(at.status.map(|s| s.as_str()))
             .bind(at.protected.map(i64::from))
             .bind(&at.source)

@@ -117,8 +117,8 @@ pub struct DocVersion {
 /// A search over documents.
 #[derive(Debug, Clone, Default)]
 pub struct DocQuery {
-    /// An FTS5 expression (from `documents::search::parse`).
-    pub fts: Option<String>,
+    /// Words to look for (from `documents::search::parse`).
+    pub fts: Option<crate::documents::search::Fts>,
     pub kind: Option<DocKind>,
     pub asset: Option<AssetId>,
     pub ward: Option<i64>,
@@ -565,21 +565,54 @@ impl Store {
         // outer loop: left to itself, SQLite walked every `order` and asked the index about
         // each (`q=heritage&type=order` counted in 580 ms; 24 ms this way).
         let text = q.fts.is_some();
-        let mut qb = Sql::new(if text {
-            "SELECT d.id, bm25(documents_fts, 10.0, 8.0, 1.0) AS score \
-             FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid"
-        } else {
-            "SELECT d.id, NULL AS score FROM documents d"
-        });
-        let mut count = Sql::new(if text {
-            "SELECT count(*) FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid"
-        } else {
-            "SELECT count(*) FROM documents d"
-        });
+        let pg = self.backend == super::Backend::Postgres;
+        let (mut qb, mut count) = match (&q.fts, pg) {
+            (Some(_), false) => (
+                Sql::new(
+                    "SELECT d.id, bm25(documents_fts, 10.0, 8.0, 1.0) AS score \
+                     FROM documents_fts CROSS JOIN documents d ON d.id = documents_fts.rowid",
+                ),
+                Sql::new(
+                    "SELECT count(*) FROM documents_fts \
+                     CROSS JOIN documents d ON d.id = documents_fts.rowid",
+                ),
+            ),
+            // ts_rank's weights are {D, C, B, A}: body C, reference B, title A, as bm25's
+            // 1, 8 and 10; negated, as bm25's score, so that lower is better.
+            (Some(f), true) => {
+                let mut qb = Sql::new(
+                    "SELECT d.id, CAST(-ts_rank('{0, 0.1, 0.8, 1.0}', documents_fts.tsv, \
+                     to_tsquery('atlas_text', ",
+                );
+                qb.push_bind(f.tsquery.clone()).push(
+                    ")) AS DOUBLE PRECISION) AS score \
+                     FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid",
+                );
+                (
+                    qb,
+                    Sql::new(
+                        "SELECT count(*) FROM documents_fts \
+                         JOIN documents d ON d.id = documents_fts.rowid",
+                    ),
+                )
+            }
+            (None, _) => (
+                Sql::new("SELECT d.id, CAST(NULL AS DOUBLE PRECISION) AS score FROM documents d"),
+                Sql::new("SELECT count(*) FROM documents d"),
+            ),
+        };
         for b in [&mut qb, &mut count] {
             b.push(" WHERE 1 = 1");
-            if let Some(f) = &q.fts {
-                b.push(" AND documents_fts MATCH ").push_bind(f.clone());
+            match &q.fts {
+                Some(f) if pg => {
+                    b.push(" AND documents_fts.tsv @@ to_tsquery('atlas_text', ")
+                        .push_bind(f.tsquery.clone())
+                        .push(")");
+                }
+                Some(f) => {
+                    b.push(" AND documents_fts MATCH ").push_bind(f.expr.clone());
+                }
+                None => {}
             }
             if !q.include_private {
                 b.push(" AND d.public = 1");
@@ -646,16 +679,33 @@ impl Store {
                 continue;
             };
             let snippet = match &q.fts {
-                Some(f) => sqlx::query_scalar::<_, Option<String>>(
-                    "SELECT snippet(documents_fts, -1, char(2), char(3), '…', 24) FROM documents_fts \
-                     WHERE documents_fts MATCH $1 AND rowid = $2",
-                )
-                .bind(f)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .flatten()
-                .filter(|s| s.contains(HIT_START) && s.contains(HIT_END)),
+                Some(f) => {
+                    let (sql, words) = if pg {
+                        (
+                            "SELECT ts_headline('atlas_text', \
+                               concat_ws(' ', title, reference, body), \
+                               to_tsquery('atlas_text', $1), \
+                               'StartSel=' || chr(2) || ', StopSel=' || chr(3) || \
+                               ', MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=…') \
+                             FROM documents_fts \
+                             WHERE tsv @@ to_tsquery('atlas_text', $1) AND rowid = $2",
+                            &f.tsquery,
+                        )
+                    } else {
+                        (
+                            "SELECT snippet(documents_fts, -1, char(2), char(3), '…', 24) \
+                             FROM documents_fts WHERE documents_fts MATCH $1 AND rowid = $2",
+                            &f.expr,
+                        )
+                    };
+                    sqlx::query_scalar::<_, Option<String>>(sql)
+                        .bind(words)
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .flatten()
+                        .filter(|s| s.contains(HIT_START) && s.contains(HIT_END))
+                }
                 None => None,
             };
             hits.push(DocHit {

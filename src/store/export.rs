@@ -21,13 +21,65 @@ use crate::model::{Asset, Layer};
 /// A read-only view of the register as it was at its first read (see the module doc).
 /// Not shared between threads; it may move to the one that reads.
 pub struct Snapshot {
-    conn: rusqlite::Connection,
+    view: View,
+}
+
+enum View {
+    Sqlite(rusqlite::Connection),
+    /// PostgreSQL: one REPEATABLE READ transaction on a pooled connection, begun at the
+    /// first read; its statements are run to completion on the reading thread (which
+    /// must not be one of the runtime's async workers' tasks in flight: the store's
+    /// callers read snapshots on blocking threads).
+    Postgres(PgView),
+}
+
+struct PgView {
+    pool: sqlx::AnyPool,
+    handle: tokio::runtime::Handle,
+    tx: std::sync::Mutex<Option<sqlx::Transaction<'static, sqlx::Any>>>,
+}
+
+impl PgView {
+    /// Waits for `work` on this thread.
+    fn block<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::block_in_place(|| self.handle.block_on(work)),
+            Err(_) => self.handle.block_on(work),
+        }
+    }
+
+    /// The view's transaction, begun at the first read.
+    async fn begun(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Option<sqlx::Transaction<'static, sqlx::Any>>>> {
+        let mut guard = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+            *guard = Some(tx);
+        }
+        Ok(guard)
+    }
 }
 
 impl Store {
     /// A read-only view of the database on a connection of its own; a database in
     /// memory has none.
     pub fn snapshot(&self) -> Result<Snapshot> {
+        if self.backend == super::Backend::Postgres {
+            let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+                StoreError::Unavailable("a snapshot of PostgreSQL is made in the runtime".into())
+            })?;
+            return Ok(Snapshot {
+                view: View::Postgres(PgView {
+                    pool: self.pool.clone(),
+                    handle,
+                    tx: std::sync::Mutex::new(None),
+                }),
+            });
+        }
         let file = self.file.as_deref().ok_or_else(|| {
             StoreError::Unavailable("an in-memory database cannot be read apart".into())
         })?;
@@ -39,7 +91,9 @@ impl Store {
         // Deferred: the view is taken at the first read and held until the connection
         // closes.
         conn.execute_batch("BEGIN")?;
-        Ok(Snapshot { conn })
+        Ok(Snapshot {
+            view: View::Sqlite(conn),
+        })
     }
 }
 
@@ -48,77 +102,115 @@ impl Snapshot {
     pub fn lock_marks(
         &self,
     ) -> Result<std::collections::HashMap<crate::model::AssetId, crate::model::LockMark>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT asset_id, state, application FROM heritage_locks")?;
-        let rows = stmt.query_map([], |r| {
-            let state: String = r.get(1)?;
-            Ok((
-                crate::model::AssetId(r.get(0)?),
-                crate::model::LockMark::new(&state, r.get(2)?),
-            ))
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        match &self.view {
+            View::Sqlite(c) => Lite(c).lock_marks(),
+            View::Postgres(pg) => pg.block(async {
+                let mut g = pg.begun().await?;
+                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
+                    let rows: Vec<(i64, String, Option<String>)> =
+                        sqlx::query_as("SELECT asset_id, state, application FROM heritage_locks")
+                            .fetch_all(c)
+                            .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, state, app)| {
+                            (
+                                crate::model::AssetId(id),
+                                crate::model::LockMark::new(&state, app),
+                            )
+                        })
+                        .collect())
+            }),
+        }
     }
 
     /// The number of assets in a layer (from the layer index, no row read).
     pub fn layer_count(&self, layer: Layer) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
-            [layer.as_str()],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
+        match &self.view {
+            View::Sqlite(c) => Lite(c).layer_count(layer),
+            View::Postgres(_) => Ok(self.layer_ids(layer)?.2),
+        }
     }
 
     /// The smallest and largest id of a layer's listed assets and how many there are.
     pub fn layer_ids(&self, layer: Layer) -> Result<(i64, i64, u64)> {
-        let (lo, hi, n): (Option<i64>, Option<i64>, i64) = self.conn.query_row(
-            "SELECT min(id), max(id), count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
-            [layer.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        Ok((lo.unwrap_or(0), hi.unwrap_or(0), n as u64))
+        match &self.view {
+            View::Sqlite(c) => Lite(c).layer_ids(layer),
+            View::Postgres(pg) => pg.block(async {
+                let mut g = pg.begun().await?;
+                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
+                    let (lo, hi, n): (Option<i64>, Option<i64>, i64) = sqlx::query_as(
+                        "SELECT min(id), max(id), count(*) FROM assets \
+                         WHERE layer = $1 AND delisted_at IS NULL",
+                    )
+                    .bind(layer.as_str())
+                    .fetch_one(c)
+                    .await?;
+                    Ok((lo.unwrap_or(0), hi.unwrap_or(0), n as u64))
+            }),
+        }
     }
 
     /// The register's change mark: the last version recorded (every write to an asset
     /// records one, see migrations/0004). Two views with the same mark hold the same
     /// register.
     pub fn register_mark(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT coalesce(max(rowid), 0) FROM asset_versions",
-            [],
-            |r| r.get(0),
-        )?)
+        match &self.view {
+            View::Sqlite(c) => Lite(c).register_mark(),
+            View::Postgres(pg) => pg.block(async {
+                let mut g = pg.begun().await?;
+                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
+                    Ok(
+                        sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM asset_versions")
+                            .fetch_one(c)
+                            .await?,
+                    )
+            }),
+        }
     }
 
     /// The stored box around a whole layer (west, south, east, north); `None` for an
     /// empty layer.
     pub fn layer_extent(&self, layer: Layer) -> Result<Option<[f64; 4]>> {
-        let extent = self.conn.query_row(
-            "SELECT min(minx), min(miny), max(maxx), max(maxy) FROM assets \
-             WHERE layer = ? AND delisted_at IS NULL",
-            [layer.as_str()],
-            // All four are NULL for an empty layer.
-            |r| {
-                Ok(match r.get(0)? {
-                    Some(w) => Some([w, r.get(1)?, r.get(2)?, r.get(3)?]),
-                    None => None,
-                })
-            },
-        )?;
-        Ok(extent)
+        match &self.view {
+            View::Sqlite(c) => Lite(c).layer_extent(layer),
+            View::Postgres(pg) => pg.block(async {
+                let mut g = pg.begun().await?;
+                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
+                    let (w, s, e, n): (Option<f64>, Option<f64>, Option<f64>, Option<f64>) =
+                        sqlx::query_as(
+                            "SELECT min(minx), min(miny), max(maxx), max(maxy) FROM assets \
+                             WHERE layer = $1 AND delisted_at IS NULL",
+                        )
+                        .bind(layer.as_str())
+                        .fetch_one(c)
+                        .await?;
+                    Ok(match (w, s, e, n) {
+                        (Some(w), Some(s), Some(e), Some(n)) => Some([w, s, e, n]),
+                        _ => None,
+                    })
+            }),
+        }
     }
 
     /// The names of the extra properties (those with no column) any asset of the layer
     /// carries, in name order: a download's extra columns, found without decoding a row.
     pub fn layer_extra_keys(&self, layer: Layer) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT j.key FROM assets, json_each(assets.extra) AS j \
-             WHERE assets.layer = ? AND assets.delisted_at IS NULL ORDER BY j.key",
-        )?;
-        let keys = stmt.query_map([layer.as_str()], |r| r.get(0))?;
-        Ok(keys.collect::<rusqlite::Result<_>>()?)
+        match &self.view {
+            View::Sqlite(c) => Lite(c).layer_extra_keys(layer),
+            View::Postgres(pg) => pg.block(async {
+                let mut g = pg.begun().await?;
+                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
+                    Ok(sqlx::query_scalar(
+                        "SELECT DISTINCT j.key FROM assets, \
+                         jsonb_object_keys(assets.extra::jsonb) AS j(key) \
+                         WHERE assets.layer = $1 AND assets.delisted_at IS NULL ORDER BY j.key",
+                    )
+                    .bind(layer.as_str())
+                    .fetch_all(c)
+                    .await?)
+            }),
+        }
     }
 
     /// Every asset of a layer, in id order.
@@ -131,41 +223,19 @@ impl Snapshot {
         Ok(all)
     }
 
-    /// [`Store::layer_at_parts`] read in this snapshot's one transaction: the listed
-    /// assets whose version at `t` is still their current one (id, version), and the
-    /// others as their version at `t` left them.
-    pub fn layer_at_parts(&self, layer: Layer, t: &str) -> Result<super::versions::LayerAtParts> {
-        // rusqlite reads `$2` as a name, numbered by where it first appears; `?2` is the
-        // second value wherever it stands.
-        let then = super::versions::VERSION_THEN.replace("$2", "?2");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT a.id, a.version FROM assets a \
-             WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {then} = a.version ORDER BY a.id"
-        ))?;
-        let same = stmt
-            .query_map((layer.as_str(), t), |r| {
-                Ok((crate::model::AssetId(r.get(0)?), r.get(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        // A version row's columns in `Col` order (its `asset_id` as the id).
-        let columns = Col::ALL
-            .map(|c| match c {
-                Col::Id => "v.asset_id".to_string(),
-                c => format!("v.{}", c.name()),
-            })
-            .join(", ");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {columns} FROM assets a \
-             JOIN asset_versions v ON v.asset_id = a.id AND v.version = {then} \
-             WHERE a.layer = ?1 AND v.version <> a.version AND v.delisted_at IS NULL \
-             ORDER BY a.id"
-        ))?;
-        let mut rows = stmt.query((layer.as_str(), t))?;
-        let mut changed = Vec::new();
-        while let Some(row) = rows.next()? {
-            changed.push(decode_asset(row)?);
+    /// [`Store::layer_at_parts`] read in this snapshot's one transaction (SQLite's; on
+    /// PostgreSQL the store reads it through sqlx).
+    pub(super) fn layer_at_parts(
+        &self,
+        layer: Layer,
+        t: &str,
+    ) -> Result<super::versions::LayerAtParts> {
+        match &self.view {
+            View::Sqlite(c) => Lite(c).layer_at_parts(layer, t),
+            View::Postgres(_) => Err(StoreError::Unavailable(
+                "the past of a layer is read through the store on PostgreSQL".into(),
+            )),
         }
-        Ok((same, changed))
     }
 
     /// Decodes the assets of a layer in id order, each handed to `f` as soon as it is
@@ -186,12 +256,177 @@ impl Snapshot {
         hi: i64,
         mut f: impl FnMut(Asset) -> Result<(), E>,
     ) -> Result<(), E> {
+        match &self.view {
+            View::Sqlite(c) => Lite(c).each_asset_in(layer, lo, hi, f),
+            View::Postgres(pg) => {
+                // Rows are decoded as they arrive; `f`'s error stops the read and is
+                // handed back as it was.
+                let mut failed: Option<E> = None;
+                pg.block(async {
+                    use futures_util::TryStreamExt;
+                    let mut g = pg.begun().await?;
+                    let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
+                    let sql = format!(
+                        "SELECT {} FROM assets WHERE layer = $1 AND delisted_at IS NULL \
+                         AND id BETWEEN $2 AND $3 ORDER BY id",
+                        super::assets::asset_cols(super::Backend::Postgres)
+                    );
+                    let mut rows = sqlx::query(&sql)
+                        .bind(layer.as_str())
+                        .bind(lo)
+                        .bind(hi)
+                        .fetch(c);
+                    while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+                        if let Err(e) = f(decode_asset(&row)?) {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                    Ok::<_, StoreError>(())
+                })?;
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// What a SQLite snapshot reads, on its connection.
+struct Lite<'a>(&'a rusqlite::Connection);
+
+impl Lite<'_> {
+    /// Every recorded heritage lock (see `store/locks.rs`).
+    fn lock_marks(
+        &self,
+    ) -> Result<std::collections::HashMap<crate::model::AssetId, crate::model::LockMark>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT asset_id, state, application FROM heritage_locks")?;
+        let rows = stmt.query_map([], |r| {
+            let state: String = r.get(1)?;
+            Ok((
+                crate::model::AssetId(r.get(0)?),
+                crate::model::LockMark::new(&state, r.get(2)?),
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The number of assets in a layer (from the layer index, no row read).
+    fn layer_count(&self, layer: Layer) -> Result<u64> {
+        let n: i64 = self.0.query_row(
+            "SELECT count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
+            [layer.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// The smallest and largest id of a layer's listed assets and how many there are.
+    fn layer_ids(&self, layer: Layer) -> Result<(i64, i64, u64)> {
+        let (lo, hi, n): (Option<i64>, Option<i64>, i64) = self.0.query_row(
+            "SELECT min(id), max(id), count(*) FROM assets WHERE layer = ? AND delisted_at IS NULL",
+            [layer.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok((lo.unwrap_or(0), hi.unwrap_or(0), n as u64))
+    }
+
+    /// The register's change mark: the last version recorded (every write to an asset
+    /// records one, see migrations/0004). Two views with the same mark hold the same
+    /// register.
+    fn register_mark(&self) -> Result<i64> {
+        Ok(self.0.query_row(
+            "SELECT coalesce(max(rowid), 0) FROM asset_versions",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The stored box around a whole layer (west, south, east, north); `None` for an
+    /// empty layer.
+    fn layer_extent(&self, layer: Layer) -> Result<Option<[f64; 4]>> {
+        let extent = self.0.query_row(
+            "SELECT min(minx), min(miny), max(maxx), max(maxy) FROM assets \
+             WHERE layer = ? AND delisted_at IS NULL",
+            [layer.as_str()],
+            // All four are NULL for an empty layer.
+            |r| {
+                Ok(match r.get(0)? {
+                    Some(w) => Some([w, r.get(1)?, r.get(2)?, r.get(3)?]),
+                    None => None,
+                })
+            },
+        )?;
+        Ok(extent)
+    }
+
+    /// The names of the extra properties (those with no column) any asset of the layer
+    /// carries, in name order: a download's extra columns, found without decoding a row.
+    fn layer_extra_keys(&self, layer: Layer) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare(
+            "SELECT DISTINCT j.key FROM assets, json_each(assets.extra) AS j \
+             WHERE assets.layer = ? AND assets.delisted_at IS NULL ORDER BY j.key",
+        )?;
+        let keys = stmt.query_map([layer.as_str()], |r| r.get(0))?;
+        Ok(keys.collect::<rusqlite::Result<_>>()?)
+    }
+
+
+    /// [`Store::layer_at_parts`] read in this snapshot's one transaction: the listed
+    /// assets whose version at `t` is still their current one (id, version), and the
+    /// others as their version at `t` left them.
+    fn layer_at_parts(&self, layer: Layer, t: &str) -> Result<super::versions::LayerAtParts> {
+        // rusqlite reads `$2` as a name, numbered by where it first appears; `?2` is the
+        // second value wherever it stands.
+        let then = super::versions::VERSION_THEN.replace("$2", "?2");
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT a.id, a.version FROM assets a \
+             WHERE a.layer = ?1 AND a.delisted_at IS NULL AND {then} = a.version ORDER BY a.id"
+        ))?;
+        let same = stmt
+            .query_map((layer.as_str(), t), |r| {
+                Ok((crate::model::AssetId(r.get(0)?), r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // A version row's columns in `Col` order (its `asset_id` as the id).
+        let columns = Col::ALL
+            .map(|c| match c {
+                Col::Id => "v.asset_id".to_string(),
+                c => format!("v.{}", c.name()),
+            })
+            .join(", ");
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {columns} FROM assets a \
+             JOIN asset_versions v ON v.asset_id = a.id AND v.version = {then} \
+             WHERE a.layer = ?1 AND v.version <> a.version AND v.delisted_at IS NULL \
+             ORDER BY a.id"
+        ))?;
+        let mut rows = stmt.query((layer.as_str(), t))?;
+        let mut changed = Vec::new();
+        while let Some(row) = rows.next()? {
+            changed.push(decode_asset(row)?);
+        }
+        Ok((same, changed))
+    }
+
+
+    /// [`Snapshot::each_asset`] for the ids from `lo` to `hi`, both included.
+    fn each_asset_in<E: From<StoreError>>(
+        &self,
+        layer: Layer,
+        lo: i64,
+        hi: i64,
+        mut f: impl FnMut(Asset) -> Result<(), E>,
+    ) -> Result<(), E> {
         let sql = format!(
             "SELECT {} FROM assets WHERE layer = ? AND delisted_at IS NULL \
              AND id BETWEEN ? AND ? ORDER BY id",
             asset_columns()
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
+        let mut stmt = self.0.prepare(&sql).map_err(StoreError::from)?;
         let mut rows = stmt
             .query((layer.as_str(), lo, hi))
             .map_err(StoreError::from)?;

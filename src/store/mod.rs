@@ -32,7 +32,7 @@ mod versions;
 mod sql;
 mod watch;
 pub use sql::Backend;
-pub(crate) use sql::{flag, Flag, Sql};
+pub(crate) use sql::{flag, Flag, OptF64, Sql};
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
@@ -361,6 +361,34 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.join("; "))
+    }
+
+    /// Keeps `bytes` under their SHA-256 in the `kind` store of the `blobs` table
+    /// (PostgreSQL's home for photos and documents), durably, if not there already.
+    pub async fn blob_put(&self, kind: &str, sha256: &str, bytes: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blobs (store, sha256, bytes, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, sha256) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(sha256)
+        .bind(bytes)
+        .bind(bytes.len() as i64)
+        .bind(crate::model::now_rfc3339())
+        .execute(&self.durable)
+        .await?;
+        Ok(())
+    }
+
+    /// The bytes kept under a SHA-256 in the `kind` store, if any.
+    pub async fn blob_get(&self, kind: &str, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT bytes FROM blobs WHERE store = $1 AND sha256 = $2")
+                .bind(kind)
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Number of complaints on record.

@@ -117,6 +117,30 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
+/// An `Option<f64>` to bind. sqlx 0.8.6's `Any` driver sends a NULL `f64` to PostgreSQL
+/// typed `real` (its `convert_to` swaps `Real` and `Double` for NULLs), and PostgreSQL
+/// then reads the next non-NULL value given to the same prepared statement as a `real`:
+/// "incorrect binary data format". A NULL `f32` is sent as a `double precision`.
+pub(crate) struct OptF64(pub Option<f64>);
+
+impl Type<Any> for OptF64 {
+    fn type_info() -> AnyTypeInfo {
+        <f64 as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for OptF64 {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        match self.0 {
+            Some(v) => <f64 as Encode<'q, Any>>::encode_by_ref(&v, buf),
+            None => <Option<f32> as Encode<'q, Any>>::encode_by_ref(&None, buf),
+        }
+    }
+}
+
 /// The flag in column `col` (see [`Flag`]).
 pub(crate) fn flag(r: &AnyRow, col: &str) -> super::Result<bool> {
     Ok(r.try_get::<Flag, _>(col)?.0)

@@ -1,4 +1,6 @@
-//! Test harness: a real server on a loopback port over a real SQLite file in a temp dir.
+//! Test harness: a real server on a loopback port over a real SQLite file in a temp dir,
+//! or over a fresh PostgreSQL database when `HERITAGE_ATLAS_TEST_POSTGRES` names a server
+//! (`scripts/postgres.sh` prints its URL; `scripts/test-postgres.sh` runs the suite so).
 
 #![allow(dead_code)]
 
@@ -54,7 +56,7 @@ impl TestServer {
         if std::env::var_os("TEST_LOG").is_some() {
             let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         }
-        let store = Store::open(db.to_str().unwrap()).await.expect("open store");
+        let store = open_store(db).await;
         let atlas = Arc::new(Atlas::open(store, &opts).await.expect("open atlas"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -116,6 +118,51 @@ impl TestServer {
         let _ = (&mut self.handle).await;
         self.atlas.store().close().await;
     }
+}
+
+/// The store a test's database path stands for: the SQLite file itself, or, when
+/// `HERITAGE_ATLAS_TEST_POSTGRES` is set, a PostgreSQL database of its own named after
+/// the path (made empty the first time this process asks for it, reopened after).
+pub async fn open_store(db: &Path) -> Store {
+    Store::open(&database_url(db).await)
+        .await
+        .expect("open store")
+}
+
+/// [`open_store`]'s database, as `--db` takes it.
+pub async fn database_url(db: &Path) -> String {
+    use sha2::Digest;
+    static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let Ok(server) = std::env::var("HERITAGE_ATLAS_TEST_POSTGRES") else {
+        return db.to_str().expect("UTF-8 path").to_owned();
+    };
+    let digest = sha2::Sha256::digest(db.as_os_str().as_encoded_bytes());
+    let name = format!("t_{}", &hex::encode(digest)[..20]);
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    let url = format!("{base}/{name}");
+    let fresh = {
+        let mut made = MADE.lock().unwrap();
+        let fresh = !made.contains(&name);
+        if fresh {
+            made.push(name.clone());
+        }
+        fresh
+    };
+    if fresh {
+        use sqlx::Executor;
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+            .await
+            .expect("connect to HERITAGE_ATLAS_TEST_POSTGRES");
+        admin
+            .execute(&*format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop the test database");
+        admin
+            .execute(&*format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+    }
+    url
 }
 
 pub fn fixture(name: &str) -> PathBuf {
