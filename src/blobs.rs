@@ -144,14 +144,36 @@ impl BlobStore {
         }
         let p = self.path(&sha256.to_ascii_lowercase());
         if self.database.is_some() && !p.is_file() {
-            // A copy for the program, made once (same name, same bytes) and kept.
             let bytes = self.get(sha256).ok()?;
-            let shard = p.parent()?;
-            fs::create_dir_all(shard).ok()?;
-            let tmp = shard.join(format!("{sha256}.{}", rand::random::<u64>()));
-            fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, &p)).ok()?;
+            self.copy_out(&p, &bytes)?;
         }
         p.is_file().then_some(p)
+    }
+
+    /// [`BlobStore::path_of`] from a task.
+    pub async fn path_of_async(&self, sha256: &str) -> Option<PathBuf> {
+        let Some(db) = &self.database else {
+            return self.path_of(sha256);
+        };
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let sha256 = sha256.to_ascii_lowercase();
+        let p = self.path(&sha256);
+        if !p.is_file() {
+            let bytes = db.store.blob_get(db.kind, &sha256).await.ok()??;
+            self.copy_out(&p, &bytes)?;
+        }
+        Some(p)
+    }
+
+    /// A copy of a database's bytes at `p` for a program to read, made once (same name,
+    /// same bytes) and kept for the process.
+    fn copy_out(&self, p: &Path, bytes: &[u8]) -> Option<()> {
+        let shard = p.parent()?;
+        fs::create_dir_all(shard).ok()?;
+        let tmp = shard.join(format!("{}.{}", rand::random::<u64>(), std::process::id()));
+        fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, p)).ok()
     }
 
     /// The stored bytes under a SHA-256.

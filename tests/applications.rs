@@ -8,7 +8,7 @@ mod common;
 use common::{asset, post, rect_polygon, TestServer};
 use heritage_atlas::applications::AppType;
 use heritage_atlas::model::{Grade, Kind, Layer};
-use heritage_atlas::store::{EditContext, Store};
+use heritage_atlas::store::EditContext;
 use serde_json::{json, Value};
 
 async fn server() -> (TestServer, tempfile::TempDir) {

@@ -783,21 +783,18 @@ async fn the_clock_stops_while_the_applicant_is_asked_for_more() {
     );
 
     // Put the stage 10 days back and the request 8 days back: the clock has run 2 days.
-    let pool =
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("a.db").display()))
-            .await
-            .unwrap();
+    let pool = common::raw_pool(&dir.path().join("a.db")).await;
     let ago = |d: i64| {
         (time::OffsetDateTime::now_utc() - time::Duration::days(d))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap()
     };
-    sqlx::query("UPDATE application_stages SET started_at = ? WHERE ended_at IS NULL")
+    sqlx::query("UPDATE application_stages SET started_at = $1 WHERE ended_at IS NULL")
         .bind(ago(10))
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE application_requests SET asked_at = ?")
+    sqlx::query("UPDATE application_requests SET asked_at = $1")
         .bind(ago(8))
         .execute(&pool)
         .await
@@ -849,7 +846,7 @@ async fn the_clock_stops_while_the_applicant_is_asked_for_more() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["state"], "open");
     // Answered 8 days after it was asked, pretend 3 days ago: 2 + 3 days ran.
-    sqlx::query("UPDATE application_requests SET answered_at = ?")
+    sqlx::query("UPDATE application_requests SET answered_at = $1")
         .bind(ago(3))
         .execute(&pool)
         .await
@@ -858,7 +855,7 @@ async fn the_clock_stops_while_the_applicant_is_asked_for_more() {
     assert!((days(&t) - 5.0).abs() < 0.11, "{t}");
     assert_eq!(t["stages"][0]["within_limit"], true);
     // Past the 15-day limit once the clock has run 16 days: overdue on the desk.
-    sqlx::query("UPDATE application_stages SET started_at = ? WHERE ended_at IS NULL")
+    sqlx::query("UPDATE application_stages SET started_at = $1 WHERE ended_at IS NULL")
         .bind(ago(21))
         .execute(&pool)
         .await

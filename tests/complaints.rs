@@ -968,7 +968,7 @@ async fn staff_accounts_and_api_keys_come_from_the_command_line() {
     let run = |args: &[&str], stdin: &str| {
         let mut child = common::bin()
             .arg("--db")
-            .arg(&db)
+            .arg(common::db_arg(&db))
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

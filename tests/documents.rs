@@ -802,7 +802,7 @@ async fn a_folder_is_ingested_once_with_a_report_of_what_failed() {
     let run = |args: &[&str]| {
         let out = bin()
             .arg("--db")
-            .arg(&db)
+            .arg(common::db_arg(&db))
             .args(["documents"])
             .args(args)
             .output()

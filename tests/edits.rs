@@ -1008,7 +1008,7 @@ async fn the_cli_import_goes_through_the_same_path() {
     for _ in 0..2 {
         let out = common::bin()
             .arg("--db")
-            .arg(&db)
+            .arg(common::db_arg(&db))
             .arg("import")
             .arg(common::fixture("sample_4326.geojson"))
             .args(["--layer", "heritage"])

@@ -82,7 +82,7 @@ async fn an_export_is_the_same_bytes_as_the_download() {
         let out = dir.path().join(format!("out.{format}"));
         let mut cmd = common::bin();
         cmd.arg("--db")
-            .arg(&db)
+            .arg(common::db_arg(&db))
             .args(["export", "--layer", layer, "--format", format, "-o"])
             .arg(&out);
         if let Some(f) = filter {
@@ -109,7 +109,7 @@ async fn an_export_is_the_same_bytes_as_the_download() {
     // Standard output, FlatGeobuf (written aside, then copied).
     let st = common::bin()
         .arg("--db")
-        .arg(&db)
+        .arg(common::db_arg(&db))
         .args(["export", "--layer", "heritage", "--format", "fgb"])
         .output()
         .unwrap();

@@ -52,15 +52,13 @@ const LONG_AGO: &str = "2020-01-01T00:00:00Z";
 /// to the second).
 async fn start_with_old_assets(db: &Path) -> TestServer {
     TestServer::start(db, true).await.stop().await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
-        .await
-        .unwrap();
+    let pool = common::raw_pool(&db).await;
     // A write to the register must say who makes it (the version triggers refuse
     // it otherwise); this one changes no version.
     let mut tx = pool.begin().await.unwrap();
     for sql in [
-        "INSERT INTO edit_context (id, at, actor, action) VALUES (1, ?1, 'test', 'backdate')",
-        "UPDATE assets SET updated_at = ?1",
+        "INSERT INTO edit_context (id, at, actor, action) VALUES (1, $1, 'test', 'backdate')",
+        "UPDATE assets SET updated_at = $1",
         "DELETE FROM edit_context",
     ] {
         sqlx::query(sql)
@@ -557,9 +555,7 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
     srv.stop().await;
 
     // The database refuses edits; someone who gets round that is caught by the chain.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
-        .await
-        .unwrap();
+    let pool = common::raw_pool(&db).await;
     let refused = sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
         .execute(&pool)
         .await;
@@ -568,7 +564,11 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
         .execute(&pool)
         .await
         .is_err());
-    sqlx::query("DROP TRIGGER audit_log_no_update")
+    sqlx::query(if common::on_postgres() {
+        "DROP TRIGGER audit_log_no_update ON audit_log"
+    } else {
+        "DROP TRIGGER audit_log_no_update"
+    })
         .execute(&pool)
         .await
         .unwrap();
@@ -578,7 +578,7 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
         .unwrap();
     pool.close().await;
     let out = common::bin()
-        .args(["--db", db.to_str().unwrap(), "audit", "verify"])
+        .args(["--db", common::db_arg(&db).as_str(), "audit", "verify"])
         .output()
         .unwrap();
     assert!(!out.status.success());

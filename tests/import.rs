@@ -9,13 +9,12 @@ use std::path::Path;
 use common::{bin, fixture};
 use geo::CoordsIter;
 use heritage_atlas::model::{Asset, Grade, Layer};
-use heritage_atlas::store::Store;
 
 /// Runs `heritage-atlas --db DB import FILE --layer LAYER EXTRA...`.
 fn import_into(db: &Path, file: &Path, layer: &str, extra: &[&str]) -> std::process::Output {
     bin()
         .arg("--db")
-        .arg(db)
+        .arg(common::db_arg(db))
         .arg("import")
         .arg(file)
         .args(["--layer", layer])
@@ -302,7 +301,7 @@ async fn export_streams_a_layer_that_imports_back_identically() {
     let out_file = dir.path().join("heritage.geojson");
     let out = bin()
         .arg("--db")
-        .arg(&db)
+        .arg(common::db_arg(&db))
         .args(["export", "--layer", "heritage", "--format", "geojson", "-o"])
         .arg(&out_file)
         .output()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use common::{asset, rect_polygon};
 use heritage_atlas::atlas::{Atlas, AtlasOptions, Started};
 use heritage_atlas::model::{AssetId, Kind, Layer, Role};
-use heritage_atlas::store::{AuditEntry, EditContext, Store};
+use heritage_atlas::store::{AuditEntry, EditContext};
 
 fn change() -> EditContext {
     EditContext::import("snapshot test")

@@ -459,7 +459,7 @@ async fn the_command_line_export_shares_the_filter_and_writers() {
     let out = dir.path().join("h.geojson");
     let st = common::bin()
         .arg("--db")
-        .arg(&db)
+        .arg(common::db_arg(&db))
         .args([
             "export",
             "--layer",
@@ -481,7 +481,7 @@ async fn the_command_line_export_shares_the_filter_and_writers() {
     assert!(!ids(&got).is_empty());
     let bad = common::bin()
         .arg("--db")
-        .arg(&db)
+        .arg(common::db_arg(&db))
         .args(["export", "--layer", "heritage", "--filter", "grade = = 'I'"])
         .output()
         .unwrap();

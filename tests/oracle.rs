@@ -10,7 +10,7 @@ use geo::Intersects;
 use geo_types::{Coord, Geometry, Point, Rect};
 use heritage_atlas::geom;
 use heritage_atlas::model::{Asset, Kind, Layer, NewAsset};
-use heritage_atlas::store::{EditContext, Store};
+use heritage_atlas::store::EditContext;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

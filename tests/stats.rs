@@ -261,9 +261,7 @@ struct Raw {
 }
 
 async fn raw_complaints(db: &std::path::Path) -> Vec<Raw> {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let pool = common::raw_pool(&db).await;
     let rows: Vec<(i64, Option<i64>, String, String, f64, f64, String, String)> = sqlx::query_as(
         "SELECT id, ward, category, status, lon, lat, created_at, deadline FROM complaints",
     )
@@ -774,9 +772,7 @@ async fn maintenance_water_and_area_lost_equal_a_recount() {
             );
         }
     }
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let pool = common::raw_pool(&db).await;
     let works: Vec<(String, Option<String>, Option<String>, String, Option<i64>)> = sqlx::query_as(
         "SELECT a.code, m.completed_on, m.started_on, m.created_at, m.cost_inr FROM maintenance m JOIN assets a ON a.id = m.asset_id",
     )

@@ -396,7 +396,7 @@ impl Worker {
 
     async fn process(&self, job: TextJob) -> Result<(), crate::store::StoreError> {
         let id = job.document_id;
-        let file = self.blobs.path_of(&job.sha256);
+        let file = self.blobs.path_of_async(&job.sha256).await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
         let store = self.store.clone();
         let progress_writer = tokio::spawn(async move {

@@ -94,10 +94,11 @@ impl Store {
         versions::open(&mut tx, &EditContext::of(log)).await?;
         versions::log(&mut tx, log, now).await?;
         // Dates and instants compare as text: `2026-11-01` < `2026-11-01T…`.
-        let row = sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE assets SET condition = $1, condition_assessed_at = $2, updated_at = $3, version = version + 1 \
-             WHERE id = $4 AND (condition_assessed_at IS NULL OR condition_assessed_at <= $5) RETURNING *",
-        )
+             WHERE id = $4 AND (condition_assessed_at IS NULL OR condition_assessed_at <= $5) RETURNING {}",
+            super::assets::asset_cols(self.backend)
+        ))
         .bind(i.condition.as_str())
         .bind(&i.inspected_at)
         .bind(now)
@@ -137,10 +138,11 @@ impl Store {
         versions::log(&mut tx, log, now).await?;
         let mut changed = None;
         if let Some(done) = &m.completed_on {
-            let row = sqlx::query(
+            let row = sqlx::query(&format!(
                 "UPDATE assets SET last_maintained_at = $1, updated_at = $2, version = version + 1 \
-                 WHERE id = $3 AND (last_maintained_at IS NULL OR last_maintained_at < $4) RETURNING *",
-            )
+                 WHERE id = $3 AND (last_maintained_at IS NULL OR last_maintained_at < $4) RETURNING {}",
+            super::assets::asset_cols(self.backend)
+            ))
             .bind(done)
             .bind(now)
             .bind(asset.0)

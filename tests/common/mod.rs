@@ -129,17 +129,12 @@ pub async fn open_store(db: &Path) -> Store {
         .expect("open store")
 }
 
-/// [`open_store`]'s database, as `--db` takes it.
+/// [`open_store`]'s database, as `--db` takes it (made, empty, the first time).
 pub async fn database_url(db: &Path) -> String {
-    use sha2::Digest;
     static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let Ok(server) = std::env::var("HERITAGE_ATLAS_TEST_POSTGRES") else {
-        return db.to_str().expect("UTF-8 path").to_owned();
+    let Some((server, name)) = postgres_of(db) else {
+        return db_arg(db);
     };
-    let digest = sha2::Sha256::digest(db.as_os_str().as_encoded_bytes());
-    let name = format!("t_{}", &hex::encode(digest)[..20]);
-    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
-    let url = format!("{base}/{name}");
     let fresh = {
         let mut made = MADE.lock().unwrap();
         let fresh = !made.contains(&name);
@@ -162,7 +157,44 @@ pub async fn database_url(db: &Path) -> String {
             .await
             .expect("create the test database");
     }
-    url
+    db_arg(db)
+}
+
+/// [`database_url`] for a database already made (or a SQLite path), from sync code.
+pub fn db_arg(db: &Path) -> String {
+    match postgres_of(db) {
+        Some((server, name)) => {
+            let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+            format!("{base}/{name}")
+        }
+        None => db.to_str().expect("UTF-8 path").to_owned(),
+    }
+}
+
+/// The PostgreSQL server the tests run against and the database that stands for `db`.
+fn postgres_of(db: &Path) -> Option<(String, String)> {
+    use sha2::Digest;
+    let server = std::env::var("HERITAGE_ATLAS_TEST_POSTGRES").ok()?;
+    let digest = sha2::Sha256::digest(db.as_os_str().as_encoded_bytes());
+    Some((server, format!("t_{}", &hex::encode(digest)[..20])))
+}
+
+/// A pool on [`open_store`]'s database for a test's own SQL (what the server's API does
+/// not show, or a change made behind its back), in `$N` placeholders both read.
+pub async fn raw_pool(db: &Path) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = database_url(db).await;
+    let url = if url.starts_with("postgres") {
+        url
+    } else {
+        format!("sqlite://{url}")
+    };
+    sqlx::AnyPool::connect(&url).await.expect("connect for the test's own SQL")
+}
+
+/// Whether the tests run against PostgreSQL (see [`open_store`]).
+pub fn on_postgres() -> bool {
+    std::env::var_os("HERITAGE_ATLAS_TEST_POSTGRES").is_some()
 }
 
 pub fn fixture(name: &str) -> PathBuf {
