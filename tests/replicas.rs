@@ -135,7 +135,7 @@ async fn writes_through_one_server_reach_the_other() {
     let out = common::bin()
         .args([
             "--db",
-            db.to_str().unwrap(),
+            common::db_arg(&db).as_str(),
             "import",
             file.to_str().unwrap(),
             "--layer",

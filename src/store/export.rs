@@ -26,42 +26,178 @@ pub struct Snapshot {
 
 enum View {
     Sqlite(rusqlite::Connection),
-    /// PostgreSQL: one REPEATABLE READ transaction on a pooled connection, begun at the
-    /// first read; its statements are run to completion on the reading thread (which
-    /// must not be one of the runtime's async workers' tasks in flight: the store's
-    /// callers read snapshots on blocking threads).
-    Postgres(PgView),
+    /// PostgreSQL: one REPEATABLE READ transaction on a connection of its own, held by a
+    /// thread of its own that answers the snapshot's questions in order; the caller
+    /// waits for each answer as it would for SQLite's (any thread, in a runtime or not).
+    Postgres(std::sync::mpsc::Sender<Job>),
 }
 
-struct PgView {
-    pool: sqlx::AnyPool,
-    handle: tokio::runtime::Handle,
-    tx: std::sync::Mutex<Option<sqlx::Transaction<'static, sqlx::Any>>>,
+type Reply<T> = std::sync::mpsc::SyncSender<Result<T>>;
+
+/// A question for the PostgreSQL snapshot's thread.
+enum Job {
+    LockMarks(Reply<std::collections::HashMap<crate::model::AssetId, crate::model::LockMark>>),
+    LayerIds(Layer, Reply<(i64, i64, u64)>),
+    RegisterMark(Reply<i64>),
+    Extent(Layer, Reply<Option<[f64; 4]>>),
+    ExtraKeys(Layer, Reply<Vec<String>>),
+    /// The assets with ids in `lo..=hi`, one message each, in id order.
+    Assets(Layer, i64, i64, Reply<Asset>),
 }
 
-impl PgView {
-    /// Waits for `work` on this thread.
-    fn block<T>(&self, work: impl std::future::Future<Output = T>) -> T {
-        match tokio::runtime::Handle::try_current() {
-            Ok(_) => tokio::task::block_in_place(|| self.handle.block_on(work)),
-            Err(_) => self.handle.block_on(work),
-        }
-    }
+/// Starts the thread that holds a PostgreSQL snapshot (see [`View::Postgres`]).
+fn postgres_view(options: sqlx::any::AnyConnectOptions) -> std::io::Result<View> {
+    let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("pg-snapshot".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return answer_all(inbox, &format!("no runtime: {e}")),
+            };
+            rt.block_on(async move {
+                use sqlx::Connection;
+                let conn = async {
+                    let mut c = sqlx::AnyConnection::connect_with(&options).await?;
+                    sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        .execute(&mut c)
+                        .await?;
+                    Ok::<_, sqlx::Error>(c)
+                };
+                match conn.await {
+                    Ok(mut c) => {
+                        while let Ok(job) = inbox.recv() {
+                            run_job(&mut c, job).await;
+                        }
+                    }
+                    Err(e) => answer_all(inbox, &e.to_string()),
+                }
+            })
+        })?;
+    Ok(View::Postgres(jobs))
+}
 
-    /// The view's transaction, begun at the first read.
-    async fn begun(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, Option<sqlx::Transaction<'static, sqlx::Any>>>> {
-        let mut guard = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
-            *guard = Some(tx);
+/// Answers every question with the error that keeps the thread from reading.
+fn answer_all(inbox: std::sync::mpsc::Receiver<Job>, why: &str) {
+    let e = || StoreError::Unavailable(format!("snapshot: {why}"));
+    while let Ok(job) = inbox.recv() {
+        match job {
+            Job::LockMarks(r) => drop(r.send(Err(e()))),
+            Job::LayerIds(_, r) => drop(r.send(Err(e()))),
+            Job::RegisterMark(r) => drop(r.send(Err(e()))),
+            Job::Extent(_, r) => drop(r.send(Err(e()))),
+            Job::ExtraKeys(_, r) => drop(r.send(Err(e()))),
+            Job::Assets(_, _, _, r) => drop(r.send(Err(e()))),
         }
-        Ok(guard)
     }
+}
+
+async fn run_job(c: &mut sqlx::AnyConnection, job: Job) {
+    match job {
+        Job::LockMarks(r) => {
+            let rows: Result<Vec<(i64, String, Option<String>)>> =
+                sqlx::query_as("SELECT asset_id, state, application FROM heritage_locks")
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(Into::into);
+            let _ = r.send(rows.map(|rows| {
+                rows.into_iter()
+                    .map(|(id, state, app)| {
+                        (
+                            crate::model::AssetId(id),
+                            crate::model::LockMark::new(&state, app),
+                        )
+                    })
+                    .collect()
+            }));
+        }
+        Job::LayerIds(layer, r) => {
+            let ids: Result<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+                "SELECT min(id), max(id), count(*) FROM assets \
+                 WHERE layer = $1 AND delisted_at IS NULL",
+            )
+            .bind(layer.as_str())
+            .fetch_one(&mut *c)
+            .await
+            .map_err(Into::into);
+            let _ = r.send(ids.map(|(lo, hi, n)| (lo.unwrap_or(0), hi.unwrap_or(0), n as u64)));
+        }
+        Job::RegisterMark(r) => {
+            let _ = r.send(
+                sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM asset_versions")
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(Into::into),
+            );
+        }
+        Job::Extent(layer, r) => {
+            type Box4 = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+            let b: Result<Box4> = sqlx::query_as(
+                "SELECT min(minx), min(miny), max(maxx), max(maxy) FROM assets \
+                 WHERE layer = $1 AND delisted_at IS NULL",
+            )
+            .bind(layer.as_str())
+            .fetch_one(&mut *c)
+            .await
+            .map_err(Into::into);
+            let _ = r.send(b.map(|b| match b {
+                (Some(w), Some(s), Some(e), Some(n)) => Some([w, s, e, n]),
+                _ => None,
+            }));
+        }
+        Job::ExtraKeys(layer, r) => {
+            let _ = r.send(
+                sqlx::query_scalar(
+                    "SELECT DISTINCT j.key FROM assets, \
+                     jsonb_object_keys(assets.extra::jsonb) AS j(key) \
+                     WHERE assets.layer = $1 AND assets.delisted_at IS NULL ORDER BY j.key",
+                )
+                .bind(layer.as_str())
+                .fetch_all(&mut *c)
+                .await
+                .map_err(Into::into),
+            );
+        }
+        Job::Assets(layer, lo, hi, r) => {
+            use futures_util::TryStreamExt;
+            let sql = format!(
+                "SELECT {} FROM assets WHERE layer = $1 AND delisted_at IS NULL \
+                 AND id BETWEEN $2 AND $3 ORDER BY id",
+                super::assets::asset_cols(super::Backend::Postgres)
+            );
+            let mut rows = sqlx::query(&sql)
+                .bind(layer.as_str())
+                .bind(lo)
+                .bind(hi)
+                .fetch(&mut *c);
+            loop {
+                let next = match rows.try_next().await {
+                    Ok(Some(row)) => decode_asset(&row),
+                    Ok(None) => break,
+                    Err(e) => Err(e.into()),
+                };
+                let failed = next.is_err();
+                // A reader that stopped (its own error) drops its end: stop too.
+                if r.send(next).is_err() || failed {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Sends a question to a PostgreSQL snapshot's thread and waits for the answer.
+fn ask<T>(
+    jobs: &std::sync::mpsc::Sender<Job>,
+    job: impl FnOnce(Reply<T>) -> Job,
+) -> Result<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let gone = || StoreError::Unavailable("the snapshot's reader stopped".into());
+    jobs.send(job(tx)).map_err(|_| gone())?;
+    rx.recv().map_err(|_| gone())?
 }
 
 impl Store {
@@ -69,16 +205,10 @@ impl Store {
     /// memory has none.
     pub fn snapshot(&self) -> Result<Snapshot> {
         if self.backend == super::Backend::Postgres {
-            let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-                StoreError::Unavailable("a snapshot of PostgreSQL is made in the runtime".into())
-            })?;
-            return Ok(Snapshot {
-                view: View::Postgres(PgView {
-                    pool: self.pool.clone(),
-                    handle,
-                    tx: std::sync::Mutex::new(None),
-                }),
-            });
+            let options = (*self.pool.connect_options()).clone();
+            let view = postgres_view(options)
+                .map_err(|e| StoreError::Unavailable(format!("snapshot thread: {e}")))?;
+            return Ok(Snapshot { view });
         }
         let file = self.file.as_deref().ok_or_else(|| {
             StoreError::Unavailable("an in-memory database cannot be read apart".into())
@@ -104,23 +234,7 @@ impl Snapshot {
     ) -> Result<std::collections::HashMap<crate::model::AssetId, crate::model::LockMark>> {
         match &self.view {
             View::Sqlite(c) => Lite(c).lock_marks(),
-            View::Postgres(pg) => pg.block(async {
-                let mut g = pg.begun().await?;
-                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
-                    let rows: Vec<(i64, String, Option<String>)> =
-                        sqlx::query_as("SELECT asset_id, state, application FROM heritage_locks")
-                            .fetch_all(c)
-                            .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(id, state, app)| {
-                            (
-                                crate::model::AssetId(id),
-                                crate::model::LockMark::new(&state, app),
-                            )
-                        })
-                        .collect())
-            }),
+            View::Postgres(jobs) => ask(jobs, Job::LockMarks),
         }
     }
 
@@ -136,18 +250,7 @@ impl Snapshot {
     pub fn layer_ids(&self, layer: Layer) -> Result<(i64, i64, u64)> {
         match &self.view {
             View::Sqlite(c) => Lite(c).layer_ids(layer),
-            View::Postgres(pg) => pg.block(async {
-                let mut g = pg.begun().await?;
-                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
-                    let (lo, hi, n): (Option<i64>, Option<i64>, i64) = sqlx::query_as(
-                        "SELECT min(id), max(id), count(*) FROM assets \
-                         WHERE layer = $1 AND delisted_at IS NULL",
-                    )
-                    .bind(layer.as_str())
-                    .fetch_one(c)
-                    .await?;
-                    Ok((lo.unwrap_or(0), hi.unwrap_or(0), n as u64))
-            }),
+            View::Postgres(jobs) => ask(jobs, |r| Job::LayerIds(layer, r)),
         }
     }
 
@@ -157,15 +260,7 @@ impl Snapshot {
     pub fn register_mark(&self) -> Result<i64> {
         match &self.view {
             View::Sqlite(c) => Lite(c).register_mark(),
-            View::Postgres(pg) => pg.block(async {
-                let mut g = pg.begun().await?;
-                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
-                    Ok(
-                        sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM asset_versions")
-                            .fetch_one(c)
-                            .await?,
-                    )
-            }),
+            View::Postgres(jobs) => ask(jobs, Job::RegisterMark),
         }
     }
 
@@ -174,22 +269,7 @@ impl Snapshot {
     pub fn layer_extent(&self, layer: Layer) -> Result<Option<[f64; 4]>> {
         match &self.view {
             View::Sqlite(c) => Lite(c).layer_extent(layer),
-            View::Postgres(pg) => pg.block(async {
-                let mut g = pg.begun().await?;
-                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
-                    let (w, s, e, n): (Option<f64>, Option<f64>, Option<f64>, Option<f64>) =
-                        sqlx::query_as(
-                            "SELECT min(minx), min(miny), max(maxx), max(maxy) FROM assets \
-                             WHERE layer = $1 AND delisted_at IS NULL",
-                        )
-                        .bind(layer.as_str())
-                        .fetch_one(c)
-                        .await?;
-                    Ok(match (w, s, e, n) {
-                        (Some(w), Some(s), Some(e), Some(n)) => Some([w, s, e, n]),
-                        _ => None,
-                    })
-            }),
+            View::Postgres(jobs) => ask(jobs, |r| Job::Extent(layer, r)),
         }
     }
 
@@ -198,18 +278,7 @@ impl Snapshot {
     pub fn layer_extra_keys(&self, layer: Layer) -> Result<Vec<String>> {
         match &self.view {
             View::Sqlite(c) => Lite(c).layer_extra_keys(layer),
-            View::Postgres(pg) => pg.block(async {
-                let mut g = pg.begun().await?;
-                let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
-                    Ok(sqlx::query_scalar(
-                        "SELECT DISTINCT j.key FROM assets, \
-                         jsonb_object_keys(assets.extra::jsonb) AS j(key) \
-                         WHERE assets.layer = $1 AND assets.delisted_at IS NULL ORDER BY j.key",
-                    )
-                    .bind(layer.as_str())
-                    .fetch_all(c)
-                    .await?)
-            }),
+            View::Postgres(jobs) => ask(jobs, |r| Job::ExtraKeys(layer, r)),
         }
     }
 
@@ -258,36 +327,17 @@ impl Snapshot {
     ) -> Result<(), E> {
         match &self.view {
             View::Sqlite(c) => Lite(c).each_asset_in(layer, lo, hi, f),
-            View::Postgres(pg) => {
-                // Rows are decoded as they arrive; `f`'s error stops the read and is
-                // handed back as it was.
-                let mut failed: Option<E> = None;
-                pg.block(async {
-                    use futures_util::TryStreamExt;
-                    let mut g = pg.begun().await?;
-                    let c: &mut sqlx::AnyConnection = g.as_mut().expect("begun");
-                    let sql = format!(
-                        "SELECT {} FROM assets WHERE layer = $1 AND delisted_at IS NULL \
-                         AND id BETWEEN $2 AND $3 ORDER BY id",
-                        super::assets::asset_cols(super::Backend::Postgres)
-                    );
-                    let mut rows = sqlx::query(&sql)
-                        .bind(layer.as_str())
-                        .bind(lo)
-                        .bind(hi)
-                        .fetch(c);
-                    while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
-                        if let Err(e) = f(decode_asset(&row)?) {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                    Ok::<_, StoreError>(())
-                })?;
-                match failed {
-                    Some(e) => Err(e),
-                    None => Ok(()),
+            View::Postgres(jobs) => {
+                // Decoded on the snapshot's thread while this one indexes: a few
+                // thousand assets in flight at most.
+                let (tx, rx) = std::sync::mpsc::sync_channel(4096);
+                let gone = || StoreError::Unavailable("the snapshot's reader stopped".into());
+                jobs.send(Job::Assets(layer, lo, hi, tx))
+                    .map_err(|_| gone())?;
+                for asset in rx {
+                    f(asset?)?;
                 }
+                Ok(())
             }
         }
     }

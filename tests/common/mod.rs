@@ -133,7 +133,7 @@ pub async fn open_store(db: &Path) -> Store {
 pub async fn database_url(db: &Path) -> String {
     static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let Some((server, name)) = postgres_of(db) else {
-        return db_arg(db);
+        return url_of(db);
     };
     let fresh = {
         let mut made = MADE.lock().unwrap();
@@ -157,11 +157,30 @@ pub async fn database_url(db: &Path) -> String {
             .await
             .expect("create the test database");
     }
-    db_arg(db)
+    url_of(db)
 }
 
-/// [`database_url`] for a database already made (or a SQLite path), from sync code.
+/// [`database_url`] from sync code (a PostgreSQL database is made on a thread of its
+/// own, outside the caller's runtime, if need be).
 pub fn db_arg(db: &Path) -> String {
+    match postgres_of(db) {
+        Some(_) => {
+            let db = db.to_owned();
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(database_url(&db))
+            })
+            .join()
+            .expect("making the test database")
+        }
+        None => db.to_str().expect("UTF-8 path").to_owned(),
+    }
+}
+
+fn url_of(db: &Path) -> String {
     match postgres_of(db) {
         Some((server, name)) => {
             let (base, _) = server.rsplit_once('/').expect("a URL with a database");
