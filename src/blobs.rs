@@ -70,7 +70,8 @@ impl BlobStore {
         }
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|e| std::io::Error::other(format!("no runtime for the blob store: {e}")))?;
-        let dir = std::env::temp_dir().join(format!("heritage-atlas-{kind}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("heritage-atlas-{kind}-{}", std::process::id()));
         fs::create_dir_all(&dir)?;
         Ok(BlobStore {
             dir,
@@ -173,7 +174,9 @@ impl BlobStore {
         let shard = p.parent()?;
         fs::create_dir_all(shard).ok()?;
         let tmp = shard.join(format!("{}.{}", rand::random::<u64>(), std::process::id()));
-        fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, p)).ok()
+        fs::write(&tmp, bytes)
+            .and_then(|()| fs::rename(&tmp, p))
+            .ok()
     }
 
     /// The stored bytes under a SHA-256.

@@ -65,7 +65,12 @@ async fn a_backup_taken_while_serving_serves_everything_on_its_own() {
     let out_dir = dir.path().join("backup-1");
     let run = |d: &std::path::Path| {
         common::bin()
-            .args(["--db", common::db_arg(&db).as_str(), "backup", d.to_str().unwrap()])
+            .args([
+                "--db",
+                common::db_arg(&db).as_str(),
+                "backup",
+                d.to_str().unwrap(),
+            ])
             .output()
             .unwrap()
     };

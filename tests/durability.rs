@@ -61,7 +61,7 @@ impl Drop for Server {
 async fn start(db: &std::path::Path, port: u16) -> Server {
     let child = Server(
         common::bin()
-            .args(["--db", common::db_arg(&db).as_str(), "serve", "--bind"])
+            .args(["--db", common::db_arg(db).as_str(), "serve", "--bind"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["--complaints-per-minute", "0"])
             .stdout(Stdio::null())

@@ -134,8 +134,7 @@ async fn a_snapshot_reads_what_the_store_reads() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     TestServer::start(&db, true).await.stop().await;
-    let store = common::open_store(&db)
-        .await;
+    let store = common::open_store(&db).await;
     let square = || common::rect_polygon(88.36, 22.55, 0.001, 0.001, 0.3);
     let mut full = common::asset(Layer::Heritage, Kind::Building, "HER-9001".into(), square());
     full.attrs.name_bn = Some("ভবন".into());

@@ -450,8 +450,7 @@ impl Importer {
             .build()
             .expect("runtime");
         let path = dir.path().join("fuzz.db");
-        let store = rt
-            .block_on(common::open_store(&path));
+        let store = rt.block_on(common::open_store(&path));
         Importer {
             rt,
             store,
@@ -2761,8 +2760,7 @@ impl Http {
         let photos_dir = dir.path().join("photos");
         let api_key = "f".repeat(64);
         let (atlas, assets) = rt.block_on(async {
-            let store = common::open_store(&db)
-                .await;
+            let store = common::open_store(&db).await;
             let opts = AtlasOptions {
                 load_bundled: false,
                 photos_dir,

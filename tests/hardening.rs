@@ -504,8 +504,7 @@ async fn start_limited(
     opts: ServeOptions,
     limits: Limits,
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let store = common::open_store(&dir.join("l.db"))
-        .await;
+    let store = common::open_store(&dir.join("l.db")).await;
     let atlas = heritage_atlas::atlas::Atlas::open(
         store,
         &heritage_atlas::atlas::AtlasOptions {

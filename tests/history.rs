@@ -52,7 +52,7 @@ const LONG_AGO: &str = "2020-01-01T00:00:00Z";
 /// to the second).
 async fn start_with_old_assets(db: &Path) -> TestServer {
     TestServer::start(db, true).await.stop().await;
-    let pool = common::raw_pool(&db).await;
+    let pool = common::raw_pool(db).await;
     // A write to the register must say who makes it (the version triggers refuse
     // it otherwise); this one changes no version.
     let mut tx = pool.begin().await.unwrap();
@@ -569,9 +569,9 @@ async fn every_staff_change_is_in_a_hash_chained_audit_trail() {
     } else {
         "DROP TRIGGER audit_log_no_update"
     })
-        .execute(&pool)
-        .await
-        .unwrap();
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query("UPDATE audit_log SET detail = replace(detail, 'Cornice rebuilt', 'Nothing done') WHERE seq = 3")
         .execute(&pool)
         .await

@@ -225,8 +225,7 @@ async fn a_restart_reuses_the_file_and_loses_nothing() {
 
     // Something imported between runs is there after the restart; the bundled data is
     // not loaded a second time.
-    let store = common::open_store(&db)
-        .await;
+    let store = common::open_store(&db).await;
     let opts = heritage_atlas::import::ImportOptions::new(heritage_atlas::model::Layer::Heritage);
     heritage_atlas::import::import_file(&store, &common::fixture("sample_4326.geojson"), &opts)
         .await

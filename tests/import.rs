@@ -28,7 +28,7 @@ fn import(db: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
 }
 
 async fn heritage(db: &Path) -> Vec<Asset> {
-    let store = common::open_store(&db).await;
+    let store = common::open_store(db).await;
     let v = store.load_layer(Layer::Heritage).await.unwrap();
     store.close().await;
     v

@@ -26,7 +26,7 @@ fn options(db: &Path, snapshot: Option<PathBuf>) -> AtlasOptions {
 }
 
 async fn open(db: &Path, snapshot: Option<PathBuf>) -> Atlas {
-    let store = common::open_store(&db).await;
+    let store = common::open_store(db).await;
     Atlas::open(store, &options(db, snapshot))
         .await
         .expect("atlas")

@@ -41,7 +41,9 @@ fn ogrinfo(args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_reads_the_layers_the_server_serves() {
     if std::env::var_os("HERITAGE_ATLAS_TEST_POSTGRES").is_none() {
-        eprintln!("skipped: HERITAGE_ATLAS_TEST_POSTGRES is not set (scripts/test-postgres.sh sets it)");
+        eprintln!(
+            "skipped: HERITAGE_ATLAS_TEST_POSTGRES is not set (scripts/test-postgres.sh sets it)"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -50,7 +52,13 @@ async fn gdal_reads_the_layers_the_server_serves() {
     let source = gdal_source(&common::database_url(&db).await);
 
     let listing = ogrinfo(&["-ro", "-q", &source]);
-    for layer in ["heritage", "water_bodies", "parks", "wards", "complaint_pins"] {
+    for layer in [
+        "heritage",
+        "water_bodies",
+        "parks",
+        "wards",
+        "complaint_pins",
+    ] {
         assert!(
             listing.lines().any(|l| l.contains(&format!(": {layer}"))),
             "{layer} not listed:\n{listing}"
@@ -69,7 +77,12 @@ async fn gdal_reads_the_layers_the_server_serves() {
         assert_eq!(Some(count), health["layers"][layer].as_u64(), "{layer}");
         assert!(summary.contains("Geometry Column = geom"), "{summary}");
         assert!(summary.contains("ID[\"EPSG\",4326]"), "{summary}");
-        for field in ["code: String", "name: String", "name_bn: String", "ward: Integer64"] {
+        for field in [
+            "code: String",
+            "name: String",
+            "name_bn: String",
+            "ward: Integer64",
+        ] {
             assert!(summary.contains(field), "{layer} lacks {field}:\n{summary}");
         }
     }
@@ -80,7 +93,11 @@ async fn gdal_reads_the_layers_the_server_serves() {
         .args(["-f", "GeoJSON", "/vsistdout/", &source, "heritage"])
         .output()
         .expect("ogr2ogr runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let gdal: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (status, ours) = srv.get("/collections/heritage/items?limit=1000").await;
     assert_eq!(status, 200);

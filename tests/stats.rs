@@ -261,7 +261,7 @@ struct Raw {
 }
 
 async fn raw_complaints(db: &std::path::Path) -> Vec<Raw> {
-    let pool = common::raw_pool(&db).await;
+    let pool = common::raw_pool(db).await;
     let rows: Vec<(i64, Option<i64>, String, String, f64, f64, String, String)> = sqlx::query_as(
         "SELECT id, ward, category, status, lon, lat, created_at, deadline FROM complaints",
     )
@@ -359,8 +359,7 @@ async fn complaint_figures_equal_a_recount_over_the_raw_rows() {
     // Random complaints with random courses, written before the server starts (its pins
     // are loaded from them), then more filed and moved through the API while it runs.
     {
-        let store = common::open_store(&db)
-            .await;
+        let store = common::open_store(&db).await;
         let n = store
             .generate_complaints(2500, 99, 18, time::OffsetDateTime::now_utc())
             .await

@@ -352,8 +352,7 @@ async fn an_edit_invalidates_exactly_the_tiles_it_touches_at_every_zoom() {
 async fn tiles_hold_every_intersecting_feature_and_nothing_outside_the_buffer() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("props.db");
-    let store = common::open_store(&db)
-        .await;
+    let store = common::open_store(&db).await;
     let mut tx = store
         .begin_import(&EditContext::import("test"))
         .await

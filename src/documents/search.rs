@@ -81,7 +81,11 @@ pub fn parse(q: &str) -> Result<Option<Fts>, String> {
         };
     }
     let mut expr = include.iter().map(render).collect::<Vec<_>>().join(" AND ");
-    let mut tsquery = include.iter().map(render_ts).collect::<Vec<_>>().join(" & ");
+    let mut tsquery = include
+        .iter()
+        .map(render_ts)
+        .collect::<Vec<_>>()
+        .join(" & ");
     for t in &exclude {
         expr = format!("({expr}) NOT {}", render(t));
         tsquery = format!("({tsquery}) & !{}", render_ts(t));
@@ -214,7 +218,10 @@ fn render_ts(t: &Term) -> String {
         Term::Phrase(w) if w.len() == 1 => lexeme(&w[0]),
         Term::Phrase(w) => format!(
             "({})",
-            w.iter().map(|w| lexeme(w)).collect::<Vec<_>>().join(" <-> ")
+            w.iter()
+                .map(|w| lexeme(w))
+                .collect::<Vec<_>>()
+                .join(" <-> ")
         ),
         Term::Prefix(w) => {
             let mut alts = vec![format!("{}:*", lexeme(w))];

@@ -236,6 +236,9 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            e if e.is_bad_text() => {
+                ApiError::InvalidParameter("text may not hold the NUL character".into())
+            }
             e if e.is_unavailable() => {
                 tracing::warn!("the database cannot be written: {e}");
                 ApiError::Unavailable(

@@ -58,12 +58,13 @@ impl Store {
 
     /// One version of a type as it was put on record.
     pub async fn application_type(&self, code: &str, version: u32) -> Result<Option<AppType>> {
-        let row =
-            sqlx::query("SELECT definition FROM application_types WHERE code = $1 AND version = $2")
-                .bind(code)
-                .bind(i64::from(version))
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT definition FROM application_types WHERE code = $1 AND version = $2",
+        )
+        .bind(code)
+        .bind(i64::from(version))
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             let text: String = r.try_get("definition")?;
             AppType::parse(&text).map_err(|e| StoreError::Corrupt {

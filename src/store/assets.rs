@@ -145,7 +145,10 @@ impl Store {
     }
 
     pub async fn get_asset(&self, id: AssetId) -> Result<Option<Asset>> {
-        let sql = format!("SELECT {} FROM assets WHERE id = $1", asset_cols(self.backend));
+        let sql = format!(
+            "SELECT {} FROM assets WHERE id = $1",
+            asset_cols(self.backend)
+        );
         let row = sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -154,7 +157,10 @@ impl Store {
     }
 
     pub async fn get_asset_by_code(&self, code: &str) -> Result<Option<Asset>> {
-        let sql = format!("SELECT {} FROM assets WHERE code = $1", asset_cols(self.backend));
+        let sql = format!(
+            "SELECT {} FROM assets WHERE code = $1",
+            asset_cols(self.backend)
+        );
         let row = sqlx::query(&sql)
             .bind(code)
             .fetch_optional(&self.pool)
@@ -428,7 +434,10 @@ impl RegisterTx {
 
     /// The asset with `id` as this transaction sees it, delisted or not.
     pub async fn current(&mut self, id: AssetId) -> Result<Option<Asset>> {
-        let sql = format!("SELECT {} FROM assets WHERE id = $1", asset_cols(self.backend));
+        let sql = format!(
+            "SELECT {} FROM assets WHERE id = $1",
+            asset_cols(self.backend)
+        );
         let row = sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
@@ -505,13 +514,13 @@ impl RegisterTx {
             asset_cols(self.backend)
         );
         let row = sqlx::query(&sql)
-        .bind(&self.now)
-        .bind(reason)
-        .bind(&self.now)
-        .bind(id.0)
-        .bind(expected)
-        .fetch_one(&mut *self.tx)
-        .await?;
+            .bind(&self.now)
+            .bind(reason)
+            .bind(&self.now)
+            .bind(id.0)
+            .bind(expected)
+            .fetch_one(&mut *self.tx)
+            .await?;
         Ok(Edit::Written(decode_asset(&row)?))
     }
 }

@@ -488,11 +488,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for d in duties {
-            sqlx::query("INSERT INTO staff_duties (user_id, duty) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(user)
-                .bind(d)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO staff_duties (user_id, duty) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(user)
+            .bind(d)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1017,13 +1019,15 @@ impl Store {
                 next = Some(s.clone());
             }
         }
-        sqlx::query("UPDATE applications SET state = $1, stage = $2, updated_at = $3 WHERE id = $4")
-            .bind(m.to_state)
-            .bind(&next)
-            .bind(&m.at)
-            .bind(m.case)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE applications SET state = $1, stage = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(m.to_state)
+        .bind(&next)
+        .bind(&m.at)
+        .bind(m.case)
+        .execute(&mut *tx)
+        .await?;
         if let Some(c) = &m.closing {
             sqlx::query(
                 "UPDATE applications SET outcome = $1, decided_by = $2, decision_ref = $3, \
@@ -1195,11 +1199,12 @@ impl Store {
         log: &AuditEntry,
     ) -> Result<bool> {
         let mut tx = self.write_tx(&self.durable, true).await?;
-        let done = sqlx::query("UPDATE hcc_meetings SET minutes = $1, state = 'held' WHERE id = $2")
-            .bind(sha256)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE hcc_meetings SET minutes = $1, state = 'held' WHERE id = $2")
+                .bind(sha256)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }

@@ -207,11 +207,7 @@ fn decode_photo(r: &AnyRow) -> Result<PhotoRef> {
 }
 
 /// ` AND column IN (?, ?, …)` for a non-empty list; nothing for an empty one.
-fn push_in(
-    q: &mut Sql<'_>,
-    column: &str,
-    values: impl ExactSizeIterator<Item = String>,
-) {
+fn push_in(q: &mut Sql<'_>, column: &str, values: impl ExactSizeIterator<Item = String>) {
     if values.len() == 0 {
         return;
     }
@@ -781,12 +777,14 @@ mod tests {
             .execute(&mut *conn)
             .await
             .unwrap();
-        sqlx::query(&format!("UPDATE complaints SET {column} = $1 WHERE id = $2"))
-            .bind(value)
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+        sqlx::query(&format!(
+            "UPDATE complaints SET {column} = $1 WHERE id = $2"
+        ))
+        .bind(value)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
         sqlx::query("PRAGMA ignore_check_constraints = OFF")
             .execute(&mut *conn)
             .await

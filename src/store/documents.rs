@@ -219,10 +219,7 @@ fn decode(r: &AnyRow) -> Result<DocumentRecord> {
 }
 
 /// Fills in the linked assets of records (one query for all).
-async fn link_assets(
-    conn: &mut AnyConnection,
-    records: &mut [&mut DocumentRecord],
-) -> Result<()> {
+async fn link_assets(conn: &mut AnyConnection, records: &mut [&mut DocumentRecord]) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
@@ -366,12 +363,14 @@ pub(super) async fn insert(
     .await?;
     let Some(id) = id else { return Ok(None) };
     write_links(conn, id, &m.assets).await?;
-    sqlx::query("INSERT INTO documents_fts (rowid, title, reference, body) VALUES ($1, $2, $3, '')")
-        .bind(id)
-        .bind(clean_text(&m.title))
-        .bind(fold(m.reference.as_deref().unwrap_or("")))
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO documents_fts (rowid, title, reference, body) VALUES ($1, $2, $3, '')",
+    )
+    .bind(id)
+    .bind(clean_text(&m.title))
+    .bind(fold(m.reference.as_deref().unwrap_or("")))
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO document_text (document_id, state, queued_at, updated_at) VALUES ($1, 'queued', $2, $3)",
     )
@@ -610,7 +609,8 @@ impl Store {
                         .push(")");
                 }
                 Some(f) => {
-                    b.push(" AND documents_fts MATCH ").push_bind(f.expr.clone());
+                    b.push(" AND documents_fts MATCH ")
+                        .push_bind(f.expr.clone());
                 }
                 None => {}
             }

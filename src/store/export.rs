@@ -190,10 +190,7 @@ async fn run_job(c: &mut sqlx::AnyConnection, job: Job) {
 }
 
 /// Sends a question to a PostgreSQL snapshot's thread and waits for the answer.
-fn ask<T>(
-    jobs: &std::sync::mpsc::Sender<Job>,
-    job: impl FnOnce(Reply<T>) -> Job,
-) -> Result<T> {
+fn ask<T>(jobs: &std::sync::mpsc::Sender<Job>, job: impl FnOnce(Reply<T>) -> Job) -> Result<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let gone = || StoreError::Unavailable("the snapshot's reader stopped".into());
     jobs.send(job(tx)).map_err(|_| gone())?;
@@ -424,7 +421,6 @@ impl Lite<'_> {
         Ok(keys.collect::<rusqlite::Result<_>>()?)
     }
 
-
     /// [`Store::layer_at_parts`] read in this snapshot's one transaction: the listed
     /// assets whose version at `t` is still their current one (id, version), and the
     /// others as their version at `t` left them.
@@ -461,7 +457,6 @@ impl Lite<'_> {
         }
         Ok((same, changed))
     }
-
 
     /// [`Snapshot::each_asset`] for the ids from `lo` to `hi`, both included.
     fn each_asset_in<E: From<StoreError>>(

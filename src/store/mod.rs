@@ -28,11 +28,9 @@ mod moderation;
 mod monitoring;
 mod notifications;
 mod proposals;
-mod versions;
 mod sql;
+mod versions;
 mod watch;
-pub use sql::Backend;
-pub(crate) use sql::{flag, Flag, OptF64, Sql};
 pub use assets::{Edit, RegisterTx, Upserted};
 pub use audit::{AuditCheck, AuditEntry, AuditRecord};
 pub use auth::{ApiKey, User};
@@ -54,6 +52,8 @@ pub use moderation::{Decision, QueueItem, QueueState};
 pub use monitoring::Queue;
 pub use notifications::{Claimed, Notification, NOTIFICATION_STATES};
 pub use proposals::{NewProposal, Proposal};
+pub use sql::Backend;
+pub(crate) use sql::{flag, Flag, OptF64, Sql};
 pub use versions::{Delisting, EditContext, Version, VersionInfo};
 pub use watch::{LinkedComplaint, Watched, WatchedVersion};
 
@@ -102,7 +102,9 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) => true,
             StoreError::Sqlx(sqlx::Error::Database(d)) => {
-                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
                     d.code().is_some_and(|c| unavailable_sqlstate(&c))
                 } else {
                     d.code()
@@ -121,6 +123,16 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database refused a value the client sent: PostgreSQL keeps no NUL
+    /// character in text (SQLSTATE 22021), where SQLite stores it. Answered with 400.
+    pub fn is_bad_text(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(d))
+            if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
+                && d.code().as_deref() == Some("22021"))
+    }
+}
+
 /// PostgreSQL's SQLSTATEs for a database out of reach for now: connection lost (class
 /// 08), out of disk or memory (53), shutting down or starting (57P01–57P03), read-only
 /// (25006: a standby), a lock not had in time (55P03), and the retryable conflicts of
@@ -128,7 +140,10 @@ impl StoreError {
 fn unavailable_sqlstate(c: &str) -> bool {
     c.starts_with("08")
         || c.starts_with("53")
-        || matches!(c, "57P01" | "57P02" | "57P03" | "25006" | "55P03" | "40001" | "40P01")
+        || matches!(
+            c,
+            "57P01" | "57P02" | "57P03" | "25006" | "55P03" | "40001" | "40P01"
+        )
 }
 
 /// SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14

@@ -150,9 +150,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = Sql::new(
-            "UPDATE notifications SET state = 'committing', updated_at = ",
-        );
+        let mut q = Sql::new("UPDATE notifications SET state = 'committing', updated_at = ");
         q.push_bind(at.to_string())
             .push(" WHERE state = 'sending' AND id IN (");
         let mut sep = q.separated(", ");

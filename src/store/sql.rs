@@ -246,7 +246,10 @@ mod tests {
         assert_eq!(url, "sqlite:///tmp/a b/x%3Fy%23z%25.db?mode=rwc");
         assert_eq!(path, PathBuf::from("/tmp/a b/x?y#z%.db"));
         let (url, path) = sqlite_url("sqlite:rel.db");
-        assert_eq!((url.as_str(), path), ("sqlite://rel.db?mode=rwc", PathBuf::from("rel.db")));
+        assert_eq!(
+            (url.as_str(), path),
+            ("sqlite://rel.db?mode=rwc", PathBuf::from("rel.db"))
+        );
         let (url, _) = sqlite_url("sqlite://x.db?mode=ro");
         assert_eq!(url, "sqlite://x.db?mode=ro");
         assert!(sqlite_url(":memory:").0.contains("mode=memory"));

@@ -208,7 +208,9 @@ pub async fn raw_pool(db: &Path) -> sqlx::AnyPool {
     } else {
         format!("sqlite://{url}")
     };
-    sqlx::AnyPool::connect(&url).await.expect("connect for the test's own SQL")
+    sqlx::AnyPool::connect(&url)
+        .await
+        .expect("connect for the test's own SQL")
 }
 
 /// Whether the tests run against PostgreSQL (see [`open_store`]).
