@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Two replicas on one database behind nginx, as docs/deploy.md sets them up.
 
-    python3 scripts/replicas_check.py BIN [--work DIR] [--edits N]
+    python3 scripts/replicas_check.py BIN [--work DIR] [--edits N] [--postgres URL]
 
 Makes a fresh register with an officer, starts two `serve` processes on the same SQLite
-file (A and B, each following the register's change feed every 200 ms, the default) and
+file — or, with `--postgres URL` (what scripts/postgres.sh prints), on a fresh PostgreSQL
+database `replicas_check` made on that server — (A and B, each following the register's change feed every 200 ms, the default) and
 Debian's nginx in front of them with deploy/nginx.conf (its ports rewritten), then:
 
 - N assets created through A, one at a time: each is looked for in B's `/search` every
@@ -75,12 +76,20 @@ def main():
     ap.add_argument("bin")
     ap.add_argument("--work")
     ap.add_argument("--edits", type=int, default=100)
+    ap.add_argument("--postgres", help="a PostgreSQL server's URL: the replicas share a database there")
     args = ap.parse_args()
     work = pathlib.Path(args.work or tempfile.mkdtemp(prefix="replicas-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "shared.db"
     for p in work.glob("shared.db*"):
         p.unlink()
+    if args.postgres:
+        for sql in ("DROP DATABASE IF EXISTS replicas_check WITH (FORCE)",
+                    "CREATE DATABASE replicas_check"):
+            subprocess.run(["psql", args.postgres, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                           check=True, capture_output=True)
+        db = args.postgres.rsplit("/", 1)[0] + "/replicas_check"
+        print(f"replicas on PostgreSQL: {db.split('@')[-1]}", flush=True)
     shutil.rmtree(work / "shared.photos", ignore_errors=True)
     c = Checks()
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -97,7 +106,8 @@ def main():
         procs[name] = subprocess.Popen(
             [args.bin, "--db", str(db), "serve", "--bind", f"127.0.0.1:{port}",
              "--public-url", f"http://127.0.0.1:{port_n}", "--trust-proxy",
-             "--trusted-proxies", "127.0.0.1", "--text-workers", "0"],
+             "--trusted-proxies", "127.0.0.1", "--text-workers", "0",
+             "--complaints-per-minute", "0"],
             stdout=log, stderr=subprocess.STDOUT)
         wait_up(Web(f"http://127.0.0.1:{port}"), name, procs[name])
 
@@ -209,15 +219,47 @@ def main():
         c.check("the audit chain verifies after concurrent writes through both", v.returncode == 0,
                 v.stdout + v.stderr)
 
+        # Complaint intake through both replicas at once; B is SIGKILLed in the middle of
+        # it. Every complaint acknowledged (201 with a ticket), by either, must be on record.
+        acked, stop = [], threading.Event()
+
+        def intake(web, tag):
+            for i in range(1000):
+                if stop.is_set():
+                    return
+                try:
+                    st, _, body = web.post_json("/complaints", {
+                        "lon": 88.3426, "lat": 22.5448, "category": "other",
+                        "description": f"Replica intake {tag} {i}"})
+                except OSError:
+                    if tag == "B":
+                        return  # B is gone
+                    continue
+                if st == 201:
+                    acked.append((tag, json.loads(body)["ticket"]))
+        ts = [threading.Thread(target=intake, args=(w, t)) for w, t in ((a, "A"), (b, "B"))]
+        [t.start() for t in ts]
+        time.sleep(1.5)
         # B dies: nginx keeps answering from A; B restarted catches up.
         procs["B"].send_signal(signal.SIGKILL)
         procs["B"].wait()
+        time.sleep(0.5)
+        stop.set()
+        [t.join() for t in ts]
+        lost = [t for _, t in acked if a.get(f"/complaints/{t}")[0] != 200]
+        by_b = sum(1 for tag, _ in acked if tag == "B")
+        print(f"intake through both, B killed after 1.5 s: {len(acked)} acknowledged "
+              f"({by_b} by B), {len(lost)} not on record", flush=True)
+        c.check("every complaint acknowledged by either replica is on record after B's SIGKILL",
+                acked and by_b > 0 and not lost, lost[:5])
         codes = [n.get("/collections/heritage/items?limit=1")[0] for _ in range(10)]
         c.check("with B killed, reads through nginx still answer 200", codes == [200] * 10, codes)
         late = create(a, "Replica Late Hall", 88.35, 22.62)
         start("B", port_b)
         c.check("B restarted holds what A wrote while it was down", found(b, "Replica Late Hall",
                                                                           late["id"]))
+        c.check("B restarted shows the complaints acknowledged before and after its death",
+                all(b.get(f"/complaints/{t}")[0] == 200 for _, t in acked[-20:]))
     finally:
         for p in procs.values():
             if p.poll() is None:
