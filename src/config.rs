@@ -88,6 +88,10 @@ pub enum Command {
     /// The department's documents: bulk ingest of scans, and reading their text.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// Move a SQLite register (its history, complaints, documents, photos, users and
+    /// audit chain) into an empty PostgreSQL database, then compare the two row by row;
+    /// exits non-zero on any difference. Stop the servers on the source first.
+    Migrate(MigrateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +136,21 @@ pub struct BackupArgs {
     pub dir: PathBuf,
     /// Where the photos and documents are (default: beside the database, as `serve`).
     #[arg(long, env = "HERITAGE_ATLAS_PHOTOS")]
+    pub photos_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Parser)]
+pub struct MigrateArgs {
+    /// The SQLite database to copy (pending migrations are applied to it first).
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The PostgreSQL database to copy into (`postgres://user:password@host/db`, PostGIS
+    /// installed); it must hold no register yet.
+    #[arg(long)]
+    pub to: String,
+    /// Where the source's photos are, its documents in `documents/` inside (default:
+    /// beside the source database, as `serve` keeps them).
+    #[arg(long)]
     pub photos_dir: Option<PathBuf>,
 }
 

@@ -35,6 +35,7 @@ pub mod history;
 pub mod http;
 pub mod import;
 pub mod index;
+pub mod migrate;
 pub mod model;
 pub mod notify;
 pub mod query;

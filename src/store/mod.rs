@@ -24,6 +24,7 @@ mod documents;
 mod export;
 mod history;
 mod locks;
+mod migrate;
 mod moderation;
 mod monitoring;
 mod notifications;
@@ -48,6 +49,7 @@ pub use documents::{
 pub use export::Snapshot;
 pub use history::{HistoryBatch, Inspection, Maintenance};
 pub use locks::LockRecord;
+pub use migrate::{Batches, Column, ColumnKind, CopyTx, Row, SqliteSource, Table, REGISTER_TABLES};
 pub use moderation::{Decision, QueueItem, QueueState};
 pub use monitoring::Queue;
 pub use notifications::{Claimed, Notification, NOTIFICATION_STATES};
