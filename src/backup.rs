@@ -26,6 +26,11 @@ pub enum BackupError {
     Store(#[from] StoreError),
     #[error("the copy failed its check: {0}")]
     Check(String),
+    #[error(
+        "a PostgreSQL register is backed up with `pg_dump -Fc` (its photos and documents are \
+         in the database): see docs/deploy.md, \"Backups on PostgreSQL\""
+    )]
+    Postgres,
 }
 
 /// What was copied, and the copy's own check.
@@ -42,6 +47,9 @@ pub struct BackupReport {
 
 /// Copies the register at `store` (photos and documents under `photos`) into `dir`.
 pub async fn backup(store: &Store, photos: &Path, dir: &Path) -> Result<BackupReport, BackupError> {
+    if store.backend() == crate::store::Backend::Postgres {
+        return Err(BackupError::Postgres);
+    }
     let io_err = |p: &Path| {
         let p = p.to_path_buf();
         move |e| BackupError::Io(p, e)

@@ -130,4 +130,13 @@ async fn gdal_reads_the_layers_the_server_serves() {
     assert_eq!(theirs.len(), 62);
     assert_eq!(theirs, ours);
     srv.stop().await;
+
+    // `backup` is SQLite's copy; on PostgreSQL it says what to use instead.
+    let out = common::bin()
+        .args(["--db", &common::database_url(&db).await, "backup"])
+        .arg(dir.path().join("copy"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }
