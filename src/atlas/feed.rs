@@ -109,12 +109,41 @@ impl Atlas {
     /// Follows the feed every `every` until the process ends; a failed read is logged and
     /// tried again at the next tick.
     pub async fn follow_register_every(self: std::sync::Arc<Self>, every: Duration) {
+        /// After a notification, the wait before reading the feed: commits that follow
+        /// within it are read in the same round.
+        const NOTIFIED_GAP: Duration = Duration::from_millis(5);
         self.follow_every_ms
             .store(every.as_millis() as i64, Ordering::Release);
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // On PostgreSQL, woken by each commit too; the poll stays, for what a lost
+        // notification (a reconnect) would miss.
+        let mut listener = match self.store.listen_feed().await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "not listening for the feed; polling only");
+                None
+            }
+        };
         loop {
-            tick.tick().await;
+            match listener.as_mut() {
+                Some(l) => {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        woken = l.changed() => {
+                            if let Err(e) = woken {
+                                tracing::warn!(error = %e, "feed listener");
+                                tick.tick().await;
+                            }
+                            // Commits close together are read in one round.
+                            tokio::time::sleep(NOTIFIED_GAP).await;
+                        }
+                    }
+                }
+                None => {
+                    tick.tick().await;
+                }
+            }
             let assets = self.follow_register().await;
             let complaints = self.follow_complaints().await;
             match self.follow_locks().await {

@@ -156,11 +156,26 @@ fn unavailable_code(c: i32) -> bool {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The PostgreSQL channel every writing transaction notifies at its commit.
+const FEED_CHANNEL: &str = "heritage_atlas_feed";
+
 /// The PostgreSQL advisory lock every writing transaction holds ([`Store::write_tx`]).
 const WRITER_LOCK: i64 = 0x6865_7269_7461_6765; // "heritage"
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 static MIGRATOR_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
+
+/// See [`Store::listen_feed`].
+pub struct FeedListener(sqlx::postgres::PgListener);
+
+impl FeedListener {
+    /// Waits for the next committed write. The listener reconnects by itself after a
+    /// lost connection; notifications sent meanwhile are lost, which the poll covers.
+    pub async fn changed(&mut self) -> Result<()> {
+        self.0.recv().await?;
+        Ok(())
+    }
+}
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
@@ -306,8 +321,11 @@ impl Store {
             Backend::Sqlite => Ok(pool.begin().await?),
             Backend::Postgres => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                // The notification reaches the listening replicas when (and only if) the
+                // transaction commits ([`Store::listen_feed`]).
+                sqlx::query("SELECT pg_advisory_xact_lock($1), pg_notify($2, '')")
                     .bind(WRITER_LOCK)
+                    .bind(FEED_CHANNEL)
                     .execute(&mut *tx)
                     .await?;
                 Ok(tx)
@@ -378,6 +396,19 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.join("; "))
+    }
+
+    /// On PostgreSQL, a listener woken by every committed write, from whichever server
+    /// ([`Store::write_tx`] notifies): replicas follow the feed at once instead of at
+    /// their next poll. SQLite has none (`None`).
+    pub async fn listen_feed(&self) -> Result<Option<FeedListener>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let url = self.pool.connect_options().database_url.to_string();
+        let mut l = sqlx::postgres::PgListener::connect(&url).await?;
+        l.listen(FEED_CHANNEL).await?;
+        Ok(Some(FeedListener(l)))
     }
 
     /// Keeps `bytes` under their SHA-256 in the `kind` store of the `blobs` table
