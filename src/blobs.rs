@@ -201,7 +201,12 @@ pub fn storage_unavailable(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
     matches!(
         e.kind(),
-        K::StorageFull | K::ReadOnlyFilesystem | K::QuotaExceeded | K::PermissionDenied
+        K::StorageFull
+            | K::ReadOnlyFilesystem
+            | K::QuotaExceeded
+            | K::PermissionDenied
+            // The database that holds them on PostgreSQL, out of reach (`io_error`).
+            | K::ResourceBusy
     )
 }
 

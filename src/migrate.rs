@@ -41,6 +41,15 @@ pub enum MigrateError {
         row: u64,
         what: String,
     },
+    #[error(
+        "{count} photos or documents the register names are not under {dir} (is --photos-dir \
+         the one `serve` used?), e.g. {example}; nothing was copied"
+    )]
+    MissingFiles {
+        count: usize,
+        dir: PathBuf,
+        example: String,
+    },
     #[error("{0}: {1}")]
     Io(PathBuf, io::Error),
     #[error("{0}: its bytes hash to {1}, not its name")]
@@ -145,6 +154,22 @@ async fn copy_and_check(
             .await
             .map_err(|e| MigrateError::Io(PathBuf::new(), io::Error::other(e)))??
     };
+
+    // Every photo and document a row names must be among the files, or the move would
+    // leave them behind while every row compared equal.
+    let have: std::collections::HashSet<&str> = files.iter().map(|f| f.sha256.as_str()).collect();
+    let missing: Vec<String> = source
+        .named_blobs()?
+        .into_iter()
+        .filter(|sha| !have.contains(sha.as_str()))
+        .collect();
+    if let Some(example) = missing.first() {
+        return Err(MigrateError::MissingFiles {
+            count: missing.len(),
+            dir: photos.to_path_buf(),
+            example: example.clone(),
+        });
+    }
 
     let mut copy = target.begin_copy().await?;
     let occupied = copy.occupied().await?;

@@ -145,6 +145,34 @@ async fn a_single_feature_imports_and_reimport_updates_instead_of_duplicating() 
     assert_eq!(by_code(&got, "T-STATUE-1").version, 2);
 }
 
+/// A file that holds one code twice writes it twice, in file order (one version each), on
+/// both databases: PostgreSQL refuses an upsert statement that touches a row twice, so the
+/// importer starts a new statement there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_code_twice_in_one_file_is_written_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let twice = dir.path().join("twice.geojson");
+    std::fs::write(&twice, r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","id":"T-TWICE-1","properties":{"kind":"statue","name":"First name"},"geometry":{"type":"Point","coordinates":[88.3745,22.6012]}},
+        {"type":"Feature","id":"T-OTHER-1","properties":{"kind":"statue","name":"Other"},"geometry":{"type":"Point","coordinates":[88.3746,22.6013]}},
+        {"type":"Feature","id":"T-TWICE-1","properties":{"kind":"statue","name":"Second name"},"geometry":{"type":"Point","coordinates":[88.3745,22.6012]}}]}"#).unwrap();
+    let out = import(&db, &twice, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("(2 new, 1 updated, 0 unchanged)"), "{said}");
+    let got = heritage(&db).await;
+    assert_eq!(
+        by_code(&got, "T-TWICE-1").attrs.name.as_deref(),
+        Some("Second name")
+    );
+    assert_eq!(by_code(&got, "T-TWICE-1").version, 2);
+}
+
 /// Each bad file: (name, content, extra args, text the error must contain).
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_refused_whole_naming_the_feature() {

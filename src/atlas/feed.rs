@@ -137,6 +137,7 @@ impl Atlas {
                             }
                             // Commits close together are read in one round.
                             tokio::time::sleep(NOTIFIED_GAP).await;
+                            l.drain();
                         }
                     }
                 }

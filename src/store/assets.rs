@@ -287,49 +287,71 @@ impl RegisterTx {
 
     /// Inserts or updates many assets in as few statements as SQLite's parameter limit
     /// allows: an import's writes, without a round trip to the database thread per row.
+    /// A code seen twice starts a new statement at its second sight: PostgreSQL refuses
+    /// an upsert that touches a row twice, and SQLite applied them in order anyway.
     /// Returns (inserted, updated, unchanged).
     pub async fn upsert_many(&mut self, assets: &[NewAsset]) -> Result<(u64, u64, u64)> {
         // 26 parameters a row; SQLite allows 32,766 per statement.
         const ROWS_PER_STATEMENT: usize = 1_000;
         let now = self.now.clone();
+        let mut counts = (0, 0, 0);
+        let mut rows: Vec<(AssetRow, &NewAsset)> = Vec::with_capacity(ROWS_PER_STATEMENT);
+        let mut codes = std::collections::HashSet::new();
+        for a in assets {
+            let code = match &a.code {
+                Some(c) => c.clone(),
+                None => self.next_code(a.layer).await?,
+            };
+            if rows.len() == ROWS_PER_STATEMENT || codes.contains(&code) {
+                let (i, u, n) = self.upsert_rows(&rows, &now).await?;
+                counts = (counts.0 + i, counts.1 + u, counts.2 + n);
+                rows.clear();
+                codes.clear();
+            }
+            codes.insert(code.clone());
+            rows.push((AssetRow::new(a, code)?, a));
+        }
+        if !rows.is_empty() {
+            let (i, u, n) = self.upsert_rows(&rows, &now).await?;
+            counts = (counts.0 + i, counts.1 + u, counts.2 + n);
+        }
+        Ok(counts)
+    }
+
+    /// One statement of [`RegisterTx::upsert_many`]: rows whose codes differ.
+    async fn upsert_rows(
+        &mut self,
+        rows: &[(AssetRow, &NewAsset)],
+        now: &str,
+    ) -> Result<(u64, u64, u64)> {
         let (mut inserted, mut updated, mut unchanged) = (0, 0, 0);
-        for chunk in assets.chunks(ROWS_PER_STATEMENT) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for a in chunk {
-                let code = match &a.code {
-                    Some(c) => c.clone(),
-                    None => self.next_code(a.layer).await?,
-                };
-                rows.push(AssetRow::new(a, code)?);
-            }
-            let sql = upsert_sql(rows.len(), self.backend);
-            let mut q = sqlx::query(&sql);
-            for (r, a) in rows.iter().zip(chunk) {
-                q = r.bind(q, &a.attrs, &now);
-            }
-            let returned = q.fetch_all(&mut *self.tx).await?;
-            if returned.len() < rows.len() {
-                let written: std::collections::HashSet<String> = returned
-                    .iter()
-                    .map(|r| r.get::<String, _>("code"))
-                    .collect();
-                for (r, a) in rows.iter().zip(chunk) {
-                    if written.contains(&r.code) {
-                        continue;
-                    }
-                    if self.unchanged(&r.code, a.layer).await?.is_some() {
-                        unchanged += 1;
-                    } else {
-                        return Err(self.code_conflict(r.code.clone(), a.layer).await);
-                    }
+        let sql = upsert_sql(rows.len(), self.backend);
+        let mut q = sqlx::query(&sql);
+        for (r, a) in rows {
+            q = r.bind(q, &a.attrs, now);
+        }
+        let returned = q.fetch_all(&mut *self.tx).await?;
+        if returned.len() < rows.len() {
+            let written: std::collections::HashSet<String> = returned
+                .iter()
+                .map(|r| r.get::<String, _>("code"))
+                .collect();
+            for (r, a) in rows {
+                if written.contains(&r.code) {
+                    continue;
                 }
-            }
-            for r in &returned {
-                if r.get::<i64, _>("version") == 1 {
-                    inserted += 1;
+                if self.unchanged(&r.code, a.layer).await?.is_some() {
+                    unchanged += 1;
                 } else {
-                    updated += 1;
+                    return Err(self.code_conflict(r.code.clone(), a.layer).await);
                 }
+            }
+        }
+        for r in &returned {
+            if r.get::<i64, _>("version") == 1 {
+                inserted += 1;
+            } else {
+                updated += 1;
             }
         }
         Ok((inserted, updated, unchanged))

@@ -560,6 +560,41 @@ impl SqliteSource {
         )?)
     }
 
+    /// Every SHA-256 a row names as a photo's or document's bytes (the columns listed in
+    /// docs/postgres.md, "Photos and documents"), of the tables the source has.
+    pub fn named_blobs(&self) -> Result<std::collections::BTreeSet<String>> {
+        const NAMING: [(&str, &str); 7] = [
+            ("complaint_photos", "sha256"),
+            ("complaint_events", "photo_sha256"),
+            ("documents", "sha256"),
+            ("application_files", "sha256"),
+            ("applications", "letter_sha256"),
+            ("hcc_meetings", "minutes"),
+            ("application_steps", "document"),
+        ];
+        let mut out = std::collections::BTreeSet::new();
+        for (table, column) in NAMING {
+            if !self.has_table(table)? {
+                continue;
+            }
+            let conn = self.conn()?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT DISTINCT {} FROM {} WHERE {} IS NOT NULL",
+                quoted(column),
+                quoted(table),
+                quoted(column)
+            ))?;
+            let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            for name in names {
+                let name = name?;
+                if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    out.insert(name.to_ascii_lowercase());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The rows a table holds.
     pub fn count(&self, name: &str) -> Result<i64> {
         Ok(self

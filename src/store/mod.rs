@@ -175,6 +175,12 @@ impl FeedListener {
         self.0.recv().await?;
         Ok(())
     }
+
+    /// Drops the notifications already received: the round about to read the feed reads
+    /// what they announce.
+    pub fn drain(&mut self) {
+        while self.0.next_buffered().is_some() {}
+    }
 }
 
 /// A handle on the database; cheap to clone.

@@ -275,7 +275,11 @@ impl Store {
         check_instant(t)?;
         // A file's rows are stepped on a connection of their own, off the async workers,
         // in one read transaction (both parts of one state; no channel message a row).
-        if let (Backend::Sqlite, Ok(snapshot)) = (self.backend, self.snapshot()) {
+        let snapshot = match self.backend {
+            Backend::Sqlite => self.snapshot().ok(),
+            Backend::Postgres => None,
+        };
+        if let Some(snapshot) = snapshot {
             let (layer, t) = (layer, t.to_string());
             return tokio::task::spawn_blocking(move || snapshot.layer_at_parts(layer, &t))
                 .await
