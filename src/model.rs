@@ -580,7 +580,19 @@ pub struct BadItem(pub String);
 impl FromStr for ComplaintItem {
     type Err = BadItem;
     fn from_str(s: &str) -> Result<Self, BadItem> {
-        let bad = || BadItem(s.chars().take(80).collect());
+        // At most 80 bytes as the message shows it (`{:?}` writes some characters as
+        // ten-byte escapes).
+        let bad = || {
+            let mut shown = 0;
+            BadItem(
+                s.chars()
+                    .take_while(|c| {
+                        shown += c.escape_debug().map(char::len_utf8).sum::<usize>();
+                        shown <= 80
+                    })
+                    .collect(),
+            )
+        };
         let s = s.trim();
         if s == "description" {
             return Ok(ComplaintItem::Description);
