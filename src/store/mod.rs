@@ -229,14 +229,18 @@ fn sqlite_pool(max: u32, synchronous: &'static str) -> AnyPoolOptions {
         .max_connections(max)
         .after_connect(move |conn, _| {
             Box::pin(async move {
-                conn.execute(&*format!(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON"
-                ))
-                .await?;
+                conn.execute(&*sqlite_setup(synchronous)).await?;
                 Ok(())
             })
         })
+}
+
+/// The statements that set up a SQLite connection (see [`sqlite_pool`]).
+fn sqlite_setup(synchronous: &str) -> String {
+    format!(
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON"
+    )
 }
 
 /// Whether a file can be created beside `path` (removed at once).
@@ -258,6 +262,18 @@ impl Store {
         }
         let (url, path) = sql::sqlite_url(url_or_path);
         let options: AnyConnectOptions = url.parse()?;
+        // One connection set up first, so that a file that cannot be opened or written
+        // (a read-only disk) is said at once: the pool would retry its set-up until its
+        // acquire timeout.
+        let probe = async {
+            use sqlx::Connection;
+            let mut c = sqlx::AnyConnection::connect_with(&options).await?;
+            c.execute(&*sqlite_setup("NORMAL")).await?;
+            c.close().await
+        };
+        if let Err(e) = probe.await {
+            return Err(explain_open_error(&path, e));
+        }
         // NORMAL in WAL mode never corrupts the file; a power cut may lose the last
         // transactions. Writes that must survive that (complaints) ask for FULL.
         let pool = match sqlite_pool(8, "NORMAL").connect_with(options.clone()).await {
