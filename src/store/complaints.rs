@@ -228,15 +228,16 @@ impl Store {
         for c in batch {
             // One statement reads the year's last number and writes the next, so the
             // transaction holds the write lock from its first statement.
-            let row = sqlx::query(
+            let row = sqlx::query(&format!(
                 "INSERT INTO complaints (ticket, year, seq, category, lon, lat, ward, asset_id, \
                  description, attributes, address, reporter_name, reporter_phone, reporter_email, \
                  source, token, deadline, created_at, updated_at, language) \
-                 SELECT 'EH-' || $1 || '-' || CASE WHEN n < 1000000 THEN substr(CAST(1000000 + n AS TEXT), 2) ELSE CAST(n AS TEXT) END, $1, n, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                 SELECT {TICKET}, $1, n, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
                  $11, $12, $13, $14, $15, $16, $16, $17 \
                  FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = $1) AS next \
                  RETURNING id, ticket",
-            )
+                TICKET = super::TICKET
+            ))
             .bind(c.year)
             .bind(c.category.as_str())
             .bind(c.lon)

@@ -447,18 +447,7 @@ impl CopyTx {
         bytes: &[u8],
         created_at: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO blobs (store, sha256, bytes, size, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, sha256) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(sha256)
-        .bind(bytes)
-        .bind(bytes.len() as i64)
-        .bind(created_at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        super::insert_blob(&mut self.tx, kind, sha256, bytes, created_at).await
     }
 
     /// Moves every identity column's sequence past the ids copied (the next row made

@@ -135,6 +135,12 @@ impl StoreError {
     }
 }
 
+/// A ticket's text from its year (`$1`) and its number in the year (`n`), as SQLite's
+/// `printf('EH-%d-%06d', …)` wrote it, in SQL both databases run (PostgreSQL has no
+/// `printf`; `lpad` would cut a seven-digit number).
+const TICKET: &str = "'EH-' || $1 || '-' || CASE WHEN n < 1000000 \
+     THEN substr(CAST(1000000 + n AS TEXT), 2) ELSE CAST(n AS TEXT) END";
+
 /// PostgreSQL's SQLSTATEs for a database out of reach for now: connection lost (class
 /// 08), out of disk or memory (53), shutting down or starting (57P01–57P03), read-only
 /// (25006: a standby), a lock not had in time (55P03), and the retryable conflicts of
@@ -146,6 +152,29 @@ fn unavailable_sqlstate(c: &str) -> bool {
             c,
             "57P01" | "57P02" | "57P03" | "25006" | "55P03" | "40001" | "40P01"
         )
+}
+
+/// Keeps `bytes` under their SHA-256 in the `kind` store of `blobs`, on `conn` (in the
+/// caller's transaction, if any), if not there already.
+pub(super) async fn insert_blob(
+    conn: &mut sqlx::AnyConnection,
+    kind: &str,
+    sha256: &str,
+    bytes: &[u8],
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO blobs (store, sha256, bytes, size, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, sha256) DO NOTHING",
+    )
+    .bind(kind)
+    .bind(sha256)
+    .bind(bytes)
+    .bind(bytes.len() as i64)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14
@@ -436,18 +465,8 @@ impl Store {
     /// Keeps `bytes` under their SHA-256 in the `kind` store of the `blobs` table
     /// (PostgreSQL's home for photos and documents), durably, if not there already.
     pub async fn blob_put(&self, kind: &str, sha256: &str, bytes: &[u8]) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO blobs (store, sha256, bytes, size, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, sha256) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(sha256)
-        .bind(bytes)
-        .bind(bytes.len() as i64)
-        .bind(crate::model::now_rfc3339())
-        .execute(&self.durable)
-        .await?;
-        Ok(())
+        let mut conn = self.durable.acquire().await?;
+        insert_blob(&mut conn, kind, sha256, bytes, &crate::model::now_rfc3339()).await
     }
 
     /// The bytes kept under a SHA-256 in the `kind` store, if any.

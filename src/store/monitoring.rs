@@ -181,15 +181,16 @@ impl Store {
                 let status = steps.last().map_or(Status::Submitted, |s| s.2);
                 let updated = steps.last().map_or(filed, |s| filed + s.0);
                 let token = format!("{:032x}", rng.random::<u128>());
-                let id: i64 = sqlx::query_scalar(
+                let id: i64 = sqlx::query_scalar(&format!(
                     "INSERT INTO complaints (ticket, year, seq, category, status, lon, lat, ward, \
                      description, source, token, deadline, created_at, updated_at) \
-                     SELECT 'EH-' || $1 || '-' || CASE WHEN n < 1000000 THEN substr(CAST(1000000 + n AS TEXT), 2) ELSE CAST(n AS TEXT) END, $1, n, $2, $3, $4, $5, $6, \
+                     SELECT {TICKET}, $1, n, $2, $3, $4, $5, $6, \
                      'A synthetic complaint (heritage-atlas generate-complaints).', 'synthetic', \
                      $7, $8, $9, $10 \
                      FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaints WHERE year = $1) AS next \
                      RETURNING id",
-                )
+                    TICKET = super::TICKET
+                ))
                 .bind(year)
                 .bind(category.as_str())
                 .bind(status.as_str())

@@ -25,15 +25,6 @@ impl Backend {
         }
     }
 
-    /// Of a connection sqlx's `Any` driver opened.
-    pub fn of_conn(conn: &sqlx::AnyConnection) -> Backend {
-        if conn.backend_name() == "PostgreSQL" {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
-    }
-
     /// The text that puts WKB bytes bound as `$n` into a geometry column.
     pub fn geom_param(self, n: usize) -> String {
         match self {
