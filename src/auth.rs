@@ -1,13 +1,15 @@
 //! Staff authentication: argon2id password hashes, opaque random bearer tokens stored
 //! only as SHA-256 hashes, and a throttle that slows down repeated failed logins.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
+
+use crate::model::epoch_now;
+use crate::store::{Store, StoreError, ThrottleState};
 
 /// How long a login lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -110,13 +112,18 @@ pub fn sha256_hex(s: &str) -> String {
 /// fifteen quiet minutes clear it. And one attempt per key at a time: a second one sent
 /// while the first is being checked is refused too, so a burst of parallel guesses costs
 /// one hash, not a hundred.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-    in_flight: Mutex<HashSet<String>>,
-}
+///
+/// The counts live in the database (`Store::throttle_begin` …), so that every server on
+/// it sees the same failures: guesses spread over two replicas back off as fast as
+/// guesses sent to one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Throttle;
 
-const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+/// Quiet time after which a key's failures are forgotten.
+pub const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// How long an attempt holds its keys at most, should its server die while checking.
+const LEASE: Duration = Duration::from_secs(30);
 
 /// How long `n` failures in a row make a key wait.
 fn backoff(n: u32) -> Duration {
@@ -126,77 +133,117 @@ fn backoff(n: u32) -> Duration {
     Duration::from_millis(250u64 << (n - 1).min(8)).min(Duration::from_secs(60))
 }
 
-/// An attempt being checked; dropping it lets the next one in.
+/// How long a key whose record is `state` must still wait at `now` (`None`: not at all).
+fn still_to_wait(state: ThrottleState, now: f64) -> Option<Duration> {
+    let last = state.last_failure?;
+    let since = (now - last).max(0.0);
+    if since >= FORGET_AFTER.as_secs_f64() {
+        return None;
+    }
+    let left = backoff(state.failures).as_secs_f64() - since;
+    (left > 0.0).then(|| Duration::from_secs_f64(left))
+}
+
+/// Whether a login attempt may go on ([`Throttle::begin`]).
+#[derive(Debug)]
+pub enum Admission {
+    /// Check the password, then say how it went ([`Attempt::fail`], [`Attempt::succeed`]).
+    Go(Attempt),
+    /// A key is backing off after failures, for this long yet.
+    Wait(Duration),
+    /// An attempt on one of the keys is being checked.
+    Busy,
+}
+
+/// An attempt being checked, holding its keys; dropped without a verdict (an error on
+/// the way), it lets them go.
 #[derive(Debug)]
 pub struct Attempt {
-    throttle: Arc<Throttle>,
+    store: Store,
     keys: Vec<String>,
+    open: bool,
+}
+
+impl Attempt {
+    /// The password was wrong: each key's failures go up by one.
+    pub async fn fail(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        let now = epoch_now();
+        for k in &self.keys {
+            self.store
+                .throttle_fail(k, now, FORGET_AFTER.as_secs_f64())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The password was right: each key's failures are forgotten.
+    pub async fn succeed(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        for k in &self.keys {
+            self.store.throttle_clear(k).await?;
+        }
+        Ok(())
+    }
+
+    async fn release(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        for k in &self.keys {
+            self.store.throttle_release(k).await?;
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Attempt {
     fn drop(&mut self) {
-        let mut m = self
-            .throttle
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for k in &self.keys {
-            m.remove(k);
+        if !self.open {
+            return;
+        }
+        let (store, keys) = (self.store.clone(), std::mem::take(&mut self.keys));
+        // Without a runtime (never, in the server) the lease runs out by itself.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                for k in &keys {
+                    if let Err(e) = store.throttle_release(k).await {
+                        tracing::warn!("releasing a login attempt: {e}");
+                    }
+                }
+            });
         }
     }
 }
 
 impl Throttle {
-    /// Records a failed attempt on `key`; returns how long it must now wait.
-    pub fn fail(&self, key: &str) -> Duration {
-        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        if m.len() > 10_000 {
-            m.retain(|_, (_, t)| now.duration_since(*t) < FORGET_AFTER);
+    /// Starts an attempt on all `keys`: refused while any of them backs off or has an
+    /// attempt running, on this server or another.
+    pub async fn begin(&self, store: &Store, keys: &[String]) -> Result<Admission, StoreError> {
+        let now = epoch_now();
+        let mut attempt = Attempt {
+            store: store.clone(),
+            keys: Vec::with_capacity(keys.len()),
+            open: true,
+        };
+        let mut wait: Option<Duration> = None;
+        let mut busy = false;
+        for k in keys {
+            match store.throttle_begin(k, now, LEASE.as_secs_f64()).await? {
+                Some(state) => {
+                    attempt.keys.push(k.clone());
+                    wait = wait.max(still_to_wait(state, now));
+                }
+                None => busy = true,
+            }
         }
-        let e = m.entry(key.to_string()).or_insert((0, now));
-        if now.duration_since(e.1) >= FORGET_AFTER {
-            e.0 = 0;
+        if let Some(w) = wait {
+            attempt.release().await?;
+            return Ok(Admission::Wait(w));
         }
-        e.0 = e.0.saturating_add(1);
-        e.1 = now;
-        backoff(e.0)
-    }
-
-    /// How long `key` must still wait before it may try again (`None`: it may now).
-    pub fn wait(&self, key: &str) -> Option<Duration> {
-        let m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (n, t) = m.get(key)?;
-        let left = backoff(*n).checked_sub(t.elapsed())?;
-        (!left.is_zero()).then_some(left)
-    }
-
-    /// Failures in a row for `key` (0 when quiet).
-    pub fn failures(&self, key: &str) -> u32 {
-        let m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(key)
-            .filter(|(_, t)| t.elapsed() < FORGET_AFTER)
-            .map_or(0, |(n, _)| *n)
-    }
-
-    pub fn succeed(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-
-    /// Starts an attempt on all `keys`, or `None` if any of them has one running.
-    pub fn begin(self: &Arc<Self>, keys: &[String]) -> Option<Attempt> {
-        let mut m = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        if keys.iter().any(|k| m.contains(k)) {
-            return None;
+        if busy {
+            attempt.release().await?;
+            return Ok(Admission::Busy);
         }
-        m.extend(keys.iter().cloned());
-        Some(Attempt {
-            throttle: self.clone(),
-            keys: keys.to_vec(),
-        })
+        Ok(Admission::Go(attempt))
     }
 }
 
@@ -214,28 +261,74 @@ mod tests {
     }
 
     #[test]
-    fn throttle_doubles_and_resets() {
-        let t = Arc::new(Throttle::default());
-        assert_eq!(t.wait("a"), None);
-        assert_eq!(t.fail("a"), Duration::from_millis(250));
-        assert_eq!(t.fail("a"), Duration::from_millis(500));
-        assert_eq!(t.fail("a"), Duration::from_millis(1000));
-        let w = t.wait("a").expect("backing off");
-        assert!(w > Duration::from_millis(900) && w <= Duration::from_secs(1));
-        assert_eq!(t.failures("a"), 3);
-        t.succeed("a");
-        assert_eq!(t.failures("a"), 0);
-        assert_eq!(t.wait("a"), None);
-        for _ in 0..20 {
-            t.fail("b");
-        }
-        assert_eq!(t.fail("b"), Duration::from_secs(60));
-        // One attempt per key at a time.
+    fn backoff_doubles_to_a_minute_and_is_forgotten() {
+        assert_eq!(backoff(0), Duration::ZERO);
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(3), Duration::from_millis(1000));
+        assert_eq!(backoff(20), Duration::from_secs(60));
+        let three = ThrottleState {
+            failures: 3,
+            last_failure: Some(1000.0),
+        };
+        let w = still_to_wait(three, 1000.1).expect("backing off");
+        assert!((w.as_secs_f64() - 0.9).abs() < 1e-6, "{w:?}");
+        assert_eq!(still_to_wait(three, 1001.0), None);
+        let many = ThrottleState {
+            failures: 50,
+            last_failure: Some(1000.0),
+        };
+        assert!(still_to_wait(many, 1059.0).is_some());
+        assert_eq!(still_to_wait(many, 1000.0 + 15.0 * 60.0), None);
+        let none = ThrottleState {
+            failures: 0,
+            last_failure: None,
+        };
+        assert_eq!(still_to_wait(none, 0.0), None);
+    }
+
+    /// Two servers' throttles on one database count the same failures and hold the same
+    /// attempts.
+    #[tokio::test]
+    async fn the_throttle_is_shared_by_every_server_on_the_database() {
+        let store = Store::open(":memory:").await.unwrap();
+        let (a, b) = (Throttle, Throttle);
         let keys = ["user:x".to_string(), "client:1".to_string()];
-        let first = t.begin(&keys).expect("first attempt");
-        assert!(t.begin(&keys[1..]).is_none());
-        assert!(t.begin(&["user:y".to_string()]).is_some());
-        drop(first);
-        assert!(t.begin(&keys).is_some());
+        let Admission::Go(first) = a.begin(&store, &keys).await.unwrap() else {
+            panic!("the first attempt goes on")
+        };
+        // One attempt per key at a time, whichever server it reaches.
+        let busy = b.begin(&store, &keys[1..]).await.unwrap();
+        assert!(matches!(busy, Admission::Busy), "{busy:?}");
+        let other = b.begin(&store, &["user:y".to_string()]).await.unwrap();
+        assert!(matches!(other, Admission::Go(_)), "{other:?}");
+        first.fail().await.unwrap();
+        // The failure holds back the other server too: a quarter second.
+        match b.begin(&store, &keys[..1]).await.unwrap() {
+            Admission::Wait(w) => assert!(w <= Duration::from_millis(250), "{w:?}"),
+            other => panic!("{other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let Admission::Go(second) = b.begin(&store, &keys).await.unwrap() else {
+            panic!("the wait is over")
+        };
+        second.fail().await.unwrap();
+        // Two in a row: half a second.
+        match a.begin(&store, &keys[1..]).await.unwrap() {
+            Admission::Wait(w) => assert!(w > Duration::from_millis(250), "{w:?}"),
+            other => panic!("{other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(550)).await;
+        let Admission::Go(third) = a.begin(&store, &keys).await.unwrap() else {
+            panic!("the wait is over")
+        };
+        third.succeed().await.unwrap();
+        // A success forgets the failures; an attempt dropped without a verdict lets go.
+        let Admission::Go(dropped) = b.begin(&store, &keys).await.unwrap() else {
+            panic!("no failures left")
+        };
+        drop(dropped);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let after = a.begin(&store, &keys).await.unwrap();
+        assert!(matches!(after, Admission::Go(_)), "{after:?}");
     }
 }

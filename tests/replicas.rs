@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{asset, rect_polygon, TestServer};
-use heritage_atlas::model::{AssetId, Kind, Layer};
+use heritage_atlas::model::{AssetId, Kind, Layer, Role};
 use heritage_atlas::store::EditContext;
 
 fn change() -> EditContext {
@@ -348,4 +348,44 @@ async fn a_heritage_lock_recorded_through_one_server_shows_in_the_other() {
     // Nothing more to apply, on either.
     assert_eq!(b.atlas.follow_locks().await.expect("locks"), 0);
     assert_eq!(a.atlas.follow_locks().await.expect("locks"), 0);
+}
+
+/// A client's limits are counted once for both servers, not once per server: complaints
+/// through A and B together meet one limit, and failed logins through either make the
+/// name back off on both (the counts are in the database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_login_back_off_are_counted_once_for_both_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let a = TestServer::start_with(&db, false, |s| s.with_rate_limit(2)).await;
+    let b = TestServer::start_with(&db, false, |s| s.with_rate_limit(2)).await;
+    let complaint = serde_json::json!({"lon": 88.3426, "lat": 22.5448,
+        "category": "other", "description": "Rubbish dumped by the tank"});
+    let mut statuses = Vec::new();
+    for srv in [&a, &b, &a, &b] {
+        statuses.push(common::post(srv, "/complaints", None, &complaint).await.0);
+    }
+    assert_eq!(statuses, [201, 201, 429, 429]);
+
+    common::put_user(&a, "officer", Role::Officer, None).await;
+    let wrong = serde_json::json!({"name": "officer", "password": "not the password"});
+    assert_eq!(common::post(&a, "/auth/login", None, &wrong).await.0, 401);
+    let (status, _) = common::login_once_allowed(&b, "officer", "not the password").await;
+    assert_eq!(status, 401);
+    let (status, _) = common::login_once_allowed(&a, "officer", "not the password").await;
+    assert_eq!(status, 401);
+    // Three failures in a row, through both: the name waits a second, on B too, even
+    // with the right password.
+    let (status, body) = common::post(
+        &b,
+        "/auth/login",
+        None,
+        &serde_json::json!({"name": "officer", "password": common::PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 429, "{body}");
+    let (status, body) = common::login_once_allowed(&b, "officer", common::PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    a.stop().await;
+    b.stop().await;
 }

@@ -18,10 +18,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::guard::SharedBucket;
 use super::{ApiError, AppState, NoParams, Params};
 use crate::auth::{self, SESSION_HOURS};
 use crate::model::now_rfc3339;
-use crate::store::User;
+use crate::store::{Store, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -93,17 +94,19 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-/// A token bucket per client: `per_minute` requests a minute, in bursts of as many.
+/// A token bucket per client: `per_minute` requests a minute, in bursts of as many,
+/// counted on this server and then in the database for all of them together
+/// ([`SharedBucket`]).
 ///
-/// governor's keyed GCRA limiter (`Quota::per_minute`, whose burst is the same size)
-/// holds one 8-byte state per client in a sharded map. A client whose bucket has refilled
-/// is indistinguishable from one never seen, so every [`RETAIN_EVERY`] checks the map
-/// drops those (`retain_recent`): it holds the clients of about the last minute, not
-/// every address that ever asked.
+/// This server's count is governor's keyed GCRA limiter (`Quota::per_minute`, whose
+/// burst is the same size), one 8-byte state per client in a sharded map. A client whose
+/// bucket has refilled is indistinguishable from one never seen, so every
+/// [`RETAIN_EVERY`] checks the map drops those (`retain_recent`): it holds the clients of
+/// about the last minute, not every address that ever asked.
 #[derive(Debug)]
 pub struct RateLimiter {
     /// `None`: no limit.
-    limiter: Option<governor::DefaultKeyedRateLimiter<String>>,
+    limiter: Option<(governor::DefaultKeyedRateLimiter<String>, SharedBucket)>,
     checks: AtomicU32,
 }
 
@@ -114,15 +117,19 @@ impl RateLimiter {
     /// 0 turns the limit off.
     pub fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
-            limiter: NonZeroU32::new(per_minute)
-                .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n))),
+            limiter: NonZeroU32::new(per_minute).map(|n| {
+                (
+                    governor::RateLimiter::keyed(governor::Quota::per_minute(n)),
+                    SharedBucket::new("complaints", 60.0 / f64::from(n.get()), 60.0),
+                )
+            }),
             checks: AtomicU32::new(0),
         }
     }
 
     /// Takes one request from `key`'s bucket, or says how many seconds until one is free.
-    pub fn check(&self, key: &str) -> Result<(), ApiError> {
-        let Some(limiter) = &self.limiter else {
+    pub async fn check(&self, store: &Store, key: &str) -> Result<(), ApiError> {
+        let Some((limiter, shared)) = &self.limiter else {
             return Ok(());
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
@@ -133,13 +140,14 @@ impl RateLimiter {
             ApiError::TooManyRequests {
                 retry_after_s: wait.as_secs_f64().ceil().max(1.0) as u64,
             }
-        })
+        })?;
+        shared.take(store, key, 1.0).await
     }
 
-    /// Clients the limiter holds state for (those refilled are dropped every
+    /// Clients this server's limiter holds state for (those refilled are dropped every
     /// [`RETAIN_EVERY`] checks).
     pub fn tracked(&self) -> usize {
-        self.limiter.as_ref().map_or(0, |l| l.len())
+        self.limiter.as_ref().map_or(0, |(l, _)| l.len())
     }
 }
 
@@ -171,18 +179,19 @@ async fn login(
     let name_key = format!("user:{}", name.trim().to_lowercase());
     let client_key = format!("client:{client}");
     // Refused before any hashing: a name or client backing off after failures, or one
-    // with an attempt already being checked.
-    let wait = [&name_key, &client_key]
-        .into_iter()
-        .filter_map(|k| s.throttle.wait(k))
-        .max();
-    if let Some(w) = wait {
-        return Err(ApiError::TooManyRequests {
-            retry_after_s: w.as_secs_f64().ceil().max(1.0) as u64,
-        });
-    }
-    let Some(_attempt) = s.throttle.begin(&[name_key.clone(), client_key.clone()]) else {
-        return Err(ApiError::TooManyRequests { retry_after_s: 1 });
+    // with an attempt already being checked (on any server of the database).
+    let attempt = match s
+        .throttle
+        .begin(s.atlas.store(), &[name_key, client_key])
+        .await?
+    {
+        auth::Admission::Go(a) => a,
+        auth::Admission::Wait(w) => {
+            return Err(ApiError::TooManyRequests {
+                retry_after_s: w.as_secs_f64().ceil().max(1.0) as u64,
+            })
+        }
+        auth::Admission::Busy => return Err(ApiError::TooManyRequests { retry_after_s: 1 }),
     };
     let user = s.atlas.store().user_by_name(name.trim()).await?;
     // At most a few argon2 hashes (19 MiB each) at once, whatever the flood.
@@ -203,12 +212,10 @@ async fn login(
         .map_err(|e| ApiError::Internal(e.to_string()))?
     };
     let Some(user) = user.filter(|_| ok) else {
-        s.throttle.fail(&name_key);
-        s.throttle.fail(&client_key);
+        attempt.fail().await?;
         return Err(ApiError::Unauthorized("wrong name or password".into()));
     };
-    s.throttle.succeed(&name_key);
-    s.throttle.succeed(&client_key);
+    attempt.succeed().await?;
     let token = auth::new_secret();
     let now = time::OffsetDateTime::now_utc();
     let fmt = crate::model::rfc3339;
@@ -268,33 +275,64 @@ async fn staff_list(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_limit_is_per_client_and_says_when_to_return() {
-        let l = RateLimiter::new(2);
-        assert!(l.check("a").is_ok());
-        assert!(l.check("a").is_ok());
-        match l.check("a") {
-            // The next token is 30 s away.
-            Err(ApiError::TooManyRequests { retry_after_s }) => {
-                assert!((29..=30).contains(&retry_after_s), "{retry_after_s}")
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(l.check("b").is_ok());
-        let off = RateLimiter::new(0);
-        assert!((0..1000).all(|_| off.check("a").is_ok()));
+    async fn memory() -> Store {
+        Store::open(":memory:").await.unwrap()
     }
 
-    #[test]
-    fn refilled_buckets_are_dropped() {
+    fn retry_after(r: Result<(), ApiError>) -> u64 {
+        match r {
+            Err(ApiError::TooManyRequests { retry_after_s }) => retry_after_s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_limit_is_per_client_and_says_when_to_return() {
+        let store = memory().await;
+        let l = RateLimiter::new(2);
+        assert!(l.check(&store, "a").await.is_ok());
+        assert!(l.check(&store, "a").await.is_ok());
+        // The next token is 30 s away.
+        let wait = retry_after(l.check(&store, "a").await);
+        assert!((29..=30).contains(&wait), "{wait}");
+        assert!(l.check(&store, "b").await.is_ok());
+        let off = RateLimiter::new(0);
+        for _ in 0..1000 {
+            assert!(off.check(&store, "a").await.is_ok());
+        }
+    }
+
+    /// Two servers on one database: a client gets its limit once, not once per server,
+    /// and is told the same wait by both.
+    #[tokio::test]
+    async fn the_limit_is_shared_by_every_server_on_the_database() {
+        let store = memory().await;
+        let (a, b) = (RateLimiter::new(2), RateLimiter::new(2));
+        assert!(a.check(&store, "c").await.is_ok());
+        assert!(b.check(&store, "c").await.is_ok());
+        // Each server has counted one request only: the database refuses the third.
+        let from_a = retry_after(a.check(&store, "c").await);
+        let from_b = retry_after(b.check(&store, "c").await);
+        assert!((29..=30).contains(&from_a), "{from_a}");
+        assert!((29..=30).contains(&from_b), "{from_b}");
+        assert!(b.check(&store, "d").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn refilled_buckets_are_dropped() {
+        let store = memory().await;
         // 60,000 a minute: a bucket of one request refills in a millisecond.
         let l = RateLimiter::new(60_000);
         for i in 0..RETAIN_EVERY - 1 {
-            let _ = l.check(&format!("client {i}"));
+            let _ = l.check(&store, &format!("client {i}")).await;
         }
         assert_eq!(l.tracked(), RETAIN_EVERY as usize - 1);
-        std::thread::sleep(Duration::from_millis(50));
-        let _ = l.check("one more");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = l.check(&store, "one more").await;
         assert!(l.tracked() <= 1, "{}", l.tracked());
+        // The database's buckets are swept on the same count (in a task of its own).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let left: i64 = store.count_rate_limits().await.unwrap();
+        assert!(left <= 1, "{left} buckets left in the database");
     }
 }

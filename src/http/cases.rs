@@ -121,7 +121,7 @@ async fn send_code(
     crate::applications::contact(&contact).map_err(|e| ApiError::field("contact", e))?;
     // Each code is a message to someone: a client may not send more than it may file
     // complaints, whatever contacts it names.
-    s.limiter.check(&client)?;
+    s.limiter.check(s.atlas.store(), &client).await?;
     let (contact, channel) = s.atlas.send_code(&contact, lang).await?;
     let shown = mask(&contact);
     Ok((

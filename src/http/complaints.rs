@@ -533,7 +533,7 @@ async fn file(
     Client(client): Client,
     req: Request,
 ) -> Result<Response, ApiError> {
-    s.limiter.check(&client)?;
+    s.limiter.check(s.atlas.store(), &client).await?;
     let accept_language = preferred_language(req.headers());
     let (fields, json_body, photos) = fields_and_photos(req, &s).await?;
     let mut sub = match json_body {
@@ -617,7 +617,7 @@ async fn support(
     Client(client): Client,
     Path(ticket): Path<String>,
 ) -> Result<Json<Supported>, ApiError> {
-    s.limiter.check(&client)?;
+    s.limiter.check(s.atlas.store(), &client).await?;
     let t = ticket_param(&ticket)?;
     // One vote per client address, stored only as a hash.
     let who = crate::auth::sha256_hex(&format!("support:{client}"));

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,8 @@ use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
 
 use super::{ApiError, AppState};
+use crate::model::epoch_now;
+use crate::store::Store;
 
 /// JSON, form and other small bodies: a complaint is a few hundred bytes, 64 KiB is
 /// plenty. Past it, 413 — and a body with a larger `Content-Length` is refused unread.
@@ -230,11 +233,66 @@ fn peer(req: &Request) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// Bytes of uploads one client may send an hour, as a bucket that refills evenly.
+/// A per-client limit kept in the database, so that every server on it counts a client
+/// once (`Store::limit_take`: a GCRA bucket of `window` seconds, a unit costing
+/// `per_unit` of them). Each server keeps a count of its own too, checked first: a
+/// client over its limit on one server is over it on all, and is refused without a
+/// word to the database, so a flood costs the database nothing.
+#[derive(Debug)]
+pub struct SharedBucket {
+    /// Keys are `kind:client`.
+    kind: &'static str,
+    per_unit: f64,
+    window: f64,
+    checks: AtomicU32,
+}
+
+/// How many takes pass between sweeps of the refilled buckets (and of the login
+/// throttle's quiet records) from the database.
+const SWEEP_EVERY: u32 = 1024;
+
+impl SharedBucket {
+    pub fn new(kind: &'static str, per_unit: f64, window: f64) -> SharedBucket {
+        SharedBucket {
+            kind,
+            per_unit,
+            window,
+            checks: AtomicU32::new(0),
+        }
+    }
+
+    /// Takes `cost` units from `client`'s bucket, or says in how many seconds they fit.
+    pub async fn take(&self, store: &Store, client: &str, cost: f64) -> Result<(), ApiError> {
+        let now = epoch_now();
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let forget = crate::auth::FORGET_AFTER.as_secs_f64();
+                if let Err(e) = store.limits_sweep(now, forget).await {
+                    tracing::warn!("sweeping the limits: {e}");
+                }
+            });
+        }
+        let key = format!("{}:{client}", self.kind);
+        match store
+            .limit_take(&key, now, self.per_unit, cost, self.window)
+            .await?
+        {
+            None => Ok(()),
+            Some(wait) => Err(ApiError::TooManyRequests {
+                retry_after_s: wait.ceil().max(1.0) as u64,
+            }),
+        }
+    }
+}
+
+/// Bytes of uploads one client may send an hour, as a bucket that refills evenly: kept
+/// by this server ([`UploadBudget::charge`]) and in the database ([`UploadBudget::shared`]).
 #[derive(Debug)]
 pub struct UploadBudget {
     per_hour: u64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    shared: SharedBucket,
 }
 
 impl UploadBudget {
@@ -243,10 +301,21 @@ impl UploadBudget {
         UploadBudget {
             per_hour,
             buckets: Mutex::default(),
+            shared: SharedBucket::new("uploads", 3600.0 / per_hour.max(1) as f64, 3600.0),
         }
     }
 
-    /// Takes `bytes` from `client`'s budget, or says in how many seconds they will fit.
+    /// Takes `bytes` from `client`'s budget in the database, shared by every server on
+    /// it, after [`UploadBudget::charge`] has taken them from this server's.
+    pub async fn shared(&self, store: &Store, client: &str, bytes: u64) -> Result<(), ApiError> {
+        if self.per_hour == 0 || bytes == 0 {
+            return Ok(());
+        }
+        self.shared.take(store, client, bytes as f64).await
+    }
+
+    /// Takes `bytes` from `client`'s budget on this server, or says in how many seconds
+    /// they will fit.
     pub fn charge(&self, client: &str, bytes: u64) -> Result<(), ApiError> {
         if self.per_hour == 0 {
             return Ok(());
@@ -284,8 +353,22 @@ impl UploadBudget {
 pub async fn limits(State(s): State<AppState>, req: Request, next: Next) -> Response {
     match admit(&s, req) {
         // The upload's share of the in-flight budget is held until the answer is made.
-        Ok((req, deadline, _uploading)) => {
-            match tokio::time::timeout(deadline, next.run(req)).await {
+        Ok(Admitted {
+            req,
+            deadline,
+            uploading: _uploading,
+            charge,
+        }) => {
+            let run = async {
+                if let Some((client, n)) = charge {
+                    let store = s.atlas.store();
+                    if let Err(e) = s.uploads.shared(&store, &client, n).await {
+                        return e.into_response();
+                    }
+                }
+                next.run(req).await
+            };
+            match tokio::time::timeout(deadline, run).await {
                 Ok(r) => r,
                 Err(_) => ApiError::Unavailable(format!(
                     "the request took longer than {} s and was stopped",
@@ -303,10 +386,18 @@ pub async fn limits(State(s): State<AppState>, req: Request, next: Next) -> Resp
 /// up past this. Each upload holds its declared size until it is answered.
 pub const UPLOADS_IN_FLIGHT_MB: u32 = 512;
 
-fn admit(
-    s: &AppState,
+/// A request within bounds ([`admit`]), and what it holds or still owes.
+struct Admitted {
     req: Request,
-) -> Result<(Request, Duration, Option<tokio::sync::OwnedSemaphorePermit>), ApiError> {
+    deadline: Duration,
+    /// An upload's share of [`UPLOADS_IN_FLIGHT_MB`].
+    uploading: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// An anonymous upload's bytes, taken from this server's budget for the client and
+    /// still to be taken from the one in the database (`UploadBudget::shared`).
+    charge: Option<(String, u64)>,
+}
+
+fn admit(s: &AppState, req: Request) -> Result<Admitted, ApiError> {
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI {
         return Err(ApiError::UriTooLong(format!(
@@ -347,6 +438,7 @@ fn admit(
     }
     let mut deadline = s.limits.request_timeout;
     let mut uploading = None;
+    let mut charge = None;
     if let Some((_, public)) = upload {
         deadline = s.limits.upload_timeout;
         let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
@@ -358,6 +450,7 @@ fn admit(
         if public && n > 0 {
             let client = client_ip(s, req.headers(), peer(&req));
             s.uploads.charge(&client, n)?;
+            charge = Some((client, n));
         }
         let mib = u32::try_from(n.div_ceil(1 << 20))
             .unwrap_or(u32::MAX)
@@ -380,7 +473,12 @@ fn admit(
             limit,
         ))
     });
-    Ok((req, deadline, uploading))
+    Ok(Admitted {
+        req,
+        deadline,
+        uploading,
+        charge,
+    })
 }
 
 /// Sent with every answer (OWASP ASVS 14.4): no MIME sniffing, no framing by other

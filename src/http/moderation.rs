@@ -50,7 +50,7 @@ async fn flag(
     Path(ticket): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    s.limiter.check(&client)?;
+    s.limiter.check(s.atlas.store(), &client).await?;
     let t = ticket_param(&ticket)?;
     let mut f = Fields::of(small_json(req).await?)?;
     let item = item(&mut f)?;

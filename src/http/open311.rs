@@ -459,7 +459,10 @@ async fn post_request(
         ));
     }
     // The same per-client limit as the web form: Open311 is another door to one desk.
-    s.limiter.check(&client).map_err(|e| from_api(fmt, e))?;
+    s.limiter
+        .check(s.atlas.store(), &client)
+        .await
+        .map_err(|e| from_api(fmt, e))?;
     let bad = |m: String| err(fmt, StatusCode::BAD_REQUEST, m);
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
         bad(format!(

@@ -129,12 +129,13 @@ fn quoted(name: &str) -> String {
 impl Store {
     /// The tables a copy into this (PostgreSQL) database writes, parents before the
     /// tables whose foreign keys name them: every base table of schema `public` but
-    /// sqlx's and PostGIS's own, with its columns that are not generated.
+    /// sqlx's and PostGIS's own and the limits of the moment (`limits.rs`), with its columns that are not generated.
     pub async fn copy_plan(&self) -> Result<Vec<Table>> {
         let names: Vec<String> = sqlx::query_scalar(
             "SELECT table_name::text FROM information_schema.tables \
              WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
-               AND table_name NOT IN ('_sqlx_migrations', 'spatial_ref_sys') \
+               AND table_name NOT IN ('_sqlx_migrations', 'spatial_ref_sys', \
+                                      'rate_limits', 'login_throttle') \
              ORDER BY table_name",
         )
         .fetch_all(&self.pool)
