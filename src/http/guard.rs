@@ -362,7 +362,7 @@ pub async fn limits(State(s): State<AppState>, req: Request, next: Next) -> Resp
             let run = async {
                 if let Some((client, n)) = charge {
                     let store = s.atlas.store();
-                    if let Err(e) = s.uploads.shared(&store, &client, n).await {
+                    if let Err(e) = s.uploads.shared(store, &client, n).await {
                         return e.into_response();
                     }
                 }
