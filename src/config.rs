@@ -199,6 +199,12 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "HERITAGE_ATLAS_BIND", default_value = defaults::BIND)]
     pub bind: SocketAddr,
+    /// This server's name among the servers on one database, the same from one run to
+    /// the next: the messages and text jobs it was at when it stopped are taken back at
+    /// its next start under the same name, and another replica's never are. Default:
+    /// HOST:PORT (the port of --bind).
+    #[arg(long, env = "HERITAGE_ATLAS_INSTANCE")]
+    pub instance: Option<String>,
     /// Do not load the bundled Kolkata data into a new database.
     #[arg(long)]
     pub no_bundled_data: bool,
@@ -337,6 +343,7 @@ impl Default for ServeArgs {
     fn default() -> Self {
         ServeArgs {
             bind: defaults::BIND.parse().expect("valid default address"),
+            instance: None,
             no_bundled_data: false,
             tile_cache_mb: defaults::TILE_CACHE_MB,
             tile_max_age: defaults::TILE_MAX_AGE_S,

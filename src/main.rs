@@ -174,9 +174,13 @@ async fn documents_cmd(db: &str, c: DocumentsCommand) -> anyhow::Result<()> {
         } => {
             let store = Store::open(db)
                 .await
-                .with_context(|| format!("opening database {db}"))?;
+                .with_context(|| format!("opening database {db}"))?
+                .named(&format!(
+                    "{}:documents-extract",
+                    heritage_atlas::store::host_name()
+                ));
             store
-                .requeue_text_jobs(&heritage_atlas::model::now_rfc3339())
+                .requeue_text_jobs(&heritage_atlas::model::now_rfc3339(), true)
                 .await?;
             let blobs = BlobStore::for_store(&store, &photos_of(photos_dir), "documents")?;
             let queued = |counts: &[(String, i64)]| {
@@ -386,12 +390,46 @@ fn service_area(path: &std::path::Path) -> anyhow::Result<geo_types::MultiPolygo
     Ok(geo_types::MultiPolygon(polys))
 }
 
+/// Every minute, takes back the claims on messages and text jobs left untouched past
+/// `store::STALE_CLAIM`: their server is gone and not coming back under its name.
+async fn take_back_stale_claims(store: Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let now = heritage_atlas::model::now_rfc3339();
+        match store.requeue_text_jobs(&now, false).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(n, "text jobs of a server gone for 15 minutes queued again"),
+            Err(e) => tracing::warn!("taking back stale text jobs: {e}"),
+        }
+        match store.requeue_notifications(&now, false).await {
+            Ok((0, 0)) => {}
+            Ok((again, uncertain)) => tracing::warn!(
+                again,
+                uncertain,
+                "messages of a server gone for 15 minutes: due again, or waiting for staff"
+            ),
+            Err(e) => tracing::warn!("taking back stale messages: {e}"),
+        }
+    }
+}
+
 async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let notifiers = notifiers(&args)?;
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
+    // A port of 0 is a new port each run: no name to keep.
+    let store = match (&args.instance, args.bind.port()) {
+        (Some(name), _) => store.named(name),
+        (None, 0) => store,
+        (None, port) => {
+            let name = format!("{}:{port}", heritage_atlas::store::host_name());
+            store.named(&name)
+        }
+    };
     let index_snapshot = match (&args.index_snapshot, args.no_index_snapshot) {
         (_, true) => None,
         (Some(p), false) => Some(p.clone()),
@@ -415,7 +453,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     .await?;
     let requeued = atlas
         .store()
-        .requeue_text_jobs(&heritage_atlas::model::now_rfc3339())
+        .requeue_text_jobs(&heritage_atlas::model::now_rfc3339(), true)
         .await?;
     if requeued > 0 {
         tracing::info!(
@@ -429,7 +467,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let (again, uncertain) = atlas
         .store()
-        .requeue_notifications(&heritage_atlas::model::now_rfc3339())
+        .requeue_notifications(&heritage_atlas::model::now_rfc3339(), true)
         .await?;
     if again + uncertain > 0 {
         tracing::warn!(
@@ -439,6 +477,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
              those handed over but not recorded wait for staff (GET /notifications?state=uncertain)"
         );
     }
+    tokio::spawn(take_back_stale_claims(atlas.store().clone()));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;

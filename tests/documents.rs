@@ -749,10 +749,36 @@ async fn a_broken_pdf_fails_its_job_not_the_server() {
         store.claim_text_job(&now).await.unwrap().is_none(),
         "a running job is not claimed twice"
     );
-    assert_eq!(store.requeue_text_jobs(&now).await.unwrap(), 1);
+    // Another server starting on the database leaves it alone (its reader may be at
+    // work on it); this one starting again under its name takes it back.
+    let other = store.clone().named("another-server:8080");
+    assert_eq!(other.requeue_text_jobs(&now, true).await.unwrap(), 0);
+    assert_eq!(other.requeue_text_jobs(&now, false).await.unwrap(), 0);
+    assert_eq!(store.requeue_text_jobs(&now, true).await.unwrap(), 1);
     assert!(worker.step().await.unwrap());
     assert_eq!(
         found(&srv, Some(&officer), "q=maidan").await,
+        [sha256_hex(&bytes)]
+    );
+    // A claim untouched for longer than STALE_CLAIM is any server's to take back: its
+    // server is gone.
+    let bytes = text_pdf(&["A third notice, about the Esplanade."]);
+    let (s, _) = upload(&srv, &officer, bytes.clone(), &[("title", "third")]).await;
+    assert_eq!(s, 201);
+    let long_ago = heritage_atlas::model::rfc3339(
+        time::OffsetDateTime::now_utc()
+            - heritage_atlas::store::STALE_CLAIM
+            - time::Duration::minutes(1),
+    );
+    store
+        .claim_text_job(&long_ago)
+        .await
+        .unwrap()
+        .expect("a job");
+    assert_eq!(other.requeue_text_jobs(&now, false).await.unwrap(), 1);
+    assert!(worker.step().await.unwrap());
+    assert_eq!(
+        found(&srv, Some(&officer), "q=esplanade").await,
         [sha256_hex(&bytes)]
     );
     srv.stop().await;

@@ -719,27 +719,39 @@ impl Store {
         Ok((hits, total))
     }
 
-    /// Queues again the text jobs a stop cut short (found running at start).
-    pub async fn requeue_text_jobs(&self, now: &str) -> Result<u64> {
-        let r = sqlx::query(
-            "UPDATE document_text SET state = 'queued', updated_at = $1 WHERE state = 'running'",
-        )
-        .bind(now)
-        .execute(&self.durable)
-        .await?;
-        Ok(r.rows_affected())
+    /// Queues again the text jobs a stop cut short: at start (`at_start`), those this
+    /// server's last run left under its name ([`Store::named`]) or that predate names; at
+    /// any time, those untouched past [`super::STALE_CLAIM`]. Jobs another replica is
+    /// reading are left alone.
+    pub async fn requeue_text_jobs(&self, now: &str, at_start: bool) -> Result<u64> {
+        let cut_short = if at_start {
+            "(updated_at < $2 OR claimed_by IS NULL OR claimed_by = $3)"
+        } else {
+            "updated_at < $2"
+        };
+        let sql = format!(
+            "UPDATE document_text SET state = 'queued', updated_at = $1 \
+             WHERE state = 'running' AND {cut_short}"
+        );
+        let mut q = sqlx::query(&sql).bind(now).bind(super::stale_before());
+        if at_start {
+            q = q.bind(self.worker());
+        }
+        Ok(q.execute(&self.durable).await?.rows_affected())
     }
 
     /// Claims the oldest queued text job that is due, if any.
     pub async fn claim_text_job(&self, now: &str) -> Result<Option<TextJob>> {
         let row = sqlx::query(
-            "UPDATE document_text SET state = 'running', attempts = attempts + 1, pages_done = 0, updated_at = $1 \
+            "UPDATE document_text SET state = 'running', attempts = attempts + 1, pages_done = 0, updated_at = $1, \
+             claimed_by = $3 \
              WHERE document_id = (SELECT document_id FROM document_text WHERE state = 'queued' \
                AND (not_before IS NULL OR not_before <= $2) ORDER BY document_id LIMIT 1) \
              RETURNING document_id, attempts",
         )
         .bind(now)
         .bind(now)
+        .bind(self.worker())
         .fetch_optional(&self.durable)
         .await?;
         let Some(row) = row else { return Ok(None) };

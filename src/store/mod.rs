@@ -227,6 +227,9 @@ pub struct Store {
     /// `None` in memory, where no other connection would see the same database.
     file: Option<PathBuf>,
     backend: Backend,
+    /// The name this server's claims are recorded under (messages being sent, text
+    /// jobs being read): see [`Store::named`].
+    worker: std::sync::Arc<str>,
 }
 
 /// SQLite says only "unable to open database file"; say why when the file system can
@@ -250,6 +253,37 @@ fn explain_open_error(path: &Path, e: sqlx::Error) -> StoreError {
         )),
         None => StoreError::Sqlx(e),
     }
+}
+
+/// This machine's name, as the kernel has it (`localhost` if it cannot be read).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// A claim's name for a process that gave none: its host and process id.
+fn default_worker() -> String {
+    format!("{}:pid{}", host_name(), std::process::id())
+}
+
+/// How long a claim may go untouched before any server takes it back: its server is
+/// taken to be gone for good. A message is handed over in seconds; a text job touches its
+/// claim with every page read.
+pub const STALE_CLAIM: time::Duration = time::Duration::minutes(15);
+
+/// The instant before which an untouched claim is stale, in the stored form.
+fn stale_before() -> String {
+    crate::model::rfc3339(time::OffsetDateTime::now_utc() - STALE_CLAIM)
+}
+
+/// `options` without sqlx's slow-statement warning, which writes the whole statement into
+/// the log: an import's batch of 1,000 rows is 100 KB of placeholders per line.
+fn quiet(options: AnyConnectOptions) -> AnyConnectOptions {
+    use sqlx::ConnectOptions;
+    options.log_slow_statements(log::LevelFilter::Off, Duration::from_secs(1))
 }
 
 /// A SQLite pool whose connections are set up as the server needs them (what
@@ -292,7 +326,7 @@ impl Store {
             return Store::open_postgres(url_or_path).await;
         }
         let (url, path) = sql::sqlite_url(url_or_path);
-        let options: AnyConnectOptions = url.parse()?;
+        let options = quiet(url.parse()?);
         // One connection set up first, so that a file that cannot be opened or written
         // (a read-only disk) is said at once: the pool would retry its set-up until its
         // acquire timeout.
@@ -320,11 +354,12 @@ impl Store {
             durable,
             file,
             backend: Backend::Sqlite,
+            worker: default_worker().into(),
         })
     }
 
     async fn open_postgres(url: &str) -> Result<Store> {
-        let options: AnyConnectOptions = url.parse()?;
+        let options = quiet(url.parse()?);
         let pool_of = |max: u32, synchronous_commit: &'static str| {
             AnyPoolOptions::new()
                 .max_connections(max)
@@ -350,7 +385,24 @@ impl Store {
             durable,
             file: None,
             backend: Backend::Postgres,
+            worker: default_worker().into(),
         })
+    }
+
+    /// Records this server's claims under `name`, which must stay the same from one run
+    /// of this server to the next and differ from every other server's on the database
+    /// (`serve` takes `HOST:PORT`, or `--instance`): at start a server takes back the
+    /// claims its last run left under its name, and only those (`requeue_*`). Without a
+    /// name, claims are recorded under `HOST:PID`, which no later run takes back before
+    /// they are stale ([`STALE_CLAIM`]).
+    pub fn named(mut self, name: &str) -> Store {
+        self.worker = name.into();
+        self
+    }
+
+    /// The name this server's claims are recorded under ([`Store::named`]).
+    pub fn worker(&self) -> &str {
+        &self.worker
     }
 
     /// Which database this is.

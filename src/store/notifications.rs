@@ -84,7 +84,8 @@ impl Store {
     /// before "resolved" even with many workers sending at once.
     pub async fn claim_notification(&self, now: &str) -> Result<Option<Claimed>> {
         let row = sqlx::query(
-            "UPDATE notifications SET state = 'sending', attempts = attempts + 1, updated_at = $1 \
+            "UPDATE notifications SET state = 'sending', attempts = attempts + 1, updated_at = $1, \
+             claimed_by = $2 \
              WHERE id = (SELECT n.id FROM notifications n \
                          WHERE n.state = 'pending' AND n.not_before <= $1 \
                            AND NOT EXISTS (SELECT 1 FROM notifications e \
@@ -95,6 +96,7 @@ impl Store {
              RETURNING id, complaint_id, event_id, channel, attempts",
         )
         .bind(now)
+        .bind(self.worker())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
@@ -164,28 +166,39 @@ impl Store {
         Ok(done)
     }
 
-    /// At start: rows a stop cut short. Claimed but not past the point of no return:
+    /// Rows a stop cut short: at start (`at_start`), those this server's last run left
+    /// under its name ([`Store::named`]) or that predate names; at any time, those left
+    /// untouched past [`super::STALE_CLAIM`] (their server gone for good). Claims another
+    /// replica is working on are left alone. Claimed but not past the point of no return:
     /// nothing left, so they are due again. Past it: the receiver may have the message,
     /// so they wait for staff (`uncertain`) rather than risk sending it twice. Returns
     /// (due again, uncertain).
-    pub async fn requeue_notifications(&self, at: &str) -> Result<(u64, u64)> {
+    pub async fn requeue_notifications(&self, at: &str, at_start: bool) -> Result<(u64, u64)> {
+        let cut_short = if at_start {
+            "(updated_at < $2 OR claimed_by IS NULL OR claimed_by = $3)"
+        } else {
+            "updated_at < $2"
+        };
+        let stale = super::stale_before();
         let mut tx = self.write_tx(&self.durable, false).await?;
-        let again = sqlx::query(
-            "UPDATE notifications SET state = 'pending', updated_at = $1 WHERE state = 'sending'",
+        let mut run = async |set: &str, from: &str| -> Result<u64> {
+            let sql = format!(
+                "UPDATE notifications SET {set}, updated_at = $1 \
+                 WHERE state = '{from}' AND {cut_short}"
+            );
+            let mut q = sqlx::query(&sql).bind(at).bind(&stale);
+            if at_start {
+                q = q.bind(self.worker());
+            }
+            Ok(q.execute(&mut *tx).await?.rows_affected())
+        };
+        let again = run("state = 'pending'", "sending").await?;
+        let uncertain = run(
+            "state = 'uncertain', last_error = 'the server stopped after the message was \
+             handed over, before its receipt was recorded'",
+            "committing",
         )
-        .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let uncertain = sqlx::query(
-            "UPDATE notifications SET state = 'uncertain', updated_at = $1, \
-             last_error = 'the server stopped after the message was handed over, before its receipt was recorded' \
-             WHERE state = 'committing'",
-        )
-        .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .await?;
         tx.commit().await?;
         Ok((again, uncertain))
     }
