@@ -150,7 +150,8 @@ async fn a_snapshot_reads_what_the_store_reads() {
     full.attrs.protected = Some(false);
     full.attrs.source = Some("survey".into());
     full.attrs.extra =
-        json!({"s": "t", "n": 1.5, "b": true, "z": null, "a": [1, 2], "o": {"k": 1}})
+        // A NUL in a value: kept as JSON text, which PostgreSQL's jsonb would refuse.
+        json!({"s": "t\u{0}u", "n": 1.5, "b": true, "z": null, "a": [1, 2], "o": {"k": 1}})
             .as_object()
             .unwrap()
             .clone();
@@ -174,5 +175,9 @@ async fn a_snapshot_reads_what_the_store_reads() {
         read += want.len();
     }
     assert!(read > 200, "{read} assets");
+    assert_eq!(
+        snap.layer_extra_keys(Layer::Heritage).unwrap(),
+        ["a", "b", "n", "o", "s", "z"]
+    );
     store.close().await;
 }

@@ -151,8 +151,11 @@ async fn run_job(c: &mut sqlx::AnyConnection, job: Job) {
         Job::ExtraKeys(layer, r) => {
             let _ = r.send(
                 sqlx::query_scalar(
+                    // PostgreSQL turns no `\u0000` escape into text, even in a value
+                    // (it has no NUL in text): the escape is swapped for U+FFFD first,
+                    // which leaves every key but one holding a NUL as it was.
                     "SELECT DISTINCT j.key FROM assets, \
-                     jsonb_object_keys(assets.extra::jsonb) AS j(key) \
+                     jsonb_object_keys(replace(assets.extra, '\\u0000', '\\ufffd')::jsonb) AS j(key) \
                      WHERE assets.layer = $1 AND assets.delisted_at IS NULL ORDER BY j.key",
                 )
                 .bind(layer.as_str())
