@@ -392,3 +392,28 @@ async fn database_url_names_the_database_when_db_is_not_given() {
     assert!(db.exists(), "DATABASE_URL was not used");
     assert_eq!(heritage(&db).await.len(), 3);
 }
+
+/// A code whose number would not fit in 64 bits (an import may bring any code) does not
+/// stop the register from numbering the next asset made without one.
+#[tokio::test]
+async fn a_code_too_long_to_count_does_not_stop_new_codes() {
+    use heritage_atlas::model::Kind;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::open_store(&dir.path().join("t.db")).await;
+    let square = || common::rect_polygon(88.36, 22.55, 0.001, 0.001, 0.0);
+    let change = heritage_atlas::store::EditContext::import("test");
+    let mut tx = store.begin_import(&change).await.unwrap();
+    for code in [
+        "HER-0041",
+        "HER-99999999999999999999",
+        "HER-123456789012345678901x",
+    ] {
+        let a = common::asset(Layer::Heritage, Kind::Building, code.into(), square());
+        tx.upsert(&a).await.unwrap();
+    }
+    let mut fresh = common::asset(Layer::Heritage, Kind::Building, String::new(), square());
+    fresh.code = None;
+    let (made, _) = tx.upsert(&fresh).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(made.code, "HER-0042");
+}

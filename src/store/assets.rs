@@ -394,21 +394,26 @@ impl RegisterTx {
             Some(n) => *n,
             None => {
                 // SQLite's CAST reads the leading digits; PostgreSQL's would fail on a
-                // code with more after them, hence the capture.
-                let (sql, pattern) = match self.backend {
+                // code with more after them, hence the capture. Codes of 19 digits or
+                // more (an import may bring any) are left out: they would not fit in a
+                // 64-bit number, and no code made here can reach them.
+                let (sql, pattern, too_long) = match self.backend {
                     Backend::Sqlite => (
                         "SELECT MAX(CAST(substr(code, 5) AS INTEGER)) FROM assets \
-                         WHERE code GLOB $1",
+                         WHERE code GLOB $1 AND NOT code GLOB $2",
                         format!("{prefix}-[0-9]*"),
+                        format!("{prefix}-{}*", "[0-9]".repeat(19)),
                     ),
                     Backend::Postgres => (
                         "SELECT MAX(CAST(substring(code FROM '^[A-Z]+-([0-9]+)') AS BIGINT)) \
-                         FROM assets WHERE code ~ $1",
+                         FROM assets WHERE code ~ $1 AND NOT code ~ $2",
                         format!("^{prefix}-[0-9]"),
+                        format!("^{prefix}-[0-9]{{19}}"),
                     ),
                 };
                 let max: Option<i64> = sqlx::query_scalar(sql)
                     .bind(pattern)
+                    .bind(too_long)
                     .fetch_one(&mut *self.tx)
                     .await?;
                 max.unwrap_or(0) + 1
