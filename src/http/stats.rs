@@ -1103,8 +1103,7 @@ async fn queues(
     } else {
         s.atlas
             .application_stats()
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .await?
             .iter()
             .flat_map(|t| {
                 t.stages.iter().map(move |st| {

@@ -116,7 +116,7 @@ impl Store {
                CASE WHEN q.item = 'description' THEN c.description \
                     WHEN q.item LIKE 'note:%' THEN (SELECT e.note FROM complaint_events e \
                       WHERE e.complaint_id = q.complaint_id \
-                      AND e.id = CAST(substr(q.item, 6) AS INTEGER)) END AS content \
+                      AND e.id = CAST(substr(q.item, 6) AS BIGINT)) END AS content \
              FROM ({pieces}) q JOIN complaints c ON c.id = q.complaint_id \
              LEFT JOIN complaint_moderation m ON m.complaint_id = q.complaint_id AND m.item = q.item) AS r \
              WHERE {keep} ORDER BY COALESCE(last_flag_at, reviewed_at) DESC LIMIT $1"
