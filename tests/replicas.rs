@@ -389,3 +389,44 @@ async fn limits_and_login_back_off_are_counted_once_for_both_servers() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Two servers started at once on a new database load the bundled register and its
+/// sample history once between them, as one server alone does (each checks again once it
+/// holds the writer's lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_starting_together_load_the_bundled_data_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("alone.db");
+    TestServer::start(&alone, true).await.stop().await;
+    let together = dir.path().join("together.db");
+    // Made (migrated) first: two pools migrating one new SQLite file at once is not what
+    // this is about.
+    common::open_store(&together).await.close().await;
+    let (a, b) = tokio::join!(
+        TestServer::start(&together, true),
+        TestServer::start(&together, true)
+    );
+    a.stop().await;
+    b.stop().await;
+    let counts = |db: std::path::PathBuf| async move {
+        let pool = common::raw_pool(&db).await;
+        let mut n = Vec::new();
+        for t in [
+            "assets",
+            "inspections",
+            "maintenance",
+            "asset_versions",
+            "documents",
+        ] {
+            let c: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n.push((t, c));
+        }
+        n
+    };
+    let want = counts(alone).await;
+    assert!(want[1].1 > 0, "{want:?}");
+    assert_eq!(counts(together).await, want);
+}

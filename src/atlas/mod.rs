@@ -524,6 +524,11 @@ pub async fn load_bundled(store: &Store) -> Result<ImportReport, AtlasError> {
         .begin_import(&crate::store::EditContext::import("bundled data"))
         .await?;
     let mut total = ImportReport::default();
+    // Another server starting on the same new database may have loaded it while this one
+    // waited for the writer's lock.
+    if tx.meta_get(BUNDLED_KEY).await?.is_some() {
+        return Ok(total);
+    }
     for (layer, name, bytes) in BUNDLED {
         let opts = ImportOptions::new(layer);
         let r = import::import_reader(

@@ -423,6 +423,15 @@ impl RegisterTx {
         Ok(format!("{prefix}-{n:04}"))
     }
 
+    /// Reads a fact in the transaction: with the writer's lock held, what no other
+    /// server can change before this transaction ends.
+    pub async fn meta_get(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
     /// Records a fact in the same transaction (e.g. "bundled data loaded").
     pub async fn meta_set(&mut self, key: &str, value: &str) -> Result<()> {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")

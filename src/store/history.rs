@@ -172,7 +172,16 @@ impl Store {
     /// (condition and when assessed, last maintained) is brought in line with its history.
     /// Returns how many records were added.
     pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable, true).await?;
+        // Another server starting on the same new database may have loaded it while this
+        // one waited for the writer's lock: loaded once, not twice.
+        let done: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(meta_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            return Ok(0);
+        }
         versions::open(&mut tx, &EditContext::import("bundled history")).await?;
         let mut added = 0;
         let id_of = "SELECT id FROM assets WHERE code = $1";
