@@ -714,6 +714,42 @@ async fn ocr_reads_a_scan_in_bengali_and_english() {
     srv.stop().await;
 }
 
+/// A document whose text is longer than a full-text index entry can hold (PostgreSQL's
+/// tsvector: 1 MB) is still read and found by its words; its job does not fail.
+#[tokio::test]
+async fn a_very_long_text_is_indexed_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir.path().join("d.db"), false).await;
+    let officer = add_user(&srv, "officer1", Role::Officer, None).await;
+    let bytes = text_pdf(&["A register of tanks."]);
+    let sha = sha256_hex(&bytes);
+    let (s, _) = upload(&srv, &officer, bytes, &[("title", "tank register")]).await;
+    assert_eq!(s, 201);
+    let store = srv.atlas.store().clone();
+    let now = heritage_atlas::model::now_rfc3339();
+    let job = store.claim_text_job(&now).await.unwrap().expect("a job");
+    // 100,000 distinct 32-letter words (3.3 MB), a known one first.
+    let mut text = String::from("Chitpur tank, ward 7.\n");
+    for i in 0..100_000u32 {
+        text.push_str(&format!(
+            "{:032x} ",
+            u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ));
+    }
+    store
+        .finish_text_job(
+            job.document_id,
+            heritage_atlas::documents::TextSource::Pdf,
+            400,
+            &text,
+            &now,
+        )
+        .await
+        .expect("the text is kept");
+    assert_eq!(found(&srv, None, "q=chitpur").await, [sha]);
+    srv.stop().await;
+}
+
 #[tokio::test]
 async fn a_broken_pdf_fails_its_job_not_the_server() {
     let dir = tempfile::tempdir().unwrap();
