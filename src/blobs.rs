@@ -28,6 +28,33 @@ struct InDatabase {
     store: crate::store::Store,
     kind: &'static str,
     handle: tokio::runtime::Handle,
+    /// Where copies are put for programs to read ([`BlobStore::path_of_async`]): a
+    /// directory of this process's own, made with a random name and mode 0700 (no other
+    /// user can plant a file there), removed with the store.
+    copies: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// A stored file for a program to read ([`BlobStore::path_of_async`]): the file itself,
+/// or a copy of the database's bytes, removed once dropped.
+#[derive(Debug)]
+pub struct BlobFile {
+    path: PathBuf,
+    copy: bool,
+}
+
+impl std::ops::Deref for BlobFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for BlobFile {
+    fn drop(&mut self) {
+        if self.copy {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl InDatabase {
@@ -59,7 +86,7 @@ impl BlobStore {
 
     /// The `kind` store ("photos" or "documents") of `store`'s database: the directory
     /// `dir` for SQLite; for PostgreSQL, the database itself (`dir` is then only where
-    /// [`BlobStore::path_of`] puts copies for programs to read).
+    /// [`BlobStore::path_of_async`] puts copies for programs to read).
     pub fn for_store(
         store: &crate::store::Store,
         dir: &Path,
@@ -70,15 +97,16 @@ impl BlobStore {
         }
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|e| std::io::Error::other(format!("no runtime for the blob store: {e}")))?;
-        let dir =
-            std::env::temp_dir().join(format!("heritage-atlas-{kind}-{}", std::process::id()));
-        fs::create_dir_all(&dir)?;
+        let copies = tempfile::Builder::new()
+            .prefix(&format!("heritage-atlas-{kind}-"))
+            .tempdir()?;
         Ok(BlobStore {
-            dir,
+            dir: copies.path().to_path_buf(),
             database: Some(InDatabase {
                 store: store.clone(),
                 kind,
                 handle,
+                copies: std::sync::Arc::new(copies),
             }),
         })
     }
@@ -138,45 +166,26 @@ impl BlobStore {
         }
     }
 
-    /// Where the bytes of a SHA-256 are, if they are stored (for a program to read).
-    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let p = self.path(&sha256.to_ascii_lowercase());
-        if self.database.is_some() && !p.is_file() {
-            let bytes = self.get(sha256).ok()?;
-            self.copy_out(&p, &bytes)?;
-        }
-        p.is_file().then_some(p)
-    }
-
-    /// [`BlobStore::path_of`] from a task.
-    pub async fn path_of_async(&self, sha256: &str) -> Option<PathBuf> {
-        let Some(db) = &self.database else {
-            return self.path_of(sha256);
-        };
+    /// Where the bytes of a SHA-256 are, if they are stored, for a program to read: the
+    /// file itself, or on PostgreSQL a copy of its own (one per call, so that two readers
+    /// never remove each other's), removed when the answer is dropped.
+    pub async fn path_of_async(&self, sha256: &str) -> Option<BlobFile> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let sha256 = sha256.to_ascii_lowercase();
-        let p = self.path(&sha256);
-        if !p.is_file() {
-            let bytes = db.store.blob_get(db.kind, &sha256).await.ok()??;
-            self.copy_out(&p, &bytes)?;
-        }
-        Some(p)
-    }
-
-    /// A copy of a database's bytes at `p` for a program to read, made once (same name,
-    /// same bytes) and kept for the process.
-    fn copy_out(&self, p: &Path, bytes: &[u8]) -> Option<()> {
-        let shard = p.parent()?;
-        fs::create_dir_all(shard).ok()?;
-        let tmp = shard.join(format!("{}.{}", rand::random::<u64>(), std::process::id()));
-        fs::write(&tmp, bytes)
-            .and_then(|()| fs::rename(&tmp, p))
-            .ok()
+        let Some(db) = &self.database else {
+            let path = self.path(&sha256);
+            return path.is_file().then_some(BlobFile { path, copy: false });
+        };
+        let bytes = db.store.blob_get(db.kind, &sha256).await.ok()??;
+        let path = db
+            .copies
+            .path()
+            .join(format!("{sha256}.{}", rand::random::<u64>()));
+        let file = BlobFile { path, copy: true };
+        fs::write(&file.path, bytes).ok()?;
+        Some(file)
     }
 
     /// The stored bytes under a SHA-256.
