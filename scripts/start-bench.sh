@@ -7,13 +7,16 @@
 #
 # DB is a register already holding data (e.g. the india-scale one: `heritage-atlas --db
 # /tmp/india/india.db generate --scale india`, see BENCHMARKS.md). The first start writes
-# the snapshot if there is none, and is not counted.
+# the snapshot if there is none, and is not counted. A PostgreSQL URL works too: its
+# snapshot file is SNAPSHOT (there is no file beside the database to put it by).
 set -euo pipefail
 DB=${1:?usage: scripts/start-bench.sh DB [ROUNDS]}
 ROUNDS=${2:-4}
 BIN=${BIN:-target/release/heritage-atlas}
 PORT=${PORT:-18095}
 LOG=$(mktemp -d)
+snap=()
+[ -n "${SNAPSHOT:-}" ] && snap=(--index-snapshot "$SNAPSHOT")
 trap 'rm -rf "$LOG"' EXIT
 
 ready() {
@@ -25,7 +28,7 @@ ready() {
 }
 
 # A start that leaves a fresh snapshot behind (written in the background after it).
-"$BIN" --db "$DB" serve --bind "127.0.0.1:$PORT" --no-bundled-data >"$LOG/first.log" 2>&1 &
+"$BIN" --db "$DB" serve --bind "127.0.0.1:$PORT" --no-bundled-data "${snap[@]}" >"$LOG/first.log" 2>&1 &
 pid=$!
 ready
 for _ in $(seq 1 240); do
@@ -37,7 +40,7 @@ kill -INT "$pid"; wait "$pid" || true
 
 for k in $(seq 1 "$ROUNDS"); do
     for mode in database snapshot; do
-        extra=()
+        extra=("${snap[@]}")
         [ "$mode" = database ] && extra=(--no-index-snapshot)
         s=$(date +%s.%N)
         "$BIN" --db "$DB" serve --bind "127.0.0.1:$PORT" --no-bundled-data "${extra[@]}" >"$LOG/$mode.log" 2>&1 &

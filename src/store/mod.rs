@@ -227,6 +227,12 @@ pub struct Store {
     /// `None` in memory, where no other connection would see the same database.
     file: Option<PathBuf>,
     backend: Backend,
+    /// Where the per-client limits and the login throttle are kept (`limits.rs`): on
+    /// PostgreSQL `pool` (their tables `UNLOGGED`); on SQLite a file of their own beside
+    /// the database (`NAME.limits`, `synchronous=OFF`), so that taking from a bucket never
+    /// waits for the register's writer or its fsync: in the main file it halved complaint
+    /// intake (5,100 to 2,530 a second, one client).
+    limits: AnyPool,
     /// The name this server's claims are recorded under (messages being sent, text
     /// jobs being read): see [`Store::named`].
     worker: std::sync::Arc<str>,
@@ -300,6 +306,26 @@ fn sqlite_pool(max: u32, synchronous: &'static str) -> AnyPoolOptions {
         })
 }
 
+/// The SQLite file of the limits beside the database file `db` (see [`Store`]'s
+/// `limits`), made with its tables if missing. Its contents are the state of the moment:
+/// a lost file forgives the clients of the last minute, nothing more.
+async fn limits_pool(db: &Path) -> Result<AnyPool> {
+    let (url, _) = sql::sqlite_url(&db.with_extension("limits").to_string_lossy());
+    let pool = sqlite_pool(2, "OFF")
+        .connect_with(quiet(url.parse()?))
+        .await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS rate_limits (
+             key TEXT NOT NULL PRIMARY KEY, tat REAL NOT NULL) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS login_throttle (
+             key TEXT NOT NULL PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
+             last_failure REAL, busy_until REAL) WITHOUT ROWID;",
+    )
+    .execute(&pool)
+    .await?;
+    Ok(pool)
+}
+
 /// The statements that set up a SQLite connection (see [`sqlite_pool`]).
 fn sqlite_setup(synchronous: &str) -> String {
     format!(
@@ -349,11 +375,16 @@ impl Store {
         let in_memory = url_or_path.contains(":memory:") || url_or_path.contains("mode=memory");
         let file = (!in_memory).then_some(path);
         let durable = sqlite_pool(2, "FULL").connect_with(options).await?;
+        let limits = match &file {
+            Some(f) => limits_pool(f).await?,
+            None => pool.clone(),
+        };
         Ok(Store {
             pool,
             durable,
             file,
             backend: Backend::Sqlite,
+            limits,
             worker: default_worker().into(),
         })
     }
@@ -381,6 +412,7 @@ impl Store {
         MIGRATOR_POSTGRES.run(&pool).await?;
         let durable = pool_of(4, "on").connect_with(options).await?;
         Ok(Store {
+            limits: pool.clone(),
             pool,
             durable,
             file: None,
