@@ -14,8 +14,8 @@ DASH_PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; [ -n "$DASH_PID" ] && kill "$DASH_PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 passed=0; failed=0
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1: expected [$2], got [$3]"; fi
+check() { # check NAME EXPECTED ACTUAL (with the seconds since the start, so a slow check shows)
+  if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok   [${SECONDS}s] $1"; else failed=$((failed + 1)); echo "FAIL [${SECONDS}s] $1: expected [$2], got [$3]"; fi
 }
 start() {
   # Python and the browser both file complaints from 127.0.0.1: room for both, still a limit.
