@@ -547,6 +547,20 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     );
     heritage_atlas::http::warm_static_files();
     heritage_atlas::http::serve::serve(listener, app, opts, shutdown_signal()).await?;
+    // Work this server claimed and is stopping in the middle of goes back to the queue, for
+    // whichever server (or `documents extract`) comes next, whatever its name.
+    let now = heritage_atlas::model::now_rfc3339();
+    let store = kept.store();
+    match (
+        store.release_text_jobs(&now).await,
+        store.release_notifications(&now).await,
+    ) {
+        (Ok(jobs), Ok(messages)) if jobs + messages > 0 => {
+            tracing::info!(jobs, messages, "work cut short by the stop queued again");
+        }
+        (Err(e), _) | (_, Err(e)) => tracing::warn!("queueing work cut short by the stop: {e}"),
+        _ => {}
+    }
     // The next start reads the register back from here rather than decoding every row.
     if let Err(e) = kept.save_snapshot_if_behind().await {
         tracing::warn!(error = %e, "index snapshot not written");

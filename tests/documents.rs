@@ -817,6 +817,18 @@ async fn a_broken_pdf_fails_its_job_not_the_server() {
         found(&srv, Some(&officer), "q=esplanade").await,
         [sha256_hex(&bytes)]
     );
+    // A clean stop gives back what this server was reading, and only that.
+    let bytes = text_pdf(&["A fourth notice, about the Strand."]);
+    let (s, _) = upload(&srv, &officer, bytes.clone(), &[("title", "fourth")]).await;
+    assert_eq!(s, 201);
+    store.claim_text_job(&now).await.unwrap().expect("a job");
+    assert_eq!(other.release_text_jobs(&now).await.unwrap(), 0);
+    assert_eq!(store.release_text_jobs(&now).await.unwrap(), 1);
+    assert!(worker.step().await.unwrap());
+    assert_eq!(
+        found(&srv, Some(&officer), "q=strand").await,
+        [sha256_hex(&bytes)]
+    );
     srv.stop().await;
 }
 

@@ -740,6 +740,21 @@ impl Store {
         Ok(q.execute(&self.durable).await?.rows_affected())
     }
 
+    /// At a clean stop: the text jobs this server is reading go back to the queue, for
+    /// whichever server or `documents extract` comes next (a reader stopped mid-way
+    /// records nothing: the job is read again whole).
+    pub async fn release_text_jobs(&self, now: &str) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE document_text SET state = 'queued', updated_at = $1 \
+             WHERE state = 'running' AND claimed_by = $2",
+        )
+        .bind(now)
+        .bind(self.worker())
+        .execute(&self.durable)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Claims the oldest queued text job that is due, if any.
     pub async fn claim_text_job(&self, now: &str) -> Result<Option<TextJob>> {
         let row = sqlx::query(

@@ -203,6 +203,21 @@ impl Store {
         Ok((again, uncertain))
     }
 
+    /// At a clean stop: the messages this server claimed and has not handed over go
+    /// back to pending (a worker that gets that far afterwards finds its claim gone and
+    /// sends nothing). Those past the point of no return stay as they are.
+    pub async fn release_notifications(&self, at: &str) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE notifications SET state = 'pending', updated_at = $1 \
+             WHERE state = 'sending' AND claimed_by = $2",
+        )
+        .bind(at)
+        .bind(self.worker())
+        .execute(&self.durable)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Staff send a failed or uncertain message again.
     pub async fn retry_notification(&self, id: i64, at: &str) -> Result<bool> {
         let r = sqlx::query(
