@@ -106,19 +106,6 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// Failed logins per key (a user name, a client address). After a failure the key backs
-/// off: the next attempt is refused *before* any password is hashed until a quarter
-/// second has passed, doubling with each failure in a row up to a minute; a success or
-/// fifteen quiet minutes clear it. And one attempt per key at a time: a second one sent
-/// while the first is being checked is refused too, so a burst of parallel guesses costs
-/// one hash, not a hundred.
-///
-/// The counts live in the database (`Store::throttle_begin` …), so that every server on
-/// it sees the same failures: guesses spread over two replicas back off as fast as
-/// guesses sent to one.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Throttle;
-
 /// Quiet time after which a key's failures are forgotten.
 pub const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 
@@ -144,7 +131,7 @@ fn still_to_wait(state: ThrottleState, now: f64) -> Option<Duration> {
     (left > 0.0).then(|| Duration::from_secs_f64(left))
 }
 
-/// Whether a login attempt may go on ([`Throttle::begin`]).
+/// Whether a login attempt may go on ([`begin_attempt`]).
 #[derive(Debug)]
 pub enum Admission {
     /// Check the password, then say how it went ([`Attempt::fail`], [`Attempt::succeed`]).
@@ -214,37 +201,46 @@ impl Drop for Attempt {
     }
 }
 
-impl Throttle {
-    /// Starts an attempt on all `keys`: refused while any of them backs off or has an
-    /// attempt running, on this server or another.
-    pub async fn begin(&self, store: &Store, keys: &[String]) -> Result<Admission, StoreError> {
-        let now = epoch_now();
-        let mut attempt = Attempt {
-            store: store.clone(),
-            keys: Vec::with_capacity(keys.len()),
-            open: true,
-        };
-        let mut wait: Option<Duration> = None;
-        let mut busy = false;
-        for k in keys {
-            match store.throttle_begin(k, now, LEASE.as_secs_f64()).await? {
-                Some(state) => {
-                    attempt.keys.push(k.clone());
-                    wait = wait.max(still_to_wait(state, now));
-                }
-                None => busy = true,
+/// Starts a login attempt on all `keys`: refused while any of them backs off or has an
+/// attempt running, on this server or another.
+///
+/// The throttle counts failed logins per key (a user name, a client address). After a failure the key backs
+/// off: the next attempt is refused *before* any password is hashed until a quarter
+/// second has passed, doubling with each failure in a row up to a minute; a success or
+/// fifteen quiet minutes clear it. And one attempt per key at a time: a second one sent
+/// while the first is being checked is refused too, so a burst of parallel guesses costs
+/// one hash, not a hundred.
+///
+/// The counts live in the database (`Store::throttle_begin` …), so that every server on
+/// it sees the same failures: guesses spread over two replicas back off as fast as
+/// guesses sent to one.
+pub async fn begin_attempt(store: &Store, keys: &[String]) -> Result<Admission, StoreError> {
+    let now = epoch_now();
+    let mut attempt = Attempt {
+        store: store.clone(),
+        keys: Vec::with_capacity(keys.len()),
+        open: true,
+    };
+    let mut wait: Option<Duration> = None;
+    let mut busy = false;
+    for k in keys {
+        match store.throttle_begin(k, now, LEASE.as_secs_f64()).await? {
+            Some(state) => {
+                attempt.keys.push(k.clone());
+                wait = wait.max(still_to_wait(state, now));
             }
+            None => busy = true,
         }
-        if let Some(w) = wait {
-            attempt.release().await?;
-            return Ok(Admission::Wait(w));
-        }
-        if busy {
-            attempt.release().await?;
-            return Ok(Admission::Busy);
-        }
-        Ok(Admission::Go(attempt))
     }
+    if let Some(w) = wait {
+        attempt.release().await?;
+        return Ok(Admission::Wait(w));
+    }
+    if busy {
+        attempt.release().await?;
+        return Ok(Admission::Busy);
+    }
+    Ok(Admission::Go(attempt))
 }
 
 #[cfg(test)]
@@ -286,49 +282,49 @@ mod tests {
         assert_eq!(still_to_wait(none, 0.0), None);
     }
 
-    /// Two servers' throttles on one database count the same failures and hold the same
+    /// Two servers' handles on one database count the same failures and hold the same
     /// attempts.
     #[tokio::test]
     async fn the_throttle_is_shared_by_every_server_on_the_database() {
         let store = Store::open(":memory:").await.unwrap();
-        let (a, b) = (Throttle, Throttle);
+        let (a, b) = (store.clone(), store);
         let keys = ["user:x".to_string(), "client:1".to_string()];
-        let Admission::Go(first) = a.begin(&store, &keys).await.unwrap() else {
+        let Admission::Go(first) = begin_attempt(&a, &keys).await.unwrap() else {
             panic!("the first attempt goes on")
         };
         // One attempt per key at a time, whichever server it reaches.
-        let busy = b.begin(&store, &keys[1..]).await.unwrap();
+        let busy = begin_attempt(&b, &keys[1..]).await.unwrap();
         assert!(matches!(busy, Admission::Busy), "{busy:?}");
-        let other = b.begin(&store, &["user:y".to_string()]).await.unwrap();
+        let other = begin_attempt(&b, &["user:y".to_string()]).await.unwrap();
         assert!(matches!(other, Admission::Go(_)), "{other:?}");
         first.fail().await.unwrap();
         // The failure holds back the other server too: a quarter second.
-        match b.begin(&store, &keys[..1]).await.unwrap() {
+        match begin_attempt(&b, &keys[..1]).await.unwrap() {
             Admission::Wait(w) => assert!(w <= Duration::from_millis(250), "{w:?}"),
             other => panic!("{other:?}"),
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let Admission::Go(second) = b.begin(&store, &keys).await.unwrap() else {
+        let Admission::Go(second) = begin_attempt(&b, &keys).await.unwrap() else {
             panic!("the wait is over")
         };
         second.fail().await.unwrap();
         // Two in a row: half a second.
-        match a.begin(&store, &keys[1..]).await.unwrap() {
+        match begin_attempt(&a, &keys[1..]).await.unwrap() {
             Admission::Wait(w) => assert!(w > Duration::from_millis(250), "{w:?}"),
             other => panic!("{other:?}"),
         }
         tokio::time::sleep(Duration::from_millis(550)).await;
-        let Admission::Go(third) = a.begin(&store, &keys).await.unwrap() else {
+        let Admission::Go(third) = begin_attempt(&a, &keys).await.unwrap() else {
             panic!("the wait is over")
         };
         third.succeed().await.unwrap();
         // A success forgets the failures; an attempt dropped without a verdict lets go.
-        let Admission::Go(dropped) = b.begin(&store, &keys).await.unwrap() else {
+        let Admission::Go(dropped) = begin_attempt(&b, &keys).await.unwrap() else {
             panic!("no failures left")
         };
         drop(dropped);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let after = a.begin(&store, &keys).await.unwrap();
+        let after = begin_attempt(&a, &keys).await.unwrap();
         assert!(matches!(after, Admission::Go(_)), "{after:?}");
     }
 }

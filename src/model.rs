@@ -451,9 +451,7 @@ pub const KMC_BOUNDS: [f64; 4] = [88.26, 22.46, 88.42, 22.64];
 
 /// Seconds since 1970: the clock of the limits kept in the database (`store::limits`).
 pub fn epoch_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    unix_millis() as f64 / 1000.0
 }
 
 /// Current UTC time as RFC 3339 with second precision, the form every timestamp takes.

@@ -775,12 +775,20 @@ async fn a_broken_pdf_fails_its_job_not_the_server() {
 
     // A job cut short (claimed, then the server stopped) runs again after a restart.
     let store = srv.atlas.store().clone();
-    let bytes = text_pdf(&["Another notice about the Maidan."]);
-    let (s, _) = upload(&srv, &officer, bytes.clone(), &[("title", "another")]).await;
-    assert_eq!(s, 201);
+    let add = async |line: &str, title: &str| {
+        let bytes = text_pdf(&[line]);
+        let (s, _) = upload(&srv, &officer, bytes.clone(), &[("title", title)]).await;
+        assert_eq!(s, 201);
+        sha256_hex(&bytes)
+    };
+    let read_and_find = async |query: &str, sha: &str| {
+        assert!(worker.step().await.unwrap());
+        assert_eq!(found(&srv, Some(&officer), query).await, [sha]);
+    };
+    let sha = add("Another notice about the Maidan.", "another").await;
     let now = heritage_atlas::model::now_rfc3339();
     let job = store.claim_text_job(&now).await.unwrap().expect("a job");
-    assert_eq!(job.sha256, sha256_hex(&bytes));
+    assert_eq!(job.sha256, sha);
     assert!(
         store.claim_text_job(&now).await.unwrap().is_none(),
         "a running job is not claimed twice"
@@ -791,16 +799,10 @@ async fn a_broken_pdf_fails_its_job_not_the_server() {
     assert_eq!(other.requeue_text_jobs(&now, true).await.unwrap(), 0);
     assert_eq!(other.requeue_text_jobs(&now, false).await.unwrap(), 0);
     assert_eq!(store.requeue_text_jobs(&now, true).await.unwrap(), 1);
-    assert!(worker.step().await.unwrap());
-    assert_eq!(
-        found(&srv, Some(&officer), "q=maidan").await,
-        [sha256_hex(&bytes)]
-    );
+    read_and_find("q=maidan", &sha).await;
     // A claim untouched for longer than STALE_CLAIM is any server's to take back: its
     // server is gone.
-    let bytes = text_pdf(&["A third notice, about the Esplanade."]);
-    let (s, _) = upload(&srv, &officer, bytes.clone(), &[("title", "third")]).await;
-    assert_eq!(s, 201);
+    let sha = add("A third notice, about the Esplanade.", "third").await;
     let long_ago = heritage_atlas::model::rfc3339(
         time::OffsetDateTime::now_utc()
             - heritage_atlas::store::STALE_CLAIM
@@ -812,23 +814,13 @@ async fn a_broken_pdf_fails_its_job_not_the_server() {
         .unwrap()
         .expect("a job");
     assert_eq!(other.requeue_text_jobs(&now, false).await.unwrap(), 1);
-    assert!(worker.step().await.unwrap());
-    assert_eq!(
-        found(&srv, Some(&officer), "q=esplanade").await,
-        [sha256_hex(&bytes)]
-    );
+    read_and_find("q=esplanade", &sha).await;
     // A clean stop gives back what this server was reading, and only that.
-    let bytes = text_pdf(&["A fourth notice, about the Strand."]);
-    let (s, _) = upload(&srv, &officer, bytes.clone(), &[("title", "fourth")]).await;
-    assert_eq!(s, 201);
+    let sha = add("A fourth notice, about the Strand.", "fourth").await;
     store.claim_text_job(&now).await.unwrap().expect("a job");
     assert_eq!(other.release_text_jobs(&now).await.unwrap(), 0);
     assert_eq!(store.release_text_jobs(&now).await.unwrap(), 1);
-    assert!(worker.step().await.unwrap());
-    assert_eq!(
-        found(&srv, Some(&officer), "q=strand").await,
-        [sha256_hex(&bytes)]
-    );
+    read_and_find("q=strand", &sha).await;
     srv.stop().await;
 }
 

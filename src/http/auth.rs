@@ -180,11 +180,7 @@ async fn login(
     let client_key = format!("client:{client}");
     // Refused before any hashing: a name or client backing off after failures, or one
     // with an attempt already being checked (on any server of the database).
-    let attempt = match s
-        .throttle
-        .begin(s.atlas.store(), &[name_key, client_key])
-        .await?
-    {
+    let attempt = match auth::begin_attempt(s.atlas.store(), &[name_key, client_key]).await? {
         auth::Admission::Go(a) => a,
         auth::Admission::Wait(w) => {
             return Err(ApiError::TooManyRequests {

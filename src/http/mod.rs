@@ -62,8 +62,6 @@ pub struct AppState {
     pub complaints_max_age: u32,
     /// Complaints (and supports) per client per minute.
     pub limiter: Arc<auth::RateLimiter>,
-    /// Slows down repeated failed logins.
-    pub throttle: crate::auth::Throttle,
     /// Behind a reverse proxy (`--trust-proxy`): the proxies whose `X-Forwarded-*`
     /// headers are believed. `None`: no header names the client or our address.
     pub proxies: Option<Arc<guard::Proxies>>,
@@ -106,7 +104,6 @@ impl AppState {
             tile_max_age: args.tile_max_age,
             complaints_max_age: args.complaints_max_age,
             limiter: Arc::new(auth::RateLimiter::new(args.complaints_per_minute)),
-            throttle: crate::auth::Throttle,
             proxies: args.trust_proxy.then_some(proxies),
             public_url: public_url.trim_end_matches('/').into(),
             uploads: Arc::new(guard::UploadBudget::new(args.upload_mb_per_hour << 20)),

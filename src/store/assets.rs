@@ -429,10 +429,7 @@ impl RegisterTx {
     /// Reads a fact in the transaction: with the writer's lock held, what no other
     /// server can change before this transaction ends.
     pub async fn meta_get(&mut self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        super::meta_value(&mut *self.tx, key).await
     }
 
     /// Records a fact in the same transaction (e.g. "bundled data loaded").

@@ -724,11 +724,7 @@ impl Store {
     /// any time, those untouched past [`super::STALE_CLAIM`]. Jobs another replica is
     /// reading are left alone.
     pub async fn requeue_text_jobs(&self, now: &str, at_start: bool) -> Result<u64> {
-        let cut_short = if at_start {
-            "(updated_at < $2 OR claimed_by IS NULL OR claimed_by = $3)"
-        } else {
-            "updated_at < $2"
-        };
+        let cut_short = super::cut_short(at_start);
         let sql = format!(
             "UPDATE document_text SET state = 'queued', updated_at = $1 \
              WHERE state = 'running' AND {cut_short}"

@@ -175,11 +175,7 @@ impl Store {
         let mut tx = self.write_tx(&self.durable, true).await?;
         // Another server starting on the same new database may have loaded it while this
         // one waited for the writer's lock: loaded once, not twice.
-        let done: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(meta_key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if done.is_some() {
+        if super::meta_value(&mut *tx, meta_key).await?.is_some() {
             return Ok(0);
         }
         versions::open(&mut tx, &EditContext::import("bundled history")).await?;

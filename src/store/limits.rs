@@ -50,14 +50,14 @@ impl Store {
         .bind(now)
         .bind(step)
         .bind(window)
-        .fetch_optional(&self.limits)
+        .fetch_optional(self.limits().await?)
         .await?;
         if taken.is_some() {
             return Ok(None);
         }
         let tat: Option<f64> = sqlx::query_scalar("SELECT tat FROM rate_limits WHERE key = $1")
             .bind(key)
-            .fetch_optional(&self.limits)
+            .fetch_optional(self.limits().await?)
             .await?;
         // Gone meanwhile (swept, its time passed): it fits now.
         Ok(Some(
@@ -71,7 +71,7 @@ impl Store {
     pub async fn limits_sweep(&self, now: f64, forget_after: f64) -> Result<u64> {
         let buckets = sqlx::query("DELETE FROM rate_limits WHERE tat <= $1")
             .bind(now)
-            .execute(&self.limits)
+            .execute(self.limits().await?)
             .await?
             .rows_affected();
         let throttled = sqlx::query(
@@ -81,7 +81,7 @@ impl Store {
         )
         .bind(now)
         .bind(forget_after)
-        .execute(&self.limits)
+        .execute(self.limits().await?)
         .await?
         .rows_affected();
         Ok(buckets + throttled)
@@ -106,7 +106,7 @@ impl Store {
         .bind(key)
         .bind(now)
         .bind(lease)
-        .fetch_optional(&self.limits)
+        .fetch_optional(self.limits().await?)
         .await?;
         row.map(|r| {
             let failures: i64 = r.try_get("failures")?;
@@ -122,7 +122,7 @@ impl Store {
     pub async fn throttle_release(&self, key: &str) -> Result<()> {
         sqlx::query("UPDATE login_throttle SET busy_until = NULL WHERE key = $1")
             .bind(key)
-            .execute(&self.limits)
+            .execute(self.limits().await?)
             .await?;
         Ok(())
     }
@@ -142,7 +142,7 @@ impl Store {
         .bind(key)
         .bind(now)
         .bind(forget_after)
-        .fetch_one(&self.limits)
+        .fetch_one(self.limits().await?)
         .await?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
@@ -151,7 +151,7 @@ impl Store {
     pub async fn throttle_clear(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)
-            .execute(&self.limits)
+            .execute(self.limits().await?)
             .await?;
         Ok(())
     }
@@ -162,7 +162,7 @@ impl Store {
     /// The buckets held in the database.
     pub async fn count_rate_limits(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM rate_limits")
-            .fetch_one(&self.limits)
+            .fetch_one(self.limits().await?)
             .await?)
     }
 }

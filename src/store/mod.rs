@@ -179,6 +179,17 @@ pub(super) async fn insert_blob(
     Ok(())
 }
 
+/// The value of `key` in `meta`, read through `e` (a pool, or a transaction's connection).
+pub(super) async fn meta_value<'e, E>(e: E, key: &str) -> Result<Option<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(e)
+        .await?)
+}
+
 /// SQLite primary codes: BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14
 /// (extended codes keep them in the low byte).
 fn unavailable_code(c: i32) -> bool {
@@ -231,8 +242,9 @@ pub struct Store {
     /// PostgreSQL `pool` (their tables `UNLOGGED`); on SQLite a file of their own beside
     /// the database (`NAME.limits`, `synchronous=OFF`), so that taking from a bucket never
     /// waits for the register's writer or its fsync: in the main file it halved complaint
-    /// intake (5,100 to 2,530 a second, one client).
-    limits: AnyPool,
+    /// intake (5,100 to 2,530 a second, one client). Opened at the first take, so that
+    /// commands which never take (import, backup …) make no file.
+    limits: std::sync::Arc<tokio::sync::OnceCell<AnyPool>>,
     /// The name this server's claims are recorded under (messages being sent, text
     /// jobs being read): see [`Store::named`].
     worker: std::sync::Arc<str>,
@@ -280,6 +292,18 @@ fn default_worker() -> String {
 /// claim with every page read.
 pub const STALE_CLAIM: time::Duration = time::Duration::minutes(15);
 
+/// Which claimed rows of a claim table (`updated_at`, `claimed_by`) a stop cut short, as a
+/// condition on `$2` (the [`stale_before`] instant) and, at start, `$3` (this server's
+/// name): at any time those untouched past [`STALE_CLAIM`]; at start also those this
+/// server's last run left under its name, or that predate names.
+fn cut_short(at_start: bool) -> &'static str {
+    if at_start {
+        "(updated_at < $2 OR claimed_by IS NULL OR claimed_by = $3)"
+    } else {
+        "updated_at < $2"
+    }
+}
+
 /// The instant before which an untouched claim is stale, in the stored form.
 fn stale_before() -> String {
     crate::model::rfc3339(time::OffsetDateTime::now_utc() - STALE_CLAIM)
@@ -314,15 +338,10 @@ async fn limits_pool(db: &Path) -> Result<AnyPool> {
     let pool = sqlite_pool(2, "OFF")
         .connect_with(quiet(url.parse()?))
         .await?;
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS rate_limits (
-             key TEXT NOT NULL PRIMARY KEY, tat REAL NOT NULL) WITHOUT ROWID;
-         CREATE TABLE IF NOT EXISTS login_throttle (
-             key TEXT NOT NULL PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
-             last_failure REAL, busy_until REAL) WITHOUT ROWID;",
-    )
-    .execute(&pool)
-    .await?;
+    // The same tables as in the database itself (made there for a database in memory).
+    sqlx::raw_sql(include_str!("../../migrations/0013_limits.sql"))
+        .execute(&pool)
+        .await?;
     Ok(pool)
 }
 
@@ -375,16 +394,12 @@ impl Store {
         let in_memory = url_or_path.contains(":memory:") || url_or_path.contains("mode=memory");
         let file = (!in_memory).then_some(path);
         let durable = sqlite_pool(2, "FULL").connect_with(options).await?;
-        let limits = match &file {
-            Some(f) => limits_pool(f).await?,
-            None => pool.clone(),
-        };
         Ok(Store {
             pool,
             durable,
             file,
             backend: Backend::Sqlite,
-            limits,
+            limits: Default::default(),
             worker: default_worker().into(),
         })
     }
@@ -412,7 +427,7 @@ impl Store {
         MIGRATOR_POSTGRES.run(&pool).await?;
         let durable = pool_of(4, "on").connect_with(options).await?;
         Ok(Store {
-            limits: pool.clone(),
+            limits: std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(pool.clone()))),
             pool,
             durable,
             file: None,
@@ -435,6 +450,18 @@ impl Store {
     /// The name this server's claims are recorded under ([`Store::named`]).
     pub fn worker(&self) -> &str {
         &self.worker
+    }
+
+    /// The pool of the limits (see the field), opened the first time it is asked for.
+    pub(super) async fn limits(&self) -> Result<&AnyPool> {
+        self.limits
+            .get_or_try_init(|| async {
+                match &self.file {
+                    Some(f) if self.backend == Backend::Sqlite => limits_pool(f).await,
+                    _ => Ok(self.pool.clone()),
+                }
+            })
+            .await
     }
 
     /// Which database this is.
@@ -476,11 +503,7 @@ impl Store {
     }
 
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
-        let v = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(v)
+        meta_value(&self.pool, key).await
     }
 
     pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {

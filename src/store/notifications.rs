@@ -174,11 +174,7 @@ impl Store {
     /// so they wait for staff (`uncertain`) rather than risk sending it twice. Returns
     /// (due again, uncertain).
     pub async fn requeue_notifications(&self, at: &str, at_start: bool) -> Result<(u64, u64)> {
-        let cut_short = if at_start {
-            "(updated_at < $2 OR claimed_by IS NULL OR claimed_by = $3)"
-        } else {
-            "updated_at < $2"
-        };
+        let cut_short = super::cut_short(at_start);
         let stale = super::stale_before();
         let mut tx = self.write_tx(&self.durable, false).await?;
         let mut run = async |set: &str, from: &str| -> Result<u64> {
