@@ -14,7 +14,7 @@ impl Store {
         types: &[AppType],
         at: &str,
     ) -> Result<Vec<(String, u32)>> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let mut added = Vec::new();
         for t in types {
             let digest = t.digest();

@@ -193,10 +193,7 @@ impl Store {
     }
 
     async fn begin(&self, pool: &sqlx::AnyPool, change: &EditContext) -> Result<RegisterTx> {
-        // Immediate: it reads what it then writes on (the next code, the bundled data's
-        // mark), and on SQLite a transaction that read first and then finds another
-        // writer ahead of it fails with "database is locked" instead of waiting.
-        let mut tx = self.write_tx(pool, true).await?;
+        let mut tx = self.write_tx(pool).await?;
         let now = crate::model::now_rfc3339();
         versions::open(&mut tx, change).await?;
         Ok(RegisterTx {

@@ -285,7 +285,7 @@ impl Store {
         now: &str,
         expires_at: &str,
     ) -> Result<CodeIssue> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let row = sqlx::query(
             "SELECT sent_at, hour_start, hour_count, day_start, day_count FROM applicant_codes \
              WHERE contact = $1",
@@ -380,7 +380,7 @@ impl Store {
         code_sha256: &str,
         now: &str,
     ) -> Result<CodeCheck> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let row = sqlx::query(
             "SELECT code_sha256, expires_at, tries FROM applicant_codes WHERE contact = $1",
         )
@@ -482,7 +482,7 @@ impl Store {
 
     /// Replaces a staff member's duties.
     pub async fn set_duties(&self, user: i64, duties: &[String]) -> Result<()> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         sqlx::query("DELETE FROM staff_duties WHERE user_id = $1")
             .bind(user)
             .execute(&mut *tx)
@@ -676,7 +676,7 @@ impl Store {
     /// most `max` files a case. False if the case is no longer where the caller saw it,
     /// or full.
     pub async fn add_case_file(&self, case: i64, f: &CaseFile, max: i64) -> Result<bool> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let open: bool = sqlx::query_scalar::<_, super::Flag>(
             "SELECT EXISTS (SELECT 1 FROM applications c WHERE c.id = $1 AND \
                (($2 IS NULL AND c.state = 'draft') OR ($2 IS NOT NULL AND c.state = 'awaiting_applicant' \
@@ -718,7 +718,7 @@ impl Store {
 
     /// Unlinks a file from a draft.
     pub async fn remove_case_file(&self, case: i64, doc: &str, sha256: &str) -> Result<bool> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let done = sqlx::query(
             "DELETE FROM application_files WHERE application_id = $1 AND doc = $2 AND sha256 = $3 \
              AND (SELECT state FROM applications WHERE id = application_id) = 'draft'",
@@ -900,7 +900,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Option<String>> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         // The draft as it was checked: not submitted meanwhile, nor changed.
         let same: bool = sqlx::query_scalar::<_, super::Flag>(
             "SELECT EXISTS (SELECT 1 FROM applications WHERE id = $1 AND state = 'draft' AND rev = $2)",
@@ -943,7 +943,7 @@ impl Store {
 
     /// Applies one move; false if the case was no longer where the caller saw it.
     pub async fn move_case(&self, m: &Move) -> Result<bool> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let row = sqlx::query("SELECT state, stage FROM applications WHERE id = $1")
             .bind(m.case)
             .fetch_optional(&mut *tx)
@@ -1106,7 +1106,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<i64> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO hcc_meetings (date, created_at, created_by) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -1198,7 +1198,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<bool> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let done =
             sqlx::query("UPDATE hcc_meetings SET minutes = $1, state = 'held' WHERE id = $2")
                 .bind(sha256)

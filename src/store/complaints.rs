@@ -223,7 +223,7 @@ impl Store {
     /// Inserts complaints in one `synchronous=FULL` transaction (a group commit) and
     /// returns each one's (id, ticket), in order. Tickets number each year's complaints.
     pub async fn insert_complaints(&self, batch: &[NewComplaint]) -> Result<Vec<(i64, String)>> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let mut out = Vec::with_capacity(batch.len());
         for c in batch {
             // One statement reads the year's last number and writes the next, so the
@@ -628,7 +628,7 @@ impl Store {
         u: &Update,
         log: &super::AuditEntry,
     ) -> Result<Option<i64>> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let r = sqlx::query(
             "UPDATE complaints SET status = $1, updated_at = $2, \
              assigned_to = COALESCE($3, assigned_to), duplicate_of = COALESCE($4, duplicate_of) \
@@ -712,7 +712,7 @@ impl Store {
     /// Records one client's support; returns the supporter count, or `None` if there is
     /// no such complaint. Supporting twice counts once.
     pub async fn support_complaint(&self, id: i64, client: &str, at: &str) -> Result<i64> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let added = sqlx::query(
             "INSERT INTO complaint_supports (complaint_id, client, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )

@@ -404,7 +404,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Option<DocumentRecord>> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         // The audit entry comes after the first write (see audit.rs): insert, then log.
         let Some(r) = insert(&mut tx, d, now).await? else {
             return Ok(None);
@@ -432,7 +432,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<Vec<bool>> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let mut added = Vec::with_capacity(docs.len());
         for d in docs {
             added.push(insert(&mut tx, d, now).await?);
@@ -486,7 +486,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<DocEdit> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let Some(cur) = fetch(&mut tx, sha256).await? else {
             return Ok(DocEdit::Missing);
         };
@@ -808,7 +808,7 @@ impl Store {
         text: &str,
         now: &str,
     ) -> Result<()> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         sqlx::query("UPDATE documents_fts SET body = $1 WHERE rowid = $2")
             .bind(clean_text(text))
             .bind(id)

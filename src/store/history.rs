@@ -78,7 +78,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<(i64, Option<Asset>)> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO inspections (asset_id, inspected_at, condition, notes, inspector, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -120,7 +120,7 @@ impl Store {
         now: &str,
         log: &AuditEntry,
     ) -> Result<(i64, Option<Asset>)> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO maintenance (asset_id, started_on, completed_on, description, contractor, cost_inr, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -172,7 +172,7 @@ impl Store {
     /// (condition and when assessed, last maintained) is brought in line with its history.
     /// Returns how many records were added.
     pub async fn load_history(&self, b: &HistoryBatch, meta_key: &str, now: &str) -> Result<u64> {
-        let mut tx = self.write_tx(&self.durable, true).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         // Another server starting on the same new database may have loaded it while this
         // one waited for the writer's lock: loaded once, not twice.
         if super::meta_value(&mut *tx, meta_key).await?.is_some() {

@@ -65,7 +65,7 @@ impl Store {
         at: &str,
         log: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         sqlx::query(
             "INSERT INTO heritage_locks (asset_id, state, application, reason, at, actor) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (asset_id) DO UPDATE SET \

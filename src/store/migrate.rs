@@ -221,7 +221,7 @@ impl Store {
     /// is left of it if it is dropped before.
     pub async fn begin_copy(&self) -> Result<CopyTx> {
         Ok(CopyTx {
-            tx: self.write_tx(&self.durable, true).await?,
+            tx: self.write_tx(&self.durable).await?,
             held: Vec::new(),
         })
     }

@@ -473,16 +473,16 @@ impl Store {
     /// store relies on it: audit entries chained in order, the change feeds' ids handed
     /// out in commit order, checks read and acted on in one step. PostgreSQL gets the
     /// same from one transaction-scoped advisory lock, taken first (readers never wait
-    /// for it). `immediate` takes SQLite's write lock at the start rather than at the
-    /// first write, for a transaction that reads what it then decides on.
+    /// for it). On SQLite the write lock is taken at the start (`BEGIN IMMEDIATE`): a
+    /// transaction that read first and then finds another writer committed since fails
+    /// at once with "database is locked" rather than waiting its busy timeout — which
+    /// servers sharing one file, or two connections of one pool, meet.
     pub(super) async fn write_tx(
         &self,
         pool: &AnyPool,
-        immediate: bool,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         match self.backend {
-            Backend::Sqlite if immediate => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Backend::Sqlite => Ok(pool.begin().await?),
+            Backend::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => {
                 let mut tx = pool.begin().await?;
                 // The notification reaches the listening replicas when (and only if) the

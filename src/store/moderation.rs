@@ -50,7 +50,7 @@ pub struct QueueItem {
 impl Store {
     /// Records a moderation decision and its audit entry in one transaction.
     pub async fn moderate(&self, d: &Decision, log: &AuditEntry) -> Result<()> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         sqlx::query(
             "INSERT INTO complaint_moderation (complaint_id, item, state, reason, at, actor) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -172,7 +172,7 @@ impl Store {
     /// The reporter wants no more messages about this complaint: messages not yet sent
     /// are cancelled with it. False if they had opted out already.
     pub async fn opt_out(&self, complaint_id: i64, at: &str) -> Result<bool> {
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let r = sqlx::query(
             "UPDATE complaints SET notify_opt_out_at = $1 WHERE id = $2 AND notify_opt_out_at IS NULL",
         )

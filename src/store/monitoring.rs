@@ -149,7 +149,7 @@ impl Store {
         let mut written = 0;
         while written < count {
             let n = (count - written).min(20_000);
-            let mut tx = self.write_tx(&self.pool, false).await?;
+            let mut tx = self.write_tx(&self.pool).await?;
             for _ in 0..n {
                 let filed = now_s - rng.random_range(0..span);
                 let year = time::OffsetDateTime::from_unix_timestamp(filed)

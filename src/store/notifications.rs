@@ -160,7 +160,7 @@ impl Store {
             sep.push_bind(*id);
         }
         q.push(") RETURNING id");
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let done: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(done)
@@ -176,7 +176,7 @@ impl Store {
     pub async fn requeue_notifications(&self, at: &str, at_start: bool) -> Result<(u64, u64)> {
         let cut_short = super::cut_short(at_start);
         let stale = super::stale_before();
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let mut run = async |set: &str, from: &str| -> Result<u64> {
             let sql = format!(
                 "UPDATE notifications SET {set}, updated_at = $1 \

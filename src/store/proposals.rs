@@ -89,7 +89,7 @@ impl Store {
     /// Puts a proposal on record with its audit entry, durably.
     pub async fn add_proposal(&self, p: &NewProposal, log: &AuditEntry) -> Result<Proposal> {
         let now = crate::model::now_rfc3339();
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let row = sqlx::query(
             "INSERT INTO proposals (layer, asset_id, base_version, action, feature, patch, note, \
              ward, proposer, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
@@ -152,7 +152,7 @@ impl Store {
         log: &AuditEntry,
     ) -> Result<bool> {
         let now = crate::model::now_rfc3339();
-        let mut tx = self.write_tx(&self.durable, false).await?;
+        let mut tx = self.write_tx(&self.durable).await?;
         let r = sqlx::query(
             "UPDATE proposals SET status = 'rejected', decided_at = $1, decided_by = $2, \
              decision_note = $3 WHERE id = $4 AND status = 'pending'",
