@@ -13,6 +13,7 @@ pub mod error;
 mod feed;
 pub mod guard;
 mod hcc;
+mod idempotency;
 mod health;
 mod history;
 mod locks;
@@ -240,6 +241,11 @@ pub fn app(state: AppState) -> Router {
         .merge(compressed)
         .merge(tiles::router())
         .fallback(assets_static::web_or_not_found)
+        // A POST sent again with its Idempotency-Key gets its first answer again.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         // Router layers run after routing: limits know the route's pattern (uploads).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

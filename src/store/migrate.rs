@@ -135,7 +135,7 @@ impl Store {
             "SELECT table_name::text FROM information_schema.tables \
              WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
                AND table_name NOT IN ('_sqlx_migrations', 'spatial_ref_sys', \
-                                      'rate_limits', 'login_throttle') \
+                                      'rate_limits', 'login_throttle', 'idempotency_keys') \
              ORDER BY table_name",
         )
         .fetch_all(&self.pool)

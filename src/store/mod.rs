@@ -23,6 +23,7 @@ mod complaints;
 mod documents;
 mod export;
 mod history;
+mod idempotency;
 mod limits;
 mod locks;
 mod migrate;
@@ -49,6 +50,7 @@ pub use documents::{
 };
 pub use export::Snapshot;
 pub use history::{HistoryBatch, Inspection, Maintenance};
+pub use idempotency::{KeptAnswer, KeyState};
 pub use limits::ThrottleState;
 pub use locks::LockRecord;
 pub use migrate::{Batches, Column, ColumnKind, CopyTx, Row, SqliteSource, Table, REGISTER_TABLES};
