@@ -73,6 +73,14 @@ pub enum Command {
     /// overdue) into the database, for trying the dashboard and measuring the figures at
     /// scale. Never for a real database: refused where real complaints are held.
     GenerateComplaints(GenerateComplaintsArgs),
+    /// Write a small synthetic street basemap of central Kolkata (a street grid with
+    /// English and Bengali names, a river, a park, buildings, places) as a PMTiles archive
+    /// in the Protomaps basemap schema: for tests, and to try `serve --basemap` without an
+    /// OpenStreetMap extract.
+    GenerateBasemap(GenerateBasemapArgs),
+    /// Vector tiles of the register, built ahead of time.
+    #[command(subcommand)]
+    Tiles(TilesCommand),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -289,6 +297,17 @@ pub struct ServeArgs {
     /// Keep no index snapshot (every start reads the register from the database).
     #[arg(long, conflicts_with = "index_snapshot")]
     pub no_index_snapshot: bool,
+    /// A street basemap: a PMTiles archive of vector tiles in the Protomaps basemap schema
+    /// (an OpenStreetMap extract; README, "Street basemap"), served at
+    /// `/tiles/basemap/{z}/{x}/{y}.mvt` and drawn under the register's layers
+    #[arg(long, env = "HERITAGE_ATLAS_BASEMAP")]
+    pub basemap: Option<PathBuf>,
+    /// Also serve the PMTiles archive FILE (e.g. one `tiles build` made) as NAME: its tiles
+    /// at `/tiles/NAME/{z}/{x}/{y}.mvt` with TileJSON at `/tiles/NAME.json`, and the file
+    /// itself, by range, at `/archives/NAME.pmtiles` (what MapLibre's `pmtiles://` protocol
+    /// or a CDN reads). Repeatable
+    #[arg(long, value_name = "NAME=FILE")]
+    pub archive: Vec<String>,
     /// Background workers reading documents' text (PDF text layers; OCR of scans, one
     /// core each while they work); 0 leaves it to `documents extract`.
     #[arg(long, default_value_t = defaults::TEXT_WORKERS)]
@@ -366,6 +385,8 @@ impl Default for ServeArgs {
             follow_ms: defaults::FOLLOW_MS,
             index_snapshot: None,
             no_index_snapshot: false,
+            basemap: None,
+            archive: Vec::new(),
             moderate_photos: false,
             smtp_url: None,
             smtp_from: None,
@@ -434,6 +455,65 @@ pub struct GenerateArgs {
     pub output: PathBuf,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateBasemapArgs {
+    /// The archive to write.
+    #[arg(short, long, default_value = "streets.pmtiles")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TilesCommand {
+    /// Draw every non-empty tile of the register (over a box and a zoom range) into one
+    /// PMTiles v3 archive, the same bytes the server sends, to serve from any static host
+    /// or CDN (MapLibre reads it through the `pmtiles://` protocol), or with
+    /// `serve --archive NAME=FILE`.
+    Build(TilesBuildArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TilesBuildArgs {
+    /// The archive to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The layers, comma-separated (heritage, water_bodies, parks, wards, complaints).
+    #[arg(long, default_value = "heritage,water_bodies,parks,wards")]
+    pub layers: String,
+    #[arg(long, default_value_t = 0)]
+    pub minzoom: u8,
+    #[arg(long, default_value_t = 16)]
+    pub maxzoom: u8,
+    /// West,south,east,north in degrees. Default: the extent of the layers.
+    #[arg(long, value_parser = parse_bbox)]
+    pub bbox: Option<[f64; 4]>,
+    /// The register as it stood at this instant (RFC 3339, or a date), from its history.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Threads drawing tiles. Default: one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+fn parse_bbox(s: &str) -> Result<[f64; 4], String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|e| format!("{p:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match v[..] {
+        [w, so, e, n]
+            if w < e
+                && so < n
+                && (-180.0..=180.0).contains(&w)
+                && (-180.0..=180.0).contains(&e)
+                && (-85.06..=85.06).contains(&so)
+                && (-85.06..=85.06).contains(&n) =>
+        {
+            Ok([w, so, e, n])
+        }
+        _ => Err("give west,south,east,north with west < east and south < north".into()),
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]

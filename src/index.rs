@@ -526,6 +526,22 @@ impl Index {
         *self.write(layer) = index;
     }
 
+    /// The box holding every asset of `layers` (west, south, east, north); `None` if
+    /// they are all empty.
+    pub fn extent_of(&self, layers: crate::tiles::LayerSet) -> Option<[f64; 4]> {
+        layers
+            .layers()
+            .filter_map(|l| self.read(l).extent())
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
+    }
+
     pub fn read(&self, layer: Layer) -> RwLockReadGuard<'_, LayerIndex> {
         // A panic while holding the lock leaves the data as consistent as the last
         // completed update; keep serving rather than poison every later request.

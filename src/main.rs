@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,11 +12,13 @@ use clap::Parser;
 use heritage_atlas::atlas::{Atlas, AtlasOptions};
 use heritage_atlas::config::{
     default_photos_dir, ApikeyCommand, AuditCommand, BackupArgs, Cli, Command, DocumentsCommand,
-    ExportArgs, GenerateArgs, ImportArgs, MigrateArgs, Scale, ServeArgs, UserCommand,
+    ExportArgs, GenerateArgs, ImportArgs, MigrateArgs, Scale, ServeArgs, TilesBuildArgs,
+    TilesCommand, UserCommand,
 };
 use heritage_atlas::http::serve::ServeOptions;
 use heritage_atlas::import::{self, ImportOptions};
 use heritage_atlas::store::Store;
+use heritage_atlas::tiles::archive::{self, Archive};
 use heritage_atlas::{export, synth, AppState};
 use tracing_subscriber::EnvFilter;
 
@@ -69,6 +72,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export_cmd(&cli.db, args).await,
         Command::Generate(args) => generate(args),
         Command::GenerateComplaints(args) => generate_complaints(&cli.db, args).await,
+        Command::GenerateBasemap(args) => {
+            let n = heritage_atlas::tiles::synth_basemap::write(&args.output)?;
+            println!("wrote {n} tiles to {}", args.output.display());
+            Ok(())
+        }
+        Command::Tiles(TilesCommand::Build(args)) => tiles_build(&cli.db, args).await,
         Command::User(UserCommand::Add {
             name,
             role,
@@ -415,6 +424,97 @@ async fn take_back_stale_claims(store: Store) {
     }
 }
 
+/// `tiles build`: the register's tiles into one PMTiles archive, with a progress bar and a
+/// table of tiles and bytes by zoom.
+async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
+    use heritage_atlas::tiles::{build, LayerSet};
+    let started = Instant::now();
+    let layers = LayerSet::parse(&args.layers).map_err(|e| anyhow::anyhow!("--layers: {e}"))?;
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    let index_snapshot = store.file().map(|f| f.with_extension("index"));
+    let atlas = Atlas::open(
+        store,
+        &AtlasOptions {
+            load_bundled: false,
+            tile_cache_bytes: 0,
+            photos_dir: default_photos_dir(db),
+            index_snapshot,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let wanted: Vec<_> = layers.layers().collect();
+    let past = match &args.as_of {
+        Some(t) => {
+            let t = heritage_atlas::model::as_of_instant(t)
+                .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
+            atlas.register_at(&t, &wanted).await?
+        }
+        None => None,
+    };
+    let index: &heritage_atlas::index::Index = match &past {
+        Some(p) => p,
+        None => atlas.index(),
+    };
+    let bbox = args
+        .bbox
+        .or_else(|| index.extent_of(layers))
+        .ok_or_else(|| anyhow::anyhow!("the layers are empty: nothing to build"))?;
+    let mut metadata = serde_json::Map::new();
+    metadata.insert(
+        "name".into(),
+        format!("heritage-atlas: {}", layers.name()).into(),
+    );
+    metadata.insert(
+        "attribution".into(),
+        "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)".into(),
+    );
+    if let Some(t) = &args.as_of {
+        metadata.insert("as_of".into(), t.clone().into());
+    }
+    let opts = build::BuildOptions {
+        layers,
+        minzoom: args.minzoom,
+        maxzoom: args.maxzoom,
+        bbox,
+        threads: args.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        }),
+        metadata,
+    };
+    let bar = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos} tiles drawn ({per_sec}) {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let out = args.output.clone();
+    let reports = {
+        let bar = bar.clone();
+        tokio::task::block_in_place(|| build::build(index, &opts, &out, &|n| bar.inc(n)))?
+    };
+    bar.finish_and_clear();
+    println!("zoom  drawn  tiles  bytes");
+    let (mut tiles, mut bytes) = (0, 0);
+    for r in &reports {
+        println!(
+            "{:>4} {:>6} {:>6} {:>6}",
+            r.zoom, r.visited, r.tiles, r.bytes
+        );
+        tiles += r.tiles;
+        bytes += r.bytes;
+    }
+    let size = std::fs::metadata(&args.output)?.len();
+    println!(
+        "wrote {tiles} tiles ({bytes} bytes of tiles, {size} bytes in all) to {} in {:.1} s",
+        args.output.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let notifiers = notifiers(&args)?;
@@ -536,7 +636,17 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let kept = atlas.clone();
-    let state = AppState::from_args(atlas, &args, &public_url)?;
+    let mut state = AppState::from_args(atlas, &args, &public_url)?;
+    if let Some(file) = &args.basemap {
+        state = state.with_archive(Archive::open(archive::BASEMAP, file).await?);
+    }
+    for a in &args.archive {
+        let Some((name, file)) = a.split_once('=') else {
+            anyhow::bail!("--archive {a}: give NAME=FILE");
+        };
+        archive::check_name(name).map_err(anyhow::Error::msg)?;
+        state = state.with_archive(Archive::open(name, Path::new(file)).await?);
+    }
     // The proxies `--trusted-proxies` names, parsed once: believed for client addresses,
     // and exempt from the per-address connection cap.
     let opts = ServeOptions::from_args(&args, state.proxies.clone());

@@ -214,6 +214,7 @@ pub fn warm() {
 /// A style with its relative URLs made absolute for the origin the client used
 /// (MapLibre resolves source and glyph URLs only when absolute).
 async fn style(
+    axum::extract::State(s): axum::extract::State<AppState>,
     Path(name): Path<String>,
     super::BaseUrl(base): super::BaseUrl,
     Params(NoParams {}): Params<NoParams>,
@@ -226,6 +227,9 @@ async fn style(
     let f = Styles::get(&format!("{stem}.json")).ok_or_else(not_found)?;
     let mut style: Value = serde_json::from_slice(&f.data)
         .map_err(|e| ApiError::Internal(format!("style {stem}: {e}")))?;
+    if s.has_basemap() && stem == "heritage" {
+        with_basemap(&mut style)?;
+    }
     let absolute = |v: &mut Value| {
         if let Some(s) = v.as_str().filter(|s| s.starts_with('/')) {
             *v = Value::String(format!("{base}{s}"));
@@ -260,6 +264,33 @@ async fn style(
         }
     }
     Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(style)).into_response())
+}
+
+/// The style with the street basemap under the register's layers: its source, and the
+/// layers of `styles/basemap/layers.json` (made from `@protomaps/basemaps` by
+/// `scripts/basemap-layers.mjs`) right above the style's own background.
+fn with_basemap(style: &mut Value) -> Result<(), ApiError> {
+    let f = Styles::get("basemap/layers.json")
+        .ok_or_else(|| ApiError::Internal("styles/basemap/layers.json is not built in".into()))?;
+    let layers: Vec<Value> = serde_json::from_slice(&f.data)
+        .map_err(|e| ApiError::Internal(format!("styles/basemap/layers.json: {e}")))?;
+    if let Some(sources) = style.get_mut("sources").and_then(Value::as_object_mut) {
+        sources.insert(
+            crate::tiles::archive::BASEMAP.into(),
+            serde_json::json!({"type": "vector", "url": "/tiles/basemap.json"}),
+        );
+    }
+    if let Some(own) = style.get_mut("layers").and_then(Value::as_array_mut) {
+        let at = own
+            .iter()
+            .position(|l| l.get("type").and_then(Value::as_str) != Some("background"))
+            .unwrap_or(own.len());
+        own.splice(at..at, layers);
+    }
+    if let Some(m) = style.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.insert("heritage-atlas:basemap".into(), Value::Bool(true));
+    }
+    Ok(())
 }
 
 /// Glyph ranges. A comma-joined font stack takes the first font we have; a range or font

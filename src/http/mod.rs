@@ -13,9 +13,9 @@ pub mod error;
 mod feed;
 pub mod guard;
 mod hcc;
-mod idempotency;
 mod health;
 mod history;
+mod idempotency;
 mod locks;
 pub mod metrics;
 mod moderation;
@@ -89,6 +89,8 @@ pub struct AppState {
     pub stamped: moka::sync::Cache<(String, String), String>,
     /// Months between inspections, per grade (`--inspection-months`).
     pub intervals: crate::stats::Intervals,
+    /// PMTiles archives served by name: the basemap (`--basemap`) and `--archive`s.
+    pub archives: Arc<std::collections::BTreeMap<String, Arc<crate::tiles::archive::Archive>>>,
 }
 
 impl AppState {
@@ -121,6 +123,7 @@ impl AppState {
             watch_area_loss: args.watch_area_loss / 100.0,
             stamped: moka::sync::Cache::new(10_000),
             intervals: args.inspection_months,
+            archives: Arc::default(),
         })
     }
 
@@ -172,6 +175,19 @@ impl AppState {
             None => self.public_url.split("://").next().unwrap_or("http"),
         };
         format!("{proto}://{host}")
+    }
+
+    /// Serves `archive` under its name (the basemap's is [`archive::BASEMAP`]).
+    ///
+    /// [`archive::BASEMAP`]: crate::tiles::archive::BASEMAP
+    pub fn with_archive(mut self, archive: crate::tiles::archive::Archive) -> Self {
+        Arc::make_mut(&mut self.archives).insert(archive.name.clone(), Arc::new(archive));
+        self
+    }
+
+    /// Whether a street basemap is served.
+    pub fn has_basemap(&self) -> bool {
+        self.archives.contains_key(crate::tiles::archive::BASEMAP)
     }
 
     /// Sets the per-client complaint limit (0: none).

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use tilejson::{Bounds, Center, TileJSON, VectorLayer};
 
 use super::{ApiError, AppState};
+use crate::tiles::archive::Archive;
 use crate::tiles::cache::{CachedTile, Coding, TileKey};
 use crate::tiles::{self, LayerSet, TileCoord, MAX_ZOOM};
 
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tile))
         .route("/tiles/{tilejson}", get(tilejson))
+        .route("/archives/{file}", get(archive_file))
 }
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -42,6 +44,14 @@ async fn tile(
     super::Params(p): super::Params<TileParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if let Some(a) = s.archives.get(&layers) {
+        if p.as_of.is_some() {
+            return Err(ApiError::param(format!(
+                "as_of: the archive {layers} holds one state of the map"
+            )));
+        }
+        return archive_tile(&s, a, (&z, &x, &y), &headers).await;
+    }
     let layers = layer_set(&layers)?;
     let as_of = p
         .as_of
@@ -55,21 +65,7 @@ async fn tile(
             crate::model::as_of_instant(v).map_err(|e| ApiError::param(e.to_string()))
         })
         .transpose()?;
-    let y = y
-        .strip_suffix(".mvt")
-        .or_else(|| y.strip_suffix(".pbf"))
-        .unwrap_or(&y);
-    let bad = || {
-        ApiError::BadRequest(format!(
-            "no tile {z}/{x}/{y}: zoom must be 0–{MAX_ZOOM} and x, y below 2^zoom"
-        ))
-    };
-    let (zn, xn, yn) = (
-        z.parse::<u8>().map_err(|_| bad())?,
-        x.parse::<u32>().map_err(|_| bad())?,
-        y.parse::<u32>().map_err(|_| bad())?,
-    );
-    let coord = TileCoord::new_checked(zn, xn, yn).ok_or_else(bad)?;
+    let coord = tile_coord(&z, &x, &y)?;
     let key = TileKey {
         layers,
         tile: coord,
@@ -172,9 +168,149 @@ async fn tile(
     Ok((StatusCode::OK, h, body).into_response())
 }
 
+/// The tile `z/x/y` of a request path (`y` with or without `.mvt` or `.pbf`).
+fn tile_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(y);
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "no tile {z}/{x}/{y}: zoom must be 0–{MAX_ZOOM} and x, y below 2^zoom"
+        ))
+    };
+    let (zn, xn, yn) = (
+        z.parse::<u8>().map_err(|_| bad())?,
+        x.parse::<u32>().map_err(|_| bad())?,
+        y.parse::<u32>().map_err(|_| bad())?,
+    );
+    TileCoord::new_checked(zn, xn, yn).ok_or_else(bad)
+}
+
+/// A tile of a PMTiles archive, as stored when the client takes its coding (gzip), else
+/// decompressed; with a content ETag, and `204` where the archive has no tile (empty, or
+/// past its zooms: MapLibre draws from the tile above).
+async fn archive_tile(
+    s: &AppState,
+    a: &Archive,
+    (z, x, y): (&str, &str, &str),
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let t = tile_coord(z, x, y)?;
+    let stored = a
+        .tile(t.z, t.x, t.y)
+        .await
+        .map_err(|e| ApiError::Internal(format!("archive {}: {e}", a.name)))?;
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!("public, max-age={}", s.tile_max_age))
+            .unwrap_or(HeaderValue::from_static("no-cache")),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let Some(stored) = stored.filter(|b| !b.is_empty()) else {
+        return Ok((StatusCode::NO_CONTENT, h).into_response());
+    };
+    let etag = format!("\"{:016x}\"", crate::tiles::cache::fnv1a(&stored));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+    );
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
+    let accepted = Accepted::from(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    let body = if !a.gzipped {
+        let coding = negotiate_accepted(accepted);
+        let body = tokio::task::spawn_blocking(move || {
+            crate::tiles::cache::compress(&stored, coding, crate::tiles::cache::Effort::OnDemand)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile compression failed: {e}")))?;
+        set_coding(&mut h, coding);
+        body
+    } else if accepted.gzip {
+        set_coding(&mut h, Coding::Gzip);
+        stored
+    } else {
+        let name = a.name.clone();
+        tokio::task::spawn_blocking(move || gunzip(&stored))
+            .await
+            .map_err(|e| ApiError::Internal(format!("tile decompression failed: {e}")))?
+            .map_err(|e| ApiError::Internal(format!("archive {name}: a tile is not gzip: {e}")))?
+    };
+    Ok((StatusCode::OK, h, body).into_response())
+}
+
+/// Ungzips a stored tile, up to [`tiles::MAX_TILE_BYTES`] × 8 (a basemap tile is tens of
+/// KB; a bomb in an archive stops there).
+fn gunzip(b: &[u8]) -> std::io::Result<bytes::Bytes> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let limit = (tiles::MAX_TILE_BYTES * 8) as u64;
+    flate2::read::GzDecoder::new(b)
+        .take(limit + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(std::io::Error::other("larger than any tile"));
+    }
+    Ok(out.into())
+}
+
+fn set_coding(h: &mut HeaderMap, coding: Coding) {
+    match coding {
+        Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
+        Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+        Coding::Identity => None,
+    };
+}
+
+/// An archive's file, as a CDN would serve it (ranges, `Last-Modified`): what MapLibre's
+/// `pmtiles://` protocol reads.
+async fn archive_file(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    req: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let a = file
+        .strip_suffix(".pmtiles")
+        .and_then(|name| s.archives.get(name))
+        .ok_or_else(|| ApiError::NotFound(format!("no archive {file}")))?;
+    use tower::ServiceExt;
+    let r = tower_http::services::ServeFile::new_with_mime(
+        &a.path,
+        &"application/vnd.pmtiles"
+            .parse()
+            .unwrap_or(mime::APPLICATION_OCTET_STREAM),
+    )
+    .oneshot(req)
+    .await
+    .map_err(|e| ApiError::Internal(format!("archive {}: {e}", a.name)))?;
+    let mut r = r.map(axum::body::Body::new);
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!("public, max-age={}", s.tile_max_age))
+            .unwrap_or(HeaderValue::from_static("no-cache")),
+    );
+    Ok(r)
+}
+
 /// Picks brotli, then gzip, then identity, by what `Accept-Encoding` allows (`q=0` refuses).
 pub(super) fn negotiate(accept: &str) -> Coding {
-    let a = Accepted::from(accept);
+    negotiate_accepted(Accepted::from(accept))
+}
+
+fn negotiate_accepted(a: Accepted) -> Coding {
     if a.br {
         Coding::Brotli
     } else if a.gzip {
@@ -223,53 +359,16 @@ async fn tilejson(
     let name = file
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(format!("no such resource: /tiles/{file}")))?;
+    if let Some(a) = s.archives.get(name) {
+        return Ok(Json(archive_tilejson(a, &base)));
+    }
     let layers = layer_set(name)?;
-    let index = s.atlas.index();
-    let mut bounds: Option<[f64; 4]> = None;
-    let vector_layer = |id: &str, description: &str, fields: Vec<(&str, &str)>| {
-        let fields = fields
-            .into_iter()
-            .map(|(k, t)| (k.to_string(), t.to_string()))
-            .collect();
-        VectorLayer {
-            description: Some(description.to_string()),
-            minzoom: Some(0),
-            maxzoom: Some(MAX_ZOOM),
-            ..VectorLayer::new(id.to_string(), fields)
-        }
-    };
-    let mut vector_layers = Vec::new();
-    for layer in layers.layers() {
-        if let Some(env) = index.read(layer).extent() {
-            let b = bounds.get_or_insert([180.0, 90.0, -180.0, -90.0]);
-            *b = [
-                b[0].min(env[0]),
-                b[1].min(env[1]),
-                b[2].max(env[2]),
-                b[3].max(env[3]),
-            ];
-        }
-        vector_layers.push(vector_layer(
-            layer.as_str(),
-            layer.title(),
-            tiles::fields(layer),
-        ));
-    }
-    if layers.layers().next().is_some() {
-        vector_layers.push(vector_layer(
-            tiles::LABELS,
-            "One point per named area (and per ward) where its label goes, in the tile holding it: an area cut by tile edges is labelled once",
-            tiles::label_fields(),
-        ));
-    }
-    if layers.has_complaints() {
-        vector_layers.push(vector_layer(
-            "complaints",
-            "Citizens' complaints (public fields only)",
-            tiles::complaint_fields(),
-        ));
-    }
-    let [w, so, e, n] = bounds.unwrap_or(crate::model::KMC_BOUNDS);
+    let [w, so, e, n] = s
+        .atlas
+        .index()
+        .extent_of(layers)
+        .unwrap_or(crate::model::KMC_BOUNDS);
+    let vector_layers = tiles::vector_layers(layers);
     Ok(Json(tilejson::tilejson! {
         tiles: vec![format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layers.name())],
         name: format!("heritage-atlas: {}", layers.name()),
@@ -284,4 +383,30 @@ async fn tilejson(
         center: Center::new((w + e) / 2.0, (so + n) / 2.0, 12),
         vector_layers: vector_layers,
     }))
+}
+
+/// An archive's TileJSON: its zooms, bounds and centre from the header, its layers and
+/// attribution from its metadata.
+fn archive_tilejson(a: &Archive, base: &str) -> TileJSON {
+    let [w, so, e, n] = a.bounds;
+    let mut tj = tilejson::tilejson! {
+        tiles: vec![format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", a.name)],
+        name: a.metadata.get("name").and_then(|v| v.as_str()).unwrap_or(&a.name).to_string(),
+        scheme: "xyz".to_string(),
+        minzoom: a.minzoom,
+        maxzoom: a.maxzoom,
+        bounds: Bounds::new(w, so, e, n),
+        center: Center::new(a.center[0], a.center[1], a.center[2] as u8),
+    };
+    tj.attribution = a.attribution();
+    tj.description = a
+        .metadata
+        .get("description")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    tj.vector_layers = a
+        .metadata
+        .get("vector_layers")
+        .and_then(|v| serde_json::from_value::<Vec<VectorLayer>>(v.clone()).ok());
+    tj
 }

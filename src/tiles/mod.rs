@@ -4,10 +4,13 @@
 //!
 //! Nothing here reads SQL: a tile is a function of the index at the moment it is drawn.
 
+pub mod archive;
+pub mod build;
 pub mod cache;
 pub mod clip;
 pub mod coord;
 pub mod mvt;
+pub mod synth_basemap;
 
 use std::sync::Arc;
 
@@ -280,6 +283,42 @@ fn tag<'a, R>(w: &mut LayerWriter<'a>, f: &Field<R>, r: &'a R) {
         // No tile field is a float or a boolean (a schema test says so).
         Prop::Num(_) | Prop::Bool(_) => {}
     }
+}
+
+/// The layers a tile of `layers` holds, with their fields, for TileJSON's
+/// `vector_layers` (the server's and a built archive's).
+pub fn vector_layers(layers: LayerSet) -> Vec<tilejson::VectorLayer> {
+    let vector_layer = |id: &str, description: &str, fields: Vec<(&str, &str)>| {
+        let fields = fields
+            .into_iter()
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .collect();
+        tilejson::VectorLayer {
+            description: Some(description.to_string()),
+            minzoom: Some(0),
+            maxzoom: Some(MAX_ZOOM),
+            ..tilejson::VectorLayer::new(id.to_string(), fields)
+        }
+    };
+    let mut vector_layers: Vec<_> = layers
+        .layers()
+        .map(|layer| vector_layer(layer.as_str(), layer.title(), fields(layer)))
+        .collect();
+    if layers.layers().next().is_some() {
+        vector_layers.push(vector_layer(
+            LABELS,
+            "One point per named area (and per ward) where its label goes, in the tile holding it: an area cut by tile edges is labelled once",
+            label_fields(),
+        ));
+    }
+    if layers.has_complaints() {
+        vector_layers.push(vector_layer(
+            "complaints",
+            "Citizens' complaints (public fields only)",
+            complaint_fields(),
+        ));
+    }
+    vector_layers
 }
 
 /// Draws one tile of the given layers.

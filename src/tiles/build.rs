@@ -1,0 +1,192 @@
+//! `tiles build`: every non-empty tile of the register, over a box and a zoom range, into
+//! one PMTiles v3 archive (gzip tiles, TileJSON metadata) that any static host or CDN can
+//! serve and MapLibre reads through the `pmtiles://` protocol.
+//!
+//! Tiles are drawn by [`super::render`], the server's own renderer, so a tile of the
+//! archive is byte for byte the server's (uncompressed). Zooms are built in order; a tile
+//! is visited only if its parent held something (a child's buffered box lies inside its
+//! parent's, so an empty parent has empty children), which keeps a country-wide layer's
+//! z12 to the tiles that hold water. Within a zoom, tiles are drawn in batches on every
+//! core and written in PMTiles' Hilbert order.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use pmtiles::{Compression, PmTilesWriter, TileId, TileType};
+
+use super::cache::{compress, Coding, Effort};
+use super::{render, LayerSet, TileCoord};
+use crate::index::Index;
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub layers: LayerSet,
+    pub minzoom: u8,
+    pub maxzoom: u8,
+    /// West, south, east, north.
+    pub bbox: [f64; 4],
+    /// Threads drawing tiles.
+    pub threads: usize,
+    /// Metadata fields beside the layers (name, description, attribution …).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What was built, per zoom.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ZoomReport {
+    pub zoom: u8,
+    /// Tiles drawn.
+    pub visited: usize,
+    /// Tiles written (non-empty).
+    pub tiles: usize,
+    /// Their bytes, gzip.
+    pub bytes: u64,
+}
+
+/// Tiles drawn in one go per thread pool round: bounded memory whatever the zoom.
+const BATCH: usize = 2048;
+
+/// Builds the archive at `out`; `progress` is told of each tile drawn.
+pub fn build(
+    index: &Index,
+    opts: &BuildOptions,
+    out: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Vec<ZoomReport>> {
+    anyhow::ensure!(
+        opts.minzoom <= opts.maxzoom && opts.maxzoom <= super::MAX_ZOOM,
+        "zooms {}–{}: the first must not pass the last, nor the last {}",
+        opts.minzoom,
+        opts.maxzoom,
+        super::MAX_ZOOM
+    );
+    let [w, s, e, n] = opts.bbox;
+    let center = ((w + e) / 2.0, (s + n) / 2.0);
+    let mut metadata = opts.metadata.clone();
+    metadata.insert(
+        "vector_layers".into(),
+        serde_json::to_value(super::vector_layers(opts.layers))?,
+    );
+    let file = File::create(out)?;
+    let mut writer = PmTilesWriter::new(TileType::Mvt)
+        .precompressed(Compression::Gzip)
+        .min_zoom(opts.minzoom)
+        .max_zoom(opts.maxzoom)
+        .bounds(w, s, e, n)
+        .center(center.0, center.1)
+        .center_zoom(opts.minzoom.max(opts.maxzoom.min(14)))
+        .metadata(serde_json::Value::Object(metadata).to_string())
+        .create(BufWriter::new(file))?;
+    let mut reports = Vec::new();
+    // The tiles to visit at the current zoom.
+    let mut todo = covering(opts.bbox, opts.minzoom);
+    for z in opts.minzoom..=opts.maxzoom {
+        todo.sort_unstable_by_key(|t| hilbert(*t));
+        let mut report = ZoomReport {
+            zoom: z,
+            visited: todo.len(),
+            ..Default::default()
+        };
+        let mut full = Vec::new();
+        for batch in todo.chunks(BATCH) {
+            let drawn = draw(index, opts.layers, batch, opts.threads.max(1), progress);
+            for (t, gz) in batch.iter().zip(drawn) {
+                let Some(gz) = gz else { continue };
+                writer.add_tile(pmtiles::TileCoord::new(t.z, t.x, t.y)?, &gz)?;
+                report.tiles += 1;
+                report.bytes += gz.len() as u64;
+                full.push(*t);
+            }
+        }
+        reports.push(report);
+        if z < opts.maxzoom {
+            let [bw, bs, be, bn] = opts.bbox;
+            let inside = covering_range([bw, bs, be, bn], z + 1);
+            todo = full
+                .iter()
+                .flat_map(|t| children(*t))
+                .filter(|c| {
+                    let (x0, x1, y0, y1) = inside;
+                    (x0..=x1).contains(&c.x) && (y0..=y1).contains(&c.y)
+                })
+                .collect();
+        }
+    }
+    writer.finalize()?;
+    Ok(reports)
+}
+
+/// Draws `tiles` on `threads` threads: each one's gzip bytes, `None` if empty.
+fn draw(
+    index: &Index,
+    layers: LayerSet,
+    tiles: &[TileCoord],
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Option<Vec<u8>>> {
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<Option<Vec<u8>>> = vec![None; tiles.len()];
+    let slots: Vec<std::sync::Mutex<Option<Vec<u8>>>> =
+        tiles.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(t) = tiles.get(i) else { break };
+                let r = render(index, layers, *t);
+                if !r.bytes.is_empty() {
+                    let gz = compress(&r.bytes, Coding::Gzip, Effort::Once).to_vec();
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(gz);
+                }
+                progress(1);
+            });
+        }
+    });
+    for (o, s) in out.iter_mut().zip(slots) {
+        *o = s.into_inner().unwrap_or_else(|e| e.into_inner());
+    }
+    out
+}
+
+/// The tiles of zoom `z` covering `bbox`.
+pub fn covering(bbox: [f64; 4], z: u8) -> Vec<TileCoord> {
+    let (x0, x1, y0, y1) = covering_range(bbox, z);
+    let mut v = Vec::with_capacity(((x1 - x0 + 1) as usize) * ((y1 - y0 + 1) as usize));
+    for x in x0..=x1 {
+        for y in y0..=y1 {
+            v.push(TileCoord { z, x, y });
+        }
+    }
+    v
+}
+
+/// The columns and rows of zoom `z` covering `bbox`: `(x0, x1, y0, y1)`, inclusive.
+fn covering_range([w, s, e, n]: [f64; 4], z: u8) -> (u32, u32, u32, u32) {
+    let nw = TileCoord::containing(w, n, z);
+    let se = TileCoord::containing(e, s, z);
+    (nw.x, se.x, nw.y, se.y)
+}
+
+fn children(t: TileCoord) -> [TileCoord; 4] {
+    let (z, x, y) = (t.z + 1, t.x * 2, t.y * 2);
+    [
+        TileCoord { z, x, y },
+        TileCoord { z, x: x + 1, y },
+        TileCoord { z, x, y: y + 1 },
+        TileCoord {
+            z,
+            x: x + 1,
+            y: y + 1,
+        },
+    ]
+}
+
+/// PMTiles' tile id: the order tiles are best written in.
+pub(super) fn hilbert(t: TileCoord) -> u64 {
+    pmtiles::TileCoord::new(t.z, t.x, t.y)
+        .map(|c| TileId::from(c).value())
+        .unwrap_or(u64::MAX)
+}
