@@ -14,12 +14,7 @@ async fn inspections(srv: &TestServer, code: &str) -> usize {
     v["inspections"].as_array().map_or(0, |a| a.len())
 }
 
-fn inspect(
-    srv: &TestServer,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> reqwest::RequestBuilder {
+fn inspect(srv: &TestServer, token: &str, key: &str, body: &Value) -> reqwest::RequestBuilder {
     reqwest::Client::new()
         .post(srv.url("/assets/HER-0001/inspections"))
         .bearer_auth(token)
@@ -52,7 +47,10 @@ async fn an_inspection_sent_twice_is_recorded_once_and_answered_alike() {
 
     // The same key with another body is a mistake of the client's.
     let other_body = json!({"condition": "poor", "inspected_at": "2026-11-30"});
-    let r = inspect(&srv, &officer, "k-1", &other_body).send().await.unwrap();
+    let r = inspect(&srv, &officer, "k-1", &other_body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 422);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], "unprocessable");

@@ -41,6 +41,8 @@ import * as hcc from './js/hcc.js';
 import * as dashboard from './js/dashboard.js';
 import * as wardReport from './js/wardreport.js';
 import * as screening from './js/screening.js';
+import * as offline from './js/offline.js';
+import * as outbox from './js/outbox.js';
 
 function showError(message) {
   const el = document.getElementById('map-error');
@@ -154,6 +156,10 @@ async function start() {
   for (const v of Object.values(VIEWS)) v.init(ctx);
   search.init(ctx);
   asof.init();
+  // Offline field mode: the service worker, "Keep ward N offline", and the writes made
+  // with no network (sent when it returns). Neither may stop the page if it fails.
+  try { offline.init(ctx); } catch (e) { console.warn('offline mode:', e); }
+  outbox.init().catch((e) => console.warn('outbox:', e));
 
   // Layer toggles in the legend.
   for (const box of $$('#legend input[data-group]')) {

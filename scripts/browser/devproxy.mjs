@@ -22,7 +22,7 @@ const up = new URL(upstream);
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.txt': 'text/plain',
-  '.woff2': 'font/woff2', '.png': 'image/png',
+  '.woff2': 'font/woff2', '.png': 'image/png', '.webmanifest': 'application/manifest+json',
 };
 
 /** The file of web/ a path names, or null (never outside web/). */

@@ -1,6 +1,7 @@
 // The server's HTTP API. Every call goes to our own origin (the CSP allows nothing else).
 import { session } from './dom.js';
 import { t } from './i18n.js';
+import * as saved from './offlinedata.js';
 
 export class ApiError extends Error {
   constructor(status, body, retryAfter) {
@@ -85,10 +86,13 @@ function dropToken(auth, applicant, err) {
  * the answer is {status, data, etag, location}; `keep` lists error statuses answered as
  * data rather than thrown (a delisted asset's 410 carries its record).
  */
-async function request(method, url, { json, type, form, raw, auth = false, applicant = false, signal, ifMatch, full = false, keep = [] } = {}) {
+async function request(method, url, { json, type, form, raw, auth = false, applicant = false, signal, ifMatch, key, full = false, keep = [] } = {}) {
   const headers = { Accept: 'application/json' };
   let body;
   if (ifMatch) headers['If-Match'] = ifMatch;
+  // A write that may be sent again (the outbox's, outbox.js): the server answers a repeat
+  // of the same key with the first answer instead of writing twice.
+  if (key) headers['Idempotency-Key'] = key;
   if (json !== undefined) {
     headers['Content-Type'] = type || 'application/json';
     body = JSON.stringify(json);
@@ -114,13 +118,16 @@ async function request(method, url, { json, type, form, raw, auth = false, appli
   }
   if (!res.ok && !keep.includes(res.status)) {
     const retry = Number(res.headers.get('Retry-After'));
-    const err = new ApiError(res.status, data, Number.isFinite(retry) ? retry : null);
+    const err = new ApiError(res.status, data, Number.isFinite(retry) && res.headers.get('Retry-After') ? retry : null);
     err.etag = res.headers.get('ETag');
     if (res.status === 401 && token) dropToken(auth, applicant, err);
     throw err;
   }
   if (!full) return data;
-  return { status: res.status, data, etag: res.headers.get('ETag'), location: res.headers.get('Location') };
+  return {
+    status: res.status, data, etag: res.headers.get('ETag'), location: res.headers.get('Location'),
+    replayed: res.headers.get('Idempotent-Replayed') === 'true',
+  };
 }
 
 /** A SHA-256 as it may go into a path: 64 lower-case hex digits, or an error. */
@@ -180,6 +187,23 @@ function upload(method, url, file, { auth = false, applicant = false, onProgress
   });
 }
 
+/**
+ * `call()`, or with no network (status 0) `fallback()`: the wards a field officer kept
+ * offline answer search, Near me and "which ward" (offlinedata.js). An empty offline
+ * answer is not taken for a real one: the network error stands then.
+ */
+async function orSaved(call, fallback) {
+  try {
+    return await call();
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 0) throw e;
+    let r = null;
+    try { r = await fallback(); } catch { r = null; }
+    if (!r || (r.features && !r.features.length && !(await saved.wards()).length)) throw e;
+    return r;
+  }
+}
+
 const qs = (params) => {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -225,11 +249,20 @@ async function screening(work, { distance_m, layers, f }, signal) {
 
 export const api = {
   qs,
-  search: (q, signal, limit = 8) => request('GET', `/search?${qs({ q, limit })}`, { signal }),
+  search: (q, signal, limit = 8) => orSaved(() => request('GET', `/search?${qs({ q, limit })}`, { signal }), () => saved.search(q, limit)),
   /** An asset's record; a delisted one (410) too, with `delisted: {at, reason}`. */
   asset: (id, asOf) => request('GET', `/assets/${encodeURIComponent(id)}${asOf ? `?${qs({ as_of: asOf })}` : ''}`, { keep: [410] }),
-  nearby: (p, signal) => request('GET', `/nearby?${qs(p)}`, { signal }),
-  at: (lon, lat, signal) => request('GET', `/at?${qs({ lon, lat })}`, { signal }),
+  nearby: (p, signal) => orSaved(() => request('GET', `/nearby?${qs(p)}`, { signal }), () => saved.nearby(p)),
+  at: (lon, lat, signal) => orSaved(() => request('GET', `/at?${qs({ lon, lat })}`, { signal }), () => saved.at(lon, lat)),
+  /**
+   * A write the outbox sends (outbox.js: inspections, maintenance entries, complaints as
+   * multipart): POST `json` or `form` with its Idempotency-Key, as staff (`auth`) or
+   * anyone. Answers {status, data, replayed}.
+   */
+  post: async (url, { json, form, auth = false, key }) => {
+    const r = await request('POST', url, { json, form, auth, key, full: true });
+    return { status: r.status, data: r.data, replayed: r.replayed };
+  },
   services: () => request('GET', '/open311/v2/services.json'),
   service: (code) => request('GET', `/open311/v2/services/${encodeURIComponent(code)}.json`),
   items: (collection, params, signal) => request('GET', `/collections/${encodeURIComponent(collection)}/items?${qs(params)}`, { signal }),
@@ -239,7 +272,6 @@ export const api = {
     filter: `status IN ('submitted','acknowledged','in_progress') AND S_DWITHIN(geometry, POINT(${lon} ${lat}), 50, meters)`,
     limit: 20,
   })}`, { signal }),
-  file: (form) => request('POST', '/complaints', { form }),
   support: (ticket) => request('POST', `/complaints/${encodeURIComponent(ticket)}/support`),
   complaint: (ticket) => request('GET', `/complaints/${encodeURIComponent(ticket)}`),
   login: (name, password) => request('POST', '/auth/login', { json: { name, password } }),
@@ -263,8 +295,6 @@ export const api = {
   notifications: (p) => request('GET', `/notifications?${qs(p)}`, { auth: true }),
   retryNotification: (id) => request('POST', `/notifications/${encodeURIComponent(id)}/retry`, { auth: true }),
   audit: (subject) => request('GET', `/audit?${qs({ subject, limit: 100 })}`),
-  inspect: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/inspections`, { json: body, auth: true }),
-  maintain: (code, body) => request('POST', `/assets/${encodeURIComponent(code)}/maintenance`, { json: body, auth: true }),
   addDocument: (code, form) => request('POST', `/assets/${encodeURIComponent(code)}/documents`, { form, auth: true }),
   // Editing the register (OGC API Features Part 4): officers write, field staff propose
   // (202 with the proposal). Every answer is {status, data, etag, location}.

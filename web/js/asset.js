@@ -22,6 +22,7 @@ import { reveal } from './panel.js';
 import { verifyForm, forget } from './verify.js';
 import { statusBadge, TYPES, LANGUAGES } from './docview.js';
 import * as feed from './feed.js';
+import * as outbox from './outbox.js';
 
 let ctx;
 let seq = 0;
@@ -36,6 +37,15 @@ export function init(c) {
   versions.init(() => { if (state && state.data && tab === 'history') render(); });
   // "Map as of" on or off: the open record is reloaded as of that day (or today).
   mapctl.onAsOf(() => { if (state && state.id && !el().hidden) load(state.id); });
+  // A write made offline was sent: the map, and the open record if it is about it.
+  outbox.onSent((item) => {
+    if (item.kind !== 'inspection' && item.kind !== 'maintenance') return;
+    mapctl.refreshAssets();
+    const code = state && state.data && state.data.properties ? state.data.properties.code : null;
+    if (code && item.url === `/assets/${encodeURIComponent(code)}/${item.kind === 'inspection' ? 'inspections' : 'maintenance'}` && !el().hidden && !state.asOf) {
+      load(code, { keep: true });
+    }
+  });
 }
 
 /** The asset's code and tab from the URL's argument ('HER-0001' or 'HER-0001/history'). */
@@ -388,6 +398,12 @@ function draw() {
     changesSection());
 }
 
+/** What the outbox's banner calls a place: its name in the current language, and its code. */
+function placeName(p) {
+  const name = getLang() === 'bn' && p.name_bn ? p.name_bn : p.name;
+  return name ? `${name} (${p.code})` : p.code;
+}
+
 /** The ward the asset is in, as far as the page knows (its own, else from its location). */
 function wardOf(p) {
   if (p.ward !== null && p.ward !== undefined) return p.ward;
@@ -446,13 +462,18 @@ function staffTools(p) {
     line().className = 'form-status';
     line().textContent = t('rec.saving');
     try {
-      const key = await promise();
+      // A string key, or {key, queued}: a write made with no network waits in the outbox,
+      // and the record stays as it is until it is sent.
+      const r = await promise();
+      const key = typeof r === 'string' ? r : r.key;
       state.forms[form] = { kind: 'success', key };
       if (after) after();
-      const data = await api.asset(p.code);
-      state.data = data;
+      if (!r.queued) {
+        const data = await api.asset(p.code);
+        state.data = data;
+      }
       render();
-      loadChanges(seq);
+      if (!r.queued) loadChanges(seq);
       document.getElementById(`rec-${form}-status`)?.focus({ preventScroll: false });
     } catch (e) {
       const btn = document.getElementById(button.id);
@@ -515,7 +536,9 @@ function staffTools(p) {
     const body = { condition: cond.value };
     if (inspAt.value) body.inspected_at = inspAt.value;
     if (notes.value.trim()) body.notes = notes.value.trim();
-    saved('inspection', () => api.inspect(p.code, body).then(() => 'rec.savedInspection'), inspBtn, null, () => {
+    saved('inspection', () => outbox.submit({
+      kind: 'inspection', url: `/assets/${encodeURIComponent(p.code)}/inspections`, json: body, auth: true, label: placeName(p),
+    }).then((r) => (r.queued ? { key: 'rec.queuedInspection', queued: true } : 'rec.savedInspection')), inspBtn, null, () => {
       mapctl.refreshAssets();
       empty('rec-notes');
     });
@@ -551,7 +574,9 @@ function staffTools(p) {
     if (completed.value) body.completed_on = completed.value;
     if (contractor.value.trim()) body.contractor = contractor.value.trim();
     if (cost.value !== '') body.cost_inr = Number(cost.value);
-    saved('maintenance', () => api.maintain(p.code, body).then(() => 'rec.savedMaintenance'), maintBtn, null, () => {
+    saved('maintenance', () => outbox.submit({
+      kind: 'maintenance', url: `/assets/${encodeURIComponent(p.code)}/maintenance`, json: body, auth: true, label: placeName(p),
+    }).then((r) => (r.queued ? { key: 'rec.queuedMaintenance', queued: true } : 'rec.savedMaintenance')), maintBtn, null, () => {
       empty('rec-description', 'rec-started_on', 'rec-completed_on', 'rec-contractor', 'rec-cost_inr');
     });
     return undefined;

@@ -58,8 +58,27 @@ function viewFromHash() {
   return { center: [lng, lat], zoom };
 }
 
+// Tile archives (`pmtiles:///archives/NAME.pmtiles`, or `pmtiles://http://host/…`) are read
+// in the page with HTTP range requests by the pmtiles package's MapLibre protocol. The
+// package is fetched the first time a style or source names such an archive, so a page
+// without one never loads it. One Protocol for the page: it keeps each archive's header
+// and directories between tiles.
+let archives = null;
+function registerArchives() {
+  if (registerArchives.done) return;
+  registerArchives.done = true;
+  maplibregl.addProtocol('pmtiles', async (params, abortController) => {
+    if (!archives) {
+      archives = import('/vendor/pmtiles/pmtiles.mjs').then((m) => new m.Protocol());
+      archives.catch(() => { archives = null; }); // a failed fetch of the module is retried
+    }
+    return (await archives).tile(params, abortController);
+  });
+}
+
 export function createMap(container) {
   const view = viewFromHash() || KOLKATA;
+  registerArchives();
   map = new maplibregl.Map({
     container,
     style: STYLE_URL,
@@ -93,6 +112,7 @@ export function createMap(container) {
   // (English) credit is gone before the control reads it.
   map.on('sourcedata', dropSourceCredits);
   map.on('styledata', dropSourceCredits);
+  map.on('styledata', () => { if (hasBasemap() !== creditNamesOsm) addCredit(); });
   addCredit();
   onLangChange(addCredit); // first: the new control then gets relabelled with the rest
   onLangChange(relabelControls);
@@ -159,17 +179,33 @@ function uiStrings() {
 // ---- the credit line ------------------------------------------------------------------------
 
 let credit = null;
+let creditNamesOsm = false;
+
+// The street basemap is OpenStreetMap data (ODbL), which must be credited wherever it is
+// shown. The words are the ones OSM asks for, in English in both languages (a name and a
+// licence notice); `lang` says so to screen readers.
+const OSM_CREDIT = '<a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener" lang="en">© OpenStreetMap contributors</a>';
+
+/** Whether the style has the street basemap (the server adds it with `--basemap`). */
+function hasBasemap() {
+  const sheet = map && map.style && map.style.stylesheet;
+  if (!sheet) return false;
+  return Boolean((sheet.metadata && sheet.metadata['heritage-atlas:basemap']) || (sheet.sources && sheet.sources.basemap));
+}
 
 /**
  * The credit line in the page's language. The tile sources name the same credit in
  * English (TileJSON `attribution`), and MapLibre would show both: theirs is dropped and
- * ours, translated, is the one line. A language switch replaces the control.
+ * ours, translated, is the one line (with OpenStreetMap's when the basemap is on). A
+ * language switch replaces the control; so does a style that turns the basemap on or off.
  */
 function addCredit() {
   if (!map) return;
   const wasOpen = credit && credit._container && credit._container.classList.contains('maplibregl-compact-show');
   if (credit) map.removeControl(credit);
-  credit = new maplibregl.AttributionControl({ compact: true, customAttribution: t('map.credit') });
+  creditNamesOsm = hasBasemap();
+  const customAttribution = creditNamesOsm ? [t('map.credit'), OSM_CREDIT] : t('map.credit');
+  credit = new maplibregl.AttributionControl({ compact: true, customAttribution });
   map.addControl(credit, 'bottom-right');
   if (!wasOpen && credit._container && window.matchMedia('(max-width: 700px)').matches) {
     credit._container.classList.remove('maplibregl-compact-show');
@@ -685,13 +721,15 @@ let choroData = null;
  * `classOf` maps a ward number to its class (0 … colours.length − 1; −1 or missing: no
  * value, drawn in `none`). The class is each ward's feature state, so a new figure only
  * changes states, and `map.getFeatureState({source: 'choropleth', id: WARD})` says what
- * is drawn. Under every other layer: assets, outlines and labels stay on top.
+ * is drawn. Under every layer of ours (over the street basemap): assets, outlines and labels
+ * stay on top.
  */
 export function showChoropleth(wards, classOf, colours, none) {
   whenReady(() => {
     if (!map.getSource(CHORO)) {
       map.addSource(CHORO, { type: 'geojson', data: wards, promoteId: 'ward' });
-      const first = map.getStyle().layers.find((l) => l.type !== 'background');
+      // Above the street basemap (if on), so its fills and roads do not hide the shading.
+      const first = map.getStyle().layers.find((l) => l.type !== 'background' && l.source !== 'basemap');
       map.addLayer({ id: `${CHORO}-fill`, type: 'fill', source: CHORO, paint: { 'fill-opacity': 0.72 } }, first ? first.id : undefined);
       choroData = wards;
     } else if (choroData !== wards) {

@@ -10,6 +10,7 @@ import { explain } from './errors.js';
 import * as mapctl from './mapctl.js';
 import { reveal } from './panel.js';
 import * as services from './services.js';
+import * as outbox from './outbox.js';
 
 const MAX_PHOTOS = 5;
 const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
@@ -41,6 +42,12 @@ const state = {
 const form = () => $('#report-form');
 
 export function init(c) {
+  // A complaint made offline was filed: its ticket joins "my complaints", its pin the map.
+  outbox.onSent((item, data) => {
+    if (item.kind !== 'complaint' || !data || !data.ticket) return;
+    remember(data);
+    mapctl.refreshComplaints();
+  });
   state.ctx = c;
   $('#report-locate').addEventListener('click', locate);
   $('#report-centre').addEventListener('click', () => {
@@ -505,7 +512,15 @@ async function submit() {
   send.disabled = true;
   $('#report-status').textContent = t('report.sending');
   try {
-    state.done = await api.file(fd);
+    // With no network the complaint (photos and all) waits in the outbox and is filed
+    // when the network returns; the ticket comes then (outbox.onSent, in init).
+    const r = await outbox.submit({ kind: 'complaint', url: '/complaints', form: fd, label: services.categoryName(cat.value) });
+    if (r.queued) {
+      resetForm();
+      $('#report-status').textContent = t('report.queued');
+      return;
+    }
+    state.done = r.data;
     $('#report-status').textContent = '';
     remember(state.done);
     mapctl.refreshComplaints();
