@@ -437,7 +437,8 @@ async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
     let atlas = Atlas::open(
         store,
         &AtlasOptions {
-            load_bundled: false,
+            // As `serve`'s first start: a new database is the bundled Kolkata register.
+            load_bundled: true,
             tile_cache_bytes: 0,
             photos_dir: default_photos_dir(db),
             index_snapshot,
@@ -505,6 +506,13 @@ async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
         );
         tiles += r.tiles;
         bytes += r.bytes;
+    }
+    if tiles == 0 {
+        let _ = std::fs::remove_file(&args.output);
+        anyhow::bail!(
+            "no tile held anything: the layers {} are empty in the box {bbox:?}",
+            layers.name()
+        );
     }
     let size = std::fs::metadata(&args.output)?.len();
     println!(

@@ -254,6 +254,18 @@ async fn a_built_archive_holds_the_servers_tiles_byte_for_byte() {
     let report = String::from_utf8_lossy(&run.stdout).to_string();
     assert!(report.contains("wrote"), "{report}");
 
+    // A box with nothing in it is said, not written as an empty archive.
+    let empty = dir.path().join("empty.pmtiles");
+    let run = common::bin()
+        .args(["--db", &common::db_arg(&db), "tiles", "build", "-o"])
+        .arg(&empty)
+        .args(["--maxzoom", "8", "--bbox", "0,0,1,1"])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no tile held anything"));
+    assert!(!empty.exists());
+
     let built = Archive::open("city", &out).await.unwrap();
     assert!(built.gzipped);
     assert_eq!((built.minzoom, built.maxzoom), (10, 15));

@@ -44,6 +44,13 @@ async fn an_inspection_sent_twice_is_recorded_once_and_answered_alike() {
     );
     assert_eq!(again.bytes().await.unwrap(), first_body);
     assert_eq!(inspections(&srv, "HER-0001").await, before + 1);
+    // Signed in again (a session that ran out while offline): the key is still theirs.
+    let renewed = common::login(&srv, "officer").await;
+    assert_ne!(renewed, officer);
+    let r = inspect(&srv, &renewed, "k-1", &body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+    assert_eq!(inspections(&srv, "HER-0001").await, before + 1);
 
     // The same key with another body is a mistake of the client's.
     let other_body = json!({"condition": "poor", "inspected_at": "2026-11-30"});

@@ -4,9 +4,11 @@
 //! and gets the first answer again (`Idempotent-Replayed: true`) instead of filing a
 //! second complaint or inspection.
 //!
-//! - Keys are per credentials: the scope is a hash of the `Authorization` header sent
-//!   (none for citizens, whose keys are random UUIDs), so one user's key never replays
-//!   another's answer.
+//! - Keys are per user: a signed-in staff member's keys are theirs whichever token they
+//!   send (an officer whose session ran out while offline signs in again, and the queued
+//!   retry still finds its first answer); other credentials are scoped by a hash of the
+//!   `Authorization` header, and citizens (none) share one scope of random UUIDs. One
+//!   user's key never replays another's answer.
 //! - The same key with a different request (method, target, or body) is a 422; with the
 //!   first request still being answered, a 409 with `Retry-After`.
 //! - A 5xx, 408, 429 or 503 answer is not kept: the request did not happen for good, and a
@@ -83,7 +85,10 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };
-    let scope = scope_of(req.headers());
+    let scope = match scope_of(&s, req.headers()).await {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
     let (req, fingerprint) = match fingerprint(req).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
@@ -164,14 +169,27 @@ fn parse_key(raw: &HeaderValue) -> Result<String, ApiError> {
     Ok(s.to_string())
 }
 
-/// Whose keys these are: a hash of the credentials sent.
-fn scope_of(headers: &HeaderMap) -> String {
+/// Whose keys these are: the staff member signed in, else a hash of the credentials sent.
+async fn scope_of(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(token) = super::auth::bearer(headers) {
+        let user = s
+            .atlas
+            .store()
+            .session_user(
+                &crate::auth::sha256_hex(token),
+                &crate::model::now_rfc3339(),
+            )
+            .await?;
+        if let Some(u) = user {
+            return Ok(format!("staff:{}", u.id));
+        }
+    }
     let mut h = Sha256::new();
     h.update(b"authorization\0");
     if let Some(a) = headers.get(header::AUTHORIZATION) {
         h.update(a.as_bytes());
     }
-    hex::encode(h.finalize())
+    Ok(hex::encode(h.finalize()))
 }
 
 /// The request's fingerprint, and the request to pass on (its body read into memory up to
