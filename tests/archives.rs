@@ -259,7 +259,7 @@ async fn a_built_archive_holds_the_servers_tiles_byte_for_byte() {
     let run = common::bin()
         .args(["--db", &common::db_arg(&db), "tiles", "build", "-o"])
         .arg(&empty)
-        .args(["--maxzoom", "8", "--bbox", "0,0,1,1"])
+        .args(["--minzoom", "8", "--maxzoom", "9", "--bbox", "0,0,1,1"])
         .output()
         .unwrap();
     assert!(!run.status.success());
