@@ -38,6 +38,10 @@ python3 -c "import openapi_spec_validator" 2>/dev/null ||
 # Notifications are checked against a real SMTP server (aiosmtpd) and feeds read by feedparser.
 python3 -c "import aiosmtpd, feedparser" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "aiosmtpd==1.4.6" "feedparser==6.0.14"
+python3 -c 'import pmtiles' 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "pmtiles==3.8.1"
 (cd scripts/browser && npm ci --no-audit --no-fund --silent)
+# The basemap style generator and the style-spec validator (scripts/basemap-layers.mjs).
+(cd scripts/basemap && npm ci --no-audit --no-fund --silent)
 ogrinfo --version
 chromium --version

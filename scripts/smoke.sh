@@ -150,10 +150,62 @@ else
   cat "$WORK/screening.txt"; check "screening (scripts/browser/screening.mjs)" 0 1
 fi
 
+# Offline field mode in Chromium (after app.mjs: it adds an inspection to HER-0001): officer1
+# keeps ward 79 offline, the network goes, the page reloads from the service worker, search,
+# the asset panel and Near me answer from the saved ward, an inspection waits in the outbox
+# and is sent once when the network returns; sent again with its Idempotency-Key, still once.
+if STAFF_USER=officer1 STAFF_PASSWORD="$officer_password" \
+  node scripts/browser/offline.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/offline.txt" 2>&1; then
+  check "offline field mode: $(tail -1 "$WORK/offline.txt")" 0 0
+  grep "^info" "$WORK/offline.txt" || true
+else
+  cat "$WORK/offline.txt"; check "offline field mode (scripts/browser/offline.mjs)" 0 1
+fi
+
 if wait "$DASH_NODE"; then
   check "dashboard: $(tail -1 "$WORK/dashboard.txt")" 0 0
 else
   cat "$WORK/dashboard.txt"; check "dashboard (scripts/browser/dashboard.mjs)" 0 1
+fi
+kill "$DASH_PID"; wait "$DASH_PID" 2>/dev/null || true; DASH_PID=""
+
+# The street basemap and a built archive, on the second port: synthetic streets in the
+# Protomaps schema (generate-basemap), the register drawn into a PMTiles archive by
+# `tiles build` (each tile read back by mapbox-vector-tile and compared with the server's),
+# then in Chromium: streets and their names under our layers at z15 over Victoria Memorial
+# (a screenshot), OSM credited, Bengali names after the switch, and the archive read through
+# MapLibre's pmtiles:// protocol.
+check "styles/basemap/layers.json is what scripts/basemap-layers.mjs makes, and valid" 0 "$(node scripts/basemap-layers.mjs --check >>"$WORK/cli.log" 2>&1; echo $?)"
+check "generate-basemap" 0 "$("$BIN" generate-basemap -o "$WORK/streets.pmtiles" >>"$WORK/cli.log" 2>&1; echo $?)"
+check "tiles build z0–16" 0 "$("$BIN" --db "$WORK/atlas.db" tiles build -o "$WORK/city.pmtiles" --maxzoom 16 >>"$WORK/cli.log" 2>&1; echo $?)"
+archive_check="$(python3 - "$WORK/city.pmtiles" "$URL" << 'PY' 2>&1
+import gzip, sys, urllib.request
+import mapbox_vector_tile
+from pmtiles.reader import Reader, MmapSource, all_tiles
+n = 0
+with open(sys.argv[1], "rb") as f:
+    for (z, x, y), data in all_tiles(MmapSource(f)):
+        if z < 14:
+            continue
+        req = urllib.request.Request(f"{sys.argv[2]}/tiles/heritage,water_bodies,parks,wards/{z}/{x}/{y}.mvt",
+                                     headers={"Accept-Encoding": "identity"})
+        ours = urllib.request.urlopen(req).read()
+        if gzip.decompress(data) != ours:
+            print(f"tile {z}/{x}/{y} differs"); sys.exit(1)
+        mapbox_vector_tile.decode(ours)
+        n += 1
+print("ok" if n > 50 else f"only {n} tiles at z14+")
+PY
+)"
+check "every z14–16 tile of the archive is the server's (read by mapbox-vector-tile)" ok "$archive_check"
+"$BIN" --db "$WORK/dash.db" serve --bind "127.0.0.1:$DASH_PORT" --basemap "$WORK/streets.pmtiles" \
+  --archive "city=$WORK/city.pmtiles" >>"$WORK/dash-server.log" 2>&1 &
+DASH_PID=$!
+for _ in $(seq 1 100); do curl -sf "$DASH_URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
+if node scripts/browser/basemap.mjs "$DASH_URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/basemap.txt" 2>&1; then
+  check "basemap and archives: $(tail -1 "$WORK/basemap.txt")" 0 0
+else
+  cat "$WORK/basemap.txt"; check "basemap and archives (scripts/browser/basemap.mjs)" 0 1
 fi
 kill "$DASH_PID"; wait "$DASH_PID" 2>/dev/null || true; DASH_PID=""
 
