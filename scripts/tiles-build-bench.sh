@@ -47,15 +47,19 @@ python3 - "$WORK/ours.pmtiles" "$WORK/tippecanoe.pmtiles" << 'EOF'
 import os, sys
 from collections import defaultdict
 from pmtiles.reader import Reader, MmapSource, all_tiles
-print(f"{'':>14} {'file bytes':>11} {'tiles':>7} " + " ".join(f"z{z:<2} tiles/KB" for z in range(0, 17)))
+rows = {}
 for path in sys.argv[1:]:
     by = defaultdict(lambda: [0, 0])
     with open(path, "rb") as f:
         for (z, x, y), data in all_tiles(MmapSource(f)):
             by[z][0] += 1
             by[z][1] += len(data)
-    name = os.path.basename(path).split(".")[0]
-    total = sum(v[0] for v in by.values())
-    print(f"{name:>14} {os.path.getsize(path):>11} {total:>7} " +
-          " ".join(f"{by[z][0]:>5}/{by[z][1] / 1024:<6.0f}" for z in sorted(by)))
+    rows[os.path.basename(path).split(".")[0]] = (os.path.getsize(path), by)
+zooms = sorted({z for _, by in rows.values() for z in by})
+print("| zoom | " + " | ".join(f"{n} tiles | {n} KB" for n in rows) + " |")
+print("|---" * (1 + 2 * len(rows)) + "|")
+for z in zooms:
+    print(f"| {z} | " + " | ".join(f"{by[z][0]} | {by[z][1] / 1024:.1f}" for _, by in rows.values()) + " |")
+print("| all | " + " | ".join(f"{sum(v[0] for v in by.values())} | {sum(v[1] for v in by.values()) / 1024:.1f}" for _, by in rows.values()) + " |")
+print("| file bytes | " + " | ".join(f"{size} | " for size, _ in rows.values()) + "|")
 EOF
