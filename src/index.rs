@@ -526,6 +526,15 @@ impl Index {
         *self.write(layer) = index;
     }
 
+    /// Whether anything of `layers` (complaints included, when asked) meets the box: what
+    /// decides if a tile's children may hold anything (`tiles build`).
+    pub fn any_in(&self, layers: crate::tiles::LayerSet, r: &Rect<f64>) -> bool {
+        layers
+            .layers()
+            .any(|l| self.read(l).candidates(r).next().is_some())
+            || (layers.has_complaints() && self.complaints().in_rect(r).next().is_some())
+    }
+
     /// The box holding every asset of `layers` (west, south, east, north); `None` if
     /// they are all empty.
     pub fn extent_of(&self, layers: crate::tiles::LayerSet) -> Option<[f64; 4]> {

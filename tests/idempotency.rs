@@ -89,12 +89,53 @@ async fn an_inspection_sent_twice_is_recorded_once_and_answered_alike() {
     assert_eq!(r2.status().as_u16(), 400);
     assert_eq!(r2.headers()["idempotent-replayed"], "true");
 
+    // Kept uncompressed whatever the first request took, so any retry reads it.
+    let gz = |key: &str| {
+        inspect(&srv, &officer, key, &body)
+            .header("Accept-Encoding", "gzip, br")
+            .send()
+    };
+    let first = gz("k-4").await.unwrap();
+    assert_eq!(first.status().as_u16(), 201);
+    assert!(first.headers().get("content-encoding").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = gz("k-4").await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert!(again.headers().get("content-encoding").is_none());
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(inspections(&srv, "HER-0001").await, before + 4);
+
+    // A new session's token is never kept (Cache-Control: no-store): the second login with
+    // the same key is a login of its own.
+    let login = || {
+        reqwest::Client::new()
+            .post(srv.url("/auth/login"))
+            .header("Idempotency-Key", "login-1")
+            .json(&json!({"name": "officer", "password": common::PASSWORD}))
+            .send()
+    };
+    let a = login().await.unwrap();
+    assert_eq!(a.status().as_u16(), 200);
+    let b = login().await.unwrap();
+    assert_eq!(b.status().as_u16(), 200);
+    assert!(b.headers().get("idempotent-replayed").is_none());
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_ne!(a["token"], b["token"]);
+    let pool = common::raw_pool(&srv.db).await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE key = $1")
+        .bind("login-1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
     // Keys that are not keys.
     for k in ["", "a b", &"x".repeat(256)] {
         let r = inspect(&srv, &officer, k, &body).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 400, "{k:?}");
     }
-    assert_eq!(inspections(&srv, "HER-0001").await, before + 3);
+    assert_eq!(inspections(&srv, "HER-0001").await, before + 4);
     srv.stop().await;
 }
 

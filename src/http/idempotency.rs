@@ -13,10 +13,16 @@
 //!   first request still being answered, a 409 with `Retry-After`.
 //! - A 5xx, 408, 429 or 503 answer is not kept: the request did not happen for good, and a
 //!   retry runs it again. Neither is an answer larger than [`MAX_KEPT`] (only read-like
-//!   POSTs make those).
-//! - The answer is kept durably before it is sent. A server that dies between the write and
-//!   keeping its answer leaves the key claimed; after [`STALE_CLAIM`] a retry runs again.
-//!   That window (milliseconds, in a crash) is the one place a retry can file twice.
+//!   POSTs make those; [`MAX_KEPT_ANONYMOUS`] without credentials), nor one marked
+//!   `Cache-Control: no-store` (a new session's token, which the database otherwise keeps
+//!   only hashed).
+//! - The answer is kept durably before it is sent, by a task of its own: a client that
+//!   goes away mid-request, or the request deadline, stops the waiting, not the request
+//!   or the keeping. A server that dies between the write and keeping its answer leaves
+//!   the key claimed; after [`STALE_CLAIM`] a retry runs again. That window (milliseconds,
+//!   in a crash) is the one place a retry can file twice.
+//! - Only POSTs to a route are kept (not a 404's); answers are kept uncompressed (the
+//!   request's `Accept-Encoding` is not passed on), so any retry can read them.
 //! - Keys are kept a day ([`KEEP`]), as the draft suggests for clients retrying later.
 //!
 //! Bodies are fingerprinted up to [`MAX_FINGERPRINTED`] (a multipart body without its
@@ -53,6 +59,10 @@ pub const MAX_FINGERPRINTED: usize = 1024 * 1024;
 /// Answers up to this are kept for replay.
 pub const MAX_KEPT: usize = 4 * 1024 * 1024;
 
+/// For a client sending no credentials, up to this: anyone may send keys, and what is kept
+/// is kept a day (a complaint's answer is a few hundred bytes).
+pub const MAX_KEPT_ANONYMOUS: usize = 64 * 1024;
+
 /// How long keys are kept.
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
 
@@ -61,13 +71,18 @@ pub const KEEP: Duration = Duration::from_secs(24 * 3600);
 pub const STALE_CLAIM: Duration = Duration::from_secs(15 * 60);
 
 /// The headers of an answer given again with it.
-const KEPT_HEADERS: [HeaderName; 6] = [
+const KEPT_HEADERS: [HeaderName; 11] = [
     header::CONTENT_TYPE,
+    header::CONTENT_ENCODING,
+    header::CONTENT_LANGUAGE,
+    header::CONTENT_DISPOSITION,
+    header::CACHE_CONTROL,
     header::LOCATION,
     header::ETAG,
     header::LAST_MODIFIED,
     header::CONTENT_LOCATION,
     header::LINK,
+    header::WWW_AUTHENTICATE,
 ];
 
 /// Old keys are swept once every this many claims.
@@ -81,6 +96,14 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
     let Some(raw) = req.headers().get(IDEMPOTENCY_KEY) else {
         return next.run(req).await;
     };
+    // A POST to no route (a 404 or 405) writes nothing: nothing to keep for it.
+    if req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_none()
+    {
+        return next.run(req).await;
+    }
     let key = match parse_key(raw) {
         Ok(k) => k,
         Err(e) => return e.into_response(),
@@ -89,10 +112,15 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         Ok(scope) => scope,
         Err(e) => return e.into_response(),
     };
-    let (req, fingerprint) = match fingerprint(req).await {
+    let (mut req, fingerprint) = match fingerprint(req).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
+    // The answer is kept as sent, uncompressed: a retry may take other codings than the
+    // first request did (and is answered with whatever `Content-Encoding` it was kept
+    // with, which must then be none).
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
+    let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
     let store = s.atlas.store().clone();
     let now = crate::model::epoch_now();
     let state = store
@@ -125,7 +153,7 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
             extra: serde_json::json!({}),
         }
         .into_response(),
-        Ok(KeyState::New) => {
+        Ok(KeyState::New(claimed_at)) => {
             if CLAIMS
                 .fetch_add(1, Ordering::Relaxed)
                 .is_multiple_of(SWEEP_EVERY)
@@ -141,10 +169,28 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
                 store,
                 scope,
                 key,
+                claimed_at,
+                most: if anonymous {
+                    MAX_KEPT_ANONYMOUS
+                } else {
+                    MAX_KEPT
+                },
                 open: true,
             };
-            let r = next.run(req).await;
-            claim.answer(r).await
+            // The request and the keeping of its answer run on a task of their own: a
+            // client that goes away, or the request deadline passing, stops the waiting
+            // for them, not them. (Stopped between the write and the keeping, the answer
+            // would be lost and the retry would write again: the very case this is for.)
+            let run = tokio::spawn(async move {
+                let r = next.run(req).await;
+                claim.answer(r).await
+            });
+            match run.await {
+                Ok(r) => r,
+                // A panic in the handler (CatchPanicLayer, outside, no longer sees it):
+                // the claim, dropped unanswered, is let go.
+                Err(e) => ApiError::Internal(format!("the request failed: {e}")).into_response(),
+            }
         }
     }
 }
@@ -218,11 +264,7 @@ async fn fingerprint(req: Request) -> Result<(Request, String), ApiError> {
     let whole = loop {
         match body.frame().await {
             None => break true,
-            Some(Err(e)) => {
-                return Err(ApiError::BadRequest(format!(
-                    "the request body could not be read: {e}"
-                )))
-            }
+            Some(Err(e)) => return Err(unreadable(e)),
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
                     read += data.len();
@@ -251,6 +293,19 @@ async fn fingerprint(req: Request) -> Result<(Request, String), ApiError> {
     let stream = futures_util::stream::iter(head.into_iter().map(Ok::<_, axum::Error>)).chain(rest);
     let req = Request::from_parts(parts, Body::from_stream(stream));
     Ok((req, hex::encode(h.finalize())))
+}
+
+/// The error for a request body that could not be read: too large (the body limit), or
+/// broken off.
+fn unreadable(e: axum::Error) -> ApiError {
+    let too_large = std::error::Error::source(&e)
+        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        || e.to_string().contains("length limit");
+    if too_large {
+        ApiError::TooLarge(format!("the request body is too large: {e}"))
+    } else {
+        ApiError::BadRequest(format!("the request body could not be read: {e}"))
+    }
 }
 
 /// The boundary of a multipart body's `Content-Type`.
@@ -296,6 +351,11 @@ struct Claim {
     store: Store,
     scope: String,
     key: String,
+    /// When this request claimed the key: a later request that took the claim over as
+    /// stale is not let go of by this one.
+    claimed_at: f64,
+    /// The largest answer kept.
+    most: usize,
     open: bool,
 }
 
@@ -305,7 +365,14 @@ impl Claim {
         let transient = status.is_server_error()
             || status == StatusCode::TOO_MANY_REQUESTS
             || status == StatusCode::REQUEST_TIMEOUT;
-        if transient {
+        // An answer not to be stored anywhere (a new session's token) is not kept either.
+        let secret = r
+            .headers()
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains("no-store"));
+        if transient || secret {
             self.forget().await;
             return r;
         }
@@ -323,7 +390,7 @@ impl Claim {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         kept.extend_from_slice(&data);
-                        if kept.len() > MAX_KEPT {
+                        if kept.len() > self.most {
                             break false;
                         }
                     }
@@ -354,7 +421,7 @@ impl Claim {
         };
         match self
             .store
-            .idempotency_finish(&self.scope, &self.key, &answer)
+            .idempotency_finish(&self.scope, &self.key, self.claimed_at, &answer)
             .await
         {
             Ok(()) => self.open = false,
@@ -369,7 +436,11 @@ impl Claim {
 
     async fn forget(&mut self) {
         self.open = false;
-        if let Err(e) = self.store.idempotency_forget(&self.scope, &self.key).await {
+        if let Err(e) = self
+            .store
+            .idempotency_forget(&self.scope, &self.key, self.claimed_at)
+            .await
+        {
             tracing::warn!(error = %e, "letting go of an idempotency key failed");
         }
     }
@@ -378,13 +449,14 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         if self.open {
-            let (store, scope, key) = (
+            let (store, scope, key, at) = (
                 self.store.clone(),
                 std::mem::take(&mut self.scope),
                 std::mem::take(&mut self.key),
+                self.claimed_at,
             );
             tokio::spawn(async move {
-                if let Err(e) = store.idempotency_forget(&scope, &key).await {
+                if let Err(e) = store.idempotency_forget(&scope, &key, at).await {
                     tracing::warn!(error = %e, "letting go of an idempotency key failed");
                 }
             });

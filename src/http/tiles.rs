@@ -297,6 +297,11 @@ async fn archive_file(
     .await
     .map_err(|e| ApiError::Internal(format!("archive {}: {e}", a.name)))?;
     let mut r = r.map(axum::body::Body::new);
+    if r.status().is_success() {
+        if let Ok(v) = HeaderValue::from_str(&a.file_etag) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+    }
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_str(&format!("public, max-age={}", s.tile_max_age))

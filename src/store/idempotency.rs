@@ -18,8 +18,9 @@ pub struct KeptAnswer {
 #[derive(Debug, PartialEq)]
 pub enum KeyState {
     /// Not seen (or its earlier request died unanswered): this request is the one, and
-    /// must end with [`Store::idempotency_finish`] or [`Store::idempotency_forget`].
-    New,
+    /// must end with [`Store::idempotency_finish`] or [`Store::idempotency_forget`], given
+    /// this claim time.
+    New(f64),
     /// Answered before: the answer to give again.
     Answered(KeptAnswer),
     /// Another request with this key is being answered now.
@@ -57,7 +58,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         if claimed.is_some() {
-            return Ok(KeyState::New);
+            return Ok(KeyState::New(now));
         }
         let Some(row) = sqlx::query(
             "SELECT fingerprint, status, headers, body FROM idempotency_keys \
@@ -90,37 +91,43 @@ impl Store {
         }))
     }
 
-    /// Keeps the answer to the request that claimed `(scope, key)`. Durable before the
-    /// answer is sent, as the write it answers for is.
+    /// Keeps the answer to the request that claimed `(scope, key)` at `claimed_at`.
+    /// Durable before the answer is sent, as the write it answers for is.
     pub async fn idempotency_finish(
         &self,
         scope: &str,
         key: &str,
+        claimed_at: f64,
         answer: &KeptAnswer,
     ) -> Result<()> {
         let headers = serde_json::to_string(&answer.headers).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 \
-             WHERE scope = $1 AND key = $2",
+             WHERE scope = $1 AND key = $2 AND created_at = $6",
         )
         .bind(scope)
         .bind(key)
         .bind(i32::from(answer.status))
         .bind(headers)
-        .bind(answer.body.clone())
+        .bind(&answer.body[..])
+        .bind(claimed_at)
         .execute(&self.durable)
         .await?;
         Ok(())
     }
 
-    /// Lets go of a claim whose request was not answered for good (a 5xx, a 429): a retry
-    /// runs it again.
-    pub async fn idempotency_forget(&self, scope: &str, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
-            .bind(scope)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+    /// Lets go of the claim made at `claimed_at`, whose request was not answered for good
+    /// (a 5xx, a 429): a retry runs it again. A claim taken over since is left alone.
+    pub async fn idempotency_forget(&self, scope: &str, key: &str, claimed_at: f64) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys \
+             WHERE scope = $1 AND key = $2 AND created_at = $3 AND status IS NULL",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(claimed_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

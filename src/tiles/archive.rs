@@ -61,6 +61,9 @@ pub struct Archive {
     pub maxzoom: u8,
     pub bounds: [f64; 4],
     pub center: [f64; 3],
+    /// The file's ETag (its size and time of change): the `pmtiles` JavaScript reader
+    /// checks it between range requests, to notice a file replaced under it.
+    pub file_etag: String,
 }
 
 impl std::fmt::Debug for Archive {
@@ -118,7 +121,15 @@ impl Archive {
             h.center_latitude,
             f64::from(h.center_zoom),
         ];
+        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        let changed = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let file_etag = format!("\"{:x}-{changed:x}\"", meta.len());
         Ok(Archive {
+            file_etag,
             name: name.to_string(),
             path: path.to_path_buf(),
             reader,

@@ -4,10 +4,12 @@
 //!
 //! Tiles are drawn by [`super::render`], the server's own renderer, so a tile of the
 //! archive is byte for byte the server's (uncompressed). Zooms are built in order; a tile
-//! is visited only if its parent held something (a child's buffered box lies inside its
-//! parent's, so an empty parent has empty children), which keeps a country-wide layer's
-//! z12 to the tiles that hold water. Within a zoom, tiles are drawn in batches on every
-//! core and written in PMTiles' Hilbert order.
+//! is visited only if anything of the layers meets its parent's buffered box (a child's
+//! buffered box lies inside its parent's), which keeps a country-wide layer's z12 to the
+//! tiles that hold water. That is asked of the index, not of the drawn parent: a parent
+//! can draw empty while a child does not (a polygon too thin to keep a unit of area at
+//! the parent's zoom is drawn at the child's). Within a zoom, tiles are drawn in batches
+//! on every core and written in PMTiles' Hilbert order.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -49,8 +51,22 @@ pub struct ZoomReport {
 /// Tiles drawn in one go per thread pool round: bounded memory whatever the zoom.
 const BATCH: usize = 2048;
 
-/// Builds the archive at `out`; `progress` is told of each tile drawn.
+/// Builds the archive at `out`; `progress` is told of each tile drawn. A build that fails
+/// leaves no file.
 pub fn build(
+    index: &Index,
+    opts: &BuildOptions,
+    out: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Vec<ZoomReport>> {
+    let built = write(index, opts, out, progress);
+    if built.is_err() {
+        let _ = std::fs::remove_file(out);
+    }
+    built
+}
+
+fn write(
     index: &Index,
     opts: &BuildOptions,
     out: &Path,
@@ -90,23 +106,21 @@ pub fn build(
             visited: todo.len(),
             ..Default::default()
         };
-        let mut full = Vec::new();
         for batch in todo.chunks(BATCH) {
-            let drawn = draw(index, opts.layers, batch, opts.threads.max(1), progress);
+            let drawn = draw(index, opts.layers, batch, opts.threads, progress);
             for (t, gz) in batch.iter().zip(drawn) {
                 let Some(gz) = gz else { continue };
                 writer.add_tile(pmtiles::TileCoord::new(t.z, t.x, t.y)?, &gz)?;
                 report.tiles += 1;
                 report.bytes += gz.len() as u64;
-                full.push(*t);
             }
         }
         reports.push(report);
         if z < opts.maxzoom {
-            let [bw, bs, be, bn] = opts.bbox;
-            let inside = covering_range([bw, bs, be, bn], z + 1);
-            todo = full
+            let inside = covering_range(opts.bbox, z + 1);
+            todo = todo
                 .iter()
+                .filter(|t| index.any_in(opts.layers, &t.lonlat_bounds(super::BUFFER)))
                 .flat_map(|t| children(*t))
                 .filter(|c| {
                     let (x0, x1, y0, y1) = inside;
@@ -128,6 +142,7 @@ fn draw(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<Option<Vec<u8>>> {
     let next = AtomicUsize::new(0);
+    let threads = threads.clamp(1, 256);
     let mut out: Vec<Option<Vec<u8>>> = vec![None; tiles.len()];
     let slots: Vec<std::sync::Mutex<Option<Vec<u8>>>> =
         tiles.iter().map(|_| std::sync::Mutex::new(None)).collect();

@@ -24,7 +24,9 @@ pub use coord::{TileCoord, BUFFER, EXTENT, MAX_ZOOM};
 use mvt::{LayerWriter, Val};
 
 /// No tile may exceed this many bytes (before compression): past it, the smallest
-/// features are dropped first and the count of dropped features is reported.
+/// features are dropped first and the count of dropped features is reported. (Only the
+/// most important feature of each layer is never dropped: a tile whose few largest
+/// features alone pass this is sent with them, over it, rather than empty.)
 pub const MAX_TILE_BYTES: usize = 500 * 1024;
 
 /// A polygon or line whose box is smaller than this many MVT units on both sides (two
@@ -553,6 +555,9 @@ fn encode_within_budget(
     if total == 0 {
         return Rendered::default();
     }
+    let groups = per_layer.iter().filter(|l| !l.drawn.is_empty()).count()
+        + usize::from(!pins.is_empty())
+        + usize::from(!labels.is_empty());
     let mut keep = 1.0f64;
     let share = |n: usize, keep: f64| (((n as f64) * keep).ceil() as usize).min(n);
     loop {
@@ -578,7 +583,9 @@ fn encode_within_budget(
             kept += w.len();
             w.finish(&mut bytes);
         }
-        if bytes.len() <= MAX_TILE_BYTES || kept == 0 {
+        // One feature a group is as few as it goes: a tile whose most important features
+        // alone pass the budget is sent with them (over it) rather than empty.
+        if bytes.len() <= MAX_TILE_BYTES || kept <= groups {
             return Rendered {
                 bytes,
                 features: kept,
