@@ -223,13 +223,22 @@ pub async fn begin_attempt(store: &Store, keys: &[String]) -> Result<Admission, 
     };
     let mut wait: Option<Duration> = None;
     let mut busy = false;
-    for k in keys {
+    // Taken in one order, stopping at the first held by another attempt: two attempts
+    // each taking one key first and finding the other's held would both be refused, and
+    // a flood of them could leave no attempt ever checked.
+    let mut ordered: Vec<&String> = keys.iter().collect();
+    ordered.sort_unstable();
+    ordered.dedup();
+    for k in ordered {
         match store.throttle_begin(k, now, LEASE.as_secs_f64()).await? {
             Some(state) => {
                 attempt.keys.push(k.clone());
                 wait = wait.max(still_to_wait(state, now));
             }
-            None => busy = true,
+            None => {
+                busy = true;
+                break;
+            }
         }
     }
     if let Some(w) = wait {
