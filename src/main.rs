@@ -427,7 +427,7 @@ async fn take_back_stale_claims(store: Store) {
 /// `tiles build`: the register's tiles into one PMTiles archive, with a progress bar and a
 /// table of tiles and bytes by zoom.
 async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
-    use heritage_atlas::tiles::{build, LayerSet};
+    use heritage_atlas::tiles::{self, build, LayerSet};
     let started = Instant::now();
     let layers = LayerSet::parse(&args.layers).map_err(|e| anyhow::anyhow!("--layers: {e}"))?;
     let store = Store::open(db)
@@ -468,10 +468,7 @@ async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
         "name".into(),
         format!("heritage-atlas: {}", layers.name()).into(),
     );
-    metadata.insert(
-        "attribution".into(),
-        "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)".into(),
-    );
+    metadata.insert("attribution".into(), tiles::ATTRIBUTION.into());
     if let Some(t) = &args.as_of {
         metadata.insert("as_of".into(), t.clone().into());
     }
@@ -498,22 +495,14 @@ async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
     };
     bar.finish_and_clear();
     println!("zoom  drawn  tiles  bytes");
-    let (mut tiles, mut bytes) = (0, 0);
     for r in &reports {
         println!(
             "{:>4} {:>6} {:>6} {:>6}",
             r.zoom, r.visited, r.tiles, r.bytes
         );
-        tiles += r.tiles;
-        bytes += r.bytes;
     }
-    if tiles == 0 {
-        let _ = std::fs::remove_file(&args.output);
-        anyhow::bail!(
-            "no tile held anything: the layers {} are empty in the box {bbox:?}",
-            layers.name()
-        );
-    }
+    let tiles: usize = reports.iter().map(|r| r.tiles).sum();
+    let bytes: u64 = reports.iter().map(|r| r.bytes).sum();
     let size = std::fs::metadata(&args.output)?.len();
     println!(
         "wrote {tiles} tiles ({bytes} bytes of tiles, {size} bytes in all) to {} in {:.1} s",
@@ -526,6 +515,18 @@ async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
 async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let notifiers = notifiers(&args)?;
+    // Archives first: a wrong file is said before the register (seconds at scale) loads.
+    let mut archives = Vec::new();
+    if let Some(file) = &args.basemap {
+        archives.push(Archive::open(archive::BASEMAP, file).await?);
+    }
+    for a in &args.archive {
+        let Some((name, file)) = a.split_once('=') else {
+            anyhow::bail!("--archive {a}: give NAME=FILE");
+        };
+        archive::check_name(name).map_err(anyhow::Error::msg)?;
+        archives.push(Archive::open(name, Path::new(file)).await?);
+    }
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
@@ -645,15 +646,8 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let kept = atlas.clone();
     let mut state = AppState::from_args(atlas, &args, &public_url)?;
-    if let Some(file) = &args.basemap {
-        state = state.with_archive(Archive::open(archive::BASEMAP, file).await?);
-    }
-    for a in &args.archive {
-        let Some((name, file)) = a.split_once('=') else {
-            anyhow::bail!("--archive {a}: give NAME=FILE");
-        };
-        archive::check_name(name).map_err(anyhow::Error::msg)?;
-        state = state.with_archive(Archive::open(name, Path::new(file)).await?);
+    for a in archives {
+        state = state.with_archive(a);
     }
     // The proxies `--trusted-proxies` names, parsed once: believed for client addresses,
     // and exempt from the per-address connection cap.

@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use crate::tiles::cache::{compress, Coding, Effort};
 
-use super::tiles::Accepted;
+use super::tiles::{etag_matches, set_coding, Accepted};
 use super::{error, ApiError, AppState, NoParams, Params};
 
 #[derive(RustEmbed)]
@@ -72,30 +72,16 @@ async fn send(file: Arc<StaticFile>, headers: &HeaderMap, cc: &'static str) -> R
     if file.compressible {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    if etag_matches(headers, &file.etag) {
+    if file
+        .etag
+        .to_str()
+        .is_ok_and(|etag| etag_matches(headers, etag))
+    {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    let accept = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (coding, body) = file.body(Accepted::from(accept)).await;
-    match coding {
-        Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
-        Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-        Coding::Identity => None,
-    };
+    let (coding, body) = file.body(Accepted::of(headers)).await;
+    set_coding(&mut h, coding);
     (StatusCode::OK, h, body).into_response()
-}
-
-fn etag_matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let Ok(etag) = etag.to_str() else {
-        return false;
-    };
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
 /// An embedded file ready to send: its type, strong ETag (from rust-embed's SHA-256) and
@@ -270,10 +256,13 @@ async fn style(
 /// layers of `styles/basemap/layers.json` (made from `@protomaps/basemaps` by
 /// `scripts/basemap-layers.mjs`) right above the style's own background.
 fn with_basemap(style: &mut Value) -> Result<(), ApiError> {
-    let f = Styles::get("basemap/layers.json")
-        .ok_or_else(|| ApiError::Internal("styles/basemap/layers.json is not built in".into()))?;
-    let layers: Vec<Value> = serde_json::from_slice(&f.data)
-        .map_err(|e| ApiError::Internal(format!("styles/basemap/layers.json: {e}")))?;
+    // 300 KB of JSON, read once per process rather than per page load.
+    static LAYERS: LazyLock<Result<Vec<Value>, String>> = LazyLock::new(|| {
+        let f = Styles::get("basemap/layers.json")
+            .ok_or("styles/basemap/layers.json is not built in")?;
+        serde_json::from_slice(&f.data).map_err(|e| format!("styles/basemap/layers.json: {e}"))
+    });
+    let layers = LAYERS.clone().map_err(ApiError::Internal)?;
     if let Some(sources) = style.get_mut("sources").and_then(Value::as_object_mut) {
         sources.insert(
             crate::tiles::archive::BASEMAP.into(),

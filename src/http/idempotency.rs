@@ -112,10 +112,23 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         Ok(scope) => scope,
         Err(e) => return e.into_response(),
     };
-    let (mut req, fingerprint) = match fingerprint(req).await {
-        Ok(v) => v,
-        Err(e) => return e.into_response(),
+    let (parts, body) = req.into_parts();
+    let (body, fingerprint) = match read_up_to(body, MAX_FINGERPRINTED).await {
+        Read::Whole(b) => {
+            let f = fingerprint(&parts, Some(&b));
+            (Body::from(b), f)
+        }
+        Read::Partial {
+            body,
+            broken: false,
+        } => (body, fingerprint(&parts, None)),
+        // Broken off while read: nothing will be written, and the route says why as it
+        // reads the body (its own limit, its own deadline).
+        Read::Partial { body, broken: true } => {
+            return next.run(Request::from_parts(parts, body)).await
+        }
     };
+    let mut req = Request::from_parts(parts, body);
     // The answer is kept as sent, uncompressed: a retry may take other codings than the
     // first request did (and is answered with whatever `Content-Encoding` it was kept
     // with, which must then be none).
@@ -238,10 +251,49 @@ async fn scope_of(s: &AppState, headers: &HeaderMap) -> Result<String, ApiError>
     Ok(hex::encode(h.finalize()))
 }
 
-/// The request's fingerprint, and the request to pass on (its body read into memory up to
-/// [`MAX_FINGERPRINTED`], streamed on past it).
-async fn fingerprint(req: Request) -> Result<(Request, String), ApiError> {
-    let (parts, body) = req.into_parts();
+/// A body read up to a bound ([`read_up_to`]).
+enum Read {
+    /// All of it, within the bound.
+    Whole(Bytes),
+    /// Longer than the bound, or broken off while read (`broken`): the body as it came,
+    /// what was read and then the rest (or the error), to pass on.
+    Partial { body: Body, broken: bool },
+}
+
+/// Reads `body` until it ends or passes `most` bytes. Both the request (fingerprinted up
+/// to [`MAX_FINGERPRINTED`]) and the answer (kept up to [`MAX_KEPT`]) are read this way.
+async fn read_up_to(mut body: Body, most: usize) -> Read {
+    let mut head = bytes::BytesMut::new();
+    let (rest, error) = loop {
+        match body.frame().await {
+            None => return Read::Whole(head.freeze()),
+            Some(Err(e)) => break (None, Some(e)),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    head.extend_from_slice(&data);
+                    if head.len() > most {
+                        break (Some(body), None);
+                    }
+                }
+            }
+        }
+    };
+    let broken = error.is_some();
+    let stream = futures_util::stream::iter([Ok(head.freeze())])
+        .chain(futures_util::stream::iter(error.map(Err)))
+        .chain(match rest {
+            Some(b) => b.into_data_stream().left_stream(),
+            None => futures_util::stream::empty().right_stream(),
+        });
+    Read::Partial {
+        body: Body::from_stream(stream),
+        broken,
+    }
+}
+
+/// A request's fingerprint: its method, target and body (`None`: longer than
+/// [`MAX_FINGERPRINTED`]), a multipart body without its boundary.
+fn fingerprint(parts: &axum::http::request::Parts, body: Option<&[u8]>) -> String {
     let mut h = Sha256::new();
     h.update(parts.method.as_str().as_bytes());
     h.update(b"\0");
@@ -258,54 +310,12 @@ async fn fingerprint(req: Request) -> Result<(Request, String), ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(boundary_of);
-    let mut body = body;
-    let mut head: Vec<Bytes> = Vec::new();
-    let mut read = 0usize;
-    let whole = loop {
-        match body.frame().await {
-            None => break true,
-            Some(Err(e)) => return Err(unreadable(e)),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    read += data.len();
-                    head.push(data);
-                    if read > MAX_FINGERPRINTED {
-                        break false;
-                    }
-                }
-            }
-        }
-    };
-    if whole {
-        let mut all = Vec::with_capacity(read);
-        for b in &head {
-            all.extend_from_slice(b);
-        }
-        match &boundary {
-            Some(b) => h.update(without(&all, b.as_bytes())),
-            None => h.update(&all),
-        }
-        let req = Request::from_parts(parts, Body::from(all));
-        return Ok((req, hex::encode(h.finalize())));
+    match (body, &boundary) {
+        (Some(b), Some(boundary)) => h.update(without(b, boundary.as_bytes())),
+        (Some(b), None) => h.update(b),
+        (None, _) => h.update(b"(larger than fingerprinted)"),
     }
-    h.update(b"(larger than fingerprinted)");
-    let rest = body.into_data_stream();
-    let stream = futures_util::stream::iter(head.into_iter().map(Ok::<_, axum::Error>)).chain(rest);
-    let req = Request::from_parts(parts, Body::from_stream(stream));
-    Ok((req, hex::encode(h.finalize())))
-}
-
-/// The error for a request body that could not be read: too large (the body limit), or
-/// broken off.
-fn unreadable(e: axum::Error) -> ApiError {
-    let too_large = std::error::Error::source(&e)
-        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-        || e.to_string().contains("length limit");
-    if too_large {
-        ApiError::TooLarge(format!("the request body is too large: {e}"))
-    } else {
-        ApiError::BadRequest(format!("the request body could not be read: {e}"))
-    }
+    hex::encode(h.finalize())
 }
 
 /// The boundary of a multipart body's `Content-Type`.
@@ -377,37 +387,14 @@ impl Claim {
             return r;
         }
         let (parts, body) = r.into_parts();
-        let mut body = body;
-        let mut kept: Vec<u8> = Vec::new();
-        let mut rest_error = None;
-        let whole = loop {
-            match body.frame().await {
-                None => break true,
-                Some(Err(e)) => {
-                    rest_error = Some(e);
-                    break true;
-                }
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        kept.extend_from_slice(&data);
-                        if kept.len() > self.most {
-                            break false;
-                        }
-                    }
-                }
+        let kept = match read_up_to(body, self.most).await {
+            Read::Whole(b) => b,
+            // Too large to keep, or broken off: passed on as it is, and not kept.
+            Read::Partial { body, .. } => {
+                self.forget().await;
+                return Response::from_parts(parts, body);
             }
         };
-        if let Some(e) = rest_error {
-            self.forget().await;
-            return ApiError::Internal(format!("the answer could not be read: {e}"))
-                .into_response();
-        }
-        if !whole {
-            self.forget().await;
-            let stream = futures_util::stream::iter([Ok::<_, axum::Error>(Bytes::from(kept))])
-                .chain(body.into_data_stream());
-            return Response::from_parts(parts, Body::from_stream(stream));
-        }
         let answer = KeptAnswer {
             status: parts.status.as_u16(),
             headers: KEPT_HEADERS
@@ -417,7 +404,7 @@ impl Claim {
                     Some((n.as_str().to_string(), v.to_string()))
                 })
                 .collect(),
-            body: kept,
+            body: kept.into(),
         };
         match self
             .store

@@ -71,12 +71,7 @@ async fn tile(
         tile: coord,
     };
 
-    let coding = negotiate(
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
+    let coding = Accepted::of(&headers).best();
     let atlas = s.atlas.clone();
     let past = match &as_of {
         Some(t) => {
@@ -137,14 +132,7 @@ async fn tile(
     if cached.dropped > 0 {
         h.insert("x-features-dropped", HeaderValue::from(cached.dropped));
     }
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == cached.etag || t.trim() == "*")
-        });
-    if matches {
+    if etag_matches(&headers, &cached.etag) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     if cached.is_empty() {
@@ -160,11 +148,7 @@ async fn tile(
                 .map_err(|e| ApiError::Internal(format!("tile compression failed: {e}")))?
         }
     };
-    match coding {
-        Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
-        Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-        Coding::Identity => None,
-    };
+    set_coding(&mut h, coding);
     Ok((StatusCode::OK, h, body).into_response())
 }
 
@@ -212,26 +196,17 @@ async fn archive_tile(
         return Ok((StatusCode::NO_CONTENT, h).into_response());
     };
     let etag = format!("\"{:016x}\"", crate::tiles::cache::fnv1a(&stored));
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     h.insert(
         header::ETAG,
         HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
     );
-    if matches {
+    if etag_matches(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
-    let accepted = Accepted::from(
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
+    let accepted = Accepted::of(headers);
     let body = if !a.gzipped {
-        let coding = negotiate_accepted(accepted);
+        let coding = accepted.best();
         let body = tokio::task::spawn_blocking(move || {
             crate::tiles::cache::compress(&stored, coding, crate::tiles::cache::Effort::OnDemand)
         })
@@ -267,7 +242,16 @@ fn gunzip(b: &[u8]) -> std::io::Result<bytes::Bytes> {
     Ok(out.into())
 }
 
-fn set_coding(h: &mut HeaderMap, coding: Coding) {
+/// Whether the client's `If-None-Match` names `etag` (or `*`).
+pub(super) fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// Says the answer's coding in `Content-Encoding` (none for identity).
+pub(super) fn set_coding(h: &mut HeaderMap, coding: Coding) {
     match coding {
         Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
         Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
@@ -310,26 +294,34 @@ async fn archive_file(
     Ok(r)
 }
 
-/// Picks brotli, then gzip, then identity, by what `Accept-Encoding` allows (`q=0` refuses).
-pub(super) fn negotiate(accept: &str) -> Coding {
-    negotiate_accepted(Accepted::from(accept))
-}
-
-fn negotiate_accepted(a: Accepted) -> Coding {
-    if a.br {
-        Coding::Brotli
-    } else if a.gzip {
-        Coding::Gzip
-    } else {
-        Coding::Identity
-    }
-}
-
 /// The compressed codings an `Accept-Encoding` header allows (identity always is).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Accepted {
     pub br: bool,
     pub gzip: bool,
+}
+
+impl Accepted {
+    /// What the request's `Accept-Encoding` allows.
+    pub(super) fn of(headers: &HeaderMap) -> Accepted {
+        Accepted::from(
+            headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        )
+    }
+
+    /// Brotli, then gzip, then identity, by what is allowed (`q=0` refuses).
+    pub(super) fn best(self) -> Coding {
+        if self.br {
+            Coding::Brotli
+        } else if self.gzip {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        }
+    }
 }
 
 impl From<&str> for Accepted {
@@ -380,7 +372,7 @@ async fn tilejson(
         description: format!(
             "Kolkata Environment & Heritage register. Polygons smaller than {} px become points; below z{} points are thinned to one per pixel; features are dropped smallest-first to keep any tile under {} KB (the X-Features-Dropped header counts them).",
             tiles::COLLAPSE_UNITS / 8.0, tiles::THIN_BELOW_ZOOM, tiles::MAX_TILE_BYTES / 1024),
-        attribution: "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)".to_string(),
+        attribution: tiles::ATTRIBUTION.to_string(),
         scheme: "xyz".to_string(),
         minzoom: 0,
         maxzoom: MAX_ZOOM,

@@ -16,6 +16,7 @@ use std::io::BufWriter;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use bytes::Bytes;
 use pmtiles::{Compression, PmTilesWriter, TileId, TileType};
 
 use super::cache::{compress, Coding, Effort};
@@ -51,15 +52,23 @@ pub struct ZoomReport {
 /// Tiles drawn in one go per thread pool round: bounded memory whatever the zoom.
 const BATCH: usize = 2048;
 
-/// Builds the archive at `out`; `progress` is told of each tile drawn. A build that fails
-/// leaves no file.
+/// Builds the archive at `out`; `progress` is told of each tile drawn. A build that fails,
+/// or finds nothing to draw in the box, leaves no file.
 pub fn build(
     index: &Index,
     opts: &BuildOptions,
     out: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<Vec<ZoomReport>> {
-    let built = write(index, opts, out, progress);
+    let built = write(index, opts, out, progress).and_then(|reports| {
+        anyhow::ensure!(
+            reports.iter().any(|r| r.tiles > 0),
+            "no tile held anything: the layers {} are empty in the box {:?}",
+            opts.layers.name(),
+            opts.bbox
+        );
+        Ok(reports)
+    });
     if built.is_err() {
         let _ = std::fs::remove_file(out);
     }
@@ -140,28 +149,33 @@ fn draw(
     tiles: &[TileCoord],
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> Vec<Option<Vec<u8>>> {
+) -> Vec<Option<Bytes>> {
     let next = AtomicUsize::new(0);
-    let threads = threads.clamp(1, 256);
-    let mut out: Vec<Option<Vec<u8>>> = vec![None; tiles.len()];
-    let slots: Vec<std::sync::Mutex<Option<Vec<u8>>>> =
-        tiles.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(t) = tiles.get(i) else { break };
-                let r = render(index, layers, *t);
-                if !r.bytes.is_empty() {
-                    let gz = compress(&r.bytes, Coding::Gzip, Effort::Once).to_vec();
-                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(gz);
-                }
-                progress(1);
-            });
-        }
+    let drawn: Vec<Vec<(usize, Bytes)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.clamp(1, 256))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(t) = tiles.get(i) else { break mine };
+                        let r = render(index, layers, *t);
+                        if !r.bytes.is_empty() {
+                            mine.push((i, compress(&r.bytes, Coding::Gzip, Effort::Once)));
+                        }
+                        progress(1);
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     });
-    for (o, s) in out.iter_mut().zip(slots) {
-        *o = s.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut out = vec![None; tiles.len()];
+    for (i, gz) in drawn.into_iter().flatten() {
+        out[i] = Some(gz);
     }
     out
 }

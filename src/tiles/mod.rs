@@ -287,6 +287,11 @@ fn tag<'a, R>(w: &mut LayerWriter<'a>, f: &Field<R>, r: &'a R) {
     }
 }
 
+/// Who the register's tiles come from (their TileJSON's and a built archive's
+/// `attribution`).
+pub const ATTRIBUTION: &str =
+    "Kolkata Municipal Corporation — Environment & Heritage (positions approximate)";
+
 /// The layers a tile of `layers` holds, with their fields, for TileJSON's
 /// `vector_layers` (the server's and a built archive's).
 pub fn vector_layers(layers: LayerSet) -> Vec<tilejson::VectorLayer> {

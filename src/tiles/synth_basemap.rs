@@ -85,68 +85,52 @@ fn features() -> Vec<Feature> {
         min_zoom: 10,
     });
     // A grid east of the river: avenues (north–south) and streets (east–west) every
-    // 0.01°, lanes between them every 0.0025°.
+    // 0.01°, lanes and roads between them every 0.0025°.
     let x0 = 88.3405;
-    let mut i = 0usize;
-    loop {
-        let x = x0 + i as f64 * 0.0025;
-        if x > e {
-            break;
+    let steps = |from: f64, to: f64| {
+        (0usize..)
+            .map(move |i| (i, from + i as f64 * 0.0025))
+            .take_while(move |(_, v)| *v <= to)
+    };
+    // The `i`th road of a direction: every fourth a major one, numbered among its kind.
+    let road = |i: usize, coords: Vec<(f64, f64)>, major: (&str, &str), minor: (&str, &str)| {
+        let is_major = i.is_multiple_of(4);
+        let (k, (en, bn)) = if is_major {
+            (i / 4 + 1, major)
+        } else {
+            (i + 1, minor)
+        };
+        Feature {
+            layer: "roads",
+            shape: Shape::Line,
+            coords,
+            kind: if is_major { "major_road" } else { "minor_road" },
+            name: Some((format!("{en} {k}"), format!("{bn} {}", bn_digits(k)))),
+            min_zoom: if is_major { 9 } else { 13 },
         }
-        let major = i.is_multiple_of(4);
-        let name = if i == 4 {
-            (
+    };
+    for (i, x) in steps(x0, e) {
+        let mut avenue = road(
+            i,
+            vec![(x, s), (x, n)],
+            ("Avenue", "অ্যাভিনিউ"),
+            ("Lane", "লেন"),
+        );
+        if i == 4 {
+            avenue.name = Some((
                 "Jawaharlal Nehru Road".to_string(),
                 "জওহরলাল নেহরু রোড".to_string(),
-            )
-        } else if major {
-            (
-                format!("Avenue {}", i / 4 + 1),
-                format!("অ্যাভিনিউ {}", bn_digits(i / 4 + 1)),
-            )
-        } else {
-            (
-                format!("Lane {}", i + 1),
-                format!("লেন {}", bn_digits(i + 1)),
-            )
-        };
-        v.push(Feature {
-            layer: "roads",
-            shape: Shape::Line,
-            coords: vec![(x, s), (x, n)],
-            kind: if major { "major_road" } else { "minor_road" },
-            name: Some(name),
-            min_zoom: if major { 9 } else { 13 },
-        });
-        i += 1;
-    }
-    let mut j = 0usize;
-    loop {
-        let y = s + j as f64 * 0.0025;
-        if y > n {
-            break;
+            ));
         }
-        let major = j.is_multiple_of(4);
-        let name = if major {
-            (
-                format!("Street {}", j / 4 + 1),
-                format!("স্ট্রিট {}", bn_digits(j / 4 + 1)),
-            )
-        } else {
-            (
-                format!("Road {}", j + 1),
-                format!("রোড {}", bn_digits(j + 1)),
-            )
-        };
-        v.push(Feature {
-            layer: "roads",
-            shape: Shape::Line,
-            coords: vec![(x0, y), (e, y)],
-            kind: if major { "major_road" } else { "minor_road" },
-            name: Some(name),
-            min_zoom: if major { 9 } else { 13 },
-        });
-        j += 1;
+        v.push(avenue);
+    }
+    for (j, y) in steps(s, n) {
+        v.push(road(
+            j,
+            vec![(x0, y), (e, y)],
+            ("Street", "স্ট্রিট"),
+            ("Road", "রোড"),
+        ));
     }
     // A railway along the east.
     v.push(Feature {
