@@ -124,25 +124,14 @@ async fn the_basemap_is_served_by_range_and_drawn_under_the_register() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 304);
+    let status = |path: String| {
+        let r = c.get(srv.url(&path)).send();
+        async move { r.await.unwrap().status().as_u16() }
+    };
     let (z, x, y) = tile_of(VM.0, VM.1, 16);
-    let r = c
-        .get(srv.url(&format!("/tiles/basemap/{z}/{x}/{y}.mvt")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
-    let r = c
-        .get(srv.url("/tiles/basemap/15/0/0.mvt"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
-    let r = c
-        .get(srv.url("/tiles/basemap/3/9/0.mvt"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(status(format!("/tiles/basemap/{z}/{x}/{y}.mvt")).await, 204);
+    assert_eq!(status("/tiles/basemap/15/0/0.mvt".into()).await, 204);
+    assert_eq!(status("/tiles/basemap/3/9/0.mvt".into()).await, 400);
 
     // The style: the basemap's source, and its layers between our background and our
     // first layer; everything else as without it.
@@ -380,4 +369,94 @@ async fn what_is_not_a_vector_archive_is_refused_at_start() {
     assert!(e.contains("junk.pmtiles"), "{e}");
     let missing = Archive::open("gone", &dir.path().join("gone.pmtiles")).await;
     assert!(missing.is_err());
+}
+
+/// `tiles build --as-of`: the register as it stood then, as the server draws it with
+/// `?as_of=` — not as it stands now.
+#[tokio::test]
+async fn an_archive_as_of_an_instant_is_the_servers_map_of_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let srv = TestServer::start(&db, true).await;
+    let officer =
+        common::add_user(&srv, "officer", heritage_atlas::model::Role::Officer, None).await;
+    let (_, vm) = srv.get("/assets/HER-0001").await;
+    let id = vm["id"].as_i64().unwrap();
+    let (_, versions) = srv.get(&format!("/assets/{id}/versions")).await;
+    let then = versions["versions"][0]["at"].as_str().unwrap().to_string();
+    let path = format!("/collections/heritage/items/{id}");
+    let c = reqwest::Client::new();
+    let etag = c.get(srv.url(&path)).send().await.unwrap().headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let r = c
+        .patch(srv.url(&path))
+        .bearer_auth(&officer)
+        .header("Content-Type", "application/merge-patch+json")
+        .header("If-Match", etag)
+        .body(r#"{"properties": {"name": "Victoria Memorial Hall, renamed"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    srv.stop().await;
+
+    let out = dir.path().join("then.pmtiles");
+    let (w, s, e, n) = (VM.0 - 0.01, VM.1 - 0.01, VM.0 + 0.01, VM.1 + 0.01);
+    let run = common::bin()
+        .args(["--db", &common::db_arg(&db), "tiles", "build", "-o"])
+        .arg(&out)
+        .args(["--minzoom", "14", "--maxzoom", "15", "--as-of", &then])
+        .arg(format!("--bbox={w},{s},{e},{n}"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let archive = Archive::open("then", &out).await.unwrap();
+    assert_eq!(archive.metadata["as_of"], then.as_str());
+
+    let srv = TestServer::start(&db, true).await;
+    let as_of = then.replace(':', "%3A").replace('+', "%2B");
+    let get = |path: String| {
+        let r = c
+            .get(srv.url(&path))
+            .header("Accept-Encoding", "identity")
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            match r.status().as_u16() {
+                200 => Some(r.bytes().await.unwrap().to_vec()),
+                204 => None,
+                s => panic!("{path}: {s}"),
+            }
+        }
+    };
+    let (mut compared, mut changed) = (0, 0);
+    for z in 14..=15u8 {
+        for t in heritage_atlas::tiles::build::covering([w, s, e, n], z) {
+            let tile = format!(
+                "/tiles/heritage,water_bodies,parks,wards/{}/{}/{}.mvt",
+                t.z, t.x, t.y
+            );
+            let past = get(format!("{tile}?as_of={as_of}")).await;
+            let stored = archive
+                .tile(t.z, t.x, t.y)
+                .await
+                .unwrap()
+                .map(|b| gunzip(&b));
+            assert_eq!(stored, past, "tile {}/{}/{} as of {then}", t.z, t.x, t.y);
+            compared += usize::from(past.is_some());
+            changed += usize::from(get(tile).await != past);
+        }
+    }
+    assert!(
+        compared > 0 && changed > 0,
+        "{compared} compared, {changed} changed since"
+    );
+    srv.stop().await;
 }
