@@ -165,21 +165,12 @@ async function shell(request, path) {
   }
 }
 
-async function tile(request) {
+/** Tiles and API reads: the network, else what a saved ward holds under `key`. */
+async function networkOrWard(request, key) {
   try {
     return await fetch(request);
   } catch (e) {
-    const hit = await fromWards(bare(request.url));
-    if (hit) return hit;
-    throw e;
-  }
-}
-
-async function api(request) {
-  try {
-    return await fetch(request);
-  } catch (e) {
-    const hit = await fromWards(request.url);
+    const hit = await fromWards(key);
     if (hit) return hit;
     throw e;
   }
@@ -195,12 +186,12 @@ self.addEventListener('fetch', (event) => {
     // Every page of the app is index.html (a verification link's path too).
     event.respondWith(shell(request, path));
   } else if (isTile(path)) {
-    event.respondWith(tile(request));
+    event.respondWith(networkOrWard(request, bare(request.url)));
   } else if (isShell(path)) {
     event.respondWith(shell(request, path));
   } else if (request.headers.get('Range')) {
     // A partial read (a PDF viewer's) goes to the network as it is.
   } else {
-    event.respondWith(api(request));
+    event.respondWith(networkOrWard(request, request.url));
   }
 });
