@@ -35,11 +35,25 @@ fi
 pg_lsclusters -h | awk '{print $1, $2}' | grep -qx "$VERSION $CLUSTER" ||
   pg_createcluster --port "$PORT" --locale C.UTF-8 "$VERSION" "$CLUSTER"
 # pg_ctlcluster status: 0 running, 3 not running.
-pg_ctlcluster "$VERSION" "$CLUSTER" status >/dev/null 2>&1 ||
-  pg_ctlcluster "$VERSION" "$CLUSTER" start
+#
+# A cluster that was not shut down cleanly (a machine image taken while it ran) first
+# recovers, and with the default recovery_init_sync_method it fsyncs every file of every
+# database before it takes connections: over a minute on a slow disk, past pg_ctl's
+# default 60 s wait, which then reports a failure while the server goes on starting.
+# So: wait up to WAIT_S for the start, and poll as long again after a start that says it
+# timed out; and set syncfs (one sync per file system, PostgreSQL 14+) for next time.
+# A server killed a moment ago can still look running to `status` (its children not yet
+# gone), so the start is tried again every 10 s while no connection is taken.
+WAIT_S=600
+start_if_down() {
+  pg_ctlcluster "$VERSION" "$CLUSTER" status >/dev/null 2>&1 && return
+  pg_ctlcluster "$VERSION" "$CLUSTER" start -- -t "$WAIT_S" ||
+    echo "pg_ctlcluster start did not finish; waiting for the server" >&2
+}
 
 ready=""
-for _ in $(seq 1 300); do
+for i in $(seq 0 $((WAIT_S * 10))); do
+  if [ $((i % 100)) -eq 0 ]; then start_if_down; fi
   if pg_isready -q -h 127.0.0.1 -p "$PORT"; then ready=1; break; fi
   sleep 0.1
 done
@@ -66,6 +80,10 @@ esac
 for d in template1 "$DB"; do
   su_psql -d "$d" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS postgis"
 done
+
+if [ "$(su_psql -d postgres -tAc "SHOW recovery_init_sync_method")" != syncfs ]; then
+  su_psql -d postgres -c "ALTER SYSTEM SET recovery_init_sync_method = syncfs" -c "SELECT pg_reload_conf()" >/dev/null
+fi
 
 # The role and its password as this script says, even if someone changed them since.
 su_psql -d postgres -c "ALTER ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'"
