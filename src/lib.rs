@@ -27,6 +27,7 @@ pub mod backup;
 pub mod blobs;
 pub mod complaints;
 pub mod config;
+pub mod counter;
 pub mod documents;
 pub mod export;
 pub mod features;

@@ -22,6 +22,12 @@ use heritage_atlas::tiles::archive::{self, Archive};
 use heritage_atlas::{export, synth, AppState};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: the cached-tile path allocates a few small blocks per request (the answer's
+/// headers, hyper's buffers) and glibc's malloc and free were 5 % of its profile
+/// (BENCHMARKS.md, "Tile speed, raised").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     limit_malloc_arenas();
     tracing_subscriber::fmt()
@@ -652,7 +658,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     // The proxies `--trusted-proxies` names, parsed once: believed for client addresses,
     // and exempt from the per-address connection cap.
     let opts = ServeOptions::from_args(&args, state.proxies.clone());
-    let app = heritage_atlas::app(state);
+    let app = heritage_atlas::http::front(state);
     tracing::info!(
         "serving {db} on http://{bound} as {public_url} (ready in {} ms)",
         started.elapsed().as_millis()

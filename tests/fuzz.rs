@@ -2603,7 +2603,8 @@ fn fuzz_submission_check() {
 // ---------------------------------------------------------------------------------------
 
 struct Http {
-    app: Router,
+    /// As `serve` runs it: the cached-tile hot path in front of the router.
+    app: heritage_atlas::http::hot::Front<Router>,
     atlas: Arc<Atlas>,
     api_key: String,
     /// The seeded heritage sites, by asset id, as the CQL2 oracle sees them.
@@ -2786,7 +2787,7 @@ impl Http {
                 .expect("add an API key");
             (atlas, assets)
         });
-        let app = heritage_atlas::app(AppState::new(atlas.clone()).with_rate_limit(0));
+        let app = heritage_atlas::http::front(AppState::new(atlas.clone()).with_rate_limit(0));
         Http {
             app,
             atlas,

@@ -504,11 +504,12 @@ pub async fn answer(req: Request, next: Next) -> Response {
     let ct = r
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let starts = |p: &str| ct.len() >= p.len() && ct[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let is_html = starts("text/html");
     if (status.is_client_error() || status.is_server_error())
-        && (ct.is_empty() || ct.starts_with("text/plain"))
+        && (ct.is_empty() || starts("text/plain"))
     {
         let keep = r.headers().clone();
         let text = http_body_util::BodyExt::collect(std::mem::take(r.body_mut()))
@@ -523,24 +524,29 @@ pub async fn answer(req: Request, next: Next) -> Response {
         }
         r = json;
     }
-    let h = r.headers_mut();
+    secure(r.headers_mut(), is_html);
+    r
+}
+
+/// Adds the security headers every answer carries: no sniffing, no framing, no referrer,
+/// and a content policy (the page's for HTML; otherwise, unless the answer set its own,
+/// only framing — a script answer's policy is its worker's policy, and MapLibre's worker
+/// is one of our files, so anything stricter would stop it fetching tiles).
+pub(super) fn secure(h: &mut HeaderMap, html: bool) {
     for (name, value) in SECURITY_HEADERS {
         h.insert(name, HeaderValue::from_static(value));
     }
-    if ct.starts_with("text/html") {
+    if html {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_CSP),
         );
     } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        // Only framing: a script answer's policy is its worker's policy (MapLibre's
-        // worker is one of our files), so anything stricter would stop it fetching tiles.
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("frame-ancestors 'none'"),
         );
     }
-    r
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod guard;
 mod hcc;
 mod health;
 mod history;
+pub mod hot;
 mod idempotency;
 mod locks;
 pub mod metrics;
@@ -279,6 +280,12 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::answer))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The application as `serve` runs it: the cached-tile hot path ([`hot`]) in front of
+/// the routed [`app`].
+pub fn front(state: AppState) -> hot::Front<Router> {
+    hot::Front::new(state.clone(), app(state))
 }
 
 /// No query parameters: for resources that take none, so `?anything` is a 400 rather

@@ -11,8 +11,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -96,14 +99,18 @@ impl PerClient {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests
+/// Serves `app` (a [`Router`](axum::Router), or [`super::front`]) on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish (up to `opts.drain`). Handlers see the peer as `ConnectInfo<SocketAddr>`.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     opts: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let slots = Arc::new(Semaphore::new(opts.max_connections.max(1)));
     let per_client = Arc::new(PerClient::default());
     let graceful = GracefulShutdown::new();
@@ -149,7 +156,8 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let svc = app
             .clone()
-            .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            .map_request(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req = req.map(Body::new);
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });

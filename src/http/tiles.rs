@@ -108,37 +108,10 @@ async fn tile(
         }
     };
 
-    let mut h = HeaderMap::new();
-    let max_age = if layers.has_complaints() {
-        s.complaints_max_age.min(s.tile_max_age)
-    } else {
-        s.tile_max_age
+    let h = match tile_head(&s, layers, &cached, is_past, &headers) {
+        Ok(h) => h,
+        Err(done) => return Ok(done),
     };
-    // The past does not change (an `as_of` not yet past is today's register).
-    let cc = if is_past {
-        "public, max-age=31536000, immutable".to_string()
-    } else {
-        format!("public, max-age={max_age}")
-    };
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_str(&cc).unwrap_or(HeaderValue::from_static("no-cache")),
-    );
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&cached.etag).unwrap_or(HeaderValue::from_static("\"\"")),
-    );
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if cached.dropped > 0 {
-        h.insert("x-features-dropped", HeaderValue::from(cached.dropped));
-    }
-    if etag_matches(&headers, &cached.etag) {
-        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
-    }
-    if cached.is_empty() {
-        return Ok((StatusCode::NO_CONTENT, h).into_response());
-    }
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
     let body = match cached.ready(coding) {
         Some(b) => b,
         None => {
@@ -148,12 +121,72 @@ async fn tile(
                 .map_err(|e| ApiError::Internal(format!("tile compression failed: {e}")))?
         }
     };
+    Ok(tile_body(h, coding, body))
+}
+
+/// `Cache-Control` of a tile: the past does not change (an `as_of` not yet past is
+/// today's register); a tile holding complaints gets the shorter of the two ages.
+pub(super) fn cache_control(s: &AppState, complaints: bool, past: bool) -> HeaderValue {
+    if past {
+        return HeaderValue::from_static("public, max-age=31536000, immutable");
+    }
+    let max_age = if complaints {
+        s.complaints_max_age.min(s.tile_max_age)
+    } else {
+        s.tile_max_age
+    };
+    HeaderValue::from_str(&format!("public, max-age={max_age}"))
+        .unwrap_or(HeaderValue::from_static("no-cache"))
+}
+
+/// The headers of a drawn tile's answer before its body, or the whole answer when it has
+/// none: `304` when the client's copy is current, `204` when the tile is empty. Shared by
+/// the routed handler and the hot path ([`super::hot`]), so both answer alike.
+pub(super) fn tile_head(
+    s: &AppState,
+    layers: LayerSet,
+    t: &CachedTile,
+    past: bool,
+    request: &HeaderMap,
+) -> Result<HeaderMap, Response> {
+    tile_head_with(cache_control(s, layers.has_complaints(), past), t, request)
+}
+
+/// [`tile_head`] with its `Cache-Control` made already.
+pub(super) fn tile_head_with(
+    cc: HeaderValue,
+    t: &CachedTile,
+    request: &HeaderMap,
+) -> Result<HeaderMap, Response> {
+    let mut h = HeaderMap::with_capacity(16);
+    h.insert(header::CACHE_CONTROL, cc);
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_maybe_shared(t.etag.clone())
+            .unwrap_or(HeaderValue::from_static("\"\"")),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if t.dropped > 0 {
+        h.insert("x-features-dropped", HeaderValue::from(t.dropped));
+    }
+    if etag_matches(request, t.etag_str()) {
+        return Err((StatusCode::NOT_MODIFIED, h).into_response());
+    }
+    if t.is_empty() {
+        return Err((StatusCode::NO_CONTENT, h).into_response());
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
+    Ok(h)
+}
+
+/// A tile's `200` answer: its head ([`tile_head`]) and its bytes in `coding`.
+pub(super) fn tile_body(mut h: HeaderMap, coding: Coding, body: bytes::Bytes) -> Response {
     set_coding(&mut h, coding);
-    Ok((StatusCode::OK, h, body).into_response())
+    (StatusCode::OK, h, body).into_response()
 }
 
 /// The tile `z/x/y` of a request path (`y` with or without `.mvt` or `.pbf`).
-fn tile_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+pub(super) fn tile_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     let y = y
         .strip_suffix(".mvt")
         .or_else(|| y.strip_suffix(".pbf"))

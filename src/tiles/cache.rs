@@ -1,5 +1,5 @@
 //! The tile cache: encoded tiles (raw, with gzip/brotli forms made on demand, and their
-//! ETag) in memory, bounded in bytes (moka), invalidated exactly where a write touched.
+//! ETag) in memory, bounded in bytes (quick_cache), invalidated exactly where a write touched.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use geo::Intersects;
 use geo_types::Rect;
-use moka::sync::Cache;
 
 use super::{LayerSet, Rendered, TileCoord, BUFFER};
 
@@ -19,8 +18,9 @@ pub struct CachedTile {
     pub raw: bytes::Bytes,
     gzip: std::sync::OnceLock<bytes::Bytes>,
     br: std::sync::OnceLock<bytes::Bytes>,
-    /// Strong validator of the content (the hash of `raw`, in quotes).
-    pub etag: String,
+    /// Strong validator of the content (the hash of `raw`, in quotes), ASCII. Kept as
+    /// shared bytes so an answer's `ETag` header is a reference count, not a copy.
+    pub etag: bytes::Bytes,
     pub dropped: usize,
 }
 
@@ -34,7 +34,7 @@ pub enum Coding {
 
 impl CachedTile {
     pub fn new(r: Rendered) -> CachedTile {
-        let etag = format!("\"{:016x}\"", fnv1a(&r.bytes));
+        let etag = bytes::Bytes::from(format!("\"{:016x}\"", fnv1a(&r.bytes)));
         CachedTile {
             raw: bytes::Bytes::from(r.bytes),
             gzip: Default::default(),
@@ -67,6 +67,11 @@ impl CachedTile {
                 .get_or_init(|| compress(&self.raw, coding, Effort::OnDemand))
                 .clone(),
         }
+    }
+
+    /// The ETag as text.
+    pub fn etag_str(&self) -> &str {
+        std::str::from_utf8(&self.etag).unwrap_or_default()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -129,13 +134,34 @@ pub struct TileKey {
     pub tile: TileCoord,
 }
 
-/// Cache plus a write epoch: a tile drawn while a write was landing is served but not
-/// cached, so a stale tile never outlives the invalidation that raced it.
+/// The tile cache: bounded in bytes, invalidated by area, and never holding a tile drawn
+/// before a write that touched it.
+///
+/// The map is `quick_cache` (S3-FIFO eviction): a hit is a shard's read lock and one
+/// atomic bit, where moka's was a read-buffer record and a policy step, 8 % of a cached
+/// tile's server time under load (BENCHMARKS.md, "Tile speed, raised"). Invalidation is
+/// synchronous: when [`TileCache::invalidate`] returns, no touched tile is in the map.
 pub struct TileCache {
-    cache: Option<Cache<TileKey, Arc<CachedTile>>>,
+    cache: Option<quick_cache::sync::Cache<TileKey, Arc<CachedTile>, TileWeight>>,
+    /// Bumped by every write that touched tiles. A tile drawn at another epoch is served
+    /// but not kept: it may show the register from before the write.
     epoch: AtomicU64,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    /// Inserts hold it shared, invalidations exclusively: a tile checked against the epoch
+    /// goes in before the next invalidation sweeps, or is checked after its bump.
+    gate: std::sync::RwLock<()>,
+    hits: crate::counter::Striped,
+    misses: crate::counter::Striped,
+}
+
+/// A cached tile's weight: its raw bytes, room for one compressed form (about half),
+/// bookkeeping.
+#[derive(Debug, Clone, Copy)]
+struct TileWeight;
+
+impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for TileWeight {
+    fn weight(&self, _k: &TileKey, v: &Arc<CachedTile>) -> u64 {
+        (v.raw.len() * 3 / 2 + 128) as u64
+    }
 }
 
 /// What `/metrics` reports of the cache.
@@ -151,29 +177,27 @@ pub struct CacheStats {
 impl std::fmt::Debug for TileCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TileCache")
-            .field("entries", &self.cache.as_ref().map(|c| c.entry_count()))
+            .field("entries", &self.cache.as_ref().map(|c| c.len()))
             .finish()
     }
 }
+
+/// A tile's typical weight, for sizing the map's table up front.
+const TYPICAL_TILE_WEIGHT: u64 = 8 << 10;
 
 impl TileCache {
     /// A cache of at most `max_bytes` of tiles; 0 turns caching off.
     pub fn new(max_bytes: u64) -> TileCache {
         let cache = (max_bytes > 0).then(|| {
-            Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|_k: &TileKey, v: &Arc<CachedTile>| {
-                    // Raw bytes, room for one compressed form (about half), bookkeeping.
-                    (v.raw.len() * 3 / 2 + 128).try_into().unwrap_or(u32::MAX)
-                })
-                .support_invalidation_closures()
-                .build()
+            let items = (max_bytes / TYPICAL_TILE_WEIGHT).clamp(64, 1 << 20) as usize;
+            quick_cache::sync::Cache::with_weighter(items, max_bytes, TileWeight)
         });
         TileCache {
             cache,
             epoch: AtomicU64::new(0),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            gate: std::sync::RwLock::new(()),
+            hits: Default::default(),
+            misses: Default::default(),
         }
     }
 
@@ -188,20 +212,16 @@ impl TileCache {
         } else {
             &self.misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.add(1);
         found
     }
 
     pub fn stats(&self) -> CacheStats {
-        // moka counts lazily; settle its books first so the numbers are current.
-        if let Some(c) = &self.cache {
-            c.run_pending_tasks();
-        }
         CacheStats {
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-            entries: self.cache.as_ref().map_or(0, |c| c.entry_count()),
-            weighted_bytes: self.cache.as_ref().map_or(0, |c| c.weighted_size()),
+            hits: self.hits.sum(),
+            misses: self.misses.sum(),
+            entries: self.cache.as_ref().map_or(0, |c| c.len() as u64),
+            weighted_bytes: self.cache.as_ref().map_or(0, |c| c.weight()),
             // Every write that touched tiles bumped the epoch once.
             invalidations: self.epoch(),
         }
@@ -210,6 +230,7 @@ impl TileCache {
     /// Caches a tile drawn at `epoch`, unless a write has landed since.
     pub fn insert(&self, k: TileKey, v: Arc<CachedTile>, epoch: u64) {
         if let Some(c) = &self.cache {
+            let _open = self.gate.read().unwrap_or_else(|e| e.into_inner());
             if self.epoch() == epoch {
                 c.insert(k, v);
             }
@@ -220,22 +241,16 @@ impl TileCache {
     /// buffered bounds meet one of `boxes` (lon/lat): the old and the new place of what
     /// changed.
     pub fn invalidate(&self, layers: LayerSet, boxes: &[Rect<f64>]) {
+        let _closed = self.gate.write().unwrap_or_else(|e| e.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let Some(c) = &self.cache else { return };
-        let boxes: Vec<Rect<f64>> = boxes.to_vec();
-        let result = c.invalidate_entries_if(move |k, _| {
+        c.retain(|k, _| {
             if !k.layers.meets(layers) {
-                return false;
+                return true;
             }
             let t = k.tile.lonlat_bounds(BUFFER);
-            boxes.iter().any(|b| b.intersects(&t))
+            !boxes.iter().any(|b| b.intersects(&t))
         });
-        if let Err(e) = result {
-            // Only fails if closures were not enabled at build time, which they are; be
-            // safe rather than stale.
-            tracing::warn!("selective invalidation failed ({e}); clearing the tile cache");
-            c.invalidate_all();
-        }
     }
 
     pub fn contains(&self, k: &TileKey) -> bool {

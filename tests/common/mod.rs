@@ -61,7 +61,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = f(AppState::new(atlas.clone()).with_public_url(&format!("http://{addr}")));
-        let app = heritage_atlas::app(state);
+        // As `serve` runs it: the cached-tile hot path in front of the router.
+        let app = heritage_atlas::http::front(state);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         // The accept loop `serve` runs, with its connection limits and timeouts.
         let handle = tokio::spawn(async move {

@@ -1,0 +1,170 @@
+//! The cached-tile hot path: a plain `GET` of a tile that is in the tile cache, in the
+//! coding the client takes, is answered here, before routing and the middleware stack.
+//!
+//! A map viewer's traffic is mostly such requests, and for them the stack cost more than
+//! the answer: route matching and four path `String`s, a `HeaderMap` copy for the handler,
+//! a deadline timer, the CORS layer's per-request `Vary` value, boxed middleware futures
+//! (BENCHMARKS.md, "Tile speed, raised", has the profile). The answer is the same one the
+//! handler gives — head from [`super::tiles::tile_head_with`], security headers from
+//! [`super::guard::secure`], the permissive CORS headers — and a test compares the two
+//! header for header (`tests/hot_path.rs`). It is counted in `/metrics` under the tile
+//! route and logged like any request.
+//!
+//! Everything else goes down the stack unchanged: other methods, other paths, a query
+//! other than `v=…`, percent-encoded or unknown layers, archives, a request with a body,
+//! a head over the limits, a tile not cached or not yet compressed in the wanted coding.
+
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::response::Response;
+use futures_util::future::{ready, Either, Ready};
+use tower::Service;
+
+use super::metrics::RouteMetrics;
+use super::tiles::{cache_control, tile_body, tile_coord, tile_head_with, Accepted};
+use super::{guard, AppState};
+use crate::tiles::cache::TileKey;
+use crate::tiles::LayerSet;
+
+/// The tile route's pattern, as axum's `MatchedPath` writes it (the metrics' label).
+pub const TILE_ROUTE: &str = "/tiles/{layers}/{z}/{x}/{y}";
+
+/// The service `serve` runs: the hot path in front of the routed application.
+#[derive(Clone)]
+pub struct Front<S> {
+    hot: std::sync::Arc<Hot>,
+    inner: S,
+}
+
+/// What the hot path needs, made once.
+struct Hot {
+    state: AppState,
+    metrics: RouteMetrics,
+    /// `Cache-Control` of asset tiles and of tiles holding complaints.
+    cc: [HeaderValue; 2],
+}
+
+impl<S> Front<S> {
+    /// `inner` (the routed application, [`super::app`]) behind the hot path.
+    pub fn new(state: AppState, inner: S) -> Front<S> {
+        let cc = [
+            cache_control(&state, false, false),
+            cache_control(&state, true, false),
+        ];
+        let metrics = state.metrics.for_route(TILE_ROUTE);
+        Front {
+            hot: std::sync::Arc::new(Hot { state, metrics, cc }),
+            inner,
+        }
+    }
+}
+
+impl<S> Service<Request> for Front<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let started = Instant::now();
+        if let Some(r) = self.hot.answer(&req) {
+            self.hot.metrics.observe(&Method::GET, r.status().as_u16(), started);
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                tracing::debug!(
+                    method = "GET",
+                    uri = %req.uri(),
+                    status = r.status().as_u16(),
+                    latency_us = started.elapsed().as_micros() as u64,
+                    "answered from the tile cache"
+                );
+            }
+            return Either::Left(ready(Ok(r)));
+        }
+        Either::Right(self.inner.call(req))
+    }
+}
+
+impl Hot {
+    /// The answer to `req` if it is a cached tile's, else `None` (the stack answers).
+    fn answer(&self, req: &Request) -> Option<Response> {
+        if req.method() != Method::GET {
+            return None;
+        }
+        let uri = req.uri();
+        if let Some(q) = uri.query() {
+            // `v` (any value, one of it) is all a tile takes that the cache serves.
+            if !q.starts_with("v=") || q.contains('&') {
+                return None;
+            }
+        }
+        let headers = req.headers();
+        if !within_limits(uri, headers) {
+            return None;
+        }
+        let rest = uri.path().strip_prefix("/tiles/")?;
+        let mut parts = rest.split('/');
+        let (layers, z, x, y) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || layers.contains('%') {
+            return None;
+        }
+        let s = &self.state;
+        if !s.archives.is_empty() && s.archives.contains_key(layers) {
+            return None;
+        }
+        let layers = LayerSet::parse(layers).ok()?;
+        let tile = tile_coord(z, x, y).ok()?;
+        let coding = Accepted::of(headers).best();
+        let cached = s.atlas.tiles().get(&TileKey { layers, tile })?;
+        let body = cached.ready(coding)?;
+        let cc = self.cc[usize::from(layers.has_complaints())].clone();
+        let mut r = match tile_head_with(cc, &cached, headers) {
+            Ok(h) => tile_body(h, coding, body),
+            Err(done) => done,
+        };
+        finish(r.headers_mut());
+        Some(r)
+    }
+}
+
+/// Whether the request is one the stack would let through unchanged: target and headers
+/// within [`guard::MAX_URI`] and [`guard::MAX_HEADER_BYTES`], and no body.
+fn within_limits(uri: &axum::http::Uri, h: &HeaderMap) -> bool {
+    let target = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target > guard::MAX_URI
+        || h.contains_key(header::CONTENT_LENGTH)
+        || h.contains_key(header::TRANSFER_ENCODING)
+    {
+        return false;
+    }
+    let head: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    head <= guard::MAX_HEADER_BYTES
+}
+
+/// What the stack's outer layers add to every answer: the security headers
+/// ([`guard::answer`]) and the permissive CORS layer's (any origin, every header exposed,
+/// and its `Vary`).
+fn finish(h: &mut HeaderMap) {
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("*"),
+    );
+    h.append(
+        header::VARY,
+        HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers"),
+    );
+    guard::secure(h, false);
+}

@@ -1,0 +1,251 @@
+//! The cached-tile hot path (`http::hot`) answers exactly as the routed application does,
+//! header for header and byte for byte, and only where it may: the routed application is
+//! the oracle, and a stand-in behind the hot path (answering 418) shows which requests
+//! the hot path left to the stack.
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request};
+use axum::response::{IntoResponse, Response};
+use heritage_atlas::atlas::{Atlas, AtlasOptions};
+use heritage_atlas::http::hot::Front;
+use heritage_atlas::model::{Layer, NewAsset};
+use heritage_atlas::store::EditContext;
+use heritage_atlas::tiles::TileCoord;
+use heritage_atlas::AppState;
+use tower::ServiceExt;
+
+/// Status, headers (sorted by name; values of one name in their order) and body.
+#[derive(Debug, PartialEq)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+async fn answer_of(r: Response) -> Answer {
+    let status = r.status().as_u16();
+    let mut headers: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_string()))
+        .collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn request(method: Method, uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let mut r = b.body(Body::empty()).unwrap();
+    r.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+    r
+}
+
+struct Setup {
+    routed: axum::Router,
+    /// The hot path in front of a stand-in that answers 418: a 418 means "left to the stack".
+    hot: Front<tower::util::BoxCloneService<Request<Body>, Response, Infallible>>,
+    atlas: Arc<Atlas>,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atlas.db");
+    let store = common::open_store(&db).await;
+    let opts = AtlasOptions {
+        load_bundled: true,
+        photos_dir: db.with_extension("photos"),
+        ..Default::default()
+    };
+    let atlas = Arc::new(Atlas::open(store, &opts).await.unwrap());
+    let state = AppState::new(atlas.clone());
+    let stand_in = tower::util::BoxCloneService::new(tower::service_fn(|_req: Request<Body>| async {
+        Ok::<_, Infallible>(axum::http::StatusCode::IM_A_TEAPOT.into_response())
+    }));
+    Setup {
+        routed: heritage_atlas::app(state.clone()),
+        hot: Front::new(state, stand_in),
+        atlas,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    async fn routed(&self, method: Method, uri: &str, headers: &[(&str, &str)]) -> Answer {
+        let Ok(r) = self
+            .routed
+            .clone()
+            .oneshot(request(method, uri, headers))
+            .await;
+        answer_of(r).await
+    }
+
+    async fn hot(&self, method: Method, uri: &str, headers: &[(&str, &str)]) -> Answer {
+        let Ok(r) = self
+            .hot
+            .clone()
+            .oneshot(request(method, uri, headers))
+            .await;
+        answer_of(r).await
+    }
+
+    /// Asks both; asserts the hot path answered (not the stand-in) and alike.
+    async fn same(&self, uri: &str, headers: &[(&str, &str)]) -> Answer {
+        let hot = self.hot(Method::GET, uri, headers).await;
+        assert_ne!(hot.status, 418, "{uri} {headers:?}: left to the stack");
+        let routed = self.routed(Method::GET, uri, headers).await;
+        assert_eq!(hot, routed, "{uri} {headers:?}");
+        hot
+    }
+
+    async fn left_to_stack(&self, method: Method, uri: &str, headers: &[(&str, &str)]) {
+        let hot = self.hot(method.clone(), uri, headers).await;
+        assert_eq!(hot.status, 418, "{method} {uri} {headers:?}: answered by the hot path");
+    }
+}
+
+fn path(layers: &str, t: TileCoord) -> String {
+    format!("/tiles/{layers}/{}/{}/{}.mvt", t.z, t.x, t.y)
+}
+
+const GZIP: (&str, &str) = ("accept-encoding", "gzip");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_tiles_are_answered_before_routing_exactly_as_the_router_answers() {
+    let s = setup().await;
+    let vm = TileCoord::containing(88.3426, 22.5448, 15); // Victoria Memorial
+    let all = path("heritage,water_bodies,parks", vm);
+
+    // Not cached yet: the stack draws it.
+    s.left_to_stack(Method::GET, &all, &[GZIP]).await;
+    let first = s.routed(Method::GET, &all, &[GZIP]).await;
+    assert_eq!(first.status, 200);
+    assert!(first.body.len() > 100, "a drawn tile");
+
+    // Cached: gzip (made when drawn) and identity (always ready) come from the hot path.
+    let gz = s.same(&all, &[GZIP]).await;
+    assert!(gz.headers.contains(&("content-encoding".into(), "gzip".into())));
+    assert_eq!(gz.body, first.body);
+    let raw = s.same(&all, &[]).await;
+    assert!(raw.body.len() > gz.body.len(), "identity is the uncompressed tile");
+    // `v` is the web app's cache-buster; the cache serves it.
+    s.same(&format!("{all}?v=7"), &[GZIP]).await;
+    s.same(&all.replace(".mvt", ".pbf"), &[GZIP]).await;
+
+    // Brotli not made yet: the stack compresses; then the hot path has it.
+    let br = ("accept-encoding", "br, gzip");
+    s.left_to_stack(Method::GET, &all, &[br]).await;
+    s.routed(Method::GET, &all, &[br]).await;
+    s.same(&all, &[br]).await;
+
+    // 304 for the client's own copy, with the same headers.
+    let etag = gz
+        .headers
+        .iter()
+        .find(|(k, _)| k == "etag")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let not_modified = s.same(&all, &[GZIP, ("if-none-match", &etag)]).await;
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+
+    // An empty tile (the Bay of Bengal), cached empty: 204 alike.
+    let sea = path("heritage", TileCoord::containing(89.5, 21.0, 12));
+    assert_eq!(s.routed(Method::GET, &sea, &[GZIP]).await.status, 204);
+    assert_eq!(s.same(&sea, &[GZIP]).await.status, 204);
+
+    // Complaints' tiles carry their own, shorter max-age.
+    let with_pins = path("heritage,complaints", vm);
+    s.routed(Method::GET, &with_pins, &[GZIP]).await;
+    let pins = s.same(&with_pins, &[GZIP]).await;
+    assert_ne!(
+        pins.headers.iter().find(|(k, _)| k == "cache-control"),
+        gz.headers.iter().find(|(k, _)| k == "cache-control"),
+    );
+
+    // What the hot path leaves to the stack, though the tile is cached.
+    for (m, uri, h) in [
+        (Method::HEAD, all.clone(), vec![GZIP]),
+        (Method::POST, all.clone(), vec![GZIP]),
+        (Method::GET, format!("{all}?as_of=2026-01-01"), vec![GZIP]),
+        (Method::GET, format!("{all}?v=1&w=2"), vec![GZIP]),
+        (Method::GET, format!("{all}?w=2"), vec![GZIP]),
+        (Method::GET, all.replace(',', "%2C"), vec![GZIP]),
+        (Method::GET, path("heritage,nowhere", vm), vec![GZIP]),
+        (Method::GET, format!("{all}/extra"), vec![GZIP]),
+        (Method::GET, "/tiles/heritage/15/99999999/1.mvt".into(), vec![GZIP]),
+        (Method::GET, all.clone(), vec![GZIP, ("content-length", "0")]),
+        (Method::GET, "/tiles/heritage.json".into(), vec![GZIP]),
+    ] {
+        s.left_to_stack(m, &uri, &h).await;
+    }
+    let huge = "x".repeat(40 << 10);
+    s.left_to_stack(Method::GET, &all, &[GZIP, ("x-padding", &huge)])
+        .await;
+
+    // An edit drops the tiles it touched: the next request is the stack's, and fresh.
+    let vm_asset = s
+        .atlas
+        .store()
+        .get_asset_by_code("HER-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut edit = NewAsset {
+        layer: Layer::Heritage,
+        code: Some(vm_asset.code.clone()),
+        kind: vm_asset.kind,
+        attrs: vm_asset.attrs.clone(),
+        geometry: vm_asset.geometry.clone(),
+    };
+    edit.attrs.name = Some("Victoria Memorial Hall".into());
+    s.atlas
+        .upsert(&edit, &EditContext::import("test"))
+        .await
+        .unwrap();
+    s.left_to_stack(Method::GET, &all, &[GZIP]).await;
+    let fresh = s.routed(Method::GET, &all, &[GZIP]).await;
+    assert_ne!(fresh.body, first.body, "the edit shows");
+    assert_eq!(s.same(&all, &[GZIP]).await.body, fresh.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hot_answers_are_counted_under_the_tile_route() {
+    let s = setup().await;
+    let t = path("heritage", TileCoord::containing(88.3426, 22.5448, 14));
+    s.routed(Method::GET, &t, &[GZIP]).await;
+    for _ in 0..5 {
+        s.same(&t, &[GZIP]).await;
+    }
+    let m = s.routed(Method::GET, "/metrics", &[]).await;
+    let text = String::from_utf8(m.body).unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("heritage_atlas_http_requests_total{")
+                && l.contains(r#"route="/tiles/{layers}/{z}/{x}/{y}""#)
+                && l.contains(r#"status="2xx""#)
+        })
+        .unwrap_or_else(|| panic!("no tile series in {text}"));
+    // One routed draw, five routed and five hot answers from `same`.
+    assert!(line.ends_with(" 11"), "{line}");
+}
