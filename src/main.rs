@@ -22,12 +22,6 @@ use heritage_atlas::tiles::archive::{self, Archive};
 use heritage_atlas::{export, synth, AppState};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc: the cached-tile path allocates a few small blocks per request (the answer's
-/// headers, hyper's buffers) and glibc's malloc and free were 5 % of its profile
-/// (BENCHMARKS.md, "Tile speed, raised").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     limit_malloc_arenas();
     tracing_subscriber::fmt()

@@ -21,13 +21,17 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::Response;
-use futures_util::future::{ready, Either, Ready};
+use axum::response::IntoResponse;
+use futures_util::future::{ready, BoxFuture, Either, Ready};
 use tower::Service;
 
 use super::metrics::RouteMetrics;
-use super::tiles::{cache_control, tile_body, tile_coord, tile_head_with, Accepted};
+use super::tiles::{
+    cache_control, draw_elsewhere, draw_here, encoded, tile_body, tile_coord, tile_head_with,
+    Accepted, COMPRESS_HERE_BYTES,
+};
 use super::{guard, AppState};
-use crate::tiles::cache::TileKey;
+use crate::tiles::cache::{CachedTile, Coding, TileKey};
 use crate::tiles::LayerSet;
 
 /// The tile route's pattern, as axum's `MatchedPath` writes it (the metrics' label).
@@ -63,13 +67,22 @@ impl<S> Front<S> {
     }
 }
 
+/// How the hot path answers: now, or after drawing on the blocking pool.
+enum Answer {
+    Now(Response),
+    Later(BoxFuture<'static, Response>),
+}
+
 impl<S> Service<Request> for Front<S>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+    type Future = Either<
+        Either<Ready<Result<Response, Infallible>>, BoxFuture<'static, Result<Response, Infallible>>>,
+        S::Future,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -77,26 +90,35 @@ where
 
     fn call(&mut self, req: Request) -> Self::Future {
         let started = Instant::now();
-        if let Some(r) = self.hot.answer(&req) {
-            self.hot.metrics.observe(&Method::GET, r.status().as_u16(), started);
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                tracing::debug!(
-                    method = "GET",
-                    uri = %req.uri(),
-                    status = r.status().as_u16(),
-                    latency_us = started.elapsed().as_micros() as u64,
-                    "answered from the tile cache"
-                );
+        let Some(tile) = self.hot.tile_of(&req) else {
+            return Either::Right(self.inner.call(req));
+        };
+        match self.hot.answer(tile, req.headers()) {
+            Answer::Now(r) => {
+                self.hot.done(&r, req.uri(), started);
+                Either::Left(Either::Left(ready(Ok(r))))
             }
-            return Either::Left(ready(Ok(r)));
+            Answer::Later(f) => {
+                let hot = self.hot.clone();
+                Either::Left(Either::Right(Box::pin(async move {
+                    let r = f.await;
+                    hot.done(&r, req.uri(), started);
+                    Ok(r)
+                })))
+            }
         }
-        Either::Right(self.inner.call(req))
     }
 }
 
+/// A plain request for today's tile, as the hot path takes it.
+struct TileAsk {
+    key: TileKey,
+    coding: Coding,
+}
+
 impl Hot {
-    /// The answer to `req` if it is a cached tile's, else `None` (the stack answers).
-    fn answer(&self, req: &Request) -> Option<Response> {
+    /// The tile `req` asks for, if it is one the hot path answers (see the module doc).
+    fn tile_of(&self, req: &Request) -> Option<TileAsk> {
         if req.method() != Method::GET {
             return None;
         }
@@ -123,17 +145,78 @@ impl Hot {
         }
         let layers = LayerSet::parse(layers).ok()?;
         let tile = tile_coord(z, x, y).ok()?;
-        let coding = Accepted::of(headers).best();
-        let cached = s.atlas.tiles().get(&TileKey { layers, tile })?;
-        let body = cached.ready(coding)?;
-        let cc = self.cc[usize::from(layers.has_complaints())].clone();
-        let mut r = match tile_head_with(cc, &cached, headers) {
-            Ok(h) => tile_body(h, coding, body),
-            Err(done) => done,
-        };
-        finish(r.headers_mut());
-        Some(r)
+        Some(TileAsk {
+            key: TileKey { layers, tile },
+            coding: Accepted::of(headers).best(),
+        })
     }
+
+    /// The tile's answer: from the cache, else drawn here if cheap, else drawn on the
+    /// blocking pool ([`super::tiles::draw_elsewhere`]).
+    fn answer(&self, ask: TileAsk, request: &HeaderMap) -> Answer {
+        let TileAsk { key, coding } = ask;
+        let atlas = &self.state.atlas;
+        let cc = self.cc[usize::from(key.layers.has_complaints())].clone();
+        let cached = atlas
+            .tiles()
+            .get(&key)
+            .or_else(|| draw_here(atlas, key, coding));
+        if let Some(t) = &cached {
+            if let Some(body) = t.ready(coding).or_else(|| {
+                (t.raw.len() <= COMPRESS_HERE_BYTES).then(|| t.encoded(coding))
+            }) {
+                return Answer::Now(respond(cc, t, request, coding, body));
+            }
+        }
+        let atlas = atlas.clone();
+        let request = request.clone();
+        Answer::Later(Box::pin(async move {
+            let drawn = match cached {
+                Some(t) => Ok(t),
+                None => draw_elsewhere(&atlas, key, coding).await,
+            };
+            let answer = match drawn {
+                Ok(t) => encoded(&t, coding)
+                    .await
+                    .map(|body| respond(cc, &t, &request, coding, body)),
+                Err(e) => Err(e),
+            };
+            let mut r = answer.unwrap_or_else(|e| e.into_response());
+            finish(r.headers_mut());
+            r
+        }))
+    }
+
+    /// Counts and logs an answer of the hot path.
+    fn done(&self, r: &Response, uri: &axum::http::Uri, started: Instant) {
+        self.metrics.observe(&Method::GET, r.status().as_u16(), started);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(
+                method = "GET",
+                %uri,
+                status = r.status().as_u16(),
+                latency_us = started.elapsed().as_micros() as u64,
+                "tile answered before routing"
+            );
+        }
+    }
+}
+
+/// The answer for tile `t` with `body` in `coding`, as the routed handler gives it, with
+/// what the stack's outer layers add ([`finish`]).
+fn respond(
+    cc: HeaderValue,
+    t: &CachedTile,
+    request: &HeaderMap,
+    coding: Coding,
+    body: bytes::Bytes,
+) -> Response {
+    let mut r = match tile_head_with(cc, t, request) {
+        Ok(h) => tile_body(h, coding, body),
+        Err(done) => done,
+    };
+    finish(r.headers_mut());
+    r
 }
 
 /// Whether the request is one the stack would let through unchanged: target and headers

@@ -91,38 +91,76 @@ async fn tile(
         .await
         .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?,
         (None, Some(t)) => t,
-        (None, None) => {
-            let epoch = atlas.tiles().epoch();
-            let a = atlas.clone();
-            // Drawing (and compressing, for the coding this client asked) is CPU work:
-            // keep it off the async workers.
-            let drawn = tokio::task::spawn_blocking(move || {
-                let t = Arc::new(CachedTile::new(tiles::render(a.index(), layers, coord)));
-                t.encoded(coding);
-                t
-            })
-            .await
-            .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?;
-            atlas.tiles().insert(key, drawn.clone(), epoch);
-            drawn
-        }
+        (None, None) => match draw_here(&atlas, key, coding) {
+            Some(t) => t,
+            None => draw_elsewhere(&atlas, key, coding).await?,
+        },
     };
 
     let h = match tile_head(&s, layers, &cached, is_past, &headers) {
         Ok(h) => h,
         Err(done) => return Ok(done),
     };
-    let body = match cached.ready(coding) {
-        Some(b) => b,
-        None => {
-            let t = cached.clone();
-            tokio::task::spawn_blocking(move || t.encoded(coding))
-                .await
-                .map_err(|e| ApiError::Internal(format!("tile compression failed: {e}")))?
-        }
-    };
+    let body = encoded(&cached, coding).await?;
     Ok(tile_body(h, coding, body))
 }
+
+/// Draws today's tile `key` where it is asked for, if few features could be in it
+/// ([`tiles::few_to_draw`]), compressed for `coding`, and caches it; `None` for a tile
+/// to draw elsewhere ([`draw_elsewhere`]).
+pub(super) fn draw_here(
+    atlas: &Arc<crate::atlas::Atlas>,
+    key: TileKey,
+    coding: Coding,
+) -> Option<Arc<CachedTile>> {
+    let epoch = atlas.tiles().epoch();
+    let index = atlas.index();
+    if !tiles::few_to_draw(index, key.layers, key.tile) {
+        return None;
+    }
+    let t = Arc::new(CachedTile::new(tiles::render(index, key.layers, key.tile)));
+    t.encoded(coding);
+    atlas.tiles().insert(key, t.clone(), epoch);
+    Some(t)
+}
+
+/// Draws today's tile `key` on the blocking pool (drawing and compressing a city-wide
+/// tile is milliseconds of CPU: off the async workers), compressed for `coding`, and
+/// caches it unless a write landed meanwhile.
+pub(super) async fn draw_elsewhere(
+    atlas: &Arc<crate::atlas::Atlas>,
+    key: TileKey,
+    coding: Coding,
+) -> Result<Arc<CachedTile>, ApiError> {
+    let epoch = atlas.tiles().epoch();
+    let a = atlas.clone();
+    let drawn = tokio::task::spawn_blocking(move || {
+        let t = Arc::new(CachedTile::new(tiles::render(a.index(), key.layers, key.tile)));
+        t.encoded(coding);
+        t
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?;
+    atlas.tiles().insert(key, drawn.clone(), epoch);
+    Ok(drawn)
+}
+
+/// A tile's bytes in `coding`: kept, or compressed now (on the blocking pool when large).
+pub(super) async fn encoded(t: &Arc<CachedTile>, coding: Coding) -> Result<bytes::Bytes, ApiError> {
+    if let Some(b) = t.ready(coding) {
+        return Ok(b);
+    }
+    if t.raw.len() <= COMPRESS_HERE_BYTES {
+        return Ok(t.encoded(coding));
+    }
+    let t = t.clone();
+    tokio::task::spawn_blocking(move || t.encoded(coding))
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile compression failed: {e}")))
+}
+
+/// Tiles up to this size are compressed where they are asked for (tens of microseconds).
+pub(super) const COMPRESS_HERE_BYTES: usize = 16 << 10;
 
 /// `Cache-Control` of a tile: the past does not change (an `as_of` not yet past is
 /// today's register); a tile holding complaints gets the shorter of the two ages.
@@ -228,7 +266,7 @@ async fn archive_tile(
     let Some(stored) = stored.filter(|b| !b.is_empty()) else {
         return Ok((StatusCode::NO_CONTENT, h).into_response());
     };
-    let etag = format!("\"{:016x}\"", crate::tiles::cache::fnv1a(&stored));
+    let etag = format!("\"{:016x}\"", crate::tiles::cache::content_hash(&stored));
     h.insert(
         header::ETAG,
         HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),

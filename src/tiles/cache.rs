@@ -34,7 +34,7 @@ pub enum Coding {
 
 impl CachedTile {
     pub fn new(r: Rendered) -> CachedTile {
-        let etag = bytes::Bytes::from(format!("\"{:016x}\"", fnv1a(&r.bytes)));
+        let etag = bytes::Bytes::from(format!("\"{:016x}\"", content_hash(&r.bytes)));
         CachedTile {
             raw: bytes::Bytes::from(r.bytes),
             gzip: Default::default(),
@@ -92,6 +92,11 @@ pub fn compress(raw: &[u8], coding: Coding, effort: Effort) -> bytes::Bytes {
     match coding {
         Coding::Identity => bytes::Bytes::copy_from_slice(raw),
         Coding::Gzip => {
+            if effort == Effort::OnDemand {
+                if let Some(b) = gzip_fast(raw) {
+                    return b;
+                }
+            }
             let level = match effort {
                 Effort::OnDemand => flate2::Compression::fast(),
                 Effort::Once => flate2::Compression::best(),
@@ -118,14 +123,34 @@ pub fn compress(raw: &[u8], coding: Coding, effort: Effort) -> bytes::Bytes {
     }
 }
 
-/// FNV-1a 64: a stable content hash for ETags (same bytes, same tag, across restarts).
-pub fn fnv1a(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for x in b {
-        h ^= u64::from(*x);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// Gzip at libdeflate's fastest level, with this thread's compressor. A tile is one
+/// buffer, which is what libdeflate is for: zlib's streaming state cleared 128 KB of
+/// tables per call, more than compressing a 5 KB tile took, and in all gzip was 12 % of
+/// an uncached tile's server time (BENCHMARKS.md, "Tile speed, raised"). Level 1 of
+/// libdeflate also compresses tiles smaller than zlib's level 1.
+/// `None` only if libdeflate fails, which its contract rules out with an output of the
+/// bound's size (then zlib's level 1 does it).
+fn gzip_fast(raw: &[u8]) -> Option<bytes::Bytes> {
+    thread_local! {
+        static GZIP: std::cell::RefCell<Option<libdeflater::Compressor>> =
+            const { std::cell::RefCell::new(None) };
     }
-    h
+    GZIP.with_borrow_mut(|c| {
+        let c = c.get_or_insert_with(|| {
+            libdeflater::Compressor::new(libdeflater::CompressionLvl::fastest())
+        });
+        let mut out = vec![0; c.gzip_compress_bound(raw.len())];
+        let n = c.gzip_compress(raw, &mut out).ok()?;
+        out.truncate(n);
+        Some(bytes::Bytes::from(out))
+    })
+}
+
+/// A stable content hash for ETags (same bytes, same tag, across restarts and
+/// versions): XXH3-64, a specified algorithm, at memory speed; FNV-1a, a byte at a time,
+/// was 4 % of an uncached tile's server time (BENCHMARKS.md, "Tile speed, raised").
+pub fn content_hash(b: &[u8]) -> u64 {
+    twox_hash::XxHash3_64::oneshot(b)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
