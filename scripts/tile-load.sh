@@ -16,8 +16,9 @@
 # `wrk -t2 -c64`, every request with `Accept-Encoding: gzip`.
 #
 # Needs (installed if missing, Debian): wrk, nginx, gdal-bin (ogr2ogr); PostgreSQL 15
-# with PostGIS 3 (scripts/postgres.sh); martin 1.14 on PATH
-# (`cargo install martin@1.14.0 --locked`, about 30 minutes on 2 cores).
+# with PostGIS 3 (scripts/postgres.sh); martin 1.14 on PATH (`cargo install martin@1.14.0
+# --locked --no-default-features --features postgres,geojson,metrics`, about 30 minutes on
+# 2 cores; its default features also build MapLibre Native, which needs the network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-20}"
@@ -33,10 +34,12 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v ogr2ogr >/dev/null || need+=(gdal-bin)
 if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 PATH="$PATH:/usr/sbin:$HOME/.cargo/bin"
-command -v martin >/dev/null || { echo "martin not installed: cargo install martin@1.14.0 --locked" >&2; exit 1; }
+MARTIN_INSTALL="cargo install martin@1.14.0 --locked --no-default-features --features postgres,geojson,metrics"
+command -v martin >/dev/null || { echo "martin not installed: $MARTIN_INSTALL" >&2; exit 1; }
 PG_URL="${PG_URL:-$(bash scripts/postgres.sh | tail -1)}"
 
 cargo build --release --quiet
@@ -56,7 +59,7 @@ for l in heritage water_bodies parks; do
   ogr2ogr -f PostgreSQL "$PG" "$WORK/$l.geojsonl" -nln "$l" -t_srs EPSG:3857 \
     -lco GEOMETRY_NAME=geom -lco FID=fid -lco SPATIAL_INDEX=GIST -overwrite
 done
-psql -q "$PG_URL" -c "VACUUM ANALYZE heritage; VACUUM ANALYZE water_bodies; VACUUM ANALYZE parks"
+for l in heritage water_bodies parks; do psql -q "$PG_URL" -c "VACUUM ANALYZE $l"; done
 
 # The two lists of tiles, as each server spells them.
 python3 - "$WORK" "$LAYERS" <<'PY'
@@ -110,6 +113,9 @@ run() {
 ours() { # ours [extra serve flags…]
   "$BIN" --db "$WORK/city.db" serve --no-bundled-data --bind "127.0.0.1:$OURS" "$@" 2>/dev/null & PIDS+=($!)
   wait_up "http://127.0.0.1:$OURS/health"
+  # The web app's files are compressed once (brotli 11) in the background at start: let
+  # that finish before measuring.
+  sleep 10
 }
 
 echo "kind	server	mix	round	req/s	p50	p99	non-2xx"

@@ -1,18 +1,24 @@
-//! The cached-tile hot path: a plain `GET` of a tile that is in the tile cache, in the
-//! coding the client takes, is answered here, before routing and the middleware stack.
+//! The tile hot path: a plain `GET` of today's tile is answered here, before routing and
+//! the middleware stack — from the tile cache, or drawn.
 //!
-//! A map viewer's traffic is mostly such requests, and for them the stack cost more than
-//! the answer: route matching and four path `String`s, a `HeaderMap` copy for the handler,
-//! a deadline timer, the CORS layer's per-request `Vary` value, boxed middleware futures
-//! (BENCHMARKS.md, "Tile speed, raised", has the profile). The answer is the same one the
-//! handler gives — head from [`super::tiles::tile_head_with`], security headers from
-//! [`super::guard::secure`], the permissive CORS headers — and a test compares the two
-//! header for header (`tests/hot_path.rs`). It is counted in `/metrics` under the tile
-//! route and logged like any request.
+//! A map viewer's traffic is mostly such requests, and for a cached tile the stack cost
+//! more than the answer: route matching and four path `String`s, a `HeaderMap` copy for
+//! the handler, a clone of the application state, a deadline timer, the CORS layer's
+//! per-request `Vary` value, boxed middleware futures (BENCHMARKS.md, "Tile speed,
+//! raised", has the profiles). A tile few features could be in is drawn right here, on
+//! the worker ([`super::tiles::draw_here`]): handing it to the blocking pool cost more in
+//! thread wake-ups than drawing it. A city-wide tile is drawn on the blocking pool, as
+//! the routed handler does.
+//!
+//! The answer is the one the handler gives — the head from
+//! [`super::tiles::tile_head_with`], the security headers from [`super::guard::secure`],
+//! the permissive CORS layer's headers — and a test compares the two header for header
+//! and byte for byte (`tests/hot_path.rs`). It is counted in `/metrics` under the tile
+//! route and logged (at debug, as the stack's trace layer does).
 //!
 //! Everything else goes down the stack unchanged: other methods, other paths, a query
-//! other than `v=…`, percent-encoded or unknown layers, archives, a request with a body,
-//! a head over the limits, a tile not cached or not yet compressed in the wanted coding.
+//! other than `v=…` (`as_of` included), percent-encoded or unknown layers, archives, a
+//! request with a body, a head over the limits.
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
@@ -20,8 +26,8 @@ use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
-use axum::response::Response;
 use axum::response::IntoResponse;
+use axum::response::Response;
 use futures_util::future::{ready, BoxFuture, Either, Ready};
 use tower::Service;
 
@@ -80,7 +86,10 @@ where
     type Response = Response;
     type Error = Infallible;
     type Future = Either<
-        Either<Ready<Result<Response, Infallible>>, BoxFuture<'static, Result<Response, Infallible>>>,
+        Either<
+            Ready<Result<Response, Infallible>>,
+            BoxFuture<'static, Result<Response, Infallible>>,
+        >,
         S::Future,
     >;
 
@@ -157,14 +166,25 @@ impl Hot {
         let TileAsk { key, coding } = ask;
         let atlas = &self.state.atlas;
         let cc = self.cc[usize::from(key.layers.has_complaints())].clone();
-        let cached = atlas
+        let cached = match atlas
             .tiles()
             .get(&key)
-            .or_else(|| draw_here(atlas, key, coding));
+            .map(Ok)
+            .or_else(|| draw_here(atlas, key, coding).transpose())
+        {
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                let mut r = e.into_response();
+                finish(&mut r);
+                return Answer::Now(r);
+            }
+            None => None,
+        };
         if let Some(t) = &cached {
-            if let Some(body) = t.ready(coding).or_else(|| {
-                (t.raw.len() <= COMPRESS_HERE_BYTES).then(|| t.encoded(coding))
-            }) {
+            if let Some(body) = t
+                .ready(coding)
+                .or_else(|| (t.raw.len() <= COMPRESS_HERE_BYTES).then(|| t.encoded(coding)))
+            {
                 return Answer::Now(respond(cc, t, request, coding, body));
             }
         }
@@ -181,15 +201,18 @@ impl Hot {
                     .map(|body| respond(cc, &t, &request, coding, body)),
                 Err(e) => Err(e),
             };
-            let mut r = answer.unwrap_or_else(|e| e.into_response());
-            finish(r.headers_mut());
-            r
+            answer.unwrap_or_else(|e| {
+                let mut r = e.into_response();
+                finish(&mut r);
+                r
+            })
         }))
     }
 
     /// Counts and logs an answer of the hot path.
     fn done(&self, r: &Response, uri: &axum::http::Uri, started: Instant) {
-        self.metrics.observe(&Method::GET, r.status().as_u16(), started);
+        self.metrics
+            .observe(&Method::GET, r.status().as_u16(), started);
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 method = "GET",
@@ -215,7 +238,7 @@ fn respond(
         Ok(h) => tile_body(h, coding, body),
         Err(done) => done,
     };
-    finish(r.headers_mut());
+    finish(&mut r);
     r
 }
 
@@ -233,10 +256,17 @@ fn within_limits(uri: &axum::http::Uri, h: &HeaderMap) -> bool {
     head <= guard::MAX_HEADER_BYTES
 }
 
-/// What the stack's outer layers add to every answer: the security headers
-/// ([`guard::answer`]) and the permissive CORS layer's (any origin, every header exposed,
-/// and its `Vary`).
-fn finish(h: &mut HeaderMap) {
+/// What the stack adds to every answer: the body's `Content-Length` (axum's route does),
+/// the security headers ([`guard::answer`]) and the permissive CORS layer's (any origin,
+/// every header exposed, and its `Vary`).
+fn finish(r: &mut Response) {
+    use axum::body::HttpBody;
+    if let Some(n) = r.body().size_hint().exact() {
+        r.headers_mut()
+            .entry(header::CONTENT_LENGTH)
+            .or_insert_with(|| HeaderValue::from(n));
+    }
+    let h = r.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
@@ -247,7 +277,9 @@ fn finish(h: &mut HeaderMap) {
     );
     h.append(
         header::VARY,
-        HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers"),
+        HeaderValue::from_static(
+            "origin, access-control-request-method, access-control-request-headers",
+        ),
     );
     guard::secure(h, false);
 }

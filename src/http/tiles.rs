@@ -91,7 +91,7 @@ async fn tile(
         .await
         .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?,
         (None, Some(t)) => t,
-        (None, None) => match draw_here(&atlas, key, coding) {
+        (None, None) => match draw_here(&atlas, key, coding)? {
             Some(t) => t,
             None => draw_elsewhere(&atlas, key, coding).await?,
         },
@@ -106,22 +106,27 @@ async fn tile(
 }
 
 /// Draws today's tile `key` where it is asked for, if few features could be in it
-/// ([`tiles::few_to_draw`]), compressed for `coding`, and caches it; `None` for a tile
-/// to draw elsewhere ([`draw_elsewhere`]).
+/// ([`tiles::few_to_draw`]), compressed for `coding`, and caches it; `Ok(None)` for a
+/// tile to draw elsewhere ([`draw_elsewhere`]). A panic while drawing is this request's
+/// 500, as on the blocking pool, not the connection's end.
 pub(super) fn draw_here(
     atlas: &Arc<crate::atlas::Atlas>,
     key: TileKey,
     coding: Coding,
-) -> Option<Arc<CachedTile>> {
+) -> Result<Option<Arc<CachedTile>>, ApiError> {
     let epoch = atlas.tiles().epoch();
     let index = atlas.index();
     if !tiles::few_to_draw(index, key.layers, key.tile) {
-        return None;
+        return Ok(None);
     }
-    let t = Arc::new(CachedTile::new(tiles::render(index, key.layers, key.tile)));
-    t.encoded(coding);
+    let t = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let t = Arc::new(CachedTile::new(tiles::render(index, key.layers, key.tile)));
+        t.encoded(coding);
+        t
+    }))
+    .map_err(|_| ApiError::Internal("tile render failed".into()))?;
     atlas.tiles().insert(key, t.clone(), epoch);
-    Some(t)
+    Ok(Some(t))
 }
 
 /// Draws today's tile `key` on the blocking pool (drawing and compressing a city-wide
@@ -135,7 +140,11 @@ pub(super) async fn draw_elsewhere(
     let epoch = atlas.tiles().epoch();
     let a = atlas.clone();
     let drawn = tokio::task::spawn_blocking(move || {
-        let t = Arc::new(CachedTile::new(tiles::render(a.index(), key.layers, key.tile)));
+        let t = Arc::new(CachedTile::new(tiles::render(
+            a.index(),
+            key.layers,
+            key.tile,
+        )));
         t.encoded(coding);
         t
     })
@@ -200,8 +209,7 @@ pub(super) fn tile_head_with(
     h.insert(header::CACHE_CONTROL, cc);
     h.insert(
         header::ETAG,
-        HeaderValue::from_maybe_shared(t.etag.clone())
-            .unwrap_or(HeaderValue::from_static("\"\"")),
+        HeaderValue::from_maybe_shared(t.etag.clone()).unwrap_or(HeaderValue::from_static("\"\"")),
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if t.dropped > 0 {

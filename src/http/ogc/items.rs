@@ -209,7 +209,10 @@ pub(super) async fn one(
     // (not edited here): a hash of the bytes.
     let etag = match &item {
         features::Item::Asset(a) => super::edits::etag(a, &crs),
-        _ => format!("\"{:016x}\"", crate::tiles::cache::content_hash(body.as_bytes())),
+        _ => format!(
+            "\"{:016x}\"",
+            crate::tiles::cache::content_hash(body.as_bytes())
+        ),
     };
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
