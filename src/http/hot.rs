@@ -34,7 +34,7 @@ use tower::Service;
 use super::metrics::RouteMetrics;
 use super::tiles::{
     cache_control, draw_elsewhere, draw_here, encoded, tile_body, tile_coord, tile_head_with,
-    Accepted, COMPRESS_HERE_BYTES,
+    Accepted, Head, COMPRESS_HERE_BYTES,
 };
 use super::{guard, AppState};
 use crate::tiles::cache::{CachedTile, Coding, TileKey};
@@ -235,8 +235,8 @@ fn respond(
     body: bytes::Bytes,
 ) -> Response {
     let mut r = match tile_head_with(cc, t, request) {
-        Ok(h) => tile_body(h, coding, body),
-        Err(done) => done,
+        Head::Body(h) => tile_body(h, coding, body),
+        Head::Done(done) => done,
     };
     finish(&mut r);
     r

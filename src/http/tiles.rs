@@ -98,8 +98,8 @@ async fn tile(
     };
 
     let h = match tile_head(&s, layers, &cached, is_past, &headers) {
-        Ok(h) => h,
-        Err(done) => return Ok(done),
+        Head::Body(h) => h,
+        Head::Done(done) => return Ok(done),
     };
     let body = encoded(&cached, coding).await?;
     Ok(tile_body(h, coding, body))
@@ -195,16 +195,12 @@ pub(super) fn tile_head(
     t: &CachedTile,
     past: bool,
     request: &HeaderMap,
-) -> Result<HeaderMap, Response> {
+) -> Head {
     tile_head_with(cache_control(s, layers.has_complaints(), past), t, request)
 }
 
 /// [`tile_head`] with its `Cache-Control` made already.
-pub(super) fn tile_head_with(
-    cc: HeaderValue,
-    t: &CachedTile,
-    request: &HeaderMap,
-) -> Result<HeaderMap, Response> {
+pub(super) fn tile_head_with(cc: HeaderValue, t: &CachedTile, request: &HeaderMap) -> Head {
     let mut h = HeaderMap::with_capacity(16);
     h.insert(header::CACHE_CONTROL, cc);
     h.insert(
@@ -216,13 +212,21 @@ pub(super) fn tile_head_with(
         h.insert("x-features-dropped", HeaderValue::from(t.dropped));
     }
     if etag_matches(request, t.etag_str()) {
-        return Err((StatusCode::NOT_MODIFIED, h).into_response());
+        return Head::Done((StatusCode::NOT_MODIFIED, h).into_response());
     }
     if t.is_empty() {
-        return Err((StatusCode::NO_CONTENT, h).into_response());
+        return Head::Done((StatusCode::NO_CONTENT, h).into_response());
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
-    Ok(h)
+    Head::Body(h)
+}
+
+/// A drawn tile's answer before its body ([`tile_head`]).
+pub(super) enum Head {
+    /// 200: these headers, then the tile's bytes ([`tile_body`]).
+    Body(HeaderMap),
+    /// 304 or 204: the whole answer.
+    Done(Response),
 }
 
 /// A tile's `200` answer: its head ([`tile_head`]) and its bytes in `coding`.
