@@ -20,6 +20,15 @@ fn tile_of(lon: f64, lat: f64, z: u8) -> (u8, u32, u32) {
     (t.z, t.x, t.y)
 }
 
+/// Tile `t` of an archive, unzipped; `None` where it holds none.
+async fn stored(archive: &Archive, t: heritage_atlas::tiles::TileCoord) -> Option<Vec<u8>> {
+    archive
+        .tile(t.z, t.x, t.y)
+        .await
+        .unwrap()
+        .map(|b| gunzip(&b))
+}
+
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(b)
@@ -288,11 +297,7 @@ async fn a_built_archive_holds_the_servers_tiles_byte_for_byte() {
                 204 => None,
                 s => panic!("status {s}"),
             };
-            let stored = archive
-                .tile(t.z, t.x, t.y)
-                .await
-                .unwrap()
-                .map(|b| gunzip(&b));
+            let stored = stored(&archive, t).await;
             assert_eq!(stored, server, "tile {}/{}/{}", t.z, t.x, t.y);
             compared += usize::from(server.is_some());
         }
@@ -444,11 +449,7 @@ async fn an_archive_as_of_an_instant_is_the_servers_map_of_then() {
                 t.z, t.x, t.y
             );
             let past = get(format!("{tile}?as_of={as_of}")).await;
-            let stored = archive
-                .tile(t.z, t.x, t.y)
-                .await
-                .unwrap()
-                .map(|b| gunzip(&b));
+            let stored = stored(&archive, t).await;
             assert_eq!(stored, past, "tile {}/{}/{} as of {then}", t.z, t.x, t.y);
             compared += usize::from(past.is_some());
             changed += usize::from(get(tile).await != past);

@@ -90,23 +90,22 @@ async fn setup() -> Setup {
     }
 }
 
+/// `service`'s answer to one request.
+async fn ask<S>(service: S, method: Method, uri: &str, headers: &[(&str, &str)]) -> Answer
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>,
+{
+    let Ok(r) = service.oneshot(request(method, uri, headers)).await;
+    answer_of(r).await
+}
+
 impl Setup {
     async fn routed(&self, method: Method, uri: &str, headers: &[(&str, &str)]) -> Answer {
-        let Ok(r) = self
-            .routed
-            .clone()
-            .oneshot(request(method, uri, headers))
-            .await;
-        answer_of(r).await
+        ask(self.routed.clone(), method, uri, headers).await
     }
 
     async fn hot(&self, method: Method, uri: &str, headers: &[(&str, &str)]) -> Answer {
-        let Ok(r) = self
-            .hot
-            .clone()
-            .oneshot(request(method, uri, headers))
-            .await;
-        answer_of(r).await
+        ask(self.hot.clone(), method, uri, headers).await
     }
 
     /// Asks both; asserts the hot path answered (not the stand-in) and alike.
@@ -281,4 +280,43 @@ async fn hot_answers_are_counted_under_the_tile_route() {
         .unwrap_or_else(|| panic!("no tile series in {text}"));
     // One routed draw, then five routed and five hot answers from `same`.
     assert!(line.ends_with(" 11"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tile_is_few_to_draw_exactly_when_at_most_the_bound_of_entries_meet_it() {
+    let s = setup().await;
+    let index = s.atlas.index();
+    let (mut few, mut many) = (0, 0);
+    for layers in [
+        "heritage",
+        "wards,heritage,water_bodies,parks",
+        "heritage,complaints",
+    ] {
+        let set = LayerSet::parse(layers).unwrap();
+        for z in 8..=16u8 {
+            for (lon, lat) in [(88.3426, 22.5448), (88.3639, 22.5726), (88.40, 22.50)] {
+                let t = TileCoord::containing(lon, lat, z);
+                let q = t.lonlat_bounds(heritage_atlas::tiles::BUFFER);
+                // The brute-force count: every entry of every layer, and every pin.
+                let mut n: usize = set
+                    .layers()
+                    .map(|l| index.read(l).candidates(&q).count())
+                    .sum();
+                if set.has_complaints() {
+                    n += index.complaints().in_rect(&q).count();
+                }
+                let expected = n <= heritage_atlas::tiles::CHEAP_CANDIDATES;
+                assert_eq!(few_to_draw(index, set, t), expected, "{layers} {t:?}: {n}");
+                if expected {
+                    few += 1
+                } else {
+                    many += 1
+                }
+            }
+        }
+    }
+    assert!(
+        few > 5 && many > 5,
+        "both sides tried: {few} few, {many} many"
+    );
 }

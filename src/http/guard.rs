@@ -397,23 +397,25 @@ struct Admitted {
     charge: Option<(String, u64)>,
 }
 
-fn admit(s: &AppState, req: Request) -> Result<Admitted, ApiError> {
-    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+/// The request target within [`MAX_URI`] and its headers within [`MAX_HEADER_BYTES`].
+pub(super) fn head_within_limits(uri: &axum::http::Uri, h: &HeaderMap) -> Result<(), ApiError> {
+    let target = uri.path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI {
         return Err(ApiError::UriTooLong(format!(
             "the request target is {target} bytes; at most {MAX_URI} are read"
         )));
     }
-    let head: usize = req
-        .headers()
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.len())
-        .sum();
+    let head: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
     if head > MAX_HEADER_BYTES {
         return Err(ApiError::HeadersTooLarge(format!(
             "the headers are {head} bytes; at most {MAX_HEADER_BYTES} are read"
         )));
     }
+    Ok(())
+}
+
+fn admit(s: &AppState, req: Request) -> Result<Admitted, ApiError> {
+    head_within_limits(req.uri(), req.headers())?;
     let route = req
         .extensions()
         .get::<MatchedPath>()

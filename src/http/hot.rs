@@ -33,8 +33,8 @@ use tower::Service;
 
 use super::metrics::RouteMetrics;
 use super::tiles::{
-    cache_control, draw_elsewhere, draw_here, encoded, tile_body, tile_coord, tile_head_with,
-    Accepted, Head, COMPRESS_HERE_BYTES,
+    cache_control, draw_elsewhere, draw_here, encoded, encoded_here, tile_body, tile_coord,
+    tile_head_with, Accepted, Head,
 };
 use super::{guard, AppState};
 use crate::tiles::cache::{CachedTile, Coding, TileKey};
@@ -173,18 +173,11 @@ impl Hot {
             .or_else(|| draw_here(atlas, key, coding).transpose())
         {
             Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                let mut r = e.into_response();
-                finish(&mut r);
-                return Answer::Now(r);
-            }
+            Some(Err(e)) => return Answer::Now(failed(e)),
             None => None,
         };
         if let Some(t) = &cached {
-            if let Some(body) = t
-                .ready(coding)
-                .or_else(|| (t.raw.len() <= COMPRESS_HERE_BYTES).then(|| t.encoded(coding)))
-            {
+            if let Some(body) = encoded_here(t, coding) {
                 return Answer::Now(respond(cc, t, request, coding, body));
             }
         }
@@ -201,11 +194,7 @@ impl Hot {
                     .map(|body| respond(cc, &t, &request, coding, body)),
                 Err(e) => Err(e),
             };
-            answer.unwrap_or_else(|e| {
-                let mut r = e.into_response();
-                finish(&mut r);
-                r
-            })
+            answer.unwrap_or_else(failed)
         }))
     }
 
@@ -242,18 +231,19 @@ fn respond(
     r
 }
 
-/// Whether the request is one the stack would let through unchanged: target and headers
-/// within [`guard::MAX_URI`] and [`guard::MAX_HEADER_BYTES`], and no body.
+/// An error's answer, with what the stack adds to every answer.
+fn failed(e: super::ApiError) -> Response {
+    let mut r = e.into_response();
+    finish(&mut r);
+    r
+}
+
+/// Whether the stack's limits would let the request through unchanged
+/// ([`guard::head_within_limits`]), and it has no body.
 fn within_limits(uri: &axum::http::Uri, h: &HeaderMap) -> bool {
-    let target = uri.path_and_query().map_or(0, |p| p.as_str().len());
-    if target > guard::MAX_URI
-        || h.contains_key(header::CONTENT_LENGTH)
-        || h.contains_key(header::TRANSFER_ENCODING)
-    {
-        return false;
-    }
-    let head: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
-    head <= guard::MAX_HEADER_BYTES
+    !h.contains_key(header::CONTENT_LENGTH)
+        && !h.contains_key(header::TRANSFER_ENCODING)
+        && guard::head_within_limits(uri, h).is_ok()
 }
 
 /// What the stack adds to every answer: the body's `Content-Length` (axum's route does),

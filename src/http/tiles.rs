@@ -83,13 +83,9 @@ async fn tile(
     let is_past = past.is_some();
     let cached = match (past, atlas.tiles().get(&key)) {
         // A past register: drawn for this request (the cache holds today's tiles).
-        (Some(index), _) => tokio::task::spawn_blocking(move || {
-            let t = Arc::new(CachedTile::new(tiles::render(&index, layers, coord)));
-            t.encoded(coding);
-            t
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?,
+        (Some(index), _) => tokio::task::spawn_blocking(move || draw(&index, key, coding))
+            .await
+            .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?,
         (None, Some(t)) => t,
         (None, None) => match draw_here(&atlas, key, coding)? {
             Some(t) => t,
@@ -103,6 +99,13 @@ async fn tile(
     };
     let body = encoded(&cached, coding).await?;
     Ok(tile_body(h, coding, body))
+}
+
+/// Tile `key` drawn from `index` and compressed for `coding`, ready to send.
+fn draw(index: &crate::index::Index, key: TileKey, coding: Coding) -> Arc<CachedTile> {
+    let t = Arc::new(CachedTile::new(tiles::render(index, key.layers, key.tile)));
+    t.encoded(coding);
+    t
 }
 
 /// Draws today's tile `key` where it is asked for, if few features could be in it
@@ -119,12 +122,8 @@ pub(super) fn draw_here(
     if !tiles::few_to_draw(index, key.layers, key.tile) {
         return Ok(None);
     }
-    let t = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let t = Arc::new(CachedTile::new(tiles::render(index, key.layers, key.tile)));
-        t.encoded(coding);
-        t
-    }))
-    .map_err(|_| ApiError::Internal("tile render failed".into()))?;
+    let t = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(index, key, coding)))
+        .map_err(|_| ApiError::Internal("tile render failed".into()))?;
     atlas.tiles().insert(key, t.clone(), epoch);
     Ok(Some(t))
 }
@@ -139,28 +138,24 @@ pub(super) async fn draw_elsewhere(
 ) -> Result<Arc<CachedTile>, ApiError> {
     let epoch = atlas.tiles().epoch();
     let a = atlas.clone();
-    let drawn = tokio::task::spawn_blocking(move || {
-        let t = Arc::new(CachedTile::new(tiles::render(
-            a.index(),
-            key.layers,
-            key.tile,
-        )));
-        t.encoded(coding);
-        t
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?;
+    let drawn = tokio::task::spawn_blocking(move || draw(a.index(), key, coding))
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile render failed: {e}")))?;
     atlas.tiles().insert(key, drawn.clone(), epoch);
     Ok(drawn)
 }
 
-/// A tile's bytes in `coding`: kept, or compressed now (on the blocking pool when large).
+/// A tile's bytes in `coding` if they are kept, or small enough to compress right here
+/// (up to [`COMPRESS_HERE_BYTES`]); `None` for a large tile not yet in that coding.
+pub(super) fn encoded_here(t: &CachedTile, coding: Coding) -> Option<bytes::Bytes> {
+    t.ready(coding)
+        .or_else(|| (t.raw.len() <= COMPRESS_HERE_BYTES).then(|| t.encoded(coding)))
+}
+
+/// A tile's bytes in `coding`: [`encoded_here`], else compressed on the blocking pool.
 pub(super) async fn encoded(t: &Arc<CachedTile>, coding: Coding) -> Result<bytes::Bytes, ApiError> {
-    if let Some(b) = t.ready(coding) {
+    if let Some(b) = encoded_here(t, coding) {
         return Ok(b);
-    }
-    if t.raw.len() <= COMPRESS_HERE_BYTES {
-        return Ok(t.encoded(coding));
     }
     let t = t.clone();
     tokio::task::spawn_blocking(move || t.encoded(coding))
@@ -169,7 +164,7 @@ pub(super) async fn encoded(t: &Arc<CachedTile>, coding: Coding) -> Result<bytes
 }
 
 /// Tiles up to this size are compressed where they are asked for (tens of microseconds).
-pub(super) const COMPRESS_HERE_BYTES: usize = 16 << 10;
+const COMPRESS_HERE_BYTES: usize = 16 << 10;
 
 /// `Cache-Control` of a tile: the past does not change (an `as_of` not yet past is
 /// today's register); a tile holding complaints gets the shorter of the two ages.
