@@ -320,3 +320,237 @@ async fn a_tile_is_few_to_draw_exactly_when_at_most_the_bound_of_entries_meet_it
         "both sides tried: {few} few, {many} many"
     );
 }
+
+/// A server on loopback running `app` (with its front door, if it has one).
+async fn start<S>(app: S) -> (SocketAddr, tokio::sync::oneshot::Sender<()>)
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>
+        + heritage_atlas::http::serve::Doorway
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(heritage_atlas::http::serve::serve(
+        listener,
+        app,
+        Default::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (addr, stop)
+}
+
+/// Reads one HTTP/1.1 answer off `conn` (its length from `Content-Length`; none for a
+/// 204 or 304, nor to a `HEAD`), with the `Date` value blanked: the bytes as they came,
+/// `extra` what was read past it.
+async fn read_answer(
+    conn: &mut tokio::net::TcpStream,
+    extra: &mut Vec<u8>,
+    head_only: bool,
+) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = std::mem::take(extra);
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 65536];
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(
+            n > 0,
+            "closed mid-answer: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+        * usize::from(!head_only);
+    while buf.len() < head_end + length {
+        let mut chunk = [0u8; 65536];
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed mid-body");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    *extra = buf.split_off(head_end + length);
+    let head: String = head
+        .split("\r\n")
+        .map(|l| match l.strip_prefix("date: ") {
+            Some(_) => "date: (now)",
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let mut answer = head.into_bytes();
+    answer.extend_from_slice(&buf[head_end..head_end + length]);
+    answer
+}
+
+/// Sends `requests` (raw request heads) on one connection to `addr`, all at once, and
+/// reads as many answers.
+async fn exchange(addr: SocketAddr, requests: &[String]) -> Vec<Vec<u8>> {
+    use tokio::io::AsyncWriteExt;
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(requests.concat().as_bytes()).await.unwrap();
+    let mut extra = Vec::new();
+    let mut answers = Vec::new();
+    for r in requests {
+        answers.push(read_answer(&mut conn, &mut extra, r.starts_with("HEAD ")).await);
+    }
+    answers
+}
+
+fn get(target: &str, headers: &[(&str, &str)]) -> String {
+    let mut r = format!("GET {target} HTTP/1.1\r\nhost: test\r\n");
+    for (k, v) in headers {
+        r.push_str(&format!("{k}: {v}\r\n"));
+    }
+    r.push_str("\r\n");
+    r
+}
+
+/// Tiles answered at the front door, from `/metrics`.
+async fn door_answers(addr: SocketAddr) -> u64 {
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("heritage_atlas_tile_door_answers_total "))
+        .unwrap_or_else(|| panic!("no door counter in {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_front_door_writes_the_bytes_hyper_writes_for_the_router() {
+    let s = setup().await;
+    let state = AppState::new(s.atlas.clone());
+    let (door, _stop_door) = start(heritage_atlas::http::front(state.clone())).await;
+    let (router, _stop_router) = start(heritage_atlas::app(state)).await;
+    let vm = TileCoord::containing(88.3426, 22.5448, 15);
+    let all = path("heritage,water_bodies,parks", vm);
+    let sea = path("heritage", TileCoord::containing(89.5, 21.0, 12));
+    let pins = path("heritage,complaints", vm);
+    let keep = ("connection", "keep-alive");
+    let asks = [
+        get(&all, &[GZIP]),
+        get(&all, &[]),
+        get(&all, &[("accept-encoding", "br, gzip")]),
+        get(&format!("{all}?v=7"), &[("Accept-Encoding", "GZIP"), keep]),
+        get(&all.replace(".mvt", ".pbf"), &[GZIP]),
+        get(&sea, &[GZIP]),
+        get(&pins, &[GZIP]),
+    ];
+    // Drawn by the door (few features) or by the router on first asking; then cached.
+    let first = exchange(router, &asks).await;
+    let before = door_answers(door).await;
+    let at_door = exchange(door, &asks).await;
+    assert_eq!(
+        door_answers(door).await - before,
+        asks.len() as u64,
+        "every one answered at the door"
+    );
+    let routed = exchange(router, &asks).await;
+    for ((ask, d), r) in asks.iter().zip(&at_door).zip(&routed) {
+        assert_eq!(
+            String::from_utf8_lossy(d),
+            String::from_utf8_lossy(r),
+            "{ask}"
+        );
+    }
+    assert_eq!(first, routed, "cached as drawn");
+    assert!(String::from_utf8_lossy(&at_door[5]).starts_with("HTTP/1.1 204 No Content\r\n"));
+
+    // What the door hands to hyper, on the same connection after a tile it answered:
+    // hyper's answers are the router's, and the door answered only the first.
+    let etag = String::from_utf8_lossy(&at_door[0])
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: ").map(str::to_string))
+        .unwrap();
+    for handed in [
+        format!("HEAD {all} HTTP/1.1\r\nhost: test\r\n\r\n"),
+        get(&all, &[GZIP, ("if-none-match", &etag)]),
+        get(&all, &[GZIP, ("connection", "close")]),
+        format!("GET {all} HTTP/1.0\r\nhost: test\r\n\r\n"),
+        get(&format!("{all}?as_of=2026-01-01"), &[GZIP]),
+        get(&all.replace(',', "%2C"), &[GZIP]),
+        get("/tiles/heritage/15/99999999/1.mvt", &[GZIP]),
+        get("/health", &[]),
+        format!("POST {all} HTTP/1.1\r\nhost: test\r\ncontent-length: 2\r\n\r\n{{}}"),
+        get(&all, &[GZIP, ("x-padding", &"x".repeat(40 << 10))]),
+    ] {
+        let asks = [get(&all, &[GZIP]), handed.clone(), get(&all, &[GZIP])];
+        let before = door_answers(door).await;
+        let d = exchange(
+            door,
+            &asks[..if handed.contains("close") || handed.contains("HTTP/1.0") {
+                2
+            } else {
+                3
+            }],
+        )
+        .await;
+        assert_eq!(door_answers(door).await - before, 1, "{handed}");
+        let r = exchange(router, &asks[..d.len()]).await;
+        let lossy = |v: &Vec<Vec<u8>>| {
+            v.iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+        };
+        for (a, b) in lossy(&d).iter().zip(lossy(&r)) {
+            let head = |x: &str| x.split("\r\n\r\n").next().unwrap_or_default().to_string();
+            assert_eq!(head(a), head(&b), "{handed}");
+        }
+        assert_eq!(lossy(&d), lossy(&r), "{handed}");
+    }
+
+    // A head that arrives in pieces is hyper's too.
+    {
+        use tokio::io::AsyncWriteExt;
+        let before = door_answers(door).await;
+        let mut conn = tokio::net::TcpStream::connect(door).await.unwrap();
+        let ask = get(&all, &[GZIP]);
+        let (a, b) = ask.split_at(20);
+        conn.write_all(a.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        conn.write_all(b.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut conn, &mut Vec::new(), false).await;
+        assert_eq!(answer, at_door[0]);
+        assert_eq!(door_answers(door).await, before);
+    }
+
+    // An edit shows at the door on the next request.
+    let vm_asset = s
+        .atlas
+        .store()
+        .get_asset_by_code("HER-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut edit = NewAsset {
+        layer: Layer::Heritage,
+        code: Some(vm_asset.code.clone()),
+        kind: vm_asset.kind,
+        attrs: vm_asset.attrs.clone(),
+        geometry: vm_asset.geometry.clone(),
+    };
+    edit.attrs.name = Some("Victoria Memorial Hall".into());
+    s.atlas
+        .upsert(&edit, &EditContext::import("test"))
+        .await
+        .unwrap();
+    let fresh = exchange(door, &[get(&all, &[GZIP])]).await;
+    assert_ne!(fresh[0], at_door[0], "the edit shows");
+    assert_eq!(fresh, exchange(router, &[get(&all, &[GZIP])]).await);
+}

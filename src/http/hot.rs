@@ -31,6 +31,7 @@ use axum::response::Response;
 use futures_util::future::{ready, BoxFuture, Either, Ready};
 use tower::Service;
 
+use super::door::{head_bytes, Door, Wire};
 use super::metrics::RouteMetrics;
 use super::tiles::{
     cache_control, draw_elsewhere, draw_here, encoded, encoded_here, tile_body, tile_coord,
@@ -51,7 +52,7 @@ pub struct Front<S> {
 }
 
 /// What the hot path needs, made once.
-struct Hot {
+pub(super) struct Hot {
     state: AppState,
     metrics: RouteMetrics,
     /// `Cache-Control` of asset tiles and of tiles holding complaints.
@@ -70,6 +71,13 @@ impl<S> Front<S> {
             hot: std::sync::Arc::new(Hot { state, metrics, cc }),
             inner,
         }
+    }
+}
+
+impl<S> Front<S> {
+    /// The front door ([`super::door`]) to this hot path's cache.
+    pub fn door(&self) -> Door {
+        Door(self.hot.clone())
     }
 }
 
@@ -104,14 +112,14 @@ where
         };
         match self.hot.answer(tile, req.headers()) {
             Answer::Now(r) => {
-                self.hot.done(&r, req.uri(), started);
+                self.hot.done(r.status().as_u16(), req.uri(), started);
                 Either::Left(Either::Left(ready(Ok(r))))
             }
             Answer::Later(f) => {
                 let hot = self.hot.clone();
                 Either::Left(Either::Right(Box::pin(async move {
                     let r = f.await;
-                    hot.done(&r, req.uri(), started);
+                    hot.done(r.status().as_u16(), req.uri(), started);
                     Ok(r)
                 })))
             }
@@ -131,18 +139,25 @@ impl Hot {
         if req.method() != Method::GET {
             return None;
         }
-        let uri = req.uri();
-        if let Some(q) = uri.query() {
+        let (uri, headers) = (req.uri(), req.headers());
+        if !within_limits(uri, headers) {
+            return None;
+        }
+        let accept = headers.get(header::ACCEPT_ENCODING).map(|v| v.as_bytes());
+        self.tile_at(uri.path(), uri.query(), accept)
+    }
+
+    /// The tile a `GET` of `path` and `query` asks for, in the coding `accept` (the
+    /// request's `Accept-Encoding`) prefers, if the hot path answers it: the request's
+    /// method and limits are checked by the caller.
+    fn tile_at(&self, path: &str, query: Option<&str>, accept: Option<&[u8]>) -> Option<TileAsk> {
+        if let Some(q) = query {
             // `v` (any value, one of it) is all a tile takes that the cache serves.
             if !q.starts_with("v=") || q.contains('&') {
                 return None;
             }
         }
-        let headers = req.headers();
-        if !within_limits(uri, headers) {
-            return None;
-        }
-        let rest = uri.path().strip_prefix("/tiles/")?;
+        let rest = path.strip_prefix("/tiles/")?;
         let mut parts = rest.split('/');
         let (layers, z, x, y) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() || layers.contains('%') {
@@ -156,8 +171,39 @@ impl Hot {
         let tile = tile_coord(z, x, y).ok()?;
         Some(TileAsk {
             key: TileKey { layers, tile },
-            coding: Accepted::of(headers).best(),
+            coding: Accepted::from_bytes(accept.unwrap_or_default()).best(),
         })
+    }
+
+    /// The front door's answer to a `GET` of `target` (path and query) with
+    /// `Accept-Encoding: accept`: a tile in the cache (or cheap enough to draw now) whose
+    /// bytes in that coding are at hand, as the hot path would answer it, with its head
+    /// as written on the wire (made once per tile and coding). `None`: hyper's to answer.
+    pub(super) fn wire(&self, target: &str, accept: Option<&[u8]>) -> Option<Wire> {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        let TileAsk { key, coding } = self.tile_at(path, query, accept)?;
+        let atlas = &self.state.atlas;
+        let t = match atlas.tiles().get(&key) {
+            Some(t) => t,
+            None => draw_here(atlas, key, coding).ok().flatten()?,
+        };
+        let body = if t.is_empty() {
+            bytes::Bytes::new()
+        } else {
+            encoded_here(&t, coding)?
+        };
+        let head = t.wire_head(coding, || {
+            let cc = self.cc[usize::from(key.layers.has_complaints())].clone();
+            head_bytes(
+                &respond(cc, &t, &HeaderMap::new(), coding, body.clone()),
+                body.len(),
+            )
+        });
+        let status = if t.is_empty() { 204 } else { 200 };
+        Some(Wire { head, body, status })
     }
 
     /// The tile's answer: from the cache, else drawn here if cheap, else drawn on the
@@ -198,15 +244,20 @@ impl Hot {
         }))
     }
 
-    /// Counts and logs an answer of the hot path.
-    fn done(&self, r: &Response, uri: &axum::http::Uri, started: Instant) {
-        self.metrics
-            .observe(&Method::GET, r.status().as_u16(), started);
+    /// Counts a tile answered at the front door (besides [`Hot::done`]).
+    pub(super) fn answered_at_door(&self) {
+        self.state.metrics.door_answered();
+    }
+
+    /// Counts and logs an answer of the hot path (or of the front door) to a `GET`
+    /// of `uri`.
+    pub(super) fn done(&self, status: u16, uri: &dyn std::fmt::Display, started: Instant) {
+        self.metrics.observe(&Method::GET, status, started);
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 method = "GET",
                 %uri,
-                status = r.status().as_u16(),
+                status,
                 latency_us = started.elapsed().as_micros() as u64,
                 "tile answered before routing"
             );
@@ -251,11 +302,7 @@ fn within_limits(uri: &axum::http::Uri, h: &HeaderMap) -> bool {
 /// every header exposed, and its `Vary`).
 fn finish(r: &mut Response) {
     use axum::body::HttpBody;
-    if let Some(n) = r.body().size_hint().exact() {
-        r.headers_mut()
-            .entry(header::CONTENT_LENGTH)
-            .or_insert_with(|| HeaderValue::from(n));
-    }
+    let length = r.body().size_hint().exact();
     let h = r.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -272,4 +319,9 @@ fn finish(r: &mut Response) {
         ),
     );
     guard::secure(h, false);
+    // Last, where the router's answer has it (hyper writes the map in order).
+    if let Some(n) = length {
+        h.entry(header::CONTENT_LENGTH)
+            .or_insert_with(|| HeaderValue::from(n));
+    }
 }

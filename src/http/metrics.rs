@@ -80,6 +80,8 @@ impl Route {
 pub struct Metrics {
     routes: RwLock<HashMap<String, Arc<Route>>>,
     started: Instant,
+    /// Tiles answered at the front door ([`super::door`]), counted under the tile route too.
+    door: crate::counter::Striped,
 }
 
 impl Default for Metrics {
@@ -87,7 +89,15 @@ impl Default for Metrics {
         Metrics {
             routes: Default::default(),
             started: Instant::now(),
+            door: Default::default(),
         }
+    }
+}
+
+impl Metrics {
+    /// Counts a tile answered at the front door.
+    pub fn door_answered(&self) {
+        self.door.add(1);
     }
 }
 
@@ -260,6 +270,12 @@ async fn metrics(State(s): State<AppState>, Params(NoParams {}): Params<NoParams
     }
     let c = s.atlas.tiles().stats();
     for (name, kind, help, value) in [
+        (
+            "tile_door_answers_total",
+            "counter",
+            "Tiles answered from the cache at the front door, before hyper (also counted under the tile route).",
+            s.metrics.door.sum(),
+        ),
         (
             "tile_cache_hits_total",
             "counter",

@@ -9,6 +9,7 @@ pub mod body;
 mod cases;
 pub mod complaints;
 mod documents;
+pub mod door;
 pub mod error;
 mod feed;
 pub mod guard;

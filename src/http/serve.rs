@@ -17,11 +17,30 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
+
+use super::door::{Door, Left, Prefixed};
+
+/// A service `serve` runs, and the front door to it if it has one ([`super::door`]).
+pub trait Doorway {
+    fn door(&self) -> Option<Door>;
+}
+
+/// The routed application alone: every request through hyper.
+impl Doorway for axum::Router {
+    fn door(&self) -> Option<Door> {
+        None
+    }
+}
+
+impl<S> Doorway for super::hot::Front<S> {
+    fn door(&self) -> Option<Door> {
+        Some(super::hot::Front::door(self))
+    }
+}
 
 /// Connection limits (flags of `serve`).
 #[derive(Debug, Clone)]
@@ -99,8 +118,9 @@ impl PerClient {
     }
 }
 
-/// Serves `app` (a [`Router`](axum::Router), or [`super::front`]) on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish (up to `opts.drain`). Handlers see the peer as `ConnectInfo<SocketAddr>`.
+/// Serves `app` (a [`Router`](axum::Router), or [`super::front`] with its front door)
+/// on `listener` until `shutdown` completes, then lets in-flight requests finish (up to
+/// `opts.drain`). Handlers see the peer as `ConnectInfo<SocketAddr>`.
 pub async fn serve<S>(
     listener: TcpListener,
     app: S,
@@ -108,12 +128,19 @@ pub async fn serve<S>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: tower::Service<Request, Response = Response, Error = Infallible>
+        + Doorway
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(opts.max_connections.max(1)));
     let per_client = Arc::new(PerClient::default());
-    let graceful = GracefulShutdown::new();
+    // Turns true when the server stops; every connection holds a receiver, so the
+    // sender's `closed()` is "every connection has ended".
+    let (stopping, stop) = watch::channel(false);
+    let door = app.door();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -154,6 +181,10 @@ where
             continue;
         }
         let _ = stream.set_nodelay(true);
+        let mut stop = stop.clone();
+        let door = door.clone();
+        let wait = opts.header_timeout;
+        let builder = builder.clone();
         let svc = app
             .clone()
             .map_request(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -162,20 +193,43 @@ where
                 req
             });
         let svc = TowerToHyperService::new(svc);
-        let conn = builder.serve_connection(TokioIo::new(stream), svc);
-        let conn = graceful.watch(conn);
         let per_client = per_client.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, "connection: {e}");
+            let io = match door {
+                Some(door) => match door.serve(stream, &mut stop, wait).await {
+                    Left::ToHyper(io) => Some(io),
+                    Left::Closed => None,
+                },
+                None => Some(Prefixed::new(stream)),
+            };
+            if let Some(io) = io {
+                let conn = builder.serve_connection(TokioIo::new(io), svc);
+                tokio::pin!(conn);
+                let done = tokio::select! {
+                    r = conn.as_mut() => Some(r),
+                    _ = stop.wait_for(|s| *s) => None,
+                };
+                let r = match done {
+                    Some(r) => r,
+                    None => {
+                        conn.as_mut().graceful_shutdown();
+                        conn.await
+                    }
+                };
+                if let Err(e) = r {
+                    tracing::debug!(%peer, "connection: {e}");
+                }
             }
             per_client.leave(ip);
             drop(permit);
+            drop(stop);
         });
     }
     drop(listener);
+    drop(stop);
+    let _ = stopping.send(true);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = stopping.closed() => {}
         _ = tokio::time::sleep(opts.drain) => {
             tracing::warn!("requests still running after {:?}; stopping anyway", opts.drain);
         }

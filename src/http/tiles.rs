@@ -382,12 +382,21 @@ pub(super) struct Accepted {
 impl Accepted {
     /// What the request's `Accept-Encoding` allows.
     pub(super) fn of(headers: &HeaderMap) -> Accepted {
-        Accepted::from(
+        Accepted::from_bytes(
             headers
                 .get(header::ACCEPT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(""),
+                .map_or(&[][..], |v| v.as_bytes()),
         )
+    }
+
+    /// What an `Accept-Encoding` value allows; a value with a character that is not
+    /// visible ASCII allows nothing but identity (as `HeaderValue::to_str` refuses it).
+    pub(super) fn from_bytes(value: &[u8]) -> Accepted {
+        let visible = |b: &u8| *b == b'\t' || (32..127).contains(b);
+        match std::str::from_utf8(value) {
+            Ok(s) if value.iter().all(visible) => Accepted::from(s),
+            _ => Accepted::default(),
+        }
     }
 
     /// Brotli, then gzip, then identity, by what is allowed (`q=0` refuses).
@@ -407,7 +416,7 @@ impl From<&str> for Accepted {
         let mut a = Accepted::default();
         for item in accept.split(',') {
             let mut parts = item.split(';');
-            let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let name = parts.next().unwrap_or("").trim();
             let q = parts
                 .filter_map(|p| p.trim().strip_prefix("q="))
                 .find_map(|q| q.trim().parse::<f32>().ok())
@@ -415,10 +424,10 @@ impl From<&str> for Accepted {
             if q <= 0.0 {
                 continue;
             }
-            match name.as_str() {
-                "br" => a.br = true,
-                "gzip" | "x-gzip" => a.gzip = true,
-                _ => {}
+            if name.eq_ignore_ascii_case("br") {
+                a.br = true;
+            } else if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                a.gzip = true;
             }
         }
         a

@@ -22,6 +22,9 @@ pub struct CachedTile {
     /// shared bytes so an answer's `ETag` header is a reference count, not a copy.
     pub etag: bytes::Bytes,
     pub dropped: usize,
+    /// The answer's head as the front door writes it, per coding (`http::door`): made
+    /// once from the routed answer's headers, then copied to the socket as it is.
+    wire: [std::sync::OnceLock<bytes::Bytes>; 3],
 }
 
 /// Content codings we serve.
@@ -41,7 +44,14 @@ impl CachedTile {
             br: Default::default(),
             etag,
             dropped: r.dropped,
+            wire: Default::default(),
         }
+    }
+
+    /// The answer's head in `coding` as written on the wire, made by `make` on first use
+    /// and kept with the tile (a write replaces the tile, and with it this head).
+    pub fn wire_head(&self, coding: Coding, make: impl FnOnce() -> bytes::Bytes) -> bytes::Bytes {
+        self.wire[coding as usize].get_or_init(make).clone()
     }
 
     /// The tile's bytes in the given coding if they need no compressing now.
