@@ -549,6 +549,7 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
         &AtlasOptions {
             load_bundled: !args.no_bundled_data,
             tile_cache_bytes: args.tile_cache_mb << 20,
+            tile_sendfile_min: args.tile_sendfile_kb << 10,
             photos_dir: args
                 .photos_dir
                 .clone()

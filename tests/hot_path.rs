@@ -68,12 +68,19 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(AtlasOptions::default().tile_sendfile_min).await
+}
+
+/// As [`setup`], with cached tiles of at least `sendfile_min` bytes sent from memory
+/// files (0: none).
+async fn setup_with(sendfile_min: usize) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("atlas.db");
     let store = common::open_store(&db).await;
     let opts = AtlasOptions {
         load_bundled: true,
         photos_dir: db.with_extension("photos"),
+        tile_sendfile_min: sendfile_min,
         ..Default::default()
     };
     let atlas = Arc::new(Atlas::open(store, &opts).await.unwrap());
@@ -434,7 +441,18 @@ async fn door_answers(addr: SocketAddr) -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_front_door_writes_the_bytes_hyper_writes_for_the_router() {
-    let s = setup().await;
+    door_against_router(0).await;
+}
+
+/// The same with every cached tile sent from its memory file with `sendfile`, as big
+/// tiles are.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_front_door_sends_big_tiles_from_memory_files_as_hyper_sends_them() {
+    door_against_router(1).await;
+}
+
+async fn door_against_router(sendfile_min: usize) {
+    let s = setup_with(sendfile_min).await;
     let state = AppState::new(s.atlas.clone());
     let (door, _stop_door) = start(heritage_atlas::http::front(state.clone())).await;
     let (router, _stop_router) = start(heritage_atlas::app(state)).await;
@@ -471,6 +489,14 @@ async fn the_front_door_writes_the_bytes_hyper_writes_for_the_router() {
     }
     assert_eq!(first, routed, "cached as drawn");
     assert!(String::from_utf8_lossy(&at_door[5]).starts_with("HTTP/1.1 204 No Content\r\n"));
+    // Sent from memory files (each coding of each non-empty tile: identity, gzip and
+    // brotli of `all`, gzip of `pins`), or not at all.
+    let files = s.atlas.tiles().stats().sendfile_files;
+    if sendfile_min > 0 {
+        assert_eq!(files, 4, "spilled");
+    } else {
+        assert_eq!(files, 0);
+    }
 
     // What the door hands to hyper, on the same connection after a tile it answered:
     // hyper's answers are the router's, and the door answered only the first.

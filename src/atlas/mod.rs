@@ -92,6 +92,9 @@ pub struct AtlasOptions {
     pub load_bundled: bool,
     /// Bytes of encoded tiles to keep in memory; 0 turns the tile cache off.
     pub tile_cache_bytes: u64,
+    /// Cached tiles of at least this many bytes are also kept in memory files, which the
+    /// front door sends with `sendfile` ([`crate::tiles::cache::Spills`]); 0: none are.
+    pub tile_sendfile_min: usize,
     /// Where complaint photos are kept.
     pub photos_dir: PathBuf,
     /// Where complaints are accepted; `None`: the wards of the register.
@@ -109,6 +112,7 @@ impl Default for AtlasOptions {
         AtlasOptions {
             load_bundled: true,
             tile_cache_bytes: crate::config::defaults::TILE_CACHE_MB << 20,
+            tile_sendfile_min: crate::config::defaults::TILE_SENDFILE_KB << 10,
             photos_dir: PathBuf::from("heritage-atlas.photos"),
             service_area: None,
             moderate_photos: false,
@@ -280,7 +284,7 @@ impl Atlas {
             intake: Intake::start(store.clone()),
             store,
             index: Arc::new(Index::new()),
-            tiles: TileCache::new(opts.tile_cache_bytes),
+            tiles: TileCache::new(opts.tile_cache_bytes, opts.tile_sendfile_min),
             photos,
             documents,
             service_area: opts.service_area.clone(),

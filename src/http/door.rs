@@ -10,7 +10,8 @@
 //! `httparse` (as hyper does) into a stack array, the tile looked up in the cache, and
 //! the answer written as three slices: the tile's head, kept with the tile
 //! ([`crate::tiles::cache::CachedTile::wire_head`]) and made once from the very headers
-//! the routed handler sends; the `Date` line; the tile's bytes.
+//! the routed handler sends; the `Date` line; the tile's bytes. A big tile's bytes are
+//! sent from its memory file with `sendfile` instead ([`crate::tiles::cache::Spills`]).
 //!
 //! The door answers only what it is sure of, and hands everything else to hyper: a
 //! `GET` over HTTP/1.1 of today's tile, already drawn (or cheap enough to draw here), in
@@ -37,6 +38,7 @@ use tokio::sync::watch;
 
 use super::guard::{MAX_HEADER_BYTES, MAX_URI};
 use super::hot::Hot;
+use crate::tiles::cache::{CachedTile, Coding};
 
 /// The door of one server: the hot path's state ([`super::hot::Front::door`]).
 #[derive(Clone)]
@@ -160,11 +162,22 @@ pub(super) struct Wire {
     pub head: Bytes,
     pub body: Bytes,
     pub status: u16,
+    /// The cached tile whose memory file holds `body` in this coding, if it has one.
+    pub spilled: Option<(Arc<CachedTile>, Coding)>,
 }
 
 /// Writes `wire` with this second's `Date`, as hyper does.
 async fn write(stream: &mut TcpStream, wire: &Wire) -> std::io::Result<()> {
     let date = date_line();
+    #[cfg(target_os = "linux")]
+    if let Some(file) = wire
+        .spilled
+        .as_ref()
+        .and_then(|(t, coding)| t.spilled(*coding))
+        .and_then(|s| s.file().map(|f| (f, s.len())))
+    {
+        return send_file(stream, &[&wire.head, &date], file).await;
+    }
     let mut slices = [
         IoSlice::new(&wire.head),
         IoSlice::new(&date),
@@ -179,6 +192,65 @@ async fn write(stream: &mut TcpStream, wire: &Wire) -> std::io::Result<()> {
         IoSlice::advance_slices(&mut rest, n);
     }
     Ok(())
+}
+
+/// Sends the head (`head`'s pieces) and then the file's first `len` bytes with
+/// `sendfile`: the socket takes the file's pages, and our copy of the bytes into the
+/// socket is saved. The head goes with `MSG_MORE`, so it leaves in one segment with the
+/// start of the file rather than alone (`TCP_NODELAY` is on).
+#[cfg(target_os = "linux")]
+async fn send_file(
+    stream: &TcpStream,
+    head: &[&[u8]],
+    (file, len): (&std::fs::File, usize),
+) -> std::io::Result<()> {
+    use rustix::net::SendFlags;
+    let head = head.concat();
+    let mut sent = 0;
+    while sent < head.len() {
+        sent += nonzero(
+            writable(stream, || {
+                rustix::net::send(stream, &head[sent..], SendFlags::MORE | SendFlags::NOSIGNAL)
+            })
+            .await?,
+        )?;
+    }
+    let mut offset = 0u64;
+    while (offset as usize) < len {
+        let left = len - offset as usize;
+        nonzero(
+            writable(stream, || {
+                rustix::fs::sendfile(stream, file, Some(&mut offset), left)
+            })
+            .await?,
+        )?;
+    }
+    Ok(())
+}
+
+/// `call` (a non-blocking write to `stream`) once the socket can take it.
+#[cfg(target_os = "linux")]
+async fn writable(
+    stream: &TcpStream,
+    mut call: impl FnMut() -> rustix::io::Result<usize>,
+) -> std::io::Result<usize> {
+    loop {
+        stream.writable().await?;
+        match stream.try_io(tokio::io::Interest::WRITABLE, || {
+            call().map_err(std::io::Error::from)
+        }) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            r => return r,
+        }
+    }
+}
+
+/// A write of no bytes is a closed connection.
+fn nonzero(n: usize) -> std::io::Result<usize> {
+    if n == 0 {
+        return Err(std::io::ErrorKind::WriteZero.into());
+    }
+    Ok(n)
 }
 
 /// `date: …\r\n\r\n`, the end of a head: formatted once a second per thread.

@@ -186,15 +186,18 @@ impl Hot {
         };
         let TileAsk { key, coding } = self.tile_at(path, query, accept)?;
         let atlas = &self.state.atlas;
-        let t = match atlas.tiles().get(&key) {
-            Some(t) => t,
-            None => draw_here(atlas, key, coding).ok().flatten()?,
+        let (t, cached) = match atlas.tiles().get(&key) {
+            Some(t) => (t, true),
+            None => (draw_here(atlas, key, coding).ok().flatten()?, false),
         };
         let body = if t.is_empty() {
             bytes::Bytes::new()
         } else {
             encoded_here(&t, coding)?
         };
+        // A big cached tile goes out from its memory file (`Spills`); one drawn for this
+        // request only is not worth the file.
+        let spilled = cached && t.spill(coding, &body, atlas.tiles().spills()).is_some();
         let head = t.wire_head(coding, || {
             let cc = self.cc[usize::from(key.layers.has_complaints())].clone();
             head_bytes(
@@ -203,7 +206,12 @@ impl Hot {
             )
         });
         let status = if t.is_empty() { 204 } else { 200 };
-        Some(Wire { head, body, status })
+        Some(Wire {
+            head,
+            body,
+            status,
+            spilled: spilled.then_some((t, coding)),
+        })
     }
 
     /// The tile's answer: from the cache, else drawn here if cheap, else drawn on the

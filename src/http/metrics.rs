@@ -306,6 +306,18 @@ async fn metrics(State(s): State<AppState>, Params(NoParams {}): Params<NoParams
             "Weighted bytes held by the tile cache.",
             c.weighted_bytes,
         ),
+        (
+            "tile_sendfile_files",
+            "gauge",
+            "Big cached tiles also kept in memory files, sent with sendfile (each a file descriptor).",
+            c.sendfile_files,
+        ),
+        (
+            "tile_sendfile_bytes",
+            "gauge",
+            "Bytes of those memory files (beside the tile cache's, at most a quarter of its size).",
+            c.sendfile_bytes,
+        ),
     ] {
         let _ = writeln!(out, "# HELP heritage_atlas_{name} {help}");
         let _ = writeln!(out, "# TYPE heritage_atlas_{name} {kind}");

@@ -25,6 +25,9 @@ pub struct CachedTile {
     /// The answer's head as the front door writes it, per coding (`http::door`): made
     /// once from the routed answer's headers, then copied to the socket as it is.
     wire: [std::sync::OnceLock<bytes::Bytes>; 3],
+    /// A big tile's bytes per coding in a memory file, which the front door sends with
+    /// `sendfile` ([`Spills`]); `None` when it was not spilled.
+    spills: [std::sync::OnceLock<Option<Spill>>; 3],
 }
 
 /// Content codings we serve.
@@ -45,7 +48,22 @@ impl CachedTile {
             etag,
             dropped: r.dropped,
             wire: Default::default(),
+            spills: Default::default(),
         }
+    }
+
+    /// The tile's bytes in `coding` (`body`, as [`CachedTile::encoded`] made them) in a
+    /// memory file, if the tile is big enough for `spills` and their budget allows;
+    /// decided once per coding.
+    pub fn spill(&self, coding: Coding, body: &[u8], spills: &Arc<Spills>) -> Option<&Spill> {
+        self.spills[coding as usize]
+            .get_or_init(|| spills.take(body))
+            .as_ref()
+    }
+
+    /// The memory file [`CachedTile::spill`] made for `coding`, if it made one.
+    pub fn spilled(&self, coding: Coding) -> Option<&Spill> {
+        self.spills[coding as usize].get().and_then(Option::as_ref)
     }
 
     /// The answer's head in `coding` as written on the wire, made by `make` on first use
@@ -186,6 +204,113 @@ pub struct TileCache {
     gate: std::sync::RwLock<()>,
     hits: crate::counter::Striped,
     misses: crate::counter::Striped,
+    /// Big tiles' memory files: a quarter of the cache's bytes at most.
+    spills: Arc<Spills>,
+}
+
+/// Big cached tiles in memory files, for the front door to send with `sendfile`
+/// (`http::door`). A tile from our memory is copied twice on its way to a reader (into
+/// the socket, out of it); from a file the socket takes the file's pages and only the
+/// reader copies, as nginx serves a static file. For a tile of 100 KB the copy saved is
+/// worth more than the extra call for the head (BENCHMARKS.md, "sendfile for big tiles").
+/// The files are memory (`memfd_create`), bounded in count and bytes beside the cache.
+#[derive(Debug)]
+pub struct Spills {
+    /// Tiles smaller than this are not spilled (0: none is).
+    min: usize,
+    max_files: u64,
+    max_bytes: u64,
+    files: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// The most memory files open at once: each is a file descriptor.
+const MAX_SPILL_FILES: u64 = 256;
+
+impl Spills {
+    /// Spills of tiles of at least `min` bytes, up to `max_bytes` in all.
+    pub fn new(min: usize, max_bytes: u64) -> Spills {
+        Spills {
+            min,
+            max_files: MAX_SPILL_FILES,
+            max_bytes,
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// `body` in a new memory file, if it is big enough and the budget allows.
+    fn take(self: &Arc<Self>, body: &[u8]) -> Option<Spill> {
+        if self.min == 0 || body.len() < self.min {
+            return None;
+        }
+        let len = body.len() as u64;
+        let files = self.files.fetch_add(1, Ordering::AcqRel);
+        let bytes = self.bytes.fetch_add(len, Ordering::AcqRel);
+        let mut spill = Spill {
+            file: None,
+            len: body.len(),
+            spills: self.clone(),
+        };
+        if files >= self.max_files || bytes + len > self.max_bytes {
+            return None; // dropping `spill` gives the budget back
+        }
+        match memory_file(body) {
+            Ok(file) => {
+                spill.file = Some(file);
+                Some(spill)
+            }
+            Err(e) => {
+                tracing::debug!("tile not spilled to a memory file: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// A tile's bytes in a memory file; its share of the budget is given back when dropped.
+#[derive(Debug)]
+pub struct Spill {
+    file: Option<std::fs::File>,
+    len: usize,
+    spills: Arc<Spills>,
+}
+
+impl Spill {
+    /// The file, whose bytes are the tile's from offset 0 to [`Spill::len`].
+    pub fn file(&self) -> Option<&std::fs::File> {
+        self.file.as_ref()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        self.spills.files.fetch_sub(1, Ordering::AcqRel);
+        self.spills
+            .bytes
+            .fetch_sub(self.len as u64, Ordering::AcqRel);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn memory_file(body: &[u8]) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{memfd_create, MemfdFlags};
+    let mut file = std::fs::File::from(memfd_create("heritage-atlas-tile", MemfdFlags::CLOEXEC)?);
+    file.write_all(body)?;
+    Ok(file)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn memory_file(_body: &[u8]) -> std::io::Result<std::fs::File> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// A cached tile's weight: its raw bytes, room for one compressed form (about half),
@@ -207,6 +332,9 @@ pub struct CacheStats {
     pub entries: u64,
     pub weighted_bytes: u64,
     pub invalidations: u64,
+    /// Big tiles' memory files open ([`Spills`]), and their bytes.
+    pub sendfile_files: u64,
+    pub sendfile_bytes: u64,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -222,7 +350,9 @@ const TYPICAL_TILE_WEIGHT: u64 = 8 << 10;
 
 impl TileCache {
     /// A cache of at most `max_bytes` of tiles; 0 turns caching off.
-    pub fn new(max_bytes: u64) -> TileCache {
+    /// A cache of `max_bytes` (0: none) whose tiles of at least `spill_min` bytes (0:
+    /// none) may be kept in memory files too ([`Spills`]).
+    pub fn new(max_bytes: u64, spill_min: usize) -> TileCache {
         let cache = (max_bytes > 0).then(|| {
             let items = (max_bytes / TYPICAL_TILE_WEIGHT).clamp(64, 1 << 20) as usize;
             quick_cache::sync::Cache::with_weighter(items, max_bytes, TileWeight)
@@ -233,7 +363,12 @@ impl TileCache {
             gate: std::sync::RwLock::new(()),
             hits: Default::default(),
             misses: Default::default(),
+            spills: Arc::new(Spills::new(spill_min, max_bytes / 4)),
         }
+    }
+
+    pub fn spills(&self) -> &Arc<Spills> {
+        &self.spills
     }
 
     pub fn epoch(&self) -> u64 {
@@ -259,6 +394,8 @@ impl TileCache {
             weighted_bytes: self.cache.as_ref().map_or(0, |c| c.weight()),
             // Every write that touched tiles bumped the epoch once.
             invalidations: self.epoch(),
+            sendfile_files: self.spills.files.load(Ordering::Acquire),
+            sendfile_bytes: self.spills.bytes.load(Ordering::Acquire),
         }
     }
 
@@ -290,5 +427,39 @@ impl TileCache {
 
     pub fn contains(&self, k: &TileKey) -> bool {
         self.cache.as_ref().is_some_and(|c| c.contains_key(k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn spills_hold_the_bytes_keep_to_their_budget_and_give_it_back() {
+        use std::os::unix::fs::FileExt;
+        let spills = Arc::new(Spills::new(10, 100));
+        assert!(spills.take(&[1; 9]).is_none(), "smaller than the least");
+        let a = spills.take(&[7; 60]).expect("spilled");
+        let mut back = vec![0; 61];
+        let n = a.file().unwrap().read_at(&mut back, 0).unwrap();
+        assert_eq!(&back[..n], &[7; 60][..], "the file holds the bytes");
+        assert!(spills.take(&[2; 60]).is_none(), "over the bytes budget");
+        assert_eq!(spills.bytes.load(Ordering::Acquire), 60);
+        drop(a);
+        assert_eq!(spills.bytes.load(Ordering::Acquire), 0);
+        assert_eq!(spills.files.load(Ordering::Acquire), 0);
+        assert!(spills.take(&[2; 60]).is_some(), "given back");
+
+        let many = Arc::new(Spills::new(1, u64::MAX));
+        let kept: Vec<_> = (0..MAX_SPILL_FILES + 10)
+            .filter_map(|_| many.take(b"tile"))
+            .collect();
+        assert_eq!(
+            kept.len() as u64,
+            MAX_SPILL_FILES,
+            "no more files than the cap"
+        );
+        assert_eq!(many.files.load(Ordering::Acquire), MAX_SPILL_FILES);
     }
 }
