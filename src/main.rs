@@ -512,8 +512,26 @@ async fn tiles_build(db: &str, args: TilesBuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The open-file limit raised from its soft value to the hard one, as nginx's
+/// `worker_rlimit_nofile` and Go's runtime do: connections (1,024 by default), the
+/// database and big tiles' memory files (up to 256) would pass the usual soft 1,024.
+fn raise_open_file_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current.is_some() && limit.current != limit.maximum {
+            limit.current = limit.maximum;
+            if let Err(e) = setrlimit(Resource::Nofile, limit) {
+                tracing::debug!("open-file limit not raised: {e}");
+            }
+        }
+    }
+}
+
 async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    raise_open_file_limit();
     let notifiers = notifiers(&args)?;
     // Archives first: a wrong file is said before the register (seconds at scale) loads.
     let mut archives = Vec::new();
