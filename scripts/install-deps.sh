@@ -3,7 +3,7 @@
 # (ogrinfo/ogr2ogr), Debian's Chromium, Tesseract with its Bengali model, Poppler, zbar,
 # Bengali fonts, Python's mapbox-vector-tile, shapely and
 # openapi-spec-validator, prometheus-client (its parser reads /metrics), OWSLib, aiosmtpd
-# and openssl (a real SMTP server and its test CA for tests/notify_smtp.rs), and
+# and openssl (a real SMTP server and its test CA for tests/suite/notify_smtp.rs), and
 # playwright-core (npm ci, pinned by scripts/browser/package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -26,6 +26,10 @@ start() {
   cat "$WORK/server.log"; echo "server did not start"; exit 1
 }
 count() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Each browser suite is given a time limit, so a page that waits for an event that never
+# comes fails its suite instead of holding CI until its own limit (the web app takes
+# 7–8 minutes on a 2-core machine).
+browser() { timeout --kill-after=10 "${BROWSER_LIMIT_S:-1200}" node "$@"; }
 
 # Complaints need an Open311 API key and an officer: made with the CLI before the first
 # start (on a fresh file that only creates the tables; the start still loads the bundled data).
@@ -97,7 +101,7 @@ fi
 
 # The map page in Chromium: loads, renders our layers, no console errors, no off-site requests.
 mkdir -p "${ARTIFACTS:-target/screenshots}"
-if node scripts/browser/map.mjs "$URL" "${ARTIFACTS:-target/screenshots}/map-1280.png" > "$WORK/browser.txt" 2>&1; then
+if browser scripts/browser/map.mjs "$URL" "${ARTIFACTS:-target/screenshots}/map-1280.png" > "$WORK/browser.txt" 2>&1; then
   check "browser: $(tail -1 "$WORK/browser.txt")" 0 0
 else
   cat "$WORK/browser.txt"; check "browser map check" 0 1
@@ -116,13 +120,13 @@ DASH_PID=$!
 for _ in $(seq 1 100); do curl -sf "$DASH_URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
 # Run beside the web app's checks below (a server and database of its own), so that the two
 # browsers share the two cores; its verdict is read after the screening check.
-node scripts/browser/dashboard.mjs "$DASH_URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/dashboard.txt" 2>&1 &
+browser scripts/browser/dashboard.mjs "$DASH_URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/dashboard.txt" 2>&1 &
 DASH_NODE=$!
 
 # The web app in Chromium: panel, search (EN/BN), report, track, XSS as text, export read
 # by GDAL, staff sign-in and resolve, language switch, screenshots at 360 and 1280 px.
 if STAFF_USER=officer1 STAFF_PASSWORD="$officer_password" FIELD_USER=field79 FIELD_PASSWORD="$field_password" \
-  node scripts/browser/app.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/app.txt" 2>&1; then
+  browser scripts/browser/app.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/app.txt" 2>&1; then
   check "web app: $(tail -1 "$WORK/app.txt")" 0 0
   grep "^info" "$WORK/app.txt" || true
 else
@@ -134,7 +138,7 @@ fi
 # a reload, submits and tracks it; officer1 forwards it from the desk and takes it through the
 # HCC and the MIC to the letter and the register of decisions. Screenshots at 360 and 1280 px.
 if SERVER_LOG="$WORK/server.log" STAFF_USER=officer1 STAFF_PASSWORD="$officer_password" \
-  node scripts/browser/apply.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/apply.txt" 2>&1; then
+  browser scripts/browser/apply.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/apply.txt" 2>&1; then
   check "applications: $(tail -1 "$WORK/apply.txt")" 0 0
 else
   cat "$WORK/apply.txt"; check "applications (scripts/browser/apply.mjs)" 0 1
@@ -144,7 +148,7 @@ fi
 # (and one by keyboard), a GeoJSON and a CSV file uploaded, each list equal to POST /screening's
 # for the same geometry; the CSV and GeoJSON downloads (ogrinfo), the printed report (pdftotext,
 # pdfimages: the nearest place, its distance, the map's picture); axe at 360 and 1280 px.
-if node scripts/browser/screening.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/screening.txt" 2>&1; then
+if browser scripts/browser/screening.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/screening.txt" 2>&1; then
   check "screening: $(tail -1 "$WORK/screening.txt")" 0 0
 else
   cat "$WORK/screening.txt"; check "screening (scripts/browser/screening.mjs)" 0 1
@@ -155,7 +159,7 @@ fi
 # the asset panel and Near me answer from the saved ward, an inspection waits in the outbox
 # and is sent once when the network returns; sent again with its Idempotency-Key, still once.
 if STAFF_USER=officer1 STAFF_PASSWORD="$officer_password" \
-  node scripts/browser/offline.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/offline.txt" 2>&1; then
+  browser scripts/browser/offline.mjs "$URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/offline.txt" 2>&1; then
   check "offline field mode: $(tail -1 "$WORK/offline.txt")" 0 0
   grep "^info" "$WORK/offline.txt" || true
 else
@@ -202,7 +206,7 @@ check "every z14–16 tile of the archive is the server's (read by mapbox-vector
   --archive "city=$WORK/city.pmtiles" >>"$WORK/dash-server.log" 2>&1 &
 DASH_PID=$!
 for _ in $(seq 1 100); do curl -sf "$DASH_URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
-if node scripts/browser/basemap.mjs "$DASH_URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/basemap.txt" 2>&1; then
+if browser scripts/browser/basemap.mjs "$DASH_URL" "${ARTIFACTS:-target/screenshots}" > "$WORK/basemap.txt" 2>&1; then
   check "basemap and archives: $(tail -1 "$WORK/basemap.txt")" 0 0
 else
   cat "$WORK/basemap.txt"; check "basemap and archives (scripts/browser/basemap.mjs)" 0 1

@@ -3,7 +3,7 @@
 # server with scripts/postgres.sh, then runs `cargo test` with HERITAGE_ATLAS_TEST_POSTGRES
 # set, so that every test's database is a fresh PostgreSQL database of its own
 # (tests/common: open_store) instead of a SQLite file. Extra arguments go to `cargo test`
-# (e.g. `--test complaints`). Tests that exercise SQLite's own file (backup's VACUUM INTO,
+# (e.g. `--test suite complaints::`). Tests that exercise SQLite's own file (backup's VACUUM INTO,
 # the faults of a full or read-only disk) are listed in SQLITE_ONLY and skipped here.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -95,7 +95,7 @@ for name, lon, lat, z in places:
             truth = shapely.transform(shape(json.loads(body)["geometry"]), project).intersection(tile_box)
             # Snapping to the integer grid moves a boundary by up to half a unit, about
             # perimeter/2 units² of area: below area/perimeter = 50 that alone can pass 1 %,
-            # whatever the clipping does. tests/tiles.rs checks such shapes before snapping (geo's BooleanOps).
+            # whatever the clipping does. tests/suite/tiles.rs checks such shapes before snapping (geo's BooleanOps).
             if truth.is_empty or truth.area < 50 * truth.length:
                 continue
             inside = got.buffer(0).intersection(tile_box).area

@@ -133,12 +133,15 @@ async function api(pathname, init) {
   return { status: res.status, body };
 }
 
+// Each part's seconds are printed, so a slow part shows in the log.
 async function run(name, fn) {
+  const started = performance.now();
   try {
     await fn();
   } catch (e) {
     check(`${name} (no exception)`, false, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e));
   }
+  info(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 // ---- 1. cold first load: bytes and time to the first rendered feature ----------------------

@@ -168,17 +168,24 @@ const mapIdle = (p) => p.waitForFunction(
   () => window.map && window.map.loaded() && window.map.areTilesLoaded() && window.map.getLayer('choropleth-fill'), null, { timeout: 30000 },
 ).then(() => true, () => false);
 
-/** What the map draws at a point of ward `ward`: its id, feature state and evaluated fill. */
+/** What the map draws at a point of ward `ward`: its id, feature state and evaluated fill,
+ * read once the map is idle there (or after 15 s, whatever is drawn by then). */
 const drawnAt = (p, lngLat) => p.evaluate((ll) => new Promise((resolve) => {
   const m = window.map;
-  m.jumpTo({ center: ll, zoom: 13 });
-  m.once('idle', () => {
+  const look = () => {
     const f = m.queryRenderedFeatures(m.project(ll), { layers: ['choropleth-fill'] })[0];
     if (!f) { resolve(null); return; }
     const c = f.layer.paint['fill-color'];
     const hex = `#${[c.r, c.g, c.b].map((v) => Math.round((v / (c.a || 1)) * 255).toString(16).padStart(2, '0')).join('')}`;
-    resolve({ ward: f.properties.ward, cls: f.state ? f.state.class : undefined, colour: hex });
-  });
+    resolve({ ward: f.properties.ward, cls: f.state ? f.state.class : undefined, colour: hex, idle: !timedOut });
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; look(); }, 15000);
+  m.once('idle', () => { clearTimeout(timer); look(); });
+  // A jump to where the map already is draws no frame, and an idle map fires no further
+  // `idle` without one: the smoke run once waited here for ever.
+  m.jumpTo({ center: ll, zoom: 13 });
+  m.triggerRepaint();
 }), lngLat);
 
 /** The key's colour for class k, as the page draws its swatch. */

@@ -1463,7 +1463,7 @@ mod tests {
 
     fn rasterise_at(pdf: &[u8], dpi: u32) -> Option<Vec<image::GrayImage>> {
         if Command::new("pdftoppm").arg("-v").output().is_err() {
-            // As tests/documents.rs: a fresh machine's `cargo test` says what it skipped;
+            // As tests/suite/documents.rs: a fresh machine's `cargo test` says what it skipped;
             // CI (HERITAGE_ATLAS_REQUIRE_TOOLS=1, after scripts/install-deps.sh) fails.
             assert!(
                 std::env::var_os("HERITAGE_ATLAS_REQUIRE_TOOLS").is_none(),

@@ -10,7 +10,7 @@
 //! rounded outwards, so every box still contains its feature.
 //!
 //! Header and feature tables are built with the `flatgeobuf` crate's generated
-//! FlatBuffers types; `tests/ogc.rs` reads the result back with that crate's reader
+//! FlatBuffers types; `tests/suite/ogc.rs` reads the result back with that crate's reader
 //! (including a bbox search through the index) and CI reads it with GDAL.
 
 use std::io::Write;

@@ -18,7 +18,7 @@
 //! a coding it can send now, with a whole head that arrived in one read, no body, no
 //! `Connection` but `keep-alive`, no `Expect`, `Upgrade` or `If-None-Match`, a target of
 //! plain characters, and within the stack's size limits. A test compares the door's
-//! bytes with hyper's for the routed application (`tests/hot_path.rs`).
+//! bytes with hyper's for the routed application (`tests/suite/hot_path.rs`).
 //!
 //! Limits are hyper's: the wait for a request (idle keep-alive included) is the header
 //! timeout; a shutdown closes an idle connection; a head the door does not finish

@@ -13,7 +13,7 @@
 //! The answer is the one the handler gives — the head from
 //! [`super::tiles::tile_head_with`], the security headers from [`super::guard::secure`],
 //! the permissive CORS layer's headers — and a test compares the two header for header
-//! and byte for byte (`tests/hot_path.rs`). It is counted in `/metrics` under the tile
+//! and byte for byte (`tests/suite/hot_path.rs`). It is counted in `/metrics` under the tile
 //! route and logged (at debug, as the stack's trace layer does).
 //!
 //! Everything else goes down the stack unchanged: other methods, other paths, a query

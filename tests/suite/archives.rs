@@ -1,7 +1,7 @@
 //! PMTiles archives: the street basemap (`serve --basemap`), archives `tiles build` makes
 //! (byte for byte the server's tiles), and `serve --archive`.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

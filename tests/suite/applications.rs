@@ -3,7 +3,7 @@
 //! a Grade III case skipping the Heritage Conservation Committee, a water body never
 //! filled). Also: a definition changed under the same version stops the start.
 
-mod common;
+use crate::common;
 
 use common::{asset, post, rect_polygon, TestServer};
 use heritage_atlas::applications::AppType;

@@ -2,7 +2,7 @@
 //! written through one (or by `import` in another process) reaches the other's index,
 //! search, nearby answers and tiles, and a process never undoes its own newer state.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! TileJSON says they carry, with the types it says, and what a client may filter on is
 //! what a download holds.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

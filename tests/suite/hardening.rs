@@ -3,7 +3,7 @@
 //! answer is now a clear 4xx in our JSON shape (or a cut connection) and that the server
 //! serves on.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

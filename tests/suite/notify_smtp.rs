@@ -7,7 +7,7 @@
 //! these tests say so and pass, unless `HERITAGE_ATLAS_REQUIRE_TOOLS=1` (as `.ci/run`
 //! sets), when they fail.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

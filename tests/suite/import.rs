@@ -2,7 +2,7 @@
 //! (fixtures written by GDAL's ogr2ogr, not by us), and every bad input is refused whole
 //! with a message naming the feature, leaving the database as it was.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! every complaint, photo, document and audit entry, and a second backup into the same
 //! place is refused.
 
-mod common;
+use crate::common;
 
 use common::{add_user, post, upload_document, TestServer};
 use heritage_atlas::model::Role;

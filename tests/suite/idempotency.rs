@@ -1,6 +1,6 @@
 //! `Idempotency-Key` on POST: a request sent again with its key is answered once.
 
-mod common;
+use crate::common;
 
 use common::{add_user, jpeg, TestServer};
 use heritage_atlas::model::Role;

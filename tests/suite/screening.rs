@@ -4,7 +4,7 @@
 //! the work; the order is grade then distance; GDAL reads the GeoJSON answer and the CSV
 //! parses; hostile bodies are 4xx.
 
-mod common;
+use crate::common;
 
 use common::{asset, rect_polygon, TestServer};
 use geo_types::{Geometry, LineString, Point};

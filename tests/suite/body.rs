@@ -2,7 +2,7 @@
 //! and a staff route: the media type checked, and a body that cannot be read told apart
 //! from one that is too large or not JSON.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! Runs when `HERITAGE_ATLAS_TEST_POSTGRES` names a server (`scripts/test-postgres.sh`);
 //! without it the test says so and passes.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,7 +20,7 @@ use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-/// A spot in ward 79 where the bundled register has nothing (as in tests/edits.rs).
+/// A spot in ward 79 where the bundled register has nothing (as in tests/suite/edits.rs).
 const SPOT: (f64, f64) = (88.3440, 22.5390);
 /// Beside Victoria Memorial (bundled HER-0001), where complaints are accepted.
 const VM: (f64, f64) = (88.3426, 22.5448);

@@ -3,10 +3,10 @@
 //! seeded RNG; after each restart every ticket that was answered is there, with its text
 //! and photos.
 //!
-//! The seed is printed; `DURABILITY_SEED=N cargo test --test durability` replays a run's
+//! The seed is printed; `DURABILITY_SEED=N cargo test --test suite durability::` replays a run's
 //! kill moments, or tries others.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Stdio};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The index answers exactly what a brute-force scan answers, on seeded random data
 //! (the rstar way): `/nearby` and `/at` over real HTTP, bbox through the index.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

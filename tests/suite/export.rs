@@ -2,7 +2,7 @@
 //! every format, with and without a filter and in another CRS — while streaming from the
 //! store instead of loading the layer (the server's download is the oracle).
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 

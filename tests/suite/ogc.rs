@@ -1,6 +1,6 @@
 //! OGC API - Features over real HTTP, checked against brute force over the bundled data.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -5,7 +5,7 @@
 //! Runs when `HERITAGE_ATLAS_TEST_POSTGRES` names a server (`scripts/test-postgres.sh`,
 //! as `.ci/run` does); without it the test says so and passes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Command;

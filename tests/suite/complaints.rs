@@ -2,7 +2,7 @@
 //! tracking, support, privacy of reporters, staff roles, triage, Open311, rate limits, and
 //! the complaints tile layer.
 
-mod common;
+use crate::common;
 
 use common::{add_user, get_as, jpeg_with_exif, png_with_text, post, TestServer};
 use geozero::mvt::{Message, Tile};

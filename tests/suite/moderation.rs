@@ -5,7 +5,7 @@
 //! approved. Also the area feed (`/complaints.atom`) against a brute-force oracle, and
 //! the outbox rows a status change writes.
 
-mod common;
+use crate::common;
 
 use common::{add_user, get_as, jpeg, post, TestServer};
 use heritage_atlas::atlas::{AtlasOptions, Channels};

@@ -3,7 +3,7 @@
 //! oracle); a damaged, foreign or outdated snapshot is never used, and no bytes of one
 //! make the reader panic.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

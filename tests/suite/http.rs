@@ -1,7 +1,7 @@
 //! The HTTP API over the bundled Kolkata data, on a real server and a real SQLite file:
 //! what citizens and field staff ask, what bad requests get, and what a restart keeps.
 
-mod common;
+use crate::common;
 
 use common::{enc, TestServer};
 use heritage_atlas::store::EditContext;
@@ -134,7 +134,7 @@ async fn bundled_kolkata_answers_the_everyday_questions() {
         .unwrap()
         .contains("approximation"));
     assert_eq!(rec["geometry"]["type"], "Polygon");
-    // The bundled sample history (tests/history.rs checks it in full).
+    // The bundled sample history (tests/suite/history.rs checks it in full).
     for list in ["inspections", "maintenance", "documents"] {
         assert!(!rec[list].as_array().unwrap().is_empty(), "{list}");
     }

@@ -8,7 +8,7 @@
 //! `scripts/install-deps.sh`. Without them the tests that need them say so and pass,
 //! unless `HERITAGE_ATLAS_REQUIRE_TOOLS=1` (as `.ci/run` sets), when they fail.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 // Raw rows are read as tuples, the recount's own reading of the tables.
 #![allow(clippy::type_complexity)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! against a brute-force oracle; and the clipper's areas on seeded random polygons
 //! checked against geo's boolean operations.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::Read;

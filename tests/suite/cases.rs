@@ -6,7 +6,7 @@
 //! while the applicant is asked for more; who may act at each stage; the letter verified
 //! by its QR code; the tracker and the register crawled for anything personal.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -3,7 +3,7 @@
 //! Content-Crs, delisting, versions and their diff, restore, and tiles that show an edit
 //! on the next request.
 
-mod common;
+use crate::common;
 
 use common::{add_user, get_as, TestServer};
 use geozero::mvt::{Message, Tile};

@@ -3,7 +3,7 @@
 //! oracle, and a stand-in behind the hot path (answering 418) shows which requests the hot
 //! path left to the stack.
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! maintenance recorded by staff (and what they change on the map), documents put on
 //! record, served and verified by their SHA-256, the staff list, and bad input.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
