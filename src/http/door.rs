@@ -174,7 +174,7 @@ async fn write(stream: &mut TcpStream, wire: &Wire) -> std::io::Result<()> {
         .spilled
         .as_ref()
         .and_then(|(t, coding)| t.spilled(*coding))
-        .and_then(|s| s.file().map(|f| (f, s.len())))
+        .map(|s| (s.file(), s.len()))
     {
         return send_file(stream, &[&wire.head, &date], file).await;
     }

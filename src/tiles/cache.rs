@@ -245,41 +245,46 @@ impl Spills {
             return None;
         }
         let len = body.len() as u64;
+        // Counted first, so that racing spills cannot pass the budget together.
         let files = self.files.fetch_add(1, Ordering::AcqRel);
         let bytes = self.bytes.fetch_add(len, Ordering::AcqRel);
-        let mut spill = Spill {
-            file: None,
+        let file = if files >= self.max_files || bytes + len > self.max_bytes {
+            None
+        } else {
+            memory_file(body)
+                .map_err(|e| tracing::debug!("tile not spilled to a memory file: {e}"))
+                .ok()
+        };
+        let Some(file) = file else {
+            self.give_back(len);
+            return None;
+        };
+        Some(Spill {
+            file,
             len: body.len(),
             spills: self.clone(),
-        };
-        if files >= self.max_files || bytes + len > self.max_bytes {
-            return None; // dropping `spill` gives the budget back
-        }
-        match memory_file(body) {
-            Ok(file) => {
-                spill.file = Some(file);
-                Some(spill)
-            }
-            Err(e) => {
-                tracing::debug!("tile not spilled to a memory file: {e}");
-                None
-            }
-        }
+        })
+    }
+
+    /// A spill's share of the budget, returned.
+    fn give_back(&self, len: u64) {
+        self.files.fetch_sub(1, Ordering::AcqRel);
+        self.bytes.fetch_sub(len, Ordering::AcqRel);
     }
 }
 
 /// A tile's bytes in a memory file; its share of the budget is given back when dropped.
 #[derive(Debug)]
 pub struct Spill {
-    file: Option<std::fs::File>,
+    file: std::fs::File,
     len: usize,
     spills: Arc<Spills>,
 }
 
 impl Spill {
     /// The file, whose bytes are the tile's from offset 0 to [`Spill::len`].
-    pub fn file(&self) -> Option<&std::fs::File> {
-        self.file.as_ref()
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
     }
 
     pub fn len(&self) -> usize {
@@ -293,10 +298,7 @@ impl Spill {
 
 impl Drop for Spill {
     fn drop(&mut self) {
-        self.spills.files.fetch_sub(1, Ordering::AcqRel);
-        self.spills
-            .bytes
-            .fetch_sub(self.len as u64, Ordering::AcqRel);
+        self.spills.give_back(self.len as u64);
     }
 }
 
@@ -349,9 +351,8 @@ impl std::fmt::Debug for TileCache {
 const TYPICAL_TILE_WEIGHT: u64 = 8 << 10;
 
 impl TileCache {
-    /// A cache of at most `max_bytes` of tiles; 0 turns caching off.
-    /// A cache of `max_bytes` (0: none) whose tiles of at least `spill_min` bytes (0:
-    /// none) may be kept in memory files too ([`Spills`]).
+    /// A cache of at most `max_bytes` of tiles (0 turns caching off) whose tiles of at
+    /// least `spill_min` bytes (0: none) may be kept in memory files too ([`Spills`]).
     pub fn new(max_bytes: u64, spill_min: usize) -> TileCache {
         let cache = (max_bytes > 0).then(|| {
             let items = (max_bytes / TYPICAL_TILE_WEIGHT).clamp(64, 1 << 20) as usize;
@@ -442,7 +443,7 @@ mod tests {
         assert!(spills.take(&[1; 9]).is_none(), "smaller than the least");
         let a = spills.take(&[7; 60]).expect("spilled");
         let mut back = vec![0; 61];
-        let n = a.file().unwrap().read_at(&mut back, 0).unwrap();
+        let n = a.file().read_at(&mut back, 0).unwrap();
         assert_eq!(&back[..n], &[7; 60][..], "the file holds the bytes");
         assert!(spills.take(&[2; 60]).is_none(), "over the bytes budget");
         assert_eq!(spills.bytes.load(Ordering::Acquire), 60);

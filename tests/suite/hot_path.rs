@@ -244,25 +244,7 @@ async fn plain_tile_requests_are_answered_before_routing_exactly_as_the_router_a
         .await;
 
     // An edit drops the tiles it touched: the next request is the stack's, and fresh.
-    let vm_asset = s
-        .atlas
-        .store()
-        .get_asset_by_code("HER-0001")
-        .await
-        .unwrap()
-        .unwrap();
-    let mut edit = NewAsset {
-        layer: Layer::Heritage,
-        code: Some(vm_asset.code.clone()),
-        kind: vm_asset.kind,
-        attrs: vm_asset.attrs.clone(),
-        geometry: vm_asset.geometry.clone(),
-    };
-    edit.attrs.name = Some("Victoria Memorial Hall".into());
-    s.atlas
-        .upsert(&edit, &EditContext::import("test"))
-        .await
-        .unwrap();
+    rename_victoria_memorial(&s.atlas).await;
     let fresh = s.same(&all, &[GZIP]).await;
     assert_ne!(fresh.body, first.body, "the edit shows");
 }
@@ -439,6 +421,29 @@ async fn door_answers(addr: SocketAddr) -> u64 {
         .unwrap()
 }
 
+/// Renames Victoria Memorial (HER-0001) through the atlas, the one write path: the tiles
+/// it lies in are dropped from the cache.
+async fn rename_victoria_memorial(atlas: &Atlas) {
+    let vm = atlas
+        .store()
+        .get_asset_by_code("HER-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut edit = NewAsset {
+        layer: Layer::Heritage,
+        code: Some(vm.code.clone()),
+        kind: vm.kind,
+        attrs: vm.attrs.clone(),
+        geometry: vm.geometry.clone(),
+    };
+    edit.attrs.name = Some("Victoria Memorial Hall".into());
+    atlas
+        .upsert(&edit, &EditContext::import("test"))
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_front_door_writes_the_bytes_hyper_writes_for_the_router() {
     door_against_router(0).await;
@@ -557,25 +562,7 @@ async fn door_against_router(sendfile_min: usize) {
     }
 
     // An edit shows at the door on the next request.
-    let vm_asset = s
-        .atlas
-        .store()
-        .get_asset_by_code("HER-0001")
-        .await
-        .unwrap()
-        .unwrap();
-    let mut edit = NewAsset {
-        layer: Layer::Heritage,
-        code: Some(vm_asset.code.clone()),
-        kind: vm_asset.kind,
-        attrs: vm_asset.attrs.clone(),
-        geometry: vm_asset.geometry.clone(),
-    };
-    edit.attrs.name = Some("Victoria Memorial Hall".into());
-    s.atlas
-        .upsert(&edit, &EditContext::import("test"))
-        .await
-        .unwrap();
+    rename_victoria_memorial(&s.atlas).await;
     let fresh = exchange(door, &[get(&all, &[GZIP])]).await;
     assert_ne!(fresh[0], at_door[0], "the edit shows");
     assert_eq!(fresh, exchange(router, &[get(&all, &[GZIP])]).await);
